@@ -1,0 +1,446 @@
+package assess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Options tune an assessment run.
+type Options struct {
+	// EnabledOnly skips disabled secrets and keys (the CIS reading);
+	// Azure Policy and Defender judge them too.
+	EnabledOnly bool
+	// Now is the instant for utcNow() and suppression expiry; zero means
+	// time.Now().
+	Now time.Time
+	// Workers evaluate components in parallel; 0 means GOMAXPROCS.
+	Workers int
+	Logger  *slog.Logger
+}
+
+// Assessor collects documents as inputs produce them and judges them.
+// Components (secrets, keys) are judged as they arrive and only their
+// verdicts are kept, so that a million secrets fit in little memory; other
+// documents are kept until Finish, which needs them all to link private
+// endpoints and related resources.
+type Assessor struct {
+	cat   *catalog.Catalog
+	opts  Options
+	popts policy.Options
+	ctrl  []*catalog.Recommendation
+	data  []*catalog.Recommendation
+
+	mu    sync.Mutex
+	docs  []*resource.Document
+	byID  map[string]*resource.Document
+	errs  []*resource.InputError
+	comps map[string]*parentComps // "id:<key>" or "host:<host>"
+	total int
+
+	work chan *resource.Document
+	wg   sync.WaitGroup
+}
+
+// parentComps are the judged components of one vault, per data-plane
+// recommendation.
+type parentComps struct {
+	ref    resource.Ref
+	perRec [][]Component
+}
+
+// New starts an assessor.
+func New(cat *catalog.Catalog, opts Options) *Assessor {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Assessor{
+		cat: cat, opts: opts,
+		popts: policy.Options{Now: opts.Now},
+		byID:  map[string]*resource.Document{},
+		comps: map[string]*parentComps{},
+		work:  make(chan *resource.Document, 4096),
+	}
+	for _, r := range cat.Recommendations {
+		if r.Component != "" {
+			a.data = append(a.data, r)
+		} else {
+			a.ctrl = append(a.ctrl, r)
+		}
+	}
+	for range opts.Workers {
+		a.wg.Add(1)
+		go a.worker()
+	}
+	return a
+}
+
+// IsComponent reports whether a document is a Key Vault object judged in
+// a resource-provider mode (secret, key, certificate, HSM key).
+func IsComponent(doc *resource.Document) bool {
+	t := strings.ToLower(doc.Type)
+	return strings.HasPrefix(t, "microsoft.keyvault.data/") || strings.HasPrefix(t, "microsoft.managedhsm.data/")
+}
+
+// Add takes one document. It is safe to call from several goroutines.
+func (a *Assessor) Add(doc *resource.Document) {
+	if doc == nil {
+		return
+	}
+	if IsComponent(doc) {
+		a.work <- doc
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := resource.Key(doc.ID)
+	if key == "" {
+		key = fmt.Sprintf("#%d", len(a.docs))
+	}
+	if first, dup := a.byID[key]; dup {
+		a.errs = append(a.errs, &resource.InputError{
+			Pos:        positionOf(doc),
+			ResourceID: doc.ID,
+			Msg:        fmt.Sprintf("duplicate resource ID %s (first at %s); the copy with the most information is judged", doc.ID, describeSource(first.Source)),
+		})
+		// Keep whichever copy has its properties (az keyvault list output
+		// beside az keyvault show output, say).
+		if _, firstGap := first.GapFor("properties"); firstGap {
+			if _, gap := doc.GapFor("properties"); !gap {
+				*first = *doc
+			}
+		}
+		return
+	}
+	a.byID[key] = doc
+	a.docs = append(a.docs, doc)
+}
+
+// AddError records an input problem; errors.Join trees are flattened and
+// errors without a position are kept with their message.
+func (a *Assessor) AddError(err error) {
+	if err == nil {
+		return
+	}
+	list := flatten(err)
+	a.mu.Lock()
+	a.errs = append(a.errs, list...)
+	a.mu.Unlock()
+}
+
+func flatten(err error) []*resource.InputError {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*resource.InputError
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	var ie *resource.InputError
+	if errors.As(err, &ie) {
+		return []*resource.InputError{ie}
+	}
+	return []*resource.InputError{{Msg: err.Error(), Err: err}}
+}
+
+func positionOf(doc *resource.Document) resource.Position {
+	return resource.Position{File: doc.Source.File, Line: doc.Source.StartLine}
+}
+
+func describeSource(p resource.Provenance) string {
+	switch {
+	case p.File != "" && p.StartLine > 0:
+		return fmt.Sprintf("%s:%d", p.File, p.StartLine)
+	case p.File != "":
+		return p.File
+	case p.Kind != "":
+		return p.Kind
+	}
+	return "an earlier input"
+}
+
+func (a *Assessor) worker() {
+	defer a.wg.Done()
+	for doc := range a.work {
+		a.judgeComponent(doc)
+	}
+}
+
+// judgeComponent evaluates the data-plane recommendations on one component
+// and keeps the verdicts.
+func (a *Assessor) judgeComponent(doc *resource.Document) {
+	results := make([]*Component, len(a.data))
+	used := make([]bool, len(doc.Suppressions))
+	disabled := false
+	if a.opts.EnabledOnly {
+		if v, ok := doc.Get("attributes", "enabled"); ok {
+			if b, isBool := v.(bool); isBool && !b {
+				disabled = true
+			}
+		}
+	}
+	for i, r := range a.data {
+		if r.Component != "*" && !doc.IsType(r.Component) {
+			continue
+		}
+		c := &Component{ID: doc.ID, Name: doc.Name, Type: doc.Type}
+		if doc.Source.StartLine > 0 || doc.Source.Address != "" {
+			src := doc.Source
+			c.Source = &src
+		}
+		if disabled {
+			c.Status, c.Reason = NotApplicable, "disabled; skipped by --enabled-only"
+			results[i] = c
+			continue
+		}
+		res := r.Policy.Evaluate(doc, nil, a.popts)
+		switch res.Outcome {
+		case policy.NotApplicable, policy.Disabled:
+			continue
+		case policy.Compliant:
+			c.Status = Healthy
+		case policy.NonCompliant:
+			c.Status = Unhealthy
+			c.Reason = r.ComponentUnhealthyText
+			if c.Reason == "" {
+				c.Reason = factsFromReasons(res.Reasons)
+			}
+		case policy.Unknown:
+			c.Status, c.Reason = Unknown, unknownReason(res)
+		case policy.Error:
+			c.Status, c.Reason = Unknown, "the policy could not be evaluated: "+res.Err.Error()
+		}
+		for j, s := range doc.Suppressions {
+			if matchesRule(s.RuleID, r) && (c.Status == Unhealthy || c.Status == Unknown) {
+				used[j] = true
+				c.Status, c.Reason, c.Exemption = applySuppression(s, c.Status, c.Reason, a.opts.Now)
+			}
+		}
+		results[i] = c
+	}
+	var warnings []*resource.InputError
+	for j, s := range doc.Suppressions {
+		if !used[j] {
+			warnings = append(warnings, a.unusedSuppression(s, doc))
+		}
+	}
+	key := parentKey(doc.Parent)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.total++
+	a.errs = append(a.errs, warnings...)
+	pc := a.comps[key]
+	if pc == nil {
+		pc = &parentComps{ref: doc.Parent, perRec: make([][]Component, len(a.data))}
+		a.comps[key] = pc
+	}
+	for i, c := range results {
+		if c != nil {
+			pc.perRec[i] = append(pc.perRec[i], *c)
+		}
+	}
+}
+
+func parentKey(r resource.Ref) string {
+	if r.ID != "" {
+		return "id:" + resource.Key(r.ID)
+	}
+	return "host:" + strings.ToLower(r.Host)
+}
+
+// Finish waits for pending components, links related documents, judges
+// every resource and returns the result.
+func (a *Assessor) Finish(ctx context.Context) *Result {
+	close(a.work)
+	a.wg.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+
+	res := &Result{SchemaVersion: SchemaVersion, GeneratedAt: a.opts.Now.UTC(), Recommendations: a.cat.Recommendations, EnabledOnly: a.opts.EnabledOnly}
+	idx := newIndex(a.docs)
+	a.errs = append(a.errs, idx.linkPrivateEndpoints()...)
+	used := map[*resource.Suppression]bool{}
+
+	for _, doc := range a.docs {
+		if ctx.Err() != nil {
+			break
+		}
+		for _, r := range a.ctrl {
+			if as := a.judgeResource(doc, r, idx, used); as != nil {
+				res.Assessments = append(res.Assessments, as)
+			}
+		}
+	}
+	res.Assessments = append(res.Assessments, a.rollUp(idx, used)...)
+	for _, doc := range a.docs {
+		for i := range doc.Suppressions {
+			s := &doc.Suppressions[i]
+			if !used[s] {
+				a.errs = append(a.errs, a.unusedSuppression(*s, doc))
+			}
+		}
+	}
+	sortAssessments(res.Assessments, a.cat)
+	res.Errors = a.errs
+	res.Summary = a.summarise(res.Assessments, idx)
+	return res
+}
+
+// judgeResource evaluates one resource-level recommendation on one
+// document; nil when it does not apply.
+func (a *Assessor) judgeResource(doc *resource.Document, r *catalog.Recommendation, idx *index, used map[*resource.Suppression]bool) *Assessment {
+	pr := r.Policy.Evaluate(doc, idx, a.popts)
+	if pr.Outcome == policy.NotApplicable || pr.Outcome == policy.Disabled {
+		return nil
+	}
+	as := &Assessment{Recommendation: r, Resource: resourceOf(doc), Details: pr.Reasons}
+	if gap, ok := doc.GapFor("properties"); ok {
+		as.Status = Unknown
+		as.Reason = "the resource's properties could not be read: " + gap.Err
+		as.Details = nil
+	} else {
+		switch pr.Outcome {
+		case policy.Compliant:
+			as.Status = Healthy
+			as.Reason = facts(doc, r)
+		case policy.NonCompliant:
+			as.Status = Unhealthy
+			as.Reason = withFacts(r.UnhealthyText, doc, r, pr.Reasons)
+		case policy.Unknown:
+			as.Status = Unknown
+			as.Reason = unknownReason(pr)
+		case policy.Error:
+			as.Status = Unknown
+			as.Reason = "the policy could not be evaluated: " + pr.Err.Error()
+		}
+	}
+	a.applyResourceSuppressions(as, doc, used)
+	return as
+}
+
+func (a *Assessor) applyResourceSuppressions(as *Assessment, doc *resource.Document, used map[*resource.Suppression]bool) {
+	if doc == nil {
+		return
+	}
+	for i := range doc.Suppressions {
+		s := &doc.Suppressions[i]
+		if !matchesRule(s.RuleID, as.Recommendation) {
+			continue
+		}
+		if as.Status != Unhealthy && as.Status != Unknown {
+			continue // nothing to suppress; reported as unused unless another assessment uses it
+		}
+		used[s] = true
+		as.Status, as.Reason, as.Exemption = applySuppression(*s, as.Status, as.Reason, a.opts.Now)
+	}
+}
+
+func matchesRule(id string, r *catalog.Recommendation) bool {
+	return strings.EqualFold(id, r.ID) || (r.RelatedPolicy.ID != "" && strings.EqualFold(id, r.RelatedPolicy.ID))
+}
+
+func applySuppression(s resource.Suppression, st Status, reason string, now time.Time) (Status, string, *Exemption) {
+	ex := &Exemption{Reason: s.Reason, Expires: s.Expires, Source: s.Pos}
+	if !s.Active(now) {
+		ex.Expired = true
+		return st, reason + fmt.Sprintf(" (a kvguard:ignore at %s expired on %s)", s.Pos, s.Expires.Format("2006-01-02")), ex
+	}
+	if st != Unhealthy && st != Unknown {
+		return st, reason, nil
+	}
+	why := "suppressed by kvguard:ignore at " + s.Pos.String()
+	if s.Reason != "" {
+		why += ": " + s.Reason
+	}
+	if !s.Expires.IsZero() {
+		why += " (until " + s.Expires.Format("2006-01-02") + ")"
+	}
+	return Exempt, why + "; was: " + reason, ex
+}
+
+func (a *Assessor) unusedSuppression(s resource.Suppression, doc *resource.Document) *resource.InputError {
+	if _, ok := a.cat.Lookup(s.RuleID); !ok {
+		return &resource.InputError{Pos: s.Pos, ResourceID: doc.ID, Warning: true,
+			Msg: fmt.Sprintf("kvguard:ignore names unknown recommendation %q (known: %s)", s.RuleID, strings.Join(a.cat.IDs(), ", "))}
+	}
+	return &resource.InputError{Pos: s.Pos, ResourceID: doc.ID, Warning: true,
+		Msg: fmt.Sprintf("kvguard:ignore %s on %s is unused: the resource has no finding to suppress", s.RuleID, nameOf(doc))}
+}
+
+func nameOf(doc *resource.Document) string {
+	if doc.Source.Address != "" {
+		return doc.Source.Address
+	}
+	if doc.Name != "" {
+		return doc.Name
+	}
+	return doc.ID
+}
+
+func resourceOf(doc *resource.Document) Resource {
+	return Resource{ID: doc.ID, Name: doc.Name, Type: doc.Type, Source: doc.Source}
+}
+
+func sortAssessments(as []*Assessment, cat *catalog.Catalog) {
+	order := map[*catalog.Recommendation]int{}
+	for i, r := range cat.Recommendations {
+		order[r] = i
+	}
+	sort.SliceStable(as, func(i, j int) bool {
+		x, y := as[i], as[j]
+		if order[x.Recommendation] != order[y.Recommendation] {
+			return order[x.Recommendation] < order[y.Recommendation]
+		}
+		xi, yi := strings.ToLower(x.Resource.ID), strings.ToLower(y.Resource.ID)
+		if xi != yi {
+			return xi < yi
+		}
+		return x.Resource.Source.Address < y.Resource.Source.Address
+	})
+}
+
+func (a *Assessor) summarise(as []*Assessment, idx *index) Summary {
+	s := Summary{ByRecommendation: map[string]map[Status]int{}}
+	for _, r := range a.cat.Recommendations {
+		s.ByRecommendation[r.ID] = map[Status]int{}
+	}
+	for _, x := range as {
+		s.ByRecommendation[x.Recommendation.ID][x.Status]++
+		if x.Resource.Placeholder && x.Recommendation == firstData(a.data) {
+			s.Inventory.Placeholders++
+		}
+	}
+	for _, d := range idx.vaults {
+		s.Inventory.Found++
+		if len(d.Gaps) > 0 {
+			s.Inventory.Unreadable++
+		} else {
+			s.Inventory.Judged++
+		}
+	}
+	s.Inventory.Components = a.total
+	return s
+}
+
+func firstData(rs []*catalog.Recommendation) *catalog.Recommendation {
+	if len(rs) == 0 {
+		return nil
+	}
+	return rs[0]
+}

@@ -1,0 +1,93 @@
+package assess
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// facts renders the values of the recommendation's reason fields on a
+// document: "enableRbacAuthorization: true".
+func facts(doc *resource.Document, r *catalog.Recommendation) string {
+	var parts []string
+	for _, f := range r.ReasonFields {
+		v, err := policy.Lookup(doc, f)
+		if err != nil {
+			continue
+		}
+		text := policy.Display(v)
+		if arr, ok := v.([]any); ok && len(arr) == 0 {
+			text = "none"
+		}
+		parts = append(parts, shortField(f)+": "+text)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// withFacts appends the facts to a sentence.
+func withFacts(text string, doc *resource.Document, r *catalog.Recommendation, reasons []policy.Reason) string {
+	f := facts(doc, r)
+	if text == "" {
+		text = factsFromReasons(reasons)
+	}
+	if f == "" {
+		return text
+	}
+	return text + " (" + f + ")"
+}
+
+// shortField drops the resource type from an alias:
+// Microsoft.KeyVault/vaults/networkAcls.defaultAction gives
+// networkAcls.defaultAction.
+func shortField(alias string) string {
+	if i := strings.LastIndexByte(alias, '/'); i >= 0 {
+		return alias[i+1:]
+	}
+	return alias
+}
+
+// factsFromReasons renders policy reasons when the catalog gives no text.
+func factsFromReasons(rs []policy.Reason) string {
+	var parts []string
+	for _, r := range rs {
+		name := r.Path
+		if name == "" {
+			name = shortField(r.Field)
+		}
+		parts = append(parts, fmt.Sprintf("%s is %s (%s %s)", name, r.ActualText(), r.OperatorText(), r.ExpectedText()))
+	}
+	if len(parts) == 0 {
+		return "the policy's condition is met"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// unknownReason names the values that left a verdict open.
+func unknownReason(pr policy.Result) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, r := range pr.Reasons {
+		if !r.IsUnknown() {
+			continue
+		}
+		name := r.Path
+		if name == "" {
+			name = shortField(r.Field)
+		}
+		s := name + " = " + r.ActualText()
+		if !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	if pr.Err != nil {
+		parts = append(parts, pr.Err.Error())
+	}
+	if len(parts) == 0 {
+		return "the verdict depends on a value that is not known"
+	}
+	return "the verdict depends on values not known before deployment: " + strings.Join(parts, "; ")
+}

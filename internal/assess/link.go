@@ -1,0 +1,434 @@
+package assess
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// index finds documents by ID, by vault host and by parent, and answers
+// the policy engine's related-resource queries.
+type index struct {
+	docs     []*resource.Document
+	byID     map[string]*resource.Document
+	byHost   map[string]*resource.Document
+	byName   map[string][]*resource.Document // vaults by lower-case name, for hosts without vaultUri
+	byParent map[string][]*resource.Document
+	vaults   []*resource.Document // vaults and managed HSMs
+}
+
+func newIndex(docs []*resource.Document) *index {
+	ix := &index{docs: docs, byID: map[string]*resource.Document{}, byHost: map[string]*resource.Document{},
+		byName: map[string][]*resource.Document{}, byParent: map[string][]*resource.Document{}}
+	for _, d := range docs {
+		ix.byID[resource.Key(d.ID)] = d
+		if d.IsType(resource.TypeVault) || d.IsType(resource.TypeManagedHSM) {
+			ix.vaults = append(ix.vaults, d)
+			for _, uriKey := range []string{"vaultUri", "hsmUri"} {
+				if u, ok := d.Get("properties", uriKey); ok {
+					if s, ok := u.(string); ok {
+						if h := resource.VaultHost(s); h != "" {
+							ix.byHost[h] = d
+						}
+					}
+				}
+			}
+			if d.Name != "" {
+				ix.byName[strings.ToLower(d.Name)] = append(ix.byName[strings.ToLower(d.Name)], d)
+			}
+		}
+		parent := d.Parent.ID
+		if parent == "" {
+			parent = resource.ParentID(d.ID)
+		}
+		if parent != "" {
+			ix.byParent[resource.Key(parent)] = append(ix.byParent[resource.Key(parent)], d)
+		}
+	}
+	return ix
+}
+
+// vaultFor finds the document a component's parent reference names.
+func (ix *index) vaultFor(r resource.Ref) *resource.Document {
+	if r.ID != "" {
+		return ix.byID[resource.Key(r.ID)]
+	}
+	h := strings.ToLower(r.Host)
+	if d, ok := ix.byHost[h]; ok {
+		return d
+	}
+	// A vault whose document has no vaultUri (IaC with an unresolved
+	// name, az output trimmed by a query): match the host's first label
+	// to a unique vault name.
+	label, _, _ := strings.Cut(h, ".")
+	if c := ix.byName[label]; len(c) == 1 {
+		return c[0]
+	}
+	return nil
+}
+
+// Related implements policy.Related: child and extension resources of doc
+// (diagnostic settings, private endpoint connections), or resources of the
+// type in the same resource group or subscription.
+func (ix *index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*resource.Document, bool, string) {
+	if g, ok := doc.GapFor(q.Type); ok {
+		return nil, false, fmt.Sprintf("%s of %s could not be read: %s", q.Type, doc.Name, g.Err)
+	}
+	var out []*resource.Document
+	match := func(d *resource.Document) bool {
+		if !d.IsType(q.Type) {
+			return false
+		}
+		if q.Name == "" {
+			return true
+		}
+		want := q.Name
+		if i := strings.LastIndexByte(want, '/'); i >= 0 && want[i+1:] == "?" {
+			return true
+		}
+		if i := strings.LastIndexByte(want, '/'); i >= 0 {
+			want = want[i+1:]
+		}
+		return strings.EqualFold(d.Name, want)
+	}
+	for _, d := range ix.byParent[resource.Key(doc.ID)] {
+		if match(d) {
+			out = append(out, d)
+		}
+	}
+	if len(out) > 0 || strings.HasPrefix(strings.ToLower(q.Type), strings.ToLower(doc.Type)+"/") || strings.EqualFold(q.Type, resource.TypeDiagnosticSetting) {
+		return out, true, ""
+	}
+	// Not a child or extension type: look in the same resource group
+	// (or subscription).
+	id, ok := resource.ParseID(doc.ID)
+	if !ok {
+		return out, true, ""
+	}
+	for _, d := range ix.docs {
+		if !match(d) {
+			continue
+		}
+		did, ok := resource.ParseID(d.ID)
+		if !ok || !strings.EqualFold(did.Subscription, id.Subscription) {
+			continue
+		}
+		rg := id.ResourceGroup
+		if q.ResourceGroup != "" {
+			rg = q.ResourceGroup
+		}
+		if q.Scope == "subscription" || strings.EqualFold(did.ResourceGroup, rg) {
+			out = append(out, d)
+		}
+	}
+	return out, true, ""
+}
+
+// linkPrivateEndpoints records every private endpoint that targets a vault
+// in the scan as a connection of that vault, as Azure does once the
+// endpoint is deployed. Connections the vault already lists (live data)
+// are not duplicated.
+func (ix *index) linkPrivateEndpoints() []*resource.InputError {
+	var warnings []*resource.InputError
+	for _, pe := range ix.docs {
+		if !pe.IsType(resource.TypePrivateEndpoint) {
+			continue
+		}
+		for _, kind := range []struct {
+			key, status string
+		}{{"privateLinkServiceConnections", "Approved"}, {"manualPrivateLinkServiceConnections", "Pending"}} {
+			v, _ := pe.Get("properties", kind.key)
+			conns, _ := v.([]any)
+			for _, c := range conns {
+				cm, _ := c.(map[string]any)
+				props, _ := lookupMap(cm, "properties")
+				target, _ := resource.LookupFold(props, "privateLinkServiceId")
+				switch t := target.(type) {
+				case resource.Unknown:
+					warnings = append(warnings, &resource.InputError{Pos: positionOf(pe), ResourceID: pe.ID, Warning: true,
+						Msg: fmt.Sprintf("private endpoint %s targets a resource that is unknown before deployment (%s); it was not linked to a vault", nameOf(pe), t.Expr)})
+				case string:
+					vault := ix.byID[resource.Key(t)]
+					if vault == nil || !(vault.IsType(resource.TypeVault) || vault.IsType(resource.TypeManagedHSM)) {
+						continue
+					}
+					status := any(kind.status)
+					if st, ok := lookupMap(props, "privateLinkServiceConnectionState"); ok {
+						if s, ok := resource.LookupFold(st, "status"); ok && s != nil {
+							status = s
+						}
+					}
+					addConnection(vault, pe, status)
+				}
+			}
+		}
+	}
+	return warnings
+}
+
+func lookupMap(m map[string]any, key string) (map[string]any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	v, ok := resource.LookupFold(m, key)
+	if !ok {
+		return nil, false
+	}
+	out, ok := v.(map[string]any)
+	return out, ok
+}
+
+func addConnection(vault, pe *resource.Document, status any) {
+	if vault.Body == nil {
+		return
+	}
+	props, ok := lookupMap(vault.Body, "properties")
+	if !ok {
+		props = map[string]any{}
+		vault.Body["properties"] = props
+	}
+	existing, _ := resource.LookupFold(props, "privateEndpointConnections")
+	list, _ := existing.([]any)
+	for _, c := range list {
+		cm, _ := c.(map[string]any)
+		cp, _ := lookupMap(cm, "properties")
+		ep, _ := lookupMap(cp, "privateEndpoint")
+		if id, _ := resource.LookupFold(ep, "id"); id != nil {
+			if s, ok := id.(string); ok && resource.SameID(s, pe.ID) {
+				return
+			}
+		}
+	}
+	list = append(list, map[string]any{
+		"id": vault.ID + "/privateEndpointConnections/" + pe.Name,
+		"properties": map[string]any{
+			"privateEndpoint":                   map[string]any{"id": pe.ID},
+			"privateLinkServiceConnectionState": map[string]any{"status": status},
+		},
+	})
+	props["privateEndpointConnections"] = list
+}
+
+// rollUp judges each vault on the data-plane recommendations from its
+// components: unhealthy if any component is, not applicable if it has
+// none, the failing components listed.
+func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Assessment {
+	type target struct {
+		doc   *resource.Document
+		res   Resource
+		comps [][]Component
+	}
+	targets := map[*resource.Document]*target{}
+	var order []*target
+	for _, v := range ix.vaults {
+		t := &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
+		targets[v] = t
+		order = append(order, t)
+	}
+	placeholders := map[string]*target{}
+	keys := make([]string, 0, len(a.comps))
+	for k := range a.comps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pc := a.comps[k]
+		var t *target
+		if v := ix.vaultFor(pc.ref); v != nil {
+			t = targets[v]
+			if t == nil { // a component whose parent is not a vault (an HSM key under an unknown type)
+				t = &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
+				targets[v] = t
+				order = append(order, t)
+			}
+		} else {
+			name := placeholderName(pc.ref)
+			if t = placeholders[name]; t == nil {
+				t = &target{res: placeholderResource(pc.ref), comps: make([][]Component, len(a.data))}
+				placeholders[name] = t
+				order = append(order, t)
+			}
+		}
+		for i := range a.data {
+			t.comps[i] = append(t.comps[i], pc.perRec[i]...)
+		}
+	}
+	var out []*Assessment
+	for _, t := range order {
+		for i, r := range a.data {
+			if len(t.comps[i]) == 0 && (t.doc == nil || !appliesTo(r, t.doc)) {
+				// A placeholder vault is judged only on what its components show.
+				continue
+			}
+			as := &Assessment{Recommendation: r, Resource: t.res}
+			as.Components = dedupe(t.comps[i])
+			a.judgeRollUp(as, t.doc, r)
+			a.applyResourceSuppressions(as, t.doc, used)
+			out = append(out, as)
+		}
+	}
+	return out
+}
+
+// appliesTo reports whether a data-plane recommendation concerns this
+// kind of parent: Key Vault components belong to vaults, Managed HSM ones
+// to managed HSMs.
+func appliesTo(r *catalog.Recommendation, parent *resource.Document) bool {
+	c := strings.ToLower(r.Component)
+	switch {
+	case strings.HasPrefix(c, "microsoft.keyvault.data/vaults/"):
+		return parent.IsType(resource.TypeVault)
+	case strings.HasPrefix(c, "microsoft.managedhsm.data/"):
+		return parent.IsType(resource.TypeManagedHSM)
+	}
+	return false
+}
+
+func placeholderName(r resource.Ref) string {
+	if r.ID != "" {
+		return "id:" + resource.Key(r.ID)
+	}
+	return "host:" + strings.ToLower(r.Host)
+}
+
+func placeholderResource(r resource.Ref) Resource {
+	res := Resource{Type: resource.TypeVault, Placeholder: true}
+	if r.ID != "" {
+		res.ID = r.ID
+		if id, ok := resource.ParseID(r.ID); ok && id.Name() != "" {
+			res.Name = id.Name()
+			if t := id.FullType(); t != "" {
+				res.Type = resource.CanonicalType(t)
+			}
+		} else {
+			res.Name = r.ID
+		}
+		return res
+	}
+	res.ID = "https://" + strings.ToLower(r.Host) + "/"
+	res.Name, _, _ = strings.Cut(strings.ToLower(r.Host), ".")
+	if strings.Contains(strings.ToLower(r.Host), ".managedhsm.") {
+		res.Type = resource.TypeManagedHSM
+	}
+	return res
+}
+
+// dedupe sorts components by name and drops a second listing of the same
+// object (listed through ARM and through the data plane).
+func dedupe(cs []Component) []Component {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if !strings.EqualFold(cs[i].Name, cs[j].Name) {
+			return strings.ToLower(cs[i].Name) < strings.ToLower(cs[j].Name)
+		}
+		return cs[i].ID < cs[j].ID
+	})
+	out := cs[:0]
+	for i, c := range cs {
+		if i > 0 && strings.EqualFold(c.Name, out[len(out)-1].Name) && strings.EqualFold(c.Type, out[len(out)-1].Type) && c.Source == nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// judgeRollUp sets the vault's status from its components.
+func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalog.Recommendation) {
+	noun := r.ComponentNoun
+	if noun == "" {
+		noun = "component"
+	}
+	var bad, unknown, exempt, judged []Component
+	for _, c := range as.Components {
+		switch c.Status {
+		case Unhealthy:
+			bad = append(bad, c)
+		case Unknown:
+			unknown = append(unknown, c)
+		case Exempt:
+			exempt = append(exempt, c)
+		}
+		if c.Status != NotApplicable {
+			judged = append(judged, c)
+		}
+	}
+	if doc != nil {
+		if g, ok := doc.GapFor(r.Component); ok {
+			as.Status = Unknown
+			as.Reason = fmt.Sprintf("the vault's %ss could not be listed: %s", noun, g.Err)
+			if len(bad) > 0 {
+				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(bad, noun), r.ComponentUnhealthyText)
+			}
+			return
+		}
+	}
+	switch {
+	case len(judged) == 0:
+		as.Status = NotApplicable
+		as.Reason = fmt.Sprintf("no %ss in the input", noun)
+		if len(as.Components) > 0 {
+			as.Reason = fmt.Sprintf("no enabled %ss (%d disabled, skipped by --enabled-only)", noun, len(as.Components))
+		}
+	case len(bad) > 0:
+		as.Status = Unhealthy
+		as.Reason = fmt.Sprintf("%d of %d %ss %s: %s", len(bad), len(judged), noun, pluralVerb(r.ComponentUnhealthyText, len(bad)), names(bad))
+	case len(unknown) > 0:
+		as.Status = Unknown
+		as.Reason = fmt.Sprintf("%d of %d %ss could not be judged: %s", len(unknown), len(judged), noun, unknown[0].Name+" ("+unknown[0].Reason+")")
+		if len(unknown) > 1 {
+			as.Reason += fmt.Sprintf(" and %d more", len(unknown)-1)
+		}
+	case len(exempt) == len(judged):
+		as.Status = Exempt
+		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, len(exempt))
+	default:
+		as.Status = Healthy
+		as.Reason = fmt.Sprintf("all %d %ss pass", len(judged), noun)
+		if len(exempt) > 0 {
+			as.Reason += fmt.Sprintf(" (%d suppressed)", len(exempt))
+		}
+	}
+}
+
+// pluralVerb turns "has no expiration date" into "have no expiration
+// date" for plural counts.
+func pluralVerb(text string, n int) string {
+	if n == 1 {
+		return text
+	}
+	if rest, ok := strings.CutPrefix(text, "has "); ok {
+		return "have " + rest
+	}
+	if rest, ok := strings.CutPrefix(text, "is "); ok {
+		return "are " + rest
+	}
+	return text
+}
+
+func countNames(cs []Component, noun string) string {
+	if len(cs) == 1 {
+		return "1 " + noun + " (" + cs[0].Name + ")"
+	}
+	return fmt.Sprintf("%d %ss (%s)", len(cs), noun, names(cs))
+}
+
+// names lists up to ten component names.
+func names(cs []Component) string {
+	const max = 10
+	var b strings.Builder
+	for i, c := range cs {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(cs)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name)
+	}
+	return b.String()
+}

@@ -1,0 +1,141 @@
+// Package assess judges resource documents with the catalog and produces
+// the one result model every report renders: one assessment per (resource,
+// recommendation), data-plane components rolled up to their vault,
+// suppressions applied, and every input problem kept beside the results.
+//
+// It imports the catalog and the policy engine; it never imports inputs or
+// reports. Reports read Result and nothing else.
+package assess
+
+import (
+	"errors"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// SchemaVersion is the version of the result model and of its JSON form.
+const SchemaVersion = "1"
+
+// Status is an assessment's verdict, in Defender's terms.
+type Status string
+
+// The statuses.
+const (
+	Healthy       Status = "Healthy"
+	Unhealthy     Status = "Unhealthy"
+	NotApplicable Status = "NotApplicable"
+	Unknown       Status = "Unknown"
+	Exempt        Status = "Exempt"
+)
+
+// ErrFindings is returned by Result.Check when an unhealthy assessment
+// reaches the failure threshold.
+var ErrFindings = errors.New("unhealthy resources found")
+
+// Result is everything a scan found.
+type Result struct {
+	SchemaVersion string
+	GeneratedAt   time.Time
+	// Recommendations are the ones evaluated, in catalog order.
+	Recommendations []*catalog.Recommendation
+	Assessments     []*Assessment
+	Summary         Summary
+	// Errors are input problems (and warnings), in the order found.
+	Errors []*resource.InputError
+	// EnabledOnly records that disabled secrets and keys were skipped.
+	EnabledOnly bool
+}
+
+// Assessment is one recommendation's verdict on one resource.
+type Assessment struct {
+	Recommendation *catalog.Recommendation
+	Resource       Resource
+	Status         Status
+	// Reason says why, in a sentence.
+	Reason string
+	// Details are the policy conditions behind the verdict, in Azure
+	// Policy's "reasons for non-compliance" form.
+	Details []policy.Reason
+	// Components are the judged secrets or keys of a data-plane
+	// recommendation, sorted by name.
+	Components []Component
+	// Exemption is the suppression that applies (or applied until it
+	// expired).
+	Exemption *Exemption
+}
+
+// Resource identifies the judged resource and where it came from.
+type Resource struct {
+	ID     string
+	Name   string
+	Type   string
+	Source resource.Provenance
+	// Placeholder is set for a vault known only because its secrets or
+	// keys name it: it was not in the input.
+	Placeholder bool
+}
+
+// Component is one judged secret, key or certificate.
+type Component struct {
+	ID     string
+	Name   string
+	Type   string
+	Status Status
+	Reason string
+	// Source is set when the component has a place in code (IaC).
+	Source    *resource.Provenance
+	Exemption *Exemption
+}
+
+// Exemption is an applied suppression.
+type Exemption struct {
+	Reason  string
+	Expires time.Time
+	// Expired is set when the suppression no longer applies: the
+	// assessment keeps its status and says so.
+	Expired bool
+	Source  resource.Position
+}
+
+// Summary counts the results.
+type Summary struct {
+	// ByRecommendation counts statuses per recommendation ID.
+	ByRecommendation map[string]map[Status]int
+	// Inventory counts the vaults seen; Found = Judged + Unreadable.
+	Inventory Inventory
+}
+
+// Inventory counts vaults (and managed HSMs): found in the input, judged
+// on everything, or with a part that could not be read.
+type Inventory struct {
+	Found      int
+	Judged     int
+	Unreadable int
+	// Placeholders are vaults named only by their components.
+	Placeholders int
+	Components   int
+}
+
+// Check returns ErrFindings when an assessment at or above min severity is
+// unhealthy.
+func (r *Result) Check(min catalog.Severity) error {
+	for _, a := range r.Assessments {
+		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= min.Rank() {
+			return ErrFindings
+		}
+	}
+	return nil
+}
+
+// HasErrors reports whether an input error (not a warning) occurred.
+func (r *Result) HasErrors() bool {
+	for _, e := range r.Errors {
+		if !e.Warning {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,419 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/jsonpos"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Policy is a compiled definition with its parameter values bound:
+// compiled once, evaluated against many documents, safe for concurrent use.
+type Policy struct {
+	Def    *Definition
+	params map[string]any
+	effect string // lower-case
+	mode   string // lower-case
+	ifCond cond
+	exist  *existence
+}
+
+// existence is the auditIfNotExists / deployIfNotExists details.
+type existence struct {
+	typ       string
+	name      expr // may be nil
+	scope     string
+	rgName    expr
+	condition cond // nil: any related resource satisfies
+}
+
+// Options are the evaluation settings.
+type Options struct {
+	// Params are the assignment's parameter values (by name).
+	Params map[string]any
+	// Now is the instant utcNow() returns; zero means time.Now().
+	Now time.Time
+	// APIVersion is what requestContext().apiVersion returns. Compliance
+	// scans use the resource provider's latest API version.
+	APIVersion string
+}
+
+// DefaultAPIVersion is requestContext().apiVersion during compliance
+// evaluation: the newest Key Vault control-plane version.
+const DefaultAPIVersion = "2026-02-01"
+
+type compiler struct {
+	def    *Definition
+	params map[string]any
+	depth  int
+}
+
+func (cp *compiler) pos(n *jsonpos.Node) resource.Position {
+	p := resource.Position{File: cp.def.File}
+	if n != nil {
+		p.Line, p.Col = n.Start.Line, n.Start.Col
+	}
+	return p
+}
+
+func (cp *compiler) errAt(n *jsonpos.Node, format string, args ...any) error {
+	return resource.Errorf(cp.pos(n), format, args...)
+}
+
+func (cp *compiler) errAtKey(m *jsonpos.Member, format string, args ...any) error {
+	return resource.Errorf(resource.Position{File: cp.def.File, Line: m.KeyPos.Line, Col: m.KeyPos.Col}, format, args...)
+}
+
+// constCtx evaluates expressions that may only depend on parameters.
+func (cp *compiler) constCtx() *evalCtx {
+	return &evalCtx{params: cp.params, now: time.Now(), apiVersion: DefaultAPIVersion}
+}
+
+// Compile binds parameter values and compiles the rule. Errors name the
+// definition's file and the line of the offending member.
+func Compile(def *Definition, params map[string]any) (*Policy, error) {
+	pv, err := def.resolveParameters(params)
+	if err != nil {
+		return nil, err
+	}
+	cp := &compiler{def: def, params: pv}
+	rule := def.rule
+	ifNode, thenNode := rule.GetFold("if"), rule.GetFold("then")
+	if ifNode == nil || thenNode == nil {
+		return nil, cp.errAt(rule, "policyRule needs both if and then")
+	}
+	p := &Policy{Def: def, params: pv, mode: strings.ToLower(def.Mode)}
+	switch p.mode {
+	case "all", "indexed", "microsoft.keyvault.data", "microsoft.managedhsm.data":
+	default:
+		return nil, cp.errAt(rule, "unsupported mode %q (kvguard evaluates All, Indexed, Microsoft.KeyVault.Data and Microsoft.ManagedHSM.Data)", def.Mode)
+	}
+	if p.ifCond, err = cp.compileCond(ifNode); err != nil {
+		return nil, err
+	}
+	effNode := thenNode.GetFold("effect")
+	if effNode == nil || effNode.Kind != jsonpos.String {
+		return nil, cp.errAt(thenNode, "then.effect must be a string")
+	}
+	eff, err := compileString(effNode.Str)
+	if err != nil {
+		return nil, cp.errAt(effNode, "%v", err)
+	}
+	ev, err := eff.eval(cp.constCtx())
+	if err != nil {
+		return nil, cp.errAt(effNode, "%v", err)
+	}
+	es, ok := ev.(string)
+	if !ok {
+		return nil, cp.errAt(effNode, "effect must evaluate to a string")
+	}
+	p.effect = strings.ToLower(es)
+	switch p.effect {
+	case "audit", "deny", "disabled", "modify", "append", "denyaction", "manual":
+	case "auditifnotexists", "deployifnotexists":
+		details := thenNode.GetFold("details")
+		if details == nil || details.Kind != jsonpos.Object {
+			return nil, cp.errAt(thenNode, "%s needs then.details", es)
+		}
+		if p.exist, err = cp.compileExistence(details); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, cp.errAt(effNode, "unknown effect %q", es)
+	}
+	return p, nil
+}
+
+func (cp *compiler) compileExistence(details *jsonpos.Node) (*existence, error) {
+	ex := &existence{scope: "resourcegroup"}
+	t := details.GetFold("type")
+	if t == nil || t.Kind != jsonpos.String {
+		return nil, cp.errAt(details, "details.type is required")
+	}
+	ex.typ = t.Str
+	var err error
+	if n := details.GetFold("name"); n != nil {
+		if ex.name, err = cp.compileValue(n); err != nil {
+			return nil, err
+		}
+	}
+	if n := details.GetFold("resourceGroupName"); n != nil {
+		if ex.rgName, err = cp.compileValue(n); err != nil {
+			return nil, err
+		}
+	}
+	if n := details.GetFold("existenceScope"); n != nil && n.Kind == jsonpos.String {
+		ex.scope = strings.ToLower(n.Str)
+	}
+	if n := details.GetFold("existenceCondition"); n != nil {
+		if ex.condition, err = cp.compileCond(n); err != nil {
+			return nil, err
+		}
+	}
+	return ex, nil
+}
+
+// Effect is the effect the policy applies (lower-case), after parameters.
+func (p *Policy) Effect() string { return p.effect }
+
+// Mode is the definition's mode (lower-case).
+func (p *Policy) Mode() string { return p.mode }
+
+// RelatedType is the related resource type of an ifNotExists policy, or "".
+func (p *Policy) RelatedType() string {
+	if p.exist == nil {
+		return ""
+	}
+	return p.exist.typ
+}
+
+// Outcome is a policy's verdict on one document.
+type Outcome uint8
+
+// The outcomes, in Azure Policy's terms.
+const (
+	// NotApplicable: the resource is out of the policy's scope (type,
+	// mode, or the if of an ifNotExists policy is false).
+	NotApplicable Outcome = iota
+	Compliant
+	NonCompliant
+	// Unknown: a value that decides the verdict is unknown, or a related
+	// listing could not be read.
+	Unknown
+	// Disabled: the effect is disabled; nothing was evaluated.
+	Disabled
+	// Error: the rule could not be evaluated (a function failed, types
+	// could not be compared); Azure reports such evaluations as errors.
+	Error
+)
+
+func (o Outcome) String() string {
+	return [...]string{"NotApplicable", "Compliant", "NonCompliant", "Unknown", "Disabled", "Error"}[o]
+}
+
+// Result is the verdict with its explanation.
+type Result struct {
+	Outcome Outcome
+	// Reasons are the conditions that made the resource non-compliant, or
+	// the unknown ones that left the verdict open.
+	Reasons []Reason
+	// Err is the evaluation error (Outcome Error) or the reason a related
+	// listing is unknown.
+	Err error
+}
+
+// Related finds the resources an ifNotExists policy looks for.
+type Related interface {
+	// Related returns the resources of the query's type related to doc.
+	// known is false when they could not be listed (then why says why).
+	Related(doc *resource.Document, q RelatedQuery) (docs []*resource.Document, known bool, why string)
+}
+
+// RelatedQuery is what an ifNotExists policy asks for.
+type RelatedQuery struct {
+	Type string
+	// Name is the exact name to match, "" for any; a final "?" segment
+	// matches any child name.
+	Name string
+	// Scope is "resourcegroup" or "subscription" for types that are not
+	// children or extensions of the evaluated resource.
+	Scope         string
+	ResourceGroup string
+}
+
+type scope struct {
+	// field count
+	prefix path
+	doc    *resource.Document
+	// value count
+	valueCount bool
+	name       string
+	item       any
+}
+
+type evalCtx struct {
+	p             *Policy
+	ifDoc         *resource.Document
+	fieldDoc      *resource.Document
+	params        map[string]any
+	scopes        []scope
+	now           time.Time
+	apiVersion    string
+	negations     int
+	applicability bool
+	err           error
+	fieldCache    map[string]*fieldRef
+}
+
+func (c *evalCtx) fail(pos resource.Position, err error) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%s: %w", pos, err)
+	}
+}
+
+// inMode reports whether a document of this type is evaluated under the
+// definition's mode.
+func (p *Policy) inMode(doc *resource.Document) bool {
+	t := strings.ToLower(doc.Type)
+	data := strings.HasPrefix(t, "microsoft.keyvault.data/") || strings.HasPrefix(t, "microsoft.managedhsm.data/")
+	switch p.mode {
+	case "microsoft.keyvault.data":
+		return strings.HasPrefix(t, "microsoft.keyvault.data/")
+	case "microsoft.managedhsm.data":
+		return strings.HasPrefix(t, "microsoft.managedhsm.data/")
+	case "indexed":
+		return !data && indexed(doc)
+	}
+	return !data
+}
+
+// indexed reports whether a type supports tags and location (Indexed
+// mode): tracked resources, recognised by their location member.
+func indexed(doc *resource.Document) bool {
+	switch strings.ToLower(doc.Type) {
+	case "microsoft.insights/diagnosticsettings", "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups":
+		return false
+	}
+	if doc.Body == nil {
+		return true
+	}
+	_, ok := lookupFold(doc.Body, "location")
+	if ok {
+		return true
+	}
+	id, _ := resource.ParseID(doc.ID)
+	return len(id.Types) == 1 // top-level resources are tracked even when the input omitted location
+}
+
+// Evaluate judges one document. related may be nil when the policy is not
+// an ifNotExists policy.
+func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options) Result {
+	if p.effect == "disabled" {
+		return Result{Outcome: Disabled}
+	}
+	if !p.inMode(doc) {
+		return Result{Outcome: NotApplicable}
+	}
+	c := p.newCtx(doc, opts)
+	if p.exist != nil {
+		return p.evalIfNotExists(c, doc, related)
+	}
+	// Resource Manager and resource-provider modes: only type, name and
+	// kind conditions decide applicability.
+	c.applicability = true
+	app := p.ifCond.eval(c)
+	c.applicability = false
+	if c.err != nil {
+		return Result{Outcome: Error, Err: c.err}
+	}
+	if app == triFalse {
+		return Result{Outcome: NotApplicable}
+	}
+	r := p.ifCond.eval(c)
+	if c.err != nil {
+		return Result{Outcome: Error, Err: c.err}
+	}
+	switch r {
+	case triFalse:
+		return Result{Outcome: Compliant}
+	case triTrue:
+		_, why := p.ifCond.explain(c)
+		return Result{Outcome: NonCompliant, Reasons: findings(why)}
+	}
+	_, why := p.ifCond.explain(c)
+	return Result{Outcome: Unknown, Reasons: findings(why)}
+}
+
+func (p *Policy) newCtx(doc *resource.Document, opts Options) *evalCtx {
+	c := &evalCtx{p: p, ifDoc: doc, fieldDoc: doc, params: p.params, now: opts.Now, apiVersion: opts.APIVersion}
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
+	if c.apiVersion == "" {
+		c.apiVersion = DefaultAPIVersion
+	}
+	return c
+}
+
+func (p *Policy) evalIfNotExists(c *evalCtx, doc *resource.Document, related Related) Result {
+	r := p.ifCond.eval(c)
+	if c.err != nil {
+		return Result{Outcome: Error, Err: c.err}
+	}
+	switch r {
+	case triFalse:
+		return Result{Outcome: NotApplicable}
+	case triUnknown:
+		_, why := p.ifCond.explain(c)
+		return Result{Outcome: Unknown, Reasons: findings(why)}
+	}
+	if related == nil {
+		return Result{Outcome: Unknown, Err: errors.New("related resources were not provided")}
+	}
+	q := RelatedQuery{Type: p.exist.typ, Scope: p.exist.scope}
+	if p.exist.name != nil {
+		v, err := p.exist.name.eval(c)
+		if err != nil {
+			return Result{Outcome: Error, Err: err}
+		}
+		if s, ok := v.(string); ok {
+			q.Name = s
+		} else if _, unk := v.(unknownValue); unk {
+			return Result{Outcome: Unknown, Err: fmt.Errorf("the related resource's name is unknown")}
+		}
+	}
+	if p.exist.rgName != nil {
+		if v, err := p.exist.rgName.eval(c); err == nil {
+			q.ResourceGroup, _ = v.(string)
+		}
+	}
+	docs, known, why := related.Related(doc, q)
+	if !known {
+		return Result{Outcome: Unknown, Err: errors.New(why)}
+	}
+	anyUnknown := false
+	var unknownWhy []Reason
+	for _, rd := range docs {
+		if p.exist.condition == nil {
+			return Result{Outcome: Compliant}
+		}
+		c.fieldDoc = rd
+		switch p.exist.condition.eval(c) {
+		case triTrue:
+			c.fieldDoc = doc
+			return Result{Outcome: Compliant}
+		case triUnknown:
+			anyUnknown = true
+			_, w := p.exist.condition.explain(c)
+			unknownWhy = append(unknownWhy, w...)
+		}
+		if c.err != nil {
+			return Result{Outcome: Error, Err: c.err}
+		}
+	}
+	c.fieldDoc = doc
+	if anyUnknown {
+		return Result{Outcome: Unknown, Reasons: findings(unknownWhy)}
+	}
+	reason := Reason{Field: p.exist.typ, Operator: "exists", Expected: true, Actual: missing}
+	if len(docs) > 0 {
+		reason = Reason{Field: p.exist.typ, Operator: "existenceCondition", Expected: true, Actual: fmt.Sprintf("%d related resource(s), none meeting the existence condition", len(docs))}
+	}
+	return Result{Outcome: NonCompliant, Reasons: []Reason{reason}}
+}
+
+// findings drops conditions on type and other structural checks that
+// every matching resource meets, keeping what distinguishes this one.
+func findings(rs []Reason) []Reason {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if strings.EqualFold(r.Field, "type") {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package resource
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// TimeLayout is how documents write instants: ISO 8601 in UTC, the form
+// Azure Policy's date comparisons and addDays() read.
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+// FormatTime writes t in TimeLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// UnixTime converts Key Vault's Unix-seconds timestamps (attributes.exp,
+// nbf, created, updated) to TimeLayout.
+func UnixTime(sec int64) string { return FormatTime(time.Unix(sec, 0)) }
+
+// ObjectAttributes are the attributes of a Key Vault object as the
+// Microsoft.KeyVault.Data aliases name them. Each field is nil (absent), a
+// value (bool for Enabled, a TimeLayout string or time.Time for the
+// instants), or an Unknown.
+type ObjectAttributes struct {
+	Enabled   any
+	Expires   any
+	NotBefore any
+	Created   any
+	Updated   any
+}
+
+func (a ObjectAttributes) body() map[string]any {
+	m := map[string]any{}
+	put := func(k string, v any) {
+		switch x := v.(type) {
+		case nil:
+		case time.Time:
+			m[k] = FormatTime(x)
+		default:
+			m[k] = x
+		}
+	}
+	put("enabled", a.Enabled)
+	put("expiresOn", a.Expires)
+	put("notBefore", a.NotBefore)
+	put("createdOn", a.Created)
+	put("updatedOn", a.Updated)
+	return m
+}
+
+// NewComponent builds the document of a Key Vault object (typ is
+// TypeSecret, TypeKey, TypeCertificate or TypeHSMKey) belonging to the
+// vault parent. fields holds the type's other alias fields at the top level
+// of the body: contentType and managed for secrets; keyType, keySize,
+// ellipticCurveName, rotationPolicy for keys; keyProperties, properties
+// (validityInMonths), lifetimeActions, issuer for certificates; tags.
+//
+// Every input builds components through this function so that the policy
+// aliases find the same shape whatever the input.
+func NewComponent(typ string, parent Ref, id, name string, attrs ObjectAttributes, fields map[string]any) *Document {
+	body := make(map[string]any, len(fields)+4)
+	for k, v := range fields {
+		if v != nil {
+			body[k] = v
+		}
+	}
+	body["id"] = id
+	body["name"] = name
+	body["type"] = typ
+	body["attributes"] = attrs.body()
+	return &Document{ID: id, Type: typ, Name: name, Body: body, Parent: parent}
+}
+
+// MarshalJSON writes an Unknown as {"$unknown": "<expression>"}, so that
+// `kvguard inspect` output stays JSON and shows what was not resolved.
+func (u Unknown) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"$unknown": u.Expr})
+}
