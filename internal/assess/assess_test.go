@@ -117,7 +117,7 @@ func TestRollUp(t *testing.T) {
 		{"all with expiry", Options{}, []*resource.Document{secret(ref, "a", exp), secret(ref, "b", exp)}, Healthy, "all 2 secrets pass"},
 		{"one without", Options{}, []*resource.Document{secret(ref, "b", exp), secret(ref, "a", resource.ObjectAttributes{Enabled: true})}, Unhealthy, "1 of 2 secrets has no expiration date: a"},
 		{"disabled without expiry counts", Options{}, []*resource.Document{secret(ref, "a", exp), secret(ref, "off", resource.ObjectAttributes{Enabled: false})}, Unhealthy, "off"},
-		{"enabled-only skips disabled", Options{EnabledOnly: true}, []*resource.Document{secret(ref, "a", exp), secret(ref, "off", resource.ObjectAttributes{Enabled: false})}, Healthy, "all 1 secrets pass"},
+		{"enabled-only skips disabled", Options{EnabledOnly: true}, []*resource.Document{secret(ref, "a", exp), secret(ref, "off", resource.ObjectAttributes{Enabled: false})}, Healthy, "the only secret passes"},
 		{"enabled-only with only disabled", Options{EnabledOnly: true}, []*resource.Document{secret(ref, "off", resource.ObjectAttributes{Enabled: false})}, NotApplicable, "disabled"},
 		{"unknown expiry is set", Options{}, []*resource.Document{secret(ref, "a", resource.ObjectAttributes{Expires: resource.Unknown{Expr: "var.exp"}})}, Healthy, ""},
 		{"two without", Options{}, []*resource.Document{secret(ref, "x", resource.ObjectAttributes{}), secret(ref, "y", resource.ObjectAttributes{})}, Unhealthy, "2 of 2 secrets have no expiration date: x, y"},

@@ -46,7 +46,7 @@ type Assessor struct {
 	byID  map[string]*resource.Document
 	errs  []*resource.InputError
 	comps map[string]*parentComps // "id:<key>" or "host:<host>"
-	total int
+	total map[string]int          // components by type
 
 	work chan *resource.Document
 	wg   sync.WaitGroup
@@ -75,6 +75,7 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 		popts: policy.Options{Now: opts.Now},
 		byID:  map[string]*resource.Document{},
 		comps: map[string]*parentComps{},
+		total: map[string]int{},
 		work:  make(chan *resource.Document, 4096),
 	}
 	for _, r := range cat.Recommendations {
@@ -138,17 +139,19 @@ func (a *Assessor) AddError(err error) {
 	if err == nil {
 		return
 	}
-	list := flatten(err)
+	list := Flatten(err)
 	a.mu.Lock()
 	a.errs = append(a.errs, list...)
 	a.mu.Unlock()
 }
 
-func flatten(err error) []*resource.InputError {
+// Flatten turns an error (possibly an errors.Join tree) into input
+// errors; an error without a position keeps its message.
+func Flatten(err error) []*resource.InputError {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []*resource.InputError
 		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
+			out = append(out, Flatten(e)...)
 		}
 		return out
 	}
@@ -243,7 +246,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 	key := parentKey(doc.Parent)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.total++
+	a.total[doc.Type]++
 	a.errs = append(a.errs, warnings...)
 	pc := a.comps[key]
 	if pc == nil {

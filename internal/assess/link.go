@@ -128,6 +128,13 @@ func (ix *index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*reso
 	return out, true, ""
 }
 
+// LinkPrivateEndpoints links private endpoints into the vaults they
+// target, as Finish does, for callers that show documents without judging
+// them (kvguard inspect).
+func LinkPrivateEndpoints(docs []*resource.Document) []*resource.InputError {
+	return newIndex(docs).linkPrivateEndpoints()
+}
+
 // linkPrivateEndpoints records every private endpoint that targets a vault
 // in the scan as a connection of that vault, as Azure does once the
 // endpoint is deployed. Connections the vault already lists (live data)
@@ -375,10 +382,10 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 		}
 	case len(bad) > 0:
 		as.Status = Unhealthy
-		as.Reason = fmt.Sprintf("%d of %d %ss %s: %s", len(bad), len(judged), noun, pluralVerb(r.ComponentUnhealthyText, len(bad)), names(bad))
+		as.Reason = fmt.Sprintf("%d of %s %s: %s", len(bad), nouns(len(judged), noun), pluralVerb(r.ComponentUnhealthyText, len(bad)), names(bad))
 	case len(unknown) > 0:
 		as.Status = Unknown
-		as.Reason = fmt.Sprintf("%d of %d %ss could not be judged: %s", len(unknown), len(judged), noun, unknown[0].Name+" ("+unknown[0].Reason+")")
+		as.Reason = fmt.Sprintf("%d of %s could not be judged: %s", len(unknown), nouns(len(judged), noun), unknown[0].Name+" ("+unknown[0].Reason+")")
 		if len(unknown) > 1 {
 			as.Reason += fmt.Sprintf(" and %d more", len(unknown)-1)
 		}
@@ -387,11 +394,22 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, len(exempt))
 	default:
 		as.Status = Healthy
-		as.Reason = fmt.Sprintf("all %d %ss pass", len(judged), noun)
+		as.Reason = fmt.Sprintf("all %s pass", nouns(len(judged), noun))
+		if len(judged) == 1 {
+			as.Reason = fmt.Sprintf("the only %s passes", noun)
+		}
 		if len(exempt) > 0 {
 			as.Reason += fmt.Sprintf(" (%d suppressed)", len(exempt))
 		}
 	}
+}
+
+// nouns renders "1 secret" or "3 secrets".
+func nouns(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // pluralVerb turns "has no expiration date" into "have no expiration

@@ -116,7 +116,17 @@ type Inventory struct {
 	Unreadable int
 	// Placeholders are vaults named only by their components.
 	Placeholders int
-	Components   int
+	// Components counts the judged secrets, keys and certificates by type.
+	Components map[string]int
+}
+
+// ComponentCount is the number of components of all types.
+func (i Inventory) ComponentCount() int {
+	n := 0
+	for _, c := range i.Components {
+		n += c
+	}
+	return n
 }
 
 // Check returns ErrFindings when an assessment at or above min severity is

@@ -242,3 +242,6 @@ func checkAllowed(p Parameter, v any) error {
 	}
 	return nil
 }
+
+// Rule returns the definition's policyRule as plain JSON data.
+func (d *Definition) Rule() any { return d.rule.Interface() }

@@ -1,0 +1,158 @@
+// Package cli is kvguard's command line: it parses flags, wires inputs,
+// the catalog, the assessor and the report writers together, and maps the
+// outcome to an exit code. It holds no logic of its own beyond that wiring.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kvguard/kvguard/internal/assess"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitFindings = 1
+	ExitError    = 2
+)
+
+// IOStreams are the process's standard streams.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// ErrIsTerminal enables progress displays on stderr.
+	ErrIsTerminal bool
+}
+
+// UsageError is a mistake on the command line; it is printed with a hint
+// to run --help and exits 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// errInput marks a run whose results were written but whose input had
+// errors: exit 2.
+var errInput = errors.New("the input had errors")
+
+// app is what every command shares.
+type app struct {
+	io      IOStreams
+	logger  *slog.Logger
+	version string
+}
+
+// Run executes kvguard with args (without the program name) and returns
+// the exit code: 0 when nothing unhealthy reaches --fail-on, 1 for
+// findings, 2 for usage or input errors (results that could be computed
+// are still written).
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	streams := IOStreams{In: stdin, Out: stdout, ErrOut: stderr, ErrIsTerminal: isTerminal(stderr)}
+	a := &app{io: streams, version: Version()}
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelWarn)
+	a.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	root := newRootCmd(a, level)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var usage *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errInput):
+		return ExitError
+	case errors.Is(err, assess.ErrFindings):
+		return ExitFindings
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "kvguard: %v\nRun 'kvguard --help' for usage.\n", usage.Err)
+		return ExitError
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "kvguard: interrupted")
+		return ExitError
+	}
+	fmt.Fprintf(stderr, "kvguard: %v\n", err)
+	return ExitError
+}
+
+func newRootCmd(a *app, level *slog.LevelVar) *cobra.Command {
+	var logLevel string
+	root := &cobra.Command{
+		Use:   "kvguard",
+		Short: "Judge Azure Key Vaults the way Microsoft Defender for Cloud does",
+		Long: `kvguard judges Azure Key Vaults against Microsoft Defender for Cloud's Key Vault
+recommendations, with the verdicts Azure Policy gives, before and after deployment:
+live Azure, Terraform (HCL and plan JSON), ARM templates, Bicep and saved Azure JSON.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       a.version,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch strings.ToLower(logLevel) {
+			case "debug":
+				level.Set(slog.LevelDebug)
+			case "info":
+				level.Set(slog.LevelInfo)
+			case "warn", "warning":
+				level.Set(slog.LevelWarn)
+			case "error":
+				level.Set(slog.LevelError)
+			default:
+				return usageErrorf("unknown --log-level %q (debug, info, warn, error)", logLevel)
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn or error")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a))
+	return root
+}
+
+// Version is the module version from the build, or "dev".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print kvguard's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(a.io.Out, "kvguard %s\n", a.version)
+			return err
+		},
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

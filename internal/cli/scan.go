@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/report"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+type scanOptions struct {
+	formats         []string
+	output          string
+	failOn          string
+	enabledOnly     bool
+	recommendations []string
+	policies        []string
+	params          []string
+	verbose         bool
+	input           inputOptions
+	azure           azureOptions
+}
+
+func newScanCmd(a *app) *cobra.Command {
+	opts := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...] [-]",
+		Short: "Judge Key Vaults in files, directories, standard input or live Azure",
+		Long: `Scan reads every input, builds the resource documents Azure would store, and judges
+each Key Vault against the recommendations.
+
+Inputs are recognised by content: Terraform modules (*.tf, *.tf.json) and plan JSON
+(terraform show -json), ARM templates and Bicep files, and saved Azure JSON (az keyvault
+show/list, az graph query, ARM REST bodies, az keyvault secret/key list, kvguard snapshots).
+Directories are walked recursively; - reads saved Azure JSON from standard input.
+--azure scans live Azure instead of (or besides) files.
+
+Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings; 2 a usage or input
+error (every result that could be computed is still written).`,
+		Example: `  kvguard scan ./examples
+  kvguard scan vaults.json secrets/ --format json -o results.json
+  az keyvault list -o json | kvguard scan -
+  kvguard scan ./infra --format sarif -o kvguard.sarif
+  kvguard scan main.bicep --parameters main.bicepparam
+  kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), a, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&opts.formats, "format", "f", []string{"table"}, "output format: "+strings.Join(report.IDs(), ", ")+"; FORMAT=FILE writes that format to FILE (repeatable)")
+	f.StringVarP(&opts.output, "output", "o", "", "write the (first) format to this file instead of standard output")
+	f.StringVar(&opts.failOn, "fail-on", "low", "exit 1 when an unhealthy assessment has at least this severity: low, medium, high, or none")
+	f.BoolVar(&opts.enabledOnly, "enabled-only", false, "skip disabled secrets and keys (the CIS benchmark's reading; Azure Policy judges them too)")
+	f.StringSliceVarP(&opts.recommendations, "recommendation", "r", nil, "judge only these recommendation IDs (see kvguard rules)")
+	f.StringArrayVar(&opts.policies, "policy", nil, "add a policy definition file (Azure Policy JSON) to the checks (repeatable)")
+	f.StringArrayVar(&opts.params, "param", nil, "set a policy parameter: RECOMMENDATION.NAME=VALUE (VALUE may be JSON), e.g. keyvault-firewall.restrictIPAddresses=Yes")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "table: also list healthy and not-applicable resources")
+	f.StringArrayVar(&opts.input.vars, "var", nil, "Terraform: set a variable, NAME=VALUE (repeatable)")
+	f.StringArrayVar(&opts.input.varFiles, "var-file", nil, "Terraform: read variables from a .tfvars file (repeatable)")
+	f.StringArrayVar(&opts.input.parameters, "parameters", nil, "ARM/Bicep: a parameters file (*.parameters.json or .bicepparam) (repeatable)")
+	opts.azure.addFlags(f)
+	return cmd
+}
+
+// output is one report destination.
+type output struct {
+	format report.Format
+	path   string // "" for standard output
+}
+
+func (o *scanOptions) outputs() ([]output, error) {
+	var outs []output
+	stdout := 0
+	for i, spec := range o.formats {
+		name, path, _ := strings.Cut(spec, "=")
+		f, err := report.Lookup(strings.TrimSpace(name))
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		if i == 0 && path == "" && o.output != "" {
+			path = o.output
+		}
+		if path == "" {
+			stdout++
+		}
+		outs = append(outs, output{format: f, path: path})
+	}
+	if stdout > 1 {
+		return nil, usageErrorf("more than one format writes to standard output; give the others a file: --format sarif=kvguard.sarif")
+	}
+	return outs, nil
+}
+
+func (o *scanOptions) catalog() (*catalog.Catalog, error) {
+	params := map[string]map[string]any{}
+	for _, p := range o.params {
+		key, value, ok := cutAssign(p)
+		rec, name, dot := strings.Cut(key, ".")
+		if !ok || !dot || rec == "" || name == "" {
+			return nil, usageErrorf("--param %q: expected RECOMMENDATION.NAME=VALUE", p)
+		}
+		var v any = value
+		var j any
+		if err := json.Unmarshal([]byte(value), &j); err == nil {
+			v = normaliseNumbers(j)
+		}
+		if params[rec] == nil {
+			params[rec] = map[string]any{}
+		}
+		params[rec][name] = v
+	}
+	custom := map[string]*policy.Definition{}
+	var order []*policy.Definition
+	for _, file := range o.policies {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageErrorf("--policy %s: %v", file, err)
+		}
+		def, err := policy.ParseDefinition(data, file)
+		if err != nil {
+			return nil, usageErrorf("--policy: %v", err)
+		}
+		order = append(order, def)
+		custom[strings.ToLower(def.Name)] = def
+	}
+	builtin := map[string]map[string]any{}
+	for rec, ps := range params {
+		if _, isCustom := custom[strings.ToLower(rec)]; !isCustom {
+			builtin[rec] = ps
+		}
+	}
+	cat, err := catalog.Defender(catalog.Options{Params: builtin})
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	for _, def := range order {
+		if _, err := cat.AddDefinition(def, params[def.Name]); err != nil {
+			return nil, usageErrorf("--policy %s: %v", def.File, err)
+		}
+	}
+	if len(o.recommendations) > 0 {
+		if cat, err = cat.Select(o.recommendations); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+	}
+	return cat, nil
+}
+
+func normaliseNumbers(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x)
+		}
+	case []any:
+		for i := range x {
+			x[i] = normaliseNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normaliseNumbers(x[k])
+		}
+	}
+	return v
+}
+
+func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) error {
+	if len(paths) == 0 && !opts.azure.enabled() {
+		return usageErrorf("nothing to scan: give files or directories, - for standard input, or --azure")
+	}
+	var failOn catalog.Severity
+	if !strings.EqualFold(opts.failOn, "none") {
+		sev, err := catalog.ParseSeverity(opts.failOn)
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
+		}
+		failOn = sev
+	}
+	outs, err := opts.outputs()
+	if err != nil {
+		return err
+	}
+	cat, err := opts.catalog()
+	if err != nil {
+		return err
+	}
+	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger})
+	fail := as.AddError
+	interrupted := false
+	if opts.azure.enabled() {
+		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, as.Add); err != nil {
+			if ctx.Err() != nil {
+				interrupted = true
+			}
+			fail(err)
+		}
+	}
+	if len(paths) > 0 && ctx.Err() == nil {
+		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
+			if ctx.Err() != nil {
+				interrupted = true
+			} else {
+				return err
+			}
+		}
+	}
+	// Judge and write what was read, even after Ctrl-C.
+	res := as.Finish(context.WithoutCancel(ctx))
+	for _, e := range res.Errors {
+		fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(e), e.Error())
+	}
+	if err := writeOutputs(a, outs, res, opts.verbose); err != nil {
+		return err
+	}
+	switch {
+	case interrupted:
+		return context.Canceled
+	case res.HasErrors():
+		return errInput
+	case failOn != "":
+		return res.Check(failOn)
+	}
+	return nil
+}
+
+func severityWord(e *resource.InputError) string {
+	if e.Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+func writeOutputs(a *app, outs []output, res *assess.Result, verbose bool) error {
+	for _, o := range outs {
+		w := o.format.New(report.Options{ToolVersion: a.version, Verbose: verbose})
+		if o.path == "" {
+			if err := w.Write(a.io.Out, res); err != nil {
+				return fmt.Errorf("write %s report: %w", o.format.ID, err)
+			}
+			continue
+		}
+		if err := writeFile(o.path, func(f io.Writer) error { return w.Write(f, res) }); err != nil {
+			return fmt.Errorf("write %s report to %s: %w", o.format.ID, o.path, err)
+		}
+	}
+	return nil
+}
+
+// writeFile writes through a temporary file and renames it, so that a
+// failed run never leaves half a report behind.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".kvguard-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

@@ -1,0 +1,425 @@
+// Package jsonreport writes the result model as kvguard's versioned JSON
+// report (schema in docs/report.schema.json). The JSON report is the
+// model: every field of assess.Result that matters to a machine is here.
+//
+// It writes by hand rather than through encoding/json's reflection so that
+// an estate of a million secrets is written in well under a second, in
+// constant memory beyond the result itself.
+package jsonreport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/policy"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Writer renders results as JSON.
+type Writer struct {
+	// ToolVersion is written in tool.version.
+	ToolVersion string
+}
+
+// Write writes the report.
+func (w Writer) Write(out io.Writer, r *assess.Result) error {
+	b := &buf{w: bufio.NewWriterSize(out, 1<<16)}
+	b.raw(`{"schemaVersion":`)
+	b.str(assess.SchemaVersion)
+	b.raw(`,"tool":{"name":"kvguard","version":`)
+	b.str(w.ToolVersion)
+	b.raw(`},"generatedAt":`)
+	b.str(r.GeneratedAt.UTC().Format(time.RFC3339))
+	b.raw(`,"options":{"enabledOnly":`)
+	b.bool(r.EnabledOnly)
+	b.raw("},\n")
+	writeSummary(b, r)
+	b.raw(`,"recommendations":[`)
+	for i, rec := range r.Recommendations {
+		if i > 0 {
+			b.raw(",")
+		}
+		b.raw("\n")
+		writeRecommendation(b, rec)
+	}
+	b.raw("],\n\"assessments\":[")
+	for i, a := range r.Assessments {
+		if i > 0 {
+			b.raw(",")
+		}
+		b.raw("\n")
+		writeAssessment(b, a)
+	}
+	b.raw("],\n\"errors\":[")
+	for i, e := range r.Errors {
+		if i > 0 {
+			b.raw(",")
+		}
+		b.raw("\n")
+		writeError(b, e)
+	}
+	b.raw("]}\n")
+	if b.err != nil {
+		return b.err
+	}
+	return b.w.Flush()
+}
+
+func writeSummary(b *buf, r *assess.Result) {
+	b.raw(`"summary":{"recommendations":[`)
+	for i, rec := range r.Recommendations {
+		if i > 0 {
+			b.raw(",")
+		}
+		c := r.Summary.ByRecommendation[rec.ID]
+		b.raw(`{"id":`)
+		b.str(rec.ID)
+		b.raw(`,"severity":`)
+		b.str(string(rec.Severity))
+		for _, s := range []assess.Status{assess.Healthy, assess.Unhealthy, assess.Unknown, assess.Exempt, assess.NotApplicable} {
+			b.raw(`,"` + lowerFirst(string(s)) + `":`)
+			b.int(c[s])
+		}
+		b.raw("}")
+	}
+	inv := r.Summary.Inventory
+	b.raw(`],"inventory":{"vaultsFound":`)
+	b.int(inv.Found)
+	b.raw(`,"vaultsJudged":`)
+	b.int(inv.Judged)
+	b.raw(`,"vaultsUnreadable":`)
+	b.int(inv.Unreadable)
+	b.raw(`,"placeholderVaults":`)
+	b.int(inv.Placeholders)
+	b.raw(`,"components":{"secrets":`)
+	b.int(inv.Components[resource.TypeSecret])
+	b.raw(`,"keys":`)
+	b.int(inv.Components[resource.TypeKey])
+	b.raw(`,"certificates":`)
+	b.int(inv.Components[resource.TypeCertificate])
+	b.raw(`,"total":`)
+	b.int(inv.ComponentCount())
+	b.raw("}")
+	errs, warns := 0, 0
+	for _, e := range r.Errors {
+		if e.Warning {
+			warns++
+		} else {
+			errs++
+		}
+	}
+	b.raw(`},"errors":`)
+	b.int(errs)
+	b.raw(`,"warnings":`)
+	b.int(warns)
+	b.raw("}")
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]+('a'-'A')) + s[1:]
+}
+
+func writeRecommendation(b *buf, rec *catalog.Recommendation) {
+	b.raw(`{"id":`)
+	b.str(rec.ID)
+	b.raw(`,"title":`)
+	b.str(rec.Title)
+	b.raw(`,"severity":`)
+	b.str(string(rec.Severity))
+	b.raw(`,"type":`)
+	b.str(rec.Type)
+	b.raw(`,"policyDefinitionId":`)
+	b.str(rec.RelatedPolicy.ID)
+	b.raw(`,"policyVersion":`)
+	b.str(rec.RelatedPolicy.Version)
+	if rec.AssessmentKey != "" {
+		b.raw(`,"assessmentKey":`)
+		b.str(rec.AssessmentKey)
+	}
+	b.raw(`,"requirement":`)
+	b.str(rec.Requirement)
+	b.raw(`,"remediation":`)
+	b.marshal(rec.Remediation)
+	if len(rec.Frameworks) > 0 {
+		b.raw(`,"frameworks":`)
+		b.marshal(rec.Frameworks)
+	}
+	b.raw("}")
+}
+
+func writeAssessment(b *buf, a *assess.Assessment) {
+	rec := a.Recommendation
+	b.raw(`{"recommendation":{"id":`)
+	b.str(rec.ID)
+	b.raw(`,"title":`)
+	b.str(rec.Title)
+	b.raw(`,"severity":`)
+	b.str(string(rec.Severity))
+	b.raw(`,"policyDefinitionId":`)
+	b.str(rec.RelatedPolicy.ID)
+	b.raw(`},"resource":{"id":`)
+	b.str(a.Resource.ID)
+	b.raw(`,"name":`)
+	b.str(a.Resource.Name)
+	b.raw(`,"type":`)
+	b.str(a.Resource.Type)
+	if a.Resource.Placeholder {
+		b.raw(`,"placeholder":true`)
+	}
+	b.raw(`,"source":`)
+	writeSource(b, &a.Resource.Source)
+	b.raw(`},"status":`)
+	b.str(string(a.Status))
+	b.raw(`,"reason":`)
+	b.str(a.Reason)
+	if len(a.Details) > 0 {
+		b.raw(`,"details":[`)
+		for i, d := range a.Details {
+			if i > 0 {
+				b.raw(",")
+			}
+			writeDetail(b, d)
+		}
+		b.raw("]")
+	}
+	if a.Exemption != nil {
+		b.raw(`,"exemption":`)
+		writeExemption(b, a.Exemption)
+	}
+	if a.Recommendation.Component != "" {
+		b.raw(`,"components":[`)
+		for i := range a.Components {
+			if i > 0 {
+				b.raw(",")
+			}
+			writeComponent(b, &a.Components[i])
+		}
+		b.raw("]")
+	}
+	b.raw("}")
+}
+
+func writeSource(b *buf, s *resource.Provenance) {
+	b.raw(`{"kind":`)
+	b.str(s.Kind)
+	if s.File != "" {
+		b.raw(`,"file":`)
+		b.str(s.File)
+	}
+	if s.StartLine > 0 {
+		b.raw(`,"startLine":`)
+		b.int(s.StartLine)
+		b.raw(`,"endLine":`)
+		b.int(max(s.EndLine, s.StartLine))
+	}
+	if s.Address != "" {
+		b.raw(`,"address":`)
+		b.str(s.Address)
+	}
+	if s.APIVersion != "" {
+		b.raw(`,"apiVersion":`)
+		b.str(s.APIVersion)
+	}
+	if !s.ReadAt.IsZero() {
+		b.raw(`,"readAt":`)
+		b.str(s.ReadAt.UTC().Format(time.RFC3339))
+	}
+	b.raw("}")
+}
+
+func writeDetail(b *buf, d policy.Reason) {
+	b.raw(`{"field":`)
+	b.str(d.Field)
+	if d.Path != "" {
+		b.raw(`,"path":`)
+		b.str(d.Path)
+	}
+	b.raw(`,"operator":`)
+	b.str(d.OperatorText())
+	b.raw(`,"expected":`)
+	b.marshal(d.ExpectedJSON())
+	b.raw(`,"actual":`)
+	b.marshal(d.ActualJSON())
+	b.raw(`,"code":`)
+	b.str(d.Code())
+	b.raw("}")
+}
+
+func writeExemption(b *buf, e *assess.Exemption) {
+	b.raw(`{"reason":`)
+	b.str(e.Reason)
+	if !e.Expires.IsZero() {
+		b.raw(`,"expires":`)
+		b.str(e.Expires.Format("2006-01-02"))
+	}
+	b.raw(`,"expired":`)
+	b.bool(e.Expired)
+	b.raw(`,"file":`)
+	b.str(e.Source.File)
+	b.raw(`,"line":`)
+	b.int(e.Source.Line)
+	b.raw("}")
+}
+
+func writeComponent(b *buf, c *assess.Component) {
+	b.raw(`{"id":`)
+	b.str(c.ID)
+	b.raw(`,"name":`)
+	b.str(c.Name)
+	b.raw(`,"type":`)
+	b.str(c.Type)
+	b.raw(`,"status":`)
+	b.str(string(c.Status))
+	if c.Reason != "" {
+		b.raw(`,"reason":`)
+		b.str(c.Reason)
+	}
+	if c.Source != nil {
+		b.raw(`,"source":`)
+		writeSource(b, c.Source)
+	}
+	if c.Exemption != nil {
+		b.raw(`,"exemption":`)
+		writeExemption(b, c.Exemption)
+	}
+	b.raw("}")
+}
+
+func writeError(b *buf, e *resource.InputError) {
+	b.raw(`{"severity":`)
+	if e.Warning {
+		b.str("warning")
+	} else {
+		b.str("error")
+	}
+	if e.Pos.File != "" {
+		b.raw(`,"file":`)
+		b.str(e.Pos.File)
+	}
+	if e.Pos.Line > 0 {
+		b.raw(`,"line":`)
+		b.int(e.Pos.Line)
+	}
+	if e.Pos.Col > 0 {
+		b.raw(`,"column":`)
+		b.int(e.Pos.Col)
+	}
+	if e.ResourceID != "" {
+		b.raw(`,"resourceId":`)
+		b.str(e.ResourceID)
+	}
+	b.raw(`,"message":`)
+	b.str(e.Msg)
+	b.raw("}")
+}
+
+// buf is a small JSON writer that remembers the first error.
+type buf struct {
+	w       *bufio.Writer
+	err     error
+	scratch []byte
+}
+
+func (b *buf) raw(s string) {
+	if b.err == nil {
+		_, b.err = b.w.WriteString(s)
+	}
+}
+
+func (b *buf) int(n int) {
+	b.scratch = strconv.AppendInt(b.scratch[:0], int64(n), 10)
+	if b.err == nil {
+		_, b.err = b.w.Write(b.scratch)
+	}
+}
+
+func (b *buf) bool(v bool) {
+	if v {
+		b.raw("true")
+	} else {
+		b.raw("false")
+	}
+}
+
+func (b *buf) str(s string) {
+	b.scratch = appendString(b.scratch[:0], s)
+	if b.err == nil {
+		_, b.err = b.w.Write(b.scratch)
+	}
+}
+
+func (b *buf) marshal(v any) {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	data := []byte(strconv.Quote("(unrepresentable value)"))
+	if err := enc.Encode(v); err == nil {
+		data = bytes.TrimRight(out.Bytes(), "\n")
+	}
+	if b.err == nil {
+		_, b.err = b.w.Write(data)
+	}
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping what JSON requires
+// (and U+2028/U+2029, for JavaScript consumers); like encoding/json with
+// SetEscapeHTML(false).
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
