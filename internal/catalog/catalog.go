@@ -83,13 +83,13 @@ type Recommendation struct {
 	UnhealthyText string `json:"unhealthyText,omitempty"`
 	// ComponentNoun ("secret") and ComponentUnhealthyText ("has no
 	// expiration date") phrase component findings.
-	ComponentNoun          string `json:"componentNoun,omitempty"`
-	ComponentUnhealthyText string `json:"componentUnhealthyText,omitempty"`
-	Rationale   string       `json:"rationale"`
-	Logic       string       `json:"logic"`
-	Remediation Remediation  `json:"remediation"`
-	LearnMore   []string     `json:"learnMore,omitempty"`
-	Frameworks  []Framework  `json:"frameworks,omitempty"`
+	ComponentNoun          string      `json:"componentNoun,omitempty"`
+	ComponentUnhealthyText string      `json:"componentUnhealthyText,omitempty"`
+	Rationale              string      `json:"rationale"`
+	Logic                  string      `json:"logic"`
+	Remediation            Remediation `json:"remediation"`
+	LearnMore              []string    `json:"learnMore,omitempty"`
+	Frameworks             []Framework `json:"frameworks,omitempty"`
 	// ReasonFields are the aliases whose values explain a verdict; reasons
 	// on other conditions (type, createMode) are left out of the summary.
 	ReasonFields []string `json:"reasonFields,omitempty"`

@@ -172,6 +172,18 @@ func (d *Decoder) fill() bool {
 
 var errValueTooLarge = errors.New("value too large")
 
+// sizeString renders a byte count in the largest binary unit that divides
+// it, so that a limit of 64 KiB is not reported as "0 MiB".
+func sizeString(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // Pos is the position of the next unread byte.
 func (d *Decoder) Pos() Pos {
 	off := d.base + int64(d.pos)
@@ -183,7 +195,7 @@ func (d *Decoder) errAt(p Pos, format string, args ...any) error {
 		return fmt.Errorf("read %s: %w", d.file, d.rerr)
 	}
 	if errors.Is(d.rerr, errValueTooLarge) {
-		return &SyntaxError{File: d.file, Pos: p, Msg: fmt.Sprintf("a single value is larger than %d MiB; kvguard reads one resource at a time and refuses values this large", d.maxValue()>>20)}
+		return &SyntaxError{File: d.file, Pos: p, Msg: fmt.Sprintf("a single value is larger than %s; kvguard reads one resource at a time and refuses values this large", sizeString(d.maxValue()))}
 	}
 	return &SyntaxError{File: d.file, Pos: p, Msg: fmt.Sprintf(format, args...)}
 }
@@ -384,6 +396,10 @@ func (d *Decoder) begin(open byte, k Kind) (Pos, error) {
 	if c != open {
 		got, _ := kindOf(c)
 		return p, d.errAt(p, "expected %s, found %s", k, got)
+	}
+	if len(d.stack) >= MaxDepth {
+		// Reported at the bracket, as Value reports it.
+		return p, d.errAt(p, "nesting deeper than %d levels", MaxDepth)
 	}
 	d.pos++
 	return p, d.push(open)

@@ -94,3 +94,22 @@ func FuzzSkip(f *testing.F) {
 func sameError(v, s error) bool {
 	return strings.HasPrefix(v.Error(), s.Error())
 }
+
+// Walking with BeginArray reports too-deep nesting at the offending
+// bracket, as Value does (it used to report the byte after it).
+func TestBeginReportsDepthAtBracket(t *testing.T) {
+	t.Parallel()
+	in := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+	_, _, _, verr := NewBytesDecoder([]byte(in), "d.json").Value()
+	d := NewBytesDecoder([]byte(in), "d.json")
+	var berr error
+	for i := 0; i <= MaxDepth && berr == nil; i++ {
+		_, berr = d.BeginArray()
+	}
+	if verr == nil || berr == nil || verr.Error() != berr.Error() {
+		t.Fatalf("Value says %v, BeginArray says %v", verr, berr)
+	}
+	if want := "d.json:1:513: nesting deeper than 512 levels"; berr.Error() != want {
+		t.Errorf("got %q, want %q", berr, want)
+	}
+}

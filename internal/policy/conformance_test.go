@@ -100,8 +100,8 @@ func conformanceDocs() []*resource.Document {
 		vault("kv1", map[string]any{}),
 		vault("kv2", map[string]any{
 			"enableRbacAuthorization": true, "enableSoftDelete": true, "enablePurgeProtection": true,
-			"publicNetworkAccess": "Disabled",
-			"networkAcls":         map[string]any{"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": []any{map[string]any{"value": "10.0.0.0/24"}}, "virtualNetworkRules": []any{map[string]any{"id": "/subscriptions/x/vnet"}}},
+			"publicNetworkAccess":        "Disabled",
+			"networkAcls":                map[string]any{"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": []any{map[string]any{"value": "10.0.0.0/24"}}, "virtualNetworkRules": []any{map[string]any{"id": "/subscriptions/x/vnet"}}},
 			"privateEndpointConnections": []any{map[string]any{"properties": map[string]any{"privateLinkServiceConnectionState": map[string]any{"status": "Approved"}}}},
 		}),
 		vault("kv3", map[string]any{"enableRbacAuthorization": "False", "enableSoftDelete": false, "networkAcls": map[string]any{"defaultAction": "Allow"}}),
