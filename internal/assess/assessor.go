@@ -212,7 +212,9 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 			results[i] = c
 			continue
 		}
-		res := r.Policy.Evaluate(doc, nil, a.popts)
+		popts := a.popts
+		popts.SkipReasons = r.ComponentUnhealthyText != "" // the catalog phrases the finding
+		res := r.Policy.Evaluate(doc, nil, popts)
 		switch res.Outcome {
 		case policy.NotApplicable, policy.Disabled:
 			continue

@@ -112,11 +112,13 @@ func showRule(w io.Writer, r *catalog.Recommendation) error {
 	fmt.Fprintf(&b, "%s\n%s\n\n", r.Title, strings.Repeat("=", len(r.Title)))
 	fmt.Fprintf(&b, "ID:              %s\nSeverity:        %s\nType:            %s\n", r.ID, r.Severity, r.Type)
 	fmt.Fprintf(&b, "Azure Policy:    %s (%s, version %s)\n", r.RelatedPolicy.DisplayName, r.RelatedPolicy.ID, r.RelatedPolicy.Version)
-	if r.AssessmentKey != "" {
+	switch {
+	case r.AssessmentKey != "" && r.AssessmentKeyNote != "":
+		fmt.Fprintf(&b, "Assessment key:  %s (%s)\n", r.AssessmentKey, r.AssessmentKeyNote)
+	case r.AssessmentKey != "":
 		fmt.Fprintf(&b, "Assessment key:  %s\n", r.AssessmentKey)
-	}
-	if r.AssessmentKeyNote != "" {
-		fmt.Fprintf(&b, "                 (%s)\n", r.AssessmentKeyNote)
+	case r.AssessmentKeyNote != "":
+		fmt.Fprintf(&b, "Assessment key:  unknown (%s)\n", r.AssessmentKeyNote)
 	}
 	if len(r.Frameworks) > 0 {
 		var fw []string

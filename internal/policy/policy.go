@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvguard/kvguard/internal/jsonpos"
@@ -39,6 +40,10 @@ type Options struct {
 	// APIVersion is what requestContext().apiVersion returns. Compliance
 	// scans use the resource provider's latest API version.
 	APIVersion string
+	// SkipReasons leaves Result.Reasons empty for non-compliant verdicts,
+	// for callers that judge millions of components and phrase findings
+	// themselves.
+	SkipReasons bool
 }
 
 // DefaultAPIVersion is requestContext().apiVersion during compliance
@@ -257,17 +262,23 @@ func (c *evalCtx) fail(pos resource.Position, err error) {
 // inMode reports whether a document of this type is evaluated under the
 // definition's mode.
 func (p *Policy) inMode(doc *resource.Document) bool {
-	t := strings.ToLower(doc.Type)
-	data := strings.HasPrefix(t, "microsoft.keyvault.data/") || strings.HasPrefix(t, "microsoft.managedhsm.data/")
+	t := doc.Type
+	kvData := hasPrefixFold(t, "microsoft.keyvault.data/")
+	hsmData := hasPrefixFold(t, "microsoft.managedhsm.data/")
+	data := kvData || hsmData
 	switch p.mode {
 	case "microsoft.keyvault.data":
-		return strings.HasPrefix(t, "microsoft.keyvault.data/")
+		return kvData
 	case "microsoft.managedhsm.data":
-		return strings.HasPrefix(t, "microsoft.managedhsm.data/")
+		return hsmData
 	case "indexed":
 		return !data && indexed(doc)
 	}
 	return !data
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // indexed reports whether a type supports tags and location (Indexed
@@ -298,6 +309,7 @@ func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options)
 		return Result{Outcome: NotApplicable}
 	}
 	c := p.newCtx(doc, opts)
+	defer ctxPool.Put(c)
 	if p.exist != nil {
 		return p.evalIfNotExists(c, doc, related)
 	}
@@ -320,6 +332,9 @@ func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options)
 	case triFalse:
 		return Result{Outcome: Compliant}
 	case triTrue:
+		if opts.SkipReasons {
+			return Result{Outcome: NonCompliant}
+		}
 		_, why := p.ifCond.explain(c)
 		return Result{Outcome: NonCompliant, Reasons: findings(why)}
 	}
@@ -327,8 +342,17 @@ func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options)
 	return Result{Outcome: Unknown, Reasons: findings(why)}
 }
 
+// ctxPool reuses evaluation contexts: judging a million components should
+// not allocate a million of them.
+var ctxPool = sync.Pool{New: func() any { return new(evalCtx) }}
+
 func (p *Policy) newCtx(doc *resource.Document, opts Options) *evalCtx {
-	c := &evalCtx{p: p, ifDoc: doc, fieldDoc: doc, params: p.params, now: opts.Now, apiVersion: opts.APIVersion}
+	c := ctxPool.Get().(*evalCtx)
+	scopes, cache := c.scopes[:0], c.fieldCache
+	if len(cache) > 64 {
+		cache = nil
+	}
+	*c = evalCtx{p: p, ifDoc: doc, fieldDoc: doc, params: p.params, now: opts.Now, apiVersion: opts.APIVersion, scopes: scopes, fieldCache: cache}
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}

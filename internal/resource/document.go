@@ -68,8 +68,8 @@ type Document struct {
 // Ref names another resource: by resource ID, or (for data-plane objects
 // known only by URL) by the vault's host name, e.g. myvault.vault.azure.net.
 type Ref struct {
-	ID   string
-	Host string
+	ID   string `json:"id,omitempty"`
+	Host string `json:"host,omitempty"`
 }
 
 // IsZero reports whether the reference names nothing.
@@ -109,9 +109,9 @@ type Gap struct {
 	// Part names what is missing: "properties" (the resource body), or the
 	// component type whose listing failed (TypeSecret, TypeKey, ...), or a
 	// related type (TypeDiagnosticSetting).
-	Part string
+	Part string `json:"part"`
 	// Err says why, in words fit for the user.
-	Err string
+	Err string `json:"error"`
 }
 
 // GapFor returns the gap covering part, if any.

@@ -8,9 +8,9 @@ import (
 // Position is a place in an input file. Line and Col are 1-based; zero
 // means unknown.
 type Position struct {
-	File string
-	Line int
-	Col  int
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"column,omitempty"`
 }
 
 // String renders file:line:col, leaving out what is unknown.

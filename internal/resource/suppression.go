@@ -14,10 +14,10 @@ const SuppressionMarker = "kvguard:ignore"
 // [exp:YYYY-MM-DD]" annotation. Once Expires has passed it no longer
 // applies, and the assessment says the suppression expired.
 type Suppression struct {
-	RuleID  string
-	Reason  string
-	Expires time.Time // zero: no expiry
-	Pos     Position
+	RuleID  string    `json:"id"`
+	Reason  string    `json:"reason,omitempty"`
+	Expires time.Time `json:"expires,omitzero"` // zero: no expiry
+	Pos     Position  `json:"position"`
 }
 
 // ParseSuppression reads the annotation in text (a comment's text or a
