@@ -103,6 +103,18 @@ type Decoder struct {
 	// keep marks the start of bytes that must survive a refill (the value
 	// being decoded), or -1.
 	keep int
+	// keys and values intern object keys and short string values (see
+	// readKey, readStringValue).
+	keys   map[string]string
+	values map[string]any
+	// strStart is where the string being read began, for errors.
+	strStart Pos
+	// keyCache and valueCache sit in front of keys and values.
+	keyCache   [256]string
+	valueCache [256]struct {
+		s string
+		v any
+	}
 }
 
 // NewDecoder returns a decoder reading r; file names the input in errors.
@@ -443,7 +455,7 @@ func (d *Decoder) Key() (key string, p Pos, ok bool, err error) {
 	if c != '"' {
 		return "", p, false, d.errAt(p, "expected a string key, found %s", quoteByte(c))
 	}
-	key, err = d.readString()
+	key, err = d.readKey()
 	if err != nil {
 		return "", p, false, err
 	}
@@ -730,7 +742,7 @@ func (d *Decoder) value(c byte, depth int) (any, error) {
 			if c != '"' {
 				return nil, d.errAt(d.Pos(), "expected a string key, found %s", quoteByte(c))
 			}
-			k, err := d.readString()
+			k, err := d.readKey()
 			if err != nil {
 				return nil, err
 			}
@@ -813,7 +825,7 @@ func (d *Decoder) value(c byte, depth int) (any, error) {
 			d.pos++
 		}
 	case '"':
-		return d.readString()
+		return d.readStringValue()
 	case 't':
 		return true, d.literal("true")
 	case 'f':
@@ -840,6 +852,19 @@ func (d *Decoder) literal(word string) error {
 }
 
 func (d *Decoder) readNumber() (any, error) {
+	i, f, isInt, err := d.parseNumber()
+	if err != nil {
+		return nil, err
+	}
+	if isInt {
+		return i, nil
+	}
+	return f, nil
+}
+
+// parseNumber reads a number: an int64 when it is an integer that fits,
+// else a float64.
+func (d *Decoder) parseNumber() (int64, float64, bool, error) {
 	p := d.Pos()
 	i := 0
 	isFloat := false
@@ -861,22 +886,46 @@ func (d *Decoder) readNumber() (any, error) {
 	}
 	lit := d.buf[d.pos : d.pos+i]
 	if !validNumber(lit) {
-		return nil, d.errAt(p, "invalid number %q", string(lit))
+		return 0, 0, false, d.errAt(p, "invalid number %q", string(lit))
 	}
 	d.pos += i
 	if !isFloat {
-		if n, err := strconv.ParseInt(string(lit), 10, 64); err == nil {
-			return n, nil
+		if n, ok := parseInt(lit); ok {
+			return n, float64(n), true, nil
 		}
 	}
 	f, err := strconv.ParseFloat(string(lit), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return nil, d.errAt(p, "invalid number %q", string(lit))
+		return 0, 0, false, d.errAt(p, "invalid number %q", string(lit))
 	}
 	if math.IsInf(f, 0) {
-		return nil, d.errAt(p, "number %q is out of range", string(lit))
+		return 0, 0, false, d.errAt(p, "number %q is out of range", string(lit))
 	}
-	return f, nil
+	return 0, f, false, nil
+}
+
+// parseInt reads a valid JSON integer literal; ok is false when it does
+// not fit an int64. It spares strconv's string conversion on the path
+// every timestamp takes.
+func parseInt(lit []byte) (int64, bool) {
+	neg := len(lit) > 0 && lit[0] == '-'
+	if neg {
+		lit = lit[1:]
+	}
+	if len(lit) == 0 || len(lit) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range lit {
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n), true // -(1<<63) wraps to itself, which is right
+	case !neg && n < 1<<63:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // validNumber checks the JSON number grammar.
@@ -921,9 +970,149 @@ func validNumber(s []byte) bool {
 	return i == len(s)
 }
 
+// The tables of interned strings are bounded in entries and string length,
+// so that hostile input cannot grow them without limit; past the bounds
+// strings are allocated as usual.
+const (
+	maxInterned         = 4096
+	maxInternedLen      = 64
+	maxInternedValues   = 1024
+	maxInternedValueLen = 40
+)
+
+// readKey reads an object key. Keys repeat across the resources of a file
+// (a million secrets share a dozen member names), so short ones are
+// interned: the decoder returns the same string for the same key instead
+// of allocating a copy each time.
+func (d *Decoder) readKey() (string, error) {
+	raw, plain, err := d.scanString()
+	if err != nil {
+		return "", err
+	}
+	if plain && len(raw) <= maxInternedLen {
+		// A direct-mapped cache in front of the table: most keys hit it,
+		// and a byte comparison is cheaper than hashing.
+		slot := &d.keyCache[cacheSlot(raw)]
+		if *slot == string(raw) && len(raw) > 0 {
+			return *slot, nil
+		}
+		if s, ok := d.keys[string(raw)]; ok { // the compiler looks up without converting
+			*slot = s
+			return s, nil
+		}
+		s := string(raw)
+		if len(d.keys) < maxInterned {
+			if d.keys == nil {
+				d.keys = make(map[string]string, 64)
+			}
+			d.keys[s] = s
+		}
+		return s, nil
+	}
+	return d.finishString(raw, plain)
+}
+
 // readString reads a string starting at the opening quote.
 func (d *Decoder) readString() (string, error) {
+	raw, plain, err := d.scanString()
+	if err != nil {
+		return "", err
+	}
+	return d.finishString(raw, plain)
+}
+
+// readStringValue reads a string for Value. Short values are interned as
+// the interface values Value returns: types, locations, enum values and
+// timestamps repeat across resources, and boxing a string into an
+// interface allocates even when the string itself is shared. Unique short
+// values (names) fill the table early and are then allocated as usual.
+func (d *Decoder) readStringValue() (any, error) {
+	raw, plain, err := d.scanString()
+	if err != nil {
+		return nil, err
+	}
+	if !plain || len(raw) > maxInternedValueLen {
+		return d.finishString(raw, plain)
+	}
+	slot := &d.valueCache[cacheSlot(raw)]
+	if slot.s == string(raw) && slot.v != nil {
+		return slot.v, nil
+	}
+	if v, ok := d.values[string(raw)]; ok {
+		slot.s, slot.v = v.(string), v
+		return v, nil
+	}
+	var v any = string(raw)
+	if len(d.values) < maxInternedValues {
+		if d.values == nil {
+			d.values = make(map[string]any, 64)
+		}
+		d.values[v.(string)] = v
+	}
+	return v, nil
+}
+
+// Byte classes inside a string: 0 for the bytes that need no attention.
+const (
+	clsControl = 1 + iota
+	clsQuote
+	clsBackslash
+	clsNonASCII
+)
+
+var strClass = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = clsControl
+	}
+	t['"'] = clsQuote
+	t['\\'] = clsBackslash
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = clsNonASCII
+	}
+	return t
+}()
+
+// cacheSlot picks a slot of the interning caches from a string's length
+// and three of its bytes.
+func cacheSlot(raw []byte) uint8 {
+	n := len(raw)
+	if n == 0 {
+		return 0
+	}
+	return uint8(n*7) ^ raw[0]*31 ^ raw[n-1]*131 ^ raw[n/2]*17
+}
+
+// finishString turns the raw bytes of a string into its value: as they are
+// when plain (no escapes, valid UTF-8), unescaped otherwise.
+func (d *Decoder) finishString(raw []byte, plain bool) (string, error) {
+	if plain {
+		return string(raw), nil
+	}
+	if !bytesHaveEscape(raw) {
+		return string([]rune(string(raw))), nil // replaces invalid bytes with U+FFFD
+	}
+	s, ok := unescape(raw)
+	if !ok {
+		return "", d.errAt(d.strStart, "invalid escape sequence in string")
+	}
+	return s, nil
+}
+
+func bytesHaveEscape(raw []byte) bool {
+	for _, c := range raw {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// scanString reads a string starting at the opening quote and returns its
+// raw bytes (valid until the next read) and whether they are plain: free
+// of escapes and valid UTF-8, so that the bytes are the value.
+func (d *Decoder) scanString() (raw []byte, plain bool, err error) {
 	p := d.Pos()
+	d.strStart = p
 	keep := d.keep
 	if keep < 0 {
 		d.keep = d.pos
@@ -931,43 +1120,43 @@ func (d *Decoder) readString() (string, error) {
 	}
 	start := d.pos + 1
 	i := start
-	escaped := false
+	escaped, ascii := false, true
 	for {
 		for i < len(d.buf) {
 			c := d.buf[i]
-			if c == '"' {
+			cls := strClass[c]
+			if cls == 0 {
+				// The common case: one table load and one branch per byte.
+				i++
+				continue
+			}
+			switch cls {
+			case clsNonASCII:
+				ascii = false
+				i++
+				continue
+			case clsQuote:
 				raw := d.buf[start:i]
 				d.pos = i + 1
-				if !escaped {
-					if utf8.Valid(raw) {
-						return string(raw), nil
-					}
-					return string([]rune(string(raw))), nil // replaces invalid bytes with U+FFFD
+				if escaped {
+					return raw, false, nil
 				}
-				s, ok := unescape(raw)
-				if !ok {
-					return "", d.errAt(p, "invalid escape sequence in string")
-				}
-				return s, nil
-			}
-			if c == '\\' {
+				return raw, ascii || utf8.Valid(raw), nil
+			case clsBackslash:
 				escaped = true
 				i += 2
 				continue
 			}
-			if c < 0x20 {
-				if c == '\n' {
-					return "", d.errAt(p, "unterminated string (a string cannot span lines)")
-				}
-				return "", d.errAt(p, "invalid control character in string")
+			if c == '\n' {
+				return nil, false, d.errAt(p, "unterminated string (a string cannot span lines)")
 			}
-			i++
+			return nil, false, d.errAt(p, "invalid control character in string")
 		}
 		// refill keeps everything from d.keep; recompute indices after.
 		off := i - d.pos
 		soff := start - d.pos
 		if !d.fill() {
-			return "", d.errAt(p, "unterminated string")
+			return nil, false, d.errAt(p, "unterminated string")
 		}
 		i = d.pos + off
 		start = d.pos + soff
@@ -1056,4 +1245,73 @@ func quoteByte(c byte) string {
 		return "'" + string(c) + "'"
 	}
 	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// Scalar is one JSON value decoded without boxing: Kind says which field
+// holds it. Objects and arrays, which Scalar also accepts, are decoded as
+// Value would decode them, into Any.
+type Scalar struct {
+	Kind  Kind
+	Str   string  // String
+	Int   int64   // Number, when IsInt
+	Float float64 // Number
+	IsInt bool
+	Bool  bool // Bool
+	Any   any  // Object, Array
+}
+
+// Interface returns the value as Value would have returned it.
+func (s Scalar) Interface() any {
+	switch s.Kind {
+	case String:
+		return s.Str
+	case Number:
+		if s.IsInt {
+			return s.Int
+		}
+		return s.Float
+	case Bool:
+		return s.Bool
+	case Object, Array:
+		return s.Any
+	}
+	return nil
+}
+
+// Scalar decodes the next value like Value, but returns scalars unboxed,
+// so that a caller converting numbers (Unix timestamps) allocates nothing
+// for them.
+func (d *Decoder) Scalar() (s Scalar, start, end Pos, err error) {
+	c, ok, err := d.prepareValue()
+	if err != nil {
+		return s, d.Pos(), d.Pos(), err
+	}
+	start = d.Pos()
+	if !ok {
+		return s, start, start, d.errAt(start, "unexpected end of input, expected a value")
+	}
+	d.keep = d.pos
+	defer func() { d.keep = -1 }()
+	switch {
+	case c == '"':
+		s.Kind = String
+		s.Str, err = d.readString()
+	case c == '-' || (c >= '0' && c <= '9'):
+		s.Kind = Number
+		s.Int, s.Float, s.IsInt, err = d.parseNumber()
+	default:
+		var v any
+		v, err = d.value(c, len(d.stack))
+		switch x := v.(type) {
+		case bool:
+			s.Kind, s.Bool = Bool, x
+		case nil:
+			s.Kind = Null
+		case map[string]any:
+			s.Kind, s.Any = Object, x
+		case []any:
+			s.Kind, s.Any = Array, x
+		}
+	}
+	return s, start, d.Pos(), err
 }

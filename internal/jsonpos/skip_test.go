@@ -2,6 +2,7 @@ package jsonpos
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -111,5 +112,22 @@ func TestBeginReportsDepthAtBracket(t *testing.T) {
 	}
 	if want := "d.json:1:513: nesting deeper than 512 levels"; berr.Error() != want {
 		t.Errorf("got %q, want %q", berr, want)
+	}
+}
+
+// Scalar decodes what Value decodes, unboxed.
+func TestScalarAgreesWithValue(t *testing.T) {
+	t.Parallel()
+	for _, c := range []string{`"a\u00e9"`, `0`, `-1`, `9223372036854775807`, `-9223372036854775808`, `9223372036854775808`,
+		`18446744073709551616`, `1.5e3`, `-0`, `true`, `false`, `null`, `{"a":[1]}`, `[1,"x"]`, `01`, `"x`, `1e999`, `99999999999999999999`} {
+		v, _, _, verr := NewBytesDecoder([]byte(c), "s.json").Value()
+		s, _, _, serr := NewBytesDecoder([]byte(c), "s.json").Scalar()
+		if (verr == nil) != (serr == nil) || (verr != nil && verr.Error() != serr.Error()) {
+			t.Errorf("%s: Value err %v, Scalar err %v", c, verr, serr)
+			continue
+		}
+		if verr == nil && !reflect.DeepEqual(v, s.Interface()) {
+			t.Errorf("%s: Value %#v, Scalar %#v", c, v, s.Interface())
+		}
 	}
 }

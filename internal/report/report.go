@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
+	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
 )
 
@@ -35,6 +36,10 @@ type Options struct {
 	ToolVersion string
 	Verbose     bool
 	Width       int
+	// SourceRoot is the directory file locations are made relative to
+	// where a format needs one (SARIF's %SRCROOT%: for GitHub code
+	// scanning, the repository's root). Empty means the current directory.
+	SourceRoot string
 }
 
 // All lists the formats, the default first.
@@ -44,6 +49,8 @@ func All() []Format {
 			New: func(o Options) Writer { return table.Writer{Verbose: o.Verbose, Width: o.Width} }},
 		{ID: "json", Description: "the versioned result model (docs/report.schema.json)",
 			New: func(o Options) Writer { return jsonreport.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "sarif", Description: "SARIF 2.1.0 for GitHub code scanning and Azure DevOps (docs/sarif.md)",
+			New: func(o Options) Writer { return sarif.Writer{ToolVersion: o.ToolVersion, Root: o.SourceRoot} }},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep"
 	"github.com/kvguard/kvguard/internal/source/terraform"
 )
 
@@ -150,7 +151,6 @@ func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs
 			tf[filepath.Dir(p)] = true
 		case strings.HasSuffix(lower, ".bicep"):
 			bicepFiles[p] = true
-			inputs = append(inputs, Input{Path: p, Kind: Bicep})
 		case strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".jsonc"):
 			jsonFiles = append(jsonFiles, p)
 		}
@@ -158,6 +158,22 @@ func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs
 	})
 	if err != nil {
 		errs = append(errs, &resource.InputError{Pos: resource.Position{File: root}, Msg: err.Error(), Err: err})
+	}
+	var allBicep []string
+	for p := range bicepFiles {
+		allBicep = append(allBicep, p)
+	}
+	sort.Strings(allBicep)
+	roots := bicep.RootFiles(allBicep)
+	isRoot := map[string]bool{}
+	for _, p := range roots {
+		isRoot[p] = true
+		inputs = append(inputs, Input{Path: p, Kind: Bicep})
+	}
+	for _, p := range allBicep {
+		if !isRoot[p] {
+			skipped = append(skipped, Skipped{Path: p, Reason: "a module called by another Bicep file in the tree, read through its caller"})
+		}
 	}
 	for _, p := range jsonFiles {
 		if strings.HasSuffix(strings.ToLower(p), ".tfvars.json") {

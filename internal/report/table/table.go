@@ -9,7 +9,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/resource"
@@ -38,9 +40,10 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		fmt.Fprintf(b, " (%s)", strings.Join(parts, ", "))
 	}
 	b.WriteString("\n\n")
+	// fmt pads by runes, so widths are counted in runes.
 	titleWidth := 0
 	for _, rec := range r.Recommendations {
-		titleWidth = max(titleWidth, len(rec.Title)+len(rec.ID)+3)
+		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(rec.Title)+printable(rec.ID))+3)
 	}
 	fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
 	byRec := map[string][]*assess.Assessment{}
@@ -58,7 +61,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		if c[assess.Unknown] > 0 {
 			count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
 		}
-		fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, rec.Title+" ["+rec.ID+"]", rec.Severity, count)
+		fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
 		for _, a := range byRec[rec.ID] {
 			if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
 				continue
@@ -67,14 +70,17 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		}
 	}
 	if len(r.Errors) > 0 {
-		b.WriteString("\nProblems with the input:\n")
+		errs, warns := 0, 0
 		for _, e := range r.Errors {
-			kind := "error"
 			if e.Warning {
-				kind = "warning"
+				warns++
+			} else {
+				errs++
 			}
-			fmt.Fprintf(b, "  %s: %s\n", kind, e.Error())
 		}
+		// The problems themselves go to stderr as file:line:col lines (and
+		// into the JSON report); the table only counts them.
+		fmt.Fprintf(b, "\nInput problems: %s, %s (listed on stderr).\n", plural(errs, "error"), plural(warns, "warning"))
 	}
 	fmt.Fprintf(b, "\n%d unhealthy, %d unknown, %d exempt, %d healthy", totals[assess.Unhealthy], totals[assess.Unknown], totals[assess.Exempt], totals[assess.Healthy])
 	fmt.Fprintf(b, "; vaults found %d, judged %d, unreadable %d", inv.Found, inv.Judged, inv.Unreadable)
@@ -93,14 +99,16 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 	if name == "" {
 		name = a.Resource.ID
 	}
+	name = printable(name)
 	if a.Resource.Placeholder {
 		name += " (not in the input)"
 	}
-	fmt.Fprintf(b, "  %-9s  %s: %s\n", a.Status, name, w.wrap(a.Reason, 15))
+	lead := fmt.Sprintf("  %-9s  %s: ", a.Status, name)
+	b.WriteString(lead + w.wrap(printable(a.Reason), utf8.RuneCountInString(lead), 15) + "\n")
 	if where := location(a.Resource.Source); where != "" {
 		fmt.Fprintf(b, "  %-9s  %s\n", "", where)
-	} else if a.Resource.ID != "" && a.Resource.ID != name {
-		fmt.Fprintf(b, "  %-9s  %s\n", "", a.Resource.ID)
+	} else if a.Resource.ID != "" && a.Resource.Name != "" && a.Resource.ID != a.Resource.Name {
+		fmt.Fprintf(b, "  %-9s  %s\n", "", printable(a.Resource.ID))
 	}
 	for _, c := range a.Components {
 		if c.Status != assess.Unhealthy && c.Status != assess.Unknown {
@@ -109,7 +117,7 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 		if c.Source == nil || location(*c.Source) == "" {
 			continue
 		}
-		fmt.Fprintf(b, "  %-9s    %s %s: %s\n", "", c.Status, c.Name, location(*c.Source))
+		fmt.Fprintf(b, "  %-9s    %s %s: %s\n", "", c.Status, printable(c.Name), location(*c.Source))
 	}
 }
 
@@ -117,7 +125,7 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 func location(s resource.Provenance) string {
 	var parts []string
 	if s.File != "" {
-		loc := s.File
+		loc := printable(s.File)
 		if s.StartLine > 0 {
 			loc += fmt.Sprintf(":%d", s.StartLine)
 			if s.EndLine > s.StartLine {
@@ -127,29 +135,33 @@ func location(s resource.Provenance) string {
 		parts = append(parts, loc)
 	}
 	if s.Address != "" {
-		parts = append(parts, s.Address)
+		parts = append(parts, printable(s.Address))
 	}
 	return strings.Join(parts, "  ")
 }
 
-func (w Writer) wrap(s string, indent int) string {
-	if w.Width <= indent+20 || len(s) <= w.Width-indent {
+// wrap breaks s into lines of at most Width runes where it can (a long
+// word stays whole). The first line starts at column first (after the
+// status and name), the others at column indent.
+func (w Writer) wrap(s string, first, indent int) string {
+	if w.Width <= indent+20 || first+utf8.RuneCountInString(s) <= w.Width {
 		return s
 	}
 	var out strings.Builder
-	line := 0
+	col := first
 	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
 		if i > 0 {
-			if line+1+len(word) > w.Width-indent {
+			if col+1+n > w.Width {
 				out.WriteString("\n" + strings.Repeat(" ", indent))
-				line = 0
+				col = indent
 			} else {
 				out.WriteByte(' ')
-				line++
+				col++
 			}
 		}
 		out.WriteString(word)
-		line += len(word)
+		col += n
 	}
 	return out.String()
 }
@@ -159,4 +171,37 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printable makes text from the input safe for a terminal: control
+// characters (a newline in a reason, an escape sequence in a name read
+// from a file), Unicode line separators and bidirectional overrides are
+// shown escaped (\n, \x1b, \u202e) instead of acting on the terminal or
+// breaking the layout; invalid UTF-8 becomes U+FFFD.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // ranging yields RuneError for each invalid byte
+		if unsafeRune(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }

@@ -1,0 +1,6 @@
+using './main.bicep'
+
+var env = 'prod'
+param vaultName = 'kv-${env}-params'
+param enableRbac = true
+param allowPublic = false

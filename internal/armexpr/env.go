@@ -1,0 +1,157 @@
+package armexpr
+
+import (
+	"strings"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Deployment scopes, the values of Deployment.Scope.
+const (
+	ScopeResourceGroup   = "resourceGroup"
+	ScopeSubscription    = "subscription"
+	ScopeManagementGroup = "managementGroup"
+	ScopeTenant          = "tenant"
+)
+
+// Placeholders used by DefaultDeployment. No verdict depends on them; they
+// make names built from the deployment context (uniqueString(resourceGroup().id))
+// deterministic, so that resources link up across a template.
+const (
+	DefaultSubscriptionID  = "00000000-0000-0000-0000-000000000000"
+	DefaultTenantID        = "00000000-0000-0000-0000-000000000000"
+	DefaultResourceGroup   = "kvguard-rg"
+	DefaultLocation        = "eastus"
+	DefaultDeploymentName  = "kvguard"
+	DefaultManagementGroup = "kvguard-mg"
+	DefaultCloud           = "AzureCloud"
+)
+
+// Deployment is the deployment context. Unknown parts stay unknown; the
+// defaults are fixed placeholders so that names built from them
+// (uniqueString(resourceGroup().id)) are deterministic and resources link
+// up across a template; no verdict depends on them.
+type Deployment struct {
+	Scope           string    // "resourceGroup" (default), "subscription", "managementGroup", "tenant"
+	SubscriptionID  string    // default "00000000-0000-0000-0000-000000000000"
+	TenantID        string    // default "00000000-0000-0000-0000-000000000000"
+	ResourceGroup   string    // default "kvguard-rg"
+	Location        string    // default "eastus"
+	ManagementGroup string    // default (when the scope needs one) "kvguard-mg"
+	DeploymentName  string    // default "kvguard"
+	Cloud           string    // "AzureCloud" → environment() values for the public cloud
+	Now             time.Time // zero → utcNow() is Unknown
+}
+
+// DefaultDeployment returns the placeholder context: a resource group
+// deployment in the public cloud with the Default* names.
+func DefaultDeployment() Deployment {
+	return Deployment{
+		Scope:          ScopeResourceGroup,
+		SubscriptionID: DefaultSubscriptionID,
+		TenantID:       DefaultTenantID,
+		ResourceGroup:  DefaultResourceGroup,
+		Location:       DefaultLocation,
+		DeploymentName: DefaultDeploymentName,
+		Cloud:          DefaultCloud,
+	}
+}
+
+// WithDefaults fills the empty fields of d from DefaultDeployment.
+func (d Deployment) WithDefaults() Deployment {
+	def := DefaultDeployment()
+	if d.Scope == "" {
+		d.Scope = def.Scope
+	}
+	if d.SubscriptionID == "" {
+		d.SubscriptionID = def.SubscriptionID
+	}
+	if d.TenantID == "" {
+		d.TenantID = def.TenantID
+	}
+	if d.ResourceGroup == "" {
+		d.ResourceGroup = def.ResourceGroup
+	}
+	if d.Location == "" {
+		d.Location = def.Location
+	}
+	if d.DeploymentName == "" {
+		d.DeploymentName = def.DeploymentName
+	}
+	if d.Cloud == "" {
+		d.Cloud = def.Cloud
+	}
+	return d
+}
+
+// managementGroupName is the management group of the context, or the
+// placeholder.
+func (d Deployment) managementGroupName() string {
+	if d.ManagementGroup != "" {
+		return d.ManagementGroup
+	}
+	return DefaultManagementGroup
+}
+
+// ScopeID is the resource ID of the deployment's target scope:
+// /subscriptions/<sub>/resourceGroups/<rg>, /subscriptions/<sub>,
+// /providers/Microsoft.Management/managementGroups/<mg>, or "" for the
+// tenant.
+func (d Deployment) ScopeID() string {
+	d = d.WithDefaults()
+	switch strings.ToLower(d.Scope) {
+	case "subscription":
+		return "/subscriptions/" + d.SubscriptionID
+	case "managementgroup":
+		return "/providers/Microsoft.Management/managementGroups/" + d.managementGroupName()
+	case "tenant":
+		return ""
+	default:
+		return "/subscriptions/" + d.SubscriptionID + "/resourceGroups/" + d.ResourceGroup
+	}
+}
+
+// Env is what a function call can see.
+type Env struct {
+	Deployment Deployment
+	// Hooks supplied by the evaluator (ARM or Bicep). A nil hook makes the
+	// corresponding function fail (Parameter, Variable, CopyIndex,
+	// UserFunc) or return resource.Unknown (Reference).
+	Parameter func(name string) (any, error)
+	Variable  func(name string) (any, error)
+	CopyIndex func(loop string, offset int) (any, error)
+	Reference func(args []any) (any, error) // reference()/list*: default returns resource.Unknown
+	UserFunc  func(namespace, name string, args []any) (any, error)
+
+	// lambdaVars are the lambda parameters in scope (lambdaVariables()).
+	lambdaVars map[string]any
+	// depth counts nested lambda calls, against runaway recursion.
+	depth int
+	// calls counts lambda invocations, shared by the lambdas of one
+	// evaluation, against runaway loops (map over map over range).
+	calls *int
+}
+
+// maxLambdaCalls bounds the lambda invocations of one evaluation.
+const maxLambdaCalls = 1_000_000
+
+// Func is a template function: it receives evaluated arguments.
+type Func func(env *Env, args []any) (any, error)
+
+// Lambda is a function value: what lambda() returns, and what map,
+// filter, reduce, sort, toObject, groupBy and mapValues call. A Bicep
+// evaluator passes its own lambdas as Lambda values.
+type Lambda struct {
+	// Params names the lambda's parameters (for messages).
+	Params []string
+	// Call applies the lambda to args (as many as the function passes:
+	// item, or item and index; accumulator and item for reduce).
+	Call func(args []any) (any, error)
+}
+
+// unknownOf builds the Unknown for a call whose result depends on an
+// unknown argument.
+func unknownOf(name string, args []any) resource.Unknown {
+	return resource.Unknown{Expr: RenderCall(name, args)}
+}

@@ -1,0 +1,575 @@
+package azuresim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Options tune a simulator. The zero value serves the estate as Azure
+// would on a quiet day: no latency, no throttling, no faults.
+type Options struct {
+	// Addr is the address to listen on (default 127.0.0.1:0: loopback, a
+	// free port).
+	Addr string
+	// Latency is added to every request before it is answered.
+	Latency time.Duration
+	// Throttle enforces Azure's limits (Limits, defaulting to
+	// DefaultLimits): ARM's read token bucket per subscription and
+	// principal, Resource Graph's quota per principal, and Key Vault's
+	// per-vault limit, answering 429 with Retry-After or quota headers.
+	Throttle bool
+	Limits   Limits
+	// FailRate is the probability that a request (other than a token
+	// request) is answered 500 or 503; DropRate that its connection is
+	// closed without an answer. Both are transient: a retry may succeed.
+	FailRate float64
+	DropRate float64
+	// Seed seeds the fault injection, for reproducible runs.
+	Seed uint64
+	// ForbiddenVaults names vaults (by name or resource ID) whose
+	// secrets, keys and certificates answer 403, on the ARM plane and the
+	// data plane alike, as a deny assignment would.
+	ForbiddenVaults []string
+	// DisableResourceGraph makes Resource Graph refuse every query (403),
+	// to exercise the per-subscription ARM fallback.
+	DisableResourceGraph bool
+	// GraphStaleVaults names vaults whose Resource Graph rows have no
+	// properties yet (as for a vault created a moment ago), so that the
+	// scanner must read their body through ARM.
+	GraphStaleVaults []string
+	// VaultPageSize is the page size of ARM vault lists (default 100);
+	// ObjectPageSize that of secret and key lists, on the ARM plane and
+	// the data plane (default and maximum 25, the data plane's maximum).
+	VaultPageSize  int
+	ObjectPageSize int
+	// KeyVaultDNSSuffix and ManagedHSMDNSSuffix are the suffixes of the
+	// vault hosts served (default .vault.azuresim.test and
+	// .managedhsm.azuresim.test: the reserved .test domain, which no
+	// resolver sends to a real host).
+	KeyVaultDNSSuffix   string
+	ManagedHSMDNSSuffix string
+	// ClientID and ClientSecret are the service principal the token
+	// endpoint accepts (defaults: DefaultClientID, DefaultClientSecret).
+	ClientID     string
+	ClientSecret string
+	// NoRequestLog keeps only the requests that could have returned a
+	// secret's value, for long benchmarks; Stats still counts everything.
+	NoRequestLog bool
+	// Logger receives the simulator's diagnostics (default: discard).
+	Logger *slog.Logger
+}
+
+// The service principal the simulator's token endpoint accepts by default.
+const (
+	DefaultClientID     = "5a1b0c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+	DefaultClientSecret = "kvguard-simulator-secret"
+)
+
+// Simulator is an Azure-compatible server: Entra ID's token endpoint
+// (client credentials), Azure Resource Manager, Resource Graph and the Key
+// Vault data plane, on one TLS listener. Vault hosts (https://<vault>.vault.
+// azuresim.test/) reach it through the dialer of Client.
+type Simulator struct {
+	opts   Options
+	estate *Estate
+	logger *slog.Logger
+
+	subs      map[string]*Subscription // lower-case ID
+	vaults    map[string]*Vault        // resource.Key(ID)
+	hosts     map[string]*Vault        // lower-case data-plane host
+	forbidden map[string]map[string]string
+	stale     map[string]bool
+
+	limiter *limiter
+	log     requestLog
+	rngMu   sync.Mutex
+	rng     *mrand.Rand
+	signKey []byte
+
+	armAudience   string
+	vaultResource string
+
+	ln      net.Listener
+	srv     *http.Server
+	certPEM []byte
+	baseURL string
+	done    chan struct{}
+}
+
+// New prepares a simulator serving estate. It does not listen yet (Start).
+func New(estate *Estate, opts Options) (*Simulator, error) {
+	if estate == nil {
+		return nil, errors.New("azuresim: no estate")
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.VaultPageSize <= 0 {
+		opts.VaultPageSize = 100
+	}
+	if opts.ObjectPageSize <= 0 || opts.ObjectPageSize > 25 {
+		opts.ObjectPageSize = 25
+	}
+	if opts.KeyVaultDNSSuffix == "" {
+		opts.KeyVaultDNSSuffix = ".vault.azuresim.test"
+	}
+	if opts.ManagedHSMDNSSuffix == "" {
+		opts.ManagedHSMDNSSuffix = ".managedhsm.azuresim.test"
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = DefaultClientSecret
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Simulator{
+		opts: opts, estate: estate, logger: logger,
+		subs: map[string]*Subscription{}, vaults: map[string]*Vault{}, hosts: map[string]*Vault{},
+		forbidden: map[string]map[string]string{}, stale: map[string]bool{},
+		limiter:       newLimiter(opts.Limits),
+		rng:           mrand.New(mrand.NewPCG(opts.Seed, 0x5ca1ab1e)),
+		armAudience:   "https://management.azuresim.test/",
+		vaultResource: "https://" + strings.TrimPrefix(opts.KeyVaultDNSSuffix, "."),
+		done:          make(chan struct{}),
+	}
+	s.log.keep = !opts.NoRequestLog
+	s.signKey = make([]byte, 32)
+	if _, err := rand.Read(s.signKey); err != nil {
+		return nil, err
+	}
+	for _, sub := range estate.Subscriptions {
+		s.subs[strings.ToLower(sub.ID)] = sub
+		for _, v := range sub.Vaults {
+			s.vaults[resource.Key(v.ID)] = v
+			s.hosts[s.vaultHost(v)] = v
+			for part, msg := range v.Forbidden {
+				s.forbid(v, part, msg)
+			}
+		}
+	}
+	for _, name := range opts.ForbiddenVaults {
+		v := s.findVault(name)
+		if v == nil {
+			return nil, fmt.Errorf("azuresim: forbidden vault %q is not in the estate", name)
+		}
+		for _, part := range []string{resource.TypeSecret, resource.TypeKey, resource.TypeCertificate} {
+			s.forbid(v, part, "")
+		}
+	}
+	for _, name := range opts.GraphStaleVaults {
+		v := s.findVault(name)
+		if v == nil {
+			return nil, fmt.Errorf("azuresim: stale vault %q is not in the estate", name)
+		}
+		s.stale[resource.Key(v.ID)] = true
+	}
+	return s, nil
+}
+
+func (s *Simulator) forbid(v *Vault, part, msg string) {
+	k := resource.Key(v.ID)
+	if s.forbidden[k] == nil {
+		s.forbidden[k] = map[string]string{}
+	}
+	if msg == "" {
+		msg = "the simulator forbids this vault's " + part
+	}
+	s.forbidden[k][part] = msg
+}
+
+// forbiddenPart returns the 403 message for part of v, if it is forbidden.
+func (s *Simulator) forbiddenPart(v *Vault, part string) (string, bool) {
+	for p, msg := range s.forbidden[resource.Key(v.ID)] {
+		if strings.EqualFold(p, part) {
+			return msg, true
+		}
+	}
+	return "", false
+}
+
+func (s *Simulator) findVault(nameOrID string) *Vault {
+	if v := s.vaults[resource.Key(nameOrID)]; v != nil {
+		return v
+	}
+	for _, v := range s.vaults {
+		if strings.EqualFold(v.Name, nameOrID) {
+			return v
+		}
+	}
+	return nil
+}
+
+// vaultHost is the data-plane host the simulator gives v.
+func (s *Simulator) vaultHost(v *Vault) string {
+	if v.Type == resource.TypeManagedHSM {
+		return strings.ToLower(v.Name) + s.opts.ManagedHSMDNSSuffix
+	}
+	return strings.ToLower(v.Name) + s.opts.KeyVaultDNSSuffix
+}
+
+// Start listens on Options.Addr and serves until Close.
+func (s *Simulator) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("azuresim: listen: %w", err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	if !addr.IP.IsUnspecified() && !addr.IP.IsLoopback() {
+		ips = append(ips, addr.IP)
+	}
+	hosts := []string{"localhost", "*" + s.opts.KeyVaultDNSSuffix, "*" + s.opts.ManagedHSMDNSSuffix}
+	cert, certPEM, err := newCertificate(hosts, ips)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("azuresim: certificate: %w", err)
+	}
+	s.certPEM = certPEM
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s.baseURL = "https://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// http.ErrAbortHandler (a dropped connection) is not worth a log
+		// line; other server errors go to the logger.
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("simulator stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Close stops the server and closes open connections.
+func (s *Simulator) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Close()
+	<-s.done
+	return err
+}
+
+// Shutdown stops the server gracefully, waiting for requests in flight.
+func (s *Simulator) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+// URL is the base URL of ARM, Resource Graph and the token endpoint, e.g.
+// https://127.0.0.1:41234.
+func (s *Simulator) URL() string { return s.baseURL }
+
+// Addr is the listener's address (host:port).
+func (s *Simulator) Addr() string { return strings.TrimPrefix(s.baseURL, "https://") }
+
+// Certificate returns the PEM of the simulator's self-signed certificate.
+func (s *Simulator) Certificate() []byte { return append([]byte(nil), s.certPEM...) }
+
+// Estate returns the estate served.
+func (s *Simulator) Estate() *Estate { return s.estate }
+
+// Client returns an HTTP client that trusts the simulator's certificate
+// and dials the simulated vault hosts to it. Pass it as the Transport of
+// SDK clients and credentials. It dials nothing but the simulator.
+func (s *Simulator) Client() *http.Client {
+	c, err := ClientFor(s.Addr(), s.certPEM, s.opts.KeyVaultDNSSuffix, s.opts.ManagedHSMDNSSuffix)
+	if err != nil {
+		panic(err) // the certificate is our own; it always parses
+	}
+	return c
+}
+
+// Credentials returns the tenant and the service principal that the
+// token endpoint accepts.
+func (s *Simulator) Credentials() (tenantID, clientID, clientSecret string) {
+	return s.estate.TenantID, s.opts.ClientID, s.opts.ClientSecret
+}
+
+// ARMAudience is the token audience of the simulated Resource Manager
+// (the cloud file's endpoints.activeDirectoryResourceId).
+func (s *Simulator) ARMAudience() string { return s.armAudience }
+
+// KeyVaultDNSSuffix is the suffix of the vault hosts served.
+func (s *Simulator) KeyVaultDNSSuffix() string { return s.opts.KeyVaultDNSSuffix }
+
+// Cloud returns the azcore cloud configuration of the simulator.
+func (s *Simulator) Cloud() cloud.Configuration {
+	return cloud.Configuration{
+		ActiveDirectoryAuthorityHost: s.baseURL + "/",
+		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+			cloud.ResourceManager: {Endpoint: s.baseURL + "/", Audience: s.armAudience},
+		},
+	}
+}
+
+// CloudFile returns a cloud file in the form of `az cloud show -o json`
+// for kvguard's --cloud flag. Its kvguardSimulator member carries the
+// listener's address and certificate, which kvguard uses to trust the
+// simulator and to route the vault hosts to it.
+func (s *Simulator) CloudFile() []byte {
+	f := map[string]any{
+		"name":    "KvguardSimulator",
+		"profile": "latest",
+		"endpoints": map[string]any{
+			"activeDirectory":           s.baseURL,
+			"activeDirectoryResourceId": s.armAudience,
+			"resourceManager":           s.baseURL + "/",
+			"management":                s.armAudience,
+		},
+		"suffixes": map[string]any{
+			"keyvaultDns": s.opts.KeyVaultDNSSuffix,
+			"mhsmDns":     s.opts.ManagedHSMDNSSuffix,
+		},
+		"kvguardSimulator": map[string]any{
+			"address":     s.Addr(),
+			"certificate": string(s.certPEM),
+		},
+	}
+	b, _ := json.MarshalIndent(f, "", "  ")
+	return append(b, '\n')
+}
+
+// ServeHTTP routes a request to the token endpoint, ARM, Resource Graph or
+// a vault's data plane, after the latency, authentication, throttling and
+// fault injection that apply to it.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	rec := Request{Time: time.Now(), Method: r.Method, Host: hostOnly(r.Host), Path: r.URL.Path, Query: r.URL.RawQuery}
+	rec.Plane = s.plane(r)
+	dropped := false
+	defer func() {
+		if dropped {
+			rec.Status = 0
+		} else {
+			rec.Status = sw.status
+		}
+		s.log.add(rec)
+	}()
+	if !s.sleep(r.Context()) {
+		sw.status = 499
+		return
+	}
+	if rec.Plane == "token" {
+		s.serveToken(sw, r)
+		return
+	}
+	principal, ok := s.authenticate(sw, r, rec.Plane)
+	rec.Principal = principal
+	if !ok {
+		return
+	}
+	if s.opts.Throttle && !s.admit(sw, r, rec.Plane, principal) {
+		return
+	}
+	switch s.fault() {
+	case faultDrop:
+		dropped = true
+		panic(http.ErrAbortHandler)
+	case faultFail:
+		s.log.failed()
+		if s.roll() < 0.5 {
+			armError(sw, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable (injected by the simulator).")
+		} else {
+			armError(sw, http.StatusInternalServerError, "InternalServerError", "Encountered an internal server error (injected by the simulator).")
+		}
+		return
+	}
+	switch rec.Plane {
+	case "graph":
+		s.serveGraph(sw, r)
+	case "dataplane":
+		s.serveDataPlane(sw, r)
+	default:
+		s.serveARM(sw, r)
+	}
+}
+
+func (s *Simulator) plane(r *http.Request) string {
+	host := strings.ToLower(hostOnly(r.Host))
+	if strings.HasSuffix(host, strings.ToLower(s.opts.KeyVaultDNSSuffix)) || strings.HasSuffix(host, strings.ToLower(s.opts.ManagedHSMDNSSuffix)) {
+		return "dataplane"
+	}
+	p := strings.ToLower(r.URL.Path)
+	switch {
+	case strings.Contains(p, "/oauth2/") || strings.Contains(p, "/.well-known/") || strings.HasPrefix(p, "/common/discovery"):
+		return "token"
+	case strings.HasPrefix(p, "/providers/microsoft.resourcegraph/"):
+		return "graph"
+	}
+	return "arm"
+}
+
+func (s *Simulator) sleep(ctx context.Context) bool {
+	if s.opts.Latency <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.opts.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	faultFail
+	faultDrop
+)
+
+func (s *Simulator) roll() float64 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Float64()
+}
+
+func (s *Simulator) fault() faultKind {
+	if s.opts.FailRate <= 0 && s.opts.DropRate <= 0 {
+		return faultNone
+	}
+	u := s.roll()
+	switch {
+	case u < s.opts.DropRate:
+		return faultDrop
+	case u < s.opts.DropRate+s.opts.FailRate:
+		return faultFail
+	}
+	return faultNone
+}
+
+// admit applies the throttling limits; it answers 429 itself when the
+// request is refused.
+func (s *Simulator) admit(w http.ResponseWriter, r *http.Request, plane, principal string) bool {
+	now := time.Now()
+	switch plane {
+	case "graph":
+		ok, remaining, reset := s.limiter.graph(principal, now)
+		w.Header().Set("x-ms-user-quota-remaining", fmt.Sprint(remaining))
+		w.Header().Set("x-ms-user-quota-resets-after", hms(reset))
+		if !ok {
+			armError(w, http.StatusTooManyRequests, "RateLimiting",
+				"Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed.")
+		}
+		return ok
+	case "dataplane":
+		ok, _, wait := s.limiter.vault(strings.ToLower(hostOnly(r.Host)), now)
+		if !ok {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			kvError(w, http.StatusTooManyRequests, "Throttled", "Request was not allowed because the vault exceeded its throttling limit.", "")
+		}
+		return ok
+	}
+	segs := segments(r.URL.Path)
+	if r.Method != http.MethodGet {
+		return true // only reads are modelled; kvguard writes nothing
+	}
+	if len(segs) >= 3 && strings.EqualFold(segs[0], "subscriptions") {
+		ok, remaining, wait := s.limiter.armRead("sub:"+strings.ToLower(segs[1])+"|"+principal, false, now)
+		w.Header().Set("x-ms-ratelimit-remaining-subscription-reads", fmt.Sprint(remaining))
+		if !ok {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			armError(w, http.StatusTooManyRequests, "SubscriptionRequestsThrottled",
+				fmt.Sprintf("Number of 'read' requests for subscription '%s' actor '%s' exceeded. Please try again after '%s' seconds.", segs[1], principal, retryAfter(wait)))
+		}
+		return ok
+	}
+	ok, remaining, wait := s.limiter.armRead("tenant|"+principal, true, now)
+	w.Header().Set("x-ms-ratelimit-remaining-tenant-reads", fmt.Sprint(remaining))
+	if !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		armError(w, http.StatusTooManyRequests, "TenantRequestsThrottled", "Number of 'read' requests for the tenant exceeded.")
+	}
+	return ok
+}
+
+// retryAfter renders a wait as Retry-After seconds, rounded up: ARM never
+// says 0.
+func retryAfter(d time.Duration) string {
+	sec := int((d + time.Second - 1) / time.Second)
+	if sec < 1 {
+		sec = 1
+	}
+	return fmt.Sprint(sec)
+}
+
+// hms renders a duration as Resource Graph's hh:mm:ss.
+func hms(d time.Duration) string {
+	sec := int((d + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+}
+
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+func segments(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("x-ms-request-id", requestID())
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func armError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+func kvError(w http.ResponseWriter, status int, code, msg, inner string) {
+	e := map[string]any{"code": code, "message": msg}
+	if inner != "" {
+		e["innererror"] = map[string]any{"code": inner}
+	}
+	writeJSON(w, status, map[string]any{"error": e})
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = io.ReadFull(rand.Reader, b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

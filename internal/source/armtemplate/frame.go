@@ -1,0 +1,465 @@
+package armtemplate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/jsonpos"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// evaluator holds the state of one Read: errors, documents, caches.
+type evaluator struct {
+	ctx   context.Context
+	r     *Reader
+	errs  []error
+	seen  map[string]bool
+	docs  []*resource.Document
+	known map[string]string // resource.Key(id) → the ID as written, for existing resources and documents
+	exprs map[*jsonpos.Node]exprEntry
+	files map[string]*jsonpos.Node // linked templates, by path
+	depth int                      // nesting of variables, parameters, user functions
+	stop  bool                     // too many documents, or cancelled
+	iters int                      // copy-loop iterations so far, against templates that expand without end
+	// secrets are the string values of secure parameters (secureObject
+	// values stay known, as loops over secret lists need them): they are
+	// scrubbed from documents before emission.
+	secrets map[string]bool
+	pecs    []*pecLink
+}
+
+type exprEntry struct {
+	expr armexpr.Expr
+	err  error
+}
+
+func newEvaluator(ctx context.Context, r *Reader) *evaluator {
+	return &evaluator{
+		ctx:   ctx,
+		r:     r,
+		seen:  map[string]bool{},
+		known: map[string]string{},
+		exprs: map[*jsonpos.Node]exprEntry{},
+		files: map[string]*jsonpos.Node{},
+	}
+}
+
+func (ev *evaluator) addErr(e *resource.InputError) {
+	k := e.Error()
+	if ev.seen[k] {
+		return
+	}
+	ev.seen[k] = true
+	ev.errs = append(ev.errs, e)
+}
+
+// template is a parsed template object (a file, or an inline nested template).
+type template struct {
+	file string
+	root *jsonpos.Node
+	v2   bool
+}
+
+// frame is a template being evaluated in a deployment context.
+type frame struct {
+	ev     *evaluator
+	t      *template
+	parent *frame
+	dep    armexpr.Deployment // what the functions see
+	target target             // where resources go
+	addr   string             // address prefix of the template's resources
+	params map[string]*paramState
+	vars   map[string]*varState
+	funcs  map[string]*userFunc
+	// loops are the copy loops around the template (outer-scope nesting).
+	loops     *loopCtx
+	deps      map[string][]*deploymentRec // nested deployments by lower-cased name
+	syms      map[string][]*instance      // languageVersion 2.0 symbolic names
+	depth     int                         // deployment nesting
+	instances []*instance
+}
+
+type paramState struct {
+	name    string
+	def     *jsonpos.Node // the parameter's declaration (nil for an undeclared supplied value)
+	value   any
+	alt     any // the value in name mode, when value is unknown
+	hasAlt  bool
+	given   bool
+	state   int // 0 unresolved, 1 resolving, 2 done
+	warned  bool
+	secure  bool
+	defFile string
+	f       *frame
+}
+
+type varState struct {
+	name  string
+	node  *jsonpos.Node // the value, or the copy entry for a copied variable
+	copy  bool
+	file  string
+	f     *frame // the frame whose parameters the variable sees
+	value [2]any
+	state [2]int
+}
+
+type userFunc struct {
+	namespace, name string
+	params          []string
+	output          *jsonpos.Node
+	f               *frame
+}
+
+// loopCtx is the chain of copy loops an evaluation is inside.
+type loopCtx struct {
+	name     string
+	index    int
+	resource bool // a resource (or deployment) copy, the target of copyIndex() without a name
+	parent   *loopCtx
+}
+
+func (l *loopCtx) push(name string, i int, res bool) *loopCtx {
+	return &loopCtx{name: name, index: i, resource: res, parent: l}
+}
+
+// newFrame prepares a template for evaluation: declarations of
+// parameters, variables and functions.
+func (ev *evaluator) newFrame(t *template, parent *frame, dep armexpr.Deployment, tgt target, addr string, supplied map[string]suppliedValue) *frame {
+	f := &frame{
+		ev: ev, t: t, parent: parent, dep: dep, target: tgt, addr: addr,
+		params: map[string]*paramState{}, vars: map[string]*varState{}, funcs: map[string]*userFunc{},
+		deps: map[string][]*deploymentRec{}, syms: map[string][]*instance{},
+	}
+	if parent != nil {
+		f.depth = parent.depth + 1
+	}
+	if lv := t.root.GetFold("languageVersion"); lv != nil && lv.Kind == jsonpos.String && lv.Str != "" && lv.Str != "1.0" {
+		t.v2 = true
+	}
+	if ps := t.root.GetFold("parameters"); ps != nil && ps.Kind == jsonpos.Object {
+		for _, m := range ps.Members {
+			p := &paramState{name: m.Key, def: m.Value, defFile: t.file, f: f}
+			if m.Value.Kind == jsonpos.Object {
+				if ty := m.Value.GetFold("type"); ty != nil && ty.Kind == jsonpos.String && strings.EqualFold(ty.Str, "securestring") {
+					p.secure = true
+				}
+			}
+			f.params[strings.ToLower(m.Key)] = p
+		}
+	}
+	for k, v := range supplied {
+		p := f.params[k]
+		if p == nil {
+			continue // Azure rejects undeclared parameters; nothing uses them.
+		}
+		p.value, p.given, p.state = v.value, true, 2
+		if v.hasAlt {
+			p.alt, p.hasAlt = v.alt, true
+		}
+	}
+	f.declareVariables()
+	f.declareFunctions()
+	return f
+}
+
+// suppliedValue is a parameter value given to a template: from a
+// parameter file, or from a nested deployment's parameters.
+type suppliedValue struct {
+	value  any
+	alt    any
+	hasAlt bool
+}
+
+func (f *frame) declareVariables() {
+	vs := f.t.root.GetFold("variables")
+	if vs == nil || vs.Kind != jsonpos.Object {
+		return
+	}
+	for _, m := range vs.Members {
+		if strings.EqualFold(m.Key, "copy") && m.Value.Kind == jsonpos.Array {
+			for _, c := range m.Value.Items {
+				name := c.GetFold("name")
+				if name == nil || name.Kind != jsonpos.String {
+					f.ev.addErr(resource.Errorf(pos(f.t.file, c.Start), "a variable copy needs a name"))
+					continue
+				}
+				f.vars[strings.ToLower(name.Str)] = &varState{name: name.Str, node: c, copy: true, file: f.t.file, f: f}
+			}
+			continue
+		}
+		f.vars[strings.ToLower(m.Key)] = &varState{name: m.Key, node: m.Value, file: f.t.file, f: f}
+	}
+}
+
+func (f *frame) declareFunctions() {
+	fs := f.t.root.GetFold("functions")
+	if fs == nil || fs.Kind != jsonpos.Array {
+		return
+	}
+	for _, ns := range fs.Items {
+		nsName := ns.GetFold("namespace")
+		members := ns.GetFold("members")
+		if nsName == nil || nsName.Kind != jsonpos.String || members == nil || members.Kind != jsonpos.Object {
+			f.ev.addErr(resource.Errorf(pos(f.t.file, ns.Start), "a user-defined function namespace needs a namespace and members"))
+			continue
+		}
+		for _, m := range members.Members {
+			uf := &userFunc{namespace: nsName.Str, name: m.Key, f: f}
+			if ps := m.Value.GetFold("parameters"); ps != nil && ps.Kind == jsonpos.Array {
+				for _, p := range ps.Items {
+					if n := p.GetFold("name"); n != nil && n.Kind == jsonpos.String {
+						uf.params = append(uf.params, n.Str)
+					}
+				}
+			}
+			if out := m.Value.GetFold("output"); out != nil {
+				uf.output = out.GetFold("value")
+			}
+			f.funcs[strings.ToLower(nsName.Str+"."+m.Key)] = uf
+		}
+	}
+}
+
+// evalCtx is what one evaluation sees: the frame, the copy loops around
+// it, whether names are being built (unknown parameters become
+// placeholders), and a user function's arguments.
+type evalCtx struct {
+	f       *frame
+	file    string
+	loops   *loopCtx
+	names   bool
+	udfArgs map[string]any
+	env     *armexpr.Env
+}
+
+func (f *frame) ctx(loops *loopCtx, names bool) *evalCtx {
+	c := &evalCtx{f: f, file: f.t.file, loops: loops, names: names}
+	c.env = c.buildEnv()
+	return c
+}
+
+func (c *evalCtx) with(loops *loopCtx) *evalCtx {
+	n := *c
+	n.loops = loops
+	n.env = n.buildEnv()
+	return &n
+}
+
+func (c *evalCtx) buildEnv() *armexpr.Env {
+	return &armexpr.Env{
+		Deployment: c.f.dep,
+		Parameter: func(name string) (any, error) {
+			if c.udfArgs != nil {
+				if v, ok := resource.LookupFold(c.udfArgs, name); ok {
+					return v, nil
+				}
+				return nil, fmt.Errorf("the function has no parameter %q", name)
+			}
+			return c.f.param(name, c.names)
+		},
+		Variable: func(name string) (any, error) { return c.f.variable(name, c.names) },
+		CopyIndex: func(loop string, offset int) (any, error) {
+			for l := c.loops; l != nil; l = l.parent {
+				if (loop == "" && l.resource) || (loop != "" && strings.EqualFold(l.name, loop)) {
+					return int64(l.index + offset), nil
+				}
+			}
+			if loop == "" {
+				return nil, errors.New("copyIndex() is only valid inside a copy loop")
+			}
+			return nil, fmt.Errorf("there is no copy loop named %q here", loop)
+		},
+		Reference: func(args []any) (any, error) { return c.f.reference(args), nil },
+		UserFunc:  c.f.callUserFunc,
+	}
+}
+
+func (ev *evaluator) enter() error {
+	ev.depth++
+	if ev.depth > maxEvalDepth {
+		return fmt.Errorf("variables, parameters and functions refer to one another more than %d levels deep", maxEvalDepth)
+	}
+	return nil
+}
+
+func (ev *evaluator) leave() { ev.depth-- }
+
+// param resolves a parameter: the supplied value, else its default, else
+// null for a nullable parameter, else unknown (with a warning).
+func (f *frame) param(name string, names bool) (any, error) {
+	p := f.params[strings.ToLower(name)]
+	if p == nil {
+		return nil, fmt.Errorf("the template has no parameter %q", name)
+	}
+	if err := f.resolveParam(p); err != nil {
+		return nil, err
+	}
+	v := p.value
+	if p.secure {
+		v = resource.Unknown{Expr: "parameters('" + p.name + "')"}
+	} else if isSecureParam(p.def) {
+		f.ev.noteSecret(v)
+	}
+	if names && resource.IsUnknown(v) {
+		if p.hasAlt {
+			return p.alt, nil
+		}
+		return "[parameters('" + p.name + "')]", nil
+	}
+	return v, nil
+}
+
+func (f *frame) resolveParam(p *paramState) error {
+	switch p.state {
+	case 2:
+		return nil
+	case 1:
+		return fmt.Errorf("the default value of parameter %q refers to itself", p.name)
+	}
+	if err := f.ev.enter(); err != nil {
+		return err
+	}
+	defer f.ev.leave()
+	p.state = 1
+	defer func() { p.state = 2 }()
+	def := p.def
+	if def == nil || def.Kind != jsonpos.Object {
+		p.value = resource.Unknown{Expr: "parameters('" + p.name + "')"}
+		return nil
+	}
+	if dv := def.GetFold("defaultValue"); dv != nil {
+		c := p.f.ctx(p.f.loops, false)
+		c.file = p.defFile
+		p.value = c.eval(dv)
+		if resource.IsUnknown(p.value) || armexpr.ContainsUnknown(p.value) {
+			nc := p.f.ctx(p.f.loops, true)
+			nc.file = p.defFile
+			alt := nc.evalQuiet(dv)
+			if s, ok := alt.(string); ok {
+				p.alt, p.hasAlt = s, true
+			}
+		}
+		return nil
+	}
+	if p.f.nullable(def) {
+		p.value = nil
+		return nil
+	}
+	p.value = resource.Unknown{Expr: "parameters('" + p.name + "')"}
+	if !p.warned && !isSecureParam(def) {
+		p.warned = true
+		f.ev.addErr(resource.Warnf(pos(p.defFile, def.Start), "parameter %q has no value (no default, and none given in a parameter file); it is treated as unknown", p.name))
+	}
+	return nil
+}
+
+// nullable reports whether a parameter declaration (or the type it
+// refers to) allows null.
+func (f *frame) nullable(def *jsonpos.Node) bool {
+	for range 8 {
+		if n := def.GetFold("nullable"); n != nil && n.Kind == jsonpos.Bool && n.Bool {
+			return true
+		}
+		ref := def.GetFold("$ref")
+		if ref == nil || ref.Kind != jsonpos.String {
+			return false
+		}
+		name, ok := strings.CutPrefix(ref.Str, "#/definitions/")
+		if !ok {
+			return false
+		}
+		defs := f.t.root.GetFold("definitions")
+		next := defs.GetFold(name)
+		if next == nil {
+			return false
+		}
+		def = next
+	}
+	return false
+}
+
+// variable resolves a variable, once per mode.
+func (f *frame) variable(name string, names bool) (any, error) {
+	v := f.vars[strings.ToLower(name)]
+	if v == nil {
+		return nil, fmt.Errorf("the template has no variable %q", name)
+	}
+	mode := 0
+	if names {
+		mode = 1
+	}
+	switch v.state[mode] {
+	case 2:
+		return v.value[mode], nil
+	case 1:
+		return nil, fmt.Errorf("variable %q refers to itself", v.name)
+	}
+	if mode == 1 && v.state[0] == 2 && !armexpr.ContainsUnknown(v.value[0]) {
+		return v.value[0], nil
+	}
+	if err := f.ev.enter(); err != nil {
+		return nil, err
+	}
+	defer f.ev.leave()
+	v.state[mode] = 1
+	c := v.f.ctx(v.f.loops, names)
+	c.file = v.file
+	var val any
+	if v.copy {
+		val = c.evalCopyArray(v.node)
+	} else {
+		val = c.eval(v.node)
+	}
+	v.value[mode], v.state[mode] = val, 2
+	return val, nil
+}
+
+func (f *frame) callUserFunc(namespace, name string, args []any) (any, error) {
+	uf := f.funcs[strings.ToLower(namespace+"."+name)]
+	if uf == nil {
+		return nil, fmt.Errorf("unknown user-defined function %s.%s", namespace, name)
+	}
+	if len(args) != len(uf.params) {
+		return nil, fmt.Errorf("%s.%s expects %d arguments, got %d", namespace, name, len(uf.params), len(args))
+	}
+	if uf.output == nil {
+		return nil, fmt.Errorf("%s.%s has no output value", namespace, name)
+	}
+	if err := f.ev.enter(); err != nil {
+		return nil, err
+	}
+	defer f.ev.leave()
+	c := uf.f.ctx(nil, false)
+	c.udfArgs = make(map[string]any, len(args))
+	for i, p := range uf.params {
+		c.udfArgs[p] = args[i]
+	}
+	c.env = c.buildEnv()
+	return c.evalStrict(uf.output)
+}
+
+// isSecureParam reports whether a declaration is a securestring or
+// secureObject (or marked secure): its value is a secret no parameter
+// file is expected to hold.
+func isSecureParam(def *jsonpos.Node) bool {
+	if t := def.GetFold("type"); t != nil && t.Kind == jsonpos.String && strings.HasPrefix(strings.ToLower(t.Str), "secure") {
+		return true
+	}
+	if md := def.GetFold("metadata"); md != nil {
+		if s := md.GetFold("__bicep_secure"); s != nil && s.Kind == jsonpos.Bool && s.Bool {
+			return true
+		}
+	}
+	return false
+}
+
+// problem reports an input problem, except in name mode (which repeats
+// an evaluation already reported, with placeholders).
+func (c *evalCtx) problem(e *resource.InputError) {
+	if !c.names {
+		c.f.ev.addErr(e)
+	}
+}

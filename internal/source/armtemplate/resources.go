@@ -1,0 +1,396 @@
+package armtemplate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/jsonpos"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// target is where a template's resources are deployed.
+type target struct {
+	kind string // armexpr.Scope*
+	sub  string
+	rg   string
+	mg   string
+}
+
+func targetOf(d armexpr.Deployment) target {
+	d = d.WithDefaults()
+	t := target{kind: d.Scope, sub: d.SubscriptionID, rg: d.ResourceGroup, mg: d.ManagementGroup}
+	if t.mg == "" {
+		t.mg = armexpr.DefaultManagementGroup
+	}
+	return t
+}
+
+// id is the resource ID of the target scope ("" for the tenant).
+func (t target) id() string {
+	switch strings.ToLower(t.kind) {
+	case "subscription":
+		return "/subscriptions/" + t.sub
+	case "managementgroup":
+		return "/providers/Microsoft.Management/managementGroups/" + t.mg
+	case "tenant":
+		return ""
+	}
+	return "/subscriptions/" + t.sub + "/resourceGroups/" + t.rg
+}
+
+// deployment is the function context for a template deployed at t.
+func (t target) deployment(base armexpr.Deployment, name string) armexpr.Deployment {
+	base.Scope = t.kind
+	base.SubscriptionID = t.sub
+	base.ResourceGroup = t.rg
+	base.ManagementGroup = t.mg
+	if name != "" {
+		base.DeploymentName = name
+	}
+	return base
+}
+
+// scopeFromSchema reads the deployment scope a template's $schema names.
+func scopeFromSchema(root *jsonpos.Node) string {
+	s := root.GetFold("$schema")
+	if s == nil || s.Kind != jsonpos.String {
+		return ""
+	}
+	l := strings.ToLower(s.Str)
+	switch {
+	case strings.Contains(l, "subscriptiondeploymenttemplate"):
+		return armexpr.ScopeSubscription
+	case strings.Contains(l, "managementgroupdeploymenttemplate"):
+		return armexpr.ScopeManagementGroup
+	case strings.Contains(l, "tenantdeploymenttemplate"):
+		return armexpr.ScopeTenant
+	case strings.Contains(l, "deploymenttemplate"):
+		return armexpr.ScopeResourceGroup
+	}
+	return ""
+}
+
+// instance is one resource the template deploys (one iteration of a copy
+// loop), with its evaluated identity.
+type instance struct {
+	f        *frame
+	node     *jsonpos.Node
+	file     string
+	addr     string
+	loops    *loopCtx
+	parent   *instance
+	typ      string // full type: Microsoft.KeyVault/vaults/secrets
+	docType  string // the type of its document (extension types: Microsoft.Insights/diagnosticSettings)
+	name     string // full name, with placeholders for unknown parts: kv/s
+	bodyName any    // the last name segment as evaluated (may be unknown)
+	api      string
+	id       string
+	chain    string // the scope the type chain hangs from (a resource group, or the extended resource)
+	extScope string // the extended resource of an extension resource
+	existing bool
+	sym      string
+	tgt      target
+	dep      *deploymentRec
+}
+
+// run evaluates a template frame: collects its resources, then builds
+// their documents and expands nested deployments.
+func (f *frame) run() {
+	f.collect()
+	for _, inst := range f.instances {
+		if f.ev.cancelled() {
+			return
+		}
+		switch {
+		case inst.dep != nil:
+			f.expand(inst)
+		case inst.existing:
+		default:
+			f.ev.addDoc(f.buildDocument(inst))
+		}
+	}
+}
+
+func (ev *evaluator) cancelled() bool {
+	if ev.stop {
+		return true
+	}
+	if ev.ctx.Err() != nil {
+		ev.stop = true
+		ev.addErr(resource.Errorf(resource.Position{}, "reading templates: %v", ev.ctx.Err()))
+	}
+	return ev.stop
+}
+
+func (f *frame) collect() {
+	res := f.t.root.GetFold("resources")
+	if res == nil {
+		return
+	}
+	switch res.Kind {
+	case jsonpos.Array:
+		for i, n := range res.Items {
+			f.collectDecl(n, fmt.Sprintf("%sresources[%d]", f.addr, i), "", nil, f.loops)
+		}
+	case jsonpos.Object:
+		for _, m := range res.Members {
+			addr := m.Key
+			if f.addr != "" {
+				addr = f.addr + "resources." + m.Key
+			}
+			f.collectDecl(m.Value, addr, m.Key, nil, f.loops)
+		}
+	default:
+		f.ev.addErr(resource.Errorf(pos(f.t.file, res.Start), "resources must be an array or (languageVersion 2.0) an object, not %s", res.Kind))
+	}
+}
+
+func (f *frame) collectDecl(n *jsonpos.Node, addr, sym string, parent *instance, loops *loopCtx) {
+	if f.ev.cancelled() {
+		return
+	}
+	if n.Kind != jsonpos.Object {
+		f.ev.addErr(resource.Errorf(pos(f.t.file, n.Start), "%s: a resource must be an object, not %s", addr, n.Kind))
+		return
+	}
+	cp := n.GetFold("copy")
+	if cp == nil {
+		f.collectInstance(n, addr, sym, parent, loops)
+		return
+	}
+	if cp.Kind != jsonpos.Object {
+		f.ev.addErr(resource.Errorf(pos(f.t.file, cp.Start), "%s: a resource copy must be an object with name and count", addr))
+		return
+	}
+	loop := ""
+	if nm := cp.GetFold("name"); nm != nil && nm.Kind == jsonpos.String {
+		loop = nm.Str
+	}
+	count, ok := f.ctx(loops, false).copyCount(cp, loop)
+	if !ok {
+		return
+	}
+	for i := 0; i < count; i++ {
+		if !f.ev.iterate(pos(f.t.file, cp.Start)) {
+			return
+		}
+		f.collectInstance(n, addr, sym, parent, loops.push(loop, i, true))
+	}
+}
+
+func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *instance, loops *loopCtx) {
+	c := f.ctx(loops, false)
+	file := f.t.file
+	if cn := n.GetFold("condition"); cn != nil {
+		switch v := c.eval(cn).(type) {
+		case bool:
+			if !v {
+				return
+			}
+		case resource.Unknown:
+			f.ev.r.log.Debug("condition unknown; resource evaluated as deployed", "file", file, "address", addr, "condition", v.Expr)
+		default:
+			f.ev.addErr(resource.Errorf(pos(file, cn.Start), "%s: the condition must be a boolean, not %s", addr, armexpr.TypeName(v)))
+		}
+	}
+	inst := &instance{f: f, node: n, file: file, addr: addr, loops: loops, parent: parent, sym: sym, tgt: f.target}
+	tn := n.GetFold("type")
+	typ, ok := c.eval(tn).(string)
+	if tn == nil || !ok || typ == "" {
+		f.ev.addErr(resource.Errorf(pos(file, n.Start), "%s: a resource needs a type", addr))
+		return
+	}
+	if av := n.GetFold("apiVersion"); av != nil {
+		inst.api, _ = c.eval(av).(string)
+	}
+	if i := strings.IndexByte(typ, '@'); i > 0 && inst.api == "" { // extensibility: "Type@version"
+		typ, inst.api = typ[:i], typ[i+1:]
+	}
+	nn := n.GetFold("name")
+	if nn == nil {
+		if n.GetFold("import") != nil || n.GetFold("extension") != nil {
+			return // an extensibility resource without an ARM name
+		}
+		f.ev.addErr(resource.Errorf(pos(file, n.Start), "%s: a resource needs a name", addr))
+		return
+	}
+	name, bodyName := f.nameOf(nn, loops)
+	if ex := n.GetFold("existing"); ex != nil {
+		inst.existing, _ = c.eval(ex).(bool)
+	}
+	if parent != nil {
+		if !isQualifiedType(typ) {
+			typ = parent.typ + "/" + typ
+		}
+		if segs := strings.Count(name, "/") + 1; segs < typeDepth(typ) {
+			name = parent.name + "/" + name
+		}
+		inst.tgt = parent.tgt
+	}
+	inst.typ, inst.name, inst.bodyName = typ, name, bodyName
+	isDeployment := strings.EqualFold(typ, resource.TypeResourceDeployment)
+	inst.tgt = f.crossScope(n, inst.tgt, loops, isDeployment)
+	switch {
+	case parent != nil:
+		inst.chain = parent.chain
+		inst.extScope = parent.extScope
+	case !isDeployment && n.GetFold("scope") != nil:
+		s := f.scopeOf(n.GetFold("scope"), loops, inst.tgt)
+		inst.chain, inst.extScope = s, s
+	default:
+		inst.chain = inst.tgt.id()
+	}
+	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, typ, name)
+	f.instances = append(f.instances, inst)
+	if sym != "" {
+		f.syms[strings.ToLower(sym)] = append(f.syms[strings.ToLower(sym)], inst)
+	}
+	if inst.existing {
+		f.ev.known[resource.Key(inst.id)] = inst.id
+	}
+	if isDeployment {
+		rec := &deploymentRec{inst: inst, parent: f}
+		inst.dep = rec
+		key := strings.ToLower(lastSegment(name))
+		f.deps[key] = append(f.deps[key], rec)
+	}
+	if children := n.GetFold("resources"); children != nil {
+		switch children.Kind {
+		case jsonpos.Array:
+			for i, ch := range children.Items {
+				f.collectDecl(ch, fmt.Sprintf("%s.resources[%d]", addr, i), "", inst, loops)
+			}
+		case jsonpos.Object:
+			for _, m := range children.Members {
+				f.collectDecl(m.Value, addr+".resources."+m.Key, m.Key, inst, loops)
+			}
+		}
+	}
+}
+
+// nameOf evaluates a resource name. The first result is the name to build
+// IDs from: when the name is unknown, it is evaluated again with
+// placeholders for unknown parameters ("[parameters('name')]"), so that
+// the IDs of related resources still match. The second is the name as
+// evaluated (possibly unknown), for the body.
+func (f *frame) nameOf(n *jsonpos.Node, loops *loopCtx) (string, any) {
+	raw := f.ctx(loops, false).eval(n)
+	if s, ok := raw.(string); ok {
+		return s, raw
+	}
+	u, ok := raw.(resource.Unknown)
+	if !ok {
+		return armexpr.Stringify(raw), raw
+	}
+	alt := f.ctx(loops, true).evalQuiet(n)
+	if s, ok := alt.(string); ok {
+		return s, raw
+	}
+	return "[" + u.Expr + "]", raw
+}
+
+// crossScope applies a resource's subscriptionId, resourceGroup and (for
+// deployments) scope members to the target.
+func (f *frame) crossScope(n *jsonpos.Node, t target, loops *loopCtx, isDeployment bool) target {
+	str := func(key string) (string, bool) {
+		m := n.GetFold(key)
+		if m == nil {
+			return "", false
+		}
+		s, _ := f.nameOf(m, loops)
+		return s, s != ""
+	}
+	sub, hasSub := str("subscriptionId")
+	rg, hasRG := str("resourceGroup")
+	if isDeployment {
+		if sc, ok := str("scope"); ok {
+			sc = strings.Trim(sc, "/")
+			l := strings.ToLower(sc)
+			switch {
+			case sc == "":
+				t.kind = armexpr.ScopeTenant
+			case strings.HasPrefix(l, "providers/microsoft.management/managementgroups/") || strings.HasPrefix(l, "microsoft.management/managementgroups/"):
+				t.kind, t.mg = armexpr.ScopeManagementGroup, sc[strings.LastIndexByte(sc, '/')+1:]
+			case strings.HasPrefix(l, "subscriptions/"):
+				parts := strings.Split(sc, "/")
+				t.kind, t.sub = armexpr.ScopeSubscription, parts[1]
+				if len(parts) >= 4 && strings.EqualFold(parts[2], "resourceGroups") {
+					t.kind, t.rg = armexpr.ScopeResourceGroup, parts[3]
+				}
+			}
+		}
+	}
+	if hasSub {
+		t.sub = sub
+		if !hasRG && t.kind != armexpr.ScopeResourceGroup {
+			t.kind = armexpr.ScopeSubscription
+		}
+	}
+	if hasRG {
+		t.kind, t.rg = armexpr.ScopeResourceGroup, rg
+	}
+	return t
+}
+
+// scopeOf resolves an extension resource's scope member to a resource ID:
+// absolute IDs stay, relative ones ("Microsoft.KeyVault/vaults/kv") hang
+// from the deployment target.
+func (f *frame) scopeOf(n *jsonpos.Node, loops *loopCtx, t target) string {
+	s, _ := f.nameOf(n, loops)
+	s = strings.TrimRight(s, "/")
+	if strings.HasPrefix(s, "/") {
+		return s
+	}
+	if s == "" {
+		return t.id()
+	}
+	// A languageVersion 2.0 scope may name a resource symbolically.
+	if syms := f.syms[strings.ToLower(s)]; len(syms) == 1 && !strings.Contains(s, "/") {
+		return syms[0].id
+	}
+	return t.id() + "/providers/" + s
+}
+
+// buildID builds a resource ID for a type and full name hanging from
+// chain. Types written as Namespace/type/providers/Extension/type (with a
+// name "res/Extension.Namespace/x") are extension resources of the
+// resource before "providers".
+func buildID(chain, extScope string, t target, typ, name string) (id, docType, scope string) {
+	if i := strings.Index(strings.ToLower(typ), "/providers/"); i >= 0 {
+		baseType, extTypes := typ[:i], typ[i+len("/providers/"):]
+		baseN := typeDepth(baseType)
+		names := strings.Split(name, "/")
+		if len(names) > baseN {
+			base := armexpr.JoinResourceID(chain, baseType, names[:baseN]...)
+			extType := names[baseN] + "/" + extTypes
+			return armexpr.JoinResourceID(base, extType, names[baseN+1:]...), extType, base
+		}
+	}
+	switch strings.ToLower(typ) {
+	case "microsoft.resources/resourcegroups":
+		return "/subscriptions/" + t.sub + "/resourceGroups/" + name, typ, extScope
+	case "microsoft.resources/subscriptions":
+		return "/subscriptions/" + name, typ, extScope
+	}
+	return armexpr.JoinResourceID(chain, typ, name), typ, extScope
+}
+
+// isQualifiedType reports whether a type starts with a namespace
+// (Microsoft.KeyVault/vaults), unlike a nested child's short type.
+func isQualifiedType(t string) bool {
+	first, _, _ := strings.Cut(t, "/")
+	return strings.Contains(first, ".")
+}
+
+// typeDepth is the number of name segments a full type needs.
+func typeDepth(t string) int {
+	return strings.Count(strings.Trim(t, "/"), "/")
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

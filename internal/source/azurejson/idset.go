@@ -1,0 +1,112 @@
+package azurejson
+
+import (
+	"math/bits"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// idSet remembers the resource IDs of one input, compared as Azure compares
+// them (case-insensitively, ignoring trailing slashes), with the line each
+// was first seen on. It keeps a 128-bit hash of each folded ID rather than
+// the ID: a million secrets then cost about 30 MB instead of keeping every
+// ID string alive after its document has been judged and dropped. Two
+// different IDs are taken for one only if all 128 bits collide; for a
+// million IDs that is about one chance in 10^26, far below any other
+// failure, and an input crafted to collide gains nothing an input that
+// leaves the resource out would not.
+type idSet struct {
+	m map[[2]uint64]int32
+}
+
+// add records id first seen on line. If an equal ID was recorded before,
+// it returns that one's line and true, and records nothing.
+func (s *idSet) add(id string, line int) (int, bool) {
+	if s.m == nil {
+		s.m = make(map[[2]uint64]int32, 1024)
+	}
+	h := foldHash(id)
+	if first, ok := s.m[h]; ok {
+		return int(first), true
+	}
+	s.m[h] = int32(min(line, 1<<31-1))
+	return 0, false
+}
+
+// has reports whether an ID equal to id was recorded.
+func (s *idSet) has(id string) bool {
+	_, ok := s.m[foldHash(id)]
+	return ok
+}
+
+// foldHash hashes the lower-cased ID without its trailing slashes into two
+// independent 64-bit lanes, without allocating. ASCII IDs (all real ones)
+// are hashed eight bytes at a time, upper-case letters folded with word
+// arithmetic; others rune by rune through unicode.ToLower, as
+// resource.Key lower-cases them. An ASCII ID never equals a non-ASCII one
+// under that folding, so the two paths need not agree.
+func foldHash(id string) [2]uint64 {
+	id = strings.TrimRight(id, "/")
+	if h, ok := foldHashASCII(id); ok {
+		return h
+	}
+	const (
+		prime1 = 0x100000001b3
+		prime2 = 0x9E3779B97F4A7C15
+	)
+	h := [2]uint64{14695981039346656037, 0x243F6A8885A308D3}
+	for i := 0; i < len(id); {
+		r, n := utf8.DecodeRuneInString(id[i:])
+		i += n
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], unicode.ToLower(r))] {
+			h[0] = (h[0] ^ uint64(b)) * prime1
+			h[1] = bits.RotateLeft64((h[1]^uint64(b))*prime2, 23)
+		}
+	}
+	return h
+}
+
+// foldHashASCII hashes an ASCII string eight bytes at a time; ok is false
+// when s has a non-ASCII byte.
+func foldHashASCII(s string) ([2]uint64, bool) {
+	const (
+		hi     = 0x8080808080808080
+		ones   = 0x0101010101010101
+		prime1 = 0x9E3779B97F4A7C15
+		prime2 = 0xC2B2AE3D27D4EB4F
+	)
+	h1 := uint64(len(s))*prime1 ^ 0x243F6A8885A308D3
+	h2 := uint64(len(s))*prime2 ^ 0x13198A2E03707344
+	mix := func(w uint64) {
+		// Set 0x20 in each byte that is 'A'..'Z': a byte b is upper case
+		// when b+0x3f has its top bit set (b >= 'A') and b+0x25 has not
+		// (b <= 'Z'); no byte carries into the next because all are < 0x80.
+		upper := (w + 0x3f*ones) &^ (w + 0x25*ones) & hi
+		w |= upper >> 2
+		h1 = bits.RotateLeft64((h1^w)*prime1, 31)
+		h2 = bits.RotateLeft64((h2+w)*prime2, 27) ^ h1>>17
+	}
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&hi != 0 {
+			return [2]uint64{}, false
+		}
+		mix(w)
+	}
+	if i < len(s) {
+		var w uint64
+		for j := 0; i+j < len(s); j++ {
+			c := s[i+j]
+			if c >= 0x80 {
+				return [2]uint64{}, false
+			}
+			w |= uint64(c) << (8 * j)
+		}
+		mix(w)
+	}
+	return [2]uint64{h1 ^ h1>>29, h2 ^ h2>>32}, true
+}

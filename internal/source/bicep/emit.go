@@ -1,0 +1,240 @@
+package bicep
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// emitAll emits the documents of a file instance, in declaration order.
+// Variables and outputs are evaluated only as far as resources need them
+// (like the deployment, which fails only on what it evaluates); the
+// checker has already reported unknown names and functions everywhere.
+func (fe *fileEval) emitAll() {
+	for _, d := range fe.file.Decls {
+		if fe.run.ctx.Err() != nil {
+			return
+		}
+		switch x := d.(type) {
+		case *ResourceDecl:
+			if s, ok := fe.syms[x.Name.Name]; ok && s.kind == symResource && s.res.decl == x {
+				fe.emitResource(s.res)
+			}
+		case *ModuleDecl:
+			if s, ok := fe.syms[x.Name.Name]; ok && s.kind == symModule && s.mod.decl == x {
+				fe.emitModule(s.mod)
+			}
+		}
+	}
+}
+
+// emitResource emits the copies of a resource and then its nested
+// children.
+func (fe *fileEval) emitResource(rs *resSym) {
+	insts, err := rs.instances()
+	if err != nil {
+		_ = fe.fail(rs.decl, err)
+	}
+	if rs.unknownCount {
+		fe.run.report(resource.Warnf(fe.position(rs.loop.Iter.Pos()), "resource %s loops over an unknown collection; its copies are not evaluated", rs.address))
+	}
+	sups := fe.suppressions(rs.decl)
+	if strings.EqualFold(rs.typ, resource.TypeResourceDeployment) {
+		// A nested deployment written as a resource: the ARM template
+		// reader expands such deployments and makes no document of them;
+		// an inline template in Bicep is not evaluated here. Deployments
+		// that deploy nothing (telemetry) are not worth a warning.
+		if deploysResources(rs.body) {
+			fe.run.report(resource.Warnf(fe.position(rs.decl.Name.Pos()), "the resources of nested deployment %s are not evaluated; use a module", rs.decl.Name.Name))
+		}
+		return
+	}
+	for _, inst := range insts {
+		if inst.cond == false {
+			continue
+		}
+		res := &Resource{
+			Address: inst.address(), Type: rs.typ, DocType: inst.docType, APIVersion: rs.version,
+			Name: inst.name, NameValue: inst.nameVal, ID: inst.id, ExtScope: inst.extScope,
+			Existing: rs.decl.Existing, Condition: inst.cond, Suppressions: sups,
+			Source: resource.Provenance{Kind: "bicep", File: fe.file.Name, StartLine: rs.decl.Pos().Line,
+				EndLine: rs.decl.End().Line, Address: inst.address(), APIVersion: rs.version},
+		}
+		if !rs.decl.Existing {
+			body, err := rs.bodyOf(inst)
+			if err != nil {
+				continue
+			}
+			res.Body = armexpr.DeepCopy(body).(map[string]any)
+			if strings.EqualFold(inst.docType, resource.TypePrivateEndpoint) {
+				fe.fixEndpointLinks(rs, inst, res.Body)
+			}
+		}
+		fe.run.mapper.Add(res)
+	}
+	for _, it := range rs.body.Items {
+		if child, ok := it.(*ResourceDecl); ok {
+			if c := rs.children[child.Name.Name]; c != nil {
+				fe.emitResource(c)
+			}
+		}
+	}
+}
+
+// emitModule evaluates the copies of a module and emits their documents.
+func (fe *fileEval) emitModule(ms *modSym) {
+	insts, err := ms.instances()
+	if err != nil {
+		_ = fe.fail(ms.decl, err)
+	}
+	for _, inst := range insts {
+		if inst.cond == false {
+			continue
+		}
+		child, err := fe.moduleChild(inst)
+		if err != nil || child == nil {
+			continue
+		}
+		child.emitAll()
+	}
+}
+
+// suppressions reads the kvguard:ignore comments of a declaration: on its
+// own lines (decorators and the declaration line) and in the block of
+// comment lines right above it.
+func (fe *fileEval) suppressions(d *ResourceDecl) []resource.Suppression {
+	first := d.Pos().Line
+	declLine := d.Name.Pos().Line
+	cs := fe.file.Comments
+	// Comments are in source order: find the ones ending at or before the
+	// declaration line.
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].Pos.Line > declLine })
+	var picked []Comment
+	expect := first - 1
+	for j := i - 1; j >= 0; j-- {
+		c := cs[j]
+		switch {
+		case c.Pos.Line >= first:
+			picked = append(picked, c)
+		case c.OwnLine && c.EndLine == expect:
+			picked = append(picked, c)
+			expect = c.Pos.Line - 1
+		default:
+			j = -1
+		}
+	}
+	var out []resource.Suppression
+	for k := len(picked) - 1; k >= 0; k-- {
+		c := picked[k]
+		if !strings.Contains(c.Text, resource.SuppressionMarker) {
+			continue
+		}
+		pos := fe.position(c.Pos)
+		s, found, err := resource.ParseSuppression(strings.TrimPrefix(strings.TrimPrefix(c.Text, "//"), "/*"), pos)
+		if err != nil {
+			fe.run.report(&resource.InputError{Pos: pos, Msg: err.Error(), Err: err})
+			continue
+		}
+		if found {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// fixEndpointLinks evaluates again, in names mode, a private endpoint's
+// privateLinkServiceId that is unknown (it names a vault whose name is a
+// parameter without a value), so that it still names the vault document,
+// as the ARM template reader does. Only connections written out literally
+// are fixed, as there only the compiled template has them one by one.
+func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]any) {
+	pp := prop(rs.body, "properties")
+	if pp == nil {
+		return
+	}
+	po, ok := pp.Value.(*ObjectExpr)
+	props, _ := resource.LookupFold(body, "properties")
+	pm, isMap := props.(map[string]any)
+	if !ok || !isMap {
+		return
+	}
+	for _, key := range []string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
+		cp := prop(po, key)
+		if cp == nil {
+			continue
+		}
+		arrExpr, ok := cp.Value.(*ArrayExpr)
+		conns, _ := resource.LookupFold(pm, key)
+		arr, _ := conns.([]any)
+		if !ok || len(arrExpr.Items) != len(arr) {
+			continue
+		}
+		for i, it := range arrExpr.Items {
+			item, ok := it.Value.(*ObjectExpr)
+			if it.Spread || !ok {
+				continue
+			}
+			ip := prop(item, "properties")
+			if ip == nil {
+				continue
+			}
+			ipo, ok := ip.Value.(*ObjectExpr)
+			if !ok {
+				continue
+			}
+			idp := prop(ipo, "privateLinkServiceId")
+			cm, _ := arr[i].(map[string]any)
+			cprops, _ := resource.LookupFold(cm, "properties")
+			cpm, ok := cprops.(map[string]any)
+			if idp == nil || !ok {
+				continue
+			}
+			if cur, _ := resource.LookupFold(cpm, "privateLinkServiceId"); !resource.IsUnknown(cur) {
+				continue
+			}
+			if v, err := fe.mode(true).value(idp.Value, inst.sc); err == nil {
+				if s := nameString(v); strings.HasPrefix(s, "/") {
+					setDefault(cpm, "privateLinkServiceId", nil)
+					cpm["privateLinkServiceId"] = s
+				}
+			}
+		}
+	}
+}
+
+// deploysResources reports whether a deployment resource's body may
+// deploy resources: its properties.template.resources is not an empty
+// literal.
+func deploysResources(body *ObjectExpr) bool {
+	props, ok := propValue(body, "properties").(*ObjectExpr)
+	if !ok {
+		return true
+	}
+	tmpl := propValue(props, "template")
+	if tmpl == nil {
+		return propValue(props, "templateLink") != nil
+	}
+	t, ok := tmpl.(*ObjectExpr)
+	if !ok {
+		return true
+	}
+	switch res := propValue(t, "resources").(type) {
+	case nil:
+		return false
+	case *ArrayExpr:
+		return len(res.Items) > 0
+	case *ObjectExpr:
+		return len(res.Items) > 0
+	}
+	return true
+}
+
+// propValue is the value of a body property, or nil.
+func propValue(body *ObjectExpr, name string) Expr {
+	if p := prop(body, name); p != nil {
+		return p.Value
+	}
+	return nil
+}

@@ -1,0 +1,367 @@
+package bicep
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// modSym is a module declaration of a file instance.
+type modSym struct {
+	fe      *fileEval
+	decl    *ModuleDecl
+	address string
+	path    string
+	loop    *ForExpr
+	cond    Expr
+	body    *ObjectExpr
+	insts   []*modInst
+	state   evalState
+	// registry is set for br:/ts: references, which are not followed.
+	registry bool
+	// target is the resolved file of a local module.
+	target string
+}
+
+// modInst is one copy of a module: a nested deployment.
+type modInst struct {
+	sym   *modSym
+	index int
+	sc    *locals
+	cond  any
+	name  any
+	// nameStr is the name in names mode, the nested deployment's name.
+	nameStr string
+	tgt     target
+	// child evaluates the module file with this copy's parameters; nil
+	// for registry modules and modules that could not be loaded.
+	child *fileEval
+}
+
+// modRef is the value of a module symbol in an expression.
+type modRef struct {
+	sym   *modSym
+	index int
+}
+
+// isRegistryPath reports whether a module path names a registry module
+// (br:, br/alias:, ts:, ts/alias:).
+func isRegistryPath(p string) bool {
+	for _, prefix := range []string{"br:", "br/", "ts:", "ts/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (fe *fileEval) declareModule(d *ModuleDecl) {
+	ms := &modSym{fe: fe, decl: d, address: fe.prefix + d.Name.Name}
+	lit, ok := d.Path.Literal()
+	if !ok {
+		_ = fe.errorf(d.Path.Pos(), "a module path must be a literal string")
+		return
+	}
+	ms.path = lit
+	switch b := d.Body.(type) {
+	case *ObjectExpr:
+		ms.body = b
+	case *IfExpr:
+		ms.cond, ms.body = b.Cond, b.Body
+	case *ForExpr:
+		ms.loop = b
+		switch lb := b.Body.(type) {
+		case *ObjectExpr:
+			ms.body = lb
+		case *IfExpr:
+			ms.body = lb.Body
+		}
+	}
+	if ms.body == nil {
+		_ = fe.errorf(d.Pos(), "module %s has no body", d.Name.Name)
+		return
+	}
+	if isRegistryPath(lit) {
+		ms.registry = true
+		fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed", lit))
+	} else {
+		ms.target = filepath.Join(filepath.Dir(fe.file.Name), filepath.FromSlash(lit))
+	}
+	fe.modules = append(fe.modules, ms)
+	fe.syms[d.Name.Name] = &symbol{kind: symModule, name: d.Name.Name, pos: d.Name.Pos(), owner: fe, mod: ms}
+}
+
+// instances evaluates the copies of a module.
+func (ms *modSym) instances() ([]*modInst, error) {
+	switch ms.state {
+	case stateDone:
+		return ms.insts, nil
+	case stateBusy:
+		return nil, ms.fe.errorf(ms.decl.Name.Pos(), "module %s depends on itself", ms.decl.Name.Name)
+	}
+	ms.state = stateBusy
+	insts, err := ms.computeInstances()
+	ms.insts, ms.state = insts, stateDone
+	return insts, err
+}
+
+func (ms *modSym) computeInstances() ([]*modInst, error) {
+	fe := ms.fe
+	if ms.loop == nil {
+		inst := &modInst{sym: ms, index: -1}
+		if err := ms.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*modInst{inst}, nil
+	}
+	items, ok, err := fe.iterate(ms.loop, nil)
+	if err != nil {
+		return nil, fe.fail(ms.loop.Iter, err)
+	}
+	if !ok {
+		fe.run.report(resource.Warnf(fe.position(ms.loop.Iter.Pos()), "module %s loops over an unknown collection; its resources are not evaluated", ms.decl.Name.Name))
+		return nil, nil
+	}
+	insts := make([]*modInst, 0, len(items))
+	for i, item := range items {
+		inst := &modInst{sym: ms, index: i, sc: loopScope(ms.loop, nil, item, i)}
+		if err := ms.fill(inst); err != nil {
+			return insts, err
+		}
+		insts = append(insts, inst)
+	}
+	return insts, nil
+}
+
+// fill computes a copy's condition, deployment name and scope.
+func (ms *modSym) fill(inst *modInst) error {
+	fe := ms.fe
+	inst.cond = true
+	cond := ms.cond
+	if ms.loop != nil {
+		if c, ok := ms.loop.Body.(*IfExpr); ok {
+			cond = c.Cond
+		}
+	}
+	if cond != nil {
+		v, err := fe.value(cond, inst.sc)
+		if err != nil {
+			return fe.fail(cond, err)
+		}
+		inst.cond = v
+	}
+	if p := prop(ms.body, "name"); p != nil {
+		v, err := fe.value(p.Value, inst.sc)
+		if err != nil {
+			_ = fe.fail(p.Value, err)
+			v = resource.Unknown{Expr: fe.text(p.Value)}
+		}
+		inst.name = v
+		inst.nameStr = nameString(v)
+		if armexpr.ContainsUnknown(v) {
+			if alt, err := fe.mode(true).value(p.Value, inst.sc); err == nil {
+				inst.nameStr = nameString(alt)
+			}
+		}
+	} else {
+		inst.name = fe.generatedModuleName(ms, inst)
+		inst.nameStr = nameString(inst.name)
+	}
+	inst.tgt = targetOf(fe.dep)
+	if p := prop(ms.body, "scope"); p != nil {
+		_, s, err := fe.evalScopeBoth(p.Value, inst.sc)
+		if err != nil {
+			return fe.fail(p.Value, err)
+		}
+		if s.kind == scopeExtension {
+			return fe.errorf(p.Value.Pos(), "a module's scope must be a resource group, subscription, management group or the tenant")
+		}
+		inst.tgt = inst.tgt.apply(s)
+	}
+	return nil
+}
+
+// generatedModuleName is the name the compiler gives a module without
+// one: '<symbol>-<uniqueString(symbol, deployment().name)>' (with the copy
+// index in a loop), the symbol cut to fit 64 characters.
+func (fe *fileEval) generatedModuleName(ms *modSym, inst *modInst) any {
+	name := ms.decl.Name.Name
+	hash, err := fe.callBuiltin(ms.decl.Name, "uniqueString", name, fe.dep.DeploymentName)
+	if err != nil {
+		return resource.Unknown{Expr: name + ".name"}
+	}
+	h, _ := hash.(string)
+	if inst.index >= 0 {
+		prefix := name[:min(len(name), 64-(3+13+2))]
+		return fmt.Sprintf("%s-%d-%s", prefix, inst.index, h)
+	}
+	prefix := name[:min(len(name), 64-(13+1))]
+	return prefix + "-" + h
+}
+
+// instance resolves a module reference to one copy.
+func (r *modRef) instance(at Node) (*modInst, error) {
+	insts, err := r.sym.instances()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.index < 0 && r.sym.loop != nil:
+		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.index < 0 && len(insts) == 1:
+		return insts[0], nil
+	case r.index >= 0 && r.index < len(insts):
+		return insts[r.index], nil
+	}
+	return nil, &unknownInstance{}
+}
+
+// moduleProperty is mod.name or mod.outputs.
+func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
+	inst, err := r.instance(x.X)
+	if err != nil {
+		if _, ok := err.(*unknownInstance); ok {
+			return fe.unknownAt(x), nil
+		}
+		return nil, err
+	}
+	switch x.Name.Name {
+	case "name":
+		if resource.IsUnknown(inst.name) {
+			return fe.unknownAt(x), nil
+		}
+		return inst.name, nil
+	case "outputs":
+		return fe.moduleOutputs(inst, x)
+	}
+	return nil, &evalError{pos: x.Name.Pos(), msg: fmt.Sprintf("a module has only name and outputs, not %q", x.Name.Name)}
+}
+
+// moduleOutputs evaluates the outputs of a module copy, each unknown when
+// the module cannot be evaluated.
+func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
+	child, err := fe.moduleChild(inst)
+	if err != nil || child == nil {
+		return fe.unknownAt(x), nil
+	}
+	out := map[string]any{}
+	for _, d := range child.file.Decls {
+		o, ok := d.(*OutputDecl)
+		if !ok {
+			continue
+		}
+		v, err := child.outputValue(o)
+		if err != nil {
+			v = resource.Unknown{Expr: fe.text(x) + "." + o.Name.Name}
+		}
+		if u, ok := v.(resource.Unknown); ok {
+			u.Expr = fe.text(x) + "." + o.Name.Name
+			v = u
+		}
+		out[o.Name.Name] = v
+	}
+	return out, nil
+}
+
+// outputValue evaluates an output of a file instance.
+func (fe *fileEval) outputValue(o *OutputDecl) (any, error) {
+	if f, ok := o.Value.(*ForExpr); ok {
+		return fe.value(f, nil)
+	}
+	v, err := fe.value(o.Value, nil)
+	if err != nil {
+		return nil, fe.fail(o.Value, err)
+	}
+	return v, nil
+}
+
+// moduleChild loads and prepares the file instance of a module copy.
+func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
+	if inst.child != nil || inst.sym.registry || inst.sym.target == "" {
+		return inst.child, nil
+	}
+	ms := inst.sym
+	if fe.depth+1 > maxModuleDepth {
+		return nil, fe.errorf(ms.decl.Path.Pos(), "modules nested more than %d deep", maxModuleDepth)
+	}
+	for anc := fe; anc != nil; anc = anc.caller {
+		if sameFile(anc.file.Name, ms.target) {
+			return nil, fe.errorf(ms.decl.Path.Pos(), "module %s calls itself (through %s)", ms.path, anc.file.Name)
+		}
+	}
+	if !strings.EqualFold(filepath.Ext(ms.target), ".bicep") {
+		fe.run.report(resource.Warnf(fe.position(ms.decl.Path.Pos()), "module %s is not a Bicep file; its resources are not evaluated", ms.path))
+		ms.registry = true
+		return nil, nil
+	}
+	pf, err := fe.run.parseFile(ms.target)
+	if err != nil {
+		return nil, fe.errorf(ms.decl.Path.Pos(), "module %s: %v", ms.path, err)
+	}
+	params, alts, err := fe.moduleParams(inst)
+	if err != nil {
+		return nil, err
+	}
+	dep := fe.moduleDeployment(inst)
+	addr := ms.address
+	if inst.index >= 0 {
+		addr += fmt.Sprintf("[%d]", inst.index)
+	}
+	child, err := fe.run.newFileEval(pf, dep, params, addr+"::", fe.depth+1)
+	if err != nil {
+		return nil, err
+	}
+	child.providedAlt = alts
+	child.caller = fe
+	inst.child = child
+	return child, nil
+}
+
+// moduleParams evaluates a module copy's params object, and, for a
+// parameter whose value holds unknowns, its names-mode value (as the ARM
+// template reader does for the parameters of a nested deployment).
+func (fe *fileEval) moduleParams(inst *modInst) (values, alts map[string]any, err error) {
+	p := prop(inst.sym.body, "params")
+	if p == nil {
+		return map[string]any{}, nil, nil
+	}
+	v, err := fe.value(p.Value, inst.sc)
+	if err != nil {
+		_ = fe.fail(p.Value, err)
+		return map[string]any{}, nil, nil
+	}
+	switch m := v.(type) {
+	case map[string]any:
+		alts = map[string]any{}
+		if obj, ok := p.Value.(*ObjectExpr); ok {
+			for _, it := range obj.Items {
+				pp, ok := it.(*ObjectProp)
+				if !ok || pp.Spread {
+					continue
+				}
+				k, ok := pp.KeyName()
+				if !ok || !armexpr.ContainsUnknown(m[k]) {
+					continue
+				}
+				if alt, err := fe.mode(true).value(pp.Value, inst.sc); err == nil {
+					if s, ok := alt.(string); ok {
+						alts[k] = s
+					}
+				}
+			}
+		}
+		return m, alts, nil
+	case resource.Unknown:
+		return nil, nil, nil
+	}
+	return nil, nil, fe.errorf(p.Value.Pos(), "params must be an object")
+}
+
+// moduleDeployment is the deployment context inside a module copy: the
+// nested deployment's name and target.
+func (fe *fileEval) moduleDeployment(inst *modInst) armexpr.Deployment {
+	return inst.tgt.deployment(fe.dep, inst.nameStr)
+}

@@ -1,0 +1,463 @@
+package bicep
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// resSym is a resource declaration of a file instance.
+type resSym struct {
+	fe       *fileEval
+	decl     *ResourceDecl
+	address  string
+	parent   *resSym // lexical parent (nested declaration)
+	children map[string]*resSym
+	typ      string
+	version  string
+	loop     *ForExpr
+	cond     Expr
+	body     *ObjectExpr
+	// insts are the evaluated copies (one without a loop); computed on
+	// first use.
+	insts     []*resInst
+	instState evalState
+	// unknownCount is set when the loop's collection is unknown.
+	unknownCount bool
+	// notARM marks a resource of an extension (Microsoft Graph, ...):
+	// not an Azure Resource Manager resource, so not evaluated.
+	notARM bool
+}
+
+// resInst is one copy of a resource: the result of its loop iteration (if
+// any), its condition, names, parent, scope and ID.
+//
+// Names and IDs are computed as the ARM template reader computes them for
+// the compiled template: in value mode (what a .name or .id expression
+// gives: unknown when a part is) and in names mode (unknown parameters as
+// "[parameters('x')]" placeholders, so that the document ID is always a
+// string and related resources still link).
+type resInst struct {
+	sym   *resSym
+	index int // loop index, or -1
+	sc    *locals
+	cond  any // true, false or an unknown
+	// ownVal and own are the name property's value in value and names
+	// mode; nameVal and name the full name (parent/child).
+	ownVal  any
+	own     any
+	nameVal any
+	name    string
+	id      string
+	// idKnown is false when the ID depends on an unknown value (then .id
+	// is unknown in value mode); idErr says why .id cannot be built.
+	idKnown bool
+	idErr   string
+	docType string
+	// chain is the ID the resource's type chain hangs from (the target
+	// scope, or the resource an extension resource extends); extScope is
+	// the extended resource, if any.
+	chain    string
+	extScope string
+	tgt      target
+	// parent is the parent instance (nested or parent:).
+	parent *resInst
+}
+
+// resRef is the value of a resource symbol in an expression: a symbol, or
+// one copy of a looped one (index >= 0).
+type resRef struct {
+	sym   *resSym
+	index int
+}
+
+// propertyNames that the compiler resolves at compile time; any other
+// property of a resource is read with reference() and is unknown here.
+var resourceConstants = map[string]bool{"id": true, "name": true, "type": true, "apiVersion": true}
+
+// splitType splits 'Microsoft.KeyVault/vaults@2023-07-01'.
+func splitType(s string) (typ, version string) {
+	typ, version, _ = strings.Cut(s, "@")
+	return typ, version
+}
+
+// declareResource registers a resource declaration (and its nested
+// children) of fe.
+func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, error) {
+	lit, ok := d.Type.Literal()
+	if !ok {
+		return nil, fe.errorf(d.Type.Pos(), "a resource type must be a literal string")
+	}
+	rs := &resSym{fe: fe, decl: d, parent: parent, children: map[string]*resSym{}}
+	rs.typ, rs.version = splitType(lit)
+	if parent != nil {
+		if !strings.Contains(rs.typ, "/") {
+			rs.typ = parent.typ + "/" + rs.typ
+		}
+		if rs.version == "" {
+			rs.version = parent.version
+		}
+		rs.address = parent.address + "::" + d.Name.Name
+	} else {
+		rs.address = fe.prefix + d.Name.Name
+	}
+	switch b := d.Body.(type) {
+	case *ObjectExpr:
+		rs.body = b
+	case *IfExpr:
+		rs.cond, rs.body = b.Cond, b.Body
+	case *ForExpr:
+		rs.loop = b
+		switch lb := b.Body.(type) {
+		case *ObjectExpr:
+			rs.body = lb
+		case *IfExpr:
+			rs.body = lb.Body
+		}
+	}
+	if rs.body == nil {
+		return nil, fe.errorf(d.Pos(), "resource %s has no body", d.Name.Name)
+	}
+	if prop(rs.body, "name") == nil && fe.hasExtensions() {
+		rs.notARM = true
+		fe.run.log.Debug("extension resource not evaluated", "file", fe.file.Name, "resource", rs.address, "type", rs.typ)
+	}
+	fe.resources = append(fe.resources, rs)
+	for _, it := range rs.body.Items {
+		if child, ok := it.(*ResourceDecl); ok {
+			c, err := fe.declareResource(child, rs)
+			if err != nil {
+				continue
+			}
+			rs.children[child.Name.Name] = c
+		}
+	}
+	return rs, nil
+}
+
+// prop finds a property of a resource or module body by name.
+func prop(body *ObjectExpr, name string) *ObjectProp {
+	for _, it := range body.Items {
+		if p, ok := it.(*ObjectProp); ok {
+			if k, ok := p.KeyName(); ok && k == name {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// instances evaluates the copies of a resource.
+func (rs *resSym) instances() ([]*resInst, error) {
+	switch rs.instState {
+	case stateDone:
+		return rs.insts, nil
+	case stateBusy:
+		return nil, rs.fe.errorf(rs.decl.Name.Pos(), "resource %s depends on itself", rs.decl.Name.Name)
+	}
+	rs.instState = stateBusy
+	insts, err := rs.computeInstances()
+	rs.insts, rs.instState = insts, stateDone
+	return insts, err
+}
+
+func (rs *resSym) computeInstances() ([]*resInst, error) {
+	fe := rs.fe
+	if rs.notARM {
+		return nil, nil
+	}
+	base := rs.lexicalScope()
+	if rs.loop == nil {
+		inst := &resInst{sym: rs, index: -1, sc: base}
+		if err := rs.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*resInst{inst}, nil
+	}
+	items, ok, err := fe.iterate(rs.loop, base)
+	if err != nil {
+		return nil, fe.fail(rs.loop.Iter, err)
+	}
+	if !ok {
+		rs.unknownCount = true
+		return nil, nil
+	}
+	insts := make([]*resInst, 0, len(items))
+	for i, item := range items {
+		inst := &resInst{sym: rs, index: i, sc: loopScope(rs.loop, base, item, i)}
+		if err := rs.fill(inst); err != nil {
+			return insts, err
+		}
+		insts = append(insts, inst)
+	}
+	return insts, nil
+}
+
+// fill computes an instance's condition, parent, scope, names and ID.
+func (rs *resSym) fill(inst *resInst) error {
+	fe := rs.fe
+	inst.cond = true
+	cond := rs.cond
+	if rs.loop != nil {
+		if c, ok := rs.loop.Body.(*IfExpr); ok {
+			cond = c.Cond
+		}
+	}
+	if cond != nil {
+		v, err := fe.value(cond, inst.sc)
+		if err != nil {
+			return fe.fail(cond, err)
+		}
+		inst.cond = v
+	}
+	if err := rs.resolveParent(inst); err != nil {
+		return err
+	}
+	if err := rs.resolveScope(inst); err != nil {
+		return err
+	}
+	if err := rs.resolveName(inst); err != nil {
+		return err
+	}
+	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, rs.typ, inst.name)
+	return nil
+}
+
+func (rs *resSym) resolveParent(inst *resInst) error {
+	fe := rs.fe
+	if rs.parent != nil {
+		ps, err := rs.parent.instances()
+		if err != nil {
+			return err
+		}
+		if len(ps) != 1 {
+			return fe.errorf(rs.decl.Pos(), "a nested resource cannot be declared in a looped resource")
+		}
+		inst.parent = ps[0]
+		return nil
+	}
+	p := prop(rs.body, "parent")
+	if p == nil {
+		return nil
+	}
+	v, err := fe.eval(p.Value, inst.sc)
+	if err != nil {
+		return fe.fail(p.Value, err)
+	}
+	ref, ok := v.(*resRef)
+	if !ok {
+		return fe.errorf(p.Value.Pos(), "parent must be a resource symbol")
+	}
+	pi, err := ref.instance(p.Value)
+	if err != nil {
+		return err
+	}
+	inst.parent = pi
+	return nil
+}
+
+func (rs *resSym) resolveName(inst *resInst) error {
+	fe := rs.fe
+	p := prop(rs.body, "name")
+	if p == nil {
+		return fe.errorf(rs.decl.Name.Pos(), "resource %s has no name", rs.decl.Name.Name)
+	}
+	own, err := fe.value(p.Value, inst.sc)
+	if err != nil {
+		own = resource.Unknown{Expr: fe.text(p.Value)}
+		_ = fe.fail(p.Value, err)
+	}
+	inst.ownVal = own
+	inst.own = own
+	if armexpr.ContainsUnknown(own) {
+		if alt, err := fe.mode(true).value(p.Value, inst.sc); err == nil {
+			inst.own = alt
+		}
+	}
+	ownName := nameString(inst.own)
+	if u, ok := inst.own.(resource.Unknown); ok && inst.index >= 0 {
+		// Copies whose names are unknown are still different resources:
+		// keep their IDs apart.
+		ownName = fmt.Sprintf("[%s (copy %d)]", u.Expr, inst.index)
+	}
+	if inst.parent == nil {
+		inst.nameVal, inst.name = own, ownName
+		inst.idKnown = inst.idKnown && !armexpr.ContainsUnknown(own)
+		if s, ok := own.(string); ok && strings.Count(s, "/") < strings.Count(rs.typ, "/")-1 {
+			// The compiler builds the ID from split(name, '/')[i], one
+			// segment per type segment: too few is an error at deployment.
+			inst.idErr = fmt.Sprintf("the name %q has fewer segments than the type %s needs", s, rs.typ)
+		}
+		return nil
+	}
+	nameVal, err := fe.callBuiltin(p.Value, "format", "{0}/{1}", inst.parent.nameVal, own)
+	if err != nil {
+		return fe.fail(p.Value, err)
+	}
+	inst.nameVal = nameVal
+	inst.name = inst.parent.name + "/" + ownName
+	inst.idKnown = inst.idKnown && inst.parent.idKnown && !armexpr.ContainsUnknown(own)
+	return nil
+}
+
+// nameString renders a names-mode value as the ARM template reader does
+// when it builds IDs: strings as they are, an unknown as "[expression]".
+func nameString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case resource.Unknown:
+		return "[" + x.Expr + "]"
+	}
+	return armexpr.Stringify(v)
+}
+
+// instance resolves a reference to one copy of a resource.
+func (r *resRef) instance(at Node) (*resInst, error) {
+	insts, err := r.sym.instances()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.index < 0 && r.sym.loop != nil:
+		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.index < 0 && len(insts) == 1:
+		return insts[0], nil
+	case r.index >= 0 && r.index < len(insts):
+		return insts[r.index], nil
+	case r.sym.unknownCount || r.sym.notARM:
+		return nil, &unknownInstance{}
+	}
+	return nil, r.sym.fe.errorf(at.Pos(), "%s has %d copies; index %d is out of range", r.sym.decl.Name.Name, len(insts), r.index)
+}
+
+// unknownInstance is the instance of a loop whose collection is unknown.
+type unknownInstance struct{}
+
+func (*unknownInstance) Error() string { return "the resource's loop collection is unknown" }
+
+// buildID builds a resource ID for a type and full name hanging from
+// chain, as the ARM template reader does: types written
+// Namespace/type/providers/Extension/type are extension resources of the
+// resource before "providers"; resource groups and subscriptions have IDs
+// of their own form.
+func buildID(chain, extScope string, t target, typ, name string) (id, docType, scope string) {
+	if i := strings.Index(strings.ToLower(typ), "/providers/"); i >= 0 {
+		baseType, extTypes := typ[:i], typ[i+len("/providers/"):]
+		baseN := strings.Count(strings.Trim(baseType, "/"), "/")
+		names := strings.Split(name, "/")
+		if len(names) > baseN {
+			base := armexpr.JoinResourceID(chain, baseType, names[:baseN]...)
+			extType := names[baseN] + "/" + extTypes
+			return armexpr.JoinResourceID(base, extType, names[baseN+1:]...), extType, base
+		}
+	}
+	switch strings.ToLower(typ) {
+	case "microsoft.resources/resourcegroups":
+		return "/subscriptions/" + t.sub + "/resourceGroups/" + name, typ, extScope
+	case "microsoft.resources/subscriptions":
+		return "/subscriptions/" + name, typ, extScope
+	}
+	return armexpr.JoinResourceID(chain, typ, name), typ, extScope
+}
+
+// resourceProperty is sym.prop for a resource reference: id, name, type
+// and apiVersion are known at compile time; anything else is read from
+// the deployed resource (reference()) and is unknown.
+func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
+	name := x.Name.Name
+	if !resourceConstants[name] {
+		return fe.unknownAt(x), nil
+	}
+	switch name {
+	case "type":
+		return r.sym.typ, nil
+	case "apiVersion":
+		return r.sym.version, nil
+	}
+	inst, err := r.instance(x.X)
+	if err != nil {
+		if _, ok := err.(*unknownInstance); ok {
+			return fe.unknownAt(x), nil
+		}
+		return nil, err
+	}
+	if name == "id" {
+		if inst.idErr != "" {
+			return nil, &evalError{pos: x.Pos(), msg: inst.idErr}
+		}
+		if fe.names || inst.idKnown {
+			return inst.id, nil
+		}
+		return fe.unknownAt(x), nil
+	}
+	// The name property's own value, as the compiler gives it (not the
+	// qualified parent/child name).
+	v := inst.ownVal
+	if fe.names {
+		v = inst.own
+	}
+	if resource.IsUnknown(v) {
+		return fe.unknownAt(x), nil
+	}
+	return v, nil
+}
+
+// body evaluates what the compiled template would hold for the instance:
+// every property but name, parent, scope and dependsOn (which become the
+// name, the ID and the deployment order).
+func (rs *resSym) bodyOf(inst *resInst) (map[string]any, error) {
+	fe := rs.fe
+	out := map[string]any{}
+	for _, it := range rs.body.Items {
+		p, ok := it.(*ObjectProp)
+		if !ok {
+			continue
+		}
+		if p.Spread {
+			return nil, fe.errorf(p.Pos(), "a spread is not allowed in a resource body")
+		}
+		key, ok := p.KeyName()
+		if !ok {
+			return nil, fe.errorf(p.Key.Pos(), "a resource property name must be a literal")
+		}
+		switch key {
+		case "name", "parent", "scope", "dependsOn":
+			continue
+		}
+		v, err := fe.value(p.Value, inst.sc)
+		if err != nil {
+			_ = fe.fail(p.Value, err)
+			v = resource.Unknown{Expr: fe.text(p.Value)}
+		}
+		out[key] = v
+	}
+	return out, nil
+}
+
+// String renders the instance's address: sym, sym[2], parent::sym.
+func (inst *resInst) address() string {
+	a := inst.sym.address
+	if inst.index >= 0 {
+		a += fmt.Sprintf("[%d]", inst.index)
+	}
+	return a
+}
+
+// hasExtensions reports whether the file declares an extension other than
+// az (Microsoft Graph, Kubernetes, ...), whose resources are not ARM's.
+func (fe *fileEval) hasExtensions() bool {
+	for _, d := range fe.file.Decls {
+		x, ok := d.(*ExtensionDecl)
+		if !ok {
+			continue
+		}
+		if id, ok := x.Spec.(*Ident); ok && id.Name == "az" {
+			continue
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,368 @@
+package bicep
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// scopeKind is where a resource or module is deployed.
+type scopeKind uint8
+
+const (
+	scopeResourceGroup scopeKind = iota + 1
+	scopeSubscription
+	scopeManagementGroup
+	scopeTenant
+	// scopeExtension: the resource extends another resource (diagnostic
+	// settings, locks, role assignments on a vault).
+	scopeExtension
+)
+
+// scopeRef is a deployment scope: the value of resourceGroup('rg'),
+// subscription('id'), managementGroup('mg') or tenant(), or an extension
+// resource's target. Parts are strings or unknowns.
+type scopeRef struct {
+	kind    scopeKind
+	sub, rg any
+	mg      any
+	// id is the resource ID of the target (extension) or of the
+	// management group.
+	id any
+}
+
+// target is where a file instance deploys: a resource group, a
+// subscription, a management group or the tenant (names-mode strings).
+type target struct {
+	kind string // armexpr.Scope*
+	sub  string
+	rg   string
+	mg   string
+}
+
+// targetOf is the target of a deployment context.
+func targetOf(d armexpr.Deployment) target {
+	d = d.WithDefaults()
+	t := target{kind: d.Scope, sub: d.SubscriptionID, rg: d.ResourceGroup, mg: d.ManagementGroup}
+	if t.mg == "" {
+		t.mg = armexpr.DefaultManagementGroup
+	}
+	return t
+}
+
+// id is the resource ID of the target ("" for the tenant).
+func (t target) id() string {
+	switch strings.ToLower(t.kind) {
+	case "subscription":
+		return "/subscriptions/" + t.sub
+	case "managementgroup":
+		return "/providers/Microsoft.Management/managementGroups/" + t.mg
+	case "tenant":
+		return ""
+	}
+	return "/subscriptions/" + t.sub + "/resourceGroups/" + t.rg
+}
+
+// deployment is the deployment context of a nested deployment (a module)
+// deployed at t with that name.
+func (t target) deployment(base armexpr.Deployment, name string) armexpr.Deployment {
+	base.Scope = t.kind
+	base.SubscriptionID = t.sub
+	base.ResourceGroup = t.rg
+	base.ManagementGroup = t.mg
+	if name != "" {
+		base.DeploymentName = name
+	}
+	return base
+}
+
+// apply moves a target to the scope a scope: value names (names mode).
+func (t target) apply(s scopeRef) target {
+	switch s.kind {
+	case scopeResourceGroup:
+		t.kind, t.rg = armexpr.ScopeResourceGroup, nameString(s.rg)
+		if s.sub != nil {
+			t.sub = nameString(s.sub)
+		}
+	case scopeSubscription:
+		t.kind = armexpr.ScopeSubscription
+		if s.sub != nil {
+			t.sub = nameString(s.sub)
+		}
+	case scopeManagementGroup:
+		t.kind = armexpr.ScopeManagementGroup
+		if s.mg != nil {
+			t.mg = nameString(s.mg)
+		}
+	case scopeTenant:
+		t.kind = armexpr.ScopeTenant
+	}
+	return t
+}
+
+// fileScope is the target scope of the file instance, as a scope value.
+func (fe *fileEval) fileScope() scopeRef {
+	d := fe.dep
+	switch strings.ToLower(d.Scope) {
+	case strings.ToLower(armexpr.ScopeSubscription):
+		return scopeRef{kind: scopeSubscription, sub: d.SubscriptionID}
+	case strings.ToLower(armexpr.ScopeManagementGroup):
+		mg := d.ManagementGroup
+		if mg == "" {
+			mg = armexpr.DefaultManagementGroup
+		}
+		return scopeRef{kind: scopeManagementGroup, mg: mg, id: "/providers/Microsoft.Management/managementGroups/" + mg}
+	case strings.ToLower(armexpr.ScopeTenant):
+		return scopeRef{kind: scopeTenant}
+	}
+	return scopeRef{kind: scopeResourceGroup, sub: d.SubscriptionID, rg: d.ResourceGroup}
+}
+
+// scopeCall evaluates resourceGroup(...), subscription(...),
+// managementGroup(...) and tenant() as scopes.
+func (fe *fileEval) scopeCall(c *CallExpr, sc *locals) (*scopeRef, error) {
+	args, err := fe.args(c, sc)
+	if err != nil {
+		return nil, err
+	}
+	cur := fe.fileScope()
+	out := &scopeRef{}
+	bad := func() (*scopeRef, error) {
+		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s() does not take %d arguments", c.Name.Name, len(args))}
+	}
+	sub := any(fe.dep.SubscriptionID)
+	if cur.kind == scopeResourceGroup || cur.kind == scopeSubscription {
+		sub = cur.sub
+	}
+	switch c.Name.Name {
+	case "resourceGroup":
+		out.kind = scopeResourceGroup
+		switch len(args) {
+		case 0:
+			out.sub, out.rg = sub, cur.rg
+			if cur.kind != scopeResourceGroup {
+				out.rg = fe.dep.ResourceGroup
+			}
+		case 1:
+			out.sub, out.rg = sub, args[0]
+		case 2:
+			out.sub, out.rg = args[0], args[1]
+		default:
+			return bad()
+		}
+	case "subscription":
+		out.kind = scopeSubscription
+		switch len(args) {
+		case 0:
+			out.sub = sub
+		case 1:
+			out.sub = args[0]
+		default:
+			return bad()
+		}
+	case "managementGroup":
+		out.kind = scopeManagementGroup
+		switch len(args) {
+		case 0:
+			out.mg = cur.mg
+			if cur.kind != scopeManagementGroup {
+				out.mg = armexpr.DefaultManagementGroup
+			}
+		case 1:
+			out.mg = args[0]
+		default:
+			return bad()
+		}
+		out.id = concatID("/providers/Microsoft.Management/managementGroups/", out.mg)
+	case "tenant":
+		if len(args) != 0 {
+			return bad()
+		}
+		out.kind = scopeTenant
+	}
+	return out, nil
+}
+
+// concatID appends a name to an ID prefix, unknown if the name is.
+func concatID(prefix string, name any) any {
+	if s, ok := name.(string); ok {
+		return prefix + s
+	}
+	return resource.Unknown{Expr: prefix + armexpr.RenderValue(name)}
+}
+
+// scopeID is the resource ID of the scope itself.
+func (s *scopeRef) scopeID() any {
+	switch s.kind {
+	case scopeResourceGroup:
+		sub, ok1 := s.sub.(string)
+		rg, ok2 := s.rg.(string)
+		if ok1 && ok2 {
+			return "/subscriptions/" + sub + "/resourceGroups/" + rg
+		}
+		return resource.Unknown{Expr: "resourceGroup().id"}
+	case scopeSubscription:
+		return concatID("/subscriptions/", s.sub)
+	case scopeTenant:
+		return "/"
+	}
+	return s.id
+}
+
+// property reads resourceGroup('x').name and the like.
+func (s *scopeRef) property(name string) (any, bool) {
+	switch name {
+	case "id":
+		return s.scopeID(), true
+	case "name":
+		switch s.kind {
+		case scopeResourceGroup:
+			return s.rg, true
+		case scopeSubscription:
+			return s.sub, true
+		case scopeManagementGroup:
+			return s.mg, true
+		}
+	case "subscriptionId":
+		if s.kind == scopeResourceGroup || s.kind == scopeSubscription {
+			return s.sub, true
+		}
+	}
+	return nil, false
+}
+
+// isScopeCall reports whether e is a call of a scope function, possibly
+// namespace-qualified (az.resourceGroup('x')).
+func (fe *fileEval) isScopeCall(e Expr) (*CallExpr, bool) {
+	c, ok := e.(*CallExpr)
+	if !ok {
+		return nil, false
+	}
+	if c.Recv != nil {
+		id, ok := c.Recv.(*Ident)
+		if !ok || !isBuiltinNamespace(id.Name) {
+			return nil, false
+		}
+		if _, declared := fe.syms[id.Name]; declared {
+			return nil, false
+		}
+	}
+	switch c.Name.Name {
+	case "resourceGroup", "subscription", "managementGroup", "tenant":
+		return c, true
+	}
+	return nil, false
+}
+
+// evalScope evaluates the value of a scope: property.
+func (fe *fileEval) evalScope(e Expr, sc *locals) (scopeRef, error) {
+	if c, ok := fe.isScopeCall(e); ok {
+		s, err := fe.scopeCall(c, sc)
+		if err != nil {
+			return scopeRef{}, err
+		}
+		return *s, nil
+	}
+	v, err := fe.eval(e, sc)
+	if err != nil {
+		return scopeRef{}, err
+	}
+	switch x := v.(type) {
+	case *scopeRef:
+		return *x, nil
+	case *resRef:
+		inst, err := x.instance(e)
+		if err != nil {
+			if _, ok := err.(*unknownInstance); ok {
+				return scopeRef{kind: scopeExtension, id: fe.unknownAt(e)}, nil
+			}
+			return scopeRef{}, err
+		}
+		return fe.asScope(inst), nil
+	case *paramResource:
+		return scopeRef{kind: scopeExtension, id: x.id}, nil
+	case resource.Unknown:
+		return scopeRef{kind: scopeExtension, id: x}, nil
+	}
+	return scopeRef{}, &evalError{pos: e.Pos(), msg: "scope must be a resource or a scope function (resourceGroup(), subscription(), ...)"}
+}
+
+// asScope is the scope a resource provides to what is deployed into it: a
+// resource group or management group resource is that scope; anything
+// else is the target of extension resources.
+func (fe *fileEval) asScope(inst *resInst) scopeRef {
+	own := inst.ownVal
+	if fe.names {
+		own = inst.own
+	}
+	switch strings.ToLower(inst.sym.typ) {
+	case "microsoft.resources/resourcegroups":
+		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.sub, rg: own}
+	case "microsoft.management/managementgroups":
+		return scopeRef{kind: scopeManagementGroup, mg: own}
+	case "microsoft.resources/subscriptions", "microsoft.subscription/aliases":
+		return scopeRef{kind: scopeSubscription, sub: own}
+	}
+	if !fe.names && !inst.idKnown {
+		return scopeRef{kind: scopeExtension, id: resource.Unknown{Expr: inst.sym.decl.Name.Name + ".id"}}
+	}
+	return scopeRef{kind: scopeExtension, id: inst.id}
+}
+
+// resolveScope sets the instance's target and the ID its type chain hangs
+// from: its parent's, its scope property's (an extended resource, or a
+// resource group, subscription, management group or the tenant), or the
+// file's target.
+func (rs *resSym) resolveScope(inst *resInst) error {
+	fe := rs.fe
+	if inst.parent != nil {
+		p := inst.parent
+		inst.tgt, inst.chain, inst.extScope, inst.idKnown = p.tgt, p.chain, p.extScope, p.idKnown
+		return nil
+	}
+	inst.tgt = targetOf(fe.dep)
+	inst.idKnown = true
+	p := prop(rs.body, "scope")
+	if p == nil {
+		inst.chain = inst.tgt.id()
+		return nil
+	}
+	vs, ns, err := fe.evalScopeBoth(p.Value, inst.sc)
+	if err != nil {
+		return fe.fail(p.Value, err)
+	}
+	if ns.kind == scopeExtension {
+		inst.chain = nameString(ns.id)
+		if !strings.HasPrefix(inst.chain, "/") {
+			// An unknown scope hangs from the target, as a relative ID
+			// would (the ARM template reader's rule).
+			inst.chain = inst.tgt.id() + "/providers/" + inst.chain
+		}
+		inst.extScope = inst.chain
+		inst.idKnown = !armexpr.ContainsUnknown(vs.id)
+		return nil
+	}
+	inst.tgt = inst.tgt.apply(ns)
+	inst.chain = inst.tgt.id()
+	inst.idKnown = !armexpr.ContainsUnknown([]any{vs.sub, vs.rg, vs.mg})
+	return nil
+}
+
+// evalScopeBoth evaluates a scope: value in value mode, and in names mode
+// when the value holds unknowns (falling back to the value when names
+// mode fails, as the ARM template reader does).
+func (fe *fileEval) evalScopeBoth(e Expr, sc *locals) (value, names scopeRef, err error) {
+	value, err = fe.evalScope(e, sc)
+	if err != nil {
+		return value, value, err
+	}
+	names = value
+	if armexpr.ContainsUnknown([]any{value.id, value.sub, value.rg, value.mg}) {
+		if n, err := fe.mode(true).evalScope(e, sc); err == nil {
+			names = n
+		}
+	}
+	return value, names, nil
+}

@@ -1,0 +1,497 @@
+package terraform
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
+)
+
+// Limits that keep hostile or runaway configurations bounded.
+const (
+	maxModuleDepth     = 32     // nested module calls
+	maxModuleInstances = 20000  // module instances in one root
+	maxInstances       = 100000 // instances of one resource or module call
+)
+
+// evaluator evaluates one root module and the modules it calls, for one
+// Read. It holds every module instance of that root until the documents
+// are emitted, and nothing of any other root.
+type evaluator struct {
+	ctx     context.Context
+	log     *slog.Logger
+	opts    Options
+	rootDir string
+	rootAbs string
+
+	configs  map[string]*moduleConfig // by absolute directory
+	allowed  []string                 // directories file() may read
+	manifest map[string]string        // .terraform/modules/modules.json: key → dir
+	funcs    map[string]function.Function
+	rootVals map[string]cty.Value
+
+	errs      []error
+	seen      map[string]bool
+	stack     []string // labels of the nodes being evaluated, for cycle reports
+	files     int
+	instances int
+}
+
+func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
+	ev := &evaluator{
+		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir,
+		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
+	}
+	ev.rootAbs, _ = filepath.Abs(dir)
+	ev.allow(ev.rootAbs)
+	ev.funcs = funcs.Table(funcs.Options{BaseDir: dir, Allowed: ev.isAllowed})
+	ev.manifest = readManifest(dir)
+	return ev
+}
+
+// functions returns the function table for a module. Terraform resolves
+// relative file paths against its working directory, the root module, so
+// one table serves every module of the root.
+func (ev *evaluator) functions(*moduleConfig) map[string]function.Function { return ev.funcs }
+
+func (ev *evaluator) allow(abs string) {
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for _, a := range ev.allowed {
+		if a == abs {
+			return
+		}
+	}
+	ev.allowed = append(ev.allowed, abs)
+}
+
+// isAllowed reports whether file() may read abs: only files inside the
+// root module's directory or a module directory that was followed.
+func (ev *evaluator) isAllowed(abs string) bool {
+	for _, a := range ev.allowed {
+		if abs == a || strings.HasPrefix(abs, a+string(filepath.Separator)) {
+			return true
+		}
+	}
+	ev.log.Debug("file outside the scanned tree not read", "path", abs)
+	return false
+}
+
+func (ev *evaluator) add(e *resource.InputError) {
+	key := e.Error()
+	if ev.seen[key] {
+		return
+	}
+	ev.seen[key] = true
+	ev.errs = append(ev.errs, e)
+}
+
+func (ev *evaluator) errorf(p resource.Position, format string, args ...any) {
+	ev.add(resource.Errorf(p, format, args...))
+}
+
+func (ev *evaluator) warnf(p resource.Position, format string, args ...any) {
+	ev.add(resource.Warnf(p, format, args...))
+}
+
+// diags records HCL diagnostics (parse errors, bad structure) as input
+// errors at their positions.
+func (ev *evaluator) diags(ds hcl.Diagnostics) {
+	for _, d := range ds {
+		p := resource.Position{}
+		if d.Subject != nil {
+			p = pos(*d.Subject)
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += "; " + d.Detail
+		}
+		if d.Severity == hcl.DiagError {
+			ev.errorf(p, "%s", msg)
+		} else {
+			ev.warnf(p, "%s", msg)
+		}
+	}
+}
+
+// evalFailed handles the diagnostics of an expression that could not be
+// evaluated: its value becomes unknown. A call to a function kvguard does
+// not know is worth a warning (it may hide a verdict); other failures are
+// what Terraform would also not know before apply, or errors Terraform
+// reports itself, and are only logged.
+func (ev *evaluator) evalFailed(ds hcl.Diagnostics) {
+	for _, d := range ds {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if d.Summary == "Call to unknown function" && d.Subject != nil {
+			ev.warnf(pos(*d.Subject), "%s; kvguard treats the value as unknown", strings.TrimSuffix(d.Detail, "."))
+			continue
+		}
+		where := ""
+		if d.Subject != nil {
+			where = pos(*d.Subject).String()
+		}
+		ev.log.Debug("expression not evaluated; treated as unknown", "at", where, "reason", d.Summary)
+	}
+}
+
+// failed returns the value of an expression that could not be
+// evaluated: unknown, named after the references that failed (an
+// attribute the provider computes, such as random_integer.x.result), or
+// after fallback.
+func (m *moduleInst) failed(ds hcl.Diagnostics, fallback string) cty.Value {
+	m.ev.evalFailed(ds)
+	var marks []any
+	for _, d := range ds {
+		if d.Severity != hcl.DiagError || d.Expression == nil || d.Summary != "Unsupported attribute" {
+			continue
+		}
+		if t, td := hcl.AbsTraversalForExpr(d.Expression); !td.HasErrors() {
+			marks = append(marks, originMark(m.qual(traversalString(t))))
+		}
+	}
+	if len(marks) == 0 && fallback != "" {
+		marks = append(marks, originMark(fallback))
+	}
+	if len(marks) == 0 {
+		return cty.DynamicVal
+	}
+	return cty.DynamicVal.WithMarks(cty.NewValueMarks(marks...))
+}
+
+// node is a lazily evaluated named value (variable, local, output) with
+// the state that detects cycles.
+type node struct {
+	state uint8
+	val   cty.Value
+}
+
+const (
+	fresh uint8 = iota
+	busy
+	done
+)
+
+// enter pushes label on the evaluation stack.
+func (ev *evaluator) enter(label string) { ev.stack = append(ev.stack, label) }
+func (ev *evaluator) leave()             { ev.stack = ev.stack[:len(ev.stack)-1] }
+
+// cycle reports that label was reached again while being evaluated.
+func (ev *evaluator) cycle(label string, at hcl.Range) cty.Value {
+	i := len(ev.stack) - 1
+	for i >= 0 && ev.stack[i] != label {
+		i--
+	}
+	if i < 0 {
+		i = len(ev.stack)
+	}
+	chain := append(append([]string(nil), ev.stack[i:]...), label)
+	members := append([]string(nil), chain[:len(chain)-1]...)
+	sort.Strings(members)
+	key := "cycle:" + strings.Join(members, ",")
+	if !ev.seen[key] {
+		ev.seen[key] = true
+		ev.errs = append(ev.errs, resource.Errorf(pos(at), "cycle: %s", strings.Join(chain, " → ")))
+	}
+	return unknownFrom(label + " (cycle)")
+}
+
+// scope holds what an expression may refer to besides the module's named
+// values: count.index, each.key/each.value, dynamic block iterators.
+type scope struct {
+	hasCount bool
+	count    cty.Value
+	hasEach  bool
+	eachKey  cty.Value
+	eachVal  cty.Value
+	iters    map[string]cty.Value
+}
+
+func (s *scope) withIter(name string, v cty.Value) *scope {
+	n := &scope{}
+	if s != nil {
+		*n = *s
+	}
+	n.iters = make(map[string]cty.Value, len(n.iters)+1)
+	if s != nil {
+		for k, x := range s.iters {
+			n.iters[k] = x
+		}
+	}
+	n.iters[name] = v
+	return n
+}
+
+// needs collects what an expression refers to, so that eval builds a
+// context holding only that: evaluating a module is lazy, and only the
+// values an expression uses are computed.
+type needs struct {
+	vars, locals map[string]bool
+	res          map[string]map[string]bool
+	data         map[string]map[string]*dataNeed
+	mods         map[string]*modNeed
+}
+
+type dataNeed struct {
+	whole bool
+	attrs map[string]bool
+}
+
+type modNeed struct {
+	whole bool
+	outs  map[string]bool
+}
+
+func attrAt(t hcl.Traversal, i int) string {
+	if i >= len(t) {
+		return ""
+	}
+	switch s := t[i].(type) {
+	case hcl.TraverseAttr:
+		return s.Name
+	case hcl.TraverseRoot:
+		return s.Name
+	}
+	return ""
+}
+
+// eval evaluates expr in module instance m with scope sc.
+func (m *moduleInst) eval(expr hcl.Expression, sc *scope) (cty.Value, hcl.Diagnostics) {
+	trs := expr.Variables()
+	ctx := &hcl.EvalContext{Functions: m.ev.funcs}
+	if len(trs) == 0 {
+		return expr.Value(ctx)
+	}
+	vars := make(map[string]cty.Value, 4)
+	var n needs
+	for _, tr := range trs {
+		root := tr.RootName()
+		if sc != nil {
+			if v, ok := sc.iters[root]; ok {
+				vars[root] = v
+				continue
+			}
+		}
+		if v, ok := m.builtin(root, sc); ok {
+			if v != cty.NilVal {
+				vars[root] = v
+			}
+			continue
+		}
+		n.add(tr)
+	}
+	m.fill(vars, &n)
+	ctx.Variables = vars
+	return expr.Value(ctx)
+}
+
+// builtin returns the values Terraform defines itself: path, terraform,
+// count, each (self only exists in provisioners).
+func (m *moduleInst) builtin(root string, sc *scope) (cty.Value, bool) {
+	switch root {
+	case "path":
+		return m.pathVal(), true
+	case "terraform":
+		return cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")}), true
+	case "count":
+		if sc != nil && sc.hasCount {
+			return cty.ObjectVal(map[string]cty.Value{"index": sc.count}), true
+		}
+		return cty.NilVal, true
+	case "each":
+		if sc != nil && sc.hasEach {
+			return cty.ObjectVal(map[string]cty.Value{"key": sc.eachKey, "value": sc.eachVal}), true
+		}
+		return cty.NilVal, true
+	case "self":
+		return cty.NilVal, true
+	}
+	return cty.NilVal, false
+}
+
+// add records what traversal t refers to.
+func (n *needs) add(t hcl.Traversal) {
+	root := t.RootName()
+	switch root {
+	case "var", "local":
+		name := attrAt(t, 1)
+		if name == "" {
+			return
+		}
+		set := &n.vars
+		if root == "local" {
+			set = &n.locals
+		}
+		if *set == nil {
+			*set = map[string]bool{}
+		}
+		(*set)[name] = true
+	case "module":
+		name := attrAt(t, 1)
+		if name == "" {
+			return
+		}
+		if n.mods == nil {
+			n.mods = map[string]*modNeed{}
+		}
+		mn := n.mods[name]
+		if mn == nil {
+			mn = &modNeed{outs: map[string]bool{}}
+			n.mods[name] = mn
+		}
+		if out := attrAt(t, 2); out != "" {
+			mn.outs[out] = true
+		} else {
+			mn.whole = true
+		}
+	case "data":
+		typ, name := attrAt(t, 1), attrAt(t, 2)
+		if typ == "" || name == "" {
+			return
+		}
+		if n.data == nil {
+			n.data = map[string]map[string]*dataNeed{}
+		}
+		if n.data[typ] == nil {
+			n.data[typ] = map[string]*dataNeed{}
+		}
+		dn := n.data[typ][name]
+		if dn == nil {
+			dn = &dataNeed{attrs: map[string]bool{}}
+			n.data[typ][name] = dn
+		}
+		if a := attrAt(t, 3); a != "" {
+			dn.attrs[a] = true
+		} else {
+			dn.whole = true
+		}
+	default:
+		name := attrAt(t, 1)
+		if name == "" {
+			return
+		}
+		if n.res == nil {
+			n.res = map[string]map[string]bool{}
+		}
+		if n.res[root] == nil {
+			n.res[root] = map[string]bool{}
+		}
+		n.res[root][name] = true
+	}
+}
+
+// fill computes the values named in n into vars.
+func (m *moduleInst) fill(vars map[string]cty.Value, n *needs) {
+	if n.vars != nil {
+		o := make(map[string]cty.Value, len(n.vars))
+		for name := range n.vars {
+			o[name] = m.variable(name)
+		}
+		vars["var"] = cty.ObjectVal(o)
+	}
+	if n.locals != nil {
+		o := make(map[string]cty.Value, len(n.locals))
+		for name := range n.locals {
+			o[name] = m.local(name)
+		}
+		vars["local"] = cty.ObjectVal(o)
+	}
+	for typ, names := range n.res {
+		o := make(map[string]cty.Value, len(names))
+		for name := range names {
+			o[name] = m.resourceValue(typ + "." + name)
+		}
+		vars[typ] = cty.ObjectVal(o)
+	}
+	if n.data != nil {
+		types := make(map[string]cty.Value, len(n.data))
+		for typ, names := range n.data {
+			o := make(map[string]cty.Value, len(names))
+			for name, dn := range names {
+				o[name] = m.dataValue(typ, name, dn)
+			}
+			types[typ] = cty.ObjectVal(o)
+		}
+		vars["data"] = cty.ObjectVal(types)
+	}
+	if n.mods != nil {
+		o := make(map[string]cty.Value, len(n.mods))
+		for name, mn := range n.mods {
+			o[name] = m.moduleValue(name, mn)
+		}
+		vars["module"] = cty.ObjectVal(o)
+	}
+}
+
+// pathVal is path.module, path.root and path.cwd. Paths are relative to
+// the root module, as Terraform's are relative to its working directory.
+func (m *moduleInst) pathVal() cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"module": cty.StringVal(m.pathModule),
+		"root":   cty.StringVal("."),
+		"cwd":    cty.StringVal(filepath.ToSlash(m.ev.rootAbs)),
+	})
+}
+
+// dataValue is a data source: read at plan time, so unknown to kvguard,
+// except for arguments written in its configuration (a resource group
+// looked up by name has that name).
+func (m *moduleInst) dataValue(typ, name string, dn *dataNeed) cty.Value {
+	origin := m.qual("data." + typ + "." + name)
+	if dn.whole {
+		return unknownFrom(origin)
+	}
+	o := make(map[string]cty.Value, len(dn.attrs))
+	for a := range dn.attrs {
+		o[a] = unknownFrom(origin + "." + a)
+	}
+	decl := m.cfg.byKey["data."+typ+"."+name]
+	if decl == nil || decl.count != nil || decl.forEach != nil {
+		return cty.ObjectVal(o)
+	}
+	if rn := m.resourceNode(decl.key); rn != nil && len(rn.instances) == 1 {
+		for a := range dn.attrs {
+			if ea, ok := rn.instances[0].body.attrs[a]; ok && ea.val.IsWhollyKnown() && !ea.val.IsNull() {
+				o[a] = ea.val
+			}
+		}
+	}
+	return cty.ObjectVal(o)
+}
+
+// qual qualifies a name with the module instance's address.
+func (m *moduleInst) qual(s string) string {
+	if m.addr == "" {
+		return s
+	}
+	return m.addr + "." + s
+}
+
+// prefix is the module address as the start of a resource address.
+func (m *moduleInst) prefix() string {
+	if m.addr == "" {
+		return ""
+	}
+	return m.addr + "."
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}

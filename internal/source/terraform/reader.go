@@ -1,0 +1,102 @@
+package terraform
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Options configures a Reader.
+type Options struct {
+	// Vars are --var name=value, raw strings as Terraform takes them on
+	// the command line: a literal string for a variable of primitive (or
+	// no) type, an HCL expression for a variable of a complex type.
+	Vars map[string]string
+	// VarFiles are --var-file paths (.tfvars in HCL, or .tfvars.json),
+	// applied in order after terraform.tfvars and *.auto.tfvars.
+	VarFiles []string
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Reader reads Terraform root modules and plan JSON into documents. It is
+// safe for concurrent use: each Read keeps its own state.
+type Reader struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Reader.
+func New(opts Options) *Reader {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Reader{opts: opts, log: log}
+}
+
+// Read reads a module directory, a single .tf or .tf.json file (meaning
+// its directory), or a plan JSON file (terraform show -json), and calls
+// emit for each document in order. It returns nil or an errors.Join of
+// *resource.InputError: problems with a position, warnings (a registry
+// module not followed) flagged as such. Everything readable is read.
+func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Debug("panic in terraform reader", "path", path, "panic", p, "stack", string(debug.Stack()))
+			err = errors.Join(err, resource.Errorf(resource.Position{File: path}, "internal error reading Terraform input: %v", p))
+		}
+	}()
+	st, err := os.Stat(path)
+	if err != nil {
+		return errors.Join(resource.Errorf(resource.Position{File: path}, "%v", err))
+	}
+	if st.IsDir() {
+		return r.readDir(ctx, path, emit)
+	}
+	switch {
+	case strings.HasSuffix(path, ".tf"), strings.HasSuffix(path, ".tf.json"):
+		return r.readDir(ctx, filepath.Dir(path), emit)
+	}
+	return r.readPlanFile(ctx, path, emit)
+}
+
+func (r *Reader) readDir(ctx context.Context, dir string, emit func(*resource.Document)) error {
+	ev := newEvaluator(ctx, r, dir)
+	bs := ev.readModule()
+	for _, b := range bs {
+		emit(b.doc)
+	}
+	r.log.Debug("terraform module read", "dir", dir, "files", ev.files, "documents", len(bs), "problems", len(ev.errs))
+	if err := ctx.Err(); err != nil {
+		ev.errs = append(ev.errs, fmt.Errorf("read %s: %w", dir, err))
+	}
+	return errors.Join(ev.errs...)
+}
+
+// IsPlan reports whether a JSON file's leading bytes look like the output
+// of terraform show -json (a plan, or a state). A plan without
+// format_version is still recognised, so that Read can say what is wrong
+// with it.
+func IsPlan(head []byte) bool {
+	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	if len(head) == 0 || head[0] != '{' {
+		return false
+	}
+	has := func(k string) bool { return bytes.Contains(head, []byte(`"`+k+`"`)) }
+	if has("lineage") && has("serial") {
+		return false // a raw terraform.tfstate, not show -json output
+	}
+	return has("planned_values") || has("resource_changes") || has("terraform_version") ||
+		(has("format_version") && (has("values") || has("configuration") || has("prior_state")))
+}
