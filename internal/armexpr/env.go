@@ -123,6 +123,12 @@ type Env struct {
 	CopyIndex func(loop string, offset int) (any, error)
 	Reference func(args []any) (any, error) // reference()/list*: default returns resource.Unknown
 	UserFunc  func(namespace, name string, args []any) (any, error)
+	// Functions are a dialect's own functions (see Dialect), consulted
+	// before the built-ins; nil for templates.
+	Functions func(lname string) (Func, bool)
+	// Host is the embedding language's evaluation state, for its own
+	// functions (the policy engine's current resource and count scopes).
+	Host any
 
 	// lambdaVars are the lambda parameters in scope (lambdaVariables()).
 	lambdaVars map[string]any

@@ -163,7 +163,7 @@ func (p *program) call(env *Env, n *callNode) (any, error) {
 		}
 		v, err = env.UserFunc(n.namespace, n.name, args)
 	} else {
-		fn, ok := Builtin(n.name)
+		fn, ok := env.lookup(n.name, n.lname)
 		if !ok {
 			return nil, errAt(n.off, "unknown function %q", n.name)
 		}

@@ -57,11 +57,13 @@ const maxNesting = 200
 // → Expr. A string that is not an expression (no surrounding brackets, or
 // the "[[" escape) parses to a literal. Errors are *Error values carrying
 // the offset of the problem within s.
-func Parse(s string) (Expr, error) {
+func Parse(s string) (Expr, error) { return parse(s, nil) }
+
+func parse(s string, d *Dialect) (Expr, error) {
 	if !IsExpression(s) {
 		return literal{Unescape(s)}, nil
 	}
-	p := &parser{src: s, pos: 1, end: len(s) - 1}
+	p := &parser{src: s, pos: 1, end: len(s) - 1, dialect: d}
 	p.skipSpace()
 	if p.pos >= p.end {
 		return nil, errAt(0, "empty expression %q", s)
@@ -136,9 +138,10 @@ func (n *propNode) offset() int  { return n.off }
 func (n *indexNode) offset() int { return n.off }
 
 type parser struct {
-	src string
-	pos int
-	end int // index of the closing ']'
+	src     string
+	pos     int
+	end     int      // index of the closing ']'
+	dialect *Dialect // nil: plain ARM templates
 }
 
 func (p *parser) skipSpace() {
@@ -267,8 +270,10 @@ func (p *parser) primary(depth int) (node, error) {
 		}
 		p.pos++
 		call := &callNode{off: off, namespace: namespace, name: name, lname: strings.ToLower(name)}
-		if namespace == "" && !knownFunction(call.lname) {
-			return nil, errAt(off, "unknown function %q", name)
+		if namespace == "" {
+			if err := p.dialect.check(call.lname, name); err != nil {
+				return nil, errAt(off, "%s", err.Error())
+			}
 		}
 		p.skipSpace()
 		if p.pos < p.end && p.src[p.pos] == ')' {

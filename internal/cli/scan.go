@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type scanOptions struct {
 	policies        []string
 	params          []string
 	verbose         bool
+	sourceRoot      string
 	input           inputOptions
 	azure           azureOptions
 }
@@ -65,6 +67,7 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.policies, "policy", nil, "add a policy definition file (Azure Policy JSON) to the checks (repeatable)")
 	f.StringArrayVar(&opts.params, "param", nil, "set a policy parameter: RECOMMENDATION.NAME=VALUE (VALUE may be JSON), e.g. keyvault-firewall.restrictIPAddresses=Yes")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "table: also list healthy and not-applicable resources")
+	f.StringVar(&opts.sourceRoot, "source-root", "", "sarif: make file locations relative to this directory (default: the git repository's top level, else the current directory)")
 	f.StringArrayVar(&opts.input.vars, "var", nil, "Terraform: set a variable, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&opts.input.varFiles, "var-file", nil, "Terraform: read variables from a .tfvars file (repeatable)")
 	f.StringArrayVar(&opts.input.parameters, "parameters", nil, "ARM/Bicep: a parameters file (*.parameters.json or .bicepparam) (repeatable)")
@@ -219,7 +222,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	for _, e := range res.Errors {
 		fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(e), e.Error())
 	}
-	if err := writeOutputs(a, outs, res, opts.verbose); err != nil {
+	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
 		return err
 	}
 	switch {
@@ -240,9 +243,29 @@ func severityWord(e *resource.InputError) string {
 	return "error"
 }
 
-func writeOutputs(a *app, outs []output, res *assess.Result, verbose bool) error {
+// sourceRoot is where SARIF locations are relative to: GitHub code
+// scanning resolves them against the repository root.
+func sourceRoot(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return wd
+		}
+	}
+}
+
+func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) error {
 	for _, o := range outs {
-		w := o.format.New(report.Options{ToolVersion: a.version, Verbose: verbose})
+		w := o.format.New(ro)
 		if o.path == "" {
 			if err := w.Write(a.io.Out, res); err != nil {
 				return fmt.Errorf("write %s report: %w", o.format.ID, err)

@@ -3,30 +3,10 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"github.com/kvguard/kvguard/internal/armexpr"
 	"net/netip"
 	"strings"
 )
-
-// function is a template function usable in policy rules.
-type function struct {
-	minArgs, maxArgs int // maxArgs -1: variadic
-	call             func(c *evalCtx, args []any) (any, error)
-	// raw receives unevaluated arguments (if evaluates one branch only).
-	raw func(c *evalCtx, args []expr) (any, error)
-	// acceptsUnknown functions see unknown arguments; for the others any
-	// unknown argument makes the result unknown.
-	acceptsUnknown bool
-}
-
-func (f function) arity() string {
-	switch {
-	case f.maxArgs < 0:
-		return fmt.Sprintf("at least %d arguments", f.minArgs)
-	case f.minArgs == f.maxArgs:
-		return fmt.Sprintf("%d arguments", f.minArgs)
-	}
-	return fmt.Sprintf("%d to %d arguments", f.minArgs, f.maxArgs)
-}
 
 // templateOnlyFunctions are ARM template functions Azure Policy does not
 // allow in rules.
@@ -38,44 +18,34 @@ var templateOnlyFunctions = map[string]struct{}{
 	"variables": {},
 }
 
-// functions is the function table, built once. Policy-only functions are
-// here; the general template functions are in generic.go.
-var functions = mergeFunctions(policyFunctions(), genericFunctions())
+// policyFunctions are Azure Policy's own functions, and its utcNow, whose
+// default format differs from templates'. The other template functions
+// come from internal/armexpr.
+var policyFunctions = map[string]armexpr.Func{
+	"field":           hosted(fnField),
+	"current":         hosted(fnCurrent),
+	"requestcontext":  hosted(fnRequestContext),
+	"policy":          hosted(fnPolicy),
+	"utcnow":          hosted(fnUtcNow),
+	"adddays":         hosted(fnAddDays),
+	"iprangecontains": hosted(fnIPRangeContains),
+}
 
-func mergeFunctions(sets ...map[string]function) map[string]function {
-	out := map[string]function{}
-	for _, s := range sets {
-		for k, v := range s {
-			out[k] = v
+// hosted adapts a policy function to the template function signature: the
+// evaluation state travels in Env.Host.
+func hosted(f func(c *evalCtx, args []any) (any, error)) armexpr.Func {
+	return func(env *armexpr.Env, args []any) (any, error) {
+		c, ok := env.Host.(*evalCtx)
+		if !ok {
+			return nil, errors.New("a policy function outside a policy evaluation")
 		}
+		for _, a := range args {
+			if u, isUnknown := a.(unknownValue); isUnknown {
+				return u, nil
+			}
+		}
+		return f(c, args)
 	}
-	return out
-}
-
-func policyFunctions() map[string]function {
-	return map[string]function{
-		"parameters":      {minArgs: 1, maxArgs: 1, call: fnParameters},
-		"field":           {minArgs: 1, maxArgs: 1, call: fnField},
-		"current":         {minArgs: 0, maxArgs: 1, call: fnCurrent},
-		"requestcontext":  {minArgs: 0, maxArgs: 0, call: fnRequestContext},
-		"policy":          {minArgs: 0, maxArgs: 0, call: fnPolicy},
-		"utcnow":          {minArgs: 0, maxArgs: 1, call: fnUtcNow},
-		"adddays":         {minArgs: 2, maxArgs: 2, call: fnAddDays},
-		"iprangecontains": {minArgs: 2, maxArgs: 2, call: fnIPRangeContains},
-		"if":              {minArgs: 3, maxArgs: 3, raw: fnIf},
-	}
-}
-
-func fnParameters(c *evalCtx, args []any) (any, error) {
-	name, ok := args[0].(string)
-	if !ok {
-		return nil, errors.New("parameters() needs a name")
-	}
-	v, ok := c.params[strings.ToLower(name)]
-	if !ok {
-		return nil, fmt.Errorf("the definition has no parameter %q", name)
-	}
-	return v, nil
 }
 
 func (c *evalCtx) fieldRef(name string) (*fieldRef, error) {
@@ -98,6 +68,9 @@ func (c *evalCtx) fieldRef(name string) (*fieldRef, error) {
 // [*] gives []); inside a count over the field's array, the counted array
 // alias gives a one-element array holding the current member.
 func fnField(c *evalCtx, args []any) (any, error) {
+	if len(args) != 1 {
+		return nil, errors.New("field() takes one field name")
+	}
 	name, ok := args[0].(string)
 	if !ok {
 		return nil, errors.New("field() needs a field name")
@@ -135,6 +108,9 @@ func fnCurrent(c *evalCtx, args []any) (any, error) {
 	}
 	if len(args) == 0 {
 		return c.scopes[len(c.scopes)-1].item, nil
+	}
+	if len(args) > 1 {
+		return nil, errors.New("current() takes at most one name")
 	}
 	name, ok := args[0].(string)
 	if !ok {
@@ -202,6 +178,9 @@ func fnUtcNow(c *evalCtx, args []any) (any, error) {
 }
 
 func fnAddDays(_ *evalCtx, args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, errors.New("addDays takes a date-time and a number of days")
+	}
 	s, ok := args[0].(string)
 	if !ok {
 		return nil, fmt.Errorf("addDays needs a date-time string, got %s", typeName(args[0]))
@@ -221,6 +200,9 @@ func fnAddDays(_ *evalCtx, args []any) (any, error) {
 // may be an address, a CIDR prefix or "first-last". Mixing IPv4 and IPv6
 // or an empty range is an evaluation error, as in Azure Policy.
 func fnIPRangeContains(_ *evalCtx, args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, errors.New("ipRangeContains takes a range and a target range")
+	}
 	rs, _ := args[0].(string)
 	ts, _ := args[1].(string)
 	r, err := parseIPRange(rs)
@@ -279,22 +261,4 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
-}
-
-func fnIf(c *evalCtx, args []expr) (any, error) {
-	cv, err := args[0].eval(c)
-	if err != nil {
-		return nil, err
-	}
-	if u, ok := cv.(unknownValue); ok {
-		return u, nil
-	}
-	b, ok := boolOf(cv)
-	if !ok {
-		return nil, fmt.Errorf("if() needs a boolean condition, got %s", display(cv))
-	}
-	if b {
-		return args[1].eval(c)
-	}
-	return args[2].eval(c)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -251,6 +252,7 @@ type evalCtx struct {
 	applicability bool
 	err           error
 	fieldCache    map[string]*fieldRef
+	tenv          armexpr.Env // the template environment (see env)
 }
 
 func (c *evalCtx) fail(pos resource.Position, err error) {

@@ -271,7 +271,7 @@ func TestCompileErrorsCarryPositions(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{"{\"policyRule\":{\"if\":{\"field\":\"type\",\"equalz\":\"x\"},\"then\":{\"effect\":\"audit\"}}}", "inline.json:1:37: unknown condition member \"equalz\""},
 		{"{\"policyRule\":{\"if\":{\"field\":\"type\"},\n\"then\":{\"effect\":\"audit\"}}}", "inline.json:1:21: condition on field has no operator"},
-		{"{\"policyRule\":{\"if\":{\"value\":\"[nope(1)]\",\"equals\":1},\"then\":{\"effect\":\"audit\"}}}", "unknown function nope"},
+		{"{\"policyRule\":{\"if\":{\"value\":\"[nope(1)]\",\"equals\":1},\"then\":{\"effect\":\"audit\"}}}", `unknown function "nope"`},
 		{"{\"policyRule\":{\"if\":{\"value\":\"[resourceId('a')]\",\"equals\":1},\"then\":{\"effect\":\"audit\"}}}", "not allowed in policy rules"},
 		{"{\"parameters\":{\"p\":{\"type\":\"String\"}},\"policyRule\":{\"if\":{\"value\":\"[parameters('p')]\",\"equals\":1},\"then\":{\"effect\":\"audit\"}}}", "parameter p has no default value"},
 		{"{\"policyRule\":{\"if\":{\"field\":\"type\",\"equals\":\"x\"},\"then\":{\"effect\":\"explode\"}}}", "unknown effect"},
