@@ -95,8 +95,11 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 // IsComponent reports whether a document is a Key Vault object judged in
 // a resource-provider mode (secret, key, certificate, HSM key).
 func IsComponent(doc *resource.Document) bool {
-	t := strings.ToLower(doc.Type)
-	return strings.HasPrefix(t, "microsoft.keyvault.data/") || strings.HasPrefix(t, "microsoft.managedhsm.data/")
+	return hasPrefixFold(doc.Type, "microsoft.keyvault.data/") || hasPrefixFold(doc.Type, "microsoft.managedhsm.data/")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // Add takes one document. It is safe to call from several goroutines.
@@ -180,16 +183,73 @@ func describeSource(p resource.Provenance) string {
 
 func (a *Assessor) worker() {
 	defer a.wg.Done()
+	var keys keyCache
 	for doc := range a.work {
-		a.judgeComponent(doc)
+		a.judgeComponent(doc, &keys)
 	}
 }
 
+// keyCache remembers the last parent's map key: components arrive grouped
+// by vault, and lower-casing a resource ID per component is measurable at
+// a million of them.
+type keyCache struct {
+	ref    resource.Ref
+	key    string
+	seg    string  // the component type's last segment ("secrets")
+	prefix *string // ref's ID or URL + "/" + seg + "/"
+}
+
+func (k *keyCache) of(r resource.Ref) string {
+	if r != k.ref || k.key == "" {
+		k.ref, k.key, k.prefix = r, parentKey(r), nil
+	}
+	return k.key
+}
+
+// idPrefix returns the shared prefix when id is the parent's ID (or URL)
+// followed by /<segment>/<name>, else nil.
+func (k *keyCache) idPrefix(r resource.Ref, typ, id, name string) *string {
+	k.of(r)
+	seg := typ[strings.LastIndexByte(typ, '/')+1:]
+	if k.prefix == nil || k.seg != seg {
+		p := ""
+		switch {
+		case r.ID != "":
+			p = strings.TrimRight(r.ID, "/") + "/" + seg + "/"
+		case r.Host != "":
+			p = "https://" + r.Host + "/" + seg + "/"
+		default:
+			return nil
+		}
+		k.prefix, k.seg = &p, seg
+	}
+	if len(id) == len(*k.prefix)+len(name) && strings.HasPrefix(id, *k.prefix) && strings.HasSuffix(id, name) {
+		return k.prefix
+	}
+	return nil
+}
+
+// maxInline is how many data-plane recommendations judgeComponent handles
+// without allocating; catalogs with more fall back to the heap.
+const maxInline = 8
+
 // judgeComponent evaluates the data-plane recommendations on one component
 // and keeps the verdicts.
-func (a *Assessor) judgeComponent(doc *resource.Document) {
-	results := make([]*Component, len(a.data))
-	used := make([]bool, len(doc.Suppressions))
+func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
+	var inline [maxInline]Component
+	var inlineHas [maxInline]bool
+	results, has := inline[:0], inlineHas[:0]
+	if len(a.data) > maxInline {
+		results, has = make([]Component, 0, len(a.data)), make([]bool, 0, len(a.data))
+	}
+	results, has = results[:len(a.data)], has[:len(a.data)]
+	var usedInline [4]bool
+	used := usedInline[:0]
+	if len(doc.Suppressions) > len(usedInline) {
+		used = make([]bool, len(doc.Suppressions))
+	} else {
+		used = usedInline[:len(doc.Suppressions)]
+	}
 	disabled := false
 	if a.opts.EnabledOnly {
 		if v, ok := doc.Get("attributes", "enabled"); ok {
@@ -198,18 +258,32 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 			}
 		}
 	}
+	// A component keeps its own location only when it is declared in code
+	// (an address: a Terraform block, a Bicep or ARM resource), where a
+	// finding should point at it; a secret's line in a saved estate is not
+	// worth 100 bytes a million times.
+	var src *resource.Provenance
+	if doc.Source.Address != "" {
+		s := doc.Source
+		src = &s
+	}
+	// Inputs may hand out names sliced from the resource ID; a clone keeps
+	// the name without pinning the whole ID for the rest of the run.
+	name := strings.Clone(doc.Name)
 	for i, r := range a.data {
 		if r.Component != "*" && !doc.IsType(r.Component) {
 			continue
 		}
-		c := &Component{ID: doc.ID, Name: doc.Name, Type: doc.Type}
-		if doc.Source.StartLine > 0 || doc.Source.Address != "" {
-			src := doc.Source
-			c.Source = &src
+		c := &results[i]
+		*c = Component{ID: doc.ID, Name: name, Type: doc.Type, Source: src}
+		if p := keys.idPrefix(doc.Parent, doc.Type, doc.ID, doc.Name); p != nil {
+			c.ID, c.idPrefix = "", p
+		} else {
+			c.ID = strings.Clone(doc.ID)
 		}
 		if disabled {
 			c.Status, c.Reason = NotApplicable, "disabled; skipped by --enabled-only"
-			results[i] = c
+			has[i] = true
 			continue
 		}
 		popts := a.popts
@@ -237,7 +311,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 				c.Status, c.Reason, c.Exemption = applySuppression(s, c.Status, c.Reason, a.opts.Now)
 			}
 		}
-		results[i] = c
+		has[i] = true
 	}
 	var warnings []*resource.InputError
 	for j, s := range doc.Suppressions {
@@ -245,7 +319,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 			warnings = append(warnings, a.unusedSuppression(s, doc))
 		}
 	}
-	key := parentKey(doc.Parent)
+	key := keys.of(doc.Parent)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.total[doc.Type]++
@@ -255,9 +329,9 @@ func (a *Assessor) judgeComponent(doc *resource.Document) {
 		pc = &parentComps{ref: doc.Parent, perRec: make([][]Component, len(a.data))}
 		a.comps[key] = pc
 	}
-	for i, c := range results {
-		if c != nil {
-			pc.perRec[i] = append(pc.perRec[i], *c)
+	for i := range results {
+		if has[i] {
+			pc.perRec[i] = append(pc.perRec[i], results[i])
 		}
 	}
 }
@@ -407,17 +481,29 @@ func sortAssessments(as []*Assessment, cat *catalog.Catalog) {
 	for i, r := range cat.Recommendations {
 		order[r] = i
 	}
-	sort.SliceStable(as, func(i, j int) bool {
-		x, y := as[i], as[j]
-		if order[x.Recommendation] != order[y.Recommendation] {
-			return order[x.Recommendation] < order[y.Recommendation]
+	type keyed struct {
+		rec  int
+		id   string
+		addr string
+		a    *Assessment
+	}
+	ks := make([]keyed, len(as))
+	for i, a := range as {
+		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a.Resource.Source.Address, a}
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		x, y := &ks[i], &ks[j]
+		if x.rec != y.rec {
+			return x.rec < y.rec
 		}
-		xi, yi := strings.ToLower(x.Resource.ID), strings.ToLower(y.Resource.ID)
-		if xi != yi {
-			return xi < yi
+		if x.id != y.id {
+			return x.id < y.id
 		}
-		return x.Resource.Source.Address < y.Resource.Source.Address
+		return x.addr < y.addr
 	})
+	for i := range ks {
+		as[i] = ks[i].a
+	}
 }
 
 func (a *Assessor) summarise(as []*Assessment, idx *index) Summary {

@@ -261,8 +261,15 @@ func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Ass
 			}
 		}
 		for i := range a.data {
-			t.comps[i] = append(t.comps[i], pc.perRec[i]...)
+			// Move, not copy: a million components must not exist twice.
+			if t.comps[i] == nil {
+				t.comps[i] = pc.perRec[i]
+			} else {
+				t.comps[i] = append(t.comps[i], pc.perRec[i]...)
+			}
+			pc.perRec[i] = nil
 		}
+		delete(a.comps, k)
 	}
 	var out []*Assessment
 	for _, t := range order {
@@ -331,7 +338,7 @@ func dedupe(cs []Component) []Component {
 		if !strings.EqualFold(cs[i].Name, cs[j].Name) {
 			return strings.ToLower(cs[i].Name) < strings.ToLower(cs[j].Name)
 		}
-		return cs[i].ID < cs[j].ID
+		return cs[i].FullID() < cs[j].FullID()
 	})
 	out := cs[:0]
 	for i, c := range cs {

@@ -80,14 +80,27 @@ type Resource struct {
 
 // Component is one judged secret, key or certificate.
 type Component struct {
-	ID     string
-	Name   string
+	// ID is the component's ID or URL; read it with FullID. When it is its
+	// vault's ID (or URL) followed by /secrets/<name> (or keys,
+	// certificates), the assessor keeps a prefix shared by the vault's
+	// components instead: a million IDs would otherwise cost ~200 MB.
+	ID       string
+	idPrefix *string
+	Name     string
 	Type   string
 	Status Status
 	Reason string
 	// Source is set when the component has a place in code (IaC).
 	Source    *resource.Provenance
 	Exemption *Exemption
+}
+
+// FullID returns the component's resource ID or URL.
+func (c *Component) FullID() string {
+	if c.ID == "" && c.idPrefix != nil {
+		return *c.idPrefix + c.Name
+	}
+	return c.ID
 }
 
 // Exemption is an applied suppression.

@@ -19,8 +19,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // MaxDepth bounds nesting so that hostile input cannot exhaust the stack.
@@ -215,6 +213,17 @@ func (d *Decoder) errAt(p Pos, format string, args ...any) error {
 // skipSpace skips whitespace (and comments when allowed) and returns the
 // next byte without consuming it, or 0 and false at end of input.
 func (d *Decoder) skipSpace() (byte, bool, error) {
+	// Fast path, small enough to inline: compact JSON has no space
+	// between most tokens.
+	if p := d.pos; p < len(d.buf) {
+		if c := d.buf[p]; c > ' ' && c != '/' {
+			return c, true, nil
+		}
+	}
+	return d.skipSpaceSlow()
+}
+
+func (d *Decoder) skipSpaceSlow() (byte, bool, error) {
 	for {
 		for d.pos < len(d.buf) {
 			c := d.buf[d.pos]
@@ -553,169 +562,6 @@ func (d *Decoder) Value() (v any, start, end Pos, err error) {
 	return v, start, d.Pos(), err
 }
 
-// Skip consumes the next value without building it: it checks the value's
-// syntax as Value does but allocates nothing, so that callers can drop a
-// member they must not keep (a secret's value) or do not need, and a
-// skipped value does not count towards MaxValueBytes.
-func (d *Decoder) Skip() (start, end Pos, err error) {
-	c, ok, err := d.prepareValue()
-	if err != nil {
-		return d.Pos(), d.Pos(), err
-	}
-	start = d.Pos()
-	if !ok {
-		return start, start, d.errAt(start, "unexpected end of input, expected a value")
-	}
-	err = d.skipValue(c, len(d.stack))
-	return start, d.Pos(), err
-}
-
-// skipValue mirrors value without building anything. Containers are walked
-// with an explicit count of open brackets per level, so only the current
-// byte window is kept in memory however large the value is.
-func (d *Decoder) skipValue(c byte, depth int) error {
-	switch c {
-	case '{', '[':
-		if depth >= MaxDepth {
-			return d.errAt(d.Pos(), "nesting deeper than %d levels", MaxDepth)
-		}
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		d.pos++
-		for i := 0; ; i++ {
-			c, ok, err := d.skipSpace()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return d.errAt(d.Pos(), "unexpected end of input in %s", map[byte]string{'}': "object", ']': "array"}[closer])
-			}
-			if c == closer {
-				if i > 0 {
-					return d.errAt(d.Pos(), "trailing ',' before %s", quoteByte(closer))
-				}
-				d.pos++
-				return nil
-			}
-			if closer == '}' {
-				if c != '"' {
-					return d.errAt(d.Pos(), "expected a string key, found %s", quoteByte(c))
-				}
-				if err := d.skipString(); err != nil {
-					return err
-				}
-				c, ok, err = d.skipSpace()
-				if err != nil {
-					return err
-				}
-				if !ok || c != ':' {
-					return d.errAt(d.Pos(), "expected ':' after object key")
-				}
-				d.pos++
-				c, ok, err = d.skipSpace()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return d.errAt(d.Pos(), "unexpected end of input, expected a value")
-				}
-			}
-			if err := d.skipValue(c, depth+1); err != nil {
-				return err
-			}
-			c, ok, err = d.skipSpace()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return d.errAt(d.Pos(), "unexpected end of input in %s", map[byte]string{'}': "object", ']': "array"}[closer])
-			}
-			if c == closer {
-				d.pos++
-				return nil
-			}
-			if c != ',' {
-				if closer == '}' {
-					return d.errAt(d.Pos(), "expected ',' or '}' after object member, found %s", quoteByte(c))
-				}
-				return d.errAt(d.Pos(), "expected ',' or ']' after array element, found %s", quoteByte(c))
-			}
-			d.pos++
-		}
-	case '"':
-		return d.skipString()
-	case 't':
-		return d.literal("true")
-	case 'f':
-		return d.literal("false")
-	case 'n':
-		return d.literal("null")
-	}
-	if c == '-' || (c >= '0' && c <= '9') {
-		_, err := d.readNumber()
-		return err
-	}
-	return d.errAt(d.Pos(), "invalid character %s looking for beginning of value", quoteByte(c))
-}
-
-// skipString consumes a string starting at the opening quote, checking its
-// escapes as readString does, without keeping its bytes across refills. A
-// bad escape is reported once the closing quote is found, as readString
-// does, so that both report the same error for the same input.
-func (d *Decoder) skipString() error {
-	p := d.Pos()
-	d.pos++
-	badEscape := false
-	for {
-		for d.pos < len(d.buf) {
-			c := d.buf[d.pos]
-			switch {
-			case c == '"':
-				d.pos++
-				if badEscape {
-					return d.errAt(p, "invalid escape sequence in string")
-				}
-				return nil
-			case c == '\\':
-				e, ok := d.peekByteAt(1)
-				if !ok {
-					return d.errAt(p, "unterminated string")
-				}
-				d.pos += 2
-				switch e {
-				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				case 'u':
-					for i := 0; i < 4; i++ {
-						h, ok := d.peekByteAt(i)
-						if !ok || !isHex(h) {
-							badEscape = true
-							break
-						}
-					}
-				default:
-					badEscape = true
-				}
-			case c < 0x20:
-				if c == '\n' {
-					return d.errAt(p, "unterminated string (a string cannot span lines)")
-				}
-				return d.errAt(p, "invalid control character in string")
-			default:
-				d.pos++
-			}
-		}
-		if !d.fill() {
-			return d.errAt(p, "unterminated string")
-		}
-	}
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
 func (d *Decoder) value(c byte, depth int) (any, error) {
 	switch c {
 	case '{':
@@ -865,9 +711,26 @@ func (d *Decoder) readNumber() (any, error) {
 // parseNumber reads a number: an int64 when it is an integer that fits,
 // else a float64.
 func (d *Decoder) parseNumber() (int64, float64, bool, error) {
+	if n, ok := d.parseIntFast(); ok {
+		return n, float64(n), true, nil
+	}
 	p := d.Pos()
 	i := 0
 	isFloat := false
+	// Fast path: the number ends inside the buffer (almost always).
+	for j := d.pos; j < len(d.buf); j++ {
+		c := d.buf[j]
+		if (c >= '0' && c <= '9') || c == '-' || c == '+' {
+			continue
+		}
+		if c == '.' || c == 'e' || c == 'E' {
+			isFloat = true
+			continue
+		}
+		i = j - d.pos
+		goto scanned
+	}
+	i, isFloat = 0, false
 	for {
 		c, ok := d.peekByteAt(i)
 		if !ok {
@@ -884,6 +747,7 @@ func (d *Decoder) parseNumber() (int64, float64, bool, error) {
 		}
 		break
 	}
+scanned:
 	lit := d.buf[d.pos : d.pos+i]
 	if !validNumber(lit) {
 		return 0, 0, false, d.errAt(p, "invalid number %q", string(lit))
@@ -902,6 +766,44 @@ func (d *Decoder) parseNumber() (int64, float64, bool, error) {
 		return 0, 0, false, d.errAt(p, "number %q is out of range", string(lit))
 	}
 	return 0, f, false, nil
+}
+
+// parseIntFast reads a plain integer (no fraction or exponent, no leading
+// zero, at most 18 digits) that ends inside the buffer, validating and
+// converting in one pass; ok is false for anything else, which the general
+// path then reads (and reports, if it is malformed).
+func (d *Decoder) parseIntFast() (int64, bool) {
+	j := d.pos
+	neg := j < len(d.buf) && d.buf[j] == '-'
+	if neg {
+		j++
+	}
+	start := j
+	var n int64
+	for j < len(d.buf) && j-start < 19 {
+		c := d.buf[j]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+		j++
+	}
+	digits := j - start
+	if digits == 0 || digits > 18 || j >= len(d.buf) || (digits > 1 && d.buf[start] == '0') {
+		return 0, false
+	}
+	switch d.buf[j] {
+	case '.', 'e', 'E', '+', '-':
+		return 0, false
+	}
+	if c := d.buf[j]; c >= '0' && c <= '9' {
+		return 0, false
+	}
+	d.pos = j
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // parseInt reads a valid JSON integer literal; ok is false when it does
@@ -968,350 +870,4 @@ func validNumber(s []byte) bool {
 		}
 	}
 	return i == len(s)
-}
-
-// The tables of interned strings are bounded in entries and string length,
-// so that hostile input cannot grow them without limit; past the bounds
-// strings are allocated as usual.
-const (
-	maxInterned         = 4096
-	maxInternedLen      = 64
-	maxInternedValues   = 1024
-	maxInternedValueLen = 40
-)
-
-// readKey reads an object key. Keys repeat across the resources of a file
-// (a million secrets share a dozen member names), so short ones are
-// interned: the decoder returns the same string for the same key instead
-// of allocating a copy each time.
-func (d *Decoder) readKey() (string, error) {
-	raw, plain, err := d.scanString()
-	if err != nil {
-		return "", err
-	}
-	if plain && len(raw) <= maxInternedLen {
-		// A direct-mapped cache in front of the table: most keys hit it,
-		// and a byte comparison is cheaper than hashing.
-		slot := &d.keyCache[cacheSlot(raw)]
-		if *slot == string(raw) && len(raw) > 0 {
-			return *slot, nil
-		}
-		if s, ok := d.keys[string(raw)]; ok { // the compiler looks up without converting
-			*slot = s
-			return s, nil
-		}
-		s := string(raw)
-		if len(d.keys) < maxInterned {
-			if d.keys == nil {
-				d.keys = make(map[string]string, 64)
-			}
-			d.keys[s] = s
-		}
-		return s, nil
-	}
-	return d.finishString(raw, plain)
-}
-
-// readString reads a string starting at the opening quote.
-func (d *Decoder) readString() (string, error) {
-	raw, plain, err := d.scanString()
-	if err != nil {
-		return "", err
-	}
-	return d.finishString(raw, plain)
-}
-
-// readStringValue reads a string for Value. Short values are interned as
-// the interface values Value returns: types, locations, enum values and
-// timestamps repeat across resources, and boxing a string into an
-// interface allocates even when the string itself is shared. Unique short
-// values (names) fill the table early and are then allocated as usual.
-func (d *Decoder) readStringValue() (any, error) {
-	raw, plain, err := d.scanString()
-	if err != nil {
-		return nil, err
-	}
-	if !plain || len(raw) > maxInternedValueLen {
-		return d.finishString(raw, plain)
-	}
-	slot := &d.valueCache[cacheSlot(raw)]
-	if slot.s == string(raw) && slot.v != nil {
-		return slot.v, nil
-	}
-	if v, ok := d.values[string(raw)]; ok {
-		slot.s, slot.v = v.(string), v
-		return v, nil
-	}
-	var v any = string(raw)
-	if len(d.values) < maxInternedValues {
-		if d.values == nil {
-			d.values = make(map[string]any, 64)
-		}
-		d.values[v.(string)] = v
-	}
-	return v, nil
-}
-
-// Byte classes inside a string: 0 for the bytes that need no attention.
-const (
-	clsControl = 1 + iota
-	clsQuote
-	clsBackslash
-	clsNonASCII
-)
-
-var strClass = func() (t [256]uint8) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = clsControl
-	}
-	t['"'] = clsQuote
-	t['\\'] = clsBackslash
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = clsNonASCII
-	}
-	return t
-}()
-
-// cacheSlot picks a slot of the interning caches from a string's length
-// and three of its bytes.
-func cacheSlot(raw []byte) uint8 {
-	n := len(raw)
-	if n == 0 {
-		return 0
-	}
-	return uint8(n*7) ^ raw[0]*31 ^ raw[n-1]*131 ^ raw[n/2]*17
-}
-
-// finishString turns the raw bytes of a string into its value: as they are
-// when plain (no escapes, valid UTF-8), unescaped otherwise.
-func (d *Decoder) finishString(raw []byte, plain bool) (string, error) {
-	if plain {
-		return string(raw), nil
-	}
-	if !bytesHaveEscape(raw) {
-		return string([]rune(string(raw))), nil // replaces invalid bytes with U+FFFD
-	}
-	s, ok := unescape(raw)
-	if !ok {
-		return "", d.errAt(d.strStart, "invalid escape sequence in string")
-	}
-	return s, nil
-}
-
-func bytesHaveEscape(raw []byte) bool {
-	for _, c := range raw {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
-
-// scanString reads a string starting at the opening quote and returns its
-// raw bytes (valid until the next read) and whether they are plain: free
-// of escapes and valid UTF-8, so that the bytes are the value.
-func (d *Decoder) scanString() (raw []byte, plain bool, err error) {
-	p := d.Pos()
-	d.strStart = p
-	keep := d.keep
-	if keep < 0 {
-		d.keep = d.pos
-		defer func() { d.keep = -1 }()
-	}
-	start := d.pos + 1
-	i := start
-	escaped, ascii := false, true
-	for {
-		for i < len(d.buf) {
-			c := d.buf[i]
-			cls := strClass[c]
-			if cls == 0 {
-				// The common case: one table load and one branch per byte.
-				i++
-				continue
-			}
-			switch cls {
-			case clsNonASCII:
-				ascii = false
-				i++
-				continue
-			case clsQuote:
-				raw := d.buf[start:i]
-				d.pos = i + 1
-				if escaped {
-					return raw, false, nil
-				}
-				return raw, ascii || utf8.Valid(raw), nil
-			case clsBackslash:
-				escaped = true
-				i += 2
-				continue
-			}
-			if c == '\n' {
-				return nil, false, d.errAt(p, "unterminated string (a string cannot span lines)")
-			}
-			return nil, false, d.errAt(p, "invalid control character in string")
-		}
-		// refill keeps everything from d.keep; recompute indices after.
-		off := i - d.pos
-		soff := start - d.pos
-		if !d.fill() {
-			return nil, false, d.errAt(p, "unterminated string")
-		}
-		i = d.pos + off
-		start = d.pos + soff
-	}
-}
-
-func unescape(raw []byte) (string, bool) {
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return "", false
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(raw, i+1)
-			if !ok {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					if r2, ok2 := hex4(raw, i+3); ok2 {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							r = dec
-							i += 6
-						} else {
-							r = utf8.RuneError
-						}
-					}
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", false
-		}
-	}
-	if !utf8.Valid(out) {
-		return string([]rune(string(out))), true
-	}
-	return string(out), true
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
-}
-
-func quoteByte(c byte) string {
-	if c >= 0x20 && c < 0x7f {
-		return "'" + string(c) + "'"
-	}
-	return fmt.Sprintf("byte 0x%02x", c)
-}
-
-// Scalar is one JSON value decoded without boxing: Kind says which field
-// holds it. Objects and arrays, which Scalar also accepts, are decoded as
-// Value would decode them, into Any.
-type Scalar struct {
-	Kind  Kind
-	Str   string  // String
-	Int   int64   // Number, when IsInt
-	Float float64 // Number
-	IsInt bool
-	Bool  bool // Bool
-	Any   any  // Object, Array
-}
-
-// Interface returns the value as Value would have returned it.
-func (s Scalar) Interface() any {
-	switch s.Kind {
-	case String:
-		return s.Str
-	case Number:
-		if s.IsInt {
-			return s.Int
-		}
-		return s.Float
-	case Bool:
-		return s.Bool
-	case Object, Array:
-		return s.Any
-	}
-	return nil
-}
-
-// Scalar decodes the next value like Value, but returns scalars unboxed,
-// so that a caller converting numbers (Unix timestamps) allocates nothing
-// for them.
-func (d *Decoder) Scalar() (s Scalar, start, end Pos, err error) {
-	c, ok, err := d.prepareValue()
-	if err != nil {
-		return s, d.Pos(), d.Pos(), err
-	}
-	start = d.Pos()
-	if !ok {
-		return s, start, start, d.errAt(start, "unexpected end of input, expected a value")
-	}
-	d.keep = d.pos
-	defer func() { d.keep = -1 }()
-	switch {
-	case c == '"':
-		s.Kind = String
-		s.Str, err = d.readString()
-	case c == '-' || (c >= '0' && c <= '9'):
-		s.Kind = Number
-		s.Int, s.Float, s.IsInt, err = d.parseNumber()
-	default:
-		var v any
-		v, err = d.value(c, len(d.stack))
-		switch x := v.(type) {
-		case bool:
-			s.Kind, s.Bool = Bool, x
-		case nil:
-			s.Kind = Null
-		case map[string]any:
-			s.Kind, s.Any = Object, x
-		case []any:
-			s.Kind, s.Any = Array, x
-		}
-	}
-	return s, start, d.Pos(), err
 }

@@ -270,7 +270,7 @@ func writeExemption(b *buf, e *assess.Exemption) {
 
 func writeComponent(b *buf, c *assess.Component) {
 	b.raw(`{"id":`)
-	b.str(c.ID)
+	b.str(c.FullID())
 	b.raw(`,"name":`)
 	b.str(c.Name)
 	b.raw(`,"type":`)

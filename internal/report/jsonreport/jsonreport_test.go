@@ -283,7 +283,7 @@ func compareAssessments(t *testing.T, r *assess.Result, got report) {
 		}
 		for j, c := range a.Components {
 			gc := (*g.Components)[j]
-			if gc.ID != c.ID || gc.Status != string(c.Status) || gc.Reason != c.Reason || (gc.Source == nil) != (c.Source == nil) || (gc.Exemption == nil) != (c.Exemption == nil) {
+			if gc.ID != c.FullID() || gc.Status != string(c.Status) || gc.Reason != c.Reason || (gc.Source == nil) != (c.Source == nil) || (gc.Exemption == nil) != (c.Exemption == nil) {
 				t.Errorf("%s: component %d read back as %+v, want %+v", where, j, gc, c)
 			}
 		}

@@ -29,7 +29,7 @@ const providersSeg = "/providers/"
 func splitID(s string) (armID, bool) {
 	var a armID
 	s = strings.TrimRight(s, "/")
-	if len(s) < 2 || s[0] != '/' || strings.Contains(s, "//") {
+	if len(s) < 2 || s[0] != '/' {
 		return a, false
 	}
 	i := lastFold(s, providersSeg)
@@ -41,6 +41,9 @@ func splitID(s string) (armID, bool) {
 		return a, false
 	}
 	a.scope = s[:i]
+	if strings.Contains(a.scope, "//") {
+		return a, false // an empty segment, which ParseID would drop
+	}
 	if a.scope == "" {
 		a.scope = "/" // a tenant-level resource, as resource.ParseID says
 	}
@@ -82,7 +85,9 @@ func splitID(s string) (armID, bool) {
 // lastFold finds the last ASCII case-insensitive occurrence of sep in s.
 func lastFold(s, sep string) int {
 	for i := len(s) - len(sep); i >= 0; i-- {
-		if s[i] == '/' && strings.EqualFold(s[i:i+len(sep)], sep) {
+		// sep starts with "/" and a letter: test those bytes before the
+		// whole window.
+		if s[i] == '/' && s[i+1]|0x20 == sep[1]|0x20 && strings.EqualFold(s[i:i+len(sep)], sep) {
 			return i
 		}
 	}
@@ -112,27 +117,36 @@ func (a armID) fullType() string {
 // typeIs reports whether typ (any case) is the type the ID names, without
 // building it.
 func (a armID) typeIs(typ string) bool {
-	p, rest, ok := strings.Cut(typ, "/")
-	if !ok || !strings.EqualFold(p, a.provider) {
+	p, rest, ok := cutByte(typ)
+	if !ok || !fold(p, a.provider) {
 		return false
 	}
 	r := a.rest
 	for {
 		var t string
-		t, rest, ok = strings.Cut(rest, "/")
-		seg, after, more := strings.Cut(r, "/")
-		if !strings.EqualFold(t, seg) {
+		t, rest, ok = cutByte(rest)
+		seg, after, more := cutByte(r)
+		if !fold(t, seg) {
 			return false
 		}
 		// Skip the name segment.
 		if !more {
 			return false
 		}
-		_, r, more = strings.Cut(after, "/")
+		_, r, more = cutByte(after)
 		if !ok || !more {
 			return !ok && !more
 		}
 	}
+}
+
+// cutByte is strings.Cut(s, "/") through IndexByte, which is cheaper for
+// one byte.
+func cutByte(s string) (before, after string, found bool) {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 // canonicalType is resource.CanonicalType without its allocation in the

@@ -2,9 +2,12 @@ package azurejson
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
+	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -107,5 +110,45 @@ func TestIDSet(t *testing.T) {
 	}
 	if !s.has(fmt.Sprintf(base, 999, 199_999)) || s.has(fmt.Sprintf(base, 0, 200_000)) {
 		t.Error("has is wrong")
+	}
+}
+
+// TestRawObjectReset guards reset against fields added later: every field
+// but the two buffers must come back zero.
+func TestRawObjectReset(t *testing.T) {
+	t.Parallel()
+	o := &rawObject{}
+	v := reflect.ValueOf(o).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem() // settable though unexported
+		switch f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(1)
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(jsonpos.Pos{}) {
+				f.Set(reflect.ValueOf(jsonpos.Pos{Line: 1}))
+			} else {
+				f.Set(reflect.ValueOf(armID{id: "x"}))
+			}
+		}
+	}
+	o.reset()
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if name == "attrsBuf" || name == "firstKeys" {
+			continue
+		}
+		if !v.Field(i).IsZero() {
+			t.Errorf("reset leaves %s set", name)
+		}
 	}
 }

@@ -11,6 +11,46 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
+// TestEstateReadsBack reads a small synthetic estate (the benchmark's
+// generator) and checks that every document comes out, without errors,
+// with the gaps the generator wrote.
+func TestEstateReadsBack(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "estate.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := synth.Write(f, synth.Config{Vaults: 300, Secrets: 3000, Keys: 600, Seed: 7})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs, gaps, placeholders int
+	err = New(Options{}).Read(t.Context(), path, func(d *resource.Document) {
+		checkInvariants(t, d)
+		docs++
+		gaps += len(d.Gaps)
+		if d.Body == nil {
+			placeholders++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Placeholders == 0 || st.Gaps == st.Placeholders {
+		t.Fatalf("seed 7 no longer writes both kinds of gap: %+v", st)
+	}
+	// A placeholder has its gap plus none other; a vault with a secrets
+	// gap has that one.
+	if docs != st.Documents() || placeholders != st.Placeholders || gaps != st.Gaps {
+		t.Errorf("read %d documents (%d placeholders, %d gaps); the estate has %d (%d, %d)",
+			docs, placeholders, gaps, st.Documents(), st.Placeholders, st.Gaps)
+	}
+}
+
 // BenchmarkReadEstate reads a synthetic snapshot of 1,000 vaults and
 // 100,000 secrets (a tenth of the estate in the performance target; see
 // bench/estate for the full one) and reports bytes/s, documents/s and

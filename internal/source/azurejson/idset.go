@@ -79,7 +79,25 @@ func foldHashASCII(s string) ([2]uint64, bool) {
 	)
 	h1 := uint64(len(s))*prime1 ^ 0x243F6A8885A308D3
 	h2 := uint64(len(s))*prime2 ^ 0x13198A2E03707344
-	mix := func(w uint64) {
+	i := 0
+	for {
+		var w uint64
+		if i+8 <= len(s) {
+			t := s[i : i+8] // one bounds check; the compiler then loads the word at once
+			w = uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+			i += 8
+		} else if i < len(s) {
+			for j := 0; i < len(s); j++ {
+				w |= uint64(s[i]) << (8 * j)
+				i++
+			}
+		} else {
+			break
+		}
+		if w&hi != 0 {
+			return [2]uint64{}, false
+		}
 		// Set 0x20 in each byte that is 'A'..'Z': a byte b is upper case
 		// when b+0x3f has its top bit set (b >= 'A') and b+0x25 has not
 		// (b <= 'Z'); no byte carries into the next because all are < 0x80.
@@ -87,26 +105,6 @@ func foldHashASCII(s string) ([2]uint64, bool) {
 		w |= upper >> 2
 		h1 = bits.RotateLeft64((h1^w)*prime1, 31)
 		h2 = bits.RotateLeft64((h2+w)*prime2, 27) ^ h1>>17
-	}
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&hi != 0 {
-			return [2]uint64{}, false
-		}
-		mix(w)
-	}
-	if i < len(s) {
-		var w uint64
-		for j := 0; i+j < len(s); j++ {
-			c := s[i+j]
-			if c >= 0x80 {
-				return [2]uint64{}, false
-			}
-			w |= uint64(c) << (8 * j)
-		}
-		mix(w)
 	}
 	return [2]uint64{h1 ^ h1>>29, h2 ^ h2>>32}, true
 }
