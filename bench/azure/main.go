@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,14 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 64, "scanner concurrency (--concurrency)")
 	flag.Uint64Var(&c.seed, "seed", 1, "estate and fault seed")
 	serve := flag.Bool("serve", false, "internal: run the simulator and print its endpoints")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the scanner (with -serve: of the simulator) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile + map[bool]string{true: ".sim", false: ""}[*serve])
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	var err error
 	if *serve {
 		err = runServer(c)
@@ -66,6 +74,7 @@ func main() {
 		err = runBench(c)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench/azure:", err)
 		os.Exit(1)
 	}
@@ -134,37 +143,84 @@ func ceilDiv(a, b int) int {
 	return (a + b - 1) / b
 }
 
+// server is the simulator child process.
+type server struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	dec   *json.Decoder
+	ep    endpoint
+}
+
+// startServer runs this program with -serve and reads its endpoints.
+func startServer(ctx context.Context) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, append([]string{"-serve"}, os.Args[1:]...)...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	srv := &server{cmd: cmd, stdin: stdin, dec: json.NewDecoder(bufio.NewReader(stdout))}
+	if err := srv.dec.Decode(&srv.ep); err != nil {
+		srv.stop()
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	return srv, nil
+}
+
+// stop closes the child's standard input, prints its counters and waits.
+func (s *server) stop() {
+	s.stdin.Close()
+	var st map[string]any
+	if err := s.dec.Decode(&st); err == nil {
+		fmt.Printf("simulator: %v\n", st)
+	}
+	_ = s.cmd.Wait()
+}
+
+// sampleMemory records the peak heap in use and the peak memory obtained
+// from the OS until stop is closed.
+func sampleMemory(stop <-chan struct{}, peakHeap, peakSys *atomic.Uint64) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse > peakHeap.Load() {
+			peakHeap.Store(ms.HeapInuse)
+		}
+		if ms.Sys > peakSys.Load() {
+			peakSys.Store(ms.Sys)
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 func runBench(c config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	self, err := os.Executable()
+	srv, err := startServer(ctx)
 	if err != nil {
 		return err
 	}
-	args := append([]string{"-serve"}, os.Args[1:]...)
-	child := exec.CommandContext(ctx, self, args...)
-	child.Stderr = os.Stderr
-	stdin, err := child.StdinPipe()
-	if err != nil {
-		return err
-	}
-	stdout, err := child.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := child.Start(); err != nil {
-		return err
-	}
-	defer child.Wait()
-	defer stdin.Close()
-	dec := json.NewDecoder(bufio.NewReader(stdout))
-	var ep endpoint
-	if err := dec.Decode(&ep); err != nil {
-		return fmt.Errorf("simulator: %w", err)
-	}
-	os.Setenv("AZURE_TENANT_ID", ep.Tenant)
-	os.Setenv("AZURE_CLIENT_ID", ep.ClientID)
-	os.Setenv("AZURE_CLIENT_SECRET", ep.Secret)
+	defer srv.stop()
+	os.Setenv("AZURE_TENANT_ID", srv.ep.Tenant)
+	os.Setenv("AZURE_CLIENT_ID", srv.ep.ClientID)
+	os.Setenv("AZURE_CLIENT_SECRET", srv.ep.Secret)
 
 	bound, reads, graph := boundFor(c)
 	fmt.Printf("estate: %d vaults in %d subscriptions, %d secrets and %d keys per vault; simulator: %s latency, throttling %v, %.1f%% 5xx, %.1f%% dropped\n",
@@ -175,30 +231,12 @@ func runBench(c config) error {
 	var counts sync.Map
 	var peakHeap, peakSys atomic.Uint64
 	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peakHeap.Load() {
-				peakHeap.Store(ms.HeapInuse)
-			}
-			if ms.Sys > peakSys.Load() {
-				peakSys.Store(ms.Sys)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	go sampleMemory(done, &peakHeap, &peakSys)
 	emit := func(d *resource.Document) {
 		n, _ := counts.LoadOrStore(d.Type, new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
 	}
-	sum, scanErr := azure.Scan(ctx, azure.Options{Cloud: ep.Cloud, Auth: "client-secret", Concurrency: c.concurrency,
+	sum, scanErr := azure.Scan(ctx, azure.Options{Cloud: srv.ep.Cloud, Auth: "client-secret", Concurrency: c.concurrency,
 		RequestTimeout: time.Minute}, emit)
 	close(done)
 	count := func(t string) int64 {
@@ -217,18 +255,12 @@ func runBench(c config) error {
 	fmt.Printf("memory (scanner process): peak heap in use %d MiB, peak from the OS %d MiB, peak RSS %s\n",
 		peakHeap.Load()>>20, peakSys.Load()>>20, peakRSS())
 	lost := c.vaults - sum.VaultsJudged
-	wantSecrets, wantKeys := int64(c.vaults*c.secrets), int64(c.vaults*c.keys)
-	ok := scanErr == nil && lost == 0 && count(resource.TypeSecret) == wantSecrets && count(resource.TypeKey) == wantKeys
-	fmt.Printf("lost vaults: %d; all secrets and keys read: %v\n", lost, count(resource.TypeSecret) == wantSecrets && count(resource.TypeKey) == wantKeys)
-	stdin.Close()
-	var st map[string]any
-	if err := dec.Decode(&st); err == nil {
-		fmt.Printf("simulator: %v\n", st)
-	}
+	allObjects := count(resource.TypeSecret) == int64(c.vaults*c.secrets) && count(resource.TypeKey) == int64(c.vaults*c.keys)
+	fmt.Printf("lost vaults: %d; all secrets and keys read: %v\n", lost, allObjects)
 	if scanErr != nil {
 		return scanErr
 	}
-	if !ok {
+	if lost != 0 || !allObjects {
 		return fmt.Errorf("the scan lost vaults or objects")
 	}
 	return nil

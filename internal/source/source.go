@@ -175,6 +175,7 @@ func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs
 			skipped = append(skipped, Skipped{Path: p, Reason: "a module called by another Bicep file in the tree, read through its caller"})
 		}
 	}
+	var templates []string
 	for _, p := range jsonFiles {
 		if strings.HasSuffix(strings.ToLower(p), ".tfvars.json") {
 			continue
@@ -187,9 +188,27 @@ func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs
 			skipped = append(skipped, Skipped{Path: p, Reason: why})
 		case kind == ARMTemplate && compiledFromBicep(p, bicepFiles):
 			skipped = append(skipped, Skipped{Path: p, Reason: "compiled from the Bicep file beside it, which is scanned instead"})
+		case kind == ARMTemplate:
+			templates = append(templates, p)
 		default:
 			inputs = append(inputs, Input{Path: p, Kind: kind})
 		}
+	}
+	// Templates linked by another template, or called as a module by a
+	// Bicep file, are read through their caller with its parameters.
+	called := map[string]string{}
+	for _, p := range armtemplate.LinkedTemplates(templates) {
+		called[filepath.Clean(p)] = "a template linked by another template in the tree, read through it"
+	}
+	for _, p := range bicep.ModuleTemplates(allBicep) {
+		called[filepath.Clean(p)] = "an ARM template called as a module by a Bicep file in the tree, read through it"
+	}
+	for _, p := range templates {
+		if why, ok := called[filepath.Clean(p)]; ok {
+			skipped = append(skipped, Skipped{Path: p, Reason: why})
+			continue
+		}
+		inputs = append(inputs, Input{Path: p, Kind: ARMTemplate})
 	}
 	for d := range tf {
 		tfDirs = append(tfDirs, d)

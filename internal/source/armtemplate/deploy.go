@@ -3,6 +3,7 @@ package armtemplate
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
@@ -233,40 +234,13 @@ func (rec *deploymentRec) outputsValue() any {
 	if fr == nil {
 		return nil
 	}
-	outs := map[string]any{}
-	if on := fr.t.root.GetFold("outputs"); on != nil && on.Kind == jsonpos.Object {
-		for _, m := range on.Members {
-			if m.Value.Kind != jsonpos.Object {
-				continue
-			}
-			c := fr.ctx(fr.loops, false)
-			c.file = fr.t.file
-			var v any
-			switch {
-			case m.Value.GetFold("value") != nil:
-				v = c.evalQuiet(m.Value.GetFold("value"))
-			case m.Value.GetFold("copy") != nil:
-				v = c.evalCopyArray(m.Value.GetFold("copy"))
-			}
-			typ := ""
-			if tn := m.Value.GetFold("type"); tn != nil && tn.Kind == jsonpos.String {
-				typ = tn.Str
-			}
-			if strings.HasPrefix(strings.ToLower(typ), "secure") {
-				v = resource.Unknown{Expr: "outputs('" + m.Key + "')"}
-			}
-			outs[m.Key] = map[string]any{"type": typ, "value": v}
-		}
-	}
-	out := map[string]any{"outputs": outs, "provisioningState": "Succeeded", "mode": "Incremental"}
+	var mode any = "Incremental"
 	if props := rec.inst.node.GetFold("properties"); props != nil {
 		if mn := props.GetFold("mode"); mn != nil {
-			out["mode"] = rec.parent.ctx(rec.inst.loops, false).evalQuiet(mn)
+			mode = rec.parent.ctx(rec.inst.loops, false).evalQuiet(mn)
 		}
 	}
-	for _, k := range []string{"correlationId", "timestamp", "duration", "templateHash", "outputResources", "dependencies", "parameters", "templateLink"} {
-		out[k] = resource.Unknown{Expr: "reference('" + lastSegment(rec.inst.name) + "')." + k}
-	}
+	out := fr.deploymentProperties(lastSegment(rec.inst.name), mode)
 	rec.outputs = out
 	return rec.outputs
 }
@@ -291,6 +265,8 @@ func (f *frame) reference(args []any) any {
 			if len(syms) == 1 {
 				rec = syms[0].dep
 			}
+		} else if inst := f.symbolCopy(s); inst != nil {
+			rec = inst.dep
 		} else {
 			rec = f.findDeployment(s)
 		}
@@ -308,6 +284,25 @@ func (f *frame) reference(args []any) any {
 		}
 	}
 	return out
+}
+
+// symbolCopy finds the copy a languageVersion 2.0 reference names with
+// its loop index: 'apim[1]'.
+func (f *frame) symbolCopy(s string) *instance {
+	open := strings.IndexByte(s, '[')
+	if open <= 0 || !strings.HasSuffix(s, "]") {
+		return nil
+	}
+	i, err := strconv.Atoi(s[open+1 : len(s)-1])
+	if err != nil {
+		return nil
+	}
+	for _, inst := range f.syms[strings.ToLower(s[:open])] {
+		if l := inst.resourceLoop(); l != nil && l.index == i {
+			return inst
+		}
+	}
+	return nil
 }
 
 func (f *frame) findDeployment(name string) *deploymentRec {

@@ -2,6 +2,7 @@ package armtemplate
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
@@ -36,6 +37,11 @@ func (c *evalCtx) evalNode(n *jsonpos.Node, report bool) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
+	if c.f.ev.values != nil {
+		if v, ok := c.f.ev.values[n]; ok {
+			return v, nil
+		}
+	}
 	switch n.Kind {
 	case jsonpos.String:
 		return c.evalString(n, report)
@@ -54,11 +60,19 @@ func (c *evalCtx) evalNode(n *jsonpos.Node, report bool) (any, error) {
 				}
 				continue
 			}
+			key, err := c.evalKey(m, report)
+			if err != nil {
+				return resource.Unknown{Expr: m.Key}, err
+			}
+			if u, ok := key.(resource.Unknown); ok {
+				// An object whose property names are unknown is unknown.
+				return resource.Unknown{Expr: "an object with the property " + u.Expr}, nil
+			}
 			v, err := c.evalNode(m.Value, report)
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-			out[m.Key] = v
+			out[key.(string)] = v
 		}
 		return out, firstErr
 	case jsonpos.Array:
@@ -74,6 +88,47 @@ func (c *evalCtx) evalNode(n *jsonpos.Node, report bool) (any, error) {
 		return out, firstErr
 	}
 	return n.Interface(), nil
+}
+
+// evalKey evaluates an object's property name: Azure Resource Manager
+// evaluates a name that is an expression ("[parameters('id')]": {}, as
+// Bicep writes '${uami.id}': {}), and unescapes "[[". The result is a
+// string or a resource.Unknown.
+func (c *evalCtx) evalKey(m jsonpos.Member, report bool) (any, error) {
+	if !armexpr.IsExpression(m.Key) {
+		return armexpr.Unescape(m.Key), nil
+	}
+	ent, ok := c.f.ev.keys[m.Key]
+	if !ok {
+		e, err := armexpr.Parse(m.Key)
+		ent = exprEntry{expr: e, err: err}
+		c.f.ev.keys[m.Key] = ent
+	}
+	err := ent.err
+	var v any
+	if err == nil {
+		v, err = ent.expr.Eval(c.env)
+	}
+	if err == nil {
+		switch x := v.(type) {
+		case string, resource.Unknown:
+			return x, nil
+		}
+		err = fmt.Errorf("a property name must be a string, not %s", armexpr.TypeName(v))
+	}
+	c.report(report, keyError(c.file, m, err))
+	return nil, err
+}
+
+// keyError places an error in a property name expression.
+func keyError(file string, m jsonpos.Member, err error) *resource.InputError {
+	p := pos(file, m.KeyPos)
+	var ae *armexpr.Error
+	if errors.As(err, &ae) {
+		p.Col += 1 + ae.Offset
+		return &resource.InputError{Pos: p, Msg: ae.Msg, Err: err}
+	}
+	return &resource.InputError{Pos: p, Msg: err.Error(), Err: err}
 }
 
 func (c *evalCtx) report(report bool, e *resource.InputError) {
@@ -102,7 +157,51 @@ func (c *evalCtx) evalString(n *jsonpos.Node, report bool) (any, error) {
 		c.report(report, exprError(c.file, n, err))
 		return resource.Unknown{Expr: strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")}, err
 	}
+	if !c.names && armexpr.ContainsUnknown(v) && strings.Contains(strings.ToLower(s), "reference(") {
+		v = c.referenceByName(ent.expr, v)
+	}
 	return v, nil
+}
+
+// referenceByName evaluates again, with the placeholders names and IDs
+// are built from, an expression whose value is unknown and that reads a
+// deployment's outputs: reference(resourceId('Microsoft.Resources/
+// deployments', format('apim-{0}', parameters('name')))) names a nested
+// deployment of this template even when the parameter has no value, and
+// that deployment's outputs may well be known. The second value is kept
+// only when it is fully known and holds no placeholder, so that a value
+// built from the unknown parameter itself stays unknown.
+func (c *evalCtx) referenceByName(e armexpr.Expr, v any) any {
+	nc := *c
+	nc.names = true
+	nc.env = nc.buildEnv()
+	alt, err := e.Eval(nc.env)
+	if err != nil || armexpr.ContainsUnknown(alt) || holdsPlaceholder(alt) {
+		return v
+	}
+	return alt
+}
+
+// holdsPlaceholder reports whether a names-mode value holds the
+// placeholder of a parameter without a value.
+func holdsPlaceholder(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, "[parameters('")
+	case []any:
+		for _, e := range x {
+			if holdsPlaceholder(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.Contains(k, "[parameters('") || holdsPlaceholder(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // exprError places an expression's error in the file: the string's

@@ -100,6 +100,7 @@ func TestExampleVerdictInputs(t *testing.T) {
 		{"keys-expiry.json", "/keys/signing", []string{"ellipticCurveName"}, "P-256"},
 		{"keys-expiry.json", "/keys/rotated-only", []string{"attributes", "expiresOn"}, nil},
 		{"keys-expiry.json", "/keys/rotated-only", []string{"keySize"}, int64(3072)},
+		{"keys-expiry.json", "/kv-keys-expiring/keys/cmk", []string{"attributes", "expiresOn"}, "2028-01-01T00:00:00Z"},
 		{"private-link.json", "/privateEndpoints/pe-kv-pl-auto", []string{"properties", "privateLinkServiceConnections"}, []any{map[string]any{
 			"name": "kv", "properties": map[string]any{
 				"privateLinkServiceId":              "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/Microsoft.KeyVault/vaults/kv-pl-auto",
@@ -155,6 +156,7 @@ func TestExampleLinks(t *testing.T) {
 		file, child, parent string
 	}{
 		{"secrets-expiry.json", "/secrets/nested-with-expiry", "/vaults/kv-secrets"},
+		{"keys-expiry.json", "/keys/cmk", "/vaults/kv-keys-expiring"},
 		{"secrets-expiry.json", "/secrets/top-level-no-expiry", "/vaults/kv-secrets"},
 		{"secrets-expiry.json", "/secrets/api-key", "/vaults/kv-secrets"},
 		{"nested-deployment.json", "/secrets/app-secret", "/vaults/kv-nested-inner"},

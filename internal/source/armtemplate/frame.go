@@ -13,22 +13,28 @@ import (
 
 // evaluator holds the state of one Read: errors, documents, caches.
 type evaluator struct {
-	ctx   context.Context
-	r     *Reader
-	errs  []error
-	seen  map[string]bool
-	docs  []*resource.Document
-	known map[string]string // resource.Key(id) → the ID as written, for existing resources and documents
-	exprs map[*jsonpos.Node]exprEntry
+	ctx  context.Context
+	r    *Reader
+	errs []error
+	seen map[string]bool
+	// mapper turns the resources into documents (and may be shared with
+	// the Bicep reader, for a module written as a template).
+	mapper *Mapper
+	exprs  map[*jsonpos.Node]exprEntry
+	keys   map[string]exprEntry // property names that are expressions
+	// values are nodes that stand for values a caller evaluated (the
+	// unknowns of an inline template given as data, see Reader.Nest).
+	values map[*jsonpos.Node]any
+	// report, when set, receives the problems instead of errs (a nested
+	// deployment evaluated for another front end).
+	report func(*resource.InputError)
+	// kind is the provenance kind of the documents: "arm", or "bicep"
+	// for an inline template written in a Bicep file.
+	kind  string
 	files map[string]*jsonpos.Node // linked templates, by path
 	depth int                      // nesting of variables, parameters, user functions
 	stop  bool                     // too many documents, or cancelled
 	iters int                      // copy-loop iterations so far, against templates that expand without end
-	// secrets are the string values of secure parameters (secureObject
-	// values stay known, as loops over secret lists need them): they are
-	// scrubbed from documents before emission.
-	secrets map[string]bool
-	pecs    []*pecLink
 }
 
 type exprEntry struct {
@@ -36,14 +42,27 @@ type exprEntry struct {
 	err  error
 }
 
-func newEvaluator(ctx context.Context, r *Reader) *evaluator {
+func newEvaluator(ctx context.Context, r *Reader, m *Mapper) *evaluator {
 	return &evaluator{
-		ctx:   ctx,
-		r:     r,
-		seen:  map[string]bool{},
-		known: map[string]string{},
-		exprs: map[*jsonpos.Node]exprEntry{},
-		files: map[string]*jsonpos.Node{},
+		ctx:    ctx,
+		r:      r,
+		seen:   map[string]bool{},
+		mapper: m,
+		kind:   "arm",
+		exprs:  map[*jsonpos.Node]exprEntry{},
+		keys:   map[string]exprEntry{},
+		files:  map[string]*jsonpos.Node{},
+	}
+}
+
+// add hands a resource to the Mapper, unless reading has stopped.
+func (ev *evaluator) add(res *Resource) {
+	if ev.stop {
+		return
+	}
+	if err := ev.mapper.Add(res); err != nil {
+		ev.addErr(err)
+		ev.stop = true
 	}
 }
 
@@ -53,6 +72,10 @@ func (ev *evaluator) addErr(e *resource.InputError) {
 		return
 	}
 	ev.seen[k] = true
+	if ev.report != nil {
+		ev.report(e)
+		return
+	}
 	ev.errs = append(ev.errs, e)
 }
 
@@ -123,6 +146,16 @@ type loopCtx struct {
 
 func (l *loopCtx) push(name string, i int, res bool) *loopCtx {
 	return &loopCtx{name: name, index: i, resource: res, parent: l}
+}
+
+// resourceLoop is the copy loop of the resource instance itself: the
+// innermost resource loop of its declaration, if it is copied.
+func (inst *instance) resourceLoop() *loopCtx {
+	if inst.loops == nil || inst.loops == inst.f.loops || !inst.loops.resource ||
+		(inst.parent != nil && inst.loops == inst.parent.loops) {
+		return nil
+	}
+	return inst.loops
 }
 
 // newFrame prepares a template for evaluation: declarations of
@@ -301,7 +334,9 @@ func (f *frame) param(name string, names bool) (any, error) {
 	if p.secure {
 		v = resource.Unknown{Expr: "parameters('" + p.name + "')"}
 	} else if isSecureParam(p.def) {
-		f.ev.noteSecret(v)
+		// secureObject values stay known, as loops over secret lists
+		// need them; their strings are scrubbed from the documents.
+		f.ev.mapper.Secret(v)
 	}
 	if names && resource.IsUnknown(v) {
 		if p.hasAlt {

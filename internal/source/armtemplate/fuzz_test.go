@@ -29,6 +29,8 @@ func FuzzTemplate(f *testing.F) {
 		`{"resources": [{"type": "Microsoft.Resources/deployments", "name": "d", "properties": {"template": {"resources": [{"type": "a/b", "name": "n"}]}}}]}`,
 		`{"functions": [{"namespace": "n", "members": {"f": {"parameters": [{"name": "x"}], "output": {"value": "[n.f(parameters('x'))]"}}}}], "resources": [{"type": "a/b", "name": "[n.f(1)]"}]}`,
 		"{\"resources\": [{\"type\": \"a/b\", \"name\": \"x\ny\"}]}",
+		`{"resources": [{"type": "a/b", "name": "n", "scope": "/", "tags": {"[concat('k', 'v')]": 1, "[[lit]": 2, "[parameters('p')]": 3}}], "parameters": {"p": {"type": "string"}}}`,
+		`{"languageVersion": "2.0", "resources": {"d": {"type": "Microsoft.Resources/deployments", "name": "[format('d{0}', copyIndex())]", "copy": {"name": "d", "count": 2}, "properties": {"template": {"resources": [], "outputs": {"o": {"type": "int", "value": 1}}}}}, "r": {"type": "a/b", "name": "[string(reference('d[1]').outputs.o.value)]"}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -22,7 +22,7 @@ const (
 	// MaxCopyCount is Azure's limit on the iterations of one copy loop; a
 	// larger count is an error and only the first MaxCopyCount are read.
 	MaxCopyCount = 800
-	// MaxDocuments bounds the documents one template file may produce.
+	// MaxDocuments bounds the documents one Read may produce.
 	MaxDocuments = 200_000
 	// MaxDeploymentDepth bounds nested and linked deployments.
 	MaxDeploymentDepth = 16
@@ -119,10 +119,10 @@ func (r *Reader) readData(ctx context.Context, path string, data []byte, emit fu
 	if root.GetFold("resources") == nil {
 		return resource.Errorf(pos(path, root.Start), "not an ARM template: no resources member")
 	}
-	ev := newEvaluator(ctx, r)
+	ev := newEvaluator(ctx, r, NewMapper(r.log))
 	values := ev.parameterValues(path)
 	ev.run(path, root, values)
-	ev.finish(emit)
+	ev.mapper.Finish(emit)
 	return errors.Join(ev.errs...)
 }
 

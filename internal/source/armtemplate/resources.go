@@ -106,8 +106,9 @@ func (f *frame) run() {
 		case inst.dep != nil:
 			f.expand(inst)
 		case inst.existing:
+			f.ev.mapper.Add(&Resource{Type: inst.docType, Name: inst.name, ID: inst.id, Existing: true})
 		default:
-			f.ev.addDoc(f.buildDocument(inst))
+			f.ev.add(f.buildResource(inst))
 		}
 	}
 }
@@ -236,7 +237,14 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 		inst.chain = parent.chain
 		inst.extScope = parent.extScope
 	case !isDeployment && n.GetFold("scope") != nil:
-		s := f.scopeOf(n.GetFold("scope"), loops, inst.tgt)
+		s, tenant := f.scopeOf(n.GetFold("scope"), loops, inst.tgt)
+		if tenant {
+			// "scope": "/" (Bicep's scope: tenant()) deploys the
+			// resource at the tenant, not as an extension of anything.
+			inst.tgt.kind = armexpr.ScopeTenant
+			inst.chain = ""
+			break
+		}
 		inst.chain, inst.extScope = s, s
 	default:
 		inst.chain = inst.tgt.id()
@@ -245,9 +253,6 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 	f.instances = append(f.instances, inst)
 	if sym != "" {
 		f.syms[strings.ToLower(sym)] = append(f.syms[strings.ToLower(sym)], inst)
-	}
-	if inst.existing {
-		f.ev.known[resource.Key(inst.id)] = inst.id
 	}
 	if isDeployment {
 		rec := &deploymentRec{inst: inst, parent: f}
@@ -335,21 +340,24 @@ func (f *frame) crossScope(n *jsonpos.Node, t target, loops *loopCtx, isDeployme
 
 // scopeOf resolves an extension resource's scope member to a resource ID:
 // absolute IDs stay, relative ones ("Microsoft.KeyVault/vaults/kv") hang
-// from the deployment target.
-func (f *frame) scopeOf(n *jsonpos.Node, loops *loopCtx, t target) string {
+// from the deployment target. tenant reports the scope "/", the tenant.
+func (f *frame) scopeOf(n *jsonpos.Node, loops *loopCtx, t target) (id string, tenant bool) {
 	s, _ := f.nameOf(n, loops)
+	if s == "/" {
+		return "", true
+	}
 	s = strings.TrimRight(s, "/")
 	if strings.HasPrefix(s, "/") {
-		return s
+		return s, false
 	}
 	if s == "" {
-		return t.id()
+		return t.id(), false
 	}
 	// A languageVersion 2.0 scope may name a resource symbolically.
 	if syms := f.syms[strings.ToLower(s)]; len(syms) == 1 && !strings.Contains(s, "/") {
-		return syms[0].id
+		return syms[0].id, false
 	}
-	return t.id() + "/providers/" + s
+	return t.id() + "/providers/" + s, false
 }
 
 // buildID builds a resource ID for a type and full name hanging from

@@ -426,3 +426,42 @@ func TestCloudFileAndEnvironmentCredential(t *testing.T) {
 		t.Errorf("err = %v, want the simulator to refuse the audience", err)
 	}
 }
+
+// TestVaultURIOutsideCloud: a vaultUri whose host is not under the
+// cloud's Key Vault DNS suffix gets no token and no request; its
+// certificates are a gap.
+func TestVaultURIOutsideCloud(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, smallEstate(), azuresim.Options{})
+	var f map[string]any
+	if err := json.Unmarshal(sim.CloudFile(), &f); err != nil {
+		t.Fatal(err)
+	}
+	f["suffixes"].(map[string]any)["keyvaultDns"] = ".vault.elsewhere.test"
+	b, _ := json.Marshal(f)
+	cloudPath := filepath.Join(t.TempDir(), "cloud.json")
+	if err := os.WriteFile(cloudPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	opts := baseOptions(t, sim)
+	opts.Cloud, opts.DataPlane = cloudPath, true
+	sum, err := azure.Scan(t.Context(), opts, c.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.VaultsUnreadable != 15 {
+		t.Errorf("summary %+v: want the 15 key vaults unreadable", sum)
+	}
+	for _, d := range c.byType(resource.TypeVault) {
+		g, ok := d.GapFor(resource.TypeCertificate)
+		if !ok || !strings.Contains(g.Err, "not under the cloud's Key Vault DNS suffix") {
+			t.Errorf("%s: certificate gap %+v", d.Name, g)
+		}
+	}
+	for _, r := range sim.Requests() {
+		if r.Plane == "dataplane" {
+			t.Errorf("data-plane request %s %s%s", r.Method, r.Host, r.Path)
+		}
+	}
+}

@@ -170,3 +170,44 @@ func scanDocs(t testing.TB, sim *azuresim.Simulator, mutate func(*azure.Options)
 	sum, err := azure.Scan(t.Context(), opts, c.emit)
 	return sum, views(t, c.docs), err
 }
+
+// TestProgressDisplay: with a progress writer (the CLI passes stderr when
+// it is a terminal) the scan draws a line and ends with the summary.
+func TestProgressDisplay(t *testing.T) {
+	t.Parallel()
+	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: 2, Vaults: 20, SecretsPerVault: 5, Seed: 8})
+	sim := startSim(t, est, azuresim.Options{Latency: 30 * time.Millisecond})
+	var buf syncWriter
+	opts := baseOptions(t, sim)
+	opts.Progress = &buf
+	opts.Concurrency = 4
+	if _, err := azure.Scan(t.Context(), opts, func(*resource.Document) {}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"\r\x1b[Kkvguard: 2 subscriptions · vaults ", "requests", "20 vaults found, 20 judged, 0 unreadable", "Azure's limits allow no less than"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q:\n%q", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\n") {
+		t.Errorf("progress output does not end the line: %q", out)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}

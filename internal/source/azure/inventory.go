@@ -173,27 +173,22 @@ func (s *scanner) graphInventory(ctx context.Context, subs []string) ([]*vaultRe
 			}
 		}
 	}
+	// Management groups are queried as such (Resource Graph expands them
+	// and applies the identity's access); subscriptions in batches, or,
+	// besides groups, only those named on the command line.
+	batches := subs
 	if len(s.opts.ManagementGroups) > 0 {
 		req := armresourcegraph.QueryRequest{Query: ptr(graphQuery), ManagementGroups: ptrs(s.opts.ManagementGroups)}
 		if err := s.graphPages(ctx, c, req, add); err != nil {
 			return nil, err
 		}
+		batches = dedupe(s.opts.Subscriptions)
 	}
-	for i := 0; i < len(subs) && len(s.opts.ManagementGroups) == 0; i += graphBatch {
-		batch := subs[i:min(i+graphBatch, len(subs))]
+	for i := 0; i < len(batches); i += graphBatch {
+		batch := batches[i:min(i+graphBatch, len(batches))]
 		req := armresourcegraph.QueryRequest{Query: ptr(graphQuery), Subscriptions: ptrs(batch)}
 		if err := s.graphPages(ctx, c, req, add); err != nil {
 			return nil, err
-		}
-	}
-	if len(s.opts.ManagementGroups) > 0 && len(s.opts.Subscriptions) > 0 {
-		// Subscriptions named besides the groups are queried as well.
-		for i := 0; i < len(s.opts.Subscriptions); i += graphBatch {
-			batch := s.opts.Subscriptions[i:min(i+graphBatch, len(s.opts.Subscriptions))]
-			req := armresourcegraph.QueryRequest{Query: ptr(graphQuery), Subscriptions: ptrs(batch)}
-			if err := s.graphPages(ctx, c, req, add); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return recs, nil

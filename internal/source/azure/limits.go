@@ -19,7 +19,8 @@ const (
 	// GraphQueries per GraphWindow: Resource Graph's quota per principal.
 	GraphQueries = 15
 	GraphWindow  = 5 * time.Second
-	// VaultOps per VaultWindow: Key Vault's data-plane limit per vault.
+	// VaultOps per VaultWindow: Key Vault's data-plane limit per vault; a
+	// subscription's vaults together get 5 times as much.
 	VaultOps    = 4000
 	VaultWindow = 10 * time.Second
 )
@@ -53,17 +54,24 @@ func ThrottleLowerBound(reads []int, tenantReads, graphQueries int) time.Duratio
 // a token now (the level may go below zero) and waits until the refill
 // has paid for it, so that waiters are served in order without polling.
 // A 429 blocks the bucket until its Retry-After has passed.
+//
+// It keeps margin tokens of Azure's bucket in hand: requests paced evenly
+// here can reach Azure bunched (a pause in the client or the network),
+// and a few tokens of headroom there absorb that instead of a 429, for
+// the price of margin/rate seconds once.
 type bucket struct {
 	mu       sync.Mutex
 	capacity float64
 	rate     float64
+	margin   float64
 	tokens   float64
 	last     time.Time
 	blocked  time.Time
 }
 
 func newBucket(capacity, rate float64) *bucket {
-	return &bucket{capacity: capacity, rate: rate, tokens: capacity, last: time.Now()}
+	margin := math.Min(5, capacity/10)
+	return &bucket{capacity: capacity - margin, rate: rate, margin: margin, tokens: capacity - margin, last: time.Now()}
 }
 
 func (b *bucket) refill(now time.Time) {
@@ -96,8 +104,8 @@ func (b *bucket) observe(remaining int, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.refill(now)
-	if float64(remaining) < b.tokens {
-		b.tokens = float64(remaining)
+	if r := float64(remaining) - b.margin; r < b.tokens {
+		b.tokens = r
 	}
 }
 

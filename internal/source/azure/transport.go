@@ -32,15 +32,19 @@ type meter struct {
 	timeout   time.Duration
 	retryable map[int]bool
 
-	mu      sync.Mutex
-	subs    map[string]*bucket
-	vaults  map[string]*bucket
-	tenant  *bucket
-	graph   *bucket
-	graphQ  gate
-	perSub  map[string]int // reads sent per subscription, for the bound
-	tenantN int
-	graphN  int
+	mu     sync.Mutex
+	subs   map[string]*bucket
+	vaults map[string]*bucket
+	// vaultSub maps a vault host to its subscription, whose data-plane
+	// bucket (dataSubs) all its vaults share.
+	vaultSub map[string]string
+	dataSubs map[string]*bucket
+	tenant   *bucket
+	graph    *bucket
+	graphQ   gate
+	perSub   map[string]int // reads sent per subscription, for the bound
+	tenantN  int
+	graphN   int
 
 	requests  atomic.Int64
 	retries   atomic.Int64
@@ -61,6 +65,7 @@ func newMeter(next policy.Transporter, armEndpoint string, timeout time.Duration
 		next: next, armHost: host, timeout: timeout,
 		retryable: map[int]bool{408: true, 429: true, 500: true, 502: true, 503: true, 504: true},
 		subs:      map[string]*bucket{}, vaults: map[string]*bucket{},
+		vaultSub: map[string]string{}, dataSubs: map[string]*bucket{},
 		tenant: newBucket(ARMReadBurst, ARMReadRate),
 		// Resource Graph: at most 15 queries in 5 s. A bucket of 15 that
 		// refills 3 per second could still put 30 queries into one window,
@@ -91,6 +96,31 @@ func (m *meter) classify(req *http.Request) route {
 		return route{kind: "sub", key: strings.ToLower(mm[1])}
 	}
 	return route{kind: "tenant"}
+}
+
+// registerVault says which subscription a vault host belongs to, for
+// Key Vault's subscription-wide data-plane limit (5× the per-vault one).
+func (m *meter) registerVault(host, sub string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vaultSub[strings.ToLower(host)] = strings.ToLower(sub)
+}
+
+// dataSubBucket is the subscription-wide data-plane bucket of a vault
+// host, or nil when its subscription is unknown.
+func (m *meter) dataSubBucket(host string) *bucket {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sub, ok := m.vaultSub[host]
+	if !ok {
+		return nil
+	}
+	b := m.dataSubs[sub]
+	if b == nil {
+		b = newBucket(5*VaultOps, 5*VaultOps/VaultWindow.Seconds())
+		m.dataSubs[sub] = b
+	}
+	return b
 }
 
 func (m *meter) bucketFor(r route) *bucket {
@@ -190,8 +220,13 @@ func (m *meter) Do(req *http.Request) (*http.Response, error) {
 	b := m.bucketFor(r)
 	now := time.Now()
 	wait := b.reserve(now)
-	if r.kind == "graph" {
+	switch r.kind {
+	case "graph":
 		wait = max(wait, m.graphQ.wait())
+	case "vault":
+		if sb := m.dataSubBucket(r.key); sb != nil {
+			wait = max(wait, sb.reserve(now))
+		}
 	}
 	if wait > 0 {
 		m.waitNanos.Add(int64(wait))

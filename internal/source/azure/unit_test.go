@@ -126,19 +126,23 @@ func TestThrottleLowerBound(t *testing.T) {
 
 func TestBucket(t *testing.T) {
 	t.Parallel()
-	b := newBucket(2, 10) // 2 tokens, 10 per second
+	b := newBucket(20, 10) // 20 tokens (2 kept in hand), 10 per second
 	now := time.Now()
 	b.last = now
+	for range 16 {
+		b.reserve(now)
+	}
 	waits := []time.Duration{b.reserve(now), b.reserve(now), b.reserve(now), b.reserve(now)}
 	want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}
 	if diff := cmp.Diff(want, waits); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
-	// After a second the level is full again; the server says 0 remain.
-	later := now.Add(2 * time.Second)
-	b.observe(0, later)
+	// Later the level is full again, but the server says 2 remain: the
+	// margin of 2 leaves none.
+	later := now.Add(10 * time.Second)
+	b.observe(2, later)
 	if w := b.reserve(later); w != 100*time.Millisecond {
-		t.Errorf("after observe(0): wait %v, want 100ms", w)
+		t.Errorf("after observe(2): wait %v, want 100ms", w)
 	}
 	b.block(later.Add(5 * time.Second))
 	if w := b.reserve(later); w < 5*time.Second {

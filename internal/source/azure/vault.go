@@ -150,16 +150,11 @@ func (s *scanner) readVault(ctx context.Context, r *vaultRecord) *vaultRead {
 		s.readBody(ctx, f, v)
 	}
 	if r.typ == resource.TypeVault {
-		s.readList(ctx, v, resource.TypeSecret, func(ctx context.Context) pager {
-			return f.NewSecretsClient().NewListPager(r.rg, r.name, &armkeyvault.SecretsClientListOptions{Top: ptr(int32(armPageSize))})
-		}, apiKeyVault)
-		s.readList(ctx, v, resource.TypeKey, func(ctx context.Context) pager {
-			return f.NewKeysClient().NewListPager(r.rg, r.name, nil)
-		}, apiKeyVault)
+		s.readList(ctx, v, resource.TypeSecret, apiKeyVault,
+			f.NewSecretsClient().NewListPager(r.rg, r.name, &armkeyvault.SecretsClientListOptions{Top: ptr(int32(armPageSize))}))
+		s.readList(ctx, v, resource.TypeKey, apiKeyVault, f.NewKeysClient().NewListPager(r.rg, r.name, nil))
 	}
-	s.readList(ctx, v, resource.TypeDiagnosticSetting, func(ctx context.Context) pager {
-		return s.diag.NewListPager(r.id, nil)
-	}, apiMonitor)
+	s.readList(ctx, v, resource.TypeDiagnosticSetting, apiMonitor, s.diag.NewListPager(r.id, nil))
 	if s.opts.DataPlane && r.typ == resource.TypeVault {
 		s.readDataPlane(ctx, v)
 	}
@@ -216,8 +211,7 @@ func nextPage(ctx context.Context, p pager) ([]map[string]any, error) {
 // readList reads every page of one list into the vault's children; a
 // failure becomes a gap for part (what was read before it is kept: the gap
 // still makes the verdict Unknown).
-func (s *scanner) readList(ctx context.Context, v *vaultRead, part string, open func(context.Context) pager, apiVersion string) {
-	p := open(ctx)
+func (s *scanner) readList(ctx context.Context, v *vaultRead, part, apiVersion string, p pager) {
 	for p.More() {
 		items, err := nextPage(ctx, p)
 		if err != nil {
@@ -261,14 +255,13 @@ func (s *scanner) readDataPlane(ctx context.Context, v *vaultRead) {
 		v.gap(resource.TypeCertificate, fmt.Errorf("vaultUri %s is not under the cloud's Key Vault DNS suffix %s: not sending it a token", uri, s.cloud.KeyVaultDNSSuffix))
 		return
 	}
+	s.meter.registerVault(u.Hostname(), v.rec.sub)
 	certs, err := azcertificates.NewClient(uri, s.cred, &azcertificates.ClientOptions{ClientOptions: s.kvOpts})
 	if err != nil {
 		v.gap(resource.TypeCertificate, err)
 		return
 	}
-	s.readList(ctx, v, resource.TypeCertificate, func(ctx context.Context) pager {
-		return certs.NewListCertificatePropertiesPager(nil)
-	}, "7.6")
+	s.readList(ctx, v, resource.TypeCertificate, "7.6", certs.NewListCertificatePropertiesPager(nil))
 	keys, err := azkeys.NewClient(uri, s.cred, &azkeys.ClientOptions{ClientOptions: s.kvOpts})
 	if err != nil {
 		v.gap(resource.PartKeyRotationPolicy, err)

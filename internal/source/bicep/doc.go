@@ -8,8 +8,12 @@
 // equals, symbolic references → resourceId/reference, ...), and evaluates
 // every function through internal/armexpr's library, so that a .bicep file
 // and the JSON `bicep build` makes from it give equal documents. Evaluated
-// resources are handed to the ARM template reader's mapping, the one place
-// that turns an ARM resource into documents.
+// resources are handed to the ARM template reader's Mapper
+// (armtemplate.Mapper), the one place that turns an ARM resource into
+// documents. Modules written as ARM templates (module m './x.json') and
+// Microsoft.Resources/deployments resources with an inline template are
+// evaluated by the ARM template reader itself (armtemplate.Reader.Nest),
+// into the same Mapper.
 //
 // Addresses: a resource's Provenance.Address is its symbolic name, "kv";
 // a nested child resource joins its parents with "::" as Bicep's own
@@ -17,7 +21,10 @@
 // index, "secrets[2]" (and "kv::secrets[2]"); a resource inside a module
 // is prefixed by the module's address, "kvModule::secret" or
 // "kvModules[1]::kv". The same string is what a user writes in Bicep to
-// reach the resource, so it can be searched for.
+// reach the resource, so it can be searched for. A resource of a module
+// written as an ARM template, or of a nested deployment's inline
+// template, takes the template address after the prefix:
+// "kvModule::resources[0]", "nested::resources[0].resources[1]".
 //
 // This package imports resource, armexpr and armtemplate, never policy,
 // catalog, assess or report.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/armtemplate"
 )
 
 // emitAll emits the documents of a file instance, in declaration order.
@@ -41,13 +42,13 @@ func (fe *fileEval) emitResource(rs *resSym) {
 		fe.run.report(resource.Warnf(fe.position(rs.loop.Iter.Pos()), "resource %s loops over an unknown collection; its copies are not evaluated", rs.address))
 	}
 	sups := fe.suppressions(rs.decl)
-	if strings.EqualFold(rs.typ, resource.TypeResourceDeployment) {
-		// A nested deployment written as a resource: the ARM template
-		// reader expands such deployments and makes no document of them;
-		// an inline template in Bicep is not evaluated here. Deployments
-		// that deploy nothing (telemetry) are not worth a warning.
-		if deploysResources(rs.body) {
-			fe.run.report(resource.Warnf(fe.position(rs.decl.Name.Pos()), "the resources of nested deployment %s are not evaluated; use a module", rs.decl.Name.Name))
+	if strings.EqualFold(rs.typ, resource.TypeResourceDeployment) && !rs.decl.Existing {
+		// A nested deployment written as a resource makes no document of
+		// its own: its template's resources do.
+		for _, inst := range insts {
+			if inst.cond != false {
+				fe.nestedDeployment(inst).Deploy()
+			}
 		}
 		return
 	}
@@ -55,10 +56,9 @@ func (fe *fileEval) emitResource(rs *resSym) {
 		if inst.cond == false {
 			continue
 		}
-		res := &Resource{
-			Address: inst.address(), Type: rs.typ, DocType: inst.docType, APIVersion: rs.version,
-			Name: inst.name, NameValue: inst.nameVal, ID: inst.id, ExtScope: inst.extScope,
-			Existing: rs.decl.Existing, Condition: inst.cond, Suppressions: sups,
+		res := &armtemplate.Resource{
+			Type: inst.docType, APIVersion: rs.version, Name: inst.name, NameValue: inst.nameVal,
+			ID: inst.id, ExtScope: inst.extScope, Existing: rs.decl.Existing, Suppressions: sups,
 			Source: resource.Provenance{Kind: "bicep", File: fe.file.Name, StartLine: rs.decl.Pos().Line,
 				EndLine: rs.decl.End().Line, Address: inst.address(), APIVersion: rs.version},
 		}
@@ -72,7 +72,7 @@ func (fe *fileEval) emitResource(rs *resSym) {
 				fe.fixEndpointLinks(rs, inst, res.Body)
 			}
 		}
-		fe.run.mapper.Add(res)
+		fe.run.add(res)
 	}
 	for _, it := range rs.body.Items {
 		if child, ok := it.(*ResourceDecl); ok {
@@ -94,6 +94,10 @@ func (fe *fileEval) emitModule(ms *modSym) {
 			continue
 		}
 		child, err := fe.moduleChild(inst)
+		if inst.nested != nil {
+			inst.nested.Deploy()
+			continue
+		}
 		if err != nil || child == nil {
 			continue
 		}
@@ -150,85 +154,33 @@ func (fe *fileEval) suppressions(d *ResourceDecl) []resource.Suppression {
 // as the ARM template reader does. Only connections written out literally
 // are fixed, as there only the compiled template has them one by one.
 func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]any) {
-	pp := prop(rs.body, "properties")
-	if pp == nil {
+	po, ok := propValue(rs.body, "properties").(*ObjectExpr)
+	if !ok {
 		return
 	}
-	po, ok := pp.Value.(*ObjectExpr)
-	props, _ := resource.LookupFold(body, "properties")
-	pm, isMap := props.(map[string]any)
-	if !ok || !isMap {
-		return
-	}
-	for _, key := range []string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
-		cp := prop(po, key)
-		if cp == nil {
-			continue
+	armtemplate.SetLinkServiceID(body, func(key string, i, n int) string {
+		arrExpr, ok := propValue(po, key).(*ArrayExpr)
+		if !ok || len(arrExpr.Items) != n || arrExpr.Items[i].Spread {
+			return ""
 		}
-		arrExpr, ok := cp.Value.(*ArrayExpr)
-		conns, _ := resource.LookupFold(pm, key)
-		arr, _ := conns.([]any)
-		if !ok || len(arrExpr.Items) != len(arr) {
-			continue
+		item, ok := arrExpr.Items[i].Value.(*ObjectExpr)
+		if !ok {
+			return ""
 		}
-		for i, it := range arrExpr.Items {
-			item, ok := it.Value.(*ObjectExpr)
-			if it.Spread || !ok {
-				continue
-			}
-			ip := prop(item, "properties")
-			if ip == nil {
-				continue
-			}
-			ipo, ok := ip.Value.(*ObjectExpr)
-			if !ok {
-				continue
-			}
-			idp := prop(ipo, "privateLinkServiceId")
-			cm, _ := arr[i].(map[string]any)
-			cprops, _ := resource.LookupFold(cm, "properties")
-			cpm, ok := cprops.(map[string]any)
-			if idp == nil || !ok {
-				continue
-			}
-			if cur, _ := resource.LookupFold(cpm, "privateLinkServiceId"); !resource.IsUnknown(cur) {
-				continue
-			}
-			if v, err := fe.mode(true).value(idp.Value, inst.sc); err == nil {
-				if s := nameString(v); strings.HasPrefix(s, "/") {
-					setDefault(cpm, "privateLinkServiceId", nil)
-					cpm["privateLinkServiceId"] = s
-				}
-			}
+		ipo, ok := propValue(item, "properties").(*ObjectExpr)
+		if !ok {
+			return ""
 		}
-	}
-}
-
-// deploysResources reports whether a deployment resource's body may
-// deploy resources: its properties.template.resources is not an empty
-// literal.
-func deploysResources(body *ObjectExpr) bool {
-	props, ok := propValue(body, "properties").(*ObjectExpr)
-	if !ok {
-		return true
-	}
-	tmpl := propValue(props, "template")
-	if tmpl == nil {
-		return propValue(props, "templateLink") != nil
-	}
-	t, ok := tmpl.(*ObjectExpr)
-	if !ok {
-		return true
-	}
-	switch res := propValue(t, "resources").(type) {
-	case nil:
-		return false
-	case *ArrayExpr:
-		return len(res.Items) > 0
-	case *ObjectExpr:
-		return len(res.Items) > 0
-	}
-	return true
+		idp := prop(ipo, "privateLinkServiceId")
+		if idp == nil {
+			return ""
+		}
+		v, err := fe.mode(true).value(idp.Value, inst.sc)
+		if err != nil {
+			return ""
+		}
+		return nameString(v)
+	})
 }
 
 // propValue is the value of a body property, or nil.

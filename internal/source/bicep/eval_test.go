@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/armtemplate"
 )
 
 // evalVar evaluates the variable v of a Bicep source held in memory.
@@ -19,7 +20,7 @@ func evalVar(t *testing.T, src string) (any, []string) {
 		t.Fatalf("parse: %v", err)
 	}
 	r := &run{ctx: t.Context(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), dep: armexpr.DefaultDeployment(),
-		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: newMapper()}
+		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: armtemplate.NewMapper(nil)}
 	fe, err := r.newFileEval(&parsedFile{file: f, src: src}, r.dep, map[string]any{}, "", 0)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,11 @@ func TestExamples(t *testing.T) {
 			t.Parallel()
 			var docs []*resource.Document
 			err := New(Options{}).Read(t.Context(), main, func(d *resource.Document) { docs = append(docs, d) })
+			for _, e := range inputErrors(t, err) {
+				if !e.Warning {
+					t.Errorf("an example must read without errors: %v", e)
+				}
+			}
 			got := exampleGolden(t, docs, err, filepath.Dir(main))
 			golden := filepath.Join("testdata", "examples", name+".golden.json")
 			if *update {

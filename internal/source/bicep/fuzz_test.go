@@ -34,6 +34,8 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte("var x = '${'"))
 	f.Add([]byte("resource r 'a@b' = [for x in y: if (z) {\n}]"))
 	f.Add([]byte("var s = $$'''\n$${a} ${b}\n'''"))
+	f.Add([]byte("resource d 'Microsoft.Resources/deployments@2022-09-01' = {\n  name: 'd'\n  properties: {\n    mode: 'Incremental'\n    template: { resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2023-07-01', name: '[kv]' }], outputs: { o: { type: 'string', value: 'x' } } }\n  }\n}\nvar o = d.properties.outputs.o.value\n"))
+	f.Add([]byte("module m 'missing.json' = {\n  name: 'm'\n  params: { a: 1 }\n}\nvar x = m.outputs.y\n"))
 }
 
 // FuzzParse checks that the parser never panics, always returns a tree,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/armtemplate"
 )
 
 // modSym is a module declaration of a file instance.
@@ -37,8 +38,14 @@ type modInst struct {
 	nameStr string
 	tgt     target
 	// child evaluates the module file with this copy's parameters; nil
-	// for registry modules and modules that could not be loaded.
+	// for registry modules, modules written as ARM templates and modules
+	// that could not be loaded.
 	child *fileEval
+	// nested evaluates a module written as an ARM template (.json) with
+	// this copy's parameters.
+	nested *armtemplate.Nested
+	// failed is set when the module could not be loaded (reported once).
+	failed bool
 }
 
 // modRef is the value of a module symbol in an expression.
@@ -244,6 +251,15 @@ func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
 // the module cannot be evaluated.
 func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
 	child, err := fe.moduleChild(inst)
+	if inst.nested != nil {
+		out := inst.nested.Outputs()
+		for k, v := range out {
+			if resource.IsUnknown(v) {
+				out[k] = resource.Unknown{Expr: fe.text(x) + "." + k}
+			}
+		}
+		return out, nil
+	}
 	if err != nil || child == nil {
 		return fe.unknownAt(x), nil
 	}
@@ -278,27 +294,36 @@ func (fe *fileEval) outputValue(o *OutputDecl) (any, error) {
 	return v, nil
 }
 
-// moduleChild loads and prepares the file instance of a module copy.
+// moduleChild loads and prepares the file instance of a module copy. A
+// module written as an ARM template gives no file instance: it is
+// prepared as inst.nested instead.
 func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
-	if inst.child != nil || inst.sym.registry || inst.sym.target == "" {
+	if inst.child != nil || inst.nested != nil || inst.failed || inst.sym.registry || inst.sym.target == "" {
 		return inst.child, nil
 	}
 	ms := inst.sym
 	if fe.depth+1 > maxModuleDepth {
+		inst.failed = true
 		return nil, fe.errorf(ms.decl.Path.Pos(), "modules nested more than %d deep", maxModuleDepth)
 	}
 	for anc := fe; anc != nil; anc = anc.caller {
 		if sameFile(anc.file.Name, ms.target) {
+			inst.failed = true
 			return nil, fe.errorf(ms.decl.Path.Pos(), "module %s calls itself (through %s)", ms.path, anc.file.Name)
 		}
 	}
-	if !strings.EqualFold(filepath.Ext(ms.target), ".bicep") {
-		fe.run.report(resource.Warnf(fe.position(ms.decl.Path.Pos()), "module %s is not a Bicep file; its resources are not evaluated", ms.path))
+	switch strings.ToLower(filepath.Ext(ms.target)) {
+	case ".bicep":
+	case ".json", ".jsonc":
+		return nil, fe.templateModule(inst)
+	default:
+		fe.run.report(resource.Warnf(fe.position(ms.decl.Path.Pos()), "module %s is not a Bicep file or an ARM template; its resources are not evaluated", ms.path))
 		ms.registry = true
 		return nil, nil
 	}
 	pf, err := fe.run.parseFile(ms.target)
 	if err != nil {
+		inst.failed = true
 		return nil, fe.errorf(ms.decl.Path.Pos(), "module %s: %v", ms.path, err)
 	}
 	params, alts, err := fe.moduleParams(inst)
@@ -306,11 +331,7 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 		return nil, err
 	}
 	dep := fe.moduleDeployment(inst)
-	addr := ms.address
-	if inst.index >= 0 {
-		addr += fmt.Sprintf("[%d]", inst.index)
-	}
-	child, err := fe.run.newFileEval(pf, dep, params, addr+"::", fe.depth+1)
+	child, err := fe.run.newFileEval(pf, dep, params, inst.address()+"::", fe.depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -318,6 +339,47 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 	child.caller = fe
 	inst.child = child
 	return child, nil
+}
+
+// templateModule prepares a module written as an ARM template (module m
+// './vault.json' = {...}): the ARM template reader evaluates it as the
+// nested deployment the compiler makes of it, with this copy's
+// parameters, into the same documents.
+func (fe *fileEval) templateModule(inst *modInst) error {
+	ms := inst.sym
+	params, alts, err := fe.moduleParams(inst)
+	if err != nil {
+		inst.failed = true
+		return err
+	}
+	names := map[string]string{}
+	for k, v := range alts {
+		if s, ok := v.(string); ok {
+			names[k] = s
+		}
+	}
+	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
+		Path: ms.target, Parameters: params, NameParameters: names,
+		Context: fe.moduleDeployment(inst), Address: inst.address() + "::",
+	}, fe.run.mapper, fe.run.report)
+	if ie != nil {
+		inst.failed = true
+		if ie.Pos.Line > 0 {
+			fe.run.report(ie)
+			return errReported
+		}
+		return fe.errorf(ms.decl.Path.Pos(), "module %s: %s", ms.path, ie.Msg)
+	}
+	inst.nested = n
+	return nil
+}
+
+// address is the copy's address: mod, or mod[2] in a loop.
+func (inst *modInst) address() string {
+	if inst.index >= 0 {
+		return fmt.Sprintf("%s[%d]", inst.sym.address, inst.index)
+	}
+	return inst.sym.address
 }
 
 // moduleParams evaluates a module copy's params object, and, for a

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/armtemplate"
 )
 
 // maxReported caps the problems reported per scan.
@@ -56,7 +57,7 @@ func New(opts Options) *Reader {
 // read, whatever fails.
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
 	rn := &run{ctx: ctx, opts: r.opts, log: r.opts.Logger, parsed: map[string]*parsedFile{},
-		emit: emit, mapper: newMapper(), seen: map[string]bool{}}
+		emit: emit, mapper: armtemplate.NewMapper(r.opts.Logger), seen: map[string]bool{}}
 	rn.dep = r.opts.Deployment
 	if rn.dep == (armexpr.Deployment{}) {
 		rn.dep = armexpr.DefaultDeployment()
@@ -70,7 +71,7 @@ func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Docu
 		err = errors.Join(rn.errs...)
 	}()
 	rn.read(path)
-	rn.mapper.Finish(emit, rn.report)
+	rn.mapper.Finish(emit)
 	return nil
 }
 
@@ -90,7 +91,27 @@ type run struct {
 	// cycles.
 	reading map[string]bool
 	emit    func(*resource.Document)
-	mapper  Mapper
+	// mapper turns evaluated resources into documents: the ARM template
+	// reader's rules, so that a Bicep file and its compiled template
+	// give equal documents.
+	mapper *armtemplate.Mapper
+	arm    *armtemplate.Reader
+}
+
+// armReader is the ARM template reader that evaluates modules written as
+// templates and inline nested deployments.
+func (r *run) armReader() *armtemplate.Reader {
+	if r.arm == nil {
+		r.arm = armtemplate.New(armtemplate.Options{Deployment: r.dep, Logger: r.log})
+	}
+	return r.arm
+}
+
+// add hands an evaluated resource to the mapper.
+func (r *run) add(res *armtemplate.Resource) {
+	if err := r.mapper.Add(res); err != nil {
+		r.report(err)
+	}
 }
 
 // parsedFile is a parsed source and its text.

@@ -14,7 +14,10 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-const rg = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/"
+const (
+	rg      = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/"
+	otherRG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/"
+)
 
 // writeFiles writes a set of files into a temporary folder and returns
 // its path.
@@ -303,6 +306,85 @@ resource s 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 				{Address: "kv", ID: "Microsoft.KeyVault/vaults/kv", Type: resource.TypeVault, Lines: [2]int{4, 6}},
 			},
 			wantErrs: []string{"main.bicep:1:13: module main.bicep calls itself (through " + "main.bicep)"},
+		},
+		{
+			name: "a module written as an ARM template",
+			files: map[string]string{
+				"main.bicep": `param name string
+module vaults './vault.json' = [for (r, i) in ['a', 'b']: {
+  name: 'vault-${r}'
+  scope: resourceGroup('other-rg')
+  params: { vaultName: '${name}-${r}', rbac: i == 0 }
+}]
+resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {
+  name: 'sa'
+  properties: {
+    id: vaults[1].outputs.id
+    rbac: vaults[0].outputs.rbac
+  }
+}
+output uri string = vaults[0].outputs.vaultUri
+`,
+				"vault.json": `{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "parameters": {"vaultName": {"type": "string"}, "rbac": {"type": "bool"}},
+  "resources": [{"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "[parameters('vaultName')]",
+    "properties": {"enableRbacAuthorization": "[parameters('rbac')]", "deployment": "[deployment().name]"}}],
+  "outputs": {"id": {"type": "string", "value": "[resourceId('Microsoft.KeyVault/vaults', parameters('vaultName'))]"},
+    "rbac": {"type": "bool", "value": "[parameters('rbac')]"},
+    "vaultUri": {"type": "string", "value": "[reference(parameters('vaultName')).vaultUri]"}}}`,
+			},
+			fields: []string{"properties.enableRbacAuthorization", "properties.deployment", "properties.id", "properties.rbac"},
+			want: []summary{
+				{Address: "vaults[0]::resources[0]", ID: otherRG + "Microsoft.KeyVault/vaults/[parameters('name')]-a", Type: resource.TypeVault, Lines: [2]int{3, 4},
+					Fields: map[string]any{"properties.enableRbacAuthorization": true, "properties.deployment": "vault-a"}},
+				{Address: "vaults[1]::resources[0]", ID: otherRG + "Microsoft.KeyVault/vaults/[parameters('name')]-b", Type: resource.TypeVault, Lines: [2]int{3, 4},
+					Fields: map[string]any{"properties.enableRbacAuthorization": false, "properties.deployment": "vault-b"}},
+				{Address: "sa", ID: "Microsoft.Storage/storageAccounts/sa", Type: "Microsoft.Storage/storageAccounts", Lines: [2]int{7, 13},
+					Fields: map[string]any{"properties.id": "unknown: vaults[1].outputs.id", "properties.rbac": true}},
+			},
+			wantErrs: []string{`warning: main.bicep:1:7: parameter "name" has no value (no default, and none given in a parameters file); it is treated as unknown`},
+		},
+		{
+			name: "a nested deployment declared as a resource",
+			files: map[string]string{"main.bicep": `resource nested 'Microsoft.Resources/deployments@2022-09-01' = {
+  name: 'nested'
+  properties: {
+    mode: 'Incremental'
+    template: {
+      '$schema': 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#'
+      contentVersion: '1.0.0.0'
+      resources: [
+        {
+          type: 'Microsoft.KeyVault/vaults'
+          apiVersion: '2026-02-01'
+          name: 'kv-nested'
+          properties: { tenantId: subscription().tenantId, literal: '[not evaluated]' }
+          resources: [{ type: 'secrets', apiVersion: '2026-02-01', name: 's', properties: { attributes: { exp: 1798761600 } } }]
+        }
+      ]
+      outputs: { answer: { type: 'int', value: 42 } }
+    }
+  }
+}
+resource linked 'Microsoft.Resources/deployments@2022-09-01' = {
+  name: 'linked'
+  properties: { mode: 'Incremental', templateLink: { uri: 'https://example.com/t.json' } }
+}
+resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {
+  name: 'sa'
+  properties: { answer: nested.properties.outputs.answer.value, mode: nested.properties.mode }
+}
+`},
+			fields: []string{"properties.enableRbacAuthorization", "properties.literal", "attributes.expiresOn", "properties.answer", "properties.mode"},
+			want: []summary{
+				{Address: "nested::resources[0]", ID: "Microsoft.KeyVault/vaults/kv-nested", Type: resource.TypeVault, Lines: [2]int{1, 20},
+					Fields: map[string]any{"properties.enableRbacAuthorization": true, "properties.literal": "[not evaluated]"}},
+				{Address: "nested::resources[0].resources[0]", ID: "Microsoft.KeyVault/vaults/kv-nested/secrets/s", Type: resource.TypeSecret, Parent: "Microsoft.KeyVault/vaults/kv-nested", Lines: [2]int{1, 20},
+					Fields: map[string]any{"attributes.expiresOn": "2027-01-01T00:00:00Z"}},
+				{Address: "sa", ID: "Microsoft.Storage/storageAccounts/sa", Type: "Microsoft.Storage/storageAccounts", Lines: [2]int{25, 28},
+					Fields: map[string]any{"properties.answer": int64(42), "properties.mode": "Incremental"}},
+			},
+			wantErrs: []string{"warning: main.bicep:21:10: the resources of nested deployment linked are not evaluated: its template is linked (templateLink), not inline"},
 		},
 		{
 			name:  "a parameter without a value gives a placeholder name",

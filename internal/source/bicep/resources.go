@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/armtemplate"
 )
 
 // resSym is a resource declaration of a file instance.
@@ -64,6 +65,10 @@ type resInst struct {
 	tgt      target
 	// parent is the parent instance (nested or parent:).
 	parent *resInst
+	// nested evaluates the template of a Microsoft.Resources/deployments
+	// resource (see nestedDeployment).
+	nested      *armtemplate.Nested
+	nestedState evalState
 }
 
 // resRef is the value of a resource symbol in an expression: a symbol, or
@@ -368,6 +373,9 @@ func buildID(chain, extScope string, t target, typ, name string) (id, docType, s
 // the deployed resource (reference()) and is unknown.
 func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
 	name := x.Name.Name
+	if name == "properties" && strings.EqualFold(r.sym.typ, resource.TypeResourceDeployment) && !r.sym.decl.Existing {
+		return fe.deploymentProperties(r, x)
+	}
 	if !resourceConstants[name] {
 		return fe.unknownAt(x), nil
 	}
@@ -403,6 +411,25 @@ func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
 		return fe.unknownAt(x), nil
 	}
 	return v, nil
+}
+
+// deploymentProperties is dep.properties for a nested deployment declared
+// as a resource: what reference() gives for it once deployed (its
+// outputs, mode, provisioningState), as the ARM template reader gives it
+// for the compiled template.
+func (fe *fileEval) deploymentProperties(r *resRef, x *PropertyExpr) (any, error) {
+	inst, err := r.instance(x.X)
+	if err != nil {
+		if _, ok := err.(*unknownInstance); ok {
+			return fe.unknownAt(x), nil
+		}
+		return nil, err
+	}
+	n := fe.nestedDeployment(inst)
+	if n == nil {
+		return fe.unknownAt(x), nil
+	}
+	return armexpr.DeepCopy(n.Properties()), nil
 }
 
 // body evaluates what the compiled template would hold for the instance:

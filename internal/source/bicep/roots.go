@@ -3,6 +3,7 @@ package bicep
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -12,6 +13,35 @@ import (
 // caller passes, and judge its vaults twice. Files that cannot be read or
 // parsed are kept, so that their errors are reported by Read.
 func RootFiles(files []string) []string {
+	called := calledModules(files)
+	var roots []string
+	for _, f := range files {
+		if !called[filepath.Clean(f)] {
+			roots = append(roots, f)
+		}
+	}
+	return roots
+}
+
+// ModuleTemplates returns the files that the given .bicep files call as
+// local modules written as ARM templates (module m './vault.json'),
+// cleaned. A directory walk reads them through their caller, not on their
+// own (alone, they would be judged without the parameters the caller
+// passes, and twice).
+func ModuleTemplates(files []string) []string {
+	var out []string
+	for p := range calledModules(files) {
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".json", ".jsonc":
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// calledModules is the set of local module paths the files call, cleaned.
+func calledModules(files []string) map[string]bool {
 	called := map[string]bool{}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
@@ -34,11 +64,5 @@ func RootFiles(files []string) []string {
 			called[filepath.Clean(filepath.Join(filepath.Dir(f), p))] = true
 		}
 	}
-	var roots []string
-	for _, f := range files {
-		if !called[filepath.Clean(f)] {
-			roots = append(roots, f)
-		}
-	}
-	return roots
+	return called
 }

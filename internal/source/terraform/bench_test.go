@@ -12,11 +12,12 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-// benchTree generates (once per size) a tree of n root modules from the
-// examples, in a directory removed when the test binary exits... or kept
-// by the OS temp cleaner: it is under os.TempDir.
+// benchTrees caches the generated trees by size: generating 10,000
+// modules takes longer than reading them.
 var benchTrees sync.Map
 
+// benchTree generates a tree of n root modules from the examples, once per
+// size, in a temporary directory removed when the benchmark ends.
 func benchTree(b *testing.B, n int) string {
 	b.Helper()
 	if d, ok := benchTrees.Load(n); ok {

@@ -36,6 +36,8 @@ type evaluator struct {
 	configs  map[string]*moduleConfig // by absolute directory
 	allowed  []string                 // directories file() may read
 	manifest map[string]string        // .terraform/modules/modules.json: key → dir
+	// funcs serves every module of the root: Terraform resolves relative
+	// file paths against its working directory, the root module.
 	funcs    map[string]function.Function
 	rootVals map[string]cty.Value
 
@@ -57,11 +59,6 @@ func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev.manifest = readManifest(dir)
 	return ev
 }
-
-// functions returns the function table for a module. Terraform resolves
-// relative file paths against its working directory, the root module, so
-// one table serves every module of the root.
-func (ev *evaluator) functions(*moduleConfig) map[string]function.Function { return ev.funcs }
 
 func (ev *evaluator) allow(abs string) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {

@@ -3,7 +3,6 @@ package terraform
 import (
 	"path/filepath"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -235,5 +234,3 @@ func (m *moduleInst) allOutputs() cty.Value {
 	}
 	return cty.ObjectVal(o)
 }
-
-var _ hcl.Expression

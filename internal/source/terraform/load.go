@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -32,8 +31,6 @@ type moduleConfig struct {
 	calls     []*callDecl
 	callByKey map[string]*callDecl
 	providers []*providerDecl
-
-	funcs map[string]function.Function
 }
 
 type variableDecl struct {
@@ -170,7 +167,6 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 	for _, n := range names {
 		ev.loadFile(cfg, filepath.Join(dir, n))
 	}
-	cfg.funcs = ev.functions(cfg)
 	return cfg
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
@@ -23,7 +24,8 @@ type lineRange struct{ start, end int }
 // planIndex holds positions from a first, streaming pass over the plan:
 // the line range of each resource object, and where format_version is.
 type planIndex struct {
-	changes   map[string]lineRange // resource_changes[] by address
+	changes   []lineRange          // resource_changes[i]
+	deferred  []lineRange          // deferred_changes[i].resource_change
 	planned   map[string]lineRange // planned_values / values resources by address
 	formatPos *jsonpos.Pos
 }
@@ -33,6 +35,7 @@ func (r *Reader) readPlanFile(ctx context.Context, path string, emit func(*resou
 	if err != nil {
 		return errors.Join(resource.Errorf(resource.Position{File: path}, "%v", err))
 	}
+	data = utf8Text(data)
 	idx, err := indexPlan(data, path)
 	if err != nil {
 		var se *jsonpos.SyntaxError
@@ -101,7 +104,7 @@ func offsetPos(data []byte, off int64) (line, col int) {
 // indexPlan checks the JSON syntax (with positions) and records where
 // each resource is, one resource at a time.
 func indexPlan(data []byte, path string) (*planIndex, error) {
-	idx := &planIndex{changes: map[string]lineRange{}, planned: map[string]lineRange{}}
+	idx := &planIndex{planned: map[string]lineRange{}}
 	d := jsonpos.NewBytesDecoder(data, path)
 	if _, err := d.BeginObject(); err != nil {
 		return nil, err
@@ -122,11 +125,11 @@ func indexPlan(data []byte, path string) (*planIndex, error) {
 				return nil, err
 			}
 		case "resource_changes":
-			if err := indexChanges(d, idx, nil); err != nil {
+			if idx.changes, err = indexChanges(d, nil); err != nil {
 				return nil, err
 			}
 		case "deferred_changes":
-			if err := indexChanges(d, idx, func(n *jsonpos.Node) *jsonpos.Node { return n.Get("resource_change") }); err != nil {
+			if idx.deferred, err = indexChanges(d, func(n *jsonpos.Node) *jsonpos.Node { return n.Get("resource_change") }); err != nil {
 				return nil, err
 			}
 		case "planned_values", "values":
@@ -147,41 +150,39 @@ func indexPlan(data []byte, path string) (*planIndex, error) {
 	return idx, d.Finish()
 }
 
-// indexChanges records the line range of each element of a change array;
-// inner picks the resource change inside an element (deferred_changes).
-func indexChanges(d *jsonpos.Decoder, idx *planIndex, inner func(*jsonpos.Node) *jsonpos.Node) error {
+// indexChanges returns the line range of each element of a change array
+// (in order, as tfjson decodes it); inner picks the resource change inside
+// an element (deferred_changes).
+func indexChanges(d *jsonpos.Decoder, inner func(*jsonpos.Node) *jsonpos.Node) ([]lineRange, error) {
 	if k, err := d.Peek(); err != nil || k != jsonpos.Array {
 		_, _, err2 := d.Skip()
-		return errors.Join(err, err2)
+		return nil, errors.Join(err, err2)
 	}
 	if _, err := d.BeginArray(); err != nil {
-		return err
+		return nil, err
 	}
+	var out []lineRange
 	for {
 		more, err := d.More()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !more {
 			break
 		}
 		n, err := d.Node()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if inner != nil {
-			if n = inner(n); n == nil {
-				continue
+			if in := inner(n); in != nil {
+				n = in
 			}
 		}
-		if a := n.Get("address"); a != nil && a.Kind == jsonpos.String && n.Get("deposed") == nil {
-			if _, dup := idx.changes[a.Str]; !dup {
-				idx.changes[a.Str] = lineRange{n.Start.Line, n.EndLine()}
-			}
-		}
+		out = append(out, lineRange{n.Start.Line, n.EndLine()})
 	}
 	_, err := d.End()
-	return err
+	return out, err
 }
 
 func indexModule(n *jsonpos.Node, out map[string]lineRange) {
@@ -228,23 +229,28 @@ type planItem struct {
 func (pr *planReader) readPlan(ctx context.Context) []*built {
 	var items []*planItem
 	if len(pr.plan.ResourceChanges) > 0 || len(pr.plan.DeferredChanges) > 0 {
-		for _, rc := range pr.plan.ResourceChanges {
+		for i, rc := range pr.plan.ResourceChanges {
 			if rc == nil || rc.Mode != tfjson.ManagedResourceMode || rc.DeposedKey != "" || rc.Change == nil {
 				continue
 			}
 			if onlyDeletes(rc.Change.Actions) {
 				continue
 			}
-			items = append(items, pr.changeItem(rc, ""))
+			if it := pr.changeItem(rc, rangeAt(pr.idx.changes, i), ""); it != nil {
+				items = append(items, it)
+			}
 		}
 		// Terraform 1.9+ defers what it cannot plan yet (a for_each over
 		// values known only after apply); those resources may or may not
 		// come to exist.
-		for _, dc := range pr.plan.DeferredChanges {
+		for i, dc := range pr.plan.DeferredChanges {
 			if dc == nil || dc.ResourceChange == nil || dc.ResourceChange.Mode != tfjson.ManagedResourceMode || dc.ResourceChange.Change == nil {
 				continue
 			}
-			items = append(items, pr.changeItem(dc.ResourceChange, "planning of "+dc.ResourceChange.Address+" was deferred ("+dc.Reason+")"))
+			rc := dc.ResourceChange
+			if it := pr.changeItem(rc, rangeAt(pr.idx.deferred, i), "planning of "+rc.Address+" was deferred ("+dc.Reason+")"); it != nil {
+				items = append(items, it)
+			}
 		}
 	} else if pr.plan.PlannedValues != nil {
 		items = pr.stateItems(pr.plan.PlannedValues.RootModule, nil)
@@ -255,14 +261,51 @@ func (pr *planReader) readPlan(ctx context.Context) []*built {
 
 // changeItem takes what kvguard needs of a resource change and drops the
 // rest: the plan keeps secret values, which must not linger.
-func (pr *planReader) changeItem(rc *tfjson.ResourceChange, maybe string) *planItem {
+func (pr *planReader) changeItem(rc *tfjson.ResourceChange, rng lineRange, maybe string) *planItem {
 	after, _ := rc.Change.After.(map[string]any)
-	it := &planItem{
-		addr: rc.Address, module: rc.ModuleAddress, typ: rc.Type, name: rc.Name,
-		after: after, unknown: rc.Change.AfterUnknown, rng: pr.idx.changes[rc.Address], maybe: maybe,
-	}
 	rc.Change.Before, rc.Change.After = nil, nil
-	return it
+	if rc.Type == "" || rc.Name == "" {
+		return nil // not a resource
+	}
+	addr := rc.Address
+	if addr == "" {
+		addr = rc.Type + "." + rc.Name
+		if rc.ModuleAddress != "" {
+			addr = rc.ModuleAddress + "." + addr
+		}
+		if rc.Index != nil {
+			addr += indexKey(goIndex(rc.Index))
+		}
+	}
+	return &planItem{
+		addr: addr, module: rc.ModuleAddress, typ: rc.Type, name: rc.Name,
+		after: after, unknown: rc.Change.AfterUnknown, rng: rng, maybe: maybe,
+	}
+}
+
+// rangeAt is the i-th recorded range, or line 1 when the first pass could
+// not place the element.
+func rangeAt(rs []lineRange, i int) lineRange {
+	if i < len(rs) && rs[i].start > 0 {
+		return rs[i]
+	}
+	return lineRange{1, 1}
+}
+
+// goIndex converts a plan's instance index (a number or a string) to the
+// value indexKey prints.
+func goIndex(v any) cty.Value {
+	switch x := v.(type) {
+	case string:
+		return cty.StringVal(x)
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return cty.NumberIntVal(i)
+		}
+	case float64:
+		return cty.NumberFloatVal(x)
+	}
+	return cty.DynamicVal
 }
 
 func (pr *planReader) readState(ctx context.Context, vals *tfjson.StateValues) []*built {
@@ -280,7 +323,14 @@ func (pr *planReader) stateItems(m *tfjson.StateModule, out []*planItem) []*plan
 		if r == nil || r.Mode != tfjson.ManagedResourceMode {
 			continue
 		}
-		out = append(out, &planItem{addr: r.Address, module: m.Address, typ: r.Type, name: r.Name, after: r.AttributeValues, rng: pr.idx.planned[r.Address]})
+		if r.Type == "" || r.Name == "" || r.Address == "" {
+			continue
+		}
+		rng, ok := pr.idx.planned[r.Address]
+		if !ok {
+			rng = lineRange{1, 1}
+		}
+		out = append(out, &planItem{addr: r.Address, module: m.Address, typ: r.Type, name: r.Name, after: r.AttributeValues, rng: rng})
 	}
 	for _, c := range m.ChildModules {
 		out = pr.stateItems(c, out)

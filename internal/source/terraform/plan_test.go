@@ -250,3 +250,22 @@ func TestPlanDeferred(t *testing.T) {
 		t.Errorf("status %v, source %+v", st, docs[0].Source)
 	}
 }
+
+func TestPlanEncodings(t *testing.T) {
+	t.Parallel()
+	src := `{"format_version":"1.2","resource_changes":[` + mustJSON(t, change("azurerm_key_vault.kv", "", "azurerm_key_vault", "kv", map[string]any{"name": "kv", "resource_group_name": "rg"}, nil)) + `]}`
+	utf16le := []byte{0xFF, 0xFE}
+	for _, r := range src {
+		utf16le = append(utf16le, byte(r), 0)
+	}
+	for name, data := range map[string][]byte{"utf8-bom": append([]byte{0xEF, 0xBB, 0xBF}, src...), "utf16le": utf16le} {
+		if !IsPlan(data[:200]) {
+			t.Errorf("%s: IsPlan false", name)
+		}
+		p := writeTree(t, map[string]string{"plan.json": string(data)}) + "/plan.json"
+		docs, errs, _ := read(t, p, Options{})
+		if len(errs) > 0 || len(docs) != 1 {
+			t.Errorf("%s: %d docs, %s", name, len(docs), messages(errs))
+		}
+	}
+}

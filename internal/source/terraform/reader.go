@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -88,8 +89,7 @@ func (r *Reader) readDir(ctx context.Context, dir string, emit func(*resource.Do
 // format_version is still recognised, so that Read can say what is wrong
 // with it.
 func IsPlan(head []byte) bool {
-	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(utf8Text(head), " \t\r\n")
 	if len(head) == 0 || head[0] != '{' {
 		return false
 	}
@@ -99,4 +99,27 @@ func IsPlan(head []byte) bool {
 	}
 	return has("planned_values") || has("resource_changes") || has("terraform_version") ||
 		(has("format_version") && (has("values") || has("configuration") || has("prior_state")))
+}
+
+// utf8Text returns data as UTF-8 without a byte order mark. Windows
+// PowerShell 5 writes `terraform show -json > plan.json` as UTF-16 with a
+// BOM; other tools add a UTF-8 BOM.
+func utf8Text(data []byte) []byte {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return data[3:]
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		le := data[0] == 0xFF
+		data = data[2:]
+		u := make([]uint16, len(data)/2)
+		for i := range u {
+			if le {
+				u[i] = uint16(data[2*i]) | uint16(data[2*i+1])<<8
+			} else {
+				u[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+			}
+		}
+		return []byte(string(utf16.Decode(u)))
+	}
+	return data
 }

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"encoding/json"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// equivalenceCase is an ARM or Bicep example and its saved-Azure twin:
+// what Azure would return after deploying it, written by hand from the
+// example's code (testdata/equivalence/README.md).
+type equivalenceCase struct {
+	// name is "<arm|bicep>/<case>": the twin's folder under
+	// testdata/equivalence, and the example's name under examples/.
+	name string
+	// example is what is scanned, relative to examples/: the example's
+	// template, folder or main.bicep.
+	example string
+	// unknown lists the verdicts ("vault/recommendation") the example
+	// leaves unknown on purpose before deployment: the IaC side must be
+	// Unknown and name the expression given; the twin's status is
+	// whatever the deployment made of it.
+	unknown map[string]string
+	// exempt lists the verdicts a kvguard:ignore suppression in the code
+	// covers, with the status it hides: the twin (Azure stores no
+	// suppressions) must have that status, and the IaC side must be
+	// Exempt (or that status, once the suppression's date has passed).
+	exempt map[string]string
+}
+
+// equivalenceCases are all the examples under examples/arm and
+// examples/bicep. A new example needs a case here (the test checks).
+var equivalenceCases = []equivalenceCase{
+	{name: "arm/firewall", example: "arm/firewall.json"},
+	{name: "arm/keys-expiry", example: "arm/keys-expiry.json"},
+	{name: "arm/linked", example: "arm/linked/main.json"},
+	{name: "arm/nested-deployment", example: "arm/nested-deployment.json"},
+	{name: "arm/private-link", example: "arm/private-link.json"},
+	{name: "arm/rbac-default-2026", example: "arm/rbac-default-2026.json"},
+	{name: "arm/rbac-healthy", example: "arm/rbac-healthy.json"},
+	{name: "arm/rbac-unhealthy", example: "arm/rbac-unhealthy.json"},
+	{name: "arm/secrets-expiry", example: "arm/secrets-expiry.json"},
+	{name: "arm/soft-delete-unhealthy", example: "arm/soft-delete-unhealthy.json"},
+	{name: "arm/suppressed", example: "arm/suppressed.json", exempt: map[string]string{
+		"kv-suppressed/keyvault-firewall":      "Unhealthy", // metadata, until 2027-03-31
+		"kv-suppressed/keyvault-private-link":  "Unhealthy", // metadata, until 2027-03-31
+		"kv-suppressed/keyvault-secret-expiry": "Unhealthy", // the secret 'bootstrap'
+	}},
+	{name: "arm/symbolic-names", example: "arm/symbolic-names.json"},
+	{name: "arm/with-parameters", example: "arm/with-parameters"},
+
+	{name: "bicep/bicepparam", example: "bicep/bicepparam"},
+	{name: "bicep/firewall", example: "bicep/firewall"},
+	{name: "bicep/keys-expiry", example: "bicep/keys-expiry"},
+	// The registry module's vault (kv-avm) is in neither side: its code is
+	// not in the repository.
+	{name: "bicep/module", example: "bicep/module"},
+	// main.bicep, not the folder: a directory walk also reads the module
+	// template legacy-vault.json on its own.
+	{name: "bicep/module-json", example: "bicep/module-json/main.bicep"},
+	{name: "bicep/nested-deployment", example: "bicep/nested-deployment"},
+	{name: "bicep/private-link", example: "bicep/private-link"},
+	{name: "bicep/rbac", example: "bicep/rbac"},
+	{name: "bicep/rbac-default-2026", example: "bicep/rbac-default-2026"},
+	{name: "bicep/reference", example: "bicep/reference", unknown: map[string]string{
+		"kv-follows-platform/keyvault-rbac":     "platform.properties.enableRbacAuthorization",
+		"kv-follows-platform/keyvault-firewall": "platform.properties.publicNetworkAccess",
+	}},
+	{name: "bicep/secrets-expiry", example: "bicep/secrets-expiry"},
+	{name: "bicep/soft-delete", example: "bicep/soft-delete"},
+	{name: "bicep/suppression", example: "bicep/suppression", exempt: map[string]string{
+		"kv-suppressed/keyvault-rbac":          "Unhealthy", // comment above, until 2027-06-30
+		"kv-suppressed/keyvault-firewall":      "Unhealthy", // comment on the declaration line
+		"kv-suppressed/keyvault-secret-expiry": "Unhealthy", // the secret 'rotated-externally'
+	}},
+}
+
+// verdict is one assessment of a scan's JSON report.
+type verdict struct {
+	status, reason string
+}
+
+// scanVerdicts scans path with `kvguard scan --format json` and returns
+// the verdicts by "vault/recommendation", the recommendations judged, and
+// the input errors (warnings aside).
+func scanVerdicts(t *testing.T, path string) (map[string]verdict, []string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, []string{"scan", path, "--format", "json", "--fail-on", "none"}, "")
+	var rep struct {
+		Assessments []struct {
+			Recommendation struct{ ID string }
+			Resource       struct{ Name string }
+			Status         string
+			Reason         string
+		}
+		Errors []struct {
+			Severity, File, Message string
+			Line, Column            int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("scan %s: exit %d, report is not JSON: %v\nstderr:\n%s", path, code, err, errOut)
+	}
+	for _, e := range rep.Errors {
+		if e.Severity != "warning" {
+			t.Errorf("scan %s: input error %s:%d:%d: %s", path, e.File, e.Line, e.Column, e.Message)
+		}
+	}
+	if code != ExitOK {
+		t.Errorf("scan %s: exit %d, want %d\nstderr:\n%s", path, code, ExitOK, errOut)
+	}
+	got := map[string]verdict{}
+	var recs []string
+	for _, a := range rep.Assessments {
+		key := a.Resource.Name + "/" + a.Recommendation.ID
+		if _, dup := got[key]; dup {
+			t.Errorf("scan %s: two assessments of %s", path, key)
+		}
+		got[key] = verdict{a.Status, a.Reason}
+		if !slices.Contains(recs, a.Recommendation.ID) {
+			recs = append(recs, a.Recommendation.ID)
+		}
+	}
+	return got, recs
+}
+
+// TestEquivalence is issue 4's equivalence test: every ARM and Bicep
+// example gives, vault by vault and recommendation by recommendation, the
+// verdicts Azure gives the same vaults once deployed, as saved Azure JSON
+// (testdata/equivalence). The only differences allowed are the ones the
+// cases list: values the example leaves unknown before deployment, and
+// suppressions, which Azure does not store. The examples must also show
+// every recommendation healthy and unhealthy, in both languages.
+func TestEquivalence(t *testing.T) {
+	t.Parallel()
+	const examplesRoot = "../../examples"
+	checkCasesCoverExamples(t, examplesRoot)
+	type seen struct{ healthy, unhealthy bool }
+	var (
+		mu       sync.Mutex
+		coverage = map[string]map[string]*seen{"arm": {}, "bicep": {}}
+		recs     []string
+	)
+	// The group returns when its parallel cases are done.
+	t.Run("cases", func(t *testing.T) {
+		for _, c := range equivalenceCases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				iac, iacRecs := scanVerdicts(t, filepath.Join(examplesRoot, filepath.FromSlash(c.example)))
+				twin, _ := scanVerdicts(t, filepath.Join("testdata", "equivalence", filepath.FromSlash(c.name)))
+				if len(iac) == 0 {
+					t.Fatalf("no verdicts from %s", c.example)
+				}
+				compareVerdicts(t, c, iac, twin)
+				lang, _, _ := strings.Cut(c.name, "/")
+				mu.Lock()
+				defer mu.Unlock()
+				for _, r := range iacRecs {
+					if !slices.Contains(recs, r) {
+						recs = append(recs, r)
+					}
+				}
+				for key, v := range iac {
+					_, rec, _ := strings.Cut(key, "/")
+					s := coverage[lang][rec]
+					if s == nil {
+						s = &seen{}
+						coverage[lang][rec] = s
+					}
+					s.healthy = s.healthy || v.status == "Healthy"
+					s.unhealthy = s.unhealthy || v.status == "Unhealthy"
+				}
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	if len(recs) < 6 {
+		t.Errorf("the examples are judged against %d recommendations: %v", len(recs), recs)
+	}
+	for _, lang := range []string{"arm", "bicep"} {
+		for _, r := range recs {
+			s := coverage[lang][r]
+			if s == nil || !s.healthy || !s.unhealthy {
+				t.Errorf("examples/%s: %s is not shown both healthy and unhealthy (%+v)", lang, r, s)
+			}
+		}
+	}
+}
+
+// compareVerdicts requires equal verdicts per vault and recommendation,
+// but for the case's listed exceptions.
+func compareVerdicts(t *testing.T, c equivalenceCase, iac, twin map[string]verdict) {
+	t.Helper()
+	keys := map[string]bool{}
+	for k := range iac {
+		keys[k] = true
+	}
+	for k := range twin {
+		keys[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		a, inIaC := iac[k]
+		b, inTwin := twin[k]
+		switch {
+		case !inIaC:
+			t.Errorf("%s: %s is judged in the saved Azure JSON (%s) but not in the example", c.name, k, b.status)
+		case !inTwin:
+			t.Errorf("%s: %s is judged in the example (%s) but not in the saved Azure JSON", c.name, k, a.status)
+		case c.unknown[k] != "":
+			if a.status != "Unknown" || !strings.Contains(a.reason, c.unknown[k]) {
+				t.Errorf("%s: %s: the example leaves %s unknown before deployment: want Unknown naming it, got %s (%s)", c.name, k, c.unknown[k], a.status, a.reason)
+			}
+		case c.exempt[k] != "":
+			hidden := c.exempt[k]
+			if b.status != hidden {
+				t.Errorf("%s: %s: the suppression hides %s, but the saved Azure JSON gives %s (%s)", c.name, k, hidden, b.status, b.reason)
+			}
+			if a.status != "Exempt" && a.status != hidden {
+				t.Errorf("%s: %s: suppressed in the code: want Exempt (or %s once expired), got %s (%s)", c.name, k, hidden, a.status, a.reason)
+			}
+		case a.status != b.status:
+			t.Errorf("%s: %s: the example gives %s (%s), the saved Azure JSON %s (%s)", c.name, k, a.status, a.reason, b.status, b.reason)
+		}
+	}
+	for _, m := range []map[string]string{c.unknown, c.exempt} {
+		for k := range m {
+			if _, ok := iac[k]; !ok {
+				t.Errorf("%s: the case lists %s, which the example does not judge", c.name, k)
+			}
+		}
+	}
+}
+
+// checkCasesCoverExamples requires a case for every example: each
+// template or folder under examples/arm and each folder under
+// examples/bicep.
+func checkCasesCoverExamples(t *testing.T, root string) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, c := range equivalenceCases {
+		names[c.name] = true
+	}
+	for _, lang := range []string{"arm", "bicep"} {
+		entries, err := filepath.Glob(filepath.Join(root, lang, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			base := filepath.Base(e)
+			if strings.HasSuffix(base, ".md") {
+				continue
+			}
+			name := lang + "/" + strings.TrimSuffix(base, ".json")
+			if !names[name] {
+				t.Errorf("examples/%s/%s has no saved-Azure twin: add a case to equivalenceCases and testdata/equivalence/%s", lang, base, name)
+			}
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package armtemplate
+
+import (
+	"path/filepath"
+	"sort"
+
+	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/jsonpos"
+)
+
+// LinkedTemplates returns the files that the given templates link as
+// nested deployments by a literal relativePath (templateLink.relativePath),
+// cleaned. A directory walk reads them through the template that links
+// them, not on their own (alone, they would be judged without the
+// parameters the deployment passes, and twice). Files that cannot be read
+// or parsed link nothing.
+func LinkedTemplates(files []string) []string {
+	linked := map[string]bool{}
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			continue
+		}
+		root, err := parseTemplateJSON(data, f)
+		if err != nil || root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
+			continue
+		}
+		collectLinks(root, filepath.Dir(f), linked, 0)
+	}
+	out := make([]string, 0, len(linked))
+	for p := range linked {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// collectLinks finds the templateLink.relativePath literals under n.
+func collectLinks(n *jsonpos.Node, dir string, linked map[string]bool, depth int) {
+	if n == nil || depth > 64 {
+		return
+	}
+	switch n.Kind {
+	case jsonpos.Object:
+		if tl := n.GetFold("templateLink"); tl != nil {
+			if rp := tl.GetFold("relativePath"); rp != nil && rp.Kind == jsonpos.String && rp.Str != "" && !armexpr.IsExpression(rp.Str) {
+				linked[filepath.Clean(filepath.Join(dir, filepath.FromSlash(rp.Str)))] = true
+			}
+		}
+		for _, m := range n.Members {
+			collectLinks(m.Value, dir, linked, depth+1)
+		}
+	case jsonpos.Array:
+		for _, it := range n.Items {
+			collectLinks(it, dir, linked, depth+1)
+		}
+	}
+}
