@@ -321,3 +321,48 @@ func TestFailOnThreshold(t *testing.T) {
 		t.Errorf("--fail-on medium: %v", err)
 	}
 }
+
+// TestDeploymentsKeptApart: two deployments of one template declare the
+// same (placeholder) vault ID; each keeps its own verdicts, secrets and
+// private endpoint, and no duplicate is reported. The same ID twice in
+// saved data is still a duplicate.
+func TestDeploymentsKeptApart(t *testing.T) {
+	t.Parallel()
+	mk := func(dep string, rbac bool, withPE bool, secretExp any) []*resource.Document {
+		v := vault("kv-app", map[string]any{"enableRbacAuthorization": rbac})
+		v.Deployment, v.Source = dep, resource.Provenance{Kind: "bicep", File: dep, StartLine: 1, Address: "kv"}
+		s := secret(resource.Ref{ID: v.ID}, "db", resource.ObjectAttributes{Expires: secretExp})
+		s.Deployment = dep
+		docs := []*resource.Document{v, s}
+		if withPE {
+			id := sub + "Microsoft.Network/privateEndpoints/pe"
+			docs = append(docs, &resource.Document{ID: id, Type: resource.TypePrivateEndpoint, Name: "pe", Deployment: dep, Body: map[string]any{
+				"properties": map[string]any{"privateLinkServiceConnections": []any{map[string]any{"properties": map[string]any{"privateLinkServiceId": v.ID}}}}}})
+		}
+		return docs
+	}
+	docs := append(mk("prod/main.bicep", true, true, "2027-01-01T00:00:00Z"), mk("dev/main.bicep", false, false, nil)...)
+	r := run(t, Options{}, docs...)
+	if r.HasErrors() {
+		t.Fatalf("deployments of one template are not duplicates: %v", r.Errors)
+	}
+	got := map[string]Status{}
+	for _, a := range r.Assessments {
+		got[a.Recommendation.ID+"@"+a.Resource.Source.File] = a.Status
+	}
+	want := map[string]Status{
+		"keyvault-rbac@prod/main.bicep": Healthy, "keyvault-rbac@dev/main.bicep": Unhealthy,
+		"keyvault-private-link@prod/main.bicep": Healthy, "keyvault-private-link@dev/main.bicep": Unhealthy,
+		"keyvault-secret-expiry@prod/main.bicep": Healthy, "keyvault-secret-expiry@dev/main.bicep": Unhealthy,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s (all: %v)", k, got[k], v, got)
+		}
+	}
+	// Saved data: the same ID twice is an input error.
+	r = run(t, Options{}, vault("kv-app", map[string]any{}), vault("kv-app", map[string]any{}))
+	if !r.HasErrors() {
+		t.Error("a duplicate existing resource must be reported")
+	}
+}

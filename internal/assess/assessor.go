@@ -55,8 +55,9 @@ type Assessor struct {
 // parentComps are the judged components of one vault, per data-plane
 // recommendation.
 type parentComps struct {
-	ref    resource.Ref
-	perRec [][]Component
+	ref        resource.Ref
+	deployment string
+	perRec     [][]Component
 }
 
 // New starts an assessor.
@@ -113,8 +114,8 @@ func (a *Assessor) Add(doc *resource.Document) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := resource.Key(doc.ID)
-	if key == "" {
+	key := resource.Key(doc.ID) + deploymentScope(doc.Deployment)
+	if doc.ID == "" {
 		key = fmt.Sprintf("#%d", len(a.docs))
 	}
 	if first, dup := a.byID[key]; dup {
@@ -194,22 +195,23 @@ func (a *Assessor) worker() {
 // a million of them.
 type keyCache struct {
 	ref    resource.Ref
+	dep    string
 	key    string
 	seg    string  // the component type's last segment ("secrets")
 	prefix *string // ref's ID or URL + "/" + seg + "/"
 }
 
-func (k *keyCache) of(r resource.Ref) string {
-	if r != k.ref || k.key == "" {
-		k.ref, k.key, k.prefix = r, parentKey(r), nil
+func (k *keyCache) of(r resource.Ref, dep string) string {
+	if r != k.ref || dep != k.dep || k.key == "" {
+		k.ref, k.dep, k.key, k.prefix = r, dep, parentKey(r)+deploymentScope(dep), nil
 	}
 	return k.key
 }
 
 // idPrefix returns the shared prefix when id is the parent's ID (or URL)
 // followed by /<segment>/<name>, else nil.
-func (k *keyCache) idPrefix(r resource.Ref, typ, id, name string) *string {
-	k.of(r)
+func (k *keyCache) idPrefix(r resource.Ref, dep, typ, id, name string) *string {
+	k.of(r, dep)
 	seg := typ[strings.LastIndexByte(typ, '/')+1:]
 	if k.prefix == nil || k.seg != seg {
 		p := ""
@@ -276,7 +278,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 		}
 		c := &results[i]
 		*c = Component{ID: doc.ID, Name: name, Type: doc.Type, Source: src}
-		if p := keys.idPrefix(doc.Parent, doc.Type, doc.ID, doc.Name); p != nil {
+		if p := keys.idPrefix(doc.Parent, doc.Deployment, doc.Type, doc.ID, doc.Name); p != nil {
 			c.ID, c.idPrefix = "", p
 		} else {
 			c.ID = strings.Clone(doc.ID)
@@ -319,14 +321,14 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 			warnings = append(warnings, a.unusedSuppression(s, doc))
 		}
 	}
-	key := keys.of(doc.Parent)
+	key := keys.of(doc.Parent, doc.Deployment)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.total[doc.Type]++
 	a.errs = append(a.errs, warnings...)
 	pc := a.comps[key]
 	if pc == nil {
-		pc = &parentComps{ref: doc.Parent, perRec: make([][]Component, len(a.data))}
+		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]Component, len(a.data))}
 		a.comps[key] = pc
 	}
 	for i := range results {
@@ -334,6 +336,15 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 			pc.perRec[i] = append(pc.perRec[i], results[i])
 		}
 	}
+}
+
+// deploymentScope separates the keys of planned documents of different
+// deployments (see resource.Document.Deployment).
+func deploymentScope(dep string) string {
+	if dep == "" {
+		return ""
+	}
+	return "\x00" + dep
 }
 
 func parentKey(r resource.Ref) string {
@@ -484,13 +495,15 @@ func sortAssessments(as []*Assessment, cat *catalog.Catalog) {
 	type keyed struct {
 		rec  int
 		id   string
+		file string
 		addr string
 		a    *Assessment
 	}
 	ks := make([]keyed, len(as))
 	for i, a := range as {
-		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a.Resource.Source.Address, a}
+		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a.Resource.Source.File, a.Resource.Source.Address, a}
 	}
+	// Inputs are read concurrently; the order must not depend on it.
 	sort.SliceStable(ks, func(i, j int) bool {
 		x, y := &ks[i], &ks[j]
 		if x.rec != y.rec {
@@ -498,6 +511,9 @@ func sortAssessments(as []*Assessment, cat *catalog.Catalog) {
 		}
 		if x.id != y.id {
 			return x.id < y.id
+		}
+		if x.file != y.file {
+			return x.file < y.file
 		}
 		return x.addr < y.addr
 	})

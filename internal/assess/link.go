@@ -11,28 +11,32 @@ import (
 )
 
 // index finds documents by ID, by vault host and by parent, and answers
-// the policy engine's related-resource queries.
+// the policy engine's related-resource queries. Planned documents of
+// different deployments may share an ID (see resource.Document.Deployment),
+// so every lookup returns candidates and choose prefers the asking
+// document's own deployment.
 type index struct {
 	docs     []*resource.Document
-	byID     map[string]*resource.Document
-	byHost   map[string]*resource.Document
+	byID     map[string][]*resource.Document
+	byHost   map[string][]*resource.Document
 	byName   map[string][]*resource.Document // vaults by lower-case name, for hosts without vaultUri
 	byParent map[string][]*resource.Document
 	vaults   []*resource.Document // vaults and managed HSMs
 }
 
 func newIndex(docs []*resource.Document) *index {
-	ix := &index{docs: docs, byID: map[string]*resource.Document{}, byHost: map[string]*resource.Document{},
+	ix := &index{docs: docs, byID: map[string][]*resource.Document{}, byHost: map[string][]*resource.Document{},
 		byName: map[string][]*resource.Document{}, byParent: map[string][]*resource.Document{}}
 	for _, d := range docs {
-		ix.byID[resource.Key(d.ID)] = d
+		k := resource.Key(d.ID)
+		ix.byID[k] = append(ix.byID[k], d)
 		if d.IsType(resource.TypeVault) || d.IsType(resource.TypeManagedHSM) {
 			ix.vaults = append(ix.vaults, d)
 			for _, uriKey := range []string{"vaultUri", "hsmUri"} {
 				if u, ok := d.Get("properties", uriKey); ok {
 					if s, ok := u.(string); ok {
 						if h := resource.VaultHost(s); h != "" {
-							ix.byHost[h] = d
+							ix.byHost[h] = append(ix.byHost[h], d)
 						}
 					}
 				}
@@ -52,20 +56,51 @@ func newIndex(docs []*resource.Document) *index {
 	return ix
 }
 
+// choose picks among documents sharing an ID (or host): the one of the
+// asking document's deployment, else an existing resource, else the first
+// deployment in name order, so that the result does not depend on the
+// order inputs were read in.
+func choose(cands []*resource.Document, dep string) *resource.Document {
+	var best *resource.Document
+	for _, c := range cands {
+		switch {
+		case c.Deployment == dep:
+			return c
+		case best == nil,
+			c.Deployment == "" && best.Deployment != "",
+			c.Deployment != "" && best.Deployment != "" && c.Deployment < best.Deployment:
+			best = c
+		}
+	}
+	return best
+}
+
+// sameDeployment keeps the candidates a document of deployment dep may be
+// related to: its own deployment's, and existing resources.
+func sameDeployment(cands []*resource.Document, dep string) []*resource.Document {
+	var out []*resource.Document
+	for _, c := range cands {
+		if c.Deployment == dep || c.Deployment == "" || dep == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // vaultFor finds the document a component's parent reference names.
-func (ix *index) vaultFor(r resource.Ref) *resource.Document {
+func (ix *index) vaultFor(r resource.Ref, dep string) *resource.Document {
 	if r.ID != "" {
-		return ix.byID[resource.Key(r.ID)]
+		return choose(ix.byID[resource.Key(r.ID)], dep)
 	}
 	h := strings.ToLower(r.Host)
-	if d, ok := ix.byHost[h]; ok {
-		return d
+	if c := ix.byHost[h]; len(c) > 0 {
+		return choose(c, dep)
 	}
 	// A vault whose document has no vaultUri (IaC with an unresolved
 	// name, az output trimmed by a query): match the host's first label
-	// to a unique vault name.
+	// to a vault name, unique within the deployment.
 	label, _, _ := strings.Cut(h, ".")
-	if c := ix.byName[label]; len(c) == 1 {
+	if c := sameDeployment(ix.byName[label], dep); len(c) == 1 {
 		return c[0]
 	}
 	return nil
@@ -95,7 +130,7 @@ func (ix *index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*reso
 		}
 		return strings.EqualFold(d.Name, want)
 	}
-	for _, d := range ix.byParent[resource.Key(doc.ID)] {
+	for _, d := range sameDeployment(ix.byParent[resource.Key(doc.ID)], doc.Deployment) {
 		if match(d) {
 			out = append(out, d)
 		}
@@ -109,7 +144,7 @@ func (ix *index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*reso
 	if !ok {
 		return out, true, ""
 	}
-	for _, d := range ix.docs {
+	for _, d := range sameDeployment(ix.docs, doc.Deployment) {
 		if !match(d) {
 			continue
 		}
@@ -159,7 +194,7 @@ func (ix *index) linkPrivateEndpoints() []*resource.InputError {
 					warnings = append(warnings, &resource.InputError{Pos: positionOf(pe), ResourceID: pe.ID, Warning: true,
 						Msg: fmt.Sprintf("private endpoint %s targets a resource that is unknown before deployment (%s); it was not linked to a vault", nameOf(pe), t.Expr)})
 				case string:
-					vault := ix.byID[resource.Key(t)]
+					vault := choose(ix.byID[resource.Key(t)], pe.Deployment)
 					if vault == nil || !(vault.IsType(resource.TypeVault) || vault.IsType(resource.TypeManagedHSM)) {
 						continue
 					}
@@ -245,7 +280,7 @@ func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Ass
 	for _, k := range keys {
 		pc := a.comps[k]
 		var t *target
-		if v := ix.vaultFor(pc.ref); v != nil {
+		if v := ix.vaultFor(pc.ref, pc.deployment); v != nil {
 			t = targets[v]
 			if t == nil { // a component whose parent is not a vault (an HSM key under an unknown type)
 				t = &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
@@ -253,9 +288,14 @@ func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Ass
 				order = append(order, t)
 			}
 		} else {
-			name := placeholderName(pc.ref)
+			name := placeholderName(pc.ref) + deploymentScope(pc.deployment)
 			if t = placeholders[name]; t == nil {
-				t = &target{res: placeholderResource(pc.ref), comps: make([][]Component, len(a.data))}
+				res := placeholderResource(pc.ref)
+				if pc.deployment != "" {
+					// Which deployment named it tells two placeholders apart.
+					res.Source = resource.Provenance{File: pc.deployment}
+				}
+				t = &target{res: res, comps: make([][]Component, len(a.data))}
 				placeholders[name] = t
 				order = append(order, t)
 			}

@@ -81,6 +81,7 @@ func TestCLI(t *testing.T) {
 		{name: "missing-path", args: []string{"scan", filepath.Join(dir, "nope")}, wantExit: ExitError, wantErr: []string{"nope: cannot read: no such file or directory"}},
 		{name: "bad-fail-on", args: []string{"scan", examples, "--fail-on", "severe"}, wantExit: ExitError, wantErr: []string{`unknown severity "severe"`}},
 		{name: "bad-param", args: []string{"scan", examples, "--param", "keyvault-firewall.restrictIPAddresses=Maybe"}, wantExit: ExitError, wantErr: []string{"not one of the allowed values"}},
+		{name: "azure-flag-without-azure", args: []string{"scan", examples, "--subscription", "x"}, wantExit: ExitError, wantErr: []string{"--subscription applies to live scans: add --azure"}},
 		{name: "rules", args: []string{"rules"}, wantExit: ExitOK, golden: true},
 		{name: "rules-show-rbac", args: []string{"rules", "show", "keyvault-rbac"}, wantExit: ExitOK, golden: true},
 		{name: "rules-show-by-guid", args: []string{"rules", "show", "a6abeaec-4d90-4a02-805f-6b26c4d3fbe9"}, wantExit: ExitOK, wantOut: []string{"Azure Key Vaults should use private link"}},

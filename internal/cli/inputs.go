@@ -51,6 +51,22 @@ func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *az
 	}, aj, nil
 }
 
+// deploymentOf tags the documents of an IaC input with the deployment
+// they belong to, so that two deployments declaring the same resource
+// (dev/ and prod/ deploying one template) are judged apart.
+func deploymentOf(in source.Input, emit func(*resource.Document)) func(*resource.Document) {
+	switch in.Kind {
+	case source.TerraformModule, source.TerraformPlan, source.ARMTemplate, source.Bicep:
+		return func(d *resource.Document) {
+			if d.Deployment == "" {
+				d.Deployment = in.Path
+			}
+			emit(d)
+		}
+	}
+	return emit
+}
+
 func cutAssign(s string) (string, string, bool) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '=' {
@@ -97,7 +113,7 @@ func (a *app) readAll(ctx context.Context, paths []string, opts *inputOptions, e
 			if in.Kind == source.Stdin {
 				err = aj.ReadFrom(ctx, a.io.In, "<stdin>", emit)
 			} else {
-				err = readers[in.Kind].Read(ctx, in.Path, emit)
+				err = readers[in.Kind].Read(ctx, in.Path, deploymentOf(in, emit))
 			}
 			if err != nil {
 				fail(err)

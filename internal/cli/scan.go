@@ -55,6 +55,13 @@ error (every result that could be computed is still written).`,
   kvguard scan main.bicep --parameters main.bicepparam
   kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !opts.azure.enabled() {
+				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+					if cmd.Flags().Changed(name) {
+						return usageErrorf("--%s applies to live scans: add --azure", name)
+					}
+				}
+			}
 			return runScan(cmd.Context(), a, opts, args)
 		},
 	}

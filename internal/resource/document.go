@@ -63,6 +63,14 @@ type Document struct {
 	// Suppressions are the kvguard:ignore annotations found on the
 	// resource in its source.
 	Suppressions []Suppression
+	// Deployment names the deployment a planned (IaC) document belongs
+	// to: the input it was read from (a Terraform root module, a template,
+	// a Bicep file). Different deployments may declare the same resource
+	// ID — one template deployed per environment, or IDs built from
+	// placeholders for what is unknown before deployment — and their
+	// documents are kept apart. Empty for resources that exist (saved or
+	// live data), whose IDs are unique.
+	Deployment string
 }
 
 // Ref names another resource: by resource ID, or (for data-plane objects
