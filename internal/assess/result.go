@@ -87,9 +87,9 @@ type Component struct {
 	ID       string
 	idPrefix *string
 	Name     string
-	Type   string
-	Status Status
-	Reason string
+	Type     string
+	Status   Status
+	Reason   string
 	// Source is set when the component has a place in code (IaC).
 	Source    *resource.Provenance
 	Exemption *Exemption
