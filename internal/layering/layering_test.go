@@ -1,0 +1,81 @@
+package layering
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kvguard/kvguard/internal/"
+
+// allowed lists, per package (prefix), the kvguard packages it may import
+// directly. A package not listed may import nothing of kvguard's.
+var allowed = map[string][]string{
+	"resource":               {},
+	"jsonpos":                {},
+	"layering":               {},
+	"armexpr":                {"resource"},
+	"policy":                 {"resource", "jsonpos", "armexpr"},
+	"catalog":                {"policy"},
+	"assess":                 {"catalog", "policy", "resource"},
+	"report":                 {"assess", "catalog", "policy", "resource", "report/"},
+	"source/azurejson":       {"resource", "jsonpos"},
+	"source/terraform":       {"resource", "jsonpos", "source/terraform/"},
+	"source/armtemplate":     {"resource", "jsonpos", "armexpr"},
+	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/armtemplate"},
+	"source/azure":           {"resource"},
+	"source":                 {"resource", "source/"},
+	"azuresim":               {"resource"},
+	"cli":                    {""}, // the wiring: anything
+	"source/terraform/funcs": {},
+}
+
+// rule finds the most specific entry for a package.
+func rule(pkg string) ([]string, bool) {
+	best, found := "", false
+	for p := range allowed {
+		if (pkg == p || strings.HasPrefix(pkg, p+"/")) && len(p) >= len(best) {
+			best, found = p, true
+		}
+	}
+	return allowed[best], found
+}
+
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "github.com/kvguard/kvguard/...").Output()
+	if err != nil {
+		t.Skipf("go list is not available here: %v", err)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, ok := strings.CutPrefix(fields[0], module)
+		if !ok {
+			continue // cmd/ and bench/ may wire anything
+		}
+		may, known := rule(pkg)
+		if !known {
+			t.Errorf("package %s has no layering rule: add it to allowed in %s", pkg, "internal/layering/layering_test.go")
+			continue
+		}
+		checked++
+		for _, imp := range fields[1:] {
+			dep, ok := strings.CutPrefix(imp, module)
+			if !ok || dep == pkg || strings.HasPrefix(dep, pkg+"/") {
+				continue
+			}
+			permitted := false
+			for _, m := range may {
+				if m == "" || dep == m || (strings.HasSuffix(m, "/") && strings.HasPrefix(dep, m)) || strings.HasPrefix(dep, m+"/") {
+					permitted = true
+				}
+			}
+			if !permitted {
+				t.Errorf("%s imports %s, against the layering in docs/architecture.md", pkg, dep)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Errorf("checked only %d packages: the go list output was not what the test expects", checked)
+	}
+}
