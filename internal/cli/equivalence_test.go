@@ -2,19 +2,23 @@ package cli
 
 import (
 	"encoding/json"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// equivalenceCase is an ARM or Bicep example and its saved-Azure twin:
-// what Azure would return after deploying it, written by hand from the
-// example's code (testdata/equivalence/README.md).
+// equivalenceCase is an ARM, Bicep or Terraform example and its
+// saved-Azure twin: what Azure would return after deploying it, written by
+// hand from the example's code (testdata/equivalence/README.md,
+// testdata/equivalence/terraform/README.md).
 type equivalenceCase struct {
-	// name is "<arm|bicep>/<case>": the twin's folder under
+	// name is "<arm|bicep|terraform>/<case>": the twin's folder under
 	// testdata/equivalence, and the example's name under examples/.
 	name string
 	// example is what is scanned, relative to examples/: the example's
@@ -30,10 +34,16 @@ type equivalenceCase struct {
 	// suppressions) must have that status, and the IaC side must be
 	// Exempt (or that status, once the suppression's date has passed).
 	exempt map[string]string
+	// twins maps a vault the example judges once for several the
+	// deployment creates (a count unknown before apply: the IaC side names
+	// it by its address, azurerm_key_vault.kv[*]) to the vaults of the
+	// twin: each of them must get the example's verdicts.
+	twins map[string][]string
 }
 
-// equivalenceCases are all the examples under examples/arm and
-// examples/bicep. A new example needs a case here (the test checks).
+// equivalenceCases are all the examples under examples/arm,
+// examples/bicep and examples/terraform. A new example needs a case here
+// (the test checks).
 var equivalenceCases = []equivalenceCase{
 	{name: "arm/firewall", example: "arm/firewall.json"},
 	{name: "arm/keys-expiry", example: "arm/keys-expiry.json"},
@@ -77,6 +87,57 @@ var equivalenceCases = []equivalenceCase{
 		"kv-suppressed/keyvault-firewall":      "Unhealthy", // comment on the declaration line
 		"kv-suppressed/keyvault-secret-expiry": "Unhealthy", // the secret 'rotated-externally'
 	}},
+
+	// Terraform: each folder under examples/terraform is a root module
+	// (plan/ holds the JSON of terraform show -json); the twins are the
+	// vaults as the azurerm provider creates them (see the twins' README).
+
+	// The endpoint's and the secret's vault is chosen by a conditional
+	// whose condition is known (a reader bug linked them to neither vault).
+	{name: "terraform/conditional-reference", example: "terraform/conditional-reference"},
+	{name: "terraform/diagnostics-hsm", example: "terraform/diagnostics-hsm"},
+	{name: "terraform/dynamic-network-acls", example: "terraform/dynamic-network-acls"},
+	{name: "terraform/firewall", example: "terraform/firewall"},
+	{name: "terraform/for-each-count", example: "terraform/for-each-count"},
+	{name: "terraform/keys-expiry", example: "terraform/keys-expiry"},
+	{name: "terraform/local-module", example: "terraform/local-module"},
+	{name: "terraform/plan", example: "terraform/plan"},
+	{name: "terraform/private-link", example: "terraform/private-link"},
+	{name: "terraform/rbac-unset-access-policies", example: "terraform/rbac-unset-access-policies"},
+	{name: "terraform/rbac-v4-enable-rbac-authorization", example: "terraform/rbac-v4-enable-rbac-authorization"},
+	{name: "terraform/rbac-v5-rbac-authorization-enabled", example: "terraform/rbac-v5-rbac-authorization-enabled"},
+	// from-variable (var.secret_expiry, no value) and rolling
+	// (timeadd(timestamp(), ...)) are unknown before apply but set: the
+	// secret is healthy on both sides, so no exception is listed.
+	{name: "terraform/secrets-expiry", example: "terraform/secrets-expiry"},
+	{name: "terraform/soft-delete", example: "terraform/soft-delete"},
+	{name: "terraform/suppression", example: "terraform/suppression", exempt: map[string]string{
+		"kv-suppressed/keyvault-rbac":          "Unhealthy", // comment above, until 2027-06-30
+		"kv-suppressed/keyvault-secret-expiry": "Unhealthy", // the secret 'bootstrap', on its header line
+	}},
+	// Applied with vault_count = 2 and public_access = true: the example
+	// judges the vaults once, as azurerm_key_vault.kv[*], and cannot know
+	// whether public network access is on.
+	{name: "terraform/unknown-count", example: "terraform/unknown-count",
+		unknown: map[string]string{
+			"azurerm_key_vault.kv[*]/keyvault-firewall": "var.public_access",
+		},
+		twins: map[string][]string{
+			"azurerm_key_vault.kv[*]": {"kv-unknown-0", "kv-unknown-1"},
+		}},
+}
+
+// terraformFeatures are what the Terraform examples must show (issue 3):
+// a pattern over their .tf files, and what it stands for.
+var terraformFeatures = []struct {
+	re   *regexp.Regexp
+	what string
+}{
+	{regexp.MustCompile(`(?m)^\s*enable_rbac_authorization\s*=`), "the azurerm v3/v4 argument enable_rbac_authorization"},
+	{regexp.MustCompile(`(?m)^\s*rbac_authorization_enabled\s*=`), "the azurerm v4.42+/v5 argument rbac_authorization_enabled"},
+	{regexp.MustCompile(`(?m)^\s*is_manual_connection\s*=\s*true`), "a private endpoint with manual approval"},
+	{regexp.MustCompile(`(?m)^\s*expiration_date\s*=\s*var\.`), "an expiry from a variable"},
+	{regexp.MustCompile(`(?m)^\s*source\s*=\s*"\.\.?/`), "a local module"},
 }
 
 // verdict is one assessment of a scan's JSON report.
@@ -128,21 +189,24 @@ func scanVerdicts(t *testing.T, path string) (map[string]verdict, []string) {
 	return got, recs
 }
 
-// TestEquivalence is issue 4's equivalence test: every ARM and Bicep
-// example gives, vault by vault and recommendation by recommendation, the
-// verdicts Azure gives the same vaults once deployed, as saved Azure JSON
-// (testdata/equivalence). The only differences allowed are the ones the
-// cases list: values the example leaves unknown before deployment, and
-// suppressions, which Azure does not store. The examples must also show
-// every recommendation healthy and unhealthy, in both languages.
+// TestEquivalence is the equivalence test of issues 3 (Terraform) and 4
+// (ARM, Bicep): every example gives, vault by vault and recommendation by
+// recommendation, the verdicts Azure gives the same vaults once deployed,
+// as saved Azure JSON (testdata/equivalence). The only differences allowed
+// are the ones the cases list: values the example leaves unknown before
+// deployment, and suppressions, which Azure does not store. The examples
+// must also show every recommendation healthy and unhealthy, in each
+// language, and the Terraform examples the features terraformFeatures
+// lists.
 func TestEquivalence(t *testing.T) {
 	t.Parallel()
 	const examplesRoot = "../../examples"
 	checkCasesCoverExamples(t, examplesRoot)
+	checkTerraformFeatures(t, filepath.Join(examplesRoot, "terraform"))
 	type seen struct{ healthy, unhealthy bool }
 	var (
 		mu       sync.Mutex
-		coverage = map[string]map[string]*seen{"arm": {}, "bicep": {}}
+		coverage = map[string]map[string]*seen{"arm": {}, "bicep": {}, "terraform": {}}
 		recs     []string
 	)
 	// The group returns when its parallel cases are done.
@@ -183,7 +247,7 @@ func TestEquivalence(t *testing.T) {
 	if len(recs) < 6 {
 		t.Errorf("the examples are judged against %d recommendations: %v", len(recs), recs)
 	}
-	for _, lang := range []string{"arm", "bicep"} {
+	for _, lang := range []string{"arm", "bicep", "terraform"} {
 		for _, r := range recs {
 			s := coverage[lang][r]
 			if s == nil || !s.healthy || !s.unhealthy {
@@ -197,6 +261,14 @@ func TestEquivalence(t *testing.T) {
 // but for the case's listed exceptions.
 func compareVerdicts(t *testing.T, c equivalenceCase, iac, twin map[string]verdict) {
 	t.Helper()
+	for _, m := range []map[string]string{c.unknown, c.exempt} {
+		for k := range m {
+			if _, ok := iac[k]; !ok {
+				t.Errorf("%s: the case lists %s, which the example does not judge", c.name, k)
+			}
+		}
+	}
+	iac, unknown, exempt := expandTwins(t, c, iac)
 	keys := map[string]bool{}
 	for k := range iac {
 		keys[k] = true
@@ -212,12 +284,12 @@ func compareVerdicts(t *testing.T, c equivalenceCase, iac, twin map[string]verdi
 			t.Errorf("%s: %s is judged in the saved Azure JSON (%s) but not in the example", c.name, k, b.status)
 		case !inTwin:
 			t.Errorf("%s: %s is judged in the example (%s) but not in the saved Azure JSON", c.name, k, a.status)
-		case c.unknown[k] != "":
-			if a.status != "Unknown" || !strings.Contains(a.reason, c.unknown[k]) {
-				t.Errorf("%s: %s: the example leaves %s unknown before deployment: want Unknown naming it, got %s (%s)", c.name, k, c.unknown[k], a.status, a.reason)
+		case unknown[k] != "":
+			if a.status != "Unknown" || !strings.Contains(a.reason, unknown[k]) {
+				t.Errorf("%s: %s: the example leaves %s unknown before deployment: want Unknown naming it, got %s (%s)", c.name, k, unknown[k], a.status, a.reason)
 			}
-		case c.exempt[k] != "":
-			hidden := c.exempt[k]
+		case exempt[k] != "":
+			hidden := exempt[k]
 			if b.status != hidden {
 				t.Errorf("%s: %s: the suppression hides %s, but the saved Azure JSON gives %s (%s)", c.name, k, hidden, b.status, b.reason)
 			}
@@ -228,25 +300,65 @@ func compareVerdicts(t *testing.T, c equivalenceCase, iac, twin map[string]verdi
 			t.Errorf("%s: %s: the example gives %s (%s), the saved Azure JSON %s (%s)", c.name, k, a.status, a.reason, b.status, b.reason)
 		}
 	}
-	for _, m := range []map[string]string{c.unknown, c.exempt} {
-		for k := range m {
-			if _, ok := iac[k]; !ok {
-				t.Errorf("%s: the case lists %s, which the example does not judge", c.name, k)
-			}
+}
+
+// expandTwins replaces each vault the case maps to several twin vaults by
+// those vaults, in the example's verdicts and in the case's exceptions.
+func expandTwins(t *testing.T, c equivalenceCase, iac map[string]verdict) (map[string]verdict, map[string]string, map[string]string) {
+	t.Helper()
+	if len(c.twins) == 0 {
+		return iac, c.unknown, c.exempt
+	}
+	rename := func(key string) []string {
+		vault, rec, _ := strings.Cut(key, "/")
+		names, ok := c.twins[vault]
+		if !ok {
+			return []string{key}
+		}
+		keys := make([]string, len(names))
+		for i, n := range names {
+			keys[i] = n + "/" + rec
+		}
+		return keys
+	}
+	verdicts := map[string]verdict{}
+	for k, v := range iac {
+		for _, nk := range rename(k) {
+			verdicts[nk] = v
 		}
 	}
+	exceptions := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			for _, nk := range rename(k) {
+				out[nk] = v
+			}
+		}
+		return out
+	}
+	judged := map[string]bool{}
+	for k := range iac {
+		vault, _, _ := strings.Cut(k, "/")
+		judged[vault] = true
+	}
+	for vault := range c.twins {
+		if !judged[vault] {
+			t.Errorf("%s: the case maps %s to twin vaults, but the example does not judge it", c.name, vault)
+		}
+	}
+	return verdicts, exceptions(c.unknown), exceptions(c.exempt)
 }
 
 // checkCasesCoverExamples requires a case for every example: each
 // template or folder under examples/arm and each folder under
-// examples/bicep.
+// examples/bicep and examples/terraform.
 func checkCasesCoverExamples(t *testing.T, root string) {
 	t.Helper()
 	names := map[string]bool{}
 	for _, c := range equivalenceCases {
 		names[c.name] = true
 	}
-	for _, lang := range []string{"arm", "bicep"} {
+	for _, lang := range []string{"arm", "bicep", "terraform"} {
 		entries, err := filepath.Glob(filepath.Join(root, lang, "*"))
 		if err != nil {
 			t.Fatal(err)
@@ -260,6 +372,36 @@ func checkCasesCoverExamples(t *testing.T, root string) {
 			if !names[name] {
 				t.Errorf("examples/%s/%s has no saved-Azure twin: add a case to equivalenceCases and testdata/equivalence/%s", lang, base, name)
 			}
+		}
+	}
+}
+
+// checkTerraformFeatures requires the Terraform examples (all of which are
+// cases, by checkCasesCoverExamples) to show each of terraformFeatures.
+func checkTerraformFeatures(t *testing.T, root string) {
+	t.Helper()
+	found := make([]string, len(terraformFeatures))
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".tf") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, f := range terraformFeatures {
+			if found[i] == "" && f.re.Match(src) {
+				found[i] = path
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range terraformFeatures {
+		if found[i] == "" {
+			t.Errorf("examples/terraform: no example shows %s (%s)", f.what, f.re)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 # Diagnostic settings on a vault (audit logs to Log Analytics) and a
 # managed HSM.
-# Expected: vault "kv-diag" resource logs Healthy (allLogs enabled);
-# managed HSM "hsm-kvguard" firewall Unhealthy (public, no ACLs), soft
-# delete Healthy, purge protection Healthy.
+# Expected: vault "kv-diag" RBAC Healthy, soft delete Healthy, firewall
+# Unhealthy (public, no ACLs), private link Unhealthy. The diagnostic
+# setting is read and linked to the vault, and the managed HSM is read,
+# but none of the six recommendations judges resource logs or managed
+# HSMs, so neither gets a verdict of its own.
 
 resource "azurerm_key_vault" "kv" {
   name                       = "kv-diag"

@@ -50,7 +50,9 @@
 // it flows, so key_vault_id, private_connection_resource_id and
 // target_resource_id link to exactly that ID through locals, module
 // inputs and outputs; in a plan the configuration's references are
-// followed the same way. A literal ID naming a vault of the same read is
+// followed the same way. A conditional whose condition is known links to
+// the vault of the branch it chooses (cond ? a.id : b.id), as Terraform
+// applies it; with an unknown condition it links to neither. A literal ID naming a vault of the same read is
 // rewritten to that vault's document ID; a literal naming another vault
 // stays as written; an unresolved reference becomes "terraform:" + the
 // expression (data.azurerm_key_vault.kv.id).

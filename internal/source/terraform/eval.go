@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -264,7 +266,74 @@ func attrAt(t hcl.Traversal, i int) string {
 }
 
 // eval evaluates expr in module instance m with scope sc.
+//
+// HCL marks a conditional's result with the marks of both branches, even
+// when the condition is known, so var.shared ? azurerm_key_vault.a.id :
+// azurerm_key_vault.b.id would carry the links of both vaults and link to
+// neither. When a conditional's value carries more than one link, eval
+// takes the value of the branch the condition chooses, as Terraform
+// applies it.
 func (m *moduleInst) eval(expr hcl.Expression, sc *scope) (cty.Value, hcl.Diagnostics) {
+	v, d := m.evalExpr(expr, sc)
+	if c := conditional(expr); c != nil && !d.HasErrors() {
+		if _, links := marksOf(v); len(links) > 1 {
+			if cv, cd, ok := m.evalChosen(c, sc, v.Type()); ok {
+				return cv, cd
+			}
+		}
+	}
+	return v, d
+}
+
+// conditional returns expr as a conditional expression, looking through
+// parentheses and a template holding only it ("${a ? b : c}"), or nil.
+func conditional(expr hcl.Expression) *hclsyntax.ConditionalExpr {
+	for {
+		switch e := expr.(type) {
+		case *hclsyntax.ConditionalExpr:
+			return e
+		case *hclsyntax.ParenthesesExpr:
+			expr = e.Expression
+		case *hclsyntax.TemplateWrapExpr:
+			expr = e.Wrapped
+		default:
+			return nil
+		}
+	}
+}
+
+// evalChosen evaluates the branch of c its condition chooses, converted to
+// ty (the type of the whole conditional), keeping the condition's marks.
+// It reports false when the condition is not a known bool.
+func (m *moduleInst) evalChosen(c *hclsyntax.ConditionalExpr, sc *scope, ty cty.Type) (cty.Value, hcl.Diagnostics, bool) {
+	cond, d := m.evalExpr(c.Condition, sc)
+	if d.HasErrors() {
+		return cty.NilVal, nil, false
+	}
+	cond, marks := cond.Unmark()
+	if !cond.IsKnown() || cond.IsNull() {
+		return cty.NilVal, nil, false
+	}
+	cond, err := convert.Convert(cond, cty.Bool)
+	if err != nil {
+		return cty.NilVal, nil, false
+	}
+	branch := c.FalseResult
+	if cond.True() {
+		branch = c.TrueResult
+	}
+	v, d := m.eval(branch, sc) // narrows nested conditionals too
+	if d.HasErrors() {
+		return cty.NilVal, nil, false
+	}
+	if cv, err := convert.Convert(v, ty); err == nil {
+		v = cv
+	}
+	return v.WithMarks(marks), d, true
+}
+
+// evalExpr evaluates expr in module instance m with scope sc.
+func (m *moduleInst) evalExpr(expr hcl.Expression, sc *scope) (cty.Value, hcl.Diagnostics) {
 	trs := expr.Variables()
 	ctx := &hcl.EvalContext{Functions: m.ev.funcs}
 	if len(trs) == 0 {
