@@ -47,17 +47,13 @@ type Assessor struct {
 	errs  []*resource.InputError
 	comps map[string]*parentComps // "id:<key>" or "host:<host>"
 	total map[string]int          // components by type
+	types []string                // component types, numbered for verdicts
+	// keepWhole keeps every component as a Component rather than a
+	// verdict (tests compare the two).
+	keepWhole bool
 
 	work chan *resource.Document
 	wg   sync.WaitGroup
-}
-
-// parentComps are the judged components of one vault, per data-plane
-// recommendation.
-type parentComps struct {
-	ref        resource.Ref
-	deployment string
-	perRec     [][]Component
 }
 
 // New starts an assessor.
@@ -96,6 +92,9 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 // IsComponent reports whether a document is a Key Vault object judged in
 // a resource-provider mode (secret, key, certificate, HSM key).
 func IsComponent(doc *resource.Document) bool {
+	if strings.HasPrefix(doc.Type, "Microsoft.KeyVault.Data/") {
+		return true // as resource.NewComponent spells it: no folding needed
+	}
 	return hasPrefixFold(doc.Type, "microsoft.keyvault.data/") || hasPrefixFold(doc.Type, "microsoft.managedhsm.data/")
 }
 
@@ -214,15 +213,10 @@ func (k *keyCache) idPrefix(r resource.Ref, dep, typ, id, name string) *string {
 	k.of(r, dep)
 	seg := typ[strings.LastIndexByte(typ, '/')+1:]
 	if k.prefix == nil || k.seg != seg {
-		p := ""
-		switch {
-		case r.ID != "":
-			p = strings.TrimRight(r.ID, "/") + "/" + seg + "/"
-		case r.Host != "":
-			p = "https://" + r.Host + "/" + seg + "/"
-		default:
+		if r.IsZero() {
 			return nil
 		}
+		p := componentPrefix(r, typ)
 		k.prefix, k.seg = &p, seg
 	}
 	if len(id) == len(*k.prefix)+len(name) && strings.HasPrefix(id, *k.prefix) && strings.HasSuffix(id, name) {
@@ -269,22 +263,19 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 		s := doc.Source
 		src = &s
 	}
-	// Inputs may hand out names sliced from the resource ID; a clone keeps
-	// the name without pinning the whole ID for the rest of the run.
-	name := strings.Clone(doc.Name)
+	// Names and IDs are copied (or cloned) when the verdicts are kept
+	// (add): inputs may hand out strings sliced from larger ones.
 	for i, r := range a.data {
-		if r.Component != "*" && !doc.IsType(r.Component) {
+		if r.Component != "*" && doc.Type != r.Component && !doc.IsType(r.Component) {
 			continue
 		}
 		c := &results[i]
-		*c = Component{ID: doc.ID, Name: name, Type: doc.Type, Source: src}
+		*c = Component{ID: doc.ID, Name: doc.Name, Type: doc.Type, Source: src}
 		if p := keys.idPrefix(doc.Parent, doc.Deployment, doc.Type, doc.ID, doc.Name); p != nil {
 			c.ID, c.idPrefix = "", p
-		} else {
-			c.ID = strings.Clone(doc.ID)
 		}
 		if disabled {
-			c.Status, c.Reason = NotApplicable, "disabled; skipped by --enabled-only"
+			c.Status, c.Reason = NotApplicable, disabledReason
 			has[i] = true
 			continue
 		}
@@ -328,12 +319,13 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 	a.errs = append(a.errs, warnings...)
 	pc := a.comps[key]
 	if pc == nil {
-		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]Component, len(a.data))}
+		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]verdict, len(a.data))}
 		a.comps[key] = pc
 	}
 	for i := range results {
 		if has[i] {
-			pc.perRec[i] = append(pc.perRec[i], results[i])
+			c := &results[i]
+			a.add(pc, i, a.data[i], c, c.idPrefix != nil && doc.Parent == pc.ref)
 		}
 	}
 }
@@ -367,16 +359,23 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	a.errs = append(a.errs, idx.linkPrivateEndpoints()...)
 	used := map[*resource.Suppression]bool{}
 
-	for _, doc := range a.docs {
-		if ctx.Err() != nil {
-			break
-		}
-		for _, r := range a.ctrl {
-			if as := a.judgeResource(doc, r, idx, used); as != nil {
-				res.Assessments = append(res.Assessments, as)
+	// The documents are judged in parallel, in pieces whose results are
+	// joined in order, so that the result is what judging them one by one
+	// gives.
+	res.Assessments = fanOut(len(a.docs), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+		var out []*Assessment
+		for _, doc := range a.docs[lo:hi] {
+			if ctx.Err() != nil {
+				break
+			}
+			for _, r := range a.ctrl {
+				if as := a.judgeResource(doc, r, idx, used); as != nil {
+					out = append(out, as)
+				}
 			}
 		}
-	}
+		return out
+	})
 	res.Assessments = append(res.Assessments, a.rollUp(idx, used)...)
 	for _, doc := range a.docs {
 		for i := range doc.Suppressions {

@@ -1,9 +1,12 @@
 package assess
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/policy"
@@ -259,11 +262,6 @@ func addConnection(vault, pe *resource.Document, status any) {
 // components: unhealthy if any component is, not applicable if it has
 // none, the failing components listed.
 func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Assessment {
-	type target struct {
-		doc   *resource.Document
-		res   Resource
-		comps [][]Component
-	}
 	targets := map[*resource.Document]*target{}
 	var order []*target
 	for _, v := range ix.vaults {
@@ -300,30 +298,54 @@ func (a *Assessor) rollUp(ix *index, used map[*resource.Suppression]bool) []*Ass
 				order = append(order, t)
 			}
 		}
-		for i := range a.data {
-			// Move, not copy: a million components must not exist twice.
-			if t.comps[i] == nil {
-				t.comps[i] = pc.perRec[i]
-			} else {
-				t.comps[i] = append(t.comps[i], pc.perRec[i]...)
-			}
-			pc.perRec[i] = nil
-		}
+		t.pcs = append(t.pcs, pc)
 		delete(a.comps, k)
 	}
-	var out []*Assessment
-	for _, t := range order {
-		for i, r := range a.data {
-			if len(t.comps[i]) == 0 && (t.doc == nil || !appliesTo(r, t.doc)) {
-				// A placeholder vault is judged only on what its components show.
-				continue
-			}
-			as := &Assessment{Recommendation: r, Resource: t.res}
-			as.Components = dedupe(t.comps[i])
-			a.judgeRollUp(as, t.doc, r)
-			a.applyResourceSuppressions(as, t.doc, used)
-			out = append(out, as)
+	// The vaults are judged in parallel, in pieces joined in order.
+	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+		var out []*Assessment
+		for _, t := range order[lo:hi] {
+			out = a.judgeTarget(t, used, out)
 		}
+		return out
+	})
+}
+
+// target is a vault (or a placeholder for one) with its components.
+type target struct {
+	doc   *resource.Document
+	res   Resource
+	pcs   []*parentComps // in key order, until judgeTarget
+	comps [][]Component  // per data-plane recommendation
+}
+
+// judgeTarget appends the data-plane assessments of one vault to out.
+func (a *Assessor) judgeTarget(t *target, used map[*resource.Suppression]bool, out []*Assessment) []*Assessment {
+	for _, pc := range t.pcs {
+		names, prefixes := string(pc.names), map[uint8]*string{}
+		for i, r := range a.data {
+			// Each vault's verdicts become Components as the vault's turn
+			// comes, and are dropped: a million components must not exist
+			// twice.
+			cs := a.materialize(pc, i, r, names, prefixes)
+			if t.comps[i] == nil {
+				t.comps[i] = cs
+			} else {
+				t.comps[i] = append(t.comps[i], cs...)
+			}
+		}
+	}
+	t.pcs = nil
+	for i, r := range a.data {
+		if len(t.comps[i]) == 0 && (t.doc == nil || !appliesTo(r, t.doc)) {
+			// A placeholder vault is judged only on what its components show.
+			continue
+		}
+		as := &Assessment{Recommendation: r, Resource: t.res}
+		as.Components = dedupe(t.comps[i])
+		a.judgeRollUp(as, t.doc, r)
+		a.applyResourceSuppressions(as, t.doc, used)
+		out = append(out, as)
 	}
 	return out
 }
@@ -374,12 +396,14 @@ func placeholderResource(r resource.Ref) Resource {
 // dedupe sorts components by name and drops a second listing of the same
 // object (listed through ARM and through the data plane).
 func dedupe(cs []Component) []Component {
-	sort.SliceStable(cs, func(i, j int) bool {
-		if !strings.EqualFold(cs[i].Name, cs[j].Name) {
-			return strings.ToLower(cs[i].Name) < strings.ToLower(cs[j].Name)
-		}
-		return cs[i].FullID() < cs[j].FullID()
-	})
+	if !sortByNameASCII(cs) {
+		sort.SliceStable(cs, func(i, j int) bool {
+			if !strings.EqualFold(cs[i].Name, cs[j].Name) {
+				return strings.ToLower(cs[i].Name) < strings.ToLower(cs[j].Name)
+			}
+			return cs[i].FullID() < cs[j].FullID()
+		})
+	}
 	out := cs[:0]
 	for i, c := range cs {
 		if i > 0 && strings.EqualFold(c.Name, out[len(out)-1].Name) && strings.EqualFold(c.Type, out[len(out)-1].Type) && c.Source == nil {
@@ -396,59 +420,82 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 	if noun == "" {
 		noun = "component"
 	}
-	var bad, unknown, exempt, judged []Component
-	for _, c := range as.Components {
-		switch c.Status {
-		case Unhealthy:
-			bad = append(bad, c)
-		case Unknown:
-			unknown = append(unknown, c)
-		case Exempt:
-			exempt = append(exempt, c)
-		}
-		if c.Status != NotApplicable {
-			judged = append(judged, c)
-		}
-	}
+	n := countComponents(as.Components)
+	bad, unknown, exempt, judged, firstUnknown := n.bad, n.unknown, n.exempt, n.judged, n.firstUnknown
+	badList := n.badNames[:min(bad, maxNames)]
 	if doc != nil {
 		if g, ok := doc.GapFor(r.Component); ok {
 			as.Status = Unknown
 			as.Reason = fmt.Sprintf("the vault's %ss could not be listed: %s", noun, g.Err)
-			if len(bad) > 0 {
-				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(bad, noun), r.ComponentUnhealthyText)
+			if bad > 0 {
+				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(badList, bad, noun), r.ComponentUnhealthyText)
 			}
 			return
 		}
 	}
 	switch {
-	case len(judged) == 0:
+	case judged == 0:
 		as.Status = NotApplicable
 		as.Reason = fmt.Sprintf("no %ss in the input", noun)
 		if len(as.Components) > 0 {
 			as.Reason = fmt.Sprintf("no enabled %ss (%d disabled, skipped by --enabled-only)", noun, len(as.Components))
 		}
-	case len(bad) > 0:
+	case bad > 0:
 		as.Status = Unhealthy
-		as.Reason = fmt.Sprintf("%d of %s %s: %s", len(bad), nouns(len(judged), noun), pluralVerb(r.ComponentUnhealthyText, len(bad)), names(bad))
-	case len(unknown) > 0:
+		as.Reason = fmt.Sprintf("%d of %s %s: %s", bad, nouns(judged, noun), pluralVerb(r.ComponentUnhealthyText, bad), names(badList, bad))
+	case unknown > 0:
 		as.Status = Unknown
-		as.Reason = fmt.Sprintf("%d of %s could not be judged: %s", len(unknown), nouns(len(judged), noun), unknown[0].Name+" ("+unknown[0].Reason+")")
-		if len(unknown) > 1 {
-			as.Reason += fmt.Sprintf(" and %d more", len(unknown)-1)
+		as.Reason = fmt.Sprintf("%d of %s could not be judged: %s", unknown, nouns(judged, noun), firstUnknown.Name+" ("+firstUnknown.Reason+")")
+		if unknown > 1 {
+			as.Reason += fmt.Sprintf(" and %d more", unknown-1)
 		}
-	case len(exempt) == len(judged):
+	case exempt == judged:
 		as.Status = Exempt
-		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, len(exempt))
+		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, exempt)
 	default:
 		as.Status = Healthy
-		as.Reason = fmt.Sprintf("all %s pass", nouns(len(judged), noun))
-		if len(judged) == 1 {
+		as.Reason = fmt.Sprintf("all %s pass", nouns(judged, noun))
+		if judged == 1 {
 			as.Reason = fmt.Sprintf("the only %s passes", noun)
 		}
-		if len(exempt) > 0 {
-			as.Reason += fmt.Sprintf(" (%d suppressed)", len(exempt))
+		if exempt > 0 {
+			as.Reason += fmt.Sprintf(" (%d suppressed)", exempt)
 		}
 	}
+}
+
+// componentCounts counts a vault's components by status.
+type componentCounts struct {
+	bad, unknown, exempt, judged int
+	badNames                     [maxNames]string // the first unhealthy ones
+	firstUnknown                 *Component
+}
+
+// countComponents counts rather than collects: a vault may hold a hundred
+// thousand components, and only the first few failing ones are named.
+func countComponents(cs []Component) componentCounts {
+	var n componentCounts
+	for i := range cs {
+		c := &cs[i]
+		switch c.Status {
+		case Unhealthy:
+			if n.bad < maxNames {
+				n.badNames[n.bad] = c.Name
+			}
+			n.bad++
+		case Unknown:
+			if n.unknown == 0 {
+				n.firstUnknown = c
+			}
+			n.unknown++
+		case Exempt:
+			n.exempt++
+		}
+		if c.Status != NotApplicable {
+			n.judged++
+		}
+	}
+	return n
 }
 
 // nouns renders "1 secret" or "3 secrets".
@@ -474,26 +521,117 @@ func pluralVerb(text string, n int) string {
 	return text
 }
 
-func countNames(cs []Component, noun string) string {
-	if len(cs) == 1 {
-		return "1 " + noun + " (" + cs[0].Name + ")"
+// countNames renders n components, of which first are the first names.
+func countNames(first []string, n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " (" + first[0] + ")"
 	}
-	return fmt.Sprintf("%d %ss (%s)", len(cs), noun, names(cs))
+	return fmt.Sprintf("%d %ss (%s)", n, noun, names(first, n))
 }
 
-// names lists up to ten component names.
-func names(cs []Component) string {
-	const max = 10
+// maxNames is how many component names a reason lists.
+const maxNames = 10
+
+// names lists the first (up to maxNames) of n component names.
+func names(first []string, n int) string {
 	var b strings.Builder
-	for i, c := range cs {
-		if i == max {
-			fmt.Fprintf(&b, " and %d more", len(cs)-max)
-			break
-		}
+	for i, name := range first {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.Name)
+		b.WriteString(name)
+	}
+	if n > maxNames {
+		fmt.Fprintf(&b, " and %d more", n-maxNames)
 	}
 	return b.String()
+}
+
+// sortByNameASCII sorts components as dedupe's stable sort does (by name
+// case-insensitively, then by ID, else in the order given) when every
+// name is ASCII, and reports whether it did. Where EqualFold and ToLower
+// agree (ASCII), that order is a strict one on (lower-cased name, ID,
+// index), so any sort gives the stable sort's result; sorting indices and
+// moving each component once spares the million moves of 100-byte structs
+// a stable sort makes on a large vault.
+func sortByNameASCII(cs []Component) bool {
+	keys := make([]string, len(cs))
+	sorted := true
+	for i := range cs {
+		name := cs[i].Name
+		for j := 0; j < len(name); j++ {
+			if name[j] >= utf8.RuneSelf {
+				return false
+			}
+		}
+		keys[i] = strings.ToLower(name) // no copy unless it has upper case
+		if i > 0 && sorted && compareComponents(cs, keys, i-1, i) > 0 {
+			sorted = false
+		}
+	}
+	if sorted {
+		return true
+	}
+	perm := make([]int32, len(cs))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		if c := compareComponents(cs, keys, int(a), int(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	// Apply the permutation in place, cycle by cycle: position k receives
+	// cs[perm[k]]. A done position is marked by perm[k] = -1.
+	for start := range perm {
+		if perm[start] < 0 || int(perm[start]) == start {
+			perm[start] = -1
+			continue
+		}
+		tmp := cs[start]
+		k := start
+		for {
+			src := int(perm[k])
+			perm[k] = -1
+			if src == start {
+				cs[k] = tmp
+				break
+			}
+			cs[k] = cs[src]
+			k = src
+		}
+	}
+	return true
+}
+
+// compareComponents orders cs[i] and cs[j] by lower-cased name (keys),
+// then by full ID, without building the IDs.
+func compareComponents(cs []Component, keys []string, i, j int) int {
+	if c := strings.Compare(keys[i], keys[j]); c != 0 {
+		return c
+	}
+	a1, a2 := cs[i].IDParts()
+	b1, b2 := cs[j].IDParts()
+	return compareJoined(a1, a2, b1, b2)
+}
+
+// compareJoined compares a1+a2 with b1+b2.
+func compareJoined(a1, a2, b1, b2 string) int {
+	for {
+		if a1 == "" {
+			a1, a2 = a2, ""
+		}
+		if b1 == "" {
+			b1, b2 = b2, ""
+		}
+		if a1 == "" || b1 == "" {
+			return cmp.Compare(len(a1), len(b1))
+		}
+		n := min(len(a1), len(b1))
+		if c := strings.Compare(a1[:n], b1[:n]); c != 0 {
+			return c
+		}
+		a1, b1 = a1[n:], b1[n:]
+	}
 }

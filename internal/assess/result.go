@@ -103,6 +103,16 @@ func (c *Component) FullID() string {
 	return c.ID
 }
 
+// IDParts returns FullID in two parts, so that a writer need not build
+// a million IDs: the prefix shared with the vault's other components and
+// the name, or the ID and "".
+func (c *Component) IDParts() (string, string) {
+	if c.ID == "" && c.idPrefix != nil {
+		return *c.idPrefix, c.Name
+	}
+	return c.ID, ""
+}
+
 // Exemption is an applied suppression.
 type Exemption struct {
 	Reason  string

@@ -8,7 +8,9 @@
 // in bounded memory, and Parse, which builds a positioned Node tree for
 // small files whose nested objects need their own line ranges (ARM
 // templates). Both accept the // and /* */ comments that Azure Resource
-// Manager accepts in templates when AllowComments is set.
+// Manager accepts in templates when AllowComments is set. Capture and
+// NewDecoderAt let a reader hand values to other goroutines to decode,
+// with positions and errors still those of the whole file.
 //
 // The package imports nothing of kvguard's; every input package may use it.
 package jsonpos
@@ -101,6 +103,12 @@ type Decoder struct {
 	// keep marks the start of bytes that must survive a refill (the value
 	// being decoded), or -1.
 	keep int
+	// outer is the number of containers the input sits in (NewDecoderAt).
+	outer int
+	// captureMax is set while Capture runs: it bounds the bytes held;
+	// captureHit says Capture had to give up (see fill).
+	captureMax int
+	captureHit bool
 	// keys and values intern object keys and short string values (see
 	// readKey, readStringValue).
 	keys   map[string]string
@@ -153,6 +161,13 @@ func (d *Decoder) fill() bool {
 		if d.keep >= 0 {
 			d.keep -= from
 		}
+	}
+	if d.captureMax > 0 && (len(d.buf) == cap(d.buf) || len(d.buf)-d.keep >= d.captureMax) {
+		// Capture gives up rather than grow the buffer, so that the
+		// buffer's size, which decides when MaxValueBytes is enforced,
+		// does not depend on what was captured.
+		d.captureHit = true
+		return false
 	}
 	if len(d.buf) == cap(d.buf) {
 		if d.keep >= 0 && len(d.buf)-d.keep >= d.maxValue() {
@@ -391,7 +406,7 @@ func (d *Decoder) Peek() (Kind, error) {
 }
 
 func (d *Decoder) push(c byte) error {
-	if len(d.stack) >= MaxDepth {
+	if d.depth() >= MaxDepth {
 		return d.errAt(d.Pos(), "nesting deeper than %d levels", MaxDepth)
 	}
 	d.stack = append(d.stack, c)
@@ -418,7 +433,7 @@ func (d *Decoder) begin(open byte, k Kind) (Pos, error) {
 		got, _ := kindOf(c)
 		return p, d.errAt(p, "expected %s, found %s", k, got)
 	}
-	if len(d.stack) >= MaxDepth {
+	if d.depth() >= MaxDepth {
 		// Reported at the bracket, as Value reports it.
 		return p, d.errAt(p, "nesting deeper than %d levels", MaxDepth)
 	}
@@ -529,8 +544,11 @@ func (d *Decoder) End() (Pos, error) {
 	return d.Pos(), nil
 }
 
-// Depth is the number of open containers.
-func (d *Decoder) Depth() int { return len(d.stack) }
+// Depth is the number of open containers, counting those a decoder made
+// with NewDecoderAt starts inside.
+func (d *Decoder) Depth() int { return d.depth() }
+
+func (d *Decoder) depth() int { return d.outer + len(d.stack) }
 
 // Finish checks that only whitespace follows the top-level value.
 func (d *Decoder) Finish() error {
@@ -557,7 +575,7 @@ func (d *Decoder) Value() (v any, start, end Pos, err error) {
 		return nil, start, start, d.errAt(start, "unexpected end of input, expected a value")
 	}
 	d.keep = d.pos
-	v, err = d.value(c, len(d.stack))
+	v, err = d.value(c, d.depth())
 	d.keep = -1
 	return v, start, d.Pos(), err
 }

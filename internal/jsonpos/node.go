@@ -132,7 +132,7 @@ func (d *Decoder) Node() (*Node, error) {
 	}
 	d.keep = d.pos
 	defer func() { d.keep = -1 }()
-	return d.node(c, len(d.stack))
+	return d.node(c, d.depth())
 }
 
 func (d *Decoder) node(c byte, depth int) (*Node, error) {

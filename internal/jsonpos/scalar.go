@@ -54,7 +54,7 @@ func (d *Decoder) Scalar() (s Scalar, start, end Pos, err error) {
 		s.Int, s.Float, s.IsInt, err = d.parseNumber()
 	default:
 		var v any
-		v, err = d.value(c, len(d.stack))
+		v, err = d.value(c, d.depth())
 		switch x := v.(type) {
 		case bool:
 			s.Kind, s.Bool = Bool, x

@@ -13,7 +13,7 @@ func (d *Decoder) Skip() (start, end Pos, err error) {
 	if !ok {
 		return start, start, d.errAt(start, "unexpected end of input, expected a value")
 	}
-	err = d.skipValue(c, len(d.stack))
+	err = d.skipValue(c, d.depth())
 	return start, d.Pos(), err
 }
 

@@ -65,9 +65,26 @@ func NewComponent(typ string, parent Ref, id, name string, attrs ObjectAttribute
 	}
 	body["id"] = id
 	body["name"] = name
-	body["type"] = typ
+	body["type"] = typeValue(typ)
 	body["attributes"] = attrs.body()
 	return &Document{ID: id, Type: typ, Name: name, Body: body, Parent: parent}
+}
+
+// typeValue returns typ as a body value. The component types are
+// constants, whose interface values are made at compile time: boxing the
+// parameter would allocate, a million times for a saved estate.
+func typeValue(typ string) any {
+	switch typ {
+	case TypeSecret:
+		return TypeSecret
+	case TypeKey:
+		return TypeKey
+	case TypeCertificate:
+		return TypeCertificate
+	case TypeHSMKey:
+		return TypeHSMKey
+	}
+	return typ
 }
 
 // MarshalJSON writes an Unknown as {"$unknown": "<expression>"}, so that

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -31,6 +32,7 @@ type Writer struct {
 // Write writes the report.
 func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	b := newBuf(out)
+	defer b.close()
 	b.raw(`{"schemaVersion":`)
 	b.str(assess.SchemaVersion)
 	b.raw(`,"tool":{"name":"kvguard","version":`)
@@ -50,13 +52,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		writeRecommendation(b, rec)
 	}
 	b.raw("],\n\"assessments\":[")
-	for i, a := range r.Assessments {
-		if i > 0 {
-			b.raw(",")
-		}
-		b.raw("\n")
-		writeAssessment(b, a)
-	}
+	writeAssessments(b, r.Assessments, runtime.GOMAXPROCS(0))
 	b.raw("],\n\"errors\":[")
 	for i, e := range r.Errors {
 		if i > 0 {
@@ -66,7 +62,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		writeError(b, e)
 	}
 	b.raw("]}\n")
-	return b.flush()
+	return b.close()
 }
 
 func writeSummary(b *buf, r *assess.Result) {
@@ -270,7 +266,11 @@ func writeExemption(b *buf, e *assess.Exemption) {
 
 func writeComponent(b *buf, c *assess.Component) {
 	b.raw(`{"id":`)
-	b.str(c.FullID())
+	if prefix, name := c.IDParts(); prefix != "" && prefix[len(prefix)-1] < utf8.RuneSelf {
+		b.str2(prefix, name) // escaped apart: a rune cannot straddle an ASCII byte
+	} else {
+		b.str(c.FullID())
+	}
 	b.raw(`,"name":`)
 	b.str(c.Name)
 	b.raw(`,"type":`)
@@ -324,31 +324,69 @@ func writeError(b *buf, e *resource.InputError) {
 const flushSize = 1 << 16
 
 // buf is a small JSON writer that remembers the first error. It collects
-// the report in its own buffer and writes it out in chunks of about
+// the report in its own buffer and hands it out in chunks of about
 // flushSize, so that strings are escaped straight into the buffer rather
-// than escaped and then copied (as a bufio.Writer would need).
+// than escaped and then copied (as a bufio.Writer would need). A goroutine
+// of its own writes the chunks out while the next one is filled: copying
+// a report of a few hundred megabytes into the file (the system's time)
+// then overlaps building it. Two buffers take turns, so memory stays
+// bounded.
 type buf struct {
-	w   io.Writer
-	b   []byte
-	err error
+	w      io.Writer
+	b      []byte
+	full   chan []byte // to the writing goroutine
+	free   chan []byte // back from it
+	done   chan struct{}
+	closed bool
+	err    error // the writing goroutine's first error, read after done
 }
 
-func newBuf(w io.Writer) *buf { return &buf{w: w, b: make([]byte, 0, 2*flushSize)} }
+func newBuf(w io.Writer) *buf {
+	b := &buf{w: w, b: make([]byte, 0, 2*flushSize), full: make(chan []byte, 1), free: make(chan []byte, 1), done: make(chan struct{})}
+	b.free <- make([]byte, 0, 2*flushSize)
+	go b.writeOut(b.full, b.free)
+	return b
+}
 
-// grown writes the buffer out once it holds flushSize bytes.
+// writeOut writes the chunks in order; after an error it only discards
+// them.
+func (b *buf) writeOut(full <-chan []byte, free chan<- []byte) {
+	defer close(b.done)
+	for p := range full {
+		if b.err == nil {
+			_, b.err = b.w.Write(p)
+		}
+		free <- p[:0]
+	}
+}
+
+// grown hands the buffer out once it holds flushSize bytes.
 func (b *buf) grown() {
 	if len(b.b) >= flushSize {
 		b.flush()
 	}
 }
 
-// flush writes what is buffered; after an error it only discards, so
-// that memory stays bounded.
-func (b *buf) flush() error {
-	if b.err == nil && len(b.b) > 0 {
-		_, b.err = b.w.Write(b.b)
+// flush hands what is buffered to the writing goroutine and takes the
+// other buffer. A buf without a writer (a piece, see writeAssessments)
+// only collects.
+func (b *buf) flush() {
+	if len(b.b) == 0 || b.closed || b.full == nil {
+		return
 	}
-	b.b = b.b[:0]
+	b.full <- b.b
+	b.b = <-b.free
+}
+
+// close writes what is left, waits for the writing goroutine and returns
+// its first error. Later calls return that error again.
+func (b *buf) close() error {
+	if !b.closed {
+		b.flush()
+		b.closed = true
+		close(b.full)
+		<-b.done
+	}
 	return b.err
 }
 
@@ -372,6 +410,15 @@ func (b *buf) str(s string) {
 	b.grown()
 }
 
+// str2 writes the string s1+s2, which must not split a rune.
+func (b *buf) str2(s1, s2 string) {
+	b.b = append(b.b, '"')
+	b.b = appendEscaped(b.b, s1)
+	b.b = appendEscaped(b.b, s2)
+	b.b = append(b.b, '"')
+	b.grown()
+}
+
 func (b *buf) marshal(v any) {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
@@ -391,6 +438,12 @@ const hex = "0123456789abcdef"
 // SetEscapeHTML(false).
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendEscaped appends s escaped as inside a JSON string.
+func appendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) && plain8(s[i:i+8]) {
@@ -437,8 +490,7 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // plain8 reports whether the eight bytes of s are ASCII that JSON writes

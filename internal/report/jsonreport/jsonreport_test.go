@@ -441,3 +441,60 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // raceEnabled is set by race_test.go when the race detector is on.
 var raceEnabled bool
+
+// TestComponentIDsInTwoParts: the assessor keeps a component's ID as its
+// vault's prefix and its name, and the writer writes the two parts without
+// joining them; the ID read back must be FullID, escapes included.
+func TestComponentIDsInTwoParts(t *testing.T) {
+	t.Parallel()
+	vault := &resource.Document{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv", Type: resource.TypeVault, Name: "kv",
+		Body: map[string]any{"properties": map[string]any{}}, Source: resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 1, EndLine: 1}}
+	docs := []*resource.Document{vault}
+	for _, name := range []string{"plain", `quo"te`, `back\slash`, "tab\there", "é", "line\u2028sep", "ctl\x01", "bad\xffutf8"} {
+		d := resource.NewComponent(resource.TypeSecret, resource.Ref{ID: vault.ID}, vault.ID+"/secrets/"+name, name, resource.ObjectAttributes{Enabled: true}, nil)
+		d.Source = resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 2, EndLine: 2}
+		docs = append(docs, d)
+	}
+	r := reporttest.Judge(t, docs)
+	out := write(t, r)
+	var got report
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, a := range r.Assessments {
+		for j := range a.Components {
+			c := &a.Components[j]
+			gc := (*got.Assessments[i].Components)[j]
+			if prefix, _ := c.IDParts(); prefix == "" || prefix == c.FullID() {
+				t.Errorf("%q: ID not kept in two parts", c.Name)
+			}
+			if gc.ID != valid(c.FullID()) {
+				t.Errorf("component ID read back as %q, want %q", gc.ID, c.FullID())
+			}
+			if want := `{"id":` + string(appendString(nil, c.FullID())) + `,`; !bytes.Contains(out, []byte(want)) {
+				t.Errorf("output lacks %s", want)
+			}
+			n++
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d components written, want 8", n)
+	}
+}
+
+// TestPiecesMatchOneByOne: assessments formatted in pieces by several
+// goroutines come out byte for byte as formatted one after the other.
+func TestPiecesMatchOneByOne(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Large(t, 300, 40000)
+	if len(cutPieces(r.Assessments)) < 3*piecesPerWorker {
+		t.Fatalf("only %d pieces: the window is never full", len(cutPieces(r.Assessments)))
+	}
+	var one, pieces buf
+	formatAssessments(&one, r.Assessments, 0)
+	writeAssessments(&pieces, r.Assessments, 3)
+	if !bytes.Equal(one.b, pieces.b) {
+		t.Errorf("pieces differ from one by one (%d and %d bytes)", len(pieces.b), len(one.b))
+	}
+}

@@ -199,8 +199,20 @@ func (fr *fileReader) finish(o *rawObject, sc scope, doc *resource.Document, err
 		e.ResourceID = doc.ID
 		fr.errs = append(fr.errs, e)
 	}
-	if first, dup := fr.seen.add(doc.ID, o.start.Line); dup {
-		fr.problem(fr.pos(o.start), "", "duplicate resource ID %s (first at %s:%d); this one is ignored", doc.ID, fr.file, first)
+	if fr.rec != nil {
+		// A worker of a parallel read: the reading goroutine commits the
+		// document in file order (see parallel.go).
+		fr.rec.docs = append(fr.rec.docs, pendingDoc{doc: doc, start: o.start, sc: sc, errs: len(fr.errs), hash: foldHash(doc.ID)})
+		return
+	}
+	fr.commit(doc, o.start, sc, foldHash(doc.ID))
+}
+
+// commit emits a finished document unless an equal ID was seen before in
+// this input; hash is foldHash(doc.ID).
+func (fr *fileReader) commit(doc *resource.Document, start jsonpos.Pos, sc scope, hash [2]uint64) {
+	if first, dup := fr.seen.addHash(hash, start.Line); dup {
+		fr.problem(fr.pos(start), "", "duplicate resource ID %s (first at %s:%d); this one is ignored", doc.ID, fr.file, first)
 		return
 	}
 	fr.output(doc, sc)

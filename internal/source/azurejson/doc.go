@@ -13,7 +13,10 @@
 // URL, a "value"/"data"/"resources" array, a "kvguardSnapshot" header).
 // Files are streamed with jsonpos one resource at a time, so a saved estate
 // of millions of secrets is read in bounded memory and every document
-// carries its file and line range.
+// carries its file and line range. The resources of a long array are
+// decoded by several workers (Options.Workers; parallel.go), and still
+// emitted in file order, on the calling goroutine, with the same documents
+// and errors as a read on one goroutine.
 //
 // What the documents look like:
 //

@@ -17,7 +17,8 @@ import (
 // under testdata/fuzz/FuzzRead). It checks that the reader never panics
 // (a recovered panic shows as an "internal error"), returns only
 // InputErrors, emits well-formed documents, and gives the same result
-// whether the input arrives at once or a byte at a time, and on every run.
+// whether the input arrives at once or a byte at a time, on every run, and
+// read sequentially or by parallel workers (parallel.go).
 func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/shapes/*.json")
 	for _, p := range files {
@@ -30,6 +31,7 @@ func FuzzRead(f *testing.F) {
 			f.Add([]byte(c.in))
 		}
 	}
+	f.Add(mixedArray(3))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(stream bool) string {
 			var docs []*resource.Document
@@ -65,6 +67,12 @@ func FuzzRead(f *testing.F) {
 		}
 		if streamed := read(true); streamed != whole {
 			t.Fatalf("streamed read differs:\n%s\n%s", whole, streamed)
+		}
+		for _, c := range parallelConfigs[:2] {
+			got := readResult(t, c.reader(Options{MaxValueBytes: 1 << 20}), iotest.HalfReader(bytes.NewReader(data)), "fuzz.json")
+			if got != whole {
+				t.Fatalf("parallel read %+v differs:\n%s\n%s", c, whole, got)
+			}
 		}
 	})
 }

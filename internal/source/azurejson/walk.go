@@ -31,6 +31,14 @@ type fileReader struct {
 	snap    *snapshot // the top-level snapshot being read, if any
 	maxHeld int
 
+	// parallel reading (parallel.go): workers decode the elements of long
+	// arrays; rec is set in a worker's reader, which records what it
+	// would emit instead of emitting it.
+	workers       int
+	parallelAfter int
+	chunkElems    int
+	rec           *recording
+
 	// the last kvguard.readAt parsed, which most resources share
 	lastReadAt     string
 	lastReadAtTime time.Time
@@ -128,37 +136,20 @@ func (fr *fileReader) walkTop() error {
 
 // array streams the elements of an array whose first bracket is next.
 // Elements that are not resources are reported once per array, at the
-// first of them, so that a list of 10,000 names is one message.
+// first of them, so that a list of 10,000 names is one message. A long
+// array's objects are read by workers (parallel.go).
 func (fr *fileReader) array(level int, sc scope) error {
 	if _, err := fr.d.BeginArray(); err != nil {
 		return err
 	}
 	var agg unrecognised
-	for {
-		more, err := fr.d.More()
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		k, err := fr.d.Peek()
-		if err != nil {
-			return err
-		}
-		switch k {
-		case jsonpos.Object:
-			err = fr.object(level+1, sc, &agg)
-		case jsonpos.Array:
-			err = fr.array(level+1, sc)
-		default:
-			var start jsonpos.Pos
-			start, _, err = fr.d.Skip()
-			agg.add(start, article(k))
-		}
-		if err != nil {
-			return err
-		}
+	var par *parallel // started once the array proves long
+	defer func() { par.close() }()
+	if err := fr.elements(level, sc, &agg, &par); err != nil {
+		return par.settle(err)
+	}
+	if err := par.drain(); err != nil {
+		return err
 	}
 	if _, err := fr.d.End(); err != nil {
 		return err
@@ -171,6 +162,48 @@ func (fr *fileReader) array(level int, sc scope) error {
 		fr.problem(fr.pos(agg.first), "", "%s", msg)
 	}
 	return nil
+}
+
+// elements reads the elements of the array being read, up to its closing
+// bracket, starting the workers in *par once it has enough of them.
+func (fr *fileReader) elements(level int, sc scope, agg *unrecognised, par **parallel) error {
+	for n := 0; ; n++ {
+		more, err := fr.d.More()
+		if err != nil || !more {
+			return err
+		}
+		k, err := fr.d.Peek()
+		if err != nil {
+			return err
+		}
+		if k == jsonpos.Object && *par == nil && fr.parallelFrom(n) {
+			*par = fr.startParallel(level, sc, agg)
+		}
+		if *par != nil {
+			// Objects go to the workers; anything else, and an object they
+			// cannot take, is read here once they are done.
+			handled, err := (*par).add(k)
+			if err != nil {
+				return err
+			}
+			if handled {
+				continue
+			}
+		}
+		switch k {
+		case jsonpos.Object:
+			err = fr.object(level+1, sc, agg)
+		case jsonpos.Array:
+			err = fr.array(level+1, sc)
+		default:
+			var start jsonpos.Pos
+			start, _, err = fr.d.Skip()
+			agg.add(start, article(k))
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // unrecognised gathers the elements of one array that are not resources.

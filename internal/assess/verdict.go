@@ -1,0 +1,154 @@
+package assess
+
+import (
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// parentComps are the judged components of one vault, per data-plane
+// recommendation.
+//
+// Until Finish they are kept as verdicts: small records without pointers
+// whose names sit end to end in one byte slice. The garbage collector runs
+// dozens of times while a saved estate of a million secrets is read, and
+// each time it would otherwise scan every Component kept so far (a million
+// structs of eight pointers); a verdict costs it nothing. Finish turns the
+// verdicts back into Components (materialize). A component a verdict
+// cannot describe (its own ID, a location in code, an exemption, a reason
+// of its own) is kept whole in odd.
+type parentComps struct {
+	ref        resource.Ref
+	deployment string
+	perRec     [][]verdict
+	names      []byte
+	odd        []Component
+}
+
+// verdict is one judged component in compact form. Its name is
+// names[name:name+n], its ID the parent's ID (or URL) followed by
+// /<type's last segment>/<name>, its type types[typ], its status
+// statuses[status], and its reason one of verdictReasons. odd, when not
+// -1, says the component is odd[odd] instead.
+type verdict struct {
+	name, n uint32
+	odd     int32
+	status  uint8
+	typ     uint8
+	reason  uint8
+}
+
+// The statuses a verdict encodes, by index.
+var statuses = [...]Status{"", Healthy, Unhealthy, NotApplicable, Unknown, Exempt}
+
+// The reasons a verdict encodes: none, the recommendation's
+// ComponentUnhealthyText, and the --enabled-only skip.
+const (
+	reasonNone uint8 = iota
+	reasonRec
+	reasonDisabled
+)
+
+const disabledReason = "disabled; skipped by --enabled-only"
+
+// add keeps c, a verdict of the recommendation r (index i). prefixed says
+// that c's ID is pc.ref's prefix for its type followed by its name. It is
+// called with the assessor's lock held.
+func (a *Assessor) add(pc *parentComps, i int, r *catalog.Recommendation, c *Component, prefixed bool) {
+	v := verdict{odd: -1}
+	status, sok := statusIndex(c.Status)
+	typ, tok := a.typeIndex(c.Type)
+	reason, rok := reasonRec, c.Reason == r.ComponentUnhealthyText && c.Status == Unhealthy
+	switch {
+	case c.Reason == "":
+		reason, rok = reasonNone, true
+	case c.Reason == disabledReason && c.Status == NotApplicable:
+		reason, rok = reasonDisabled, true
+	}
+	if a.keepWhole || !prefixed || !sok || !tok || !rok || c.Source != nil || c.Exemption != nil || len(pc.names)+len(c.Name) > 1<<32-1 {
+		// Kept whole. Inputs may hand out names and IDs sliced from
+		// larger strings; clones keep them without pinning those.
+		odd := *c
+		odd.Name = strings.Clone(c.Name)
+		if odd.ID != "" {
+			odd.ID = strings.Clone(odd.ID)
+		}
+		v.odd = int32(len(pc.odd))
+		pc.odd = append(pc.odd, odd)
+		pc.perRec[i] = append(pc.perRec[i], v)
+		return
+	}
+	v.name, v.n = uint32(len(pc.names)), uint32(len(c.Name))
+	v.status, v.typ, v.reason = status, typ, reason
+	pc.names = append(pc.names, c.Name...)
+	pc.perRec[i] = append(pc.perRec[i], v)
+}
+
+func statusIndex(s Status) (uint8, bool) {
+	for i, x := range statuses {
+		if x == s {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+// typeIndex numbers component types for verdicts (with the lock held).
+func (a *Assessor) typeIndex(t string) (uint8, bool) {
+	for i, x := range a.types {
+		if x == t {
+			return uint8(i), true
+		}
+	}
+	if len(a.types) > 255 {
+		return 0, false
+	}
+	a.types = append(a.types, strings.Clone(t))
+	return uint8(len(a.types) - 1), true
+}
+
+// materialize turns the verdicts of recommendation i into Components, in
+// the order they were judged, and drops them.
+func (a *Assessor) materialize(pc *parentComps, i int, r *catalog.Recommendation, names string, prefixes map[uint8]*string) []Component {
+	vs := pc.perRec[i]
+	pc.perRec[i] = nil
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]Component, len(vs))
+	for j, v := range vs {
+		if v.odd >= 0 {
+			out[j] = pc.odd[v.odd]
+			continue
+		}
+		c := &out[j]
+		c.Name = names[v.name : v.name+v.n]
+		c.Type = a.types[v.typ]
+		c.Status = statuses[v.status]
+		switch v.reason {
+		case reasonRec:
+			c.Reason = r.ComponentUnhealthyText
+		case reasonDisabled:
+			c.Reason = disabledReason
+		}
+		p := prefixes[v.typ]
+		if p == nil {
+			s := componentPrefix(pc.ref, c.Type)
+			p = &s
+			prefixes[v.typ] = p
+		}
+		c.idPrefix = p
+	}
+	return out
+}
+
+// componentPrefix is what the IDs of the components of type typ under the
+// vault r start with: r's ID (or URL) and the type's last segment.
+func componentPrefix(r resource.Ref, typ string) string {
+	seg := typ[strings.LastIndexByte(typ, '/')+1:]
+	if r.ID != "" {
+		return strings.TrimRight(r.ID, "/") + "/" + seg + "/"
+	}
+	return "https://" + r.Host + "/" + seg + "/"
+}
