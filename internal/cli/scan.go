@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/atomicfile"
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/report"
@@ -279,34 +280,9 @@ func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) 
 			}
 			continue
 		}
-		if err := writeFile(o.path, func(f io.Writer) error { return w.Write(f, res) }); err != nil {
+		if err := atomicfile.Write(o.path, func(f io.Writer) error { return w.Write(f, res) }); err != nil {
 			return fmt.Errorf("write %s report to %s: %w", o.format.ID, o.path, err)
 		}
 	}
 	return nil
-}
-
-// writeFile writes through a temporary file and renames it, so that a
-// failed run never leaves half a report behind.
-func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".kvguard-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }

@@ -14,6 +14,7 @@ var allowed = map[string][]string{
 	"resource":               {},
 	"jsonpos":                {},
 	"layering":               {},
+	"atomicfile":             {},
 	"armexpr":                {"resource"},
 	"policy":                 {"resource", "jsonpos", "armexpr"},
 	"catalog":                {"policy"},
@@ -23,7 +24,7 @@ var allowed = map[string][]string{
 	"source/terraform":       {"resource", "jsonpos", "source/terraform/"},
 	"source/armtemplate":     {"resource", "jsonpos", "armexpr"},
 	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/armtemplate"},
-	"source/azure":           {"resource"},
+	"source/azure":           {"resource", "atomicfile"},
 	"source":                 {"resource", "source/"},
 	"azuresim":               {"resource"},
 	"cli":                    {""}, // the wiring: anything

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kvguard/kvguard/internal/atomicfile"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -116,22 +117,10 @@ func (w *snapshotWriter) close(h snapshotHeader) error {
 		return w.err
 	}
 	defer w.f.Close()
-	out, err := os.CreateTemp(filepath.Dir(w.path), "."+filepath.Base(w.path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(out.Name()) // no-op after the rename
-	err = w.writeFinal(out, h)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(out.Name(), w.path)
-	}
-	return err
+	return atomicfile.Write(w.path, func(out io.Writer) error { return w.writeFinal(out, h) })
 }
 
-func (w *snapshotWriter) writeFinal(out *os.File, h snapshotHeader) error {
+func (w *snapshotWriter) writeFinal(out io.Writer, h snapshotHeader) error {
 	gaps := w.gaps
 	if gaps == nil {
 		gaps = []snapshotGap{}
@@ -152,10 +141,7 @@ func (w *snapshotWriter) writeFinal(out *os.File, h snapshotHeader) error {
 	if _, err := bw.WriteString("\n]\n}\n"); err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return out.Sync()
+	return bw.Flush() // atomicfile syncs the file before renaming it into place
 }
 
 func (s *scanner) header(sum Summary) snapshotHeader {
