@@ -375,43 +375,6 @@ func TestWriteError(t *testing.T) {
 	}
 }
 
-// TestLargeIsFast guards the reason this writer is hand-written: an estate
-// of 10,000 vaults and 1,000,000 secrets and keys is written in well under
-// two seconds. Where the system reports the process's CPU time, that is
-// what is measured (against one second: a busy machine stretches wall
-// time, not CPU time); elsewhere wall time, best of three, against two
-// seconds. The race detector's slowdown means nothing here, so -race (and
-// -short) skip it. BenchmarkWriteJSON gives the real figures.
-func TestLargeIsFast(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("timing test: skipped with -short and -race")
-	}
-	r := reporttest.Large(t, 10000, 1000000)
-	clock, limit := processCPU, time.Second
-	if _, ok := processCPU(); !ok {
-		clock, limit = wallClock, 2*time.Second
-	}
-	var best time.Duration
-	for i := range 3 {
-		start, _ := clock()
-		if err := (Writer{}).Write(discard{}, r); err != nil {
-			t.Fatal(err)
-		}
-		end, _ := clock()
-		if d := end - start; i == 0 || d < best {
-			best = d
-		}
-		if best < limit {
-			return
-		}
-	}
-	t.Errorf("writing 1,000,000 components took %v at best, want under %v", best, limit)
-}
-
-var processStart = time.Now()
-
-func wallClock() (time.Duration, bool) { return time.Since(processStart), true }
-
 func BenchmarkWriteJSON(b *testing.B) {
 	r := reporttest.Large(b, 10000, 1000000)
 	var size countingWriter
@@ -438,9 +401,6 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-// raceEnabled is set by race_test.go when the race detector is on.
-var raceEnabled bool
 
 // TestComponentIDsInTwoParts: the assessor keeps a component's ID as its
 // vault's prefix and its name, and the writer writes the two parts without

@@ -267,6 +267,12 @@ func TestParallelPanicInEmit(t *testing.T) {
 	if diff := cmp.Diff(want, errs); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	// A worker still counts as a goroutine for a moment after its
+	// deferred wg.Done lets the reader return; wait for it to go.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if g := runtime.NumGoroutine(); g > before {
 		t.Errorf("%d goroutines after the read, %d before", g, before)
 	}
