@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,16 +15,7 @@ import (
 
 func builtinDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("KVGUARD_AZURE_POLICY_DIR"); d != "" {
-		return d
-	}
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "azure-policy")
-		}
-	}
-	return "../shared/azure-policy"
+	return testcorpus.Dir(t, testcorpus.AzurePolicy)
 }
 
 func microsoft(t *testing.T, guid string, params map[string]any) *policy.Policy {

@@ -15,6 +15,7 @@ var allowed = map[string][]string{
 	"jsonpos":                {},
 	"layering":               {},
 	"atomicfile":             {},
+	"testcorpus":             {},
 	"armexpr":                {"resource"},
 	"policy":                 {"resource", "jsonpos", "armexpr"},
 	"catalog":                {"policy"},

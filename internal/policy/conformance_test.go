@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,32 +13,18 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-// builtinDir locates Microsoft's built-in definitions: $KVGUARD_AZURE_POLICY_DIR,
-// else ../shared/azure-policy beside the repository.
+// builtinDir locates Microsoft's built-in definitions:
+// $KVGUARD_AZURE_POLICY_DIR, else ../shared/azure-policy beside the
+// repository; the test is skipped, saying so, when they are absent.
 func builtinDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("KVGUARD_AZURE_POLICY_DIR"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "azure-policy")
-		}
-	}
-	return "../shared/azure-policy"
+	return testcorpus.Dir(t, testcorpus.AzurePolicy)
 }
 
 // builtinFiles lists every definition file (initiatives and the index aside).
 func builtinFiles(t testing.TB) []string {
 	t.Helper()
 	dir := builtinDir(t)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("Microsoft's built-in definitions are not at %s (set KVGUARD_AZURE_POLICY_DIR to the folder holding them): %v", dir, err)
-	}
 	var files []string
 	for _, sub := range []string{"", "related", "azure-government"} {
 		m, err := filepath.Glob(filepath.Join(dir, sub, "*.json"))

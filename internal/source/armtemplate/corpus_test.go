@@ -1,6 +1,7 @@
 package armtemplate
 
 import (
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,11 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
-)
-
-const (
-	corpusDir = "/work/shared/corpus"
-	bicepDir  = "/work/shared/bicep-samples"
 )
 
 // expectedErrors are the input errors the shared samples really contain:
@@ -69,7 +65,7 @@ func head(t *testing.T, p string) []byte {
 // where Azure itself would (expectedErrors).
 func TestSharedTemplates(t *testing.T) {
 	t.Parallel()
-	for _, dir := range []string{corpusDir, bicepDir} {
+	for _, dir := range []string{testcorpus.Dir(t, testcorpus.Corpus), testcorpus.Dir(t, testcorpus.BicepSamples)} {
 		var templates, skipped, docs int
 		for _, p := range jsonFiles(t, dir) {
 			if !IsTemplate(head(t, p)) {
@@ -124,7 +120,7 @@ func fileExists(p string) bool {
 func TestBicepFormsAgree(t *testing.T) {
 	t.Parallel()
 	var agree, total int
-	for _, p := range jsonFiles(t, bicepDir) {
+	for _, p := range jsonFiles(t, testcorpus.Dir(t, testcorpus.BicepSamples)) {
 		if filepath.Base(p) != "main.json" {
 			continue
 		}

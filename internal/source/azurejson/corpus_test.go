@@ -1,6 +1,7 @@
 package azurejson
 
 import (
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"testing"
 
@@ -11,17 +12,12 @@ import (
 
 // corpusPSRule is a real export of live resources (PSRule for Azure's
 // Export-AzRuleData, Azure PowerShell shape with nested child resources),
-// kept in the shared corpus rather than copied here. KVGUARD_CORPUS
-// overrides where the corpus lives.
+// kept in the shared corpus rather than copied here (see testcorpus).
 func corpusPSRule(t *testing.T) string {
 	t.Helper()
-	root := os.Getenv("KVGUARD_CORPUS")
-	if root == "" {
-		root = "/work/shared/corpus"
-	}
-	p := root + "/PSRule.Rules.Azure/tests/PSRule.Rules.Azure.Tests/Resources.KeyVault.json"
+	p := testcorpus.Dir(t, testcorpus.Corpus) + "/PSRule.Rules.Azure/tests/PSRule.Rules.Azure.Tests/Resources.KeyVault.json"
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("corpus not available: %v", err)
+		t.Fatalf("the corpus lacks the PSRule export: %v", err)
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"fmt"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,8 @@ import (
 func benchSources(b *testing.B) (names []string, srcs [][]byte, size int64) {
 	b.Helper()
 	var files []string
-	if root := os.Getenv("KVGUARD_BICEP_CORPUS"); root != "" || fileExists("/work/shared/corpus") {
-		files = append(files, corpusFiles(b, corpusRoot(b))...)
+	if root, ok := testcorpus.Find(testcorpus.Corpus); ok {
+		files = append(files, corpusFiles(b, root)...)
 	}
 	root := samplesRoot(b)
 	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -57,8 +58,8 @@ func BenchmarkRead(b *testing.B) {
 	for _, d := range sampleDirs(b, root) {
 		files = append(files, filepath.Join(root, d, "main.bicep"))
 	}
-	if fileExists("/work/shared/corpus") || os.Getenv("KVGUARD_BICEP_CORPUS") != "" {
-		for _, f := range corpusFiles(b, corpusRoot(b)) {
+	if root, ok := testcorpus.Find(testcorpus.Corpus); ok {
+		for _, f := range corpusFiles(b, root) {
 			if filepath.Ext(f) == ".bicep" {
 				files = append(files, f)
 			}

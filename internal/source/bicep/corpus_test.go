@@ -1,6 +1,7 @@
 package bicep
 
 import (
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,14 +15,7 @@ import (
 // tests, quickstarts and documentation samples.
 func corpusRoot(t testing.TB) string {
 	t.Helper()
-	root := os.Getenv("KVGUARD_BICEP_CORPUS")
-	if root == "" {
-		root = "/work/shared/corpus"
-	}
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return root
+	return testcorpus.Dir(t, testcorpus.Corpus)
 }
 
 func corpusFiles(t testing.TB, root string) []string {

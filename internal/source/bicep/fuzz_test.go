@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"context"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,10 +17,7 @@ import (
 func addSeeds(f *testing.F) {
 	f.Helper()
 	seeds, _ := filepath.Glob("testdata/parse/*.bicep*")
-	if root := os.Getenv("KVGUARD_BICEP_SAMPLES"); root != "" || fileExists("/work/shared/bicep-samples") {
-		if root == "" {
-			root = "/work/shared/bicep-samples"
-		}
+	if root, ok := testcorpus.Find(testcorpus.BicepSamples); ok {
 		more, _ := filepath.Glob(filepath.Join(root, "*", "*", "main.bicep"))
 		seeds = append(seeds, more...)
 	}

@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"context"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,14 +20,7 @@ import (
 // beside the main.json (and main.symbolicnames.json) it compiles to.
 func samplesRoot(t testing.TB) string {
 	t.Helper()
-	root := os.Getenv("KVGUARD_BICEP_SAMPLES")
-	if root == "" {
-		root = "/work/shared/bicep-samples"
-	}
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("bicep samples not available: %v", err)
-	}
-	return root
+	return testcorpus.Dir(t, testcorpus.BicepSamples)
 }
 
 // sampleDirs lists the folders holding a main.bicep, relative to root.

@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"github.com/kvguard/kvguard/internal/testcorpus"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,15 +14,6 @@ import (
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-// corpusDir is the shared corpus of real infrastructure code; the test is
-// skipped where it is not present. KVGUARD_CORPUS overrides it.
-func corpusDir() string {
-	if d := os.Getenv("KVGUARD_CORPUS"); d != "" {
-		return d
-	}
-	return "/work/shared/corpus"
-}
 
 // moduleDirs lists the directories below root holding Terraform files.
 func moduleDirs(t *testing.T, root string) []string {
@@ -92,13 +84,10 @@ func declaredVaults(t *testing.T, dir string) []string {
 // would (root modules only), and checks that no read crashes and that
 // every declared vault has a document.
 func TestCorpus(t *testing.T) {
-	root := corpusDir()
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("corpus not present: %v", err)
-	}
+	root := testcorpus.Dir(t, testcorpus.Corpus)
 	dirs := moduleDirs(t, root)
 	if len(dirs) == 0 {
-		t.Skip("no Terraform in the corpus")
+		t.Fatalf("no Terraform module found under %s", root)
 	}
 	roots := RootModules(dirs)
 	var docs []*resource.Document
