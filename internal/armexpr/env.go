@@ -161,3 +161,32 @@ type Lambda struct {
 func unknownOf(name string, args []any) resource.Unknown {
 	return resource.Unknown{Expr: RenderCall(name, args)}
 }
+
+// Target is where a deployment's resources go: a resource group, a
+// subscription, a management group or the tenant. ARM templates and
+// Bicep files move between targets in nested deployments and modules.
+type Target struct {
+	Kind            string // Scope*
+	Subscription    string
+	ResourceGroup   string
+	ManagementGroup string
+}
+
+// TargetOf is the target of a deployment context.
+func TargetOf(d Deployment) Target {
+	d = d.WithDefaults()
+	return Target{Kind: d.Scope, Subscription: d.SubscriptionID, ResourceGroup: d.ResourceGroup, ManagementGroup: d.managementGroupName()}
+}
+
+// ID is the resource ID of the target scope ("" for the tenant).
+func (t Target) ID() string { return t.Deployment(Deployment{}, "").ScopeID() }
+
+// Deployment is the deployment context of a (nested) deployment named
+// name at t; name "" keeps base's.
+func (t Target) Deployment(base Deployment, name string) Deployment {
+	base.Scope, base.SubscriptionID, base.ResourceGroup, base.ManagementGroup = t.Kind, t.Subscription, t.ResourceGroup, t.ManagementGroup
+	if name != "" {
+		base.DeploymentName = name
+	}
+	return base
+}

@@ -134,7 +134,7 @@ func (rec *deploymentRec) build() *frame {
 		setLanguageVersion(t)
 		return fr
 	}
-	dep := inst.tgt.deployment(f.dep, name)
+	dep := inst.tgt.Deployment(f.dep, name)
 	if ln := inst.node.GetFold("location"); ln != nil {
 		if s, ok := c.eval(ln).(string); ok && s != "" {
 			dep.Location = s

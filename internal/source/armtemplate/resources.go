@@ -9,47 +9,11 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-// target is where a template's resources are deployed.
-type target struct {
-	kind string // armexpr.Scope*
-	sub  string
-	rg   string
-	mg   string
-}
+// target is where a deployment's resources go (shared with the other
+// template front end through armexpr).
+type target = armexpr.Target
 
-func targetOf(d armexpr.Deployment) target {
-	d = d.WithDefaults()
-	t := target{kind: d.Scope, sub: d.SubscriptionID, rg: d.ResourceGroup, mg: d.ManagementGroup}
-	if t.mg == "" {
-		t.mg = armexpr.DefaultManagementGroup
-	}
-	return t
-}
-
-// id is the resource ID of the target scope ("" for the tenant).
-func (t target) id() string {
-	switch strings.ToLower(t.kind) {
-	case "subscription":
-		return "/subscriptions/" + t.sub
-	case "managementgroup":
-		return "/providers/Microsoft.Management/managementGroups/" + t.mg
-	case "tenant":
-		return ""
-	}
-	return "/subscriptions/" + t.sub + "/resourceGroups/" + t.rg
-}
-
-// deployment is the function context for a template deployed at t.
-func (t target) deployment(base armexpr.Deployment, name string) armexpr.Deployment {
-	base.Scope = t.kind
-	base.SubscriptionID = t.sub
-	base.ResourceGroup = t.rg
-	base.ManagementGroup = t.mg
-	if name != "" {
-		base.DeploymentName = name
-	}
-	return base
-}
+func targetOf(d armexpr.Deployment) target { return armexpr.TargetOf(d) }
 
 // scopeFromSchema reads the deployment scope a template's $schema names.
 func scopeFromSchema(root *jsonpos.Node) string {
@@ -241,13 +205,13 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 		if tenant {
 			// "scope": "/" (Bicep's scope: tenant()) deploys the
 			// resource at the tenant, not as an extension of anything.
-			inst.tgt.kind = armexpr.ScopeTenant
+			inst.tgt.Kind = armexpr.ScopeTenant
 			inst.chain = ""
 			break
 		}
 		inst.chain, inst.extScope = s, s
 	default:
-		inst.chain = inst.tgt.id()
+		inst.chain = inst.tgt.ID()
 	}
 	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, typ, name)
 	f.instances = append(f.instances, inst)
@@ -314,26 +278,26 @@ func (f *frame) crossScope(n *jsonpos.Node, t target, loops *loopCtx, isDeployme
 			l := strings.ToLower(sc)
 			switch {
 			case sc == "":
-				t.kind = armexpr.ScopeTenant
+				t.Kind = armexpr.ScopeTenant
 			case strings.HasPrefix(l, "providers/microsoft.management/managementgroups/") || strings.HasPrefix(l, "microsoft.management/managementgroups/"):
-				t.kind, t.mg = armexpr.ScopeManagementGroup, sc[strings.LastIndexByte(sc, '/')+1:]
+				t.Kind, t.ManagementGroup = armexpr.ScopeManagementGroup, sc[strings.LastIndexByte(sc, '/')+1:]
 			case strings.HasPrefix(l, "subscriptions/"):
 				parts := strings.Split(sc, "/")
-				t.kind, t.sub = armexpr.ScopeSubscription, parts[1]
+				t.Kind, t.Subscription = armexpr.ScopeSubscription, parts[1]
 				if len(parts) >= 4 && strings.EqualFold(parts[2], "resourceGroups") {
-					t.kind, t.rg = armexpr.ScopeResourceGroup, parts[3]
+					t.Kind, t.ResourceGroup = armexpr.ScopeResourceGroup, parts[3]
 				}
 			}
 		}
 	}
 	if hasSub {
-		t.sub = sub
-		if !hasRG && t.kind != armexpr.ScopeResourceGroup {
-			t.kind = armexpr.ScopeSubscription
+		t.Subscription = sub
+		if !hasRG && t.Kind != armexpr.ScopeResourceGroup {
+			t.Kind = armexpr.ScopeSubscription
 		}
 	}
 	if hasRG {
-		t.kind, t.rg = armexpr.ScopeResourceGroup, rg
+		t.Kind, t.ResourceGroup = armexpr.ScopeResourceGroup, rg
 	}
 	return t
 }
@@ -351,13 +315,13 @@ func (f *frame) scopeOf(n *jsonpos.Node, loops *loopCtx, t target) (id string, t
 		return s, false
 	}
 	if s == "" {
-		return t.id(), false
+		return t.ID(), false
 	}
 	// A languageVersion 2.0 scope may name a resource symbolically.
 	if syms := f.syms[strings.ToLower(s)]; len(syms) == 1 && !strings.Contains(s, "/") {
 		return syms[0].id, false
 	}
-	return t.id() + "/providers/" + s, false
+	return t.ID() + "/providers/" + s, false
 }
 
 // buildID builds a resource ID for a type and full name hanging from
@@ -377,7 +341,7 @@ func buildID(chain, extScope string, t target, typ, name string) (id, docType, s
 	}
 	switch strings.ToLower(typ) {
 	case "microsoft.resources/resourcegroups":
-		return "/subscriptions/" + t.sub + "/resourceGroups/" + name, typ, extScope
+		return "/subscriptions/" + t.Subscription + "/resourceGroups/" + name, typ, extScope
 	case "microsoft.resources/subscriptions":
 		return "/subscriptions/" + name, typ, extScope
 	}

@@ -57,7 +57,7 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
 	name := inst.name[strings.LastIndexByte(inst.name, '/')+1:]
 	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
 		Path: fe.file.Name, Template: armexpr.DeepCopy(tm).(map[string]any), Line: rs.decl.Pos().Line, EndLine: rs.decl.End().Line,
-		Parameters: params, Context: inst.tgt.deployment(fe.dep, name), Mode: mode,
+		Parameters: params, Context: inst.tgt.Deployment(fe.dep, name), Mode: mode,
 		Address: inst.address() + "::", Kind: "bicep",
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {

@@ -186,7 +186,7 @@ func (ms *modSym) fill(inst *modInst) error {
 		if s.kind == scopeExtension {
 			return fe.errorf(p.Value.Pos(), "a module's scope must be a resource group, subscription, management group or the tenant")
 		}
-		inst.tgt = inst.tgt.apply(s)
+		inst.tgt = applyScope(inst.tgt, s)
 	}
 	return nil
 }
@@ -425,5 +425,5 @@ func (fe *fileEval) moduleParams(inst *modInst) (values, alts map[string]any, er
 // moduleDeployment is the deployment context inside a module copy: the
 // nested deployment's name and target.
 func (fe *fileEval) moduleDeployment(inst *modInst) armexpr.Deployment {
-	return inst.tgt.deployment(fe.dep, inst.nameStr)
+	return inst.tgt.Deployment(fe.dep, inst.nameStr)
 }

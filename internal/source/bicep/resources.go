@@ -361,7 +361,7 @@ func buildID(chain, extScope string, t target, typ, name string) (id, docType, s
 	}
 	switch strings.ToLower(typ) {
 	case "microsoft.resources/resourcegroups":
-		return "/subscriptions/" + t.sub + "/resourceGroups/" + name, typ, extScope
+		return "/subscriptions/" + t.Subscription + "/resourceGroups/" + name, typ, extScope
 	case "microsoft.resources/subscriptions":
 		return "/subscriptions/" + name, typ, extScope
 	}

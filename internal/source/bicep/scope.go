@@ -33,71 +33,32 @@ type scopeRef struct {
 	id any
 }
 
-// target is where a file instance deploys: a resource group, a
-// subscription, a management group or the tenant (names-mode strings).
-type target struct {
-	kind string // armexpr.Scope*
-	sub  string
-	rg   string
-	mg   string
-}
+// target is where a deployment's resources go (shared with the other
+// template front end through armexpr).
+type target = armexpr.Target
 
-// targetOf is the target of a deployment context.
-func targetOf(d armexpr.Deployment) target {
-	d = d.WithDefaults()
-	t := target{kind: d.Scope, sub: d.SubscriptionID, rg: d.ResourceGroup, mg: d.ManagementGroup}
-	if t.mg == "" {
-		t.mg = armexpr.DefaultManagementGroup
-	}
-	return t
-}
+func targetOf(d armexpr.Deployment) target { return armexpr.TargetOf(d) }
 
-// id is the resource ID of the target ("" for the tenant).
-func (t target) id() string {
-	switch strings.ToLower(t.kind) {
-	case "subscription":
-		return "/subscriptions/" + t.sub
-	case "managementgroup":
-		return "/providers/Microsoft.Management/managementGroups/" + t.mg
-	case "tenant":
-		return ""
-	}
-	return "/subscriptions/" + t.sub + "/resourceGroups/" + t.rg
-}
-
-// deployment is the deployment context of a nested deployment (a module)
-// deployed at t with that name.
-func (t target) deployment(base armexpr.Deployment, name string) armexpr.Deployment {
-	base.Scope = t.kind
-	base.SubscriptionID = t.sub
-	base.ResourceGroup = t.rg
-	base.ManagementGroup = t.mg
-	if name != "" {
-		base.DeploymentName = name
-	}
-	return base
-}
-
-// apply moves a target to the scope a scope: value names (names mode).
-func (t target) apply(s scopeRef) target {
+// applyScope moves a target to the scope a scope: value names (names mode).
+func applyScope(t target, s scopeRef) target {
 	switch s.kind {
 	case scopeResourceGroup:
-		t.kind, t.rg = armexpr.ScopeResourceGroup, nameString(s.rg)
+		t.Kind, t.ResourceGroup = armexpr.ScopeResourceGroup, nameString(s.rg)
 		if s.sub != nil {
-			t.sub = nameString(s.sub)
+			t.Subscription = nameString(s.sub)
 		}
 	case scopeSubscription:
-		t.kind = armexpr.ScopeSubscription
+		t.Kind = armexpr.ScopeSubscription
 		if s.sub != nil {
-			t.sub = nameString(s.sub)
+			t.Subscription = nameString(s.sub)
 		}
 	case scopeManagementGroup:
-		t.kind = armexpr.ScopeManagementGroup
+		t.Kind = armexpr.ScopeManagementGroup
 		if s.mg != nil {
-			t.mg = nameString(s.mg)
+			t.ManagementGroup = nameString(s.mg)
 		}
 	case scopeTenant:
-		t.kind = armexpr.ScopeTenant
+		t.Kind = armexpr.ScopeTenant
 	}
 	return t
 }
@@ -299,7 +260,7 @@ func (fe *fileEval) asScope(inst *resInst) scopeRef {
 	}
 	switch strings.ToLower(inst.sym.typ) {
 	case "microsoft.resources/resourcegroups":
-		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.sub, rg: own}
+		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.Subscription, rg: own}
 	case "microsoft.management/managementgroups":
 		return scopeRef{kind: scopeManagementGroup, mg: own}
 	case "microsoft.resources/subscriptions", "microsoft.subscription/aliases":
@@ -326,7 +287,7 @@ func (rs *resSym) resolveScope(inst *resInst) error {
 	inst.idKnown = true
 	p := prop(rs.body, "scope")
 	if p == nil {
-		inst.chain = inst.tgt.id()
+		inst.chain = inst.tgt.ID()
 		return nil
 	}
 	vs, ns, err := fe.evalScopeBoth(p.Value, inst.sc)
@@ -338,14 +299,14 @@ func (rs *resSym) resolveScope(inst *resInst) error {
 		if !strings.HasPrefix(inst.chain, "/") {
 			// An unknown scope hangs from the target, as a relative ID
 			// would (the ARM template reader's rule).
-			inst.chain = inst.tgt.id() + "/providers/" + inst.chain
+			inst.chain = inst.tgt.ID() + "/providers/" + inst.chain
 		}
 		inst.extScope = inst.chain
 		inst.idKnown = !armexpr.ContainsUnknown(vs.id)
 		return nil
 	}
-	inst.tgt = inst.tgt.apply(ns)
-	inst.chain = inst.tgt.id()
+	inst.tgt = applyScope(inst.tgt, ns)
+	inst.chain = inst.tgt.ID()
 	inst.idKnown = !armexpr.ContainsUnknown([]any{vs.sub, vs.rg, vs.mg})
 	return nil
 }
