@@ -3,7 +3,6 @@ package sarif
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -394,41 +393,11 @@ func TestRelatedLocationsCapped(t *testing.T) {
 	}
 }
 
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
 func TestWriteError(t *testing.T) {
 	t.Parallel()
-	err := Writer{}.Write(failingWriter{}, reporttest.Judge(t, reporttest.Estate(0)))
-	if err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Errorf("Write = %v, want the writer's error", err)
-	}
+	reporttest.CheckWriteError(t, Writer{})
 }
 
 func BenchmarkWriteSARIF(b *testing.B) {
-	r := reporttest.Large(b, 10000, 1000000)
-	var size countingWriter
-	if err := (Writer{ToolVersion: reporttest.ToolVersion}).Write(&size, r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := (Writer{ToolVersion: reporttest.ToolVersion}).Write(discard{}, r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	reporttest.BenchmarkLarge(b, Writer{ToolVersion: reporttest.ToolVersion})
 }
-
-type countingWriter int
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	*c += countingWriter(len(p))
-	return len(p), nil
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

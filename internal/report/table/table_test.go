@@ -2,7 +2,6 @@ package table
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"strings"
 	"testing"
@@ -104,14 +103,7 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
 func TestWriteError(t *testing.T) {
 	t.Parallel()
-	err := Writer{}.Write(failingWriter{}, reporttest.Judge(t, reporttest.Estate(0)))
-	if err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Errorf("Write = %v, want the writer's error", err)
-	}
+	reporttest.CheckWriteError(t, Writer{})
 }
