@@ -2,10 +2,10 @@ package bicep
 
 import (
 	"fmt"
+	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
 	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -82,7 +82,7 @@ func BenchmarkRead(b *testing.B) {
 // is linear: ns/op grows with n, MB/s stays flat.
 func BenchmarkParseScaling(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
-		src := []byte(generated(n))
+		src := []byte(bicepgen.File(n, false))
 		b.Run(fmt.Sprintf("resources=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(src)))
 			for b.Loop() {
@@ -92,30 +92,4 @@ func BenchmarkParseScaling(b *testing.B) {
 			}
 		})
 	}
-}
-
-// generated is a Bicep file of n vaults with nested secrets, loops and
-// interpolation.
-func generated(n int) string {
-	var sb strings.Builder
-	sb.WriteString("param prefix string = 'kv'\nvar names = [for i in range(0, 10): 's${i}']\n")
-	for i := range n {
-		fmt.Fprintf(&sb, `// kvguard:ignore keyvault-firewall generated
-resource kv%[1]d 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  name: '${prefix}-%[1]d'
-  location: resourceGroup().location
-  properties: {
-    tenantId: subscription().tenantId
-    sku: { family: 'A', name: 'standard' }
-    enableRbacAuthorization: %[1]d %% 2 == 0 ? true : false
-    networkAcls: { defaultAction: 'Deny', ipRules: [for ip in ['1.2.3.4']: { value: ip }] }
-  }
-  resource s 'secrets' = [for n in names: {
-    name: n
-    properties: { attributes: { exp: 1767225600 } }
-  }]
-}
-`, i)
-	}
-	return sb.String()
 }
