@@ -1,6 +1,7 @@
 package reporttest
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -58,4 +59,20 @@ func BenchmarkLarge(b *testing.B, w writer) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Edited decodes a valid report, applies edit to it and encodes it again,
+// for tests that show a schema rejects what a consumer could break on.
+func Edited(t *testing.T, valid []byte, edit func(map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(valid, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -2,7 +2,6 @@ package sarif
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -171,16 +170,7 @@ func TestSchemaCatchesErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var m map[string]any
-			if err := json.Unmarshal(valid, &m); err != nil {
-				t.Fatal(err)
-			}
-			tt.edit(m)
-			data, err := json.Marshal(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(reporttest.Edited(t, valid, tt.edit)))
 			if err != nil {
 				t.Fatal(err)
 			}
