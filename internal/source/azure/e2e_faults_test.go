@@ -311,7 +311,7 @@ func readSnapshot(t testing.TB, path string) snapshotFile {
 }
 
 // offlineDocs reads a snapshot the way docs/snapshot.md tells a reader
-// to: each resource through resource.FromAzureBody, gaps attached to their
+// to: each resource through fromAzureBody, gaps attached to their
 // vault. It stands in for internal/source/azurejson here.
 func offlineDocs(t testing.TB, snap snapshotFile) []*resource.Document {
 	t.Helper()
@@ -320,7 +320,7 @@ func offlineDocs(t testing.TB, snap snapshotFile) []*resource.Document {
 	for _, body := range snap.Resources {
 		delete(body, "kvguard")
 		resource.NormalizeNumbers(body)
-		d, ok := resource.FromAzureBody(body)
+		d, ok := azure.FromAzureBody(body)
 		if !ok {
 			t.Errorf("snapshot resource not understood: %v", body["id"])
 			continue

@@ -371,7 +371,7 @@ func (s *scanner) finish(v *vaultRead) {
 			s.snap.add(c.body, c.apiVersion, c.readAt)
 		}
 		resource.NormalizeNumbers(c.body)
-		d, ok := resource.FromAzureBody(c.body)
+		d, ok := fromAzureBody(c.body)
 		if !ok {
 			continue
 		}
