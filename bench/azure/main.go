@@ -34,7 +34,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/azuresim"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/azure"
+	"github.com/kvguard/kvguard/internal/source/live"
 )
 
 type config struct {
@@ -124,7 +124,7 @@ func runServer(c config) error {
 // pages and one diagnostic-settings list (Resource Graph returns complete
 // vault bodies, so no vault GET); the subscription list is one tenant
 // read; Resource Graph needs ⌈vaults/1000⌉ pages per batch of 250
-// subscriptions. azure.ThrottleLowerBound applies ARM's 250-token bucket
+// subscriptions. live.ThrottleLowerBound applies ARM's 250-token bucket
 // refilled at 25 per second per subscription.
 func boundFor(c config) (time.Duration, []int, int) {
 	perVault := ceilDiv(c.secrets, 25) + ceilDiv(c.keys, 25) + 1
@@ -133,7 +133,7 @@ func boundFor(c config) (time.Duration, []int, int) {
 		reads[i%c.subscriptions] += perVault
 	}
 	graph := ceilDiv(max(c.vaults, 1), 1000) * ceilDiv(c.subscriptions, 250)
-	return azure.ThrottleLowerBound(reads, 1, graph), reads, graph
+	return live.ThrottleLowerBound(reads, 1, graph), reads, graph
 }
 
 func ceilDiv(a, b int) int {
@@ -236,7 +236,7 @@ func runBench(c config) error {
 		n, _ := counts.LoadOrStore(d.Type, new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
 	}
-	sum, scanErr := azure.Scan(ctx, azure.Options{Cloud: srv.ep.Cloud, Auth: "client-secret", Concurrency: c.concurrency,
+	sum, scanErr := live.Scan(ctx, live.Options{Cloud: srv.ep.Cloud, Auth: "client-secret", Concurrency: c.concurrency,
 		RequestTimeout: time.Minute}, emit)
 	close(done)
 	count := func(t string) int64 {

@@ -23,7 +23,7 @@ import (
 
 	"github.com/kvguard/kvguard/bench/estate/synth"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/azurejson"
+	"github.com/kvguard/kvguard/internal/source/saved"
 )
 
 func main() {
@@ -83,7 +83,7 @@ func readEstate(path string) error {
 	}
 	var docs, secrets int
 	start, cpu0 := time.Now(), cpuTime()
-	err = azurejson.New(azurejson.Options{}).Read(context.Background(), path, func(d *resource.Document) {
+	err = saved.New(saved.Options{}).Read(context.Background(), path, func(d *resource.Document) {
 		docs++
 		if d.Type == resource.TypeSecret {
 			secrets++

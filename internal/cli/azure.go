@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/azure"
+	"github.com/kvguard/kvguard/internal/source/live"
 )
 
 // azureOptions are the flags of `kvguard scan --azure`.
@@ -34,7 +34,7 @@ func (o *azureOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.subscriptions, "subscription", nil, "--azure: scan this subscription ID (repeatable; default: every subscription the identity can read)")
 	fs.StringSliceVar(&o.managementGroups, "management-group", nil, "--azure: scan the subscriptions below this management group (repeatable)")
 	fs.StringVar(&o.cloud, "cloud", "AzureCloud", "--azure: AzureCloud, AzureChinaCloud, AzureUSGovernment, or a file with `az cloud show -o json` output")
-	fs.StringVar(&o.auth, "auth", "default", "--azure: credential: "+strings.Join(azure.AuthMethods, ", ")+" (default honours AZURE_TOKEN_CREDENTIALS)")
+	fs.StringVar(&o.auth, "auth", "default", "--azure: credential: "+strings.Join(live.AuthMethods, ", ")+" (default honours AZURE_TOKEN_CREDENTIALS)")
 	fs.BoolVar(&o.noResourceGraph, "no-resource-graph", false, "--azure: list vaults per subscription through ARM instead of Azure Resource Graph")
 	fs.BoolVar(&o.dataPlane, "data-plane", false, "--azure: also read certificates and key rotation policies from each vault's data plane (needs Key Vault Reader and network access)")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "--azure: vaults read at once (the client-side rate limits keep the scan within Azure's limits)")
@@ -47,17 +47,17 @@ func (o *azureOptions) enabled() bool { return o.on }
 
 // scan reads live Azure, emitting documents, and prints the summary on
 // stderr: a progress line first when stderr is a terminal.
-func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTerminal bool, logger *slog.Logger, emit func(*resource.Document)) (azure.Summary, error) {
+func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTerminal bool, logger *slog.Logger, emit func(*resource.Document)) (live.Summary, error) {
 	if o.concurrency <= 0 || o.concurrency > 1024 {
-		return azure.Summary{}, usageErrorf("--concurrency %d: use 1 to 1024", o.concurrency)
+		return live.Summary{}, usageErrorf("--concurrency %d: use 1 to 1024", o.concurrency)
 	}
 	if o.requestTimeout <= 0 {
-		return azure.Summary{}, usageErrorf("--request-timeout must be positive")
+		return live.Summary{}, usageErrorf("--request-timeout must be positive")
 	}
 	if o.scanTimeout < 0 {
-		return azure.Summary{}, usageErrorf("--scan-timeout must not be negative")
+		return live.Summary{}, usageErrorf("--scan-timeout must not be negative")
 	}
-	opts := azure.Options{
+	opts := live.Options{
 		Cloud:            o.cloud,
 		Auth:             o.auth,
 		Subscriptions:    o.subscriptions,
@@ -75,7 +75,7 @@ func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTermi
 	if stderrIsTerminal {
 		opts.Progress = stderr
 	}
-	sum, err := azure.Scan(ctx, opts, emit)
+	sum, err := live.Scan(ctx, opts, emit)
 	if !stderrIsTerminal && (sum.VaultsFound > 0 || err == nil) {
 		// The progress display prints this line itself on a terminal.
 		fmt.Fprintf(stderr, "kvguard: azure: %d subscriptions, %d vaults found, %d judged, %d unreadable; %d requests (%d retries, %d throttled) in %s\n",

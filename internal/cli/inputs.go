@@ -11,8 +11,8 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source"
 	"github.com/kvguard/kvguard/internal/source/armtemplate"
-	"github.com/kvguard/kvguard/internal/source/azurejson"
 	"github.com/kvguard/kvguard/internal/source/bicep"
+	"github.com/kvguard/kvguard/internal/source/saved"
 	"github.com/kvguard/kvguard/internal/source/terraform"
 )
 
@@ -29,7 +29,7 @@ type inputOptions struct {
 }
 
 // readers builds one reader per input kind.
-func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *azurejson.Reader, error) {
+func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *saved.Reader, error) {
 	vars := map[string]string{}
 	for _, v := range o.vars {
 		name, value, ok := cutAssign(v)
@@ -38,7 +38,7 @@ func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *az
 		}
 		vars[name] = value
 	}
-	aj := azurejson.New(azurejson.Options{Logger: logger})
+	aj := saved.New(saved.Options{Logger: logger})
 	tf := terraform.New(terraform.Options{Vars: vars, VarFiles: o.varFiles, Logger: logger})
 	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
 	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})

@@ -21,11 +21,11 @@ var allowed = map[string][]string{
 	"catalog":                {"policy"},
 	"assess":                 {"catalog", "policy", "resource"},
 	"report":                 {"assess", "catalog", "policy", "resource", "report/"},
-	"source/azurejson":       {"resource", "jsonpos"},
+	"source/saved":           {"resource", "jsonpos"},
 	"source/terraform":       {"resource", "jsonpos", "source/terraform/"},
 	"source/armtemplate":     {"resource", "jsonpos", "armexpr"},
 	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/armtemplate"},
-	"source/azure":           {"resource", "atomicfile"},
+	"source/live":            {"resource", "atomicfile"},
 	"source":                 {"resource", "source/"},
 	"azuresim":               {"resource"},
 	"cli":                    {""}, // the wiring: anything

@@ -16,7 +16,7 @@ import (
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/reporttest"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/azurejson"
+	"github.com/kvguard/kvguard/internal/source/saved"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -28,7 +28,7 @@ var schemaPath = filepath.Join("..", "..", "..", "docs", "report.schema.json")
 // the real pipeline.
 func cases() []reporttest.Case {
 	return append([]reporttest.Case{{Name: "examples-azure", Result: func(tb testing.TB) *assess.Result {
-		return reporttest.Scan(tb, azurejson.New(azurejson.Options{}).Read,
+		return reporttest.Scan(tb, saved.New(saved.Options{}).Read,
 			"../../../examples/azure/vaults.json", "../../../examples/azure/secrets-arm.json", "../../../examples/azure/keys-az-cli.json")
 	}}}, reporttest.Cases()...)
 }

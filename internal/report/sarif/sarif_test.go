@@ -15,7 +15,7 @@ import (
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/reporttest"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/azurejson"
+	"github.com/kvguard/kvguard/internal/source/saved"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -43,7 +43,7 @@ func goldenCases(t *testing.T) []goldenCase {
 		t.Fatal(err)
 	}
 	cases := []goldenCase{{name: "examples-azure", root: repo, result: func(tb testing.TB) *assess.Result {
-		return reporttest.Scan(tb, azurejson.New(azurejson.Options{}).Read, examples...)
+		return reporttest.Scan(tb, saved.New(saved.Options{}).Read, examples...)
 	}}}
 	for _, c := range reporttest.Cases() {
 		cases = append(cases, goldenCase{name: c.Name, result: c.Result})

@@ -9,13 +9,13 @@ import (
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/reporttest"
-	"github.com/kvguard/kvguard/internal/source/azurejson"
+	"github.com/kvguard/kvguard/internal/source/saved"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 func examples(tb testing.TB) *assess.Result {
-	return reporttest.Scan(tb, azurejson.New(azurejson.Options{}).Read,
+	return reporttest.Scan(tb, saved.New(saved.Options{}).Read,
 		"../../../examples/azure/vaults.json", "../../../examples/azure/secrets-arm.json", "../../../examples/azure/keys-az-cli.json")
 }
 

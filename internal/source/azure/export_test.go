@@ -1,5 +1,0 @@
-package azure
-
-// FromAzureBody lets the external end-to-end tests rebuild documents the
-// way a live scan does.
-var FromAzureBody = fromAzureBody
