@@ -172,6 +172,8 @@ func LookupFold(m map[string]any, key string) (any, bool) {
 // Expr names the expression, for the verdict's reason.
 type Unknown struct {
 	Expr string
+	// Choices, when not nil, lists every value the unknown can take.
+	Choices *Choices
 }
 
 // String renders the unknown for messages.

@@ -1,0 +1,70 @@
+package resource
+
+import "strings"
+
+// Choices lists every value an Unknown can take, when there are few: a
+// boolean variable, a conditional's two branches, a dynamic block present
+// or absent, a parameter's allowedValues. The policy engine evaluates a
+// rule under each choice and gives the common verdict when they agree, so
+// that an unknown which cannot change the outcome does not make it
+// Unknown. A pointer, so that Unknown stays comparable.
+type Choices struct {
+	// Values are the possible values; Absent among them means the
+	// property may not be set at all.
+	Values []any
+}
+
+// absent is the type of Absent.
+type absent struct{}
+
+// Absent, as one of an Unknown's Choices, means the property may be left
+// out of the body (a Terraform dynamic block with no elements).
+var Absent any = absent{}
+
+// IsAbsent reports whether v is the Absent choice.
+func IsAbsent(v any) bool {
+	_, ok := v.(absent)
+	return ok
+}
+
+// UnknownOneOf is an Unknown that takes one of the given values.
+func UnknownOneOf(expr string, values ...any) Unknown {
+	return Unknown{Expr: expr, Choices: &Choices{Values: values}}
+}
+
+// PartUnfollowed is the Gap part that marks a resource for which a module
+// or linked deployment was not read: anything it creates (secrets, keys,
+// private endpoints, diagnostic settings) is unknown.
+const PartUnfollowed = "kvguard/unfollowed"
+
+// MarkUnfollowed records on a vault (or HSM) document that a module the
+// deployment calls was not read and was handed something of this vault,
+// so could create components, private endpoints or diagnostic settings for
+// it. module names the module for the verdict's reason (e.g.
+// `module "pe" (br/public:avm/res/network/private-endpoint:0.7.0)`), why
+// says why it was not read ("not in the Bicep restore cache").
+//
+// Every verdict that reads what such a module may create becomes Unknown
+// unless what is known already decides it (one approved private endpoint
+// is enough for private link, one secret without expiry is enough to fail).
+func (d *Document) MarkUnfollowed(module, why string) {
+	msg := module + " was not read (" + why + "); what it creates is unknown"
+	for _, g := range d.Gaps {
+		if g.Part == PartUnfollowed && strings.Contains(g.Err, module) {
+			return
+		}
+	}
+	d.Gaps = append(d.Gaps, Gap{Part: PartUnfollowed, Err: msg})
+}
+
+// Unfollowed returns the reasons recorded by MarkUnfollowed, joined, or ""
+// when every module of the resource's deployment was read.
+func (d *Document) Unfollowed() string {
+	var parts []string
+	for _, g := range d.Gaps {
+		if g.Part == PartUnfollowed {
+			parts = append(parts, g.Err)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
