@@ -68,3 +68,10 @@ func (d *Document) Unfollowed() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// DefaultMaxInstances caps the resource instances one IaC input may
+// expand to (count, for_each, copy and for loops, multiplied through
+// modules and nested deployments). Real deployments stay far below it; a
+// count of 1e8 must fail fast with an input error rather than exhaust
+// memory. Readers take it from their options (the --max-instances flag).
+const DefaultMaxInstances = 50_000
