@@ -83,7 +83,7 @@ func (cp *compiler) constCtx() *evalCtx {
 func Compile(def *Definition, params map[string]any) (p *Policy, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("compile policy %s: internal error: %v", defLabel(def), r)
+			p, err = nil, fmt.Errorf("compile policy %s: %w: %v", defLabel(def), errInternal, r)
 		}
 	}()
 	pv, err := def.resolveParameters(params)
@@ -351,6 +351,10 @@ func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options)
 	return Result{Outcome: Unknown, Reasons: findings(why)}
 }
 
+// errInternal marks a panic recovered while compiling or evaluating: a bug
+// in kvguard, not in the definition.
+var errInternal = errors.New("internal error (please report it)")
+
 // recoverEvaluation turns a panic in Evaluate into an Error outcome naming
 // the policy and the panic.
 func recoverEvaluation(p *Policy, res *Result) {
@@ -359,7 +363,7 @@ func recoverEvaluation(p *Policy, res *Result) {
 		if p != nil {
 			def = p.Def
 		}
-		*res = Result{Outcome: Error, Err: fmt.Errorf("internal error evaluating policy %s: %v", defLabel(def), r)}
+		*res = Result{Outcome: Error, Err: fmt.Errorf("evaluate policy %s: %w: %v", defLabel(def), errInternal, r)}
 	}
 }
 
