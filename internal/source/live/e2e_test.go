@@ -90,9 +90,9 @@ func (c *collector) vault(name string) *resource.Document {
 // baseOptions are scan options against sim with an explicit credential.
 func baseOptions(t testing.TB, sim *azuresim.Simulator) live.Options {
 	return live.Options{
-		Cloud:          writeCloud(t, sim),
-		Credential:     simCredential(t, sim),
-		Transport:      sim.Client(),
+		Cloud:      writeCloud(t, sim),
+		Credential: simCredential(t, sim),
+		Transport:  sim.Client(),
 		// No time limit that a loaded machine could reach: a request or a
 		// scan that hangs fails through go test -timeout instead.
 		RequestTimeout: 24 * time.Hour,
