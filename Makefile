@@ -19,11 +19,19 @@ lint: ## gofmt and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-fuzz: ## run each fuzz target for 60s (FUZZTIME=5m for longer)
-	@$(GO) list -f '{{.Dir}}' ./... | while read d; do \
-	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go 2>/dev/null | sed 's/func //'); do \
-	    echo "== $$d $$t"; (cd $$d && $(GO) test -run XXX -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-60s} -fuzzminimizetime 5s .) || exit 1; \
-	  done; done
+# FUZZTIME is how long each fuzz target runs. -timeout 0: go test's
+# default of 10m would stop a longer run.
+FUZZTIME ?= 2m
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 2m); fails if any fails, whose input Go keeps in testdata/fuzz/<Target>/
+	@pkgs=$$($(GO) list -f '{{.ImportPath}}={{.Dir}}' ./...) || exit 1; failed=; \
+	for p in $$pkgs; do pkg=$${p%%=*}; dir=$${p#*=}; \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go 2>/dev/null); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -timeout 0 $$pkg \
+	      || failed="$$failed $$pkg.$$t"; \
+	  done; done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (inputs kept under each package's testdata/fuzz/; commit them with the fix)"; exit 1; fi
 
 bench: ## run the Go benchmarks (see bench/ for the large-estate scripts)
 	$(GO) test -run XXX -bench . -benchmem ./...

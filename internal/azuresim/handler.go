@@ -17,7 +17,7 @@ import (
 // fault injection that apply to it.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
-	rec := Request{Time: time.Now(), Method: r.Method, Host: hostOnly(r.Host), Path: r.URL.Path, Query: r.URL.RawQuery}
+	rec := Request{Time: s.now(), Method: r.Method, Host: hostOnly(r.Host), Path: r.URL.Path, Query: r.URL.RawQuery}
 	rec.Plane = s.plane(r)
 	dropped := false
 	defer func() {
@@ -44,17 +44,21 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Throttle && !s.admit(sw, r, rec.Plane, principal) {
 		return
 	}
-	switch s.fault() {
+	switch s.faults.decide(r) {
 	case faultDrop:
 		dropped = true
 		panic(http.ErrAbortHandler)
 	case faultFail:
 		s.log.failed()
-		if s.roll() < 0.5 {
-			armError(sw, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable (injected by the simulator).")
-		} else {
-			armError(sw, http.StatusInternalServerError, "InternalServerError", "Encountered an internal server error (injected by the simulator).")
-		}
+		armError(sw, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable (injected by the simulator).")
+		return
+	case faultFailInternal:
+		s.log.failed()
+		armError(sw, http.StatusInternalServerError, "InternalServerError", "Encountered an internal server error (injected by the simulator).")
+		return
+	case faultThrottle:
+		sw.Header().Set("Retry-After", "1")
+		armError(sw, http.StatusTooManyRequests, "RateLimiting", "The request was throttled (injected by the simulator); retry after the time in Retry-After.")
 		return
 	}
 	switch rec.Plane {
@@ -96,38 +100,10 @@ func (s *Simulator) sleep(ctx context.Context) bool {
 	}
 }
 
-type faultKind int
-
-const (
-	faultNone faultKind = iota
-	faultFail
-	faultDrop
-)
-
-func (s *Simulator) roll() float64 {
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.Float64()
-}
-
-func (s *Simulator) fault() faultKind {
-	if s.opts.FailRate <= 0 && s.opts.DropRate <= 0 {
-		return faultNone
-	}
-	u := s.roll()
-	switch {
-	case u < s.opts.DropRate:
-		return faultDrop
-	case u < s.opts.DropRate+s.opts.FailRate:
-		return faultFail
-	}
-	return faultNone
-}
-
 // admit applies the throttling limits; it answers 429 itself when the
 // request is refused.
 func (s *Simulator) admit(w http.ResponseWriter, r *http.Request, plane, principal string) bool {
-	now := time.Now()
+	now := s.now()
 	switch plane {
 	case "graph":
 		ok, remaining, reset := s.limiter.graph(principal, now)

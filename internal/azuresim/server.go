@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -39,8 +37,17 @@ type Options struct {
 	// closed without an answer. Both are transient: a retry may succeed.
 	FailRate float64
 	DropRate float64
-	// Seed seeds the fault injection, for reproducible runs.
+	// ThrottleRate is the share of requests whose first attempt is
+	// answered 429 with Retry-After (their retry is served): throttling
+	// that depends on no clock, unlike Throttle.
+	ThrottleRate float64
+	// Seed seeds the fault injection. Which attempt at which request
+	// fails depends only on the seed and the requests, never on timing or
+	// on the order of concurrent requests: runs are reproducible.
 	Seed uint64
+	// Clock is the time the limits of Throttle are measured by (default
+	// time.Now); a test freezes or steps it instead of waiting.
+	Clock func() time.Time
 	// ForbiddenVaults names vaults (by name or resource ID) whose
 	// secrets, keys and certificates answer 403, on the ARM plane and the
 	// data plane alike, as a deny assignment would.
@@ -97,8 +104,7 @@ type Simulator struct {
 
 	limiter *limiter
 	log     requestLog
-	rngMu   sync.Mutex
-	rng     *mrand.Rand
+	faults  *faults
 	signKey []byte
 
 	armAudience   string
@@ -137,6 +143,9 @@ func New(estate *Estate, opts Options) (*Simulator, error) {
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = DefaultClientSecret
 	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -146,7 +155,7 @@ func New(estate *Estate, opts Options) (*Simulator, error) {
 		subs: map[string]*Subscription{}, vaults: map[string]*Vault{}, hosts: map[string]*Vault{},
 		forbidden: map[string]map[string]string{}, stale: map[string]bool{},
 		limiter:       newLimiter(opts.Limits),
-		rng:           mrand.New(mrand.NewPCG(opts.Seed, 0x5ca1ab1e)),
+		faults:        newFaults(opts),
 		armAudience:   "https://management.azuresim.test/",
 		vaultResource: "https://" + strings.TrimPrefix(opts.KeyVaultDNSSuffix, "."),
 		done:          make(chan struct{}),
@@ -184,6 +193,8 @@ func New(estate *Estate, opts Options) (*Simulator, error) {
 	}
 	return s, nil
 }
+
+func (s *Simulator) now() time.Time { return s.opts.Clock() }
 
 func (s *Simulator) forbid(v *Vault, part, msg string) {
 	k := resource.Key(v.ID)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/resource"
 )
 
 // Exit codes.
@@ -85,14 +86,28 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, assess.ErrFindings):
 		return ExitFindings
 	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "kvguard: %v\nRun 'kvguard --help' for usage.\n", usage.Err)
+		printError(stderr, usage.Err)
+		fmt.Fprintln(stderr, "Run 'kvguard --help' for usage.")
 		return ExitError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "kvguard: interrupted")
 		return ExitError
 	}
-	fmt.Fprintf(stderr, "kvguard: %v\n", err)
+	printError(stderr, err)
 	return ExitError
+}
+
+// printError is the one error printer: "kvguard: message" lines, one per
+// error of an errors.Join, with control and bidi runes escaped so that a
+// file name cannot drive the terminal or forge a line.
+func printError(w io.Writer, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printError(w, e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "kvguard: %s\n", resource.Printable(err.Error()))
 }
 
 func newRootCmd(a *app, level *slog.LevelVar) *cobra.Command {

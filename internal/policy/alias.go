@@ -152,7 +152,9 @@ func resolveField(name string) (fieldRef, error) {
 	case "type", "name", "fullname", "kind", "location", "id", "identity.type", "tags":
 		return fieldRef{text: name, special: lower}, nil
 	}
-	if t, ok := tagName(name); ok {
+	if t, ok, err := tagName(name); err != nil {
+		return fieldRef{}, err
+	} else if ok {
 		return fieldRef{text: name, special: "tag", tag: t}, nil
 	}
 	slash := strings.LastIndexByte(name, '/')
@@ -188,17 +190,29 @@ func defaultAliasPath(typ, prop string) string {
 	return "properties." + prop
 }
 
-func tagName(name string) (string, bool) {
+// tagName reads a tag reference: tags['name'], tags[name] or tags.name.
+// ok is false for fields that are not tag references; err names a tag
+// reference that is malformed (an unclosed quote, no name).
+func tagName(name string) (tag string, ok bool, err error) {
 	lower := strings.ToLower(name)
 	switch {
-	case strings.HasPrefix(lower, "tags['") && strings.HasSuffix(name, "']"):
-		return name[6 : len(name)-2], true
+	case strings.HasPrefix(lower, "tags['"):
+		if len(name) < len("tags['x']") || !strings.HasSuffix(name, "']") {
+			return "", true, fmt.Errorf("field %q: a tag reference is tags['name'] with a name and a closing ']", name)
+		}
+		return name[6 : len(name)-2], true, nil
 	case strings.HasPrefix(lower, "tags[") && strings.HasSuffix(name, "]"):
-		return name[5 : len(name)-1], true
+		if len(name) == len("tags[]") {
+			return "", true, fmt.Errorf("field %q names no tag", name)
+		}
+		return name[5 : len(name)-1], true, nil
 	case strings.HasPrefix(lower, "tags."):
-		return name[5:], true
+		if len(name) == len("tags.") {
+			return "", true, fmt.Errorf("field %q names no tag", name)
+		}
+		return name[5:], true, nil
 	}
-	return "", false
+	return "", false, nil
 }
 
 // read returns the field's value on doc: a single value (or missing), or,

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,6 +28,9 @@ func FuzzDefinition(f *testing.F) {
 			return
 		}
 		p, err := Compile(def, placeholderParams(def))
+		if errors.Is(err, errInternal) {
+			t.Fatal(err)
+		}
 		if err != nil {
 			return
 		}
@@ -37,6 +41,9 @@ func FuzzDefinition(f *testing.F) {
 			}
 			if r.Outcome == Error && r.Err == nil {
 				t.Fatal("an evaluation error without its cause")
+			}
+			if errors.Is(r.Err, errInternal) {
+				t.Fatal(r.Err)
 			}
 		}
 		_ = resource.Unknown{}

@@ -80,7 +80,12 @@ func (cp *compiler) constCtx() *evalCtx {
 
 // Compile binds parameter values and compiles the rule. Errors name the
 // definition's file and the line of the offending member.
-func Compile(def *Definition, params map[string]any) (*Policy, error) {
+func Compile(def *Definition, params map[string]any) (p *Policy, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("compile policy %s: %w: %v", defLabel(def), errInternal, r)
+		}
+	}()
 	pv, err := def.resolveParameters(params)
 	if err != nil {
 		return nil, err
@@ -91,7 +96,7 @@ func Compile(def *Definition, params map[string]any) (*Policy, error) {
 	if ifNode == nil || thenNode == nil {
 		return nil, cp.errAt(rule, "policyRule needs both if and then")
 	}
-	p := &Policy{Def: def, params: pv, mode: strings.ToLower(def.Mode)}
+	p = &Policy{Def: def, params: pv, mode: strings.ToLower(def.Mode)}
 	switch p.mode {
 	case "all", "indexed", "microsoft.keyvault.data", "microsoft.managedhsm.data":
 	default:
@@ -302,8 +307,10 @@ func indexed(doc *resource.Document) bool {
 }
 
 // Evaluate judges one document. related may be nil when the policy is not
-// an ifNotExists policy.
-func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options) Result {
+// an ifNotExists policy. A panic while evaluating is this rule's Error on
+// this document, never the caller's: the rest of a scan goes on.
+func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options) (res Result) {
+	defer recoverEvaluation(p, &res)
 	if p.effect == "disabled" {
 		return Result{Outcome: Disabled}
 	}
@@ -342,6 +349,29 @@ func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options)
 	}
 	_, why := p.ifCond.explain(c)
 	return Result{Outcome: Unknown, Reasons: findings(why)}
+}
+
+// errInternal marks a panic recovered while compiling or evaluating: a bug
+// in kvguard, not in the definition.
+var errInternal = errors.New("internal error (please report it)")
+
+// recoverEvaluation turns a panic in Evaluate into an Error outcome naming
+// the policy and the panic.
+func recoverEvaluation(p *Policy, res *Result) {
+	if r := recover(); r != nil {
+		var def *Definition
+		if p != nil {
+			def = p.Def
+		}
+		*res = Result{Outcome: Error, Err: fmt.Errorf("evaluate policy %s: %w: %v", defLabel(def), errInternal, r)}
+	}
+}
+
+func defLabel(d *Definition) string {
+	if d == nil {
+		return "(no definition)"
+	}
+	return d.label()
 }
 
 // ctxPool reuses evaluation contexts: judging a million components should

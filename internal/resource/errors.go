@@ -13,10 +13,11 @@ type Position struct {
 	Col  int    `json:"column,omitempty"`
 }
 
-// String renders file:line:col, leaving out what is unknown.
+// String renders file:line:col, leaving out what is unknown. A file name
+// holding control or bidi runes is quoted (see QuoteName).
 func (p Position) String() string {
 	var b strings.Builder
-	b.WriteString(p.File)
+	b.WriteString(QuoteName(p.File))
 	if p.Line > 0 {
 		fmt.Fprintf(&b, ":%d", p.Line)
 		if p.Col > 0 {
@@ -28,7 +29,8 @@ func (p Position) String() string {
 
 // InputError is bad input at a place: a file position or a resource ID.
 // It prints as "file:line:col: message" (or "resource-id: message"), the
-// form editors and CI annotations understand.
+// form editors and CI annotations understand, with control and bidi runes
+// escaped (see Printable and QuoteName): it is safe to print on a terminal.
 type InputError struct {
 	Pos Position
 	// ResourceID names the resource when the input has no file (live Azure).
@@ -44,14 +46,14 @@ type InputError struct {
 func (e *InputError) Error() string {
 	where := e.Pos.String()
 	if where == "" {
-		where = e.ResourceID
+		where = QuoteName(e.ResourceID)
 	} else if e.ResourceID != "" {
-		where += " (" + e.ResourceID + ")"
+		where += " (" + QuoteName(e.ResourceID) + ")"
 	}
 	if where == "" {
-		return e.Msg
+		return Printable(e.Msg)
 	}
-	return where + ": " + e.Msg
+	return where + ": " + Printable(e.Msg)
 }
 
 func (e *InputError) Unwrap() error { return e.Err }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -105,13 +104,10 @@ func TestBadInput(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			p := writeFile(t, dir, "t.json", tt.content)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
+			// No time limit: whatever the machine's load, the read must
+			// end with the error (a hang fails through go test -timeout).
 			var docs []*resource.Document
-			err := New(Options{}).Read(ctx, p, func(d *resource.Document) { docs = append(docs, d) })
-			if ctx.Err() != nil {
-				t.Fatal("Read did not finish in time")
-			}
+			err := New(Options{}).Read(t.Context(), p, func(d *resource.Document) { docs = append(docs, d) })
 			errs := inputErrors(t, err)
 			var found *resource.InputError
 			for _, e := range errs {

@@ -1,7 +1,6 @@
 package bicep
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -514,10 +513,8 @@ func TestReadBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := writeFiles(t, map[string]string{"main.bicep": tc.src})
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-			defer cancel()
 			var docs []*resource.Document
-			err := New(Options{}).Read(ctx, filepath.Join(dir, "main.bicep"), func(d *resource.Document) { docs = append(docs, d) })
+			err := New(Options{}).Read(t.Context(), filepath.Join(dir, "main.bicep"), func(d *resource.Document) { docs = append(docs, d) })
 			msgs := messages(inputErrors(t, err), dir)
 			found := false
 			for _, m := range msgs {

@@ -53,9 +53,11 @@ func TestFaultsChangeTimeNotVerdicts(t *testing.T) {
 		{"latency", azuresim.Options{Latency: 10 * time.Millisecond}, false},
 		{"5xx", azuresim.Options{FailRate: 0.15, Seed: 1}, false},
 		{"dropped connections", azuresim.Options{DropRate: 0.1, Seed: 2}, false},
-		{"throttling", azuresim.Options{Throttle: true, Limits: azuresim.Limits{ARMReadBurst: 2, ARMReadRate: 20}}, true},
-		{"everything", azuresim.Options{Latency: 2 * time.Millisecond, FailRate: 0.05, DropRate: 0.05, Seed: 3, Throttle: true,
-			Limits: azuresim.Limits{ARMReadBurst: 3, ARMReadRate: 20}}, true},
+		// Throttling by request, not by a token bucket that refills with
+		// time: which requests meet a 429 does not depend on the
+		// machine's speed, and every retry is served.
+		{"throttling", azuresim.Options{ThrottleRate: 0.3, Seed: 4}, true},
+		{"everything", azuresim.Options{Latency: 2 * time.Millisecond, FailRate: 0.05, DropRate: 0.05, ThrottleRate: 0.2, Seed: 3}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,18 +255,27 @@ func TestManagementGroupScope(t *testing.T) {
 
 // TestScanStopsCleanly: a scan that runs out of time still emits every
 // vault it found (with gaps), keeps found = judged + unreadable, says it
-// stopped, and writes its snapshot.
+// stopped, and writes its snapshot. The time runs out at a chosen point:
+// when the inventory is done and the first vault's contents are being
+// read, which are held until then.
 func TestScanStopsCleanly(t *testing.T) {
 	t.Parallel()
 	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: 2, Vaults: 40, SecretsPerVault: 60, Seed: 9})
-	sim := startSim(t, est, azuresim.Options{Latency: 40 * time.Millisecond})
+	sim := startSim(t, est, azuresim.Options{})
 	save := filepath.Join(t.TempDir(), "estate.json")
 	var c collector
 	opts := baseOptions(t, sim)
+	g := newGate(opts.Transport, vaultRead, nil) // held until the deadline
+	opts.Transport = g
 	opts.Concurrency = 2
-	opts.ScanTimeout = 1500 * time.Millisecond
 	opts.SavePath = save
-	sum, err := live.Scan(t.Context(), opts, c.emit)
+	ctx := newDeadline()
+	t.Cleanup(ctx.expire)
+	go func() {
+		<-g.firstHeld
+		ctx.expire()
+	}()
+	sum, err := live.Scan(ctx, opts, c.emit)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the scan time limit", err)
 	}

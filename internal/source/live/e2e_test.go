@@ -90,11 +90,12 @@ func (c *collector) vault(name string) *resource.Document {
 // baseOptions are scan options against sim with an explicit credential.
 func baseOptions(t testing.TB, sim *azuresim.Simulator) live.Options {
 	return live.Options{
-		Cloud:          writeCloud(t, sim),
-		Credential:     simCredential(t, sim),
-		Transport:      sim.Client(),
-		RequestTimeout: 20 * time.Second,
-		ScanTimeout:    2 * time.Minute,
+		Cloud:      writeCloud(t, sim),
+		Credential: simCredential(t, sim),
+		Transport:  sim.Client(),
+		// No time limit that a loaded machine could reach: a request or a
+		// scan that hangs fails through go test -timeout instead.
+		RequestTimeout: 24 * time.Hour,
 	}
 }
 
@@ -176,9 +177,13 @@ func scanDocs(t testing.TB, sim *azuresim.Simulator, mutate func(*live.Options))
 func TestProgressDisplay(t *testing.T) {
 	t.Parallel()
 	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: 2, Vaults: 20, SecretsPerVault: 5, Seed: 8})
-	sim := startSim(t, est, azuresim.Options{Latency: 30 * time.Millisecond})
-	var buf syncWriter
+	sim := startSim(t, est, azuresim.Options{})
+	// The vaults' contents are held until a progress line with the vault
+	// count has been drawn: the scan cannot end before the display ticks.
+	drawn := make(chan struct{})
+	buf := syncWriter{notify: "· vaults ", notified: drawn}
 	opts := baseOptions(t, sim)
+	opts.Transport = newGate(opts.Transport, vaultRead, drawn)
 	opts.Progress = &buf
 	opts.Concurrency = 4
 	if _, err := live.Scan(t.Context(), opts, func(*resource.Document) {}); err != nil {
@@ -195,15 +200,24 @@ func TestProgressDisplay(t *testing.T) {
 	}
 }
 
+// syncWriter gathers writes from several goroutines; once what it holds
+// contains notify, it closes notified.
 type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu       sync.Mutex
+	b        strings.Builder
+	notify   string
+	notified chan struct{}
 }
 
 func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.b.Write(p)
+	n, err := w.b.Write(p)
+	if w.notified != nil && strings.Contains(w.b.String(), w.notify) {
+		close(w.notified)
+		w.notified = nil
+	}
+	return n, err
 }
 
 func (w *syncWriter) String() string {
