@@ -81,7 +81,7 @@ func (s *scanner) scope(ctx context.Context) ([]string, error) {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list subscriptions: %s", describe(err))
+			return nil, callFailed("list subscriptions", err)
 		}
 		for _, sub := range page.Value {
 			if sub.SubscriptionID == nil {
@@ -115,7 +115,7 @@ func (s *scanner) managementGroupSubscriptions(ctx context.Context) ([]string, e
 		for pager.More() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("list management group %s: %s", mg, describe(err))
+				return nil, callFailed("list management group "+mg, err)
 			}
 			for _, d := range page.Value {
 				if d.Type != nil && d.Name != nil && strings.HasSuffix(strings.ToLower(*d.Type), "/subscriptions") {
@@ -203,7 +203,7 @@ func (s *scanner) graphPages(ctx context.Context, c *armresourcegraph.Client, re
 		var raw *http.Response
 		resp, err := c.Resources(runtime.WithCaptureResponse(ctx, &raw), req, nil)
 		if err != nil {
-			return errors.New(describe(err))
+			return callFailed("", err)
 		}
 		body, err := payload(raw)
 		if err != nil {
@@ -296,7 +296,7 @@ func (s *scanner) armInventory(ctx context.Context, subs []string) ([]*vaultReco
 			recs = append(recs, got...)
 			if err != nil {
 				errs = append(errs, &resource.InputError{ResourceID: "/subscriptions/" + sub,
-					Msg: "could not list its vaults, which are therefore not judged: " + err.Error()})
+					Msg: "could not list its vaults, which are therefore not judged: " + err.Error(), Err: err})
 			}
 		}()
 	}
@@ -333,7 +333,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	for vp.More() {
 		var raw *http.Response
 		if _, err := vp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
-			return recs, fmt.Errorf("list vaults: %s", describe(err))
+			return recs, callFailed("list vaults", err)
 		}
 		if err := add(raw); err != nil {
 			return recs, err
@@ -343,7 +343,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	for hp.More() {
 		var raw *http.Response
 		if _, err := hp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
-			return recs, fmt.Errorf("list managed HSMs: %s", describe(err))
+			return recs, callFailed("list managed HSMs", err)
 		}
 		if err := add(raw); err != nil {
 			return recs, err

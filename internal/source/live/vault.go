@@ -108,7 +108,7 @@ func interleave(recs []*vaultRecord) []*vaultRecord {
 
 // stopped describes why a part was not read when the scan was stopped.
 func stopped(ctx context.Context) error {
-	return fmt.Errorf("not read: %v", context.Cause(ctx))
+	return fmt.Errorf("not read: %w", context.Cause(ctx))
 }
 
 // notRead is the read of a vault the scan never got to.
@@ -297,8 +297,27 @@ func (s *scanner) partError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return stopped(ctx)
 	}
-	return fmt.Errorf("%s: %s", what, describe(err))
+	return callFailed(what, err)
 }
+
+// callError is a failed Azure call: what was asked, and the SDK's error.
+// It reads as describe renders the error (status, code, message) and
+// unwraps to it, so that a context's deadline or cancellation, or an
+// azcore.ResponseError, is still recognised by errors.Is and errors.As.
+type callError struct {
+	what string
+	err  error
+}
+
+func callFailed(what string, err error) error { return &callError{what: what, err: err} }
+
+func (e *callError) Error() string {
+	if e.what == "" {
+		return describe(e.err)
+	}
+	return e.what + ": " + describe(e.err)
+}
+func (e *callError) Unwrap() error { return e.err }
 
 // describe renders an SDK error in one line: "403 AuthorizationFailed:
 // message" for an Azure answer, the transport error otherwise.
