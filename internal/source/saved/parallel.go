@@ -298,6 +298,7 @@ func (p *parallel) close() {
 	p.wg.Wait()
 	fr := p.fr
 	for _, wr := range p.readers {
+		fr.fastDocs += wr.fastDocs
 		for t, n := range wr.skipped {
 			if fr.skipped == nil {
 				fr.skipped = map[string]int{}
@@ -331,6 +332,9 @@ func (fr *fileReader) readChunk(c *chunk, level int, sc scope, depth int) {
 		fr.errs, fr.rec = nil, nil
 	}()
 	for _, e := range c.elems {
+		if fr.fastComponent(c.data[e.off:e.end], e.start, sc) {
+			continue
+		}
 		fr.d.Reset(c.data[e.off:e.end], e.start, depth)
 		fr.fields = fr.fields[:0]
 		var agg unrecognised

@@ -39,10 +39,18 @@ type fileReader struct {
 	chunkElems    int
 	rec           *recording
 
-	// the last kvguard.readAt parsed, which most resources share
+	// the last kvguard.readAt parsed, which most resources share, and
+	// the last apiVersion (fastcomp.go)
 	lastReadAt     string
 	lastReadAtTime time.Time
 	lastReadAtErr  bool
+	lastAPIVersion string
+
+	// the fast path's scratch and interned values (fastcomp.go)
+	fast     fastComp
+	interned map[string]any
+	fastDocs int    // documents the fast path built
+	scratch  []byte // the fast path's string being built
 
 	// maps and rawObjects no document refers to any more, for reuse: a
 	// million secrets would otherwise allocate several maps each
@@ -326,7 +334,7 @@ func (fr *fileReader) logSummary() {
 			fr.log.Debug("skipped resources of a type kvguard does not judge", "file", fr.file, "type", t, "count", fr.skipped[t])
 		}
 	}
-	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs)
+	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs, "fast", fr.fastDocs)
 }
 
 // article names a JSON kind with its article, for messages.
