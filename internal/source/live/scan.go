@@ -281,8 +281,10 @@ func (s *scanner) run(ctx context.Context) error {
 		return errors.Join(err, stopError(ctx))
 	}
 	s.scopeSubs = subs
+	start := time.Now()
 	recs, invErr := s.inventory(ctx, subs)
 	s.found.Store(int64(len(recs)))
+	s.log.Debug("inventory", "subscriptions", len(subs), "vaults", len(recs), "took", time.Since(start).Round(time.Millisecond))
 	s.readAll(ctx, recs)
 	return errors.Join(invErr, stopError(ctx))
 }

@@ -205,7 +205,7 @@ func nextPage(ctx context.Context, p pager) ([]map[string]any, error) {
 	default:
 		return nil, fmt.Errorf("unsupported pager %T", p)
 	}
-	return h.items, err
+	return h.items, h.result(err)
 }
 
 // readList reads every page of one list into the vault's children; a
@@ -368,7 +368,6 @@ func (s *scanner) finish(v *vaultRead) {
 	if s.snap != nil {
 		s.snap.add(r.body, r.apiVersion, r.readAt)
 	}
-	resource.NormalizeNumbers(r.body)
 	doc := &resource.Document{
 		ID: r.id, Type: r.typ, Name: r.name, Body: r.body, Gaps: v.gaps,
 		Source: resource.Provenance{Kind: "azure", APIVersion: r.apiVersion, ReadAt: r.readAt},
@@ -389,7 +388,6 @@ func (s *scanner) finish(v *vaultRead) {
 		if s.snap != nil {
 			s.snap.add(c.body, c.apiVersion, c.readAt)
 		}
-		resource.NormalizeNumbers(c.body)
 		d, ok := fromAzureBody(c.body)
 		if !ok {
 			continue
