@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -269,9 +270,10 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// compare times runs of the typed decode and of kvguard on path, one
-// after the other, and prints each run and the verdict on the targets.
-func compare(path, kvguard string, runs int) error {
+// compare times runs of the typed decode and of each kvguard binary on
+// path, one after the other, and prints each run and the verdict on the
+// targets for each binary.
+func compare(path string, kvguards []string, runs int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -281,33 +283,41 @@ func compare(path, kvguard string, runs int) error {
 		return err
 	}
 	fmt.Printf("%s: %.0f MB; kvguard = %s; %d runs, load average before each (1, 5, 15 min)\n",
-		path, float64(info.Size())/1e6, kvguard, runs)
-	fmt.Printf("%-4s %-15s %-12s %9s %9s %9s %9s %8s\n", "run", "load", "what", "wall s", "CPU s", "CPU/wall", "RSS MiB", "ratio")
-	pass := true
+		path, float64(info.Size())/1e6, strings.Join(kvguards, ", "), runs)
+	fmt.Printf("%-4s %-16s %-22s %9s %9s %9s %9s %8s\n", "run", "load", "what", "wall s", "CPU s", "CPU/wall", "RSS MiB", "ratio")
+	pass := make([]bool, len(kvguards))
+	for i := range pass {
+		pass[i] = true
+	}
 	for i := 1; i <= runs; i++ {
 		load := loadavg()
 		typed, err := measure(self, "-typed", path)
 		if err != nil || typed.exit != 0 {
 			return fmt.Errorf("typed decode: exit %d: %w", typed.exit, err)
 		}
-		printRow(i, load, "encoding/json", typed, "")
-		load = loadavg()
-		kv, err := measure(kvguard, "scan", path, "--format", "json", "-o", "/dev/null")
-		if err != nil || (kv.exit != 0 && kv.exit != 1) {
-			return fmt.Errorf("kvguard: exit %d: %w", kv.exit, err)
-		}
-		ratio := kv.wall.Seconds() / typed.wall.Seconds()
-		printRow(i, load, "kvguard scan", kv, fmt.Sprintf("%.2fx", ratio))
-		if ratio > targetRatio || kv.rssMiB > targetRSSMiB {
-			pass = false
+		printRow(i, load, "encoding/json (typed)", typed, "")
+		for j, kvguard := range kvguards {
+			load = loadavg()
+			kv, err := measure(kvguard, "scan", path, "--format", "json", "-o", "/dev/null")
+			if err != nil || (kv.exit != 0 && kv.exit != 1) {
+				return fmt.Errorf("%s: exit %d: %w", kvguard, kv.exit, err)
+			}
+			ratio := kv.wall.Seconds() / typed.wall.Seconds()
+			printRow(i, load, "scan "+filepath.Base(kvguard), kv, fmt.Sprintf("%.2fx", ratio))
+			if ratio > targetRatio || kv.rssMiB > targetRSSMiB {
+				pass[j] = false
+			}
 		}
 	}
-	fmt.Printf("targets: kvguard wall <= %.1fx the typed decode's in the same run, peak RSS <= %d MiB: %s (load after: %s)\n",
-		targetRatio, targetRSSMiB, map[bool]string{true: "met in every run", false: "NOT met in every run"}[pass], loadavg())
+	for j, kvguard := range kvguards {
+		fmt.Printf("%s: wall <= %.1fx the typed decode's in the same run and peak RSS <= %d MiB: %s\n",
+			kvguard, targetRatio, targetRSSMiB, map[bool]string{true: "met in every run", false: "NOT met in every run"}[pass[j]])
+	}
+	fmt.Printf("load average after: %s\n", loadavg())
 	return nil
 }
 
 func printRow(run int, load, what string, m measurement, ratio string) {
-	fmt.Printf("%-4d %-15s %-12s %9.2f %9.2f %9.2f %9.0f %8s\n", run, load, what,
+	fmt.Printf("%-4d %-16s %-22s %9.2f %9.2f %9.2f %9.0f %8s\n", run, load, what,
 		m.wall.Seconds(), m.cpu.Seconds(), m.cpu.Seconds()/m.wall.Seconds(), m.rssMiB, ratio)
 }

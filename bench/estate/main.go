@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,7 +47,7 @@ func main() {
 	typed := flag.String("typed", "", "decode this estate with encoding/json into typed structs (what -compare times)")
 	whole := flag.Bool("whole", false, "with -typed: decode the whole file into one value, holding every resource")
 	cmp := flag.String("compare", "", "time the typed decode of this estate against `kvguard scan` of it, in the same run")
-	kvguard := flag.String("kvguard", "kvguard", "with -compare: the kvguard binary")
+	kvguard := flag.String("kvguard", "kvguard", "with -compare: the kvguard binary (several, comma-separated, to compare builds in one run)")
 	runs := flag.Int("runs", 3, "with -compare: runs of each")
 	flag.Parse()
 	switch {
@@ -57,7 +58,7 @@ func main() {
 		}
 		return
 	case *cmp != "":
-		if err := compare(*cmp, *kvguard, *runs); err != nil {
+		if err := compare(*cmp, strings.Split(*kvguard, ","), *runs); err != nil {
 			fmt.Fprintln(os.Stderr, "estate:", err)
 			os.Exit(1)
 		}

@@ -132,8 +132,8 @@ var badInputs = []struct {
 		in: "[\n" +
 			`{"id": "` + vaultID + `", "properties": {"enableRbacAuthorization": true}},` + "\n" +
 			`{"id": "` + strings.ToUpper(vaultID) + `/", "properties": {"enableRbacAuthorization": false}},` + "\n" +
-			`{"id": "https://kv-bad.vault.azure.net/secrets/a"},` + "\n" +
-			`{"id": "https://KV-BAD.vault.azure.net:443/secrets/A/0123456789abcdef0123456789abcdef", "value": "x"}` + "\n" +
+			`{"id": "https://kv-bad.vault.azure.net/secrets/a", "attributes": {}},` + "\n" +
+			`{"id": "https://KV-BAD.vault.azure.net:443/secrets/A/0123456789abcdef0123456789abcdef", "value": "x", "attributes": {}}` + "\n" +
 			"]",
 		docs: []string{"kv-bad", "a"},
 		errs: []string{
@@ -199,7 +199,7 @@ var badInputs = []struct {
 	{
 		name: "bad snapshot",
 		in: "{\"kvguardSnapshot\": {\"version\": \"2\"},\n" +
-			" \"resources\": [{\"id\": \"" + vaultID + "/secrets/s\", \"type\": \"Microsoft.KeyVault/vaults/secrets\", \"properties\": {}}],\n" +
+			" \"resources\": [{\"id\": \"" + vaultID + "/secrets/s\", \"type\": \"Microsoft.KeyVault/vaults/secrets\", \"properties\": {\"attributes\": {}}}],\n" +
 			" \"gaps\": [\n" +
 			"  {\"resourceId\": \"" + vaultID + "\", \"error\": \"403\"},\n" +
 			"  {\"resourceId\": \"kv\", \"part\": \"properties\", \"error\": \"403\"},\n" +

@@ -37,6 +37,9 @@ func (fr *fileReader) armComponent(o *rawObject, sc scope, typ, id string, pid a
 	}
 	attrs, aerrs := fr.attributes(entries, "properties.")
 	errs = append(errs, aerrs...)
+	if av, _, ok := lookup(props, "attributes"); !o.attrsRead && (!ok || av == nil) {
+		fr.note(noteNoAttributes, o.start, id) // (a wrong type is an error above)
+	}
 
 	fields := fr.getMap()
 	var ctyp string

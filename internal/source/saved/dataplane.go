@@ -35,6 +35,9 @@ func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos json
 	}
 	oa, aerrs := fr.attributes(fr.attrEntries(o, attrs, inAttrs), "")
 	errs = append(errs, aerrs...)
+	if av, _, ok := lookup(o.body, "attributes"); !ok || av == nil {
+		fr.note(noteNoAttributes, o.start, u.id)
+	}
 
 	fields := fr.getMap()
 	var typ string

@@ -418,8 +418,8 @@ var armComponentTypes = map[string]string{
 // goroutine (parallel.go). It reports false, having recorded nothing,
 // when the general path must read the body after all.
 func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, sc scope) bool {
-	if c.id == nil {
-		return false
+	if c.id == nil || c.seen&seenAttrs == 0 {
+		return false // no attributes: the general path notes it
 	}
 	// One string holds the ID and the attributes' instants: one
 	// allocation instead of four. The document keeps them together (and

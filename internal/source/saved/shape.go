@@ -41,6 +41,7 @@ const (
 	noteDeletedSecret
 	noteDeletedKey
 	noteDeletedCert
+	noteNoAttributes
 	noteKinds
 )
 
@@ -60,6 +61,8 @@ var noteText = [noteKinds]string{
 	noteDeletedSecret: "a deleted secret (az keyvault secret list-deleted) is not judged: it is no longer in the vault",
 	noteDeletedKey:    "a deleted key (az keyvault key list-deleted) is not judged: it is no longer in the vault",
 	noteDeletedCert:   "a deleted certificate (az keyvault certificate list-deleted) is not judged: it is no longer in the vault",
+	noteNoAttributes: "a secret, key or certificate without attributes (a --query projection?) is judged as the input shows it: " +
+		"with no expiration date; save az keyvault secret (key, certificate) list output, which includes them",
 }
 
 // noteAgg gathers the notes of one kind in a file: the first, and how

@@ -131,7 +131,7 @@ func TestManagedHSMsTyped(t *testing.T) {
  {"ResourceId": "` + base + `Microsoft.KeyVault/managedHSMs/h4", "Name": "h4", "ResourceType": "Microsoft.KeyVault/managedHSMs", "Properties": {}},
  {"id": "` + base + `Microsoft.KeyVault/managedHSMs/h5", "name": "h5", "type": "Microsoft.KeyVault/vaults", "properties": {}},
  {"kid": "https://h1.managedhsm.azure.net/keys/k1", "attributes": {"enabled": true}},
- {"id": "` + base + `Microsoft.KeyVault/managedHSMs/h1/keys/k2", "type": "Microsoft.KeyVault/managedHSMs/keys", "properties": {"kty": "RSA-HSM"}}]`
+ {"id": "` + base + `Microsoft.KeyVault/managedHSMs/h1/keys/k2", "type": "Microsoft.KeyVault/managedHSMs/keys", "properties": {"kty": "RSA-HSM", "attributes": {}}}]`
 	want := map[string]string{
 		"h1": resource.TypeManagedHSM, "h2": resource.TypeManagedHSM, "h3": resource.TypeManagedHSM,
 		"h4": resource.TypeManagedHSM, "h5": resource.TypeManagedHSM, "k1": resource.TypeHSMKey, "k2": resource.TypeHSMKey,
@@ -150,5 +150,33 @@ func TestManagedHSMsTyped(t *testing.T) {
 	// h5's type contradicts its ID: a warning, and the ID wins.
 	if errs, warns := splitErrors(t, err); len(errs) != 0 || len(warns) != 1 {
 		t.Errorf("errors %q, warnings %q; want one warning for h5", errs, warns)
+	}
+}
+
+// TestMissingAttributesNoted: a secret or key whose input does not give
+// its attributes (a projection such as az keyvault secret list --query
+// "[].{id:id}", an ARM body without properties, attributes that are not
+// an object) is judged as the input shows it, and a warning says so, once
+// per file. (Making its expiry Unknown needs an Unknown that may also be
+// absent: an Unknown value counts as set for exists.)
+func TestMissingAttributesNoted(t *testing.T) {
+	t.Parallel()
+	in := `[{"id": "https://kv1.vault.azure.net/secrets/projected", "name": "projected"},
+ {"id": "https://kv1.vault.azure.net/secrets/null", "attributes": null},
+ {"id": "` + vaultID + `/secrets/arm-bare", "type": "Microsoft.KeyVault/vaults/secrets"},
+ {"id": "` + vaultID + `/keys/arm-no-attributes", "type": "Microsoft.KeyVault/vaults/keys", "properties": {"kty": "RSA"}},
+ {"id": "https://kv1.vault.azure.net/secrets/empty", "attributes": {}}]`
+	var names []string
+	err := New(Options{}).ReadFrom(t.Context(), strings.NewReader(in), "f.json", func(d *resource.Document) {
+		checkInvariants(t, d)
+		names = append(names, d.Name)
+	})
+	if diff := cmp.Diff([]string{"projected", "null", "arm-bare", "arm-no-attributes", "empty"}, names); diff != "" {
+		t.Errorf("documents (-want +got):\n%s", diff)
+	}
+	errs, warns := splitErrors(t, err)
+	want := []string{"f.json:1:2 (https://kv1.vault.azure.net/secrets/projected): " + noteText[noteNoAttributes] + " (and 3 more like it in this file)"}
+	if len(errs) != 0 || !cmp.Equal(want, warns) {
+		t.Errorf("errors %q, warnings (-want +got):\n%s", errs, cmp.Diff(want, warns))
 	}
 }
