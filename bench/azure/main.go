@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 64, "scanner concurrency (--concurrency)")
 	flag.Uint64Var(&c.seed, "seed", 1, "estate and fault seed")
 	serve := flag.Bool("serve", false, "internal: run the simulator and print its endpoints")
+	verbose := flag.Bool("v", false, "log the scanner's debug messages on stderr")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the scanner (with -serve: of the simulator) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -71,7 +73,7 @@ func main() {
 	if *serve {
 		err = runServer(c)
 	} else {
-		err = runBench(c)
+		err = runBench(c, *verbose)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -210,7 +212,7 @@ func sampleMemory(stop <-chan struct{}, peakHeap, peakSys *atomic.Uint64) {
 	}
 }
 
-func runBench(c config) error {
+func runBench(c config, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	srv, err := startServer(ctx)
@@ -236,8 +238,12 @@ func runBench(c config) error {
 		n, _ := counts.LoadOrStore(d.Type, new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
 	}
+	var logger *slog.Logger
+	if verbose {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	sum, scanErr := live.Scan(ctx, live.Options{Cloud: srv.ep.Cloud, Auth: "client-secret", Concurrency: c.concurrency,
-		RequestTimeout: time.Minute}, emit)
+		RequestTimeout: time.Minute, Logger: logger}, emit)
 	close(done)
 	count := func(t string) int64 {
 		if n, ok := counts.Load(t); ok {

@@ -9,6 +9,14 @@
 //	go run ./bench/estate -vaults 10000 -secrets 1000000 -out /tmp/estate
 //	go build -o /tmp/estate ./bench/estate && /usr/bin/time -v /tmp/estate -read /tmp/estate/estate.json
 //	kvguard scan /tmp/estate/estate.json -o json=/dev/null
+//
+// With -compare it times the whole kvguard scan of an estate against a
+// plain single-threaded encoding/json decode of the same file into typed
+// structs, in the same run (issue 9's target: at most 0.4x its wall time,
+// at most 300 MiB peak RSS):
+//
+//	go build -o /tmp/kvguard ./cmd/kvguard && go build -o /tmp/estate-bench ./bench/estate
+//	/tmp/estate-bench -compare /tmp/estate/estate.json -kvguard /tmp/kvguard -runs 3
 package main
 
 import (
@@ -18,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,7 +44,26 @@ func main() {
 	flag.Uint64Var(&c.Seed, "seed", 1, "seed: the same seed writes the same bytes")
 	out := flag.String("out", ".", "directory to write estate.json into")
 	read := flag.String("read", "", "read this estate with the saved-JSON reader instead of writing one")
+	typed := flag.String("typed", "", "decode this estate with encoding/json into typed structs (what -compare times)")
+	whole := flag.Bool("whole", false, "with -typed: decode the whole file into one value, holding every resource")
+	cmp := flag.String("compare", "", "time the typed decode of this estate against `kvguard scan` of it, in the same run")
+	kvguard := flag.String("kvguard", "kvguard", "with -compare: the kvguard binary (several, comma-separated, to compare builds in one run)")
+	runs := flag.Int("runs", 3, "with -compare: runs of each")
 	flag.Parse()
+	switch {
+	case *typed != "":
+		if err := typedDecode(*typed, *whole); err != nil {
+			fmt.Fprintln(os.Stderr, "estate:", err)
+			os.Exit(1)
+		}
+		return
+	case *cmp != "":
+		if err := compare(*cmp, strings.Split(*kvguard, ","), *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "estate:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *read != "" {
 		if err := readEstate(*read); err != nil {
 			fmt.Fprintln(os.Stderr, "estate:", err)

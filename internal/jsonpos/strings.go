@@ -99,6 +99,16 @@ func (d *Decoder) readStringValue() (any, error) {
 //
 //go:noinline
 func plainRun(b []byte, i int) int {
+	return PlainRun(b, i)
+}
+
+// PlainRun returns the index of the first byte at or after i that a JSON
+// string cannot hold as it is (a quote, a backslash, a control character)
+// or that is not ASCII, looking eight bytes at a time; it stops early,
+// at the last multiple of eight bytes from i that fits in b, so that the
+// caller checks the last few bytes itself. Readers that scan captured
+// values (Capture) with their own code use it to cross long strings.
+func PlainRun(b []byte, i int) int {
 	const (
 		ones = 0x0101010101010101
 		hi   = 0x8080808080808080

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"source/terraform":       {"resource", "jsonpos", "source/terraform/"},
 	"source/armtemplate":     {"resource", "jsonpos", "armexpr"},
 	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/armtemplate"},
-	"source/live":            {"resource", "atomicfile"},
+	"source/live":            {"resource", "jsonpos", "atomicfile"},
 	"source":                 {"resource", "source/"},
 	"azuresim":               {"resource"},
 	"cli":                    {""}, // the wiring: anything

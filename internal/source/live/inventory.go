@@ -81,7 +81,7 @@ func (s *scanner) scope(ctx context.Context) ([]string, error) {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list subscriptions: %s", describe(err))
+			return nil, callFailed("list subscriptions", err)
 		}
 		for _, sub := range page.Value {
 			if sub.SubscriptionID == nil {
@@ -115,7 +115,7 @@ func (s *scanner) managementGroupSubscriptions(ctx context.Context) ([]string, e
 		for pager.More() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("list management group %s: %s", mg, describe(err))
+				return nil, callFailed("list management group "+mg, err)
 			}
 			for _, d := range page.Value {
 				if d.Type != nil && d.Name != nil && strings.HasSuffix(strings.ToLower(*d.Type), "/subscriptions") {
@@ -200,22 +200,17 @@ func (s *scanner) graphPages(ctx context.Context, c *armresourcegraph.Client, re
 	format := armresourcegraph.ResultFormatObjectArray
 	req.Options = &armresourcegraph.QueryRequestOptions{ResultFormat: &format, Top: ptr(int32(1000))}
 	for {
-		var raw *http.Response
-		resp, err := c.Resources(runtime.WithCaptureResponse(ctx, &raw), req, nil)
+		// callPolicy decodes the rows once, for kvguard; the SDK decodes
+		// only the paging members.
+		h := &pageHolder{member: "data"}
+		resp, err := c.Resources(context.WithValue(ctx, pageKey{}, h), req, nil)
 		if err != nil {
-			return errors.New(describe(err))
+			return callFailed("", err)
 		}
-		body, err := payload(raw)
-		if err != nil {
-			return err
-		}
-		var page struct {
-			Data []map[string]any `json:"data"`
-		}
-		if err := decodeJSON(body, &page); err != nil {
+		if err := h.result(nil); err != nil {
 			return fmt.Errorf("resource graph answer: %w", err)
 		}
-		add(page.Data, time.Now())
+		add(h.items, time.Now())
 		if resp.SkipToken == nil || *resp.SkipToken == "" {
 			return nil
 		}
@@ -239,7 +234,6 @@ func graphRecord(row map[string]any, readAt time.Time) *vaultRecord {
 			body[k] = v
 		}
 	}
-	resource.NormalizeNumbers(body)
 	r := newRecord(id, pid, body)
 	r.readAt = readAt
 	return r
@@ -296,7 +290,7 @@ func (s *scanner) armInventory(ctx context.Context, subs []string) ([]*vaultReco
 			recs = append(recs, got...)
 			if err != nil {
 				errs = append(errs, &resource.InputError{ResourceID: "/subscriptions/" + sub,
-					Msg: "could not list its vaults, which are therefore not judged: " + err.Error()})
+					Msg: "could not list its vaults, which are therefore not judged: " + err.Error(), Err: err})
 			}
 		}()
 	}
@@ -333,7 +327,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	for vp.More() {
 		var raw *http.Response
 		if _, err := vp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
-			return recs, fmt.Errorf("list vaults: %s", describe(err))
+			return recs, callFailed("list vaults", err)
 		}
 		if err := add(raw); err != nil {
 			return recs, err
@@ -343,7 +337,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	for hp.More() {
 		var raw *http.Response
 		if _, err := hp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
-			return recs, fmt.Errorf("list managed HSMs: %s", describe(err))
+			return recs, callFailed("list managed HSMs", err)
 		}
 		if err := add(raw); err != nil {
 			return recs, err
@@ -359,13 +353,11 @@ func decodeList(raw *http.Response) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var page struct {
-		Value []map[string]any `json:"value"`
-	}
-	if err := decodeJSON(body, &page); err != nil {
+	page, err := decodeMap(body)
+	if err != nil {
 		return nil, err
 	}
-	return page.Value, nil
+	return objects(page, "value"), nil
 }
 
 // decodeObject reads one captured JSON object.
@@ -374,11 +366,7 @@ func decodeObject(raw *http.Response) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := decodeJSON(body, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return decodeMap(body)
 }
 
 func decodeJSON(data []byte, v any) error {

@@ -276,20 +276,29 @@ func (s *scanner) factory(sub string) (*armkeyvault.ClientFactory, error) {
 func (s *scanner) run(ctx context.Context) error {
 	subs, err := s.scope(ctx)
 	if err != nil {
-		return err
+		// Stopped while listing the subscriptions (--scan-timeout, Ctrl-C):
+		// say so, as when stopped later.
+		return errors.Join(err, stopError(ctx))
 	}
 	s.scopeSubs = subs
+	start := time.Now()
 	recs, invErr := s.inventory(ctx, subs)
 	s.found.Store(int64(len(recs)))
+	s.log.Debug("inventory", "subscriptions", len(subs), "vaults", len(recs), "took", time.Since(start).Round(time.Millisecond))
 	s.readAll(ctx, recs)
-	if ctx.Err() != nil {
-		stop := fmt.Errorf("scan stopped before it finished: %w", ctx.Err())
-		if errors.Is(context.Cause(ctx), ErrScanTimeout) {
-			stop = fmt.Errorf("scan stopped before it finished: %w (%w)", ErrScanTimeout, ctx.Err())
-		}
-		return errors.Join(invErr, stop)
+	return errors.Join(invErr, stopError(ctx))
+}
+
+// stopError says that the scan was stopped before it finished, and why
+// (ErrScanTimeout, or the context's own error); nil while ctx is not done.
+func stopError(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
 	}
-	return invErr
+	if errors.Is(context.Cause(ctx), ErrScanTimeout) {
+		return fmt.Errorf("scan stopped before it finished: %w (%w)", ErrScanTimeout, ctx.Err())
+	}
+	return fmt.Errorf("scan stopped before it finished: %w", ctx.Err())
 }
 
 func (s *scanner) summary(start time.Time) Summary {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -163,9 +164,25 @@ type callState struct {
 // itself (see callPolicy).
 type pageKey struct{}
 
-// pageHolder receives the items of a page decoded by callPolicy.
+// pageHolder receives the items of a page decoded by callPolicy: the
+// objects of its member (default "value"; "data" for Resource Graph).
 type pageHolder struct {
-	items []map[string]any
+	member  string
+	items   []map[string]any
+	decoded bool
+	err     error // why the page could not be decoded
+}
+
+// result is what the call gave: its error, or the page's if it could not
+// be decoded (so that a page is never silently empty).
+func (h *pageHolder) result(err error) error {
+	if err == nil && !h.decoded {
+		err = h.err
+		if err == nil {
+			err = errors.New("the page was not decoded")
+		}
+	}
+	return err
 }
 
 // callPolicy is a per-call policy. It gives each SDK call its state, and
@@ -185,22 +202,28 @@ func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
 	}
 	body, err := runtime.Payload(resp)
 	if err != nil {
+		h.err = err
 		return resp, nil // the SDK reports it
 	}
-	var page struct {
-		Value    []map[string]any `json:"value"`
-		NextLink *string          `json:"nextLink"`
-	}
-	if decodeJSON(body, &page) != nil {
+	page, err := decodeMap(body)
+	if err != nil {
+		h.err = fmt.Errorf("decode the page: %w", err)
 		return resp, nil // let the SDK's decoder say what is wrong
 	}
-	h.items = page.Value
-	small, err := json.Marshal(struct {
-		NextLink *string `json:"nextLink,omitempty"`
-	}{page.NextLink})
+	// The items go to kvguard; the SDK gets the rest of the page (its
+	// nextLink, or Resource Graph's skipToken and counts).
+	items := h.member
+	if items == "" {
+		items = "value"
+	}
+	h.items = objects(page, items)
+	delete(page, items)
+	small, err := json.Marshal(page)
 	if err != nil {
+		h.err = err
 		return resp, nil
 	}
+	h.decoded = true
 	resp.Body = io.NopCloser(bytes.NewReader(small))
 	resp.ContentLength = int64(len(small))
 	return resp, nil

@@ -108,7 +108,7 @@ func interleave(recs []*vaultRecord) []*vaultRecord {
 
 // stopped describes why a part was not read when the scan was stopped.
 func stopped(ctx context.Context) error {
-	return fmt.Errorf("not read: %v", context.Cause(ctx))
+	return fmt.Errorf("not read: %w", context.Cause(ctx))
 }
 
 // notRead is the read of a vault the scan never got to.
@@ -205,7 +205,7 @@ func nextPage(ctx context.Context, p pager) ([]map[string]any, error) {
 	default:
 		return nil, fmt.Errorf("unsupported pager %T", p)
 	}
-	return h.items, err
+	return h.items, h.result(err)
 }
 
 // readList reads every page of one list into the vault's children; a
@@ -297,8 +297,27 @@ func (s *scanner) partError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return stopped(ctx)
 	}
-	return fmt.Errorf("%s: %s", what, describe(err))
+	return callFailed(what, err)
 }
+
+// callError is a failed Azure call: what was asked, and the SDK's error.
+// It reads as describe renders the error (status, code, message) and
+// unwraps to it, so that a context's deadline or cancellation, or an
+// azcore.ResponseError, is still recognised by errors.Is and errors.As.
+type callError struct {
+	what string
+	err  error
+}
+
+func callFailed(what string, err error) error { return &callError{what: what, err: err} }
+
+func (e *callError) Error() string {
+	if e.what == "" {
+		return describe(e.err)
+	}
+	return e.what + ": " + describe(e.err)
+}
+func (e *callError) Unwrap() error { return e.err }
 
 // describe renders an SDK error in one line: "403 AuthorizationFailed:
 // message" for an Azure answer, the transport error otherwise.
@@ -349,7 +368,6 @@ func (s *scanner) finish(v *vaultRead) {
 	if s.snap != nil {
 		s.snap.add(r.body, r.apiVersion, r.readAt)
 	}
-	resource.NormalizeNumbers(r.body)
 	doc := &resource.Document{
 		ID: r.id, Type: r.typ, Name: r.name, Body: r.body, Gaps: v.gaps,
 		Source: resource.Provenance{Kind: "azure", APIVersion: r.apiVersion, ReadAt: r.readAt},
@@ -370,7 +388,6 @@ func (s *scanner) finish(v *vaultRead) {
 		if s.snap != nil {
 			s.snap.add(c.body, c.apiVersion, c.readAt)
 		}
-		resource.NormalizeNumbers(c.body)
 		d, ok := fromAzureBody(c.body)
 		if !ok {
 			continue

@@ -132,8 +132,8 @@ var badInputs = []struct {
 		in: "[\n" +
 			`{"id": "` + vaultID + `", "properties": {"enableRbacAuthorization": true}},` + "\n" +
 			`{"id": "` + strings.ToUpper(vaultID) + `/", "properties": {"enableRbacAuthorization": false}},` + "\n" +
-			`{"id": "https://kv-bad.vault.azure.net/secrets/a"},` + "\n" +
-			`{"id": "https://KV-BAD.vault.azure.net:443/secrets/A/0123456789abcdef"}` + "\n" +
+			`{"id": "https://kv-bad.vault.azure.net/secrets/a", "attributes": {}},` + "\n" +
+			`{"id": "https://KV-BAD.vault.azure.net:443/secrets/A/0123456789abcdef0123456789abcdef", "value": "x", "attributes": {}}` + "\n" +
 			"]",
 		docs: []string{"kv-bad", "a"},
 		errs: []string{
@@ -148,8 +148,8 @@ var badInputs = []struct {
 			"f.json:1:9: id: expected a string, found the number 42",
 			`f.json:1:21: id "kv1" is neither an Azure resource ID nor a Key Vault object URL`,
 			`f.json:1:36: id "/foo/bar" is not an Azure resource ID`,
-			`f.json:1:56: id "https://kv.vault.azure.net/storage/x" is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>)`,
-			`f.json:1:105: id "https://kv.vault.azure.net/" is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>)`,
+			`f.json:1:56: id "https://kv.vault.azure.net/storage/x" is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>[/<version>])`,
+			`f.json:1:105: id "https://kv.vault.azure.net/" is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>[/<version>])`,
 		},
 	},
 	{
@@ -181,6 +181,16 @@ var badInputs = []struct {
 	{
 		name: "deleted objects are not judged",
 		in:   `[{"id": "https://kv.vault.azure.net/deletedsecrets/old", "recoveryId": "https://kv.vault.azure.net/deletedsecrets/old"}, {"kid": "https://kv.vault.azure.net/keys/k", "recoveryId": "https://kv.vault.azure.net/deletedkeys/k", "deletedDate": "2025-01-01T00:00:00+00:00"}]`,
+		warnings: []string{
+			"f.json:1:9 (https://kv.vault.azure.net/secrets/old): " + noteText[noteDeletedSecret],
+			"f.json:1:130 (https://kv.vault.azure.net/keys/k): " + noteText[noteDeletedKey],
+		},
+	},
+	{
+		// az keyvault list-deleted: types without the locations segment
+		// of their IDs, neither read by kvguard: skipped without a word.
+		name: "deleted vaults are another type",
+		in:   `[{"id": "/subscriptions/s1/providers/Microsoft.KeyVault/locations/westus/deletedVaults/kv-old", "name": "kv-old", "type": "Microsoft.KeyVault/deletedVaults", "properties": {"vaultId": "` + vaultID + `"}}]`,
 	},
 	{
 		name: "empty containers",
@@ -189,7 +199,7 @@ var badInputs = []struct {
 	{
 		name: "bad snapshot",
 		in: "{\"kvguardSnapshot\": {\"version\": \"2\"},\n" +
-			" \"resources\": [{\"id\": \"" + vaultID + "/secrets/s\", \"type\": \"Microsoft.KeyVault/vaults/secrets\", \"properties\": {}}],\n" +
+			" \"resources\": [{\"id\": \"" + vaultID + "/secrets/s\", \"type\": \"Microsoft.KeyVault/vaults/secrets\", \"properties\": {\"attributes\": {}}}],\n" +
 			" \"gaps\": [\n" +
 			"  {\"resourceId\": \"" + vaultID + "\", \"error\": \"403\"},\n" +
 			"  {\"resourceId\": \"kv\", \"part\": \"properties\", \"error\": \"403\"},\n" +

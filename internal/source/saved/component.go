@@ -1,12 +1,8 @@
 package saved
 
 import (
-	"encoding/base64"
 	"fmt"
-	"math/big"
-	"strings"
 
-	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -41,6 +37,9 @@ func (fr *fileReader) armComponent(o *rawObject, sc scope, typ, id string, pid a
 	}
 	attrs, aerrs := fr.attributes(entries, "properties.")
 	errs = append(errs, aerrs...)
+	if av, _, ok := lookup(props, "attributes"); !o.attrsRead && (!ok || av == nil) {
+		fr.note(noteNoAttributes, o.start, id) // (a wrong type is an error above)
+	}
 
 	fields := fr.getMap()
 	var ctyp string
@@ -67,164 +66,6 @@ func (fr *fileReader) armComponent(o *rawObject, sc scope, typ, id string, pid a
 	fr.finish(o, sc, doc, errs)
 }
 
-// dataPlane maps a Key Vault data-plane object to its component document:
-// a REST list item or bundle (attributes in Unix seconds), or az keyvault
-// secret/key/certificate list or show output (attributes as ISO strings,
-// attributes.expires). The vault is known by its host only.
-func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos jsonpos.Pos) {
-	u, ok := parseObjectURL(rawID)
-	if !ok {
-		fr.problem(fr.pos(idPos), "", "id %q is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>)", rawID)
-		return
-	}
-	if u.deleted || hasKey(o.body, "recoveryId") {
-		// Deleted objects (list-deleted output) are no longer in the vault
-		// and are not judged.
-		fr.deleted++
-		return
-	}
-	var errs []*resource.InputError
-	attrs := map[string]any{}
-	if av, ak, ok := lookup(o.body, "attributes"); ok && av != nil {
-		m, isMap := av.(map[string]any)
-		if !isMap {
-			p, _ := o.pos(inRoot, ak)
-			errs = append(errs, resource.Errorf(fr.pos(p), "%s: expected an object, found %s", ak, describe(av)))
-		} else {
-			attrs = m
-		}
-	}
-	oa, aerrs := fr.attributes(fr.attrEntries(o, attrs, inAttrs), "")
-	errs = append(errs, aerrs...)
-
-	fields := fr.getMap()
-	var typ string
-	switch u.collection {
-	case "secrets":
-		typ = resource.TypeSecret
-		fr.copyField(o, &errs, o.body, inRoot, "", "contentType", fields, "contentType", wantString)
-		fr.copyField(o, &errs, o.body, inRoot, "", "managed", fields, "managed", wantBool)
-	case "keys":
-		typ = resource.TypeKey
-		if u.hsm {
-			typ = resource.TypeHSMKey
-		}
-		fr.keyFields(o, &errs, fields)
-	case "certificates":
-		typ = resource.TypeCertificate
-		certificateFields(o.body, fields)
-	}
-	fr.copyField(o, &errs, o.body, inRoot, "", "tags", fields, "tags", wantObject)
-
-	name := u.name
-	if n, ok := o.body["name"].(string); ok && n != "" && strings.EqualFold(n, u.name) {
-		name = n
-	}
-	doc := resource.NewComponent(typ, resource.Ref{Host: u.host}, u.id, name, oa, fields)
-	fr.recycle(fields, attrs, o.body)
-	fr.finish(o, sc, doc, errs)
-}
-
-// keyFields maps a data-plane key's type, size and curve: top-level kty
-// and crv (REST), or the JSON web key under "key" (az keyvault key show),
-// whose RSA modulus gives the size.
-func (fr *fileReader) keyFields(o *rawObject, errs *[]*resource.InputError, fields map[string]any) {
-	src := o.body
-	in := inRoot
-	if k, ok := o.body["key"].(map[string]any); ok {
-		src, in = k, inKey
-	}
-	fr.copyField(o, errs, src, in, "", "kty", fields, "keyType", wantString)
-	fr.copyField(o, errs, src, in, "", "crv", fields, "ellipticCurveName", wantString)
-	fr.copyField(o, errs, o.body, inRoot, "", "managed", fields, "managed", wantBool)
-	fr.copyField(o, errs, o.body, inRoot, "", "rotationPolicy", fields, "rotationPolicy", wantObject)
-	if n, ok := src["n"].(string); ok {
-		if bits := modulusBits(n); bits > 0 {
-			fields["keySize"] = int64(bits)
-		}
-	}
-}
-
-// modulusBits is the bit length of a base64 (standard or URL) RSA modulus:
-// the key size Azure Policy's keySize alias reads.
-func modulusBits(n string) int {
-	n = strings.TrimRight(n, "=")
-	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
-		if b, err := enc.DecodeString(n); err == nil {
-			return new(big.Int).SetBytes(b).BitLen()
-		}
-	}
-	return 0
-}
-
-// certificateFields maps a certificate's policy, as the data plane (REST
-// snake_case) or az (camelCase) gives it, to the fields the certificate
-// aliases read. List items carry no policy; then nothing is added.
-func certificateFields(body, fields map[string]any) {
-	pol, ok := body["policy"].(map[string]any)
-	if !ok {
-		return
-	}
-	if kp := firstMap(pol, "key_props", "keyProperties"); kp != nil {
-		props := map[string]any{}
-		copyAny(kp, props, "keyType", "kty", "keyType")
-		copyAny(kp, props, "keySize", "key_size", "keySize")
-		copyAny(kp, props, "ellipticCurveName", "crv", "curve")
-		fields["keyProperties"] = props
-	}
-	if xp := firstMap(pol, "x509_props", "x509CertificateProperties"); xp != nil {
-		props := map[string]any{}
-		copyAny(xp, props, "validityInMonths", "validity_months", "validityInMonths")
-		if len(props) > 0 {
-			fields["properties"] = props
-		}
-	}
-	if la, ok := firstValue(pol, "lifetime_actions", "lifetimeActions").([]any); ok {
-		var out []any
-		for _, e := range la {
-			m, ok := e.(map[string]any)
-			if !ok {
-				continue
-			}
-			a := map[string]any{}
-			if tr := firstMap(m, "trigger"); tr != nil {
-				copyAny(tr, a, "daysBeforeExpiry", "days_before_expiry", "daysBeforeExpiry")
-				copyAny(tr, a, "lifetimePercentage", "lifetime_percentage", "lifetimePercentage")
-			}
-			if ac := firstMap(m, "action"); ac != nil {
-				copyAny(ac, a, "action", "action_type", "actionType")
-			}
-			out = append(out, a)
-		}
-		fields["lifetimeActions"] = out
-	}
-	if is := firstMap(pol, "issuer", "issuerParameters"); is != nil {
-		props := map[string]any{}
-		copyAny(is, props, "name", "name")
-		fields["issuer"] = props
-	}
-}
-
-func firstMap(m map[string]any, keys ...string) map[string]any {
-	v, _ := firstValue(m, keys...).(map[string]any)
-	return v
-}
-
-func firstValue(m map[string]any, keys ...string) any {
-	for _, k := range keys {
-		if v, ok := m[k]; ok && v != nil {
-			return v
-		}
-	}
-	return nil
-}
-
-func copyAny(from, to map[string]any, dst string, keys ...string) {
-	if v := firstValue(from, keys...); v != nil {
-		to[dst] = v
-	}
-}
-
 // copyField copies src[key] to fields[dst] when it has the wanted type;
 // otherwise it reports the member and puts an Unknown in its place.
 func (fr *fileReader) copyField(o *rawObject, errs *[]*resource.InputError, src map[string]any, in where, path, key string, fields map[string]any, dst string, w want) {
@@ -249,82 +90,4 @@ func (fr *fileReader) copyField(o *rawObject, errs *[]*resource.InputError, src 
 	}
 	*errs = append(*errs, resource.Errorf(fr.pos(p), "%s%s: expected %s, found %s", path, k, w, describe(v)))
 	fields[dst] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not %s)", k, render(v), w)}
-}
-
-// objectURL is a Key Vault object URL taken apart.
-type objectURL struct {
-	id         string // https://host/collection/name, without version or port 443
-	host       string // lower-cased
-	collection string // secrets, keys or certificates
-	name       string
-	hsm        bool
-	deleted    bool
-}
-
-// parseObjectURL takes apart https://<vault>.vault.azure.net[:443]/
-// {secrets|keys|certificates|deleted...}/<name>[/<version>].
-func parseObjectURL(s string) (objectURL, bool) {
-	var u objectURL
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
-			return u, false
-		}
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	slash := strings.IndexByte(rest, '/')
-	if slash <= 0 {
-		return u, false
-	}
-	host := strings.ToLower(strings.TrimSuffix(rest[:slash], ":443"))
-	hostname, port, hasPort := strings.Cut(host, ":")
-	if hostname == "" || strings.ContainsAny(hostname, "@ \\[]") || (hasPort && !allDigits(port)) {
-		return u, false
-	}
-	parts := strings.Split(strings.Trim(rest[slash:], "/"), "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[1] == "" {
-		return u, false
-	}
-	coll := strings.ToLower(parts[0])
-	if trimmed, ok := strings.CutPrefix(coll, "deleted"); ok {
-		u.deleted = true
-		coll = trimmed
-	}
-	switch coll {
-	case "secrets", "keys", "certificates":
-	default:
-		return u, false
-	}
-	// The vault is named by its host name without a port, as
-	// resource.VaultHost names it; the ID keeps a port other than 443
-	// (a local simulator's).
-	u.host = hostname
-	u.collection = coll
-	u.name = parts[1]
-	u.hsm = strings.Contains(u.host, ".managedhsm.")
-	// Reuse the input string when it already is the canonical ID, so a
-	// million list items do not each allocate a copy.
-	if len(parts) == 2 && parts[0] == coll && !u.deleted && strings.HasPrefix(s, "https://"+host+"/") &&
-		len(s) == len("https://")+len(host)+1+len(coll)+1+len(u.name) {
-		u.id = s
-	} else {
-		u.id = "https://" + host + "/" + coll + "/" + u.name
-	}
-	return u, true
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func hasKey(m map[string]any, key string) bool {
-	_, _, ok := lookup(m, key)
-	return ok
 }

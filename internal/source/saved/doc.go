@@ -16,7 +16,10 @@
 // carries its file and line range. The resources of a long array are
 // decoded by several workers (Options.Workers; parallel.go), and still
 // emitted in file order, on the calling goroutine, with the same documents
-// and errors as a read on one goroutine.
+// and errors as a read on one goroutine. The workers read ARM-plane secrets
+// and keys in the form Azure writes them on a fast path (fastcomp.go) that
+// builds the same documents without intermediate maps, and hand anything
+// else to the general path.
 //
 // What the documents look like:
 //
@@ -29,7 +32,10 @@
 //     gets a "properties" gap, so its control-plane verdicts are Unknown.
 //   - Secrets, keys and certificates become resource.NewComponent documents;
 //     their vault is the ID's parent, or the URL's host for data-plane
-//     objects. Deleted objects (list-deleted output) are skipped.
+//     objects. A data-plane document is read as one only when it has that
+//     shape (shape.go): key rotation policies, certificate policies,
+//     list-versions items and deleted objects share the URLs but are not
+//     objects; they are noted once per file (a warning), never guessed.
 //   - A snapshot's gaps are attached to the resources they name; a gap
 //     naming a resource absent from the snapshot becomes a
 //     resource.Placeholder (nil Body, "properties" gap).

@@ -32,6 +32,7 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Add(mixedArray(3))
+	f.Add([]byte("[" + strings.Join(componentVariants(), ",\n") + "]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(stream bool) string {
 			var docs []*resource.Document

@@ -55,20 +55,20 @@ func unusedByComponents(in where, key string) bool {
 // identity finds what names an object as a resource: its "id" (ARM, az,
 // Resource Graph, data plane), "ResourceId" (Azure PowerShell), "kid" (a
 // data-plane key list item) or "key.kid" (az keyvault key show).
-func identity(o *rawObject) (id any, pos jsonpos.Pos, found bool) {
-	for _, name := range [...]string{"id", "ResourceId", "kid"} {
+func identity(o *rawObject) (id any, pos jsonpos.Pos, via idMember, found bool) {
+	for i, name := range [...]string{"id", "ResourceId", "kid"} {
 		if v, key, ok := lookup(o.body, name); ok && v != nil {
 			p, _ := o.pos(inRoot, key)
-			return v, p, true
+			return v, p, [...]idMember{idFromID, idFromPSID, idFromKid}[i], true
 		}
 	}
 	if k, ok := o.body["key"].(map[string]any); ok {
 		if v, ok := k["kid"].(string); ok {
 			p, _ := o.pos(inRoot, "key")
-			return v, p, true
+			return v, p, idFromKeyKid, true
 		}
 	}
-	return nil, jsonpos.Pos{}, false
+	return nil, jsonpos.Pos{}, 0, false
 }
 
 // resourceKey reports whether k is a member that only resources have:

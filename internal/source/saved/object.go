@@ -46,6 +46,9 @@ type rawObject struct {
 	// undecoded (see unusedByComponents).
 	component bool
 	aid       armID // the id taken apart, when component is set
+	// secretValue is set when the object has a "value" member that is not
+	// a list (a secret's value, skipped unread): what marks a secret show.
+	secretValue bool
 	// attrs are properties.attributes of a component, read unboxed
 	// (readAttrEntries) when attrsRead is set.
 	attrs      []attrEntry
@@ -66,7 +69,7 @@ func (o *rawObject) reset() {
 	o.body, o.fields = nil, nil
 	o.start, o.end = jsonpos.Pos{}, jsonpos.Pos{}
 	o.containers, o.nkeys = 0, 0
-	o.snapshot, o.template, o.resourceLike, o.component, o.attrsRead = false, false, false, false, false
+	o.snapshot, o.template, o.resourceLike, o.component, o.attrsRead, o.secretValue = false, false, false, false, false, false
 	o.aid, o.attrs = armID{}, nil
 	o.apiVersion, o.readAt, o.readAtPos = "", "", jsonpos.Pos{}
 }
@@ -174,6 +177,7 @@ func (fr *fileReader) container(level int, sc scope, o *rawObject, name kw) (boo
 		}
 		// A secret's value (az keyvault secret show, a PUT body): never
 		// decoded, kept or logged.
+		o.secretValue = true
 		_, _, err = d.Skip()
 		return true, err
 	case name == kwData:

@@ -46,8 +46,9 @@ const (
 
 // recording is what a worker's reader did with one chunk.
 type recording struct {
-	docs []pendingDoc
-	aggs []unrecognised // unrecognised elements (each adds one to its array's)
+	docs  []pendingDoc
+	aggs  []unrecognised // unrecognised elements (each adds one to its array's)
+	notes []pendingNote  // recognised shapes not read (shape.go)
 }
 
 // pendingDoc is a finished document waiting to be committed, after the
@@ -83,7 +84,7 @@ type chunk struct {
 func (c *chunk) reset() {
 	c.data, c.elems = c.data[:0], c.elems[:0]
 	clear(c.rec.docs) // drop the documents for the collector
-	c.rec.docs, c.rec.aggs = c.rec.docs[:0], c.rec.aggs[:0]
+	c.rec.docs, c.rec.aggs, c.rec.notes = c.rec.docs[:0], c.rec.aggs[:0], c.rec.notes[:0]
 	clear(c.errs)
 	c.errs, c.err = c.errs[:0], nil
 	c.panicked, c.panicVal, c.stack = false, nil, nil
@@ -261,6 +262,9 @@ func (p *parallel) apply(c *chunk) error {
 	for _, a := range c.rec.aggs {
 		p.agg.add(a.first, a.what)
 	}
+	for _, n := range c.rec.notes {
+		fr.addNote(n.kind, n.pos, n.id)
+	}
 	if c.panicked {
 		p.fail()
 		fr.log.Debug("panic in a parallel reader", "file", fr.file, "stack", string(c.stack))
@@ -294,13 +298,13 @@ func (p *parallel) close() {
 	p.wg.Wait()
 	fr := p.fr
 	for _, wr := range p.readers {
+		fr.fastDocs += wr.fastDocs
 		for t, n := range wr.skipped {
 			if fr.skipped == nil {
 				fr.skipped = map[string]int{}
 			}
 			fr.skipped[t] += n
 		}
-		fr.deleted += wr.deleted
 	}
 }
 
@@ -328,6 +332,9 @@ func (fr *fileReader) readChunk(c *chunk, level int, sc scope, depth int) {
 		fr.errs, fr.rec = nil, nil
 	}()
 	for _, e := range c.elems {
+		if fr.fastComponent(c.data[e.off:e.end], e.start, sc) {
+			continue
+		}
 		fr.d.Reset(c.data[e.off:e.end], e.start, depth)
 		fr.fields = fr.fields[:0]
 		var agg unrecognised

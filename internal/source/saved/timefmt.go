@@ -6,6 +6,12 @@ package saved
 // caller keeps sec within minUnix..maxUnix; a test checks it against
 // resource.UnixTime.
 func unixTime(sec int64) string {
+	var b [20]byte
+	return string(appendUnixTime(b[:0], sec))
+}
+
+// appendUnixTime appends unixTime(sec) to dst.
+func appendUnixTime(dst []byte, sec int64) []byte {
 	days := sec / 86400
 	rem := sec % 86400
 	if rem < 0 {
@@ -32,7 +38,7 @@ func unixTime(sec int64) string {
 	b[16] = ':'
 	put(17, int(rem%60), 2)
 	b[19] = 'Z'
-	return string(b[:])
+	return append(dst, b[:]...)
 }
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date

@@ -39,10 +39,18 @@ type fileReader struct {
 	chunkElems    int
 	rec           *recording
 
-	// the last kvguard.readAt parsed, which most resources share
+	// the last kvguard.readAt parsed, which most resources share, and
+	// the last apiVersion (fastcomp.go)
 	lastReadAt     string
 	lastReadAtTime time.Time
 	lastReadAtErr  bool
+	lastAPIVersion string
+
+	// the fast path's scratch and interned values (fastcomp.go)
+	fast     fastComp
+	interned map[string]any
+	fastDocs int    // documents the fast path built
+	scratch  []byte // the fast path's string being built
 
 	// maps and rawObjects no document refers to any more, for reuse: a
 	// million secrets would otherwise allocate several maps each
@@ -52,9 +60,9 @@ type fileReader struct {
 
 	values    int // top-level values read
 	docs      int
-	skipped   map[string]int // resource types kvguard does not judge
-	deleted   int            // deleted Key Vault objects skipped
-	countdown int            // resources until the next cancellation check
+	skipped   map[string]int     // resource types kvguard does not judge
+	notes     [noteKinds]noteAgg // recognised shapes not read (shape.go)
+	countdown int                // resources until the next cancellation check
 }
 
 // where names the object a member was read from.
@@ -95,6 +103,7 @@ func (fr *fileReader) run() {
 	if err != nil && !errors.Is(err, errStop) {
 		fr.decodeError(err)
 	}
+	fr.flushNotes()
 }
 
 // walkTop reads the top-level values: usually one, but a JSON sequence (jq
@@ -246,8 +255,8 @@ func (fr *fileReader) object(level int, sc scope, agg *unrecognised) error {
 		}
 	}
 
-	if id, pos, found := identity(o); found {
-		fr.resource(o, sc, id, pos)
+	if id, pos, via, found := identity(o); found {
+		fr.resource(o, sc, id, pos, via)
 		return nil
 	}
 	if (o.containers > 0 || o.snapshot) && !o.template {
@@ -325,10 +334,7 @@ func (fr *fileReader) logSummary() {
 			fr.log.Debug("skipped resources of a type kvguard does not judge", "file", fr.file, "type", t, "count", fr.skipped[t])
 		}
 	}
-	if fr.deleted > 0 {
-		fr.log.Debug("skipped deleted Key Vault objects (list-deleted output)", "file", fr.file, "count", fr.deleted)
-	}
-	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs)
+	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs, "fast", fr.fastDocs)
 }
 
 // article names a JSON kind with its article, for messages.
