@@ -24,6 +24,10 @@
 // Files are read only inside the root module's directory and followed
 // module directories.
 //
+// A file with a syntax error is not lost: the error is reported, the
+// top-level blocks that hold an error are left out (a resource among them
+// is reported as not judged), and every other block of the file is read.
+//
 // A value Terraform only knows at apply time (a variable without value, a
 // computed attribute such as azurerm_key_vault.kv.id, a data source,
 // timestamp()) is unknown, never guessed. In a document it is a
