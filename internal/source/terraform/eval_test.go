@@ -349,7 +349,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "module calls itself",
 			files: map[string]string{"main.tf": "module \"m\" {\n  source = \"./m\"\n}\n", "m/main.tf": "module \"again\" {\n  source = \"../m\"\n}\n" + vault("kv", "")},
-			want:  "calls itself", line: 2, docs: 1,
+			want:  "module.m.module.again: module cycle: ", line: 2, docs: 1,
 		},
 		{
 			name:  "missing module directory",

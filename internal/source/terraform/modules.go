@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -126,7 +127,7 @@ func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
 	}
 	for _, a := range m.ancestors {
 		if a == abs {
-			m.ev.errorf(pos(decl.sourceRange), "module %q calls itself: %s is already being read by one of its callers", decl.name, dir)
+			m.ev.errorf(pos(decl.sourceRange), "%s: module cycle: %s; not followed", m.qual("module."+decl.name), m.cycleChain(abs, dir))
 			return "", false
 		}
 	}
@@ -135,6 +136,20 @@ func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
 		return "", false
 	}
 	return dir, true
+}
+
+// cycleChain renders the module directories from the first one that is
+// abs down to m, then dir again: "a → b → a".
+func (m *moduleInst) cycleChain(abs, dir string) string {
+	var chain []string
+	for i := m; i != nil; i = i.parent {
+		chain = append(chain, filepath.Clean(i.cfg.dir))
+		if i.cfg.absDir == abs {
+			break
+		}
+	}
+	slices.Reverse(chain)
+	return strings.Join(append(chain, filepath.Clean(dir)), " → ")
 }
 
 // moduleValue is what module.<name> (or the outputs of it that mn names)
