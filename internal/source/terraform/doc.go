@@ -28,6 +28,15 @@
 // top-level blocks that hold an error are left out (a resource among them
 // is reported as not judged), and every other block of the file is read.
 //
+// The instances one root module expands to — resource and data instances,
+// module instances and dynamic block elements, multiplied through nested
+// modules — are capped in all at Options.MaxInstances (--max-instances,
+// by default resource.DefaultMaxInstances). A count or for_each that would
+// pass the cap is an input error naming it, reported before it is
+// expanded; nothing more of that root is expanded, so that count = 1e8,
+// or a module of 100,000 instances around a resource of 100,000, fails at
+// once in bounded memory. Expansion stops when the context is cancelled.
+//
 // A value Terraform only knows at apply time (a variable without value, a
 // computed attribute such as azurerm_key_vault.kv.id, a data source,
 // timestamp()) is unknown, never guessed. In a document it is a

@@ -18,13 +18,6 @@ import (
 	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
-// Limits that keep hostile or runaway configurations bounded.
-const (
-	maxModuleDepth     = 32     // nested module calls
-	maxModuleInstances = 20000  // module instances in one root
-	maxInstances       = 100000 // instances of one resource or module call
-)
-
 // evaluator evaluates one root module and the modules it calls, for one
 // Read. It holds every module instance of that root until the documents
 // are emitted, and nothing of any other root.
@@ -43,17 +36,18 @@ type evaluator struct {
 	funcs    map[string]function.Function
 	rootVals map[string]cty.Value
 
-	errs      []error
-	seen      map[string]bool
-	stack     []string // labels of the nodes being evaluated, for cycle reports
-	files     int
-	instances int
+	errs   []error
+	seen   map[string]bool
+	stack  []string // labels of the nodes being evaluated, for cycle reports
+	files  int
+	budget budget
 }
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev := &evaluator{
 		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir,
 		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
+		budget: newBudget(r.opts.MaxInstances),
 	}
 	ev.rootAbs, _ = filepath.Abs(dir)
 	ev.allow(ev.rootAbs)
@@ -457,35 +451,39 @@ func (n *needs) add(t hcl.Traversal) {
 	}
 }
 
-// fill computes the values named in n into vars.
+// fill computes the values named in n into vars, in a fixed order: what
+// is computed first decides which of two resources reaches the instance
+// limit, or which member of a cycle is reported.
 func (m *moduleInst) fill(vars map[string]cty.Value, n *needs) {
 	if n.vars != nil {
 		o := make(map[string]cty.Value, len(n.vars))
-		for name := range n.vars {
+		for _, name := range sortedKeys(n.vars) {
 			o[name] = m.variable(name)
 		}
 		vars["var"] = cty.ObjectVal(o)
 	}
 	if n.locals != nil {
 		o := make(map[string]cty.Value, len(n.locals))
-		for name := range n.locals {
+		for _, name := range sortedKeys(n.locals) {
 			o[name] = m.local(name)
 		}
 		vars["local"] = cty.ObjectVal(o)
 	}
-	for typ, names := range n.res {
+	for _, typ := range sortedKeys(n.res) {
+		names := n.res[typ]
 		o := make(map[string]cty.Value, len(names))
-		for name := range names {
+		for _, name := range sortedKeys(names) {
 			o[name] = m.resourceValue(typ + "." + name)
 		}
 		vars[typ] = cty.ObjectVal(o)
 	}
 	if n.data != nil {
 		types := make(map[string]cty.Value, len(n.data))
-		for typ, names := range n.data {
+		for _, typ := range sortedKeys(n.data) {
+			names := n.data[typ]
 			o := make(map[string]cty.Value, len(names))
-			for name, dn := range names {
-				o[name] = m.dataValue(typ, name, dn)
+			for _, name := range sortedKeys(names) {
+				o[name] = m.dataValue(typ, name, names[name])
 			}
 			types[typ] = cty.ObjectVal(o)
 		}
@@ -493,8 +491,8 @@ func (m *moduleInst) fill(vars map[string]cty.Value, n *needs) {
 	}
 	if n.mods != nil {
 		o := make(map[string]cty.Value, len(n.mods))
-		for name, mn := range n.mods {
-			o[name] = m.moduleValue(name, mn)
+		for _, name := range sortedKeys(n.mods) {
+			o[name] = m.moduleValue(name, n.mods[name])
 		}
 		vars["module"] = cty.ObjectVal(o)
 	}

@@ -56,7 +56,7 @@ func (m *moduleInst) instantiate(cn *callNode) {
 		return
 	}
 	base := m.prefix() + "module." + decl.name
-	cn.exp = m.expand(decl.count, decl.forEach, base)
+	cn.exp = m.expand(decl.count, decl.forEach, base, decl.defRange)
 	if len(cn.exp.keys) == 0 {
 		cn.followed = true
 		return
@@ -67,11 +67,9 @@ func (m *moduleInst) instantiate(cn *callNode) {
 		keyPath = m.keyPath + "." + decl.name
 	}
 	for i := range cn.exp.keys {
-		if m.ev.instances >= maxModuleInstances {
-			m.ev.errorf(pos(decl.defRange), "module %q: more than %d module instances in this root; the rest are not read", decl.name, maxModuleInstances)
+		if m.ev.ctx.Err() != nil {
 			break
 		}
-		m.ev.instances++
 		sc, addr := cn.exp.instance(i, base)
 		child := m.ev.newInst(cfg, m, addr)
 		child.call, child.callScope, child.keyPath = decl, sc, keyPath
@@ -243,6 +241,7 @@ func (ev *evaluator) readModule() []*built {
 	var out []*built
 	root.collect(&out)
 	linkLiterals(out)
+	ev.reportSkipped()
 	return out
 }
 

@@ -82,11 +82,15 @@ func (m *moduleInst) resourceNode(key string) *resNode {
 func (m *moduleInst) expandResource(rn *resNode) {
 	decl := rn.decl
 	base := m.prefix() + decl.key
-	rn.exp = m.expand(decl.count, decl.forEach, base)
+	rn.exp = m.expand(decl.count, decl.forEach, base, decl.defRange)
 	skip := secretAttrs[decl.typ]
 	sub := m.subscriptionFor(decl)
 	objs := make([]cty.Value, 0, len(rn.exp.keys))
 	for i := range rn.exp.keys {
+		if m.ev.ctx.Err() != nil {
+			rn.exp.keys = rn.exp.keys[:i]
+			break
+		}
 		sc, addr := rn.exp.instance(i, base)
 		inst := &resInstance{addr: addr, sub: sub}
 		inst.body = m.evalBody(decl.body, decl.typ, sc, addr, skip)
@@ -141,12 +145,15 @@ func (e *expansion) instance(i int, base string) (*scope, string) {
 
 // expand evaluates count or for_each. An unknown count gives one instance
 // addressed [*] and a warning; count = 0 or an empty for_each gives none.
-func (m *moduleInst) expand(count, forEach *hcl.Attribute, what string) expansion {
+func (m *moduleInst) expand(count, forEach *hcl.Attribute, what string, decl hcl.Range) expansion {
 	switch {
 	case count != nil:
 		return m.expandCount(count, what)
 	case forEach != nil:
 		return m.expandForEach(forEach, what)
+	}
+	if !m.ev.reserve(1, what, "the block", decl) {
+		return expansion{mode: expandNone}
 	}
 	return expansion{mode: expandNone, keys: []cty.Value{cty.NilVal}}
 }
@@ -171,10 +178,10 @@ func (m *moduleInst) expandCount(count *hcl.Attribute, what string) expansion {
 		m.ev.errorf(pos(count.Expr.Range()), "%s: count must be a whole number of zero or more, not %s", what, nv.AsBigFloat().Text('g', -1))
 		return e
 	}
-	if n > maxInstances {
-		m.ev.errorf(pos(count.Expr.Range()), "%s: count of %d is more than kvguard expands (%d)", what, n, maxInstances)
-		n = maxInstances
+	if !m.ev.reserve(n, what, "count = "+m.exprText(count.Expr), count.Expr.Range()) {
+		return e
 	}
+	e.keys = make([]cty.Value, 0, n)
 	for i := int64(0); i < n; i++ {
 		e.keys = append(e.keys, cty.NumberIntVal(i))
 	}
@@ -210,6 +217,9 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 	if ty.IsListType() || ty.IsTupleType() {
 		m.ev.errorf(at, "%s: for_each must be a map or a set of strings, not a %s; use toset()", what, ty.FriendlyName())
 	}
+	if !m.ev.reserve(int64(v.LengthInt()), what, "for_each = "+m.exprText(forEach.Expr), forEach.Expr.Range()) {
+		return e
+	}
 	for it := v.ElementIterator(); it.Next(); {
 		k, elem := it.Element()
 		if isSet {
@@ -220,10 +230,6 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 			}
 			k = sk
 		}
-		if len(e.keys) >= maxInstances {
-			m.ev.errorf(at, "%s: for_each has more elements than kvguard expands (%d)", what, maxInstances)
-			break
-		}
 		e.keys = append(e.keys, k)
 		e.vals = append(e.vals, elem.WithMarks(marks))
 	}
@@ -231,6 +237,9 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 }
 
 func (m *moduleInst) unknownExpansion(e expansion, a *hcl.Attribute, what, arg string) expansion {
+	if !m.ev.reserve(1, what, arg+" = "+m.exprText(a.Expr), a.Expr.Range()) {
+		return e
+	}
 	e.unknown = true
 	e.expr = m.exprText(a.Expr)
 	e.keys = []cty.Value{cty.DynamicVal}
@@ -353,11 +362,17 @@ func (m *moduleInst) expandDynamic(b *hcl.Block, sc *scope, eb *evalBlock, skip 
 		m.ev.errorf(pos(fe.Expr.Range()), "dynamic %q: for_each must be a collection, not %s", label, uv.Type().FriendlyName())
 		return
 	}
+	if !m.ev.reserve(int64(uv.LengthInt()), "dynamic "+strconv.Quote(label), "for_each = "+m.exprText(fe.Expr), fe.Expr.Range()) {
+		return
+	}
 	if _, ok := eb.blocks[label]; !ok {
 		eb.order = append(eb.order, label)
 		eb.blocks[label] = nil
 	}
 	for it := uv.ElementIterator(); it.Next(); {
+		if m.ev.ctx.Err() != nil {
+			return
+		}
 		k, e := it.Element()
 		if uv.Type().IsSetType() {
 			k = e
