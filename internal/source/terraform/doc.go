@@ -21,6 +21,12 @@
 // Local module sources are followed with their inputs and outputs, and so
 // are modules terraform init recorded in .terraform/modules/modules.json;
 // a registry module not on disk is reported (a warning) as not followed.
+// Such a module (or any call that could not be followed) may create
+// private endpoints, secrets, keys or diagnostic settings for a vault it
+// is handed, so every vault that one of its arguments (or its for_each)
+// derives from — its id, name or whole object, through locals and module
+// outputs — and every vault whose name or resource group comes from it
+// is marked with resource.Document.MarkUnfollowed, naming the module.
 // Files are read only inside the root module's directory and followed
 // module directories.
 //

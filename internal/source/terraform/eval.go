@@ -41,6 +41,9 @@ type evaluator struct {
 	stack  []string // labels of the nodes being evaluated, for cycle reports
 	files  int
 	budget budget
+	// unfollowed holds, by vault address, the module calls that were not
+	// followed and were handed something of the vault.
+	unfollowed map[string][]unfollowedNote
 }
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -17,9 +18,12 @@ type callNode struct {
 	state    uint8
 	decl     *callDecl
 	followed bool
-	exp      expansion
-	children []*moduleInst
-	whole    cty.Value
+	// label and why name a call that was not followed, for the vaults
+	// handed to it: module.pe (source "…"), "not on disk (…)".
+	label, why string
+	exp        expansion
+	children   []*moduleInst
+	whole      cty.Value
 }
 
 // callNode expands module call name once. It returns nil for an
@@ -51,8 +55,17 @@ func (m *moduleInst) callNode(name string) *callNode {
 
 func (m *moduleInst) instantiate(cn *callNode) {
 	decl := cn.decl
-	dir, ok := m.resolveSource(decl)
-	if !ok {
+	dir, why := m.resolveSource(decl)
+	if why != "" {
+		cn.why = why
+		cn.label = m.qual("module." + decl.name)
+		if decl.source != "" {
+			cn.label += " (" + strconv.Quote(decl.source)
+			if decl.version != "" {
+				cn.label += " version " + decl.version
+			}
+			cn.label += ")"
+		}
 		return
 	}
 	base := m.prefix() + "module." + decl.name
@@ -87,19 +100,19 @@ func isLocalSource(s string) bool {
 }
 
 // resolveSource finds the directory of a module call: a local path, or
-// what terraform init recorded in .terraform/modules/modules.json. Other
-// sources are not followed (a warning names them).
-func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
+// what terraform init recorded in .terraform/modules/modules.json. When it
+// cannot be followed (the problem is reported: a registry module not on
+// disk as a warning), why says why.
+func (m *moduleInst) resolveSource(decl *callDecl) (dir, why string) {
 	src := decl.source
 	if src == "" {
-		return "", false
+		return "", "its source is not a literal string"
 	}
-	var dir string
 	if isLocalSource(src) {
 		dir = filepath.Join(m.cfg.dir, src)
 		if !isDir(dir) {
 			m.ev.errorf(pos(decl.sourceRange), "module %q: directory %s does not exist", decl.name, dir)
-			return "", false
+			return "", "its directory does not exist"
 		}
 	} else {
 		key := decl.name
@@ -116,7 +129,7 @@ func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
 				ver = " version " + decl.version
 			}
 			m.ev.warnf(pos(decl.sourceRange), "%s: source %q%s is not on disk (run terraform init to fetch it); not followed, its resources are not judged and its outputs are unknown", m.qual("module."+decl.name), src, ver)
-			return "", false
+			return "", "not on disk: run terraform init to fetch it"
 		}
 	}
 	abs, err := filepath.Abs(dir)
@@ -126,14 +139,14 @@ func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
 	for _, a := range m.ancestors {
 		if a == abs {
 			m.ev.errorf(pos(decl.sourceRange), "%s: module cycle: %s; not followed", m.qual("module."+decl.name), m.cycleChain(abs, dir))
-			return "", false
+			return "", "it is part of a module cycle"
 		}
 	}
 	if len(m.ancestors) >= maxModuleDepth {
 		m.ev.errorf(pos(decl.sourceRange), "module %q: modules nested more than %d deep", decl.name, maxModuleDepth)
-		return "", false
+		return "", "modules are nested too deep"
 	}
-	return dir, true
+	return dir, ""
 }
 
 // cycleChain renders the module directories from the first one that is
@@ -156,14 +169,22 @@ func (m *moduleInst) moduleValue(name string, mn *modNeed) cty.Value {
 	origin := m.qual("module." + name)
 	cn := m.callNode(name)
 	if cn == nil || !cn.followed {
-		return unknownFrom(origin)
+		v := unknownFrom(origin)
+		if cn != nil && cn.why != "" {
+			v = v.Mark(unfollowedMark{module: cn.label, why: cn.why})
+		}
+		return v
 	}
 	if cn.exp.unknown {
 		v := unknownFrom(origin)
 		if len(cn.children) == 1 {
-			_, links := marksOf(cn.children[0].allOutputs())
+			outs := cn.children[0].allOutputs()
+			_, links := marksOf(outs)
 			for _, l := range links {
 				v = v.Mark(linkMark(l))
+			}
+			for _, a := range vaultsOf(outs) {
+				v = v.Mark(vaultMark(a))
 			}
 		}
 		return v
@@ -241,6 +262,7 @@ func (ev *evaluator) readModule() []*built {
 	var out []*built
 	root.collect(&out)
 	linkLiterals(out)
+	ev.markUnfollowed(out)
 	ev.reportSkipped()
 	return out
 }
@@ -267,6 +289,9 @@ func (m *moduleInst) collect(out *[]*built) {
 			if strings.Contains(inst.addr, "[*]") {
 				in.maybe = "the number of " + inst.addr + " is not known before apply"
 			}
+			if linkableTypes[decl.typ] != "" {
+				m.noteUnfollowedName(inst)
+			}
 			if b := mapResource(in); b != nil {
 				*out = append(*out, b)
 			}
@@ -279,6 +304,9 @@ func (m *moduleInst) collect(out *[]*built) {
 		cn := m.callNode(call.name)
 		if cn == nil {
 			continue
+		}
+		if !cn.followed && cn.why != "" {
+			m.noteUnfollowed(cn)
 		}
 		for _, ch := range cn.children {
 			ch.collect(out)

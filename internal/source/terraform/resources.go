@@ -103,7 +103,7 @@ func (m *moduleInst) expandResource(rn *resNode) {
 		// unknown, but still stands for this resource.
 		v := unknownFrom(base)
 		if len(rn.instances) == 1 && rn.instances[0].docID != "" {
-			v = v.Mark(linkMark(rn.instances[0].docID))
+			v = v.Mark(linkMark(rn.instances[0].docID)).Mark(vaultMark(rn.instances[0].addr))
 		}
 		rn.val = v
 	case rn.exp.mode == expandNone:
@@ -458,6 +458,9 @@ func (m *moduleInst) instanceObject(decl *resourceDecl, inst *resInstance) cty.V
 		if _, set := o[c]; !set {
 			o[c] = cty.DynamicVal.Mark(originMark(inst.addr + "." + c))
 		}
+	}
+	if inst.docID != "" {
+		markVault(o, inst.addr)
 	}
 	return cty.ObjectVal(o)
 }
