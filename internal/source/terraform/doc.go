@@ -27,8 +27,16 @@
 // derives from — its id, name or whole object, through locals and module
 // outputs — and every vault whose name or resource group comes from it
 // is marked with resource.Document.MarkUnfollowed, naming the module.
-// Files are read only inside the root module's directory and followed
-// module directories.
+// File functions (file, templatefile, fileset, filebase64, fileexists,
+// the file hashes) read only inside the root module's directory and the
+// followed module directories that lie inside the scanned root
+// (Options.Root: by default the git top level, else the root module's
+// directory), symlinks resolved, never a FIFO, a device or anything under
+// /proc, /dev or /sys; anything else is unknown. Configuration and
+// variables files must be regular files outside those too. Nothing of the
+// machine kvguard runs on reaches a document: TF_VAR_ variables are not
+// read, path.cwd and abspath of a relative path are unknown, and
+// pathexpand is not implemented (unknown, with a warning).
 //
 // A file with a syntax error is not lost: the error is reported, the
 // top-level blocks that hold an error are left out (a resource among them

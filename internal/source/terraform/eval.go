@@ -27,6 +27,9 @@ type evaluator struct {
 	opts    Options
 	rootDir string
 	rootAbs string
+	// scanRoot is the directory file functions may read below (see
+	// Options.Root), symlinks resolved.
+	scanRoot string
 
 	configs  map[string]*moduleConfig // by absolute directory
 	allowed  []string                 // directories file() may read
@@ -53,15 +56,23 @@ func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 		budget: newBudget(r.opts.MaxInstances),
 	}
 	ev.rootAbs, _ = filepath.Abs(dir)
+	ev.scanRoot = scanRoot(r.opts.Root, ev.rootAbs)
 	ev.allow(ev.rootAbs)
 	ev.funcs = funcs.Table(funcs.Options{BaseDir: dir, Allowed: ev.isAllowed})
 	ev.manifest = readManifest(dir)
 	return ev
 }
 
+// allow lets file functions read below a module directory, when it lies
+// inside the scanned root (symlinks followed): a local module source such
+// as ../../../../ must not open the rest of the disk to file().
 func (ev *evaluator) allow(abs string) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
+	}
+	if !within(abs, ev.scanRoot) {
+		ev.log.Debug("module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
+		return
 	}
 	for _, a := range ev.allowed {
 		if a == abs {
@@ -75,7 +86,7 @@ func (ev *evaluator) allow(abs string) {
 // root module's directory or a module directory that was followed.
 func (ev *evaluator) isAllowed(abs string) bool {
 	for _, a := range ev.allowed {
-		if abs == a || strings.HasPrefix(abs, a+string(filepath.Separator)) {
+		if within(abs, a) {
 			return true
 		}
 	}
@@ -507,7 +518,9 @@ func (m *moduleInst) pathVal() cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{
 		"module": cty.StringVal(m.pathModule),
 		"root":   cty.StringVal("."),
-		"cwd":    cty.StringVal(filepath.ToSlash(m.ev.rootAbs)),
+		// The directory Terraform runs in is not known to kvguard, and
+		// the one kvguard runs in must not reach a report.
+		"cwd": unknownFrom("path.cwd"),
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
 // moduleConfig is one module directory's configuration, parsed but not
@@ -173,6 +174,10 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 }
 
 func (ev *evaluator) loadFile(cfg *moduleConfig, name string) {
+	if err := funcs.Regular(name); err != nil {
+		ev.errorf(resource.Position{File: name}, "not read: %v", err)
+		return
+	}
 	src, err := os.ReadFile(name)
 	if err != nil {
 		ev.errorf(resource.Position{File: name}, "read: %v", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
 // callNode is a module call of a module instance, expanded into child
@@ -231,7 +233,11 @@ func (m *moduleInst) moduleValue(name string, mn *modNeed) cty.Value {
 // readManifest reads .terraform/modules/modules.json, which terraform init
 // writes: module key (kv, kv.keys) → directory relative to the root.
 func readManifest(root string) map[string]string {
-	b, err := os.ReadFile(filepath.Join(root, ".terraform", "modules", "modules.json"))
+	p := filepath.Join(root, ".terraform", "modules", "modules.json")
+	if funcs.Regular(p) != nil {
+		return nil
+	}
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil
 	}
@@ -246,7 +252,10 @@ func readManifest(root string) map[string]string {
 	}
 	out := make(map[string]string, len(mf.Modules))
 	for _, e := range mf.Modules {
-		if e.Key != "" && e.Dir != "" && !filepath.IsAbs(e.Dir) {
+		// terraform init keeps modules below the root; an entry leading
+		// elsewhere is not followed.
+		d := filepath.Clean(filepath.FromSlash(e.Dir))
+		if e.Key != "" && e.Dir != "" && !filepath.IsAbs(d) && d != ".." && !strings.HasPrefix(d, ".."+string(filepath.Separator)) {
 			out[e.Key] = filepath.FromSlash(e.Dir)
 		}
 	}

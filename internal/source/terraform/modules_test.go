@@ -73,8 +73,8 @@ resource "azurerm_key_vault" "named" {
   resource_group_name = "rg"
 }
 `,
-		"wrap/main.tf": "variable \"kv_id\" {}\nmodule \"secrets\" {\n  source = \"app.terraform.io/org/secrets/azurerm\"\n  key_vault_id = var.kv_id\n}\n",
-		".terraform/modules/modules.json": `{"Modules":[{"Key":"fetched","Dir":".terraform/modules/fetched"}]}`,
+		"wrap/main.tf":                       "variable \"kv_id\" {}\nmodule \"secrets\" {\n  source = \"app.terraform.io/org/secrets/azurerm\"\n  key_vault_id = var.kv_id\n}\n",
+		".terraform/modules/modules.json":    `{"Modules":[{"Key":"fetched","Dir":".terraform/modules/fetched"}]}`,
 		".terraform/modules/fetched/main.tf": "variable \"kv_id\" {}\n",
 	})
 	docs, errs, _ := read(t, dir, Options{})

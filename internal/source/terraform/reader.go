@@ -31,6 +31,13 @@ type Options struct {
 	// resource.DefaultMaxInstances. Past it, the read fails fast with an
 	// input error naming the count or for_each that would exceed it.
 	MaxInstances int
+	// Root is the scanned root: file functions (file, templatefile,
+	// fileset, filebase64, fileexists, file hashes) read only below it,
+	// symlinks followed, and only in the root module's directory and the
+	// module directories followed inside it. Empty means the git top level
+	// above the root module, or when there is none the root module's
+	// directory.
+	Root string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
