@@ -95,7 +95,7 @@
 //
 //	azurerm argument                  document property                         default when unset
 //	name                              name, vaultUri https://<name>.vault.azure.net/
-//	location                          location (lower case, no spaces)
+//	location                          location (lower case, no spaces)          Unknown "<address>.location (not set)"
 //	tags                              tags                                      {}
 //	tenant_id                         properties.tenantId
 //	sku_name                          properties.sku {family "A", name}
@@ -113,6 +113,10 @@
 //	access_policy {tenant_id, object_id, application_id, *_permissions}
 //	                                  properties.accessPolicies [{tenantId, objectId, applicationId,
 //	                                  permissions {keys, secrets, certificates, storage}}]   []
+//
+// A required argument left out (name, location, resource_group_name,
+// sku_name, tenant_id) is a warning: Terraform would reject the resource,
+// and kvguard still judges it.
 //
 // In a plan, of the two RBAC names the known one wins: the provider shows
 // the one not written in the code as unknown.

@@ -422,6 +422,9 @@ module "kv" {
 		".terraform/modules/kv/main.tf": "variable \"name\" {}\n" + `resource "azurerm_key_vault" "this" {
   name                = var.name
   resource_group_name = "rg"
+  location            = "westeurope"
+  sku_name            = "standard"
+  tenant_id           = "00000000-0000-0000-0000-000000000001"
   rbac_authorization_enabled = true
 }`,
 	})

@@ -301,6 +301,7 @@ func (m *moduleInst) collect(out *[]*built) {
 			if linkableTypes[decl.typ] != "" {
 				m.noteUnfollowedName(inst)
 			}
+			m.checkRequired(decl, inst)
 			if b := mapResource(in); b != nil {
 				*out = append(*out, b)
 			}

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -495,4 +496,30 @@ func (m *moduleInst) subscriptionFor(decl *resourceDecl) string {
 		return s
 	}
 	return subscriptionPlaceholder
+}
+
+// requiredArgs are the arguments the azurerm provider requires of the
+// resources whose identity and verdicts depend on them.
+var requiredArgs = map[string][]string{
+	"azurerm_key_vault": {"name", "location", "resource_group_name", "sku_name", "tenant_id"},
+	"azurerm_key_vault_managed_hardware_security_module": {"name", "location", "resource_group_name", "sku_name", "tenant_id", "admin_object_ids"},
+}
+
+// checkRequired warns about a required argument left out (or null):
+// Terraform would reject the resource; kvguard still judges it, with what
+// is missing unknown or at its default.
+func (m *moduleInst) checkRequired(decl *resourceDecl, inst *resInstance) {
+	var missing []string
+	for _, a := range requiredArgs[decl.typ] {
+		if ea, ok := inst.body.attrs[a]; !ok || (ea.val.IsKnown() && ea.val.IsNull()) {
+			missing = append(missing, strconv.Quote(a))
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		m.ev.warnf(pos(decl.defRange), "%s: the required argument %s is not set; Terraform would reject this resource", inst.addr, missing[0])
+	default:
+		m.ev.warnf(pos(decl.defRange), "%s: the required arguments %s are not set; Terraform would reject this resource", inst.addr, strings.Join(missing, ", "))
+	}
 }
