@@ -187,4 +187,3 @@ func (eb *evalBlock) doc(c *converter, prefix string) map[string]any {
 	}
 	return out
 }
-
