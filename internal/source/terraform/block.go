@@ -20,6 +20,9 @@ var secretAttrs = map[string]map[string]bool{
 type evalAttr struct {
 	val  cty.Value
 	expr hcl.Expression
+	// choices are the values an unknown val can take, when there are few
+	// (the branches of a conditional whose condition is unknown).
+	choices []cty.Value
 }
 
 // evalBlock is an evaluated block body: attributes, and nested blocks in
@@ -29,6 +32,10 @@ type evalBlock struct {
 	blocks  map[string][]*evalBlock
 	order   []string          // nested block types in order of appearance
 	unknown map[string]string // block type → name of its unknown for_each
+	// maybe holds, for a block type of at most one block whose dynamic
+	// for_each is unknown, the block as its content gives it: the block
+	// is either that or absent.
+	maybe map[string]*evalBlock
 }
 
 func (eb *evalBlock) addBlock(t string, b *evalBlock) {
@@ -58,7 +65,11 @@ func (m *moduleInst) evalBody(body hcl.Body, kind string, sc *scope, addr string
 			}
 			v = m.failed(d, fallback)
 		}
-		eb.attrs[a.Name] = evalAttr{val: v, expr: a.Expr}
+		ea := evalAttr{val: v, expr: a.Expr}
+		if !d.HasErrors() && !v.IsKnown() {
+			ea.choices = m.branches(a.Expr, sc, 0)
+		}
+		eb.attrs[a.Name] = ea
 	}
 	for _, b := range c.blocks {
 		switch {
@@ -114,6 +125,15 @@ func (m *moduleInst) expandDynamic(b *hcl.Block, sc *scope, eb *evalBlock, skip 
 			eb.unknown = map[string]string{}
 		}
 		eb.unknown[label] = unknownName("dynamic "+strconv.Quote(label)+" for_each = "+m.exprText(fe.Expr), origins)
+		if singleBlocks[label] && m.ev.reserve(1, "dynamic "+strconv.Quote(label), "for_each = "+m.exprText(fe.Expr), fe.Expr.Range()) {
+			// At most one such block: it is absent, or it is what its
+			// content says with an element not known before apply.
+			iv := cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal.WithMarks(marks), "value": cty.DynamicVal.WithMarks(marks)})
+			if eb.maybe == nil {
+				eb.maybe = map[string]*evalBlock{}
+			}
+			eb.maybe[label] = m.evalBody(contentBody, label, sc.withIter(iter, iv), "", skip)
+		}
 		return
 	}
 	if uv.IsNull() {
@@ -173,7 +193,7 @@ func (eb *evalBlock) object() map[string]cty.Value {
 func (eb *evalBlock) doc(c *converter, prefix string) map[string]any {
 	out := make(map[string]any, len(eb.attrs)+len(eb.blocks))
 	for n, a := range eb.attrs {
-		out[n] = c.attr(a.val, a.expr, prefix+n)
+		out[n] = c.attr(a.val, a.expr, prefix+n, a.choices)
 	}
 	for t, list := range eb.blocks {
 		arr := make([]any, len(list))
@@ -183,7 +203,61 @@ func (eb *evalBlock) doc(c *converter, prefix string) map[string]any {
 		out[t] = arr
 	}
 	for t, name := range eb.unknown {
+		if mb := eb.maybe[t]; mb != nil {
+			out[t] = resource.UnknownOneOf(name, resource.Absent, []any{mb.doc(c, prefix+t+".0.")})
+			continue
+		}
 		out[t] = resource.Unknown{Expr: name}
+	}
+	return out
+}
+
+// singleBlocks are the nested block types of at most one block (MaxItems 1
+// in the azurerm schema) that kvguard maps: a dynamic one whose for_each
+// is unknown is either absent or one block.
+var singleBlocks = map[string]bool{
+	"network_acls": true, "rotation_policy": true, "automatic": true, "certificate_policy": true,
+	"key_properties": true, "issuer_parameters": true, "secret_properties": true,
+	"x509_certificate_properties": true, "trigger": true, "action": true, "retention_policy": true,
+	"private_service_connection": true, "certificate": true,
+}
+
+// maxBranches bounds the values a chain of conditionals may list.
+const maxBranches = 8
+
+// branches returns the values a conditional expression whose condition is
+// unknown can take (each branch's, nested conditionals flattened), or nil
+// when expr is not one or a branch is not known.
+func (m *moduleInst) branches(expr hcl.Expression, sc *scope, depth int) []cty.Value {
+	c := conditional(expr)
+	if c == nil || depth > 3 {
+		return nil
+	}
+	cond, d := m.evalExpr(c.Condition, sc)
+	if d.HasErrors() {
+		return nil
+	}
+	if cond, _ = cond.Unmark(); cond.IsKnown() {
+		return nil // a known condition chooses its branch; its value is unknown for another reason
+	}
+	var out []cty.Value
+	for _, br := range []hcl.Expression{c.TrueResult, c.FalseResult} {
+		v, d := m.eval(br, sc)
+		if d.HasErrors() {
+			return nil
+		}
+		if v.IsWhollyKnown() {
+			out = append(out, v)
+			continue
+		}
+		nested := m.branches(br, sc, depth+1)
+		if nested == nil {
+			return nil
+		}
+		out = append(out, nested...)
+	}
+	if len(out) > maxBranches {
+		return nil
 	}
 	return out
 }

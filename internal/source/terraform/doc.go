@@ -65,6 +65,19 @@
 // A call to a function kvguard does not implement makes its expression
 // unknown, with a warning naming file:line.
 //
+// Where an unknown has few possible values the document says which
+// (resource.UnknownOneOf), so that the policy engine can try each and give
+// the verdict they agree on: a boolean (true, false); a conditional whose
+// condition is unknown (its branches; null meaning the argument's
+// default); a variable referred to as var.<name> whose validation is
+// contains([...], var.<name>) (those values); a dynamic block of at most
+// one block (network_acls, rotation_policy, ...) whose for_each is unknown
+// (absent, or the block its content gives). The resource is mapped once
+// per choice and the documents merged, so each choice is in document
+// terms ("Enabled"/"Disabled", the default for an absent block or a null).
+// Choices that would change a document's ID (name, resource_group_name)
+// stay plain unknowns, and so do more than 64 combinations.
+//
 // # Identity and links
 //
 // A vault's (or managed HSM's) document ID is the ARM ID Azure will give

@@ -44,6 +44,9 @@ type variableDecl struct {
 	defaults *typeexpr.Defaults
 	def      hcl.Expression // nil: no default
 	nullable bool
+	// allowed lists the values a validation block allows
+	// (condition = contains([...], var.<name>)), or nil.
+	allowed []cty.Value
 }
 
 // parseHCL reports whether a -var value for this variable is an HCL
@@ -287,6 +290,11 @@ func (ev *evaluator) loadVariable(cfg *moduleConfig, b *hcl.Block) {
 			v.nullable = nv.True()
 		}
 	}
+	for _, vb := range c.Blocks {
+		if vb.Type == "validation" && v.allowed == nil {
+			v.allowed = allowedByValidation(vb.Body, v.name)
+		}
+	}
 	if prev, dup := cfg.variables[v.name]; dup {
 		ev.errorf(pos(b.DefRange), "duplicate variable %q; it was already declared at %s", v.name, pos(prev.rng))
 		return
@@ -486,4 +494,32 @@ func (ev *evaluator) lostResources(name string, src []byte, parsed []*hcl.Block)
 			ev.errorf(resource.Position{File: name, Line: line, Col: 1}, "%s.%s is not judged: the file does not parse around it", typ, src[m[4]:m[5]])
 		}
 	}
+}
+
+// allowedByValidation reads the values a validation block allows when its
+// condition is contains([literal values], var.<name>).
+func allowedByValidation(body hcl.Body, name string) []cty.Value {
+	attrs, _ := body.JustAttributes()
+	a := attrs["condition"]
+	if a == nil {
+		return nil
+	}
+	call, ok := a.Expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "contains" || len(call.Args) != 2 {
+		return nil
+	}
+	t, d := hcl.AbsTraversalForExpr(call.Args[1])
+	if d.HasErrors() || len(t) != 2 || t.RootName() != "var" || attrAt(t, 1) != name {
+		return nil
+	}
+	list, d := call.Args[0].Value(nil)
+	if d.HasErrors() || !list.IsWhollyKnown() || list.IsNull() || !list.CanIterateElements() || list.LengthInt() == 0 || list.LengthInt() > maxBranches {
+		return nil
+	}
+	var out []cty.Value
+	for it := list.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e)
+	}
+	return out
 }

@@ -302,7 +302,7 @@ func (m *moduleInst) collect(out *[]*built) {
 				m.noteUnfollowedName(inst)
 			}
 			m.checkRequired(decl, inst)
-			if b := mapResource(in); b != nil {
+			if b := mapWithChoices(in); b != nil {
 				*out = append(*out, b)
 			}
 		}

@@ -85,3 +85,49 @@ func TestSparseVaultIsJudged(t *testing.T) {
 		t.Errorf("errors %v", errs)
 	}
 }
+
+// TestDynamicNetworkAclsVerdict: a dynamic "network_acls" whose for_each
+// is not known is either absent (Azure stores no firewall: all networks
+// allowed) or the block its content gives. When both possibilities allow
+// all networks the vault is non-compliant for every value; when they
+// differ the verdict is Unknown and says which value decides it.
+func TestDynamicNetworkAclsVerdict(t *testing.T) {
+	t.Parallel()
+	const expr = `dynamic "network_acls" for_each = var.acls`
+	src := func(action string) string {
+		return `variable "acls" {}
+resource "azurerm_key_vault" "kv" {
+  name                = "kv-dyn"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  tenant_id           = "00000000-0000-0000-0000-000000000001"
+  sku_name            = "standard"
+  dynamic "network_acls" {
+    for_each = var.acls
+    content {
+      bypass         = "AzureServices"
+      default_action = "` + action + `"
+    }
+  }
+}
+`
+	}
+	tests := []struct {
+		action string
+		want   policy.Outcome
+		note   string
+	}{
+		{"Allow", policy.NonCompliant, "the same for every value of " + expr},
+		{"Deny", policy.Unknown, "the verdict depends on " + expr + ": NonCompliant when " + expr + " = (not set); Compliant when " + expr + ` = {"bypass":"AzureServices","defaultAction":"Deny","ipRules":[],"virtualNetworkRules":[]}`},
+	}
+	for _, tc := range tests {
+		got, errs := judge(t, src(tc.action))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		r := got["keyvault-firewall"]
+		if r.Outcome != tc.want || r.Note() != tc.note {
+			t.Errorf("default_action %s: %v, %q; want %v, %q", tc.action, r.Outcome, r.Note(), tc.want, tc.note)
+		}
+	}
+}
