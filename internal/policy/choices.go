@@ -239,11 +239,23 @@ func (r Result) Note() string {
 	return "the verdict depends on " + strings.Join(r.Deciding, ", ") + ": " + strings.Join(parts, "; ")
 }
 
+// maxChoiceText bounds a value quoted in a note (a whole block can be a
+// choice).
+const maxChoiceText = 80
+
 func choiceText(v any) string {
 	if resource.IsAbsent(v) {
-		return "(not set)"
+		return "(absent)"
 	}
-	return display(v)
+	s := display(v)
+	if len(s) > maxChoiceText {
+		cut := maxChoiceText
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {

@@ -68,7 +68,7 @@ func TestChoices(t *testing.T) {
 			name:  "dynamic block present with Deny or absent: it depends",
 			props: map[string]any{"publicNetworkAccess": "Enabled", "networkAcls": oneOf(acls, resource.Absent, map[string]any{"defaultAction": "Deny"})},
 			want:  Unknown,
-			note:  "the verdict depends on " + acls + `: NonCompliant when ` + acls + ` = (not set); Compliant when ` + acls + ` = {"defaultAction":"Deny"}`,
+			note:  "the verdict depends on " + acls + `: NonCompliant when ` + acls + ` = (absent); Compliant when ` + acls + ` = {"defaultAction":"Deny"}`,
 		},
 		{
 			name:  "a boolean that does not matter, already known without trying",
