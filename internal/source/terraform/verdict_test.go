@@ -118,7 +118,7 @@ resource "azurerm_key_vault" "kv" {
 		note   string
 	}{
 		{"Allow", policy.NonCompliant, "the same for every value of " + expr},
-		{"Deny", policy.Unknown, "the verdict depends on " + expr + ": NonCompliant when " + expr + " = (absent); Compliant when " + expr + ` = {"bypass":"AzureServices","defaultAction":"Deny","ipRules":[],"virtualNetworkRules":[]}`},
+		{"Deny", policy.Unknown, "the verdict depends on " + expr + ": NonCompliant when " + expr + " = (absent); Compliant when " + expr + ` = {"bypass":"AzureServices","defaultAction":"Deny","ipRules":[],"virtualNetworkRul…`},
 	}
 	for _, tc := range tests {
 		got, errs := judge(t, src(tc.action))
