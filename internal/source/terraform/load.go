@@ -20,10 +20,11 @@ import (
 // moduleConfig is one module directory's configuration, parsed but not
 // evaluated. It is shared by every instance of the module in one Read.
 type moduleConfig struct {
-	dir    string // as the user named it (or below), for positions
-	absDir string
-	files  map[string][]byte // file name (as in ranges) → source
-	nfiles int
+	dir     string // as the user named it (or below), for positions
+	absDir  string
+	realDir string            // absDir with symlinks resolved, to recognise a module reached again
+	files   map[string][]byte // file name (as in ranges) → source
+	nfiles  int
 
 	variables map[string]*variableDecl
 	locals    map[string]*hcl.Attribute
@@ -154,7 +155,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 		return c
 	}
 	cfg := &moduleConfig{
-		dir: dir, absDir: abs, files: map[string][]byte{},
+		dir: dir, absDir: abs, realDir: realPath(abs), files: map[string][]byte{},
 		variables: map[string]*variableDecl{}, locals: map[string]*hcl.Attribute{},
 		outputs: map[string]*hcl.Attribute{}, byKey: map[string]*resourceDecl{},
 		callByKey: map[string]*callDecl{},
@@ -448,4 +449,12 @@ func allowedByValidation(body hcl.Body, name string) []cty.Value {
 		out = append(out, e)
 	}
 	return out
+}
+
+// realPath resolves the symlinks of an absolute path, or returns it as is.
+func realPath(abs string) string {
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }

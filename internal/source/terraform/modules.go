@@ -138,6 +138,7 @@ func (m *moduleInst) resolveSource(decl *callDecl) (dir, why string) {
 	if err != nil {
 		abs = dir
 	}
+	abs = realPath(abs) // a symlink to a caller's directory is that caller
 	for _, a := range m.ancestors {
 		if a == abs {
 			m.ev.errorf(pos(decl.sourceRange), "%s: module cycle: %s; not followed", m.qual("module."+decl.name), m.cycleChain(abs, dir))
@@ -157,7 +158,7 @@ func (m *moduleInst) cycleChain(abs, dir string) string {
 	var chain []string
 	for i := m; i != nil; i = i.parent {
 		chain = append(chain, filepath.Clean(i.cfg.dir))
-		if i.cfg.absDir == abs {
+		if i.cfg.realDir == abs {
 			break
 		}
 	}

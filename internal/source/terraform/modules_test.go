@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,5 +105,22 @@ resource "azurerm_key_vault" "named" {
 				t.Errorf("%s: Unfollowed() = %q, want it to contain %q", tc.addr, got, w)
 			}
 		}
+	}
+}
+
+// TestModuleCycleThroughSymlink: a module that calls itself through a
+// symlink to its own directory is a cycle too, not 2^32 instances.
+func TestModuleCycleThroughSymlink(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{
+		"main.tf":   "module \"m\" {\n  source = \"./m\"\n}\n",
+		"m/main.tf": "module \"a\" {\n  source = \"./self\"\n}\nmodule \"b\" {\n  source = \"./self\"\n}\n" + vault("kv", ""),
+	})
+	if err := os.Symlink(".", filepath.Join(dir, "m", "self")); err != nil {
+		t.Skip("symlinks not available:", err)
+	}
+	docs, errs, _ := read(t, dir, Options{})
+	if len(docs) != 1 || len(errs) != 2 || !strings.Contains(messages(errs), "module.m.module.a: module cycle: ") {
+		t.Errorf("%d documents, errors %q", len(docs), messages(errs))
 	}
 }
