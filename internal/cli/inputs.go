@@ -26,7 +26,13 @@ type inputOptions struct {
 	vars       []string // --var name=value
 	varFiles   []string
 	parameters []string
+	// maxInstances is --max-instances: the cap on the resource instances
+	// one IaC input may expand to.
+	maxInstances int
 }
+
+// maxInstancesHelp documents --max-instances.
+const maxInstancesHelp = "cap the resource instances one IaC input may expand to (count, for_each and dynamic blocks, multiplied through modules); an input past it is an error, reported before it is expanded"
 
 // readers builds one reader per input kind.
 func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *saved.Reader, error) {
@@ -39,7 +45,7 @@ func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *sa
 		vars[name] = value
 	}
 	aj := saved.New(saved.Options{Logger: logger})
-	tf := terraform.New(terraform.Options{Vars: vars, VarFiles: o.varFiles, Logger: logger})
+	tf := terraform.New(terraform.Options{Vars: vars, VarFiles: o.varFiles, MaxInstances: o.maxInstances, Logger: logger})
 	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
 	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
 	return map[source.Kind]reader{

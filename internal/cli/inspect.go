@@ -34,6 +34,7 @@ Use it to see why a verdict came out as it did, or to compare two inputs.`,
 	f.StringArrayVar(&opts.vars, "var", nil, "Terraform: set a variable, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&opts.varFiles, "var-file", nil, "Terraform: read variables from a .tfvars file (repeatable)")
 	f.StringArrayVar(&opts.parameters, "parameters", nil, "ARM/Bicep: a parameters file (repeatable)")
+	f.IntVar(&opts.maxInstances, "max-instances", resource.DefaultMaxInstances, maxInstancesHelp)
 	return cmd
 }
 

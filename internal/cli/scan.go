@@ -79,6 +79,7 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.input.vars, "var", nil, "Terraform: set a variable, NAME=VALUE (repeatable)")
 	f.StringArrayVar(&opts.input.varFiles, "var-file", nil, "Terraform: read variables from a .tfvars file (repeatable)")
 	f.StringArrayVar(&opts.input.parameters, "parameters", nil, "ARM/Bicep: a parameters file (*.parameters.json or .bicepparam) (repeatable)")
+	f.IntVar(&opts.input.maxInstances, "max-instances", resource.DefaultMaxInstances, maxInstancesHelp)
 	opts.azure.addFlags(f)
 	return cmd
 }

@@ -11,7 +11,11 @@
 // and effects (audit, deny, disabled, modify, auditIfNotExists and
 // deployIfNotExists with their existence condition). Values marked
 // resource.Unknown are handled in three-valued logic: a verdict that
-// depends on one is Unknown, naming it.
+// depends on one is Unknown, naming it. An unknown whose possible values
+// are known (resource.UnknownOneOf: a boolean, a conditional's branches, a
+// block present or absent) is settled by evaluating every combination
+// (choices.go): the common outcome when they agree, "for every value of"
+// the expressions tried, else Unknown naming the deciding values.
 //
 // The engine knows nothing of Key Vault beyond its alias table (alias.go).
 // It imports internal/resource and internal/jsonpos only; never the

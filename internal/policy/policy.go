@@ -212,8 +212,18 @@ type Result struct {
 	// the unknown ones that left the verdict open.
 	Reasons []Reason
 	// Err is the evaluation error (Outcome Error) or the reason a related
-	// listing is unknown.
+	// listing is unknown; for an Unknown that the choices of its unknowns
+	// did not settle, Note in words.
 	Err error
+	// ForEvery names the unknowns (by expression) whose every possible
+	// value was tried: the outcome, Compliant, NonCompliant or
+	// NotApplicable, holds for each. See choices.go.
+	ForEvery []string
+	// Possibilities, for an Unknown outcome that trying the choices of
+	// its unknowns did not settle, are the combinations tried and their
+	// outcomes; Deciding names the expressions whose value decides it.
+	Possibilities []Possibility
+	Deciding      []string
 }
 
 // Related finds the resources an ifNotExists policy looks for.
@@ -307,10 +317,19 @@ func indexed(doc *resource.Document) bool {
 }
 
 // Evaluate judges one document. related may be nil when the policy is not
-// an ifNotExists policy. A panic while evaluating is this rule's Error on
-// this document, never the caller's: the rest of a scan goes on.
+// an ifNotExists policy. An outcome that is Unknown because of unknowns
+// whose possible values are known (resource.UnknownOneOf) is settled by
+// trying each of them (choices.go). A panic while evaluating is this
+// rule's Error on this document, never the caller's: the rest of a scan
+// goes on.
 func (p *Policy) Evaluate(doc *resource.Document, related Related, opts Options) (res Result) {
 	defer recoverEvaluation(p, &res)
+	budget := maxChoiceEvaluations
+	return p.evaluateChoices(doc, related, opts, &budget)
+}
+
+// evaluateOnce judges one document as it is.
+func (p *Policy) evaluateOnce(doc *resource.Document, related Related, opts Options) Result {
 	if p.effect == "disabled" {
 		return Result{Outcome: Disabled}
 	}

@@ -21,8 +21,35 @@
 // Local module sources are followed with their inputs and outputs, and so
 // are modules terraform init recorded in .terraform/modules/modules.json;
 // a registry module not on disk is reported (a warning) as not followed.
-// Files are read only inside the root module's directory and followed
-// module directories.
+// Such a module (or any call that could not be followed) may create
+// private endpoints, secrets, keys or diagnostic settings for a vault it
+// is handed, so every vault that one of its arguments (or its for_each)
+// derives from — its id, name or whole object, through locals and module
+// outputs — and every vault whose name or resource group comes from it
+// is marked with resource.Document.MarkUnfollowed, naming the module.
+// File functions (file, templatefile, fileset, filebase64, fileexists,
+// the file hashes) read only inside the root module's directory and the
+// followed module directories that lie inside the scanned root
+// (Options.Root: by default the git top level, else the root module's
+// directory), symlinks resolved, never a FIFO, a device or anything under
+// /proc, /dev or /sys; anything else is unknown. Configuration and
+// variables files must be regular files outside those too. Nothing of the
+// machine kvguard runs on reaches a document: TF_VAR_ variables are not
+// read, path.cwd and abspath of a relative path are unknown, and
+// pathexpand is not implemented (unknown, with a warning).
+//
+// A file with a syntax error is not lost: the error is reported, the
+// top-level blocks that hold an error are left out (a resource among them
+// is reported as not judged), and every other block of the file is read.
+//
+// The instances one root module expands to — resource and data instances,
+// module instances and dynamic block elements, multiplied through nested
+// modules — are capped in all at Options.MaxInstances (--max-instances,
+// by default resource.DefaultMaxInstances). A count or for_each that would
+// pass the cap is an input error naming it, reported before it is
+// expanded; nothing more of that root is expanded, so that count = 1e8,
+// or a module of 100,000 instances around a resource of 100,000, fails at
+// once in bounded memory. Expansion stops when the context is cancelled.
 //
 // A value Terraform only knows at apply time (a variable without value, a
 // computed attribute such as azurerm_key_vault.kv.id, a data source,
@@ -37,6 +64,19 @@
 // is unknown.
 // A call to a function kvguard does not implement makes its expression
 // unknown, with a warning naming file:line.
+//
+// Where an unknown has few possible values the document says which
+// (resource.UnknownOneOf), so that the policy engine can try each and give
+// the verdict they agree on: a boolean (true, false); a conditional whose
+// condition is unknown (its branches; null meaning the argument's
+// default); a variable referred to as var.<name> whose validation is
+// contains([...], var.<name>) (those values); a dynamic block of at most
+// one block (network_acls, rotation_policy, ...) whose for_each is unknown
+// (absent, or the block its content gives). The resource is mapped once
+// per choice and the documents merged, so each choice is in document
+// terms ("Enabled"/"Disabled", the default for an absent block or a null).
+// Choices that would change a document's ID (name, resource_group_name)
+// stay plain unknowns, and so do more than 64 combinations.
 //
 // # Identity and links
 //
@@ -68,7 +108,7 @@
 //
 //	azurerm argument                  document property                         default when unset
 //	name                              name, vaultUri https://<name>.vault.azure.net/
-//	location                          location (lower case, no spaces)
+//	location                          location (lower case, no spaces)          Unknown "<address>.location (not set)"
 //	tags                              tags                                      {}
 //	tenant_id                         properties.tenantId
 //	sku_name                          properties.sku {family "A", name}
@@ -86,6 +126,10 @@
 //	access_policy {tenant_id, object_id, application_id, *_permissions}
 //	                                  properties.accessPolicies [{tenantId, objectId, applicationId,
 //	                                  permissions {keys, secrets, certificates, storage}}]   []
+//
+// A required argument left out (name, location, resource_group_name,
+// sku_name, tenant_id) is a warning: Terraform would reject the resource,
+// and kvguard still judges it.
 //
 // In a plan, of the two RBAC names the known one wins: the provider shows
 // the one not written in the code as unknown.

@@ -18,13 +18,6 @@ import (
 	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
-// Limits that keep hostile or runaway configurations bounded.
-const (
-	maxModuleDepth     = 32     // nested module calls
-	maxModuleInstances = 20000  // module instances in one root
-	maxInstances       = 100000 // instances of one resource or module call
-)
-
 // evaluator evaluates one root module and the modules it calls, for one
 // Read. It holds every module instance of that root until the documents
 // are emitted, and nothing of any other root.
@@ -34,6 +27,9 @@ type evaluator struct {
 	opts    Options
 	rootDir string
 	rootAbs string
+	// scanRoot is the directory file functions may read below (see
+	// Options.Root), symlinks resolved.
+	scanRoot string
 
 	configs  map[string]*moduleConfig // by absolute directory
 	allowed  []string                 // directories file() may read
@@ -43,28 +39,40 @@ type evaluator struct {
 	funcs    map[string]function.Function
 	rootVals map[string]cty.Value
 
-	errs      []error
-	seen      map[string]bool
-	stack     []string // labels of the nodes being evaluated, for cycle reports
-	files     int
-	instances int
+	errs   []error
+	seen   map[string]bool
+	stack  []string // labels of the nodes being evaluated, for cycle reports
+	files  int
+	budget budget
+	// unfollowed holds, by vault address, the module calls that were not
+	// followed and were handed something of the vault.
+	unfollowed map[string][]unfollowedNote
 }
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev := &evaluator{
 		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir,
 		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
+		budget: newBudget(r.opts.MaxInstances),
 	}
 	ev.rootAbs, _ = filepath.Abs(dir)
+	ev.scanRoot = scanRoot(r.opts.Root, ev.rootAbs)
 	ev.allow(ev.rootAbs)
 	ev.funcs = funcs.Table(funcs.Options{BaseDir: dir, Allowed: ev.isAllowed})
 	ev.manifest = readManifest(dir)
 	return ev
 }
 
+// allow lets file functions read below a module directory, when it lies
+// inside the scanned root (symlinks followed): a local module source such
+// as ../../../../ must not open the rest of the disk to file().
 func (ev *evaluator) allow(abs string) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
+	}
+	if !within(abs, ev.scanRoot) {
+		ev.log.Debug("module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
+		return
 	}
 	for _, a := range ev.allowed {
 		if a == abs {
@@ -78,7 +86,7 @@ func (ev *evaluator) allow(abs string) {
 // root module's directory or a module directory that was followed.
 func (ev *evaluator) isAllowed(abs string) bool {
 	for _, a := range ev.allowed {
-		if abs == a || strings.HasPrefix(abs, a+string(filepath.Separator)) {
+		if within(abs, a) {
 			return true
 		}
 	}
@@ -232,39 +240,6 @@ func (s *scope) withIter(name string, v cty.Value) *scope {
 	return n
 }
 
-// needs collects what an expression refers to, so that eval builds a
-// context holding only that: evaluating a module is lazy, and only the
-// values an expression uses are computed.
-type needs struct {
-	vars, locals map[string]bool
-	res          map[string]map[string]bool
-	data         map[string]map[string]*dataNeed
-	mods         map[string]*modNeed
-}
-
-type dataNeed struct {
-	whole bool
-	attrs map[string]bool
-}
-
-type modNeed struct {
-	whole bool
-	outs  map[string]bool
-}
-
-func attrAt(t hcl.Traversal, i int) string {
-	if i >= len(t) {
-		return ""
-	}
-	switch s := t[i].(type) {
-	case hcl.TraverseAttr:
-		return s.Name
-	case hcl.TraverseRoot:
-		return s.Name
-	}
-	return ""
-}
-
 // eval evaluates expr in module instance m with scope sc.
 //
 // HCL marks a conditional's result with the marks of both branches, even
@@ -386,127 +361,15 @@ func (m *moduleInst) builtin(root string, sc *scope) (cty.Value, bool) {
 	return cty.NilVal, false
 }
 
-// add records what traversal t refers to.
-func (n *needs) add(t hcl.Traversal) {
-	root := t.RootName()
-	switch root {
-	case "var", "local":
-		name := attrAt(t, 1)
-		if name == "" {
-			return
-		}
-		set := &n.vars
-		if root == "local" {
-			set = &n.locals
-		}
-		if *set == nil {
-			*set = map[string]bool{}
-		}
-		(*set)[name] = true
-	case "module":
-		name := attrAt(t, 1)
-		if name == "" {
-			return
-		}
-		if n.mods == nil {
-			n.mods = map[string]*modNeed{}
-		}
-		mn := n.mods[name]
-		if mn == nil {
-			mn = &modNeed{outs: map[string]bool{}}
-			n.mods[name] = mn
-		}
-		if out := attrAt(t, 2); out != "" {
-			mn.outs[out] = true
-		} else {
-			mn.whole = true
-		}
-	case "data":
-		typ, name := attrAt(t, 1), attrAt(t, 2)
-		if typ == "" || name == "" {
-			return
-		}
-		if n.data == nil {
-			n.data = map[string]map[string]*dataNeed{}
-		}
-		if n.data[typ] == nil {
-			n.data[typ] = map[string]*dataNeed{}
-		}
-		dn := n.data[typ][name]
-		if dn == nil {
-			dn = &dataNeed{attrs: map[string]bool{}}
-			n.data[typ][name] = dn
-		}
-		if a := attrAt(t, 3); a != "" {
-			dn.attrs[a] = true
-		} else {
-			dn.whole = true
-		}
-	default:
-		name := attrAt(t, 1)
-		if name == "" {
-			return
-		}
-		if n.res == nil {
-			n.res = map[string]map[string]bool{}
-		}
-		if n.res[root] == nil {
-			n.res[root] = map[string]bool{}
-		}
-		n.res[root][name] = true
-	}
-}
-
-// fill computes the values named in n into vars.
-func (m *moduleInst) fill(vars map[string]cty.Value, n *needs) {
-	if n.vars != nil {
-		o := make(map[string]cty.Value, len(n.vars))
-		for name := range n.vars {
-			o[name] = m.variable(name)
-		}
-		vars["var"] = cty.ObjectVal(o)
-	}
-	if n.locals != nil {
-		o := make(map[string]cty.Value, len(n.locals))
-		for name := range n.locals {
-			o[name] = m.local(name)
-		}
-		vars["local"] = cty.ObjectVal(o)
-	}
-	for typ, names := range n.res {
-		o := make(map[string]cty.Value, len(names))
-		for name := range names {
-			o[name] = m.resourceValue(typ + "." + name)
-		}
-		vars[typ] = cty.ObjectVal(o)
-	}
-	if n.data != nil {
-		types := make(map[string]cty.Value, len(n.data))
-		for typ, names := range n.data {
-			o := make(map[string]cty.Value, len(names))
-			for name, dn := range names {
-				o[name] = m.dataValue(typ, name, dn)
-			}
-			types[typ] = cty.ObjectVal(o)
-		}
-		vars["data"] = cty.ObjectVal(types)
-	}
-	if n.mods != nil {
-		o := make(map[string]cty.Value, len(n.mods))
-		for name, mn := range n.mods {
-			o[name] = m.moduleValue(name, mn)
-		}
-		vars["module"] = cty.ObjectVal(o)
-	}
-}
-
 // pathVal is path.module, path.root and path.cwd. Paths are relative to
 // the root module, as Terraform's are relative to its working directory.
 func (m *moduleInst) pathVal() cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{
 		"module": cty.StringVal(m.pathModule),
 		"root":   cty.StringVal("."),
-		"cwd":    cty.StringVal(filepath.ToSlash(m.ev.rootAbs)),
+		// The directory Terraform runs in is not known to kvguard, and
+		// the one kvguard runs in must not reach a report.
+		"cwd": unknownFrom("path.cwd"),
 	})
 }
 

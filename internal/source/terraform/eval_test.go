@@ -349,7 +349,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "module calls itself",
 			files: map[string]string{"main.tf": "module \"m\" {\n  source = \"./m\"\n}\n", "m/main.tf": "module \"again\" {\n  source = \"../m\"\n}\n" + vault("kv", "")},
-			want:  "calls itself", line: 2, docs: 1,
+			want:  "module.m.module.again: module cycle: ", line: 2, docs: 1,
 		},
 		{
 			name:  "missing module directory",
@@ -422,6 +422,9 @@ module "kv" {
 		".terraform/modules/kv/main.tf": "variable \"name\" {}\n" + `resource "azurerm_key_vault" "this" {
   name                = var.name
   resource_group_name = "rg"
+  location            = "westeurope"
+  sku_name            = "standard"
+  tenant_id           = "00000000-0000-0000-0000-000000000001"
   rbac_authorization_enabled = true
 }`,
 	})

@@ -16,7 +16,7 @@ type moduleInst struct {
 	parent     *moduleInst
 	call       *callDecl // the call in parent that made this instance
 	callScope  *scope    // each/count of this instance, for its arguments
-	ancestors  []string  // absolute module directories from the root to here
+	ancestors  []string  // module directories from the root to here, symlinks resolved
 	keyPath    string    // modules.json key: kv.keys
 	pathModule string
 
@@ -39,9 +39,9 @@ func (ev *evaluator) newInst(cfg *moduleConfig, parent *moduleInst, addr string)
 		m.pathModule = filepath.ToSlash(rel)
 	}
 	if parent != nil {
-		m.ancestors = append(append([]string(nil), parent.ancestors...), cfg.absDir)
+		m.ancestors = append(append([]string(nil), parent.ancestors...), cfg.realDir)
 	} else {
-		m.ancestors = []string{cfg.absDir}
+		m.ancestors = []string{cfg.realDir}
 	}
 	return m
 }

@@ -10,18 +10,21 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
 // moduleConfig is one module directory's configuration, parsed but not
 // evaluated. It is shared by every instance of the module in one Read.
 type moduleConfig struct {
-	dir    string // as the user named it (or below), for positions
-	absDir string
-	files  map[string][]byte // file name (as in ranges) → source
-	nfiles int
+	dir     string // as the user named it (or below), for positions
+	absDir  string
+	realDir string            // absDir with symlinks resolved, to recognise a module reached again
+	files   map[string][]byte // file name (as in ranges) → source
+	nfiles  int
 
 	variables map[string]*variableDecl
 	locals    map[string]*hcl.Attribute
@@ -41,6 +44,9 @@ type variableDecl struct {
 	defaults *typeexpr.Defaults
 	def      hcl.Expression // nil: no default
 	nullable bool
+	// allowed lists the values a validation block allows
+	// (condition = contains([...], var.<name>)), or nil.
+	allowed []cty.Value
 }
 
 // parseHCL reports whether a -var value for this variable is an HCL
@@ -149,7 +155,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 		return c
 	}
 	cfg := &moduleConfig{
-		dir: dir, absDir: abs, files: map[string][]byte{},
+		dir: dir, absDir: abs, realDir: realPath(abs), files: map[string][]byte{},
 		variables: map[string]*variableDecl{}, locals: map[string]*hcl.Attribute{},
 		outputs: map[string]*hcl.Attribute{}, byKey: map[string]*resourceDecl{},
 		callByKey: map[string]*callDecl{},
@@ -171,6 +177,10 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 }
 
 func (ev *evaluator) loadFile(cfg *moduleConfig, name string) {
+	if err := funcs.Regular(name); err != nil {
+		ev.errorf(resource.Position{File: name}, "not read: %v", err)
+		return
+	}
 	src, err := os.ReadFile(name)
 	if err != nil {
 		ev.errorf(resource.Position{File: name}, "read: %v", err)
@@ -188,9 +198,13 @@ func (ev *evaluator) loadFile(cfg *moduleConfig, name string) {
 		f, diags = p.ParseHCL(src, name)
 	}
 	ev.diags(diags)
-	if f == nil || f.Body == nil || diags.HasErrors() {
-		// A file that does not parse is reported and left out whole: a
-		// half-parsed block could give a verdict the code does not mean.
+	if f == nil || f.Body == nil {
+		return
+	}
+	broken, whole := brokenRanges(diags)
+	if whole || (broken != nil && strings.HasSuffix(name, ".json")) {
+		// An error that no block contains (or a JSON syntax error, after
+		// which nothing is reliably where it seems) leaves the file out.
 		return
 	}
 	bc, _, diags := f.Body.PartialContent(topSchema)
@@ -207,7 +221,16 @@ func (ev *evaluator) loadFile(cfg *moduleConfig, name string) {
 			sups = ev.scanSuppressions(name, src)
 		}
 	}
+	if broken != nil {
+		ev.lostResources(name, src, bc.Blocks)
+	}
 	for _, b := range bc.Blocks {
+		if overlaps(b, broken) {
+			// A half-parsed block could give a verdict the code does not
+			// mean: it is left out, and the rest of the file is read.
+			ev.brokenBlock(b)
+			continue
+		}
 		switch b.Type {
 		case "variable":
 			ev.loadVariable(cfg, b)
@@ -265,6 +288,11 @@ func (ev *evaluator) loadVariable(cfg *moduleConfig, b *hcl.Block) {
 	if a := c.Attributes["nullable"]; a != nil {
 		if nv, d := a.Expr.Value(nil); !d.HasErrors() && nv.Type() == cty.Bool && nv.IsKnown() && !nv.IsNull() {
 			v.nullable = nv.True()
+		}
+	}
+	for _, vb := range c.Blocks {
+		if vb.Type == "validation" && v.allowed == nil {
+			v.allowed = allowedByValidation(vb.Body, v.name)
 		}
 	}
 	if prev, dup := cfg.variables[v.name]; dup {
@@ -393,4 +421,40 @@ func traversalString(t hcl.Traversal) string {
 
 func pos(r hcl.Range) resource.Position {
 	return resource.Position{File: r.Filename, Line: r.Start.Line, Col: r.Start.Column}
+}
+
+// allowedByValidation reads the values a validation block allows when its
+// condition is contains([literal values], var.<name>).
+func allowedByValidation(body hcl.Body, name string) []cty.Value {
+	attrs, _ := body.JustAttributes()
+	a := attrs["condition"]
+	if a == nil {
+		return nil
+	}
+	call, ok := a.Expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "contains" || len(call.Args) != 2 {
+		return nil
+	}
+	t, d := hcl.AbsTraversalForExpr(call.Args[1])
+	if d.HasErrors() || len(t) != 2 || t.RootName() != "var" || attrAt(t, 1) != name {
+		return nil
+	}
+	list, d := call.Args[0].Value(nil)
+	if d.HasErrors() || !list.IsWhollyKnown() || list.IsNull() || !list.CanIterateElements() || list.LengthInt() == 0 || list.LengthInt() > maxBranches {
+		return nil
+	}
+	var out []cty.Value
+	for it := list.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e)
+	}
+	return out
+}
+
+// realPath resolves the symlinks of an absolute path, or returns it as is.
+func realPath(abs string) string {
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }

@@ -229,6 +229,12 @@ func topLevel(in *input, id, armType string) map[string]any {
 	body := map[string]any{"id": id, "type": armType, "tags": tagsOf(a)}
 	put(body, "name", a["name"])
 	put(body, "location", location(a["location"]))
+	if _, ok := body["location"]; !ok && armType != resource.TypeDiagnosticSetting {
+		// A tracked resource always has a location; code that leaves it
+		// out does not say which (and Terraform rejects it). Without one,
+		// the document would not be judged at all under Indexed mode.
+		body["location"] = resource.Unknown{Expr: in.address + ".location (not set)"}
+	}
 	return body
 }
 

@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
 // callNode is a module call of a module instance, expanded into child
@@ -16,9 +20,12 @@ type callNode struct {
 	state    uint8
 	decl     *callDecl
 	followed bool
-	exp      expansion
-	children []*moduleInst
-	whole    cty.Value
+	// label and why name a call that was not followed, for the vaults
+	// handed to it: module.pe (source "…"), "not on disk (…)".
+	label, why string
+	exp        expansion
+	children   []*moduleInst
+	whole      cty.Value
 }
 
 // callNode expands module call name once. It returns nil for an
@@ -50,12 +57,21 @@ func (m *moduleInst) callNode(name string) *callNode {
 
 func (m *moduleInst) instantiate(cn *callNode) {
 	decl := cn.decl
-	dir, ok := m.resolveSource(decl)
-	if !ok {
+	dir, why := m.resolveSource(decl)
+	if why != "" {
+		cn.why = why
+		cn.label = m.qual("module." + decl.name)
+		if decl.source != "" {
+			cn.label += " (" + strconv.Quote(decl.source)
+			if decl.version != "" {
+				cn.label += " version " + decl.version
+			}
+			cn.label += ")"
+		}
 		return
 	}
 	base := m.prefix() + "module." + decl.name
-	cn.exp = m.expand(decl.count, decl.forEach, base)
+	cn.exp = m.expand(decl.count, decl.forEach, base, decl.defRange)
 	if len(cn.exp.keys) == 0 {
 		cn.followed = true
 		return
@@ -66,11 +82,9 @@ func (m *moduleInst) instantiate(cn *callNode) {
 		keyPath = m.keyPath + "." + decl.name
 	}
 	for i := range cn.exp.keys {
-		if m.ev.instances >= maxModuleInstances {
-			m.ev.errorf(pos(decl.defRange), "module %q: more than %d module instances in this root; the rest are not read", decl.name, maxModuleInstances)
+		if m.ev.ctx.Err() != nil {
 			break
 		}
-		m.ev.instances++
 		sc, addr := cn.exp.instance(i, base)
 		child := m.ev.newInst(cfg, m, addr)
 		child.call, child.callScope, child.keyPath = decl, sc, keyPath
@@ -88,19 +102,19 @@ func isLocalSource(s string) bool {
 }
 
 // resolveSource finds the directory of a module call: a local path, or
-// what terraform init recorded in .terraform/modules/modules.json. Other
-// sources are not followed (a warning names them).
-func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
+// what terraform init recorded in .terraform/modules/modules.json. When it
+// cannot be followed (the problem is reported: a registry module not on
+// disk as a warning), why says why.
+func (m *moduleInst) resolveSource(decl *callDecl) (dir, why string) {
 	src := decl.source
 	if src == "" {
-		return "", false
+		return "", "its source is not a literal string"
 	}
-	var dir string
 	if isLocalSource(src) {
 		dir = filepath.Join(m.cfg.dir, src)
 		if !isDir(dir) {
 			m.ev.errorf(pos(decl.sourceRange), "module %q: directory %s does not exist", decl.name, dir)
-			return "", false
+			return "", "its directory does not exist"
 		}
 	} else {
 		key := decl.name
@@ -117,24 +131,39 @@ func (m *moduleInst) resolveSource(decl *callDecl) (string, bool) {
 				ver = " version " + decl.version
 			}
 			m.ev.warnf(pos(decl.sourceRange), "%s: source %q%s is not on disk (run terraform init to fetch it); not followed, its resources are not judged and its outputs are unknown", m.qual("module."+decl.name), src, ver)
-			return "", false
+			return "", "not on disk: run terraform init to fetch it"
 		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
 	}
+	abs = realPath(abs) // a symlink to a caller's directory is that caller
 	for _, a := range m.ancestors {
 		if a == abs {
-			m.ev.errorf(pos(decl.sourceRange), "module %q calls itself: %s is already being read by one of its callers", decl.name, dir)
-			return "", false
+			m.ev.errorf(pos(decl.sourceRange), "%s: module cycle: %s; not followed", m.qual("module."+decl.name), m.cycleChain(abs, dir))
+			return "", "it is part of a module cycle"
 		}
 	}
 	if len(m.ancestors) >= maxModuleDepth {
 		m.ev.errorf(pos(decl.sourceRange), "module %q: modules nested more than %d deep", decl.name, maxModuleDepth)
-		return "", false
+		return "", "modules are nested too deep"
 	}
-	return dir, true
+	return dir, ""
+}
+
+// cycleChain renders the module directories from the first one that is
+// abs down to m, then dir again: "a → b → a".
+func (m *moduleInst) cycleChain(abs, dir string) string {
+	var chain []string
+	for i := m; i != nil; i = i.parent {
+		chain = append(chain, filepath.Clean(i.cfg.dir))
+		if i.cfg.realDir == abs {
+			break
+		}
+	}
+	slices.Reverse(chain)
+	return strings.Join(append(chain, filepath.Clean(dir)), " → ")
 }
 
 // moduleValue is what module.<name> (or the outputs of it that mn names)
@@ -143,14 +172,22 @@ func (m *moduleInst) moduleValue(name string, mn *modNeed) cty.Value {
 	origin := m.qual("module." + name)
 	cn := m.callNode(name)
 	if cn == nil || !cn.followed {
-		return unknownFrom(origin)
+		v := unknownFrom(origin)
+		if cn != nil && cn.why != "" {
+			v = v.Mark(unfollowedMark{module: cn.label, why: cn.why})
+		}
+		return v
 	}
 	if cn.exp.unknown {
 		v := unknownFrom(origin)
 		if len(cn.children) == 1 {
-			_, links := marksOf(cn.children[0].allOutputs())
+			outs := cn.children[0].allOutputs()
+			_, links := marksOf(outs)
 			for _, l := range links {
 				v = v.Mark(linkMark(l))
+			}
+			for _, a := range vaultsOf(outs) {
+				v = v.Mark(vaultMark(a))
 			}
 		}
 		return v
@@ -197,7 +234,11 @@ func (m *moduleInst) moduleValue(name string, mn *modNeed) cty.Value {
 // readManifest reads .terraform/modules/modules.json, which terraform init
 // writes: module key (kv, kv.keys) → directory relative to the root.
 func readManifest(root string) map[string]string {
-	b, err := os.ReadFile(filepath.Join(root, ".terraform", "modules", "modules.json"))
+	p := filepath.Join(root, ".terraform", "modules", "modules.json")
+	if funcs.Regular(p) != nil {
+		return nil
+	}
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil
 	}
@@ -212,7 +253,10 @@ func readManifest(root string) map[string]string {
 	}
 	out := make(map[string]string, len(mf.Modules))
 	for _, e := range mf.Modules {
-		if e.Key != "" && e.Dir != "" && !filepath.IsAbs(e.Dir) {
+		// terraform init keeps modules below the root; an entry leading
+		// elsewhere is not followed.
+		d := filepath.Clean(filepath.FromSlash(e.Dir))
+		if e.Key != "" && e.Dir != "" && !filepath.IsAbs(d) && d != ".." && !strings.HasPrefix(d, ".."+string(filepath.Separator)) {
 			out[e.Key] = filepath.FromSlash(e.Dir)
 		}
 	}
@@ -228,6 +272,8 @@ func (ev *evaluator) readModule() []*built {
 	var out []*built
 	root.collect(&out)
 	linkLiterals(out)
+	ev.markUnfollowed(out)
+	ev.reportSkipped()
 	return out
 }
 
@@ -253,7 +299,11 @@ func (m *moduleInst) collect(out *[]*built) {
 			if strings.Contains(inst.addr, "[*]") {
 				in.maybe = "the number of " + inst.addr + " is not known before apply"
 			}
-			if b := mapResource(in); b != nil {
+			if linkableTypes[decl.typ] != "" {
+				m.noteUnfollowedName(inst)
+			}
+			m.checkRequired(decl, inst)
+			if b := mapWithChoices(in); b != nil {
 				*out = append(*out, b)
 			}
 		}
@@ -265,6 +315,9 @@ func (m *moduleInst) collect(out *[]*built) {
 		cn := m.callNode(call.name)
 		if cn == nil {
 			continue
+		}
+		if !cn.followed && cn.why != "" {
+			m.noteUnfollowed(cn)
 		}
 		for _, ch := range cn.children {
 			ch.collect(out)

@@ -46,12 +46,24 @@ func mapPrivateEndpoint(in *input) *built {
 			state["description"] = "Auto-Approved"
 			auto = append(auto, conn)
 		default:
-			state["status"] = isManual // unknown: is_manual_connection decides
+			// Unknown: is_manual_connection decides, between a connection
+			// waiting for approval and an approved one.
+			state["status"] = isManual
+			if u, ok := isManual.(resource.Unknown); ok && u.Choices != nil {
+				statuses := make([]any, len(u.Choices.Values))
+				for i, c := range u.Choices.Values {
+					statuses[i] = "Approved"
+					if c == true {
+						statuses[i] = "Pending"
+					}
+				}
+				state["status"] = resource.UnknownOneOf(u.Expr, statuses...)
+			}
 			auto = append(auto, conn)
 		}
 	}
-	if unk != nil {
-		props["privateLinkServiceConnections"] = unk
+	if u, ok := unk.(resource.Unknown); ok {
+		props["privateLinkServiceConnections"] = resource.Unknown{Expr: u.Expr}
 	} else {
 		props["privateLinkServiceConnections"] = auto
 		props["manualPrivateLinkServiceConnections"] = manual

@@ -25,6 +25,19 @@ type Options struct {
 	// VarFiles are --var-file paths (.tfvars in HCL, or .tfvars.json),
 	// applied in order after terraform.tfvars and *.auto.tfvars.
 	VarFiles []string
+	// MaxInstances caps the instances one root module expands to
+	// (resources, module instances and dynamic block elements, through
+	// count and for_each, multiplied through modules); 0 means
+	// resource.DefaultMaxInstances. Past it, the read fails fast with an
+	// input error naming the count or for_each that would exceed it.
+	MaxInstances int
+	// Root is the scanned root: file functions (file, templatefile,
+	// fileset, filebase64, fileexists, file hashes) read only below it,
+	// symlinks followed, and only in the root module's directory and the
+	// module directories followed inside it. Empty means the git top level
+	// above the root module, or when there is none the root module's
+	// directory.
+	Root string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -82,11 +83,15 @@ func (m *moduleInst) resourceNode(key string) *resNode {
 func (m *moduleInst) expandResource(rn *resNode) {
 	decl := rn.decl
 	base := m.prefix() + decl.key
-	rn.exp = m.expand(decl.count, decl.forEach, base)
+	rn.exp = m.expand(decl.count, decl.forEach, base, decl.defRange)
 	skip := secretAttrs[decl.typ]
 	sub := m.subscriptionFor(decl)
 	objs := make([]cty.Value, 0, len(rn.exp.keys))
 	for i := range rn.exp.keys {
+		if m.ev.ctx.Err() != nil {
+			rn.exp.keys = rn.exp.keys[:i]
+			break
+		}
 		sc, addr := rn.exp.instance(i, base)
 		inst := &resInstance{addr: addr, sub: sub}
 		inst.body = m.evalBody(decl.body, decl.typ, sc, addr, skip)
@@ -99,7 +104,7 @@ func (m *moduleInst) expandResource(rn *resNode) {
 		// unknown, but still stands for this resource.
 		v := unknownFrom(base)
 		if len(rn.instances) == 1 && rn.instances[0].docID != "" {
-			v = v.Mark(linkMark(rn.instances[0].docID))
+			v = v.Mark(linkMark(rn.instances[0].docID)).Mark(vaultMark(rn.instances[0].addr))
 		}
 		rn.val = v
 	case rn.exp.mode == expandNone:
@@ -141,12 +146,15 @@ func (e *expansion) instance(i int, base string) (*scope, string) {
 
 // expand evaluates count or for_each. An unknown count gives one instance
 // addressed [*] and a warning; count = 0 or an empty for_each gives none.
-func (m *moduleInst) expand(count, forEach *hcl.Attribute, what string) expansion {
+func (m *moduleInst) expand(count, forEach *hcl.Attribute, what string, decl hcl.Range) expansion {
 	switch {
 	case count != nil:
 		return m.expandCount(count, what)
 	case forEach != nil:
 		return m.expandForEach(forEach, what)
+	}
+	if !m.ev.reserve(1, what, "the block", decl) {
+		return expansion{mode: expandNone}
 	}
 	return expansion{mode: expandNone, keys: []cty.Value{cty.NilVal}}
 }
@@ -171,10 +179,10 @@ func (m *moduleInst) expandCount(count *hcl.Attribute, what string) expansion {
 		m.ev.errorf(pos(count.Expr.Range()), "%s: count must be a whole number of zero or more, not %s", what, nv.AsBigFloat().Text('g', -1))
 		return e
 	}
-	if n > maxInstances {
-		m.ev.errorf(pos(count.Expr.Range()), "%s: count of %d is more than kvguard expands (%d)", what, n, maxInstances)
-		n = maxInstances
+	if !m.ev.reserve(n, what, "count = "+m.exprText(count.Expr), count.Expr.Range()) {
+		return e
 	}
+	e.keys = make([]cty.Value, 0, n)
 	for i := int64(0); i < n; i++ {
 		e.keys = append(e.keys, cty.NumberIntVal(i))
 	}
@@ -210,6 +218,9 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 	if ty.IsListType() || ty.IsTupleType() {
 		m.ev.errorf(at, "%s: for_each must be a map or a set of strings, not a %s; use toset()", what, ty.FriendlyName())
 	}
+	if !m.ev.reserve(int64(v.LengthInt()), what, "for_each = "+m.exprText(forEach.Expr), forEach.Expr.Range()) {
+		return e
+	}
 	for it := v.ElementIterator(); it.Next(); {
 		k, elem := it.Element()
 		if isSet {
@@ -220,10 +231,6 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 			}
 			k = sk
 		}
-		if len(e.keys) >= maxInstances {
-			m.ev.errorf(at, "%s: for_each has more elements than kvguard expands (%d)", what, maxInstances)
-			break
-		}
 		e.keys = append(e.keys, k)
 		e.vals = append(e.vals, elem.WithMarks(marks))
 	}
@@ -231,185 +238,15 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 }
 
 func (m *moduleInst) unknownExpansion(e expansion, a *hcl.Attribute, what, arg string) expansion {
+	if !m.ev.reserve(1, what, arg+" = "+m.exprText(a.Expr), a.Expr.Range()) {
+		return e
+	}
 	e.unknown = true
 	e.expr = m.exprText(a.Expr)
 	e.keys = []cty.Value{cty.DynamicVal}
 	e.vals = []cty.Value{cty.DynamicVal}
 	m.ev.warnf(pos(a.Expr.Range()), "%s = %s is not known before apply; kvguard judges %s once, as %s[*]", arg, e.expr, what, what)
 	return e
-}
-
-// secretAttrs are attributes kvguard never evaluates, so that secret
-// material never enters its memory as a value, a document or a log line.
-var secretAttrs = map[string]map[string]bool{
-	"azurerm_key_vault_secret":      {"value": true, "value_wo": true, "value_wo_version": true},
-	"azurerm_key_vault_certificate": {"contents": true, "password": true},
-}
-
-// evalAttr is an evaluated attribute and the expression it came from.
-type evalAttr struct {
-	val  cty.Value
-	expr hcl.Expression
-}
-
-// evalBlock is an evaluated block body: attributes, and nested blocks in
-// order, with dynamic blocks expanded.
-type evalBlock struct {
-	attrs   map[string]evalAttr
-	blocks  map[string][]*evalBlock
-	order   []string          // nested block types in order of appearance
-	unknown map[string]string // block type → name of its unknown for_each
-}
-
-func (eb *evalBlock) addBlock(t string, b *evalBlock) {
-	if _, ok := eb.blocks[t]; !ok {
-		eb.order = append(eb.order, t)
-	}
-	eb.blocks[t] = append(eb.blocks[t], b)
-}
-
-// evalBody evaluates a body. addr is set for a resource body (whose meta-
-// arguments are not part of the resource): an attribute that cannot be
-// evaluated is then unknown, named after the instance's attribute.
-func (m *moduleInst) evalBody(body hcl.Body, kind string, sc *scope, addr string, skip map[string]bool) *evalBlock {
-	top := addr != ""
-	c, d := bodyContent(body, kind)
-	m.ev.diags(d)
-	eb := &evalBlock{attrs: make(map[string]evalAttr, len(c.attrs)), blocks: map[string][]*evalBlock{}}
-	for _, a := range c.attrs {
-		if a.Name == "//" || skip[a.Name] || (top && isMetaArg(a.Name)) {
-			continue
-		}
-		v, d := m.eval(a.Expr, sc)
-		if d.HasErrors() {
-			fallback := ""
-			if top {
-				fallback = addr + "." + a.Name
-			}
-			v = m.failed(d, fallback)
-		}
-		eb.attrs[a.Name] = evalAttr{val: v, expr: a.Expr}
-	}
-	for _, b := range c.blocks {
-		switch {
-		case top && (b.Type == "lifecycle" || b.Type == "provisioner" || b.Type == "connection"):
-		case b.Type == "dynamic" && len(b.Labels) == 1:
-			m.expandDynamic(b, sc, eb, skip)
-		default:
-			eb.addBlock(b.Type, m.evalBody(b.Body, b.Type, sc, "", skip))
-		}
-	}
-	return eb
-}
-
-func isMetaArg(n string) bool {
-	switch n {
-	case "count", "for_each", "provider", "depends_on":
-		return true
-	}
-	return false
-}
-
-// expandDynamic expands dynamic "<type>" { for_each, iterator, content }.
-func (m *moduleInst) expandDynamic(b *hcl.Block, sc *scope, eb *evalBlock, skip map[string]bool) {
-	label := b.Labels[0]
-	dc, d := bodyContent(b.Body, "dynamic")
-	m.ev.diags(d)
-	fe := dc.attr("for_each")
-	var contentBody hcl.Body
-	for _, cb := range dc.blocks {
-		if cb.Type == "content" {
-			contentBody = cb.Body
-			break
-		}
-	}
-	if fe == nil || contentBody == nil {
-		m.ev.errorf(pos(b.DefRange), "dynamic %q needs for_each and a content block", label)
-		return
-	}
-	iter := label
-	if it := dc.attr("iterator"); it != nil {
-		if kw := hcl.ExprAsKeyword(it.Expr); kw != "" {
-			iter = kw
-		}
-	}
-	v, diags := m.eval(fe.Expr, sc)
-	if diags.HasErrors() {
-		v = m.failed(diags, "")
-	}
-	uv, marks := v.Unmark()
-	if !uv.IsKnown() || (uv.Type().IsSetType() && !uv.IsWhollyKnown()) {
-		origins, _ := marksOf(v)
-		if eb.unknown == nil {
-			eb.unknown = map[string]string{}
-		}
-		eb.unknown[label] = unknownName("dynamic "+strconv.Quote(label)+" for_each = "+m.exprText(fe.Expr), origins)
-		return
-	}
-	if uv.IsNull() {
-		return
-	}
-	if !uv.CanIterateElements() {
-		m.ev.errorf(pos(fe.Expr.Range()), "dynamic %q: for_each must be a collection, not %s", label, uv.Type().FriendlyName())
-		return
-	}
-	if _, ok := eb.blocks[label]; !ok {
-		eb.order = append(eb.order, label)
-		eb.blocks[label] = nil
-	}
-	for it := uv.ElementIterator(); it.Next(); {
-		k, e := it.Element()
-		if uv.Type().IsSetType() {
-			k = e
-		}
-		iv := cty.ObjectVal(map[string]cty.Value{"key": k, "value": e.WithMarks(marks)})
-		eb.addBlock(label, m.evalBody(contentBody, label, sc.withIter(iter, iv), "", skip))
-	}
-}
-
-// object is the block as a value, for references: attributes, and nested
-// blocks as lists of objects.
-func (eb *evalBlock) object() map[string]cty.Value {
-	o := make(map[string]cty.Value, len(eb.attrs)+len(eb.blocks))
-	for n, a := range eb.attrs {
-		o[n] = a.val
-	}
-	for t, list := range eb.blocks {
-		if len(list) == 0 {
-			o[t] = cty.EmptyTupleVal
-			continue
-		}
-		vals := make([]cty.Value, len(list))
-		for i, b := range list {
-			vals[i] = cty.ObjectVal(b.object())
-		}
-		o[t] = cty.TupleVal(vals)
-	}
-	for t := range eb.unknown {
-		o[t] = cty.DynamicVal
-	}
-	return o
-}
-
-// doc converts the block for mapping: attribute values as document values,
-// nested blocks as lists of maps, a block list of unknown length as
-// Unknown.
-func (eb *evalBlock) doc(c *converter, prefix string) map[string]any {
-	out := make(map[string]any, len(eb.attrs)+len(eb.blocks))
-	for n, a := range eb.attrs {
-		out[n] = c.attr(a.val, a.expr, prefix+n)
-	}
-	for t, list := range eb.blocks {
-		arr := make([]any, len(list))
-		for i, b := range list {
-			arr[i] = b.doc(c, prefix+t+"."+strconv.Itoa(i)+".")
-		}
-		out[t] = arr
-	}
-	for t, name := range eb.unknown {
-		out[t] = resource.Unknown{Expr: name}
-	}
-	return out
 }
 
 // computedAttrs are attributes the provider sets at apply time that code
@@ -444,6 +281,9 @@ func (m *moduleInst) instanceObject(decl *resourceDecl, inst *resInstance) cty.V
 			o[c] = cty.DynamicVal.Mark(originMark(inst.addr + "." + c))
 		}
 	}
+	if inst.docID != "" {
+		markVault(o, inst.addr)
+	}
 	return cty.ObjectVal(o)
 }
 
@@ -477,4 +317,30 @@ func (m *moduleInst) subscriptionFor(decl *resourceDecl) string {
 		return s
 	}
 	return subscriptionPlaceholder
+}
+
+// requiredArgs are the arguments the azurerm provider requires of the
+// resources whose identity and verdicts depend on them.
+var requiredArgs = map[string][]string{
+	"azurerm_key_vault": {"name", "location", "resource_group_name", "sku_name", "tenant_id"},
+	"azurerm_key_vault_managed_hardware_security_module": {"name", "location", "resource_group_name", "sku_name", "tenant_id", "admin_object_ids"},
+}
+
+// checkRequired warns about a required argument left out (or null):
+// Terraform would reject the resource; kvguard still judges it, with what
+// is missing unknown or at its default.
+func (m *moduleInst) checkRequired(decl *resourceDecl, inst *resInstance) {
+	var missing []string
+	for _, a := range requiredArgs[decl.typ] {
+		if ea, ok := inst.body.attrs[a]; !ok || (ea.val.IsKnown() && ea.val.IsNull()) {
+			missing = append(missing, strconv.Quote(a))
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		m.ev.warnf(pos(decl.defRange), "%s: the required argument %s is not set; Terraform would reject this resource", inst.addr, missing[0])
+	default:
+		m.ev.warnf(pos(decl.defRange), "%s: the required arguments %s are not set; Terraform would reject this resource", inst.addr, strings.Join(missing, ", "))
+	}
 }

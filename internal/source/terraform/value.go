@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -88,10 +89,12 @@ type converter struct {
 
 // attr converts the value of one attribute written as expr, at path
 // (dotted, blocks indexed: private_service_connection.0.private_connection_resource_id).
-func (c *converter) attr(v cty.Value, expr hcl.Expression, path string) any {
+func (c *converter) attr(v cty.Value, expr hcl.Expression, path string, choices []cty.Value) any {
 	text := c.m.exprText(expr)
+	var links []string
 	if !v.IsWhollyKnown() {
-		origins, links := marksOf(v)
+		var origins []string
+		origins, links = marksOf(v)
 		switch {
 		case len(links) == 1 && !v.IsKnown():
 			c.links[path] = links[0]
@@ -99,7 +102,22 @@ func (c *converter) attr(v cty.Value, expr hcl.Expression, path string) any {
 			c.links[path] = "terraform:" + c.m.refName(text, origins)
 		}
 	}
-	return c.value(v, text, true)
+	out := c.value(v, text, true)
+	u, ok := out.(resource.Unknown)
+	if !ok || len(links) > 0 {
+		return out
+	}
+	if len(choices) > 0 {
+		vals := make([]any, len(choices))
+		for i, ch := range choices {
+			vals[i] = c.value(ch, text, false)
+		}
+		return resource.UnknownOneOf(u.Expr, vals...)
+	}
+	if vals := c.m.allowedValues(expr); vals != nil {
+		return resource.UnknownOneOf(u.Expr, vals...)
+	}
+	return out
 }
 
 // value converts v; top tells whether v is the attribute's whole value
@@ -114,10 +132,15 @@ func (c *converter) value(v cty.Value, text string, top bool) any {
 			}
 		}
 		sort.Strings(origins)
+		u := resource.Unknown{Expr: unknownName("", origins)}
 		if top || len(origins) == 0 {
-			return resource.Unknown{Expr: unknownName(text, origins)}
+			u.Expr = unknownName(text, origins)
 		}
-		return resource.Unknown{Expr: unknownName("", origins)}
+		if v.Type() == cty.Bool {
+			// A boolean not known before apply is one of two values.
+			u.Choices = &resource.Choices{Values: []any{true, false}}
+		}
+		return u
 	}
 	if v.IsNull() {
 		return nil
@@ -226,4 +249,29 @@ func indexKey(k cty.Value) string {
 		return "[" + strconv.Quote(k.AsString()) + "]"
 	}
 	return "[*]"
+}
+
+// allowedValues returns the values a validation allows for the variable
+// that expr refers to exactly (var.<name>), as document values, or nil.
+// Terraform refuses any other value, so an unknown one is one of them.
+func (m *moduleInst) allowedValues(expr hcl.Expression) []any {
+	t, d := hcl.AbsTraversalForExpr(expr)
+	if d.HasErrors() || len(t) != 2 || t.RootName() != "var" {
+		return nil
+	}
+	decl := m.cfg.variables[attrAt(t, 1)]
+	if decl == nil || decl.allowed == nil {
+		return nil
+	}
+	c := &converter{m: m, links: map[string]string{}}
+	out := make([]any, 0, len(decl.allowed))
+	for _, v := range decl.allowed {
+		if decl.hasType {
+			if cv, err := convert.Convert(v, decl.typ); err == nil {
+				v = cv
+			}
+		}
+		out = append(out, c.value(v, "", false))
+	}
+	return out
 }

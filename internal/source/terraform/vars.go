@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
 
 // rootValues gathers the values of the root module's variables in
@@ -80,6 +81,10 @@ func (ev *evaluator) rootValues(cfg *moduleConfig) map[string]cty.Value {
 // loadVarFile reads one .tfvars (HCL) or .tfvars.json file into vals.
 // Values are literals: tfvars files cannot refer to anything.
 func (ev *evaluator) loadVarFile(p string, cfg *moduleConfig, vals map[string]cty.Value) {
+	if err := funcs.Regular(p); err != nil {
+		ev.errorf(resource.Position{File: p}, "variables file not read: %v", err)
+		return
+	}
 	src, err := os.ReadFile(p)
 	if err != nil {
 		ev.errorf(resource.Position{File: p}, "read variables file: %v", err)

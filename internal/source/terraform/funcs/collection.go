@@ -2,7 +2,7 @@ package funcs
 
 import (
 	"errors"
-
+	"fmt"
 	"sort"
 
 	"github.com/apparentlymart/go-textseg/v15/textseg"
@@ -305,3 +305,28 @@ func argString(v cty.Value, i int) (string, error) {
 	}
 	return v.AsString(), nil
 }
+
+// maxProduct bounds the elements setproduct may build: three range(1024)
+// would otherwise give a billion.
+const maxProduct = 100_000
+
+// SetProductFunc is setproduct, refusing a product of more than
+// maxProduct elements before building it.
+var SetProductFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "sets", Type: cty.DynamicPseudoType, AllowMarked: true, AllowUnknown: true},
+	Type:     stdlib.SetProductFunc.ReturnTypeForValues,
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		total := 1
+		for _, a := range args {
+			v, _ := a.Unmark()
+			if !v.IsKnown() || v.IsNull() || !v.CanIterateElements() {
+				continue
+			}
+			total *= max(v.LengthInt(), 1)
+			if total > maxProduct {
+				return cty.NilVal, fmt.Errorf("setproduct would give more than %d elements; kvguard does not build it", maxProduct)
+			}
+		}
+		return stdlib.SetProductFunc.Call(args)
+	},
+})

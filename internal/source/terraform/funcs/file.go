@@ -28,7 +28,7 @@ var errDenied = errors.New("outside the scanned tree")
 
 func (f fileFuncs) resolve(p string) (string, error) {
 	if strings.HasPrefix(p, "~") {
-		return "", errDenied
+		return "", errDenied // the home directory of whoever runs the scan
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(f.opts.BaseDir, p)
@@ -40,10 +40,51 @@ func (f fileFuncs) resolve(p string) (string, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	if f.opts.Allowed == nil || !f.opts.Allowed(abs) {
+	if pseudo(abs) || f.opts.Allowed == nil || !f.opts.Allowed(abs) {
 		return "", errDenied
 	}
 	return abs, nil
+}
+
+// pseudoRoots hold the kernel's and the devices' files: never
+// configuration, and reading them could leak the process's environment
+// (/proc/self/environ) or never end (/dev/zero, /dev/stdin).
+var pseudoRoots = []string{"/proc", "/dev", "/sys"}
+
+func pseudo(abs string) bool {
+	abs = filepath.ToSlash(abs)
+	for _, r := range pseudoRoots {
+		if abs == r || strings.HasPrefix(abs, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNotRegular is returned by Regular for a path that is not a regular
+// file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// Regular checks that path, symlinks followed, is a regular file outside
+// /proc, /dev and /sys: a FIFO or a device would block a read or never
+// end it, and a pseudo-file such as /proc/self/environ holds the
+// environment. Every file kvguard reads as Terraform goes through it.
+func Regular(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(real); err == nil && pseudo(abs) {
+		return fmt.Errorf("%s: %w (it is under %s)", path, ErrNotRegular, abs)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	return nil
 }
 
 func (f fileFuncs) readFile(p string) ([]byte, error) {
@@ -51,11 +92,20 @@ func (f fileFuncs) readFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := Regular(abs); err != nil {
+		if errors.Is(err, ErrNotRegular) {
+			return nil, errDenied
+		}
+		return nil, fmt.Errorf("no file exists at %s", p)
+	}
 	fh, err := os.Open(abs)
 	if err != nil {
 		return nil, fmt.Errorf("no file exists at %s", p)
 	}
 	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, errDenied // replaced between the check and the open
+	}
 	max := f.opts.maxBytes()
 	b, err := io.ReadAll(io.LimitReader(fh, max+1))
 	if err != nil {
@@ -118,6 +168,10 @@ func (f fileFuncs) exists() function.Function {
 	})
 }
 
+// abspath resolves a relative path against the directory Terraform runs
+// in, which kvguard does not know (and its own must not reach a report):
+// the result is unknown. An absolute path is only cleaned, as Terraform
+// does.
 func (f fileFuncs) abspath() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "path", Type: cty.String}},
@@ -125,13 +179,9 @@ func (f fileFuncs) abspath() function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(f.opts.BaseDir, p)
+				return cty.UnknownVal(cty.String), nil
 			}
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			return cty.StringVal(filepath.ToSlash(abs)), nil
+			return cty.StringVal(filepath.ToSlash(filepath.Clean(p))), nil
 		},
 	})
 }

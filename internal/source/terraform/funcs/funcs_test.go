@@ -152,3 +152,21 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSetProductBounded: setproduct refuses a product too large to build,
+// before building it.
+func TestSetProductBounded(t *testing.T) {
+	t.Parallel()
+	tbl := Table(Options{})
+	r := cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})
+	if v, err := tbl["setproduct"].Call([]cty.Value{r, r}); err != nil || v.LengthInt() != 4 {
+		t.Errorf("setproduct of two pairs: %#v, %v", v, err)
+	}
+	big, err := tbl["range"].Call([]cty.Value{cty.NumberIntVal(1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl["setproduct"].Call([]cty.Value{big, big, big}); err == nil || !strings.Contains(err.Error(), "more than 100000") {
+		t.Errorf("setproduct of a billion: %v", err)
+	}
+}
