@@ -307,23 +307,7 @@ func ParseJSON(text string) (any, error) {
 			return nil, argError("%q is not valid JSON", shorten(t))
 		}
 	}
-	return fromJSON(v), nil
-}
-
-func fromJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		return normalize(x)
-	case []any:
-		for i := range x {
-			x[i] = fromJSON(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fromJSON(x[k])
-		}
-	}
-	return v
+	return resource.NormalizeNumbers(v), nil
 }
 
 // singleToDoubleQuotes rewrites 'single-quoted' JSON strings as

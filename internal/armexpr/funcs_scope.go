@@ -288,7 +288,7 @@ func resourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a subscription ID and a resource group name before the resource type")
 	}
-	return JoinResourceID(scope, s[t], s[t+1:]...), nil
+	return resource.JoinID(scope, s[t], s[t+1:]...), nil
 }
 
 func subscriptionResourceIDFunc(env *Env, a []any) (any, error) {
@@ -305,7 +305,7 @@ func subscriptionResourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a subscription ID before the resource type")
 	}
-	return JoinResourceID("/subscriptions/"+sub, s[t], s[t+1:]...), nil
+	return resource.JoinID("/subscriptions/"+sub, s[t], s[t+1:]...), nil
 }
 
 func tenantResourceIDFunc(_ *Env, a []any) (any, error) {
@@ -317,7 +317,7 @@ func tenantResourceIDFunc(_ *Env, a []any) (any, error) {
 		return nil, argError("expects the resource type first")
 	}
 	s := stringsOf(a)
-	return JoinResourceID("", s[0], s[1:]...), nil
+	return resource.JoinID("", s[0], s[1:]...), nil
 }
 
 func extensionResourceIDFunc(_ *Env, a []any) (any, error) {
@@ -327,7 +327,7 @@ func extensionResourceIDFunc(_ *Env, a []any) (any, error) {
 			return nil, argError("argument %d must be a string, not %s", i+1, TypeName(v))
 		}
 	}
-	return JoinResourceID(strings.TrimRight(s[0], "/"), s[1], s[2:]...), nil
+	return resource.JoinID(strings.TrimRight(s[0], "/"), s[1], s[2:]...), nil
 }
 
 func managementGroupResourceIDFunc(env *Env, a []any) (any, error) {
@@ -344,35 +344,7 @@ func managementGroupResourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a management group name before the resource type")
 	}
-	return JoinResourceID("/providers/Microsoft.Management/managementGroups/"+mg, s[t], s[t+1:]...), nil
-}
-
-// JoinResourceID builds a resource ID: scope (a resource ID, or "" for the
-// tenant) + "/providers/" + the type's namespace, then the type segments
-// interleaved with the names. A name may hold several segments ("kv/s").
-func JoinResourceID(scope, typ string, names ...string) string {
-	segs := strings.Split(strings.Trim(typ, "/"), "/")
-	var flat []string
-	for _, n := range names {
-		flat = append(flat, strings.Split(n, "/")...)
-	}
-	var b strings.Builder
-	b.WriteString(scope)
-	b.WriteString("/providers/")
-	b.WriteString(segs[0])
-	for i, t := range segs[1:] {
-		b.WriteByte('/')
-		b.WriteString(t)
-		if i < len(flat) {
-			b.WriteByte('/')
-			b.WriteString(flat[i])
-		}
-	}
-	for i := len(segs) - 1; i < len(flat); i++ {
-		b.WriteByte('/')
-		b.WriteString(flat[i])
-	}
-	return b.String()
+	return resource.JoinID("/providers/Microsoft.Management/managementGroups/"+mg, s[t], s[t+1:]...), nil
 }
 
 // Environment returns environment() for a cloud: AzureCloud (the

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // corpusRoot holds real-world Bicep: the AVM key-vault module with its
@@ -60,9 +61,9 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parseFn := Parse
+		parseFn := syntax.Parse
 		if filepath.Ext(f) == ".bicepparam" {
-			parseFn = ParseParams
+			parseFn = syntax.ParseParams
 		}
 		if _, err := parseFn(src, f); err != nil {
 			t.Errorf("%s: parse: %v", rel, err)

@@ -5,7 +5,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // nestedDeployment prepares a Microsoft.Resources/deployments resource
@@ -14,7 +14,7 @@ import (
 // The template's strings are literals (the compiler escapes "[...]"), so
 // only what Bicep evaluated varies. It is nil when the deployment's
 // template cannot be read (linked, or unknown); that is reported.
-func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
+func (fe *fileEval) nestedDeployment(inst *resInst) *arm.Nested {
 	switch inst.nestedState {
 	case stateDone, stateBusy:
 		return inst.nested
@@ -55,7 +55,7 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
 	}
 	mode, _ := resource.LookupFold(pm, "mode")
 	name := inst.name[strings.LastIndexByte(inst.name, '/')+1:]
-	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
+	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
 		Path: fe.file.Name, Template: armexpr.DeepCopy(tm).(map[string]any), Line: rs.decl.Pos().Line, EndLine: rs.decl.End().Line,
 		Parameters: params, Context: inst.tgt.Deployment(fe.dep, name), Mode: mode,
 		Address: inst.address() + "::", Kind: "bicep",

@@ -6,7 +6,8 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // emitAll emits the documents of a file instance, in declaration order.
@@ -19,11 +20,11 @@ func (fe *fileEval) emitAll() {
 			return
 		}
 		switch x := d.(type) {
-		case *ResourceDecl:
+		case *syntax.ResourceDecl:
 			if s, ok := fe.syms[x.Name.Name]; ok && s.kind == symResource && s.res.decl == x {
 				fe.emitResource(s.res)
 			}
-		case *ModuleDecl:
+		case *syntax.ModuleDecl:
 			if s, ok := fe.syms[x.Name.Name]; ok && s.kind == symModule && s.mod.decl == x {
 				fe.emitModule(s.mod)
 			}
@@ -56,7 +57,7 @@ func (fe *fileEval) emitResource(rs *resSym) {
 		if inst.cond == false {
 			continue
 		}
-		res := &armtemplate.Resource{
+		res := &arm.Resource{
 			Type: inst.docType, APIVersion: rs.version, Name: inst.name, NameValue: inst.nameVal,
 			ID: inst.id, ExtScope: inst.extScope, Existing: rs.decl.Existing, Suppressions: sups,
 			Source: resource.Provenance{Kind: "bicep", File: fe.file.Name, StartLine: rs.decl.Pos().Line,
@@ -75,7 +76,7 @@ func (fe *fileEval) emitResource(rs *resSym) {
 		fe.run.add(res)
 	}
 	for _, it := range rs.body.Items {
-		if child, ok := it.(*ResourceDecl); ok {
+		if child, ok := it.(*syntax.ResourceDecl); ok {
 			if c := rs.children[child.Name.Name]; c != nil {
 				fe.emitResource(c)
 			}
@@ -108,14 +109,14 @@ func (fe *fileEval) emitModule(ms *modSym) {
 // suppressions reads the kvguard:ignore comments of a declaration: on its
 // own lines (decorators and the declaration line) and in the block of
 // comment lines right above it.
-func (fe *fileEval) suppressions(d *ResourceDecl) []resource.Suppression {
+func (fe *fileEval) suppressions(d *syntax.ResourceDecl) []resource.Suppression {
 	first := d.Pos().Line
 	declLine := d.Name.Pos().Line
 	cs := fe.file.Comments
 	// Comments are in source order: find the ones ending at or before the
 	// declaration line.
 	i := sort.Search(len(cs), func(i int) bool { return cs[i].Pos.Line > declLine })
-	var picked []Comment
+	var picked []syntax.Comment
 	expect := first - 1
 	for j := i - 1; j >= 0; j-- {
 		c := cs[j]
@@ -154,20 +155,20 @@ func (fe *fileEval) suppressions(d *ResourceDecl) []resource.Suppression {
 // as the ARM template reader does. Only connections written out literally
 // are fixed, as there only the compiled template has them one by one.
 func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]any) {
-	po, ok := propValue(rs.body, "properties").(*ObjectExpr)
+	po, ok := propValue(rs.body, "properties").(*syntax.ObjectExpr)
 	if !ok {
 		return
 	}
-	armtemplate.SetLinkServiceID(body, func(key string, i, n int) string {
-		arrExpr, ok := propValue(po, key).(*ArrayExpr)
+	arm.SetLinkServiceID(body, func(key string, i, n int) string {
+		arrExpr, ok := propValue(po, key).(*syntax.ArrayExpr)
 		if !ok || len(arrExpr.Items) != n || arrExpr.Items[i].Spread {
 			return ""
 		}
-		item, ok := arrExpr.Items[i].Value.(*ObjectExpr)
+		item, ok := arrExpr.Items[i].Value.(*syntax.ObjectExpr)
 		if !ok {
 			return ""
 		}
-		ipo, ok := propValue(item, "properties").(*ObjectExpr)
+		ipo, ok := propValue(item, "properties").(*syntax.ObjectExpr)
 		if !ok {
 			return ""
 		}
@@ -184,7 +185,7 @@ func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]
 }
 
 // propValue is the value of a body property, or nil.
-func propValue(body *ObjectExpr, name string) Expr {
+func propValue(body *syntax.ObjectExpr, name string) syntax.Expr {
 	if p := prop(body, name); p != nil {
 		return p.Value
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // Limits that keep a hostile or broken file from hanging a scan.
@@ -28,7 +29,7 @@ var errReported = errors.New("error already reported")
 
 // evalError is an evaluation problem at a node.
 type evalError struct {
-	pos Pos
+	pos syntax.Pos
 	msg string
 	err error
 }
@@ -82,7 +83,7 @@ const (
 type symbol struct {
 	kind symKind
 	name string
-	pos  Pos
+	pos  syntax.Pos
 	// state and value cache the symbol per mode (value, names).
 	state [2]evalState
 	value [2]any
@@ -93,9 +94,9 @@ type symbol struct {
 	// owner is the file the declaration belongs to (imports bring symbols
 	// of other files).
 	owner *fileEval
-	param *ParamDecl
-	varD  *VarDecl
-	fn    *FuncDecl
+	param *syntax.ParamDecl
+	varD  *syntax.VarDecl
+	fn    *syntax.FuncDecl
 	res   *resSym
 	mod   *modSym
 	ns    *fileEval
@@ -105,7 +106,7 @@ type symbol struct {
 // module with the parameters its caller passes.
 type fileEval struct {
 	run    *run
-	file   *File
+	file   *syntax.File
 	src    string
 	dep    armexpr.Deployment
 	env    *armexpr.Env
@@ -133,7 +134,7 @@ type fileEval struct {
 }
 
 // errorf records an evaluation error at pos and returns errReported.
-func (fe *fileEval) errorf(pos Pos, format string, args ...any) error {
+func (fe *fileEval) errorf(pos syntax.Pos, format string, args ...any) error {
 	if fe.names {
 		// Names mode repeats evaluations value mode has reported; its
 		// failures fall back to the value-mode result.
@@ -145,7 +146,7 @@ func (fe *fileEval) errorf(pos Pos, format string, args ...any) error {
 
 // fail turns an error from evaluating node n into errReported, reporting
 // it unless that already happened.
-func (fe *fileEval) fail(n Node, err error) error {
+func (fe *fileEval) fail(n syntax.Node, err error) error {
 	if errors.Is(err, errReported) {
 		return errReported
 	}
@@ -158,7 +159,7 @@ func (fe *fileEval) fail(n Node, err error) error {
 
 // text returns the source text of a node, on one line, for unknown values
 // and messages.
-func (fe *fileEval) text(n Node) string {
+func (fe *fileEval) text(n syntax.Node) string {
 	from, to := n.Pos().Offset, n.End().Offset
 	if from < 0 || to > len(fe.src) || from >= to {
 		return "?"
@@ -171,12 +172,12 @@ func (fe *fileEval) text(n Node) string {
 }
 
 // unknownAt is the unknown value of expression n.
-func (fe *fileEval) unknownAt(n Node) resource.Unknown {
+func (fe *fileEval) unknownAt(n syntax.Node) resource.Unknown {
 	return resource.Unknown{Expr: fe.text(n)}
 }
 
 // step counts evaluation work against maxSteps.
-func (fe *fileEval) step(n Node) error {
+func (fe *fileEval) step(n syntax.Node) error {
 	fe.run.steps++
 	if fe.run.steps == maxSteps {
 		return fe.errorf(n.Pos(), "evaluation stopped after %d steps: the file is too expensive to evaluate (huge loops or recursion)", maxSteps)
@@ -193,45 +194,45 @@ func (fe *fileEval) step(n Node) error {
 // eval evaluates an expression to plain JSON data plus unknowns and
 // references (resRef, modRef, armexpr.Lambda) that only member access and
 // calls consume; value() converts those for storage.
-func (fe *fileEval) eval(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) eval(e syntax.Expr, sc *locals) (any, error) {
 	if err := fe.step(e); err != nil {
 		return nil, err
 	}
 	switch x := e.(type) {
-	case *IntLit:
+	case *syntax.IntLit:
 		return x.Value, nil
-	case *BoolLit:
+	case *syntax.BoolLit:
 		return x.Value, nil
-	case *NullLit:
+	case *syntax.NullLit:
 		return nil, nil
-	case *StringExpr:
+	case *syntax.StringExpr:
 		return fe.evalString(x, sc)
-	case *ParenExpr:
+	case *syntax.ParenExpr:
 		return fe.eval(x.X, sc)
-	case *NonNullExpr:
+	case *syntax.NonNullExpr:
 		return fe.eval(x.X, sc)
-	case *ArrayExpr:
+	case *syntax.ArrayExpr:
 		return fe.evalArray(x, sc)
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		return fe.evalObject(x, sc)
-	case *ForExpr:
+	case *syntax.ForExpr:
 		return fe.evalFor(x, sc)
-	case *UnaryExpr:
+	case *syntax.UnaryExpr:
 		return fe.evalUnary(x, sc)
-	case *BinaryExpr:
+	case *syntax.BinaryExpr:
 		return fe.evalBinary(x, sc)
-	case *TernaryExpr:
+	case *syntax.TernaryExpr:
 		return fe.evalTernary(x, sc)
-	case *Ident:
+	case *syntax.Ident:
 		return fe.evalIdent(x, sc)
-	case *CallExpr:
+	case *syntax.CallExpr:
 		return fe.evalCall(x, sc)
-	case *PropertyExpr, *IndexExpr, *ResourceAccessExpr:
+	case *syntax.PropertyExpr, *syntax.IndexExpr, *syntax.ResourceAccessExpr:
 		v, _, err := fe.evalAccess(e, sc)
 		return v, err
-	case *LambdaExpr:
+	case *syntax.LambdaExpr:
 		return fe.lambda(x, sc), nil
-	case *IfExpr:
+	case *syntax.IfExpr:
 		return nil, &evalError{pos: x.Pos(), msg: "'if' is only allowed in a resource or module declaration"}
 	}
 	return nil, &evalError{pos: e.Pos(), msg: fmt.Sprintf("cannot evaluate %T", e)}
@@ -239,7 +240,7 @@ func (fe *fileEval) eval(e Expr, sc *locals) (any, error) {
 
 // value evaluates e for storage in a body: references become unknowns
 // (the compiler turns a bare resource symbol into reference(..., 'full')).
-func (fe *fileEval) value(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) value(e syntax.Expr, sc *locals) (any, error) {
 	v, err := fe.eval(e, sc)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func (fe *fileEval) value(e Expr, sc *locals) (any, error) {
 // is reported and makes that element unknown, not the whole literal: the
 // compiled template has the element as an expression of its own, which
 // the ARM template reader evaluates on its own.
-func (fe *fileEval) member(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) member(e syntax.Expr, sc *locals) (any, error) {
 	v, err := fe.value(e, sc)
 	if err == nil || errors.Is(err, fe.run.ctx.Err()) {
 		return v, err
@@ -266,7 +267,7 @@ func (fe *fileEval) member(e Expr, sc *locals) (any, error) {
 // plain converts a reference to what a body holds for it: an unknown
 // (a resource or module symbol), or a resource parameter's ID. Only the
 // top level needs it: arrays and objects are built from plain values.
-func (fe *fileEval) plain(v any, n Node) any {
+func (fe *fileEval) plain(v any, n syntax.Node) any {
 	switch x := v.(type) {
 	case *resRef, *modRef, *scopeRef:
 		return fe.unknownAt(n)
@@ -287,7 +288,7 @@ func builtin(name string) (armexpr.Func, bool) {
 
 // callBuiltin calls an ARM template function by name. An unknown result
 // is renamed after the Bicep expression n that produced it.
-func (fe *fileEval) callBuiltin(n Node, name string, args ...any) (any, error) {
+func (fe *fileEval) callBuiltin(n syntax.Node, name string, args ...any) (any, error) {
 	fn, ok := builtin(name)
 	if !ok {
 		return nil, &evalError{pos: n.Pos(), msg: fmt.Sprintf("function %s is not available", name)}

@@ -6,9 +6,10 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
-func (fe *fileEval) evalIdent(id *Ident, sc *locals) (any, error) {
+func (fe *fileEval) evalIdent(id *syntax.Ident, sc *locals) (any, error) {
 	if v, ok := sc.lookup(id.Name); ok {
 		return v, nil
 	}
@@ -21,7 +22,7 @@ func (fe *fileEval) evalIdent(id *Ident, sc *locals) (any, error) {
 
 // symbolValue returns what a name refers to, evaluating parameters and
 // variables on first use (once per mode).
-func (fe *fileEval) symbolValue(s *symbol, at Node) (any, error) {
+func (fe *fileEval) symbolValue(s *symbol, at syntax.Node) (any, error) {
 	switch s.kind {
 	case symResource:
 		return &resRef{sym: s.res, index: -1}, nil
@@ -30,7 +31,7 @@ func (fe *fileEval) symbolValue(s *symbol, at Node) (any, error) {
 	case symFunc, symImportNS:
 		return nil, &evalError{pos: at.Pos(), msg: fmt.Sprintf("%s cannot be used as a value", s.name)}
 	case symParam:
-		if rt, ok := s.param.Type.(*ResourceType); ok {
+		if rt, ok := s.param.Type.(*syntax.ResourceType); ok {
 			v, err := fe.cachedValue(s, at)
 			if err != nil {
 				return nil, err
@@ -42,7 +43,7 @@ func (fe *fileEval) symbolValue(s *symbol, at Node) (any, error) {
 }
 
 // cachedValue evaluates a parameter or variable once per mode.
-func (fe *fileEval) cachedValue(s *symbol, at Node) (any, error) {
+func (fe *fileEval) cachedValue(s *symbol, at syntax.Node) (any, error) {
 	m := fe.modeIndex()
 	if fe.names && s.kind == symVar && s.state[0] == stateDone && !armexpr.ContainsUnknown(s.value[0]) {
 		// Names mode changes only what depends on unknown parameters.
@@ -79,17 +80,17 @@ func kindName(k symKind) string {
 	return "variable"
 }
 
-func declNode(s *symbol) Node {
+func declNode(s *symbol) syntax.Node {
 	switch {
 	case s.param != nil:
 		return s.param
 	case s.varD != nil:
 		return s.varD
 	}
-	return &Ident{span: span{s.pos, s.pos}, Name: s.name}
+	return &syntax.Ident{Span: syntax.Span{From: s.pos, To: s.pos}, Name: s.name}
 }
 
-func (fe *fileEval) computeSymbol(s *symbol, at Node) (any, error) {
+func (fe *fileEval) computeSymbol(s *symbol, at syntax.Node) (any, error) {
 	switch s.kind {
 	case symParam:
 		if fe.names {
@@ -139,7 +140,7 @@ type paramResource struct {
 	version string
 }
 
-func newParamResource(id any, rt *ResourceType) *paramResource {
+func newParamResource(id any, rt *syntax.ResourceType) *paramResource {
 	p := &paramResource{id: id}
 	if rt.Type != nil {
 		if lit, ok := rt.Type.Literal(); ok {

@@ -9,18 +9,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // evalVar evaluates the variable v of a Bicep source held in memory.
 func evalVar(t *testing.T, src string) (any, []string) {
 	t.Helper()
-	f, err := Parse([]byte(src), "eval.bicep")
+	f, err := syntax.Parse([]byte(src), "eval.bicep")
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
 	r := &run{ctx: t.Context(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), dep: armexpr.DefaultDeployment(),
-		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: armtemplate.NewMapper(nil)}
+		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: arm.NewMapper(nil)}
 	fe, err := r.newFileEval(&parsedFile{file: f, src: src}, r.dep, map[string]any{}, "", 0)
 	if err != nil {
 		t.Fatal(err)

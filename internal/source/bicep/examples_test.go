@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestExamples reads every example under examples/bicep and compares its
 // documents and problems with testdata/examples/<example>.golden.json.

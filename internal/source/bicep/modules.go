@@ -7,18 +7,19 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // modSym is a module declaration of a file instance.
 type modSym struct {
 	fe      *fileEval
-	decl    *ModuleDecl
+	decl    *syntax.ModuleDecl
 	address string
 	path    string
-	loop    *ForExpr
-	cond    Expr
-	body    *ObjectExpr
+	loop    *syntax.ForExpr
+	cond    syntax.Expr
+	body    *syntax.ObjectExpr
 	insts   []*modInst
 	state   evalState
 	// registry is set for br:/ts: references, which are not followed.
@@ -43,7 +44,7 @@ type modInst struct {
 	child *fileEval
 	// nested evaluates a module written as an ARM template (.json) with
 	// this copy's parameters.
-	nested *armtemplate.Nested
+	nested *arm.Nested
 	// failed is set when the module could not be loaded (reported once).
 	failed bool
 }
@@ -65,7 +66,7 @@ func isRegistryPath(p string) bool {
 	return false
 }
 
-func (fe *fileEval) declareModule(d *ModuleDecl) {
+func (fe *fileEval) declareModule(d *syntax.ModuleDecl) {
 	ms := &modSym{fe: fe, decl: d, address: fe.prefix + d.Name.Name}
 	lit, ok := d.Path.Literal()
 	if !ok {
@@ -74,16 +75,16 @@ func (fe *fileEval) declareModule(d *ModuleDecl) {
 	}
 	ms.path = lit
 	switch b := d.Body.(type) {
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		ms.body = b
-	case *IfExpr:
+	case *syntax.IfExpr:
 		ms.cond, ms.body = b.Cond, b.Body
-	case *ForExpr:
+	case *syntax.ForExpr:
 		ms.loop = b
 		switch lb := b.Body.(type) {
-		case *ObjectExpr:
+		case *syntax.ObjectExpr:
 			ms.body = lb
-		case *IfExpr:
+		case *syntax.IfExpr:
 			ms.body = lb.Body
 		}
 	}
@@ -149,7 +150,7 @@ func (ms *modSym) fill(inst *modInst) error {
 	inst.cond = true
 	cond := ms.cond
 	if ms.loop != nil {
-		if c, ok := ms.loop.Body.(*IfExpr); ok {
+		if c, ok := ms.loop.Body.(*syntax.IfExpr); ok {
 			cond = c.Cond
 		}
 	}
@@ -210,7 +211,7 @@ func (fe *fileEval) generatedModuleName(ms *modSym, inst *modInst) any {
 }
 
 // instance resolves a module reference to one copy.
-func (r *modRef) instance(at Node) (*modInst, error) {
+func (r *modRef) instance(at syntax.Node) (*modInst, error) {
 	insts, err := r.sym.instances()
 	if err != nil {
 		return nil, err
@@ -227,7 +228,7 @@ func (r *modRef) instance(at Node) (*modInst, error) {
 }
 
 // moduleProperty is mod.name or mod.outputs.
-func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
+func (fe *fileEval) moduleProperty(r *modRef, x *syntax.PropertyExpr) (any, error) {
 	inst, err := r.instance(x.X)
 	if err != nil {
 		if _, ok := err.(*unknownInstance); ok {
@@ -249,7 +250,7 @@ func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
 
 // moduleOutputs evaluates the outputs of a module copy, each unknown when
 // the module cannot be evaluated.
-func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
+func (fe *fileEval) moduleOutputs(inst *modInst, x *syntax.PropertyExpr) (any, error) {
 	child, err := fe.moduleChild(inst)
 	if inst.nested != nil {
 		out := inst.nested.Outputs()
@@ -265,7 +266,7 @@ func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
 	}
 	out := map[string]any{}
 	for _, d := range child.file.Decls {
-		o, ok := d.(*OutputDecl)
+		o, ok := d.(*syntax.OutputDecl)
 		if !ok {
 			continue
 		}
@@ -283,8 +284,8 @@ func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
 }
 
 // outputValue evaluates an output of a file instance.
-func (fe *fileEval) outputValue(o *OutputDecl) (any, error) {
-	if f, ok := o.Value.(*ForExpr); ok {
+func (fe *fileEval) outputValue(o *syntax.OutputDecl) (any, error) {
+	if f, ok := o.Value.(*syntax.ForExpr); ok {
 		return fe.value(f, nil)
 	}
 	v, err := fe.value(o.Value, nil)
@@ -358,7 +359,7 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 			names[k] = s
 		}
 	}
-	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
+	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
 		Path: ms.target, Parameters: params, NameParameters: names,
 		Context: fe.moduleDeployment(inst), Address: inst.address() + "::",
 	}, fe.run.mapper, fe.run.report)
@@ -398,9 +399,9 @@ func (fe *fileEval) moduleParams(inst *modInst) (values, alts map[string]any, er
 	switch m := v.(type) {
 	case map[string]any:
 		alts = map[string]any{}
-		if obj, ok := p.Value.(*ObjectExpr); ok {
+		if obj, ok := p.Value.(*syntax.ObjectExpr); ok {
 			for _, it := range obj.Items {
-				pp, ok := it.(*ObjectProp)
+				pp, ok := it.(*syntax.ObjectProp)
 				if !ok || pp.Spread {
 					continue
 				}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // paramValue is a parameter's value in value mode: given from outside,
@@ -30,7 +31,7 @@ func (fe *fileEval) paramValue(s *symbol) (any, error) {
 // paramNamesValue is a parameter's value in names mode: its value, or
 // when that is unknown, the names-mode value of what gave it, or the
 // placeholder "[parameters('name')]".
-func (fe *fileEval) paramNamesValue(s *symbol, at Node) (any, error) {
+func (fe *fileEval) paramNamesValue(s *symbol, at syntax.Node) (any, error) {
 	v, err := fe.mode(false).symbolValue(s, at)
 	if err != nil {
 		return nil, err
@@ -81,18 +82,18 @@ func (fe *fileEval) paramRaw(s *symbol) (any, error) {
 }
 
 // isSecure reports whether a parameter has the @secure() decorator.
-func isSecure(d *ParamDecl) bool {
+func isSecure(d *syntax.ParamDecl) bool {
 	return d != nil && hasDecorator(d.Decorators, "secure")
 }
 
 // hasDecorator reports whether ds hold @name(...) or @sys.name(...).
-func hasDecorator(ds []*Decorator, name string) bool {
+func hasDecorator(ds []*syntax.Decorator, name string) bool {
 	for _, d := range ds {
-		if c, ok := d.Expr.(*CallExpr); ok && c.Name.Name == name {
+		if c, ok := d.Expr.(*syntax.CallExpr); ok && c.Name.Name == name {
 			if c.Recv == nil {
 				return true
 			}
-			if id, ok := c.Recv.(*Ident); ok && id.Name == "sys" {
+			if id, ok := c.Recv.(*syntax.Ident); ok && id.Name == "sys" {
 				return true
 			}
 		}
@@ -102,27 +103,27 @@ func hasDecorator(ds []*Decorator, name string) bool {
 
 // nullable reports whether a parameter type admits null (string?, or an
 // alias of a nullable type), so that an unset parameter is null.
-func (fe *fileEval) nullable(t Type, depth int) bool {
+func (fe *fileEval) nullable(t syntax.Type, depth int) bool {
 	if depth > 32 {
 		return false
 	}
 	switch x := t.(type) {
-	case *NullableType:
+	case *syntax.NullableType:
 		return true
-	case *ParenType:
+	case *syntax.ParenType:
 		return fe.nullable(x.X, depth+1)
-	case *UnionType:
+	case *syntax.UnionType:
 		for _, m := range x.Members {
-			if lit, ok := m.(*LiteralType); ok {
-				if _, isNull := lit.Value.(*NullLit); isNull {
+			if lit, ok := m.(*syntax.LiteralType); ok {
+				if _, isNull := lit.Value.(*syntax.NullLit); isNull {
 					return true
 				}
 			}
 		}
-	case *TypeName:
+	case *syntax.TypeName:
 		if len(x.Parts) == 1 {
 			for _, d := range fe.file.Decls {
-				if td, ok := d.(*TypeDecl); ok && td.Name.Name == x.Parts[0] {
+				if td, ok := d.(*syntax.TypeDecl); ok && td.Name.Name == x.Parts[0] {
 					return fe.nullable(td.Type, depth+1)
 				}
 			}
@@ -164,7 +165,7 @@ func (r *run) readParamFile(path string) (*paramFile, error) {
 			return nil, resource.Errorf(resource.Position{File: path}, "parameter %s: %v", name, err)
 		}
 		if v, ok := entry["value"]; ok {
-			pf.values[name] = jsonValue(v)
+			pf.values[name] = resource.NormalizeNumbers(v)
 		} else if _, ok := entry["reference"]; ok {
 			// A Key Vault reference: resolved by Azure at deployment.
 			pf.values[name] = resource.Unknown{Expr: "parameters file reference for " + name}
@@ -196,7 +197,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 	out := &paramFile{values: map[string]any{}}
 	for _, d := range pfile.file.Decls {
 		switch x := d.(type) {
-		case *ExtendsDecl:
+		case *syntax.ExtendsDecl:
 			// The base file's values come first; this file's win.
 			p, ok := x.Path.Literal()
 			if !ok {
@@ -212,7 +213,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 					out.values[k] = v
 				}
 			}
-		case *UsingDecl:
+		case *syntax.UsingDecl:
 			if x.Path != nil {
 				if p, ok := x.Path.Literal(); ok {
 					if isRegistryPath(p) {
@@ -222,7 +223,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 					out.using = filepath.Join(filepath.Dir(path), filepath.FromSlash(p))
 				}
 			}
-		case *ParamAssign:
+		case *syntax.ParamAssign:
 			s := fe.syms[x.Name.Name]
 			v, err := fe.symbolValue(s, x.Name)
 			if err != nil {

@@ -15,7 +15,8 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // maxReported caps the problems reported per scan.
@@ -57,7 +58,7 @@ func New(opts Options) *Reader {
 // read, whatever fails.
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
 	rn := &run{ctx: ctx, opts: r.opts, log: r.opts.Logger, parsed: map[string]*parsedFile{},
-		emit: emit, mapper: armtemplate.NewMapper(r.opts.Logger), seen: map[string]bool{}}
+		emit: emit, mapper: arm.NewMapper(r.opts.Logger), seen: map[string]bool{}}
 	rn.dep = r.opts.Deployment
 	if rn.dep == (armexpr.Deployment{}) {
 		rn.dep = armexpr.DefaultDeployment()
@@ -94,21 +95,21 @@ type run struct {
 	// mapper turns evaluated resources into documents: the ARM template
 	// reader's rules, so that a Bicep file and its compiled template
 	// give equal documents.
-	mapper *armtemplate.Mapper
-	arm    *armtemplate.Reader
+	mapper *arm.Mapper
+	arm    *arm.Engine
 }
 
-// armReader is the ARM template reader that evaluates modules written as
+// armEngine is the template evaluation that evaluates modules written as
 // templates and inline nested deployments.
-func (r *run) armReader() *armtemplate.Reader {
+func (r *run) armEngine() *arm.Engine {
 	if r.arm == nil {
-		r.arm = armtemplate.New(armtemplate.Options{Deployment: r.dep, Logger: r.log})
+		r.arm = arm.New(arm.Options{Deployment: r.dep, Logger: r.log})
 	}
 	return r.arm
 }
 
 // add hands an evaluated resource to the mapper.
-func (r *run) add(res *armtemplate.Resource) {
+func (r *run) add(res *arm.Resource) {
 	if err := r.mapper.Add(res); err != nil {
 		r.report(err)
 	}
@@ -116,7 +117,7 @@ func (r *run) add(res *armtemplate.Resource) {
 
 // parsedFile is a parsed source and its text.
 type parsedFile struct {
-	file *File
+	file *syntax.File
 	src  string
 }
 
@@ -170,9 +171,9 @@ func (r *run) parseFile(path string) (*parsedFile, error) {
 		return nil, err
 	}
 	r.parsed[key] = nil
-	parseFn := Parse
+	parseFn := syntax.Parse
 	if strings.EqualFold(filepath.Ext(path), ".bicepparam") {
-		parseFn = ParseParams
+		parseFn = syntax.ParseParams
 	}
 	f, perr := parseFn(src, path)
 	if perr != nil {
@@ -249,8 +250,8 @@ func (r *run) newFileEval(pf *parsedFile, dep armexpr.Deployment, params map[str
 			// A module's scope is where its caller deploys it.
 			break
 		}
-		if ts, ok := d.(*TargetScopeDecl); ok {
-			if s, ok := ts.Value.(*StringExpr); ok {
+		if ts, ok := d.(*syntax.TargetScopeDecl); ok {
+			if s, ok := ts.Value.(*syntax.StringExpr); ok {
 				if v, ok := s.Literal(); ok {
 					fe.dep.Scope = v
 				}
@@ -266,8 +267,8 @@ func (r *run) newFileEval(pf *parsedFile, dep armexpr.Deployment, params map[str
 }
 
 // declare adds a declaration's symbol.
-func (fe *fileEval) declare(d Decl) {
-	add := func(id *Ident, s *symbol) {
+func (fe *fileEval) declare(d syntax.Decl) {
+	add := func(id *syntax.Ident, s *symbol) {
 		if id == nil {
 			return
 		}
@@ -279,28 +280,28 @@ func (fe *fileEval) declare(d Decl) {
 		fe.syms[id.Name] = s
 	}
 	switch x := d.(type) {
-	case *ParamDecl:
+	case *syntax.ParamDecl:
 		add(x.Name, &symbol{kind: symParam, param: x})
-	case *VarDecl:
+	case *syntax.VarDecl:
 		add(x.Name, &symbol{kind: symVar, varD: x})
-	case *ParamAssign:
-		add(x.Name, &symbol{kind: symVar, varD: &VarDecl{span: x.span, Name: x.Name, Value: x.Value}})
-	case *FuncDecl:
+	case *syntax.ParamAssign:
+		add(x.Name, &symbol{kind: symVar, varD: &syntax.VarDecl{Span: x.Span, Name: x.Name, Value: x.Value}})
+	case *syntax.FuncDecl:
 		add(x.Name, &symbol{kind: symFunc, fn: x})
-	case *ResourceDecl:
+	case *syntax.ResourceDecl:
 		rs, err := fe.declareResource(x, nil)
 		if err == nil {
 			add(x.Name, &symbol{kind: symResource, res: rs})
 		}
-	case *ModuleDecl:
+	case *syntax.ModuleDecl:
 		fe.declareModule(x)
-	case *ImportDecl:
+	case *syntax.ImportDecl:
 		fe.declareImport(x)
 	}
 }
 
 // declareImport brings the exported symbols of another Bicep file in.
-func (fe *fileEval) declareImport(d *ImportDecl) {
+func (fe *fileEval) declareImport(d *syntax.ImportDecl) {
 	p, ok := d.From.Literal()
 	if !ok {
 		_ = fe.errorf(d.From.Pos(), "an import path must be a literal string")
@@ -348,7 +349,7 @@ func (fe *fileEval) declareImport(d *ImportDecl) {
 // (types matter to no value, but importing one is not an error).
 func (fe *fileEval) declaresType(name string) bool {
 	for _, d := range fe.file.Decls {
-		if td, ok := d.(*TypeDecl); ok && td.Name.Name == name {
+		if td, ok := d.(*syntax.TypeDecl); ok && td.Name.Name == name {
 			return true
 		}
 	}
@@ -384,9 +385,17 @@ func (r *run) importedFile(path string, dep armexpr.Deployment) (*fileEval, erro
 // name (case-insensitively, as deployments match them).
 func (fe *fileEval) declaresParam(name string) bool {
 	for _, d := range fe.file.Decls {
-		if p, ok := d.(*ParamDecl); ok && strings.EqualFold(p.Name.Name, name) {
+		if p, ok := d.(*syntax.ParamDecl); ok && strings.EqualFold(p.Name.Name, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// unjoin lists the errors joined in err.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

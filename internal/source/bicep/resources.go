@@ -6,21 +6,22 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // resSym is a resource declaration of a file instance.
 type resSym struct {
 	fe       *fileEval
-	decl     *ResourceDecl
+	decl     *syntax.ResourceDecl
 	address  string
 	parent   *resSym // lexical parent (nested declaration)
 	children map[string]*resSym
 	typ      string
 	version  string
-	loop     *ForExpr
-	cond     Expr
-	body     *ObjectExpr
+	loop     *syntax.ForExpr
+	cond     syntax.Expr
+	body     *syntax.ObjectExpr
 	// insts are the evaluated copies (one without a loop); computed on
 	// first use.
 	insts     []*resInst
@@ -67,7 +68,7 @@ type resInst struct {
 	parent *resInst
 	// nested evaluates the template of a Microsoft.Resources/deployments
 	// resource (see nestedDeployment).
-	nested      *armtemplate.Nested
+	nested      *arm.Nested
 	nestedState evalState
 }
 
@@ -90,7 +91,7 @@ func splitType(s string) (typ, version string) {
 
 // declareResource registers a resource declaration (and its nested
 // children) of fe.
-func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, error) {
+func (fe *fileEval) declareResource(d *syntax.ResourceDecl, parent *resSym) (*resSym, error) {
 	lit, ok := d.Type.Literal()
 	if !ok {
 		return nil, fe.errorf(d.Type.Pos(), "a resource type must be a literal string")
@@ -109,16 +110,16 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 		rs.address = fe.prefix + d.Name.Name
 	}
 	switch b := d.Body.(type) {
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		rs.body = b
-	case *IfExpr:
+	case *syntax.IfExpr:
 		rs.cond, rs.body = b.Cond, b.Body
-	case *ForExpr:
+	case *syntax.ForExpr:
 		rs.loop = b
 		switch lb := b.Body.(type) {
-		case *ObjectExpr:
+		case *syntax.ObjectExpr:
 			rs.body = lb
-		case *IfExpr:
+		case *syntax.IfExpr:
 			rs.body = lb.Body
 		}
 	}
@@ -131,7 +132,7 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 	}
 	fe.resources = append(fe.resources, rs)
 	for _, it := range rs.body.Items {
-		if child, ok := it.(*ResourceDecl); ok {
+		if child, ok := it.(*syntax.ResourceDecl); ok {
 			c, err := fe.declareResource(child, rs)
 			if err != nil {
 				continue
@@ -143,9 +144,9 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 }
 
 // prop finds a property of a resource or module body by name.
-func prop(body *ObjectExpr, name string) *ObjectProp {
+func prop(body *syntax.ObjectExpr, name string) *syntax.ObjectProp {
 	for _, it := range body.Items {
-		if p, ok := it.(*ObjectProp); ok {
+		if p, ok := it.(*syntax.ObjectProp); ok {
 			if k, ok := p.KeyName(); ok && k == name {
 				return p
 			}
@@ -206,7 +207,7 @@ func (rs *resSym) fill(inst *resInst) error {
 	inst.cond = true
 	cond := rs.cond
 	if rs.loop != nil {
-		if c, ok := rs.loop.Body.(*IfExpr); ok {
+		if c, ok := rs.loop.Body.(*syntax.IfExpr); ok {
 			cond = c.Cond
 		}
 	}
@@ -226,7 +227,7 @@ func (rs *resSym) fill(inst *resInst) error {
 	if err := rs.resolveName(inst); err != nil {
 		return err
 	}
-	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, rs.typ, inst.name)
+	inst.id, inst.docType, inst.extScope = arm.BuildID(inst.chain, inst.extScope, inst.tgt, rs.typ, inst.name)
 	return nil
 }
 
@@ -320,7 +321,7 @@ func nameString(v any) string {
 }
 
 // instance resolves a reference to one copy of a resource.
-func (r *resRef) instance(at Node) (*resInst, error) {
+func (r *resRef) instance(at syntax.Node) (*resInst, error) {
 	insts, err := r.sym.instances()
 	if err != nil {
 		return nil, err
@@ -343,35 +344,10 @@ type unknownInstance struct{}
 
 func (*unknownInstance) Error() string { return "the resource's loop collection is unknown" }
 
-// buildID builds a resource ID for a type and full name hanging from
-// chain, as the ARM template reader does: types written
-// Namespace/type/providers/Extension/type are extension resources of the
-// resource before "providers"; resource groups and subscriptions have IDs
-// of their own form.
-func buildID(chain, extScope string, t target, typ, name string) (id, docType, scope string) {
-	if i := strings.Index(strings.ToLower(typ), "/providers/"); i >= 0 {
-		baseType, extTypes := typ[:i], typ[i+len("/providers/"):]
-		baseN := strings.Count(strings.Trim(baseType, "/"), "/")
-		names := strings.Split(name, "/")
-		if len(names) > baseN {
-			base := armexpr.JoinResourceID(chain, baseType, names[:baseN]...)
-			extType := names[baseN] + "/" + extTypes
-			return armexpr.JoinResourceID(base, extType, names[baseN+1:]...), extType, base
-		}
-	}
-	switch strings.ToLower(typ) {
-	case "microsoft.resources/resourcegroups":
-		return "/subscriptions/" + t.Subscription + "/resourceGroups/" + name, typ, extScope
-	case "microsoft.resources/subscriptions":
-		return "/subscriptions/" + name, typ, extScope
-	}
-	return armexpr.JoinResourceID(chain, typ, name), typ, extScope
-}
-
 // resourceProperty is sym.prop for a resource reference: id, name, type
 // and apiVersion are known at compile time; anything else is read from
 // the deployed resource (reference()) and is unknown.
-func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
+func (fe *fileEval) resourceProperty(r *resRef, x *syntax.PropertyExpr) (any, error) {
 	name := x.Name.Name
 	if name == "properties" && strings.EqualFold(r.sym.typ, resource.TypeResourceDeployment) && !r.sym.decl.Existing {
 		return fe.deploymentProperties(r, x)
@@ -417,7 +393,7 @@ func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
 // as a resource: what reference() gives for it once deployed (its
 // outputs, mode, provisioningState), as the ARM template reader gives it
 // for the compiled template.
-func (fe *fileEval) deploymentProperties(r *resRef, x *PropertyExpr) (any, error) {
+func (fe *fileEval) deploymentProperties(r *resRef, x *syntax.PropertyExpr) (any, error) {
 	inst, err := r.instance(x.X)
 	if err != nil {
 		if _, ok := err.(*unknownInstance); ok {
@@ -439,7 +415,7 @@ func (rs *resSym) bodyOf(inst *resInst) (map[string]any, error) {
 	fe := rs.fe
 	out := map[string]any{}
 	for _, it := range rs.body.Items {
-		p, ok := it.(*ObjectProp)
+		p, ok := it.(*syntax.ObjectProp)
 		if !ok {
 			continue
 		}
@@ -477,11 +453,11 @@ func (inst *resInst) address() string {
 // az (Microsoft Graph, Kubernetes, ...), whose resources are not ARM's.
 func (fe *fileEval) hasExtensions() bool {
 	for _, d := range fe.file.Decls {
-		x, ok := d.(*ExtensionDecl)
+		x, ok := d.(*syntax.ExtensionDecl)
 		if !ok {
 			continue
 		}
-		if id, ok := x.Spec.(*Ident); ok && id.Name == "az" {
+		if id, ok := x.Spec.(*syntax.Ident); ok && id.Name == "az" {
 			continue
 		}
 		return true

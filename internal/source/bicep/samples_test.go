@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // samplesRoot holds the Bicep compiler's own samples, each main.bicep
@@ -57,7 +58,7 @@ func sampleDirs(t testing.TB, root string) []string {
 // evaluated by the ARM template reader; "scope": "/" is the tenant;
 // modules written as ARM templates (modulec.json) and deployments
 // declared as resources with an inline template are evaluated through
-// armtemplate.Reader.Nest; and the ARM template reader resolves
+// arm.Engine.Nest (source/internal/arm); and the ARM template reader resolves
 // reference() of a looped nested deployment whose name holds a
 // parameter without a value, or named 'apim[0]' in languageVersion 2.0.
 var knownDisagreements = map[string]string{}
@@ -240,11 +241,11 @@ func parseAllBicep(t *testing.T, dir string) {
 		if err != nil || d.IsDir() || isBicepArtifact(d.Name()) {
 			return err
 		}
-		parseFn := Parse
+		parseFn := syntax.Parse
 		switch filepath.Ext(p) {
 		case ".bicep":
 		case ".bicepparam":
-			parseFn = ParseParams
+			parseFn = syntax.ParseParams
 		default:
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // scopeKind is where a resource or module is deployed.
@@ -83,7 +84,7 @@ func (fe *fileEval) fileScope() scopeRef {
 
 // scopeCall evaluates resourceGroup(...), subscription(...),
 // managementGroup(...) and tenant() as scopes.
-func (fe *fileEval) scopeCall(c *CallExpr, sc *locals) (*scopeRef, error) {
+func (fe *fileEval) scopeCall(c *syntax.CallExpr, sc *locals) (*scopeRef, error) {
 	args, err := fe.args(c, sc)
 	if err != nil {
 		return nil, err
@@ -196,13 +197,13 @@ func (s *scopeRef) property(name string) (any, bool) {
 
 // isScopeCall reports whether e is a call of a scope function, possibly
 // namespace-qualified (az.resourceGroup('x')).
-func (fe *fileEval) isScopeCall(e Expr) (*CallExpr, bool) {
-	c, ok := e.(*CallExpr)
+func (fe *fileEval) isScopeCall(e syntax.Expr) (*syntax.CallExpr, bool) {
+	c, ok := e.(*syntax.CallExpr)
 	if !ok {
 		return nil, false
 	}
 	if c.Recv != nil {
-		id, ok := c.Recv.(*Ident)
+		id, ok := c.Recv.(*syntax.Ident)
 		if !ok || !isBuiltinNamespace(id.Name) {
 			return nil, false
 		}
@@ -218,7 +219,7 @@ func (fe *fileEval) isScopeCall(e Expr) (*CallExpr, bool) {
 }
 
 // evalScope evaluates the value of a scope: property.
-func (fe *fileEval) evalScope(e Expr, sc *locals) (scopeRef, error) {
+func (fe *fileEval) evalScope(e syntax.Expr, sc *locals) (scopeRef, error) {
 	if c, ok := fe.isScopeCall(e); ok {
 		s, err := fe.scopeCall(c, sc)
 		if err != nil {
@@ -314,7 +315,7 @@ func (rs *resSym) resolveScope(inst *resInst) error {
 // evalScopeBoth evaluates a scope: value in value mode, and in names mode
 // when the value holds unknowns (falling back to the value when names
 // mode fails, as the ARM template reader does).
-func (fe *fileEval) evalScopeBoth(e Expr, sc *locals) (value, names scopeRef, err error) {
+func (fe *fileEval) evalScopeBoth(e syntax.Expr, sc *locals) (value, names scopeRef, err error) {
 	value, err = fe.evalScope(e, sc)
 	if err != nil {
 		return value, value, err

@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"strings"
@@ -49,7 +49,7 @@ type lexer struct {
 	strDollars int
 }
 
-// lex splits src into tokens, always ending with tokEOF.
+// lex splits src into tokens, always ending with TokEOF.
 func lex(src, file string) *lexer {
 	// About one token per five bytes in typical Bicep; sizing the slice
 	// up front saves the copies of growing it.
@@ -63,7 +63,7 @@ func lex(src, file string) *lexer {
 	for {
 		t := l.next()
 		l.toks = append(l.toks, t)
-		if t.kind == tokEOF {
+		if t.kind == TokEOF {
 			return l
 		}
 	}
@@ -167,7 +167,7 @@ func (l *lexer) next() token {
 	start := l.off
 	if l.off >= len(l.src) {
 		p := l.posAt(start)
-		return token{kind: tokEOF, pos: p, endPos: p}
+		return token{kind: TokEOF, pos: p, endPos: p}
 	}
 	p := l.posAt(start)
 	c := l.src[l.off]
@@ -180,7 +180,7 @@ func (l *lexer) next() token {
 		for l.off < len(l.src) && (l.src[l.off] == '\n' || l.src[l.off] == '\r') {
 			l.newline()
 		}
-		return token{kind: tokNewline, pos: p, endPos: p}
+		return token{kind: TokNewline, pos: p, endPos: p}
 	}
 	kind := l.scan(c, p)
 	t := token{kind: kind, pos: p, endPos: l.posAt(l.off)}
@@ -191,9 +191,9 @@ func (l *lexer) next() token {
 // illegal characters.
 func (l *lexer) decorate(t token) token {
 	switch t.kind {
-	case tokString, tokStringLeft, tokStringMiddle, tokStringRight:
+	case TokString, TokStringLeft, TokStringMiddle, TokStringRight:
 		t.multiline, t.dollars = l.strMulti, int32(l.strDollars)
-	case tokIllegal:
+	case TokIllegal:
 		if text := t.text(l.src); text == `"` {
 			l.errorAt(t.pos, `strings use single quotes: unexpected '"'`)
 		} else {
@@ -205,36 +205,36 @@ func (l *lexer) decorate(t token) token {
 
 // singleTokens are the one-character tokens that never start a longer
 // one.
-var singleTokens = [256]tokenKind{
-	'(': tokLParen, ')': tokRParen, '[': tokLBracket, ']': tokRBracket, '@': tokAt, ',': tokComma,
-	';': tokSemicolon, '+': tokPlus, '-': tokMinus, '%': tokPercent, '*': tokStar, '/': tokSlash, '^': tokHat,
+var singleTokens = [256]TokenKind{
+	'(': TokLParen, ')': TokRParen, '[': TokLBracket, ']': TokRBracket, '@': TokAt, ',': TokComma,
+	';': TokSemicolon, '+': TokPlus, '-': TokMinus, '%': TokPercent, '*': TokStar, '/': TokSlash, '^': TokHat,
 }
 
 // pairToken describes a character that may start a two-character token:
-// what it is alone (tokIllegal for '&') and what it makes with each
+// what it is alone (TokIllegal for '&') and what it makes with each
 // second character.
 type pairToken struct {
-	alone tokenKind
-	next  map[byte]tokenKind
+	alone TokenKind
+	next  map[byte]TokenKind
 }
 
 // pairTokens are the characters that may start two-character tokens.
 var pairTokens = [256]*pairToken{
-	'?': {tokQuestion, map[byte]tokenKind{'?': tokDoubleQuestion}},
-	':': {tokColon, map[byte]tokenKind{':': tokDoubleColon}},
-	'<': {tokLt, map[byte]tokenKind{'=': tokLe}},
-	'>': {tokGt, map[byte]tokenKind{'=': tokGe}},
-	'&': {tokIllegal, map[byte]tokenKind{'&': tokAnd}},
-	'|': {tokPipe, map[byte]tokenKind{'|': tokOr}},
-	'!': {tokBang, map[byte]tokenKind{'=': tokNotEq, '~': tokNotEqI}},
-	'=': {tokAssign, map[byte]tokenKind{'=': tokEq, '~': tokEqI, '>': tokArrow}},
+	'?': {TokQuestion, map[byte]TokenKind{'?': TokDoubleQuestion}},
+	':': {TokColon, map[byte]TokenKind{':': TokDoubleColon}},
+	'<': {TokLt, map[byte]TokenKind{'=': TokLe}},
+	'>': {TokGt, map[byte]TokenKind{'=': TokGe}},
+	'&': {TokIllegal, map[byte]TokenKind{'&': TokAnd}},
+	'|': {TokPipe, map[byte]TokenKind{'|': TokOr}},
+	'!': {TokBang, map[byte]TokenKind{'=': TokNotEq, '~': TokNotEqI}},
+	'=': {TokAssign, map[byte]TokenKind{'=': TokEq, '~': TokEqI, '>': TokArrow}},
 }
 
 // scan reads one token starting with c (already known not to be trivia or
 // a line break) and returns its kind.
-func (l *lexer) scan(c byte, p Pos) tokenKind {
+func (l *lexer) scan(c byte, p Pos) TokenKind {
 	l.off++
-	if k := singleTokens[c]; k != tokEOF {
+	if k := singleTokens[c]; k != TokEOF {
 		return k
 	}
 	if pt := pairTokens[c]; pt != nil {
@@ -251,15 +251,15 @@ func (l *lexer) scan(c byte, p Pos) tokenKind {
 			// the object, not the hole.
 			l.stack = append(l.stack, templateEntry{brace: true})
 		}
-		return tokLBrace
+		return TokLBrace
 	case '}':
 		return l.closeBrace(p)
 	case '.':
 		if l.peek(0) == '.' && l.peek(1) == '.' {
 			l.off += 2
-			return tokEllipsis
+			return TokEllipsis
 		}
-		return tokDot
+		return TokDot
 	case '\'':
 		return l.quote(p)
 	case '$':
@@ -270,31 +270,31 @@ func (l *lexer) scan(c byte, p Pos) tokenKind {
 		for isDigit(l.peek(0)) {
 			l.off++
 		}
-		return tokInt
+		return TokInt
 	case isIdentStart(c):
 		for isIdentContinue(l.peek(0)) {
 			l.off++
 		}
 		switch l.src[p.Offset:l.off] {
 		case "true":
-			return tokTrue
+			return TokTrue
 		case "false":
-			return tokFalse
+			return TokFalse
 		case "null":
-			return tokNull
+			return TokNull
 		}
-		return tokIdent
+		return TokIdent
 	}
 	// Swallow a whole UTF-8 sequence so the message shows the character.
 	_, size := utf8.DecodeRuneInString(l.src[p.Offset:])
 	l.off = p.Offset + max(size, 1)
-	return tokIllegal
+	return TokIllegal
 }
 
 // quote scans a string after its opening quote: three quotes start a
 // multi-line string, one a single-line string (whose holes are tracked on
 // the stack).
-func (l *lexer) quote(p Pos) tokenKind {
+func (l *lexer) quote(p Pos) TokenKind {
 	if l.peek(0) == '\'' && l.peek(1) == '\'' {
 		l.off += 2
 		l.strMulti, l.strDollars = true, 0
@@ -302,7 +302,7 @@ func (l *lexer) quote(p Pos) tokenKind {
 	}
 	l.strMulti, l.strDollars = false, 0
 	k := l.stringSegment(true, p)
-	if k == tokStringLeft {
+	if k == TokStringLeft {
 		l.stack = append(l.stack, templateEntry{})
 	}
 	return k
@@ -310,19 +310,19 @@ func (l *lexer) quote(p Pos) tokenKind {
 
 // dollar scans a multi-line string opened with one or more dollars before
 // its three quotes; its holes open with as many dollars and a brace.
-func (l *lexer) dollar(p Pos) tokenKind {
+func (l *lexer) dollar(p Pos) TokenKind {
 	dollars := 1
 	for l.peek(0) == '$' {
 		l.off++
 		dollars++
 	}
 	if l.peek(0) != '\'' || l.peek(1) != '\'' || l.peek(2) != '\'' {
-		return tokIllegal
+		return TokIllegal
 	}
 	l.off += 3
 	l.strMulti, l.strDollars = true, dollars
 	k := l.multilineSegment(true, dollars, p)
-	if k == tokStringLeft {
+	if k == TokStringLeft {
 		l.stack = append(l.stack, templateEntry{multiline: true, dollars: dollars})
 	}
 	return k

@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"fmt"
@@ -154,7 +154,7 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 				return
 			}
 		case resource.Unknown:
-			f.ev.r.log.Debug("condition unknown; resource evaluated as deployed", "file", file, "address", addr, "condition", v.Expr)
+			f.ev.e.log.Debug("condition unknown; resource evaluated as deployed", "file", file, "address", addr, "condition", v.Expr)
 		default:
 			f.ev.addErr(resource.Errorf(pos(file, cn.Start), "%s: the condition must be a boolean, not %s", addr, armexpr.TypeName(v)))
 		}
@@ -213,7 +213,7 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 	default:
 		inst.chain = inst.tgt.ID()
 	}
-	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, typ, name)
+	inst.id, inst.docType, inst.extScope = BuildID(inst.chain, inst.extScope, inst.tgt, typ, name)
 	f.instances = append(f.instances, inst)
 	if sym != "" {
 		f.syms[strings.ToLower(sym)] = append(f.syms[strings.ToLower(sym)], inst)
@@ -221,7 +221,7 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 	if isDeployment {
 		rec := &deploymentRec{inst: inst, parent: f}
 		inst.dep = rec
-		key := strings.ToLower(lastSegment(name))
+		key := strings.ToLower(LastSegment(name))
 		f.deps[key] = append(f.deps[key], rec)
 	}
 	if children := n.GetFold("resources"); children != nil {
@@ -322,47 +322,4 @@ func (f *frame) scopeOf(n *jsonpos.Node, loops *loopCtx, t target) (id string, t
 		return syms[0].id, false
 	}
 	return t.ID() + "/providers/" + s, false
-}
-
-// buildID builds a resource ID for a type and full name hanging from
-// chain. Types written as Namespace/type/providers/Extension/type (with a
-// name "res/Extension.Namespace/x") are extension resources of the
-// resource before "providers".
-func buildID(chain, extScope string, t target, typ, name string) (id, docType, scope string) {
-	if i := strings.Index(strings.ToLower(typ), "/providers/"); i >= 0 {
-		baseType, extTypes := typ[:i], typ[i+len("/providers/"):]
-		baseN := typeDepth(baseType)
-		names := strings.Split(name, "/")
-		if len(names) > baseN {
-			base := armexpr.JoinResourceID(chain, baseType, names[:baseN]...)
-			extType := names[baseN] + "/" + extTypes
-			return armexpr.JoinResourceID(base, extType, names[baseN+1:]...), extType, base
-		}
-	}
-	switch strings.ToLower(typ) {
-	case "microsoft.resources/resourcegroups":
-		return "/subscriptions/" + t.Subscription + "/resourceGroups/" + name, typ, extScope
-	case "microsoft.resources/subscriptions":
-		return "/subscriptions/" + name, typ, extScope
-	}
-	return armexpr.JoinResourceID(chain, typ, name), typ, extScope
-}
-
-// isQualifiedType reports whether a type starts with a namespace
-// (Microsoft.KeyVault/vaults), unlike a nested child's short type.
-func isQualifiedType(t string) bool {
-	first, _, _ := strings.Cut(t, "/")
-	return strings.Contains(first, ".")
-}
-
-// typeDepth is the number of name segments a full type needs.
-func typeDepth(t string) int {
-	return strings.Count(strings.Trim(t, "/"), "/")
-}
-
-func lastSegment(s string) string {
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }

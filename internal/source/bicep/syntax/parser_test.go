@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"flag"
@@ -68,4 +68,12 @@ func syntaxError(err error) string {
 		fmt.Fprintln(&b, e)
 	}
 	return b.String()
+}
+
+// unjoin lists the errors joined in err.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

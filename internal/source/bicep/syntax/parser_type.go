@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 // typeExpr parses a type: a union of singular types ("'a' | 'b'"), whose
 // members may be on separate lines each starting with '|'.
@@ -22,35 +22,35 @@ func (p *parser) typeExpr() Type {
 		p.next()
 		members = append(members, p.unaryType())
 	}
-	return &UnionType{span: span{start, members[len(members)-1].End()}, Members: members}
+	return &UnionType{Span: Span{start, members[len(members)-1].End()}, Members: members}
 }
 
 func (p *parser) unionSep() bool {
-	return p.at(tokPipe) || p.at(tokNewline) && p.peekAt(1).kind == tokPipe
+	return p.at(TokPipe) || p.at(TokNewline) && p.peekAt(1).kind == TokPipe
 }
 
 func (p *parser) unaryType() Type {
 	t := p.peek()
 	var x Type
-	if t.kind == tokMinus || t.kind == tokPlus || t.kind == tokBang {
+	if t.kind == TokMinus || t.kind == TokPlus || t.kind == TokBang {
 		p.next()
 		inner := p.memberType()
 		lit, ok := inner.(*LiteralType)
 		if !ok {
 			p.fail(t, "only a literal can follow a unary operator in a type")
 		}
-		x = &LiteralType{span: span{t.pos, inner.End()}, Value: &UnaryExpr{span: span{t.pos, inner.End()}, Op: t.kind, X: lit.Value}}
+		x = &LiteralType{Span: Span{t.pos, inner.End()}, Value: &UnaryExpr{Span: Span{t.pos, inner.End()}, Op: t.kind, X: lit.Value}}
 	} else {
 		x = p.memberType()
 	}
 	for {
 		switch p.peek().kind {
-		case tokQuestion:
+		case TokQuestion:
 			q := p.next()
-			x = &NullableType{span: span{x.Pos(), q.endPos}, X: x}
-		case tokBang:
+			x = &NullableType{Span: Span{x.Pos(), q.endPos}, X: x}
+		case TokBang:
 			q := p.next()
-			x = &NonNullableType{span: span{x.Pos(), q.endPos}, X: x}
+			x = &NonNullableType{Span: Span{x.Pos(), q.endPos}, X: x}
 		default:
 			return x
 		}
@@ -61,26 +61,26 @@ func (p *parser) memberType() Type {
 	x := p.primaryType()
 	for {
 		switch p.peek().kind {
-		case tokLBracket:
+		case TokLBracket:
 			p.next()
 			switch {
-			case p.at(tokRBracket):
-				x = &ArrayType{span: span{x.Pos(), p.next().endPos}, Elem: x}
-			case p.at(tokStar):
+			case p.at(TokRBracket):
+				x = &ArrayType{Span: Span{x.Pos(), p.next().endPos}, Elem: x}
+			case p.at(TokStar):
 				p.next()
-				x = &TypeAccess{span: span{x.Pos(), p.expect(tokRBracket).endPos}, X: x, Items: true}
+				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos}, X: x, Items: true}
 			default:
 				ix := p.expr(0)
-				x = &TypeAccess{span: span{x.Pos(), p.expect(tokRBracket).endPos}, X: x, Index: ix}
+				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos}, X: x, Index: ix}
 			}
-		case tokDot:
+		case TokDot:
 			p.next()
-			if p.at(tokStar) {
-				x = &TypeAccess{span: span{x.Pos(), p.next().endPos}, X: x, Extra: true}
+			if p.at(TokStar) {
+				x = &TypeAccess{Span: Span{x.Pos(), p.next().endPos}, X: x, Extra: true}
 				continue
 			}
 			name := p.ident("a type property name")
-			if p.at(tokLt) {
+			if p.at(TokLt) {
 				x = p.genericArgs(x, name)
 				continue
 			}
@@ -89,7 +89,7 @@ func (p *parser) memberType() Type {
 				tn.To = name.End()
 				continue
 			}
-			x = &TypeAccess{span: span{x.Pos(), name.End()}, X: x, Prop: name.Name}
+			x = &TypeAccess{Span: Span{x.Pos(), name.End()}, X: x, Prop: name.Name}
 		default:
 			return x
 		}
@@ -99,40 +99,40 @@ func (p *parser) memberType() Type {
 func (p *parser) primaryType() Type {
 	t := p.peek()
 	switch t.kind {
-	case tokInt, tokTrue, tokFalse, tokNull:
+	case TokInt, TokTrue, TokFalse, TokNull:
 		v := p.primary(0)
-		return &LiteralType{span: span{v.Pos(), v.End()}, Value: v}
-	case tokString, tokStringLeft:
+		return &LiteralType{Span: Span{v.Pos(), v.End()}, Value: v}
+	case TokString, TokStringLeft:
 		s := p.stringExpr()
-		return &LiteralType{span: span{s.Pos(), s.End()}, Value: s}
-	case tokLBrace:
+		return &LiteralType{Span: Span{s.Pos(), s.End()}, Value: s}
+	case TokLBrace:
 		return p.objectType()
-	case tokLBracket:
+	case TokLBracket:
 		return p.tupleType()
-	case tokLParen:
+	case TokLParen:
 		p.next()
 		inner := p.typeExpr()
-		return &ParenType{span: span{t.pos, p.expect(tokRParen).endPos}, X: inner}
-	case tokIdent:
+		return &ParenType{Span: Span{t.pos, p.expect(TokRParen).endPos}, X: inner}
+	case TokIdent:
 		p.next()
-		id := &Ident{span: span{t.pos, t.endPos}, Name: p.text(t)}
-		if p.at(tokLt) {
+		id := &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
+		if p.at(TokLt) {
 			return p.genericArgs(nil, id)
 		}
-		return &TypeName{span: span{t.pos, t.endPos}, Parts: []string{p.text(t)}}
+		return &TypeName{Span: Span{t.pos, t.endPos}, Parts: []string{p.text(t)}}
 	}
 	p.fail(t, "expected a type, found %s", p.describe(t))
 	return nil
 }
 
 func (p *parser) genericArgs(recv Type, name *Ident) Type {
-	p.expect(tokLt)
+	p.expect(TokLt)
 	g := &GenericType{Recv: recv, Name: name.Name}
 	p.skipNewlines()
-	for !p.at(tokGt) {
+	for !p.at(TokGt) {
 		g.Args = append(g.Args, p.typeExpr())
 		p.skipNewlines()
-		if !p.at(tokComma) {
+		if !p.at(TokComma) {
 			break
 		}
 		p.next()
@@ -142,44 +142,44 @@ func (p *parser) genericArgs(recv Type, name *Ident) Type {
 	if recv != nil {
 		from = recv.Pos()
 	}
-	g.span = span{from, p.expect(tokGt).endPos}
+	g.Span = Span{from, p.expect(TokGt).endPos}
 	return g
 }
 
 func (p *parser) objectType() Type {
-	open := p.expect(tokLBrace)
+	open := p.expect(TokLBrace)
 	o := &ObjectType{}
-	p.elements(tokRBrace, func() {
+	p.elements(TokRBrace, func() {
 		ds := p.decorators()
 		t := p.peek()
 		prop := &ObjectTypeProp{Decorated: Decorated{ds}}
 		switch t.kind {
-		case tokIdent:
+		case TokIdent:
 			prop.Name = p.text(t)
-		case tokString:
+		case TokString:
 			prop.Name = p.value(t)
-		case tokStar:
+		case TokStar:
 			prop.Name = "*"
 		default:
 			p.fail(t, "expected a property name, found %s", p.describe(t))
 		}
 		p.next()
-		p.expect(tokColon)
+		p.expect(TokColon)
 		prop.Type = p.typeExpr()
-		prop.span = span{t.pos, prop.Type.End()}
+		prop.Span = Span{t.pos, prop.Type.End()}
 		o.Props = append(o.Props, prop)
 	})
-	o.span = span{open.pos, p.expect(tokRBrace).endPos}
+	o.Span = Span{open.pos, p.expect(TokRBrace).endPos}
 	return o
 }
 
 func (p *parser) tupleType() Type {
-	open := p.expect(tokLBracket)
+	open := p.expect(TokLBracket)
 	tt := &TupleType{}
-	p.elements(tokRBracket, func() {
+	p.elements(TokRBracket, func() {
 		p.decorators()
 		tt.Items = append(tt.Items, p.typeExpr())
 	})
-	tt.span = span{open.pos, p.expect(tokRBracket).endPos}
+	tt.Span = Span{open.pos, p.expect(TokRBracket).endPos}
 	return tt
 }

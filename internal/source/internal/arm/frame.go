@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"context"
@@ -11,11 +11,10 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-// evaluator holds the state of one Read: errors, documents, caches.
+// evaluator holds the state of one evaluation: problems seen, documents, caches.
 type evaluator struct {
 	ctx  context.Context
-	r    *Reader
-	errs []error
+	e    *Engine
 	seen map[string]bool
 	// mapper turns the resources into documents (and may be shared with
 	// the Bicep reader, for a module written as a template).
@@ -23,10 +22,9 @@ type evaluator struct {
 	exprs  map[*jsonpos.Node]exprEntry
 	keys   map[string]exprEntry // property names that are expressions
 	// values are nodes that stand for values a caller evaluated (the
-	// unknowns of an inline template given as data, see Reader.Nest).
+	// unknowns of an inline template given as data, see Engine.Nest).
 	values map[*jsonpos.Node]any
-	// report, when set, receives the problems instead of errs (a nested
-	// deployment evaluated for another front end).
+	// report receives the problems, each once.
 	report func(*resource.InputError)
 	// kind is the provenance kind of the documents: "arm", or "bicep"
 	// for an inline template written in a Bicep file.
@@ -42,10 +40,10 @@ type exprEntry struct {
 	err  error
 }
 
-func newEvaluator(ctx context.Context, r *Reader, m *Mapper) *evaluator {
+func newEvaluator(ctx context.Context, e *Engine, m *Mapper) *evaluator {
 	return &evaluator{
 		ctx:    ctx,
-		r:      r,
+		e:      e,
 		seen:   map[string]bool{},
 		mapper: m,
 		kind:   "arm",
@@ -72,11 +70,7 @@ func (ev *evaluator) addErr(e *resource.InputError) {
 		return
 	}
 	ev.seen[k] = true
-	if ev.report != nil {
-		ev.report(e)
-		return
-	}
-	ev.errs = append(ev.errs, e)
+	ev.report(e)
 }
 
 // template is a parsed template object (a file, or an inline nested template).

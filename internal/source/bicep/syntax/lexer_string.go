@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"strconv"
@@ -7,34 +7,34 @@ import (
 
 // closeBrace handles '}': the end of an object, or the end of an
 // interpolation hole, after which the string continues.
-func (l *lexer) closeBrace(p Pos) tokenKind {
+func (l *lexer) closeBrace(p Pos) TokenKind {
 	if n := len(l.stack); n > 0 {
 		top := l.stack[n-1]
 		if top.brace {
 			l.stack = l.stack[:n-1]
-			return tokRBrace
+			return TokRBrace
 		}
-		var k tokenKind
+		var k TokenKind
 		l.strMulti, l.strDollars = top.multiline, top.dollars
 		if top.multiline {
 			k = l.multilineSegment(false, top.dollars, p)
 		} else {
 			k = l.stringSegment(false, p)
 		}
-		if k == tokStringRight {
+		if k == TokStringRight {
 			l.stack = l.stack[:n-1]
 		}
 		return k
 	}
-	return tokRBrace
+	return TokRBrace
 }
 
 // stringSegment scans a single-line string segment after its opening
 // quote (first) or after the '}' closing a hole.
-func (l *lexer) stringSegment(first bool, p Pos) tokenKind {
-	done, more := tokString, tokStringLeft
+func (l *lexer) stringSegment(first bool, p Pos) TokenKind {
+	done, more := TokString, TokStringLeft
 	if !first {
-		done, more = tokStringRight, tokStringMiddle
+		done, more = TokStringRight, TokStringMiddle
 	}
 	for {
 		if l.off >= len(l.src) {
@@ -71,10 +71,10 @@ func (l *lexer) stringSegment(first bool, p Pos) tokenKind {
 // multilineSegment scans a segment of a multi-line (triple-quoted)
 // string. dollars > 0 makes it an interpolating string, whose holes open
 // with that many dollars and a brace.
-func (l *lexer) multilineSegment(first bool, dollars int, p Pos) tokenKind {
-	done, more := tokString, tokStringLeft
+func (l *lexer) multilineSegment(first bool, dollars int, p Pos) TokenKind {
+	done, more := TokString, TokStringLeft
 	if !first {
-		done, more = tokStringRight, tokStringMiddle
+		done, more = TokStringRight, TokStringMiddle
 	}
 	for l.off < len(l.src) {
 		c := l.src[l.off]
@@ -113,8 +113,8 @@ func (l *lexer) multilineSegment(first bool, dollars int, p Pos) tokenKind {
 // an opening triple quote dropped (multi-line strings).
 func stringValue(src string, t token) string {
 	text := t.text(src)
-	first := t.kind == tokString || t.kind == tokStringLeft
-	closed := t.kind == tokString || t.kind == tokStringRight
+	first := t.kind == TokString || t.kind == TokStringLeft
+	closed := t.kind == TokString || t.kind == TokStringRight
 	if text == "" {
 		return ""
 	}

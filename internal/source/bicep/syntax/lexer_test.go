@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"strings"
@@ -39,16 +39,16 @@ func TestLex(t *testing.T) {
 			var got []string
 			for _, tok := range l.toks {
 				switch tok.kind {
-				case tokEOF:
-				case tokIdent, tokTrue, tokFalse, tokNull:
+				case TokEOF:
+				case TokIdent, TokTrue, TokFalse, TokNull:
 					got = append(got, tok.text(l.src))
-				case tokString:
+				case TokString:
 					got = append(got, "string:"+stringValue(l.src, tok))
-				case tokStringLeft:
+				case TokStringLeft:
 					got = append(got, "string-left:"+stringValue(l.src, tok))
-				case tokStringMiddle:
+				case TokStringMiddle:
 					got = append(got, "string-middle:"+stringValue(l.src, tok))
-				case tokStringRight:
+				case TokStringRight:
 					got = append(got, "string-right:"+stringValue(l.src, tok))
 				default:
 					got = append(got, tok.kind.String())

@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"errors"
@@ -8,11 +8,11 @@ import (
 	"github.com/kvguard/kvguard/internal/jsonpos"
 )
 
-// parseTemplateJSON parses a template or parameter file as Azure Resource
+// ParseJSON parses a template or parameter file as Azure Resource
 // Manager does: JSON with comments, and strings that hold raw line breaks
 // and other control characters (deployment scripts embed multi-line
 // scripts that way). Positions refer to the file as written.
-func parseTemplateJSON(data []byte, file string) (*jsonpos.Node, error) {
+func ParseJSON(data []byte, file string) (*jsonpos.Node, error) {
 	root, err := jsonpos.Parse(data, file, true)
 	if err == nil {
 		return root, nil

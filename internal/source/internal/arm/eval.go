@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"errors"

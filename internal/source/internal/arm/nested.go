@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"context"
@@ -71,15 +71,15 @@ type Nested struct {
 // caller's, so that resources link across the two front ends) and the
 // problems found in the template to report. An error means the template
 // could not be read at all; it is returned, not reported.
-func (r *Reader) Nest(ctx context.Context, d Deployment, m *Mapper, report func(*resource.InputError)) (n *Nested, err *resource.InputError) {
-	ev := newEvaluator(ctx, r, m)
+func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(*resource.InputError)) (n *Nested, err *resource.InputError) {
+	ev := newEvaluator(ctx, e, m)
 	ev.report = report
 	if d.Kind != "" {
 		ev.kind = d.Kind
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("internal error reading template", "file", d.Path, "panic", p, "stack", string(debug.Stack()))
+			e.log.Error("internal error reading template", "file", d.Path, "panic", p, "stack", string(debug.Stack()))
 			n, err = nil, resource.Errorf(resource.Position{File: d.Path}, "internal error reading template: %v", p)
 		}
 	}()
@@ -161,7 +161,7 @@ func (n *Nested) Properties() map[string]any {
 
 func (n *Nested) recover() {
 	if p := recover(); p != nil {
-		n.ev.r.log.Error("internal error reading template", "file", n.f.t.file, "panic", p, "stack", string(debug.Stack()))
+		n.ev.e.log.Error("internal error reading template", "file", n.f.t.file, "panic", p, "stack", string(debug.Stack()))
 		n.ev.addErr(resource.Errorf(resource.Position{File: n.f.t.file}, "internal error reading template: %v", p))
 	}
 }
@@ -255,13 +255,13 @@ func escapeLiteral(s string) string {
 
 // readTemplate reads and parses a template file.
 func readTemplate(path string) (*jsonpos.Node, *resource.InputError) {
-	data, err := readFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, resource.Errorf(resource.Position{File: path}, "read template: %w", err)
 	}
-	root, err := parseTemplateJSON(data, path)
+	root, err := ParseJSON(data, path)
 	if err != nil {
-		return nil, syntaxError(path, err)
+		return nil, SyntaxError(path, err)
 	}
 	if root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
 		return nil, resource.Errorf(pos(path, root.Start), "not an ARM template: no resources member")

@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"os"
@@ -10,23 +10,6 @@ import (
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-// run evaluates the template in root, the file at path, with the values
-// of the parameter files.
-func (ev *evaluator) run(path string, root *jsonpos.Node, values map[string]any) {
-	dep := ev.r.dep
-	if ev.r.opts.Deployment.Scope == "" {
-		if s := scopeFromSchema(root); s != "" {
-			dep.Scope = s
-		}
-	}
-	supplied := make(map[string]suppliedValue, len(values))
-	for k, v := range values {
-		supplied[k] = suppliedValue{value: v}
-	}
-	f := ev.newFrame(&template{file: path, root: root}, nil, dep, targetOf(dep), "", supplied)
-	f.run()
-}
 
 // deploymentRec is a nested deployment (Microsoft.Resources/deployments):
 // its inner template frame, built on demand (to expand its resources, or
@@ -124,7 +107,7 @@ func (rec *deploymentRec) build() *frame {
 			inner = inner || strings.EqualFold(s, "inner")
 		}
 	}
-	name := lastSegment(inst.name)
+	name := LastSegment(inst.name)
 	if !inner {
 		fr := &frame{
 			ev: ev, t: t, parent: f, dep: f.dep, target: inst.tgt, addr: addr,
@@ -197,7 +180,7 @@ func (ev *evaluator) loadLinked(path string, from resource.Position, addr string
 		return root
 	}
 	ev.files[path] = nil
-	data, err := readFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			ev.addErr(resource.Warnf(from, "%s: the linked template %s is not there; its resources are not read", addr, path))
@@ -206,9 +189,9 @@ func (ev *evaluator) loadLinked(path string, from resource.Position, addr string
 		}
 		return nil
 	}
-	root, err := parseTemplateJSON(data, path)
+	root, err := ParseJSON(data, path)
 	if err != nil {
-		ev.addErr(syntaxError(path, err))
+		ev.addErr(SyntaxError(path, err))
 		return nil
 	}
 	if root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
@@ -240,7 +223,7 @@ func (rec *deploymentRec) outputsValue() any {
 			mode = rec.parent.ctx(rec.inst.loops, false).evalQuiet(mn)
 		}
 	}
-	out := fr.deploymentProperties(lastSegment(rec.inst.name), mode)
+	out := fr.deploymentProperties(LastSegment(rec.inst.name), mode)
 	rec.outputs = out
 	return rec.outputs
 }
@@ -280,7 +263,7 @@ func (f *frame) reference(args []any) any {
 	}
 	if len(args) >= 3 {
 		if full, _ := args[2].(string); strings.EqualFold(full, "full") {
-			return map[string]any{"id": rec.inst.id, "name": lastSegment(rec.inst.name), "type": resource.TypeResourceDeployment, "properties": out}
+			return map[string]any{"id": rec.inst.id, "name": LastSegment(rec.inst.name), "type": resource.TypeResourceDeployment, "properties": out}
 		}
 	}
 	return out

@@ -1,13 +1,13 @@
-package bicep
+package syntax
 
 // decorators parses "@expr NL" lines before a declaration.
 func (p *parser) decorators() []*Decorator {
 	var ds []*Decorator
-	for p.at(tokAt) {
+	for p.at(TokAt) {
 		at := p.next()
 		var x Expr = p.decoratorCall()
-		ds = append(ds, &Decorator{span: span{at.pos, x.End()}, Expr: x})
-		if !p.at(tokNewline) {
+		ds = append(ds, &Decorator{Span: Span{at.pos, x.End()}, Expr: x})
+		if !p.at(TokNewline) {
 			t := p.peek()
 			p.fail(t, "expected a new line after the decorator, found %s", p.describe(t))
 		}
@@ -19,16 +19,16 @@ func (p *parser) decorators() []*Decorator {
 func (p *parser) decoratorCall() Expr {
 	id := p.ident("a decorator name")
 	var cur Expr = id
-	if p.at(tokLParen) {
+	if p.at(TokLParen) {
 		cur = p.callArgs(nil, id, flagComplex)
 	}
-	for p.at(tokDot) {
+	for p.at(TokDot) {
 		p.next()
 		name := p.ident("a decorator name")
-		if p.at(tokLParen) {
+		if p.at(TokLParen) {
 			cur = p.callArgs(cur, name, flagComplex)
 		} else {
-			cur = &PropertyExpr{span: span{cur.Pos(), name.End()}, X: cur, Name: name}
+			cur = &PropertyExpr{Span: Span{cur.Pos(), name.End()}, X: cur, Name: name}
 		}
 	}
 	return cur
@@ -40,7 +40,7 @@ func (p *parser) decl(nested bool) Decl {
 	start := p.peek().pos
 	ds := p.decorators()
 	t := p.peek()
-	if t.kind != tokIdent {
+	if t.kind != TokIdent {
 		p.fail(t, "expected a declaration, found %s", p.describe(t))
 	}
 	if nested {
@@ -55,15 +55,15 @@ func (p *parser) decl(nested bool) Decl {
 	switch p.text(t) {
 	case "targetScope":
 		p.next()
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		v := p.expr(flagComplex)
-		return &TargetScopeDecl{span: span{start, v.End()}, Decorated: Decorated{ds}, Value: v}
+		return &TargetScopeDecl{Span: Span{start, v.End()}, Decorated: Decorated{ds}, Value: v}
 	case "metadata":
 		p.next()
 		name := p.ident("a metadata name")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		v := p.expr(flagComplex)
-		return &MetadataDecl{span: span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
+		return &MetadataDecl{Span: Span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
 	case "param":
 		return p.paramDecl(start, ds)
 	case "var":
@@ -71,9 +71,9 @@ func (p *parser) decl(nested bool) Decl {
 	case "type":
 		p.next()
 		name := p.ident("a type name")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		ty := p.typeExpr()
-		return &TypeDecl{span: span{start, ty.End()}, Decorated: Decorated{ds}, Name: name, Type: ty}
+		return &TypeDecl{Span: Span{start, ty.End()}, Decorated: Decorated{ds}, Name: name, Type: ty}
 	case "func":
 		return p.funcDecl(start, ds)
 	case "resource":
@@ -91,15 +91,15 @@ func (p *parser) decl(nested bool) Decl {
 		p.next()
 		name := p.ident("a test name")
 		path := p.stringLit("a test path")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		body := p.object(flagComplex)
-		return &TestDecl{span: span{start, body.End()}, Decorated: Decorated{ds}, Name: name, Path: path, Body: body}
+		return &TestDecl{Span: Span{start, body.End()}, Decorated: Decorated{ds}, Name: name, Path: path, Body: body}
 	case "assert":
 		p.next()
 		name := p.ident("an assertion name")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		v := p.expr(flagComplex)
-		return &AssertDecl{span: span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
+		return &AssertDecl{Span: Span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
 	}
 	p.fail(t, "expected a declaration (param, var, resource, module, output, ...), found %s", p.describe(t))
 	return nil
@@ -111,12 +111,12 @@ func (p *parser) paramDecl(start Pos, ds []*Decorator) Decl {
 	ty := p.declType(false)
 	d := &ParamDecl{Decorated: Decorated{ds}, Name: name, Type: ty}
 	end := ty.End()
-	if p.at(tokAssign) {
+	if p.at(TokAssign) {
 		p.next()
 		d.Default = p.expr(flagComplex)
 		end = d.Default.End()
 	}
-	d.span = span{start, end}
+	d.Span = Span{start, end}
 	return d
 }
 
@@ -124,22 +124,22 @@ func (p *parser) varDecl(start Pos, ds []*Decorator) Decl {
 	p.next()
 	name := p.ident("a variable name")
 	d := &VarDecl{Decorated: Decorated{ds}, Name: name}
-	if !p.at(tokAssign) {
+	if !p.at(TokAssign) {
 		d.Type = p.typeExpr()
 	}
-	p.expect(tokAssign)
+	p.expect(TokAssign)
 	d.Value = p.expr(flagComplex)
-	d.span = span{start, d.Value.End()}
+	d.Span = Span{start, d.Value.End()}
 	return d
 }
 
 // declType parses the type of a param or output: a type expression, or
 // "resource 'T@v'" (the string optional for outputs).
 func (p *parser) declType(output bool) Type {
-	if p.atKeyword("resource") && p.peekAt(1).kind != tokLt {
+	if p.atKeyword("resource") && p.peekAt(1).kind != TokLt {
 		kw := p.next()
-		rt := &ResourceType{span: span{kw.pos, kw.endPos}}
-		if k := p.peek().kind; !output || k == tokString || k == tokStringLeft {
+		rt := &ResourceType{Span: Span{kw.pos, kw.endPos}}
+		if k := p.peek().kind; !output || k == TokString || k == TokStringLeft {
 			rt.Type = p.stringLit("a resource type string")
 			rt.To = rt.Type.End()
 		}
@@ -152,32 +152,32 @@ func (p *parser) funcDecl(start Pos, ds []*Decorator) Decl {
 	p.next()
 	name := p.ident("a function name")
 	d := &FuncDecl{Decorated: Decorated{ds}, Name: name}
-	p.expect(tokLParen)
+	p.expect(TokLParen)
 	p.skipNewlines()
-	for !p.at(tokRParen) {
+	for !p.at(TokRParen) {
 		pn := p.ident("a parameter name")
 		pt := p.typeExpr()
-		d.Params = append(d.Params, &TypedParam{span: span{pn.Pos(), pt.End()}, Name: pn, Type: pt})
+		d.Params = append(d.Params, &TypedParam{Span: Span{pn.Pos(), pt.End()}, Name: pn, Type: pt})
 		p.skipNewlines()
-		if !p.at(tokComma) {
+		if !p.at(TokComma) {
 			break
 		}
 		p.next()
 		p.skipNewlines()
 	}
-	p.expect(tokRParen)
+	p.expect(TokRParen)
 	d.Result = p.typeExpr()
-	p.expect(tokArrow)
+	p.expect(TokArrow)
 	p.lambdaNewlines()
 	d.Body = p.expr(flagComplex)
-	d.span = span{start, d.Body.End()}
+	d.Span = Span{start, d.Body.End()}
 	return d
 }
 
 // lambdaNewlines skips new lines after "=>" unless a declaration follows
 // (then the body is missing and the error should point there).
 func (p *parser) lambdaNewlines() {
-	if n := p.peekSkipNewlines(); n.kind == tokIdent && declKeywords[p.text(n)] {
+	if n := p.peekSkipNewlines(); n.kind == TokIdent && declKeywords[p.text(n)] {
 		return
 	}
 	p.skipNewlines()
@@ -192,9 +192,9 @@ func (p *parser) resourceDecl(start Pos, ds []*Decorator) Decl {
 		p.next()
 		d.Existing = true
 	}
-	p.expect(tokAssign)
+	p.expect(TokAssign)
 	d.Body = p.declBody(flagComplex | flagResources)
-	d.span = span{start, d.Body.End()}
+	d.Span = Span{start, d.Body.End()}
 	return d
 }
 
@@ -202,24 +202,24 @@ func (p *parser) moduleDecl(start Pos, ds []*Decorator) Decl {
 	p.next()
 	name := p.ident("a module symbolic name")
 	path := p.stringLit("a module path string")
-	p.expect(tokAssign)
+	p.expect(TokAssign)
 	body := p.declBody(flagComplex)
-	return &ModuleDecl{span: span{start, body.End()}, Decorated: Decorated{ds}, Name: name, Path: path, Body: body}
+	return &ModuleDecl{Span: Span{start, body.End()}, Decorated: Decorated{ds}, Name: name, Path: path, Body: body}
 }
 
 // declBody parses the value of a resource or module declaration: an
 // object, "if (cond) {...}" or "[for ...: {...}]".
 func (p *parser) declBody(fl exprFlags) Expr {
-	if n := p.peekSkipNewlines(); n.kind == tokIdent && p.text(n) == "if" {
+	if n := p.peekSkipNewlines(); n.kind == TokIdent && p.text(n) == "if" {
 		p.skipNewlines()
 	}
 	t := p.peek()
 	switch {
-	case t.kind == tokIdent && p.text(t) == "if":
+	case t.kind == TokIdent && p.text(t) == "if":
 		return p.ifExpr(fl)
-	case t.kind == tokLBrace:
+	case t.kind == TokLBrace:
 		return p.object(fl)
-	case t.kind == tokLBracket:
+	case t.kind == TokLBracket:
 		return p.forExpr(fl, true)
 	}
 	p.fail(t, "expected '{', 'if' or '[for', found %s", p.describe(t))
@@ -230,34 +230,34 @@ func (p *parser) outputDecl(start Pos, ds []*Decorator) Decl {
 	p.next()
 	name := p.ident("an output name")
 	ty := p.declType(true)
-	p.expect(tokAssign)
+	p.expect(TokAssign)
 	v := p.expr(flagComplex)
-	return &OutputDecl{span: span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Type: ty, Value: v}
+	return &OutputDecl{Span: Span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Type: ty, Value: v}
 }
 
 func (p *parser) importDecl(start Pos, ds []*Decorator) Decl {
 	p.next()
 	switch p.peek().kind {
-	case tokString, tokStringLeft:
+	case TokString, TokStringLeft:
 		// The pre-0.23 form of an extension: import 'az@1.0.0' [with] [as].
 		return p.extensionDecl(start, ds)
 	}
 	d := &ImportDecl{Decorated: Decorated{ds}}
 	switch {
-	case p.at(tokStar):
+	case p.at(TokStar):
 		p.next()
 		p.expectKeyword("as")
 		d.Wildcard = p.ident("a namespace name")
-	case p.at(tokLBrace):
+	case p.at(TokLBrace):
 		p.next()
-		p.elements(tokRBrace, func() {
+		p.elements(TokRBrace, func() {
 			it := &ImportItem{}
 			t := p.peek()
 			switch t.kind {
-			case tokIdent:
+			case TokIdent:
 				p.next()
 				it.Name = p.text(t)
-			case tokString:
+			case TokString:
 				p.next()
 				it.Name = p.value(t)
 			default:
@@ -271,23 +271,23 @@ func (p *parser) importDecl(start Pos, ds []*Decorator) Decl {
 			}
 			d.Items = append(d.Items, it)
 		})
-		p.expect(tokRBrace)
+		p.expect(TokRBrace)
 	default:
 		t := p.peek()
 		p.fail(t, "expected '{' or '*' after import, found %s", p.describe(t))
 	}
 	p.expectKeyword("from")
 	d.From = p.stringLit("a path string")
-	d.span = span{start, d.From.End()}
+	d.Span = Span{start, d.From.End()}
 	return d
 }
 
 func (p *parser) extensionDecl(start Pos, ds []*Decorator) Decl {
 	d := &ExtensionDecl{Decorated: Decorated{ds}}
 	switch p.peek().kind {
-	case tokString, tokStringLeft:
+	case TokString, TokStringLeft:
 		d.Spec = p.stringLit("an extension")
-	case tokIdent:
+	case TokIdent:
 		d.Spec = p.ident("an extension")
 	default:
 		t := p.peek()
@@ -304,7 +304,7 @@ func (p *parser) extensionDecl(start Pos, ds []*Decorator) Decl {
 		d.Alias = p.ident("an alias")
 		end = d.Alias.End()
 	}
-	d.span = span{start, end}
+	d.Span = Span{start, end}
 	return d
 }
 
@@ -326,18 +326,18 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 			d.With = p.object(flagComplex)
 			end = d.With.End()
 		}
-		d.span = span{start, end}
+		d.Span = Span{start, end}
 		return d
 	case "extends":
 		p.next()
 		path := p.stringLit("a path string")
-		return &ExtendsDecl{span: span{start, path.End()}, Path: path}
+		return &ExtendsDecl{Span: Span{start, path.End()}, Path: path}
 	case "param":
 		p.next()
 		name := p.ident("a parameter name")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		v := p.expr(flagComplex)
-		return &ParamAssign{span: span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
+		return &ParamAssign{Span: Span{start, v.End()}, Decorated: Decorated{ds}, Name: name, Value: v}
 	case "var":
 		return p.varDecl(start, ds)
 	case "import":
@@ -345,9 +345,9 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 	case "type":
 		p.next()
 		name := p.ident("a type name")
-		p.expect(tokAssign)
+		p.expect(TokAssign)
 		ty := p.typeExpr()
-		return &TypeDecl{span: span{start, ty.End()}, Decorated: Decorated{ds}, Name: name, Type: ty}
+		return &TypeDecl{Span: Span{start, ty.End()}, Decorated: Decorated{ds}, Name: name, Type: ty}
 	case "extension":
 		p.next()
 		return p.extensionDecl(start, ds)
@@ -356,7 +356,7 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 		name := p.ident("an extension alias")
 		p.expectKeyword("with")
 		obj := p.object(flagComplex)
-		return &ExtensionConfigDecl{span: span{start, obj.End()}, Name: name, With: obj}
+		return &ExtensionConfigDecl{Span: Span{start, obj.End()}, Name: name, With: obj}
 	}
 	p.fail(t, "expected using, param, var, import or type in a parameters file, found %s", p.describe(t))
 	return nil

@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 // File is a parsed .bicep or .bicepparam source.
 type File struct {
@@ -19,14 +19,14 @@ type Node interface {
 	End() Pos
 }
 
-// span is embedded by nodes to record their extent.
-type span struct{ From, To Pos }
+// Span is embedded by nodes to record their extent.
+type Span struct{ From, To Pos }
 
 // Pos is where the node starts.
-func (s span) Pos() Pos { return s.From }
+func (s Span) Pos() Pos { return s.From }
 
 // End is where the node ends.
-func (s span) End() Pos { return s.To }
+func (s Span) End() Pos { return s.To }
 
 // Decl is a top-level statement (or a resource nested in a resource body).
 type Decl interface {
@@ -48,14 +48,14 @@ type Type interface {
 
 // Ident is an identifier.
 type Ident struct {
-	span
+	Span
 	Name string
 }
 
 // Decorator is "@expr" before a declaration; Expr is a call, possibly
 // namespace-qualified (@sys.description('...')).
 type Decorator struct {
-	span
+	Span
 	Expr Expr
 }
 
@@ -66,14 +66,14 @@ type Decorated struct {
 
 // TargetScopeDecl is "targetScope = expr".
 type TargetScopeDecl struct {
-	span
+	Span
 	Decorated
 	Value Expr
 }
 
 // MetadataDecl is "metadata name = expr".
 type MetadataDecl struct {
-	span
+	Span
 	Decorated
 	Name  *Ident
 	Value Expr
@@ -82,7 +82,7 @@ type MetadataDecl struct {
 // ParamDecl is "param name type [= default]". ResourceType is set for the
 // "param name resource 'T@v'" form.
 type ParamDecl struct {
-	span
+	Span
 	Decorated
 	Name    *Ident
 	Type    Type
@@ -91,7 +91,7 @@ type ParamDecl struct {
 
 // VarDecl is "var name [type] = expr".
 type VarDecl struct {
-	span
+	Span
 	Decorated
 	Name  *Ident
 	Type  Type
@@ -100,7 +100,7 @@ type VarDecl struct {
 
 // TypeDecl is "type name = typeExpr".
 type TypeDecl struct {
-	span
+	Span
 	Decorated
 	Name *Ident
 	Type Type
@@ -108,7 +108,7 @@ type TypeDecl struct {
 
 // FuncDecl is "func name(params) resultType => body".
 type FuncDecl struct {
-	span
+	Span
 	Decorated
 	Name   *Ident
 	Params []*TypedParam
@@ -118,7 +118,7 @@ type FuncDecl struct {
 
 // TypedParam is one "name type" parameter of a user-defined function.
 type TypedParam struct {
-	span
+	Span
 	Name *Ident
 	Type Type
 }
@@ -126,7 +126,7 @@ type TypedParam struct {
 // ResourceDecl is "resource sym 'Type@version' [existing] = body", where
 // Body is an *ObjectExpr, an *IfExpr or a *ForExpr.
 type ResourceDecl struct {
-	span
+	Span
 	Decorated
 	Name     *Ident
 	Type     *StringExpr
@@ -136,7 +136,7 @@ type ResourceDecl struct {
 
 // ModuleDecl is "module sym 'path' = body".
 type ModuleDecl struct {
-	span
+	Span
 	Decorated
 	Name *Ident
 	Path *StringExpr
@@ -146,7 +146,7 @@ type ModuleDecl struct {
 // OutputDecl is "output name type = expr" (Type is a *ResourceType for
 // "output name resource 'T@v' = expr").
 type OutputDecl struct {
-	span
+	Span
 	Decorated
 	Name  *Ident
 	Type  Type
@@ -156,7 +156,7 @@ type OutputDecl struct {
 // ImportDecl is "import {a, b as c} from 'path'" or "import * as ns from
 // 'path'" (Wildcard set), or the older "import 'ext@1.0' ..." extension form.
 type ImportDecl struct {
-	span
+	Span
 	Decorated
 	Items    []*ImportItem
 	Wildcard *Ident
@@ -166,14 +166,14 @@ type ImportDecl struct {
 // ImportItem is one imported symbol: Name (an identifier or a string) and
 // its optional alias.
 type ImportItem struct {
-	span
+	Span
 	Name  string
 	Alias *Ident
 }
 
 // ExtensionDecl is "extension spec [with {...}] [as alias]".
 type ExtensionDecl struct {
-	span
+	Span
 	Decorated
 	Spec  Expr
 	With  *ObjectExpr
@@ -182,7 +182,7 @@ type ExtensionDecl struct {
 
 // TestDecl is "test name 'path' = {...}".
 type TestDecl struct {
-	span
+	Span
 	Decorated
 	Name *Ident
 	Path *StringExpr
@@ -191,7 +191,7 @@ type TestDecl struct {
 
 // AssertDecl is "assert name = expr".
 type AssertDecl struct {
-	span
+	Span
 	Decorated
 	Name  *Ident
 	Value Expr
@@ -199,20 +199,20 @@ type AssertDecl struct {
 
 // UsingDecl is a .bicepparam "using 'path'" (Path nil for "using none").
 type UsingDecl struct {
-	span
+	Span
 	Path *StringExpr
 	With *ObjectExpr
 }
 
 // ExtendsDecl is a .bicepparam "extends 'path'".
 type ExtendsDecl struct {
-	span
+	Span
 	Path *StringExpr
 }
 
 // ParamAssign is a .bicepparam "param name = expr".
 type ParamAssign struct {
-	span
+	Span
 	Decorated
 	Name  *Ident
 	Value Expr
@@ -220,7 +220,7 @@ type ParamAssign struct {
 
 // ExtensionConfigDecl is a .bicepparam "extensionConfig alias with {...}".
 type ExtensionConfigDecl struct {
-	span
+	Span
 	Name *Ident
 	With *ObjectExpr
 }

@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"fmt"
@@ -90,7 +90,7 @@ func dumpFields(b *strings.Builder, depth int, v reflect.Value) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Name == "span" || !f.IsExported() && !f.Anonymous {
+		if f.Name == "Span" || !f.IsExported() && !f.Anonymous {
 			continue
 		}
 		fv := v.Field(i)

@@ -1,4 +1,4 @@
-package armtemplate
+package arm
 
 import (
 	"io"
@@ -145,7 +145,7 @@ func (m *Mapper) document(res *Resource) *resource.Document {
 	body["id"] = res.ID
 	body["name"] = lastName(name, res.Name)
 	body["type"] = res.Type
-	doc := &resource.Document{ID: res.ID, Type: res.Type, Name: lastSegment(res.Name), Body: body}
+	doc := &resource.Document{ID: res.ID, Type: res.Type, Name: LastSegment(res.Name), Body: body}
 	if res.ExtScope != "" {
 		doc.Parent = resource.Ref{ID: res.ExtScope}
 	}
@@ -275,12 +275,12 @@ func (m *Mapper) scrub(v any) any {
 // unknown when that is.
 func lastName(evaluated any, name string) any {
 	if s, ok := evaluated.(string); ok {
-		return lastSegment(s)
+		return LastSegment(s)
 	}
 	if resource.IsUnknown(evaluated) {
 		return evaluated
 	}
-	return lastSegment(name)
+	return LastSegment(name)
 }
 
 func propsOf(body map[string]any) map[string]any {
@@ -403,7 +403,7 @@ func secretDocument(res *Resource, body map[string]any) *resource.Document {
 	if tags, ok := resource.LookupFold(body, "tags"); ok {
 		fields["tags"] = tags
 	}
-	return resource.NewComponent(resource.TypeSecret, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, lastSegment(res.Name), attrs, fields)
+	return resource.NewComponent(resource.TypeSecret, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, LastSegment(res.Name), attrs, fields)
 }
 
 // keyDocument is the component document of a vaults/keys (or managed
@@ -419,7 +419,7 @@ func keyDocument(res *Resource, body map[string]any, typ string) *resource.Docum
 	if tags, ok := resource.LookupFold(body, "tags"); ok {
 		fields["tags"] = tags
 	}
-	return resource.NewComponent(typ, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, lastSegment(res.Name), attrs, fields)
+	return resource.NewComponent(typ, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, LastSegment(res.Name), attrs, fields)
 }
 
 // approveConnections sets the state Azure gives a private endpoint's

@@ -1,25 +1,25 @@
-package bicep
+package syntax
 
 // IntLit is an integer literal (Bicep has no fractional literals).
 type IntLit struct {
-	span
+	Span
 	Value int64
 	Text  string
 }
 
 // BoolLit is true or false.
 type BoolLit struct {
-	span
+	Span
 	Value bool
 }
 
 // NullLit is null.
-type NullLit struct{ span }
+type NullLit struct{ Span }
 
 // StringExpr is a string, possibly interpolated: Parts are the literal
 // pieces around the holes (len(Parts) == len(Exprs)+1).
 type StringExpr struct {
-	span
+	Span
 	Parts     []string
 	Exprs     []Expr
 	Multiline bool
@@ -35,13 +35,13 @@ func (s *StringExpr) Literal() (string, bool) {
 
 // ArrayExpr is "[a, b]" or a newline-separated array.
 type ArrayExpr struct {
-	span
+	Span
 	Items []*ArrayItem
 }
 
 // ArrayItem is an element, or "...expr" when Spread.
 type ArrayItem struct {
-	span
+	Span
 	Spread bool
 	Value  Expr
 }
@@ -49,14 +49,14 @@ type ArrayItem struct {
 // ObjectExpr is "{ key: value ... }". Items hold *ObjectProp values and,
 // in a resource body, nested *ResourceDecl values, in source order.
 type ObjectExpr struct {
-	span
+	Span
 	Items []Node
 }
 
 // ObjectProp is "key: value" (Key is an *Ident or a *StringExpr) or
 // "...expr" when Spread.
 type ObjectProp struct {
-	span
+	Span
 	Key    Expr
 	Value  Expr
 	Spread bool
@@ -77,7 +77,7 @@ func (p *ObjectProp) KeyName() (string, bool) {
 // ForExpr is "[for item in expr: body]" or "[for (item, index) in expr:
 // body]"; Body is an expression, or an *IfExpr for a filtered loop.
 type ForExpr struct {
-	span
+	Span
 	Item  *Ident
 	Index *Ident
 	Iter  Expr
@@ -86,34 +86,34 @@ type ForExpr struct {
 
 // IfExpr is "if (cond) { ... }" in a resource or module declaration.
 type IfExpr struct {
-	span
+	Span
 	Cond Expr
 	Body *ObjectExpr
 }
 
 // UnaryExpr is "!x", "-x" or "+x".
 type UnaryExpr struct {
-	span
-	Op tokenKind
+	Span
+	Op TokenKind
 	X  Expr
 }
 
 // BinaryExpr is "x op y".
 type BinaryExpr struct {
-	span
-	Op   tokenKind
+	Span
+	Op   TokenKind
 	X, Y Expr
 }
 
 // TernaryExpr is "cond ? then : else".
 type TernaryExpr struct {
-	span
+	Span
 	Cond, Then, Else Expr
 }
 
 // ParenExpr is "(x)".
 type ParenExpr struct {
-	span
+	Span
 	X Expr
 }
 
@@ -121,7 +121,7 @@ type ParenExpr struct {
 // namespace-qualified function (sys.concat, az.resourceGroup) or a method
 // on a value (kv.getSecret, mod.outputs.x.foo).
 type CallExpr struct {
-	span
+	Span
 	Recv Expr
 	Name *Ident
 	Args []Expr
@@ -129,7 +129,7 @@ type CallExpr struct {
 
 // PropertyExpr is "x.name" or "x.?name" (Safe).
 type PropertyExpr struct {
-	span
+	Span
 	X    Expr
 	Name *Ident
 	Safe bool
@@ -137,7 +137,7 @@ type PropertyExpr struct {
 
 // IndexExpr is "x[i]", "x[?i]" (Safe) or "x[^i]" (FromEnd).
 type IndexExpr struct {
-	span
+	Span
 	X       Expr
 	Index   Expr
 	Safe    bool
@@ -146,20 +146,20 @@ type IndexExpr struct {
 
 // ResourceAccessExpr is "parent::child".
 type ResourceAccessExpr struct {
-	span
+	Span
 	X    Expr
 	Name *Ident
 }
 
 // NonNullExpr is "x!".
 type NonNullExpr struct {
-	span
+	Span
 	X Expr
 }
 
 // LambdaExpr is "x => body" or "(x, y) => body".
 type LambdaExpr struct {
-	span
+	Span
 	Params []*Ident
 	Body   Expr
 }
@@ -186,50 +186,50 @@ func (*LambdaExpr) exprNode()         {}
 
 // TypeName is a named type: string, sys.int, myType, mod.someType.
 type TypeName struct {
-	span
+	Span
 	Parts []string
 }
 
 // LiteralType is a literal used as a type ('a', 1, true, null, -1).
 type LiteralType struct {
-	span
+	Span
 	Value Expr
 }
 
 // UnionType is "a | b | c".
 type UnionType struct {
-	span
+	Span
 	Members []Type
 }
 
 // ArrayType is "elem[]".
 type ArrayType struct {
-	span
+	Span
 	Elem Type
 }
 
 // NullableType is "t?"; NonNullableType is "t!".
 type NullableType struct {
-	span
+	Span
 	X Type
 }
 
 // NonNullableType is "t!".
 type NonNullableType struct {
-	span
+	Span
 	X Type
 }
 
 // ObjectType is "{ name: type ... }".
 type ObjectType struct {
-	span
+	Span
 	Props []*ObjectTypeProp
 }
 
 // ObjectTypeProp is one property of an object type; Name is "*" for the
 // additional-properties matcher.
 type ObjectTypeProp struct {
-	span
+	Span
 	Decorated
 	Name string
 	Type Type
@@ -237,26 +237,26 @@ type ObjectTypeProp struct {
 
 // TupleType is "[ t1 \n t2 ]".
 type TupleType struct {
-	span
+	Span
 	Items []Type
 }
 
 // ParenType is "(t)".
 type ParenType struct {
-	span
+	Span
 	X Type
 }
 
 // ResourceType is "resource 'T@v'" in a param or output declaration (Type
 // may be nil for an output).
 type ResourceType struct {
-	span
+	Span
 	Type *StringExpr
 }
 
 // GenericType is "name<args>": resourceInput<'T@v'>, resourceOutput<...>.
 type GenericType struct {
-	span
+	Span
 	Recv Type
 	Name string
 	Args []Type
@@ -264,7 +264,7 @@ type GenericType struct {
 
 // TypeAccess is "t.prop", "t[0]", "t[*]" or "t.*".
 type TypeAccess struct {
-	span
+	Span
 	X     Type
 	Prop  string
 	Index Expr

@@ -1,4 +1,4 @@
-package bicep
+package syntax
 
 import (
 	"errors"
@@ -79,7 +79,7 @@ func (p *parser) peekAt(n int) token {
 // not a new line.
 func (p *parser) peekSkipNewlines() token {
 	for j := p.i; j < len(p.toks); j++ {
-		if p.toks[j].kind != tokNewline {
+		if p.toks[j].kind != TokNewline {
 			return p.toks[j]
 		}
 	}
@@ -88,7 +88,7 @@ func (p *parser) peekSkipNewlines() token {
 
 func (p *parser) next() token {
 	t := p.toks[p.i]
-	if t.kind != tokEOF {
+	if t.kind != TokEOF {
 		p.i++
 	}
 	return t
@@ -102,15 +102,15 @@ func (p *parser) prevEnd() Pos {
 	return p.toks[p.i-1].endPos
 }
 
-func (p *parser) at(k tokenKind) bool { return p.peek().kind == k }
+func (p *parser) at(k TokenKind) bool { return p.peek().kind == k }
 
 func (p *parser) atKeyword(kw string) bool {
 	t := p.peek()
-	return t.kind == tokIdent && p.text(t) == kw
+	return t.kind == TokIdent && p.text(t) == kw
 }
 
 func (p *parser) skipNewlines() {
-	for p.at(tokNewline) {
+	for p.at(TokNewline) {
 		p.next()
 	}
 }
@@ -127,7 +127,7 @@ func (p *parser) errorAt(pos Pos, format string, args ...any) {
 	}
 }
 
-func (p *parser) expect(k tokenKind) token {
+func (p *parser) expect(k TokenKind) token {
 	t := p.peek()
 	if t.kind != k {
 		p.fail(t, "expected '%s', found %s", k, p.describe(t))
@@ -137,7 +137,7 @@ func (p *parser) expect(k tokenKind) token {
 
 func (p *parser) expectKeyword(kw string) token {
 	t := p.peek()
-	if t.kind != tokIdent || p.text(t) != kw {
+	if t.kind != TokIdent || p.text(t) != kw {
 		p.fail(t, "expected '%s', found %s", kw, p.describe(t))
 	}
 	return p.next()
@@ -145,19 +145,19 @@ func (p *parser) expectKeyword(kw string) token {
 
 func (p *parser) ident(what string) *Ident {
 	t := p.peek()
-	if t.kind != tokIdent {
+	if t.kind != TokIdent {
 		p.fail(t, "expected %s, found %s", what, p.describe(t))
 	}
 	p.next()
-	return &Ident{span: span{t.pos, t.endPos}, Name: p.text(t)}
+	return &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
 }
 
 // program parses declarations until the end of the file, recovering at
 // the next line that starts a declaration after an error.
 func (p *parser) program() []Decl {
 	var decls []Decl
-	for !p.at(tokEOF) {
-		if p.at(tokNewline) {
+	for !p.at(TokEOF) {
+		if p.at(TokNewline) {
 			p.next()
 			continue
 		}
@@ -185,7 +185,7 @@ func (p *parser) declOrRecover() (d Decl, ok bool) {
 	}()
 	d = p.decl(false)
 	// A declaration ends at a new line or the end of the file.
-	if t := p.peek(); t.kind != tokNewline && t.kind != tokEOF {
+	if t := p.peek(); t.kind != TokNewline && t.kind != TokEOF {
 		p.fail(t, "expected a new line after the declaration, found %s", p.describe(t))
 	}
 	return d, true
@@ -202,13 +202,13 @@ var declKeywords = map[string]bool{
 // synchronize skips to the start of the next line whose first token is a
 // declaration keyword or a decorator in the first column.
 func (p *parser) synchronize() {
-	for !p.at(tokEOF) {
+	for !p.at(TokEOF) {
 		t := p.next()
-		if t.kind != tokNewline {
+		if t.kind != TokNewline {
 			continue
 		}
 		n := p.peek()
-		if n.pos.Col == 1 && (n.kind == tokAt || n.kind == tokIdent && declKeywords[p.text(n)]) {
+		if n.pos.Col == 1 && (n.kind == TokAt || n.kind == TokIdent && declKeywords[p.text(n)]) {
 			return
 		}
 	}
@@ -217,7 +217,7 @@ func (p *parser) synchronize() {
 // stringLit parses a string (interpolation allowed) where one is required.
 func (p *parser) stringLit(what string) *StringExpr {
 	t := p.peek()
-	if t.kind != tokString && t.kind != tokStringLeft {
+	if t.kind != TokString && t.kind != TokStringLeft {
 		p.fail(t, "expected %s, found %s", what, p.describe(t))
 	}
 	return p.stringExpr()
@@ -226,18 +226,18 @@ func (p *parser) stringLit(what string) *StringExpr {
 // elements parses the items of an array, object or import list up to
 // (not including) closing: separated by new lines or commas, a trailing
 // comma allowed.
-func (p *parser) elements(closing tokenKind, item func()) {
+func (p *parser) elements(closing TokenKind, item func()) {
 	p.skipNewlines()
 	for !p.at(closing) {
-		if p.at(tokEOF) {
+		if p.at(TokEOF) {
 			t := p.peek()
 			p.fail(t, "expected '%s', found end of file", closing)
 		}
 		item()
 		switch {
-		case p.at(tokNewline):
+		case p.at(TokNewline):
 			p.skipNewlines()
-		case p.at(tokComma):
+		case p.at(TokComma):
 			p.next()
 			p.skipNewlines()
 		case p.at(closing):
@@ -246,12 +246,4 @@ func (p *parser) elements(closing tokenKind, item func()) {
 			p.fail(t, "expected a new line or ',' before %s", p.describe(t))
 		}
 	}
-}
-
-// unjoin lists the errors joined in err.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
