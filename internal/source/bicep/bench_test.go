@@ -2,11 +2,12 @@ package bicep
 
 import (
 	"fmt"
-	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"

@@ -1,8 +1,6 @@
 package bicep
 
 import (
-	"fmt"
-
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
@@ -249,37 +247,4 @@ func (c *checker) cycles() {
 			visit(s)
 		}
 	}
-}
-
-// lexicalScope binds the nested resources visible in a resource's body:
-// its own children and those of its ancestors, nearer ones shadowing.
-func (rs *resSym) lexicalScope() *locals {
-	var chain []*resSym
-	for p := rs; p != nil; p = p.parent {
-		chain = append(chain, p)
-	}
-	var sc *locals
-	for i := len(chain) - 1; i >= 0; i-- {
-		for name, child := range chain[i].children {
-			sc = sc.bind(name, &resRef{sym: child, index: -1})
-		}
-	}
-	return sc
-}
-
-// String renders a symbol kind for messages.
-func (k symKind) String() string {
-	switch k {
-	case symParam:
-		return "parameter"
-	case symVar:
-		return "variable"
-	case symResource:
-		return "resource"
-	case symModule:
-		return "module"
-	case symFunc:
-		return "function"
-	}
-	return fmt.Sprintf("symbol(%d)", int(k))
 }

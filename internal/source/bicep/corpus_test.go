@@ -1,12 +1,13 @@
 package bicep
 
 import (
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"

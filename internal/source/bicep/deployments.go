@@ -67,10 +67,3 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *arm.Nested {
 	inst.nested = n
 	return n
 }
-
-// lookupMap reads an object member that is itself an object.
-func lookupMap(m map[string]any, key string) (map[string]any, bool) {
-	v, _ := resource.LookupFold(m, key)
-	o, ok := v.(map[string]any)
-	return o, ok
-}

@@ -183,11 +183,3 @@ func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]
 		return nameString(v)
 	})
 }
-
-// propValue is the value of a body property, or nil.
-func propValue(body *syntax.ObjectExpr, name string) syntax.Expr {
-	if p := prop(body, name); p != nil {
-		return p.Value
-	}
-	return nil
-}

@@ -21,10 +21,6 @@ const maxCallDepth = 64
 // compiler's limit for loadTextContent is 131,072 characters.
 const maxLoadSize = 4 << 20
 
-// isBuiltinNamespace reports whether name is one of the built-in
-// namespaces: sys.concat(), az.resourceGroup().
-func isBuiltinNamespace(name string) bool { return name == "sys" || name == "az" }
-
 // evalCall evaluates a call: a user-defined function (declared or
 // imported), a system function (possibly namespace-qualified), or a
 // resource function (kv.listKeys()).
@@ -307,9 +303,4 @@ func (fe *fileEval) readEnv(c *syntax.CallExpr, sc *locals) (any, error) {
 		return args[1], nil
 	}
 	return fe.unknownAt(c), nil
-}
-
-// position converts a Pos of this file to a resource.Position.
-func (fe *fileEval) position(p syntax.Pos) resource.Position {
-	return resource.Position{File: fe.file.Name, Line: p.Line, Col: p.Col}
 }

@@ -2,12 +2,13 @@ package bicep
 
 import (
 	"context"
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )

@@ -11,61 +11,6 @@ import (
 	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
-// modSym is a module declaration of a file instance.
-type modSym struct {
-	fe      *fileEval
-	decl    *syntax.ModuleDecl
-	address string
-	path    string
-	loop    *syntax.ForExpr
-	cond    syntax.Expr
-	body    *syntax.ObjectExpr
-	insts   []*modInst
-	state   evalState
-	// registry is set for br:/ts: references, which are not followed.
-	registry bool
-	// target is the resolved file of a local module.
-	target string
-}
-
-// modInst is one copy of a module: a nested deployment.
-type modInst struct {
-	sym   *modSym
-	index int
-	sc    *locals
-	cond  any
-	name  any
-	// nameStr is the name in names mode, the nested deployment's name.
-	nameStr string
-	tgt     target
-	// child evaluates the module file with this copy's parameters; nil
-	// for registry modules, modules written as ARM templates and modules
-	// that could not be loaded.
-	child *fileEval
-	// nested evaluates a module written as an ARM template (.json) with
-	// this copy's parameters.
-	nested *arm.Nested
-	// failed is set when the module could not be loaded (reported once).
-	failed bool
-}
-
-// modRef is the value of a module symbol in an expression.
-type modRef struct {
-	sym   *modSym
-	index int
-}
-
-// isRegistryPath reports whether a module path names a registry module
-// (br:, br/alias:, ts:, ts/alias:).
-func isRegistryPath(p string) bool {
-	for _, prefix := range []string{"br:", "br/", "ts:", "ts/"} {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 func (fe *fileEval) declareModule(d *syntax.ModuleDecl) {
 	ms := &modSym{fe: fe, decl: d, address: fe.prefix + d.Name.Name}
 	lit, ok := d.Path.Literal()

@@ -10,85 +10,6 @@ import (
 	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
-// resSym is a resource declaration of a file instance.
-type resSym struct {
-	fe       *fileEval
-	decl     *syntax.ResourceDecl
-	address  string
-	parent   *resSym // lexical parent (nested declaration)
-	children map[string]*resSym
-	typ      string
-	version  string
-	loop     *syntax.ForExpr
-	cond     syntax.Expr
-	body     *syntax.ObjectExpr
-	// insts are the evaluated copies (one without a loop); computed on
-	// first use.
-	insts     []*resInst
-	instState evalState
-	// unknownCount is set when the loop's collection is unknown.
-	unknownCount bool
-	// notARM marks a resource of an extension (Microsoft Graph, ...):
-	// not an Azure Resource Manager resource, so not evaluated.
-	notARM bool
-}
-
-// resInst is one copy of a resource: the result of its loop iteration (if
-// any), its condition, names, parent, scope and ID.
-//
-// Names and IDs are computed as the ARM template reader computes them for
-// the compiled template: in value mode (what a .name or .id expression
-// gives: unknown when a part is) and in names mode (unknown parameters as
-// "[parameters('x')]" placeholders, so that the document ID is always a
-// string and related resources still link).
-type resInst struct {
-	sym   *resSym
-	index int // loop index, or -1
-	sc    *locals
-	cond  any // true, false or an unknown
-	// ownVal and own are the name property's value in value and names
-	// mode; nameVal and name the full name (parent/child).
-	ownVal  any
-	own     any
-	nameVal any
-	name    string
-	id      string
-	// idKnown is false when the ID depends on an unknown value (then .id
-	// is unknown in value mode); idErr says why .id cannot be built.
-	idKnown bool
-	idErr   string
-	docType string
-	// chain is the ID the resource's type chain hangs from (the target
-	// scope, or the resource an extension resource extends); extScope is
-	// the extended resource, if any.
-	chain    string
-	extScope string
-	tgt      target
-	// parent is the parent instance (nested or parent:).
-	parent *resInst
-	// nested evaluates the template of a Microsoft.Resources/deployments
-	// resource (see nestedDeployment).
-	nested      *arm.Nested
-	nestedState evalState
-}
-
-// resRef is the value of a resource symbol in an expression: a symbol, or
-// one copy of a looped one (index >= 0).
-type resRef struct {
-	sym   *resSym
-	index int
-}
-
-// propertyNames that the compiler resolves at compile time; any other
-// property of a resource is read with reference() and is unknown here.
-var resourceConstants = map[string]bool{"id": true, "name": true, "type": true, "apiVersion": true}
-
-// splitType splits 'Microsoft.KeyVault/vaults@2023-07-01'.
-func splitType(s string) (typ, version string) {
-	typ, version, _ = strings.Cut(s, "@")
-	return typ, version
-}
-
 // declareResource registers a resource declaration (and its nested
 // children) of fe.
 func (fe *fileEval) declareResource(d *syntax.ResourceDecl, parent *resSym) (*resSym, error) {
@@ -141,18 +62,6 @@ func (fe *fileEval) declareResource(d *syntax.ResourceDecl, parent *resSym) (*re
 		}
 	}
 	return rs, nil
-}
-
-// prop finds a property of a resource or module body by name.
-func prop(body *syntax.ObjectExpr, name string) *syntax.ObjectProp {
-	for _, it := range body.Items {
-		if p, ok := it.(*syntax.ObjectProp); ok {
-			if k, ok := p.KeyName(); ok && k == name {
-				return p
-			}
-		}
-	}
-	return nil
 }
 
 // instances evaluates the copies of a resource.
@@ -308,18 +217,6 @@ func (rs *resSym) resolveName(inst *resInst) error {
 	return nil
 }
 
-// nameString renders a names-mode value as the ARM template reader does
-// when it builds IDs: strings as they are, an unknown as "[expression]".
-func nameString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case resource.Unknown:
-		return "[" + x.Expr + "]"
-	}
-	return armexpr.Stringify(v)
-}
-
 // instance resolves a reference to one copy of a resource.
 func (r *resRef) instance(at syntax.Node) (*resInst, error) {
 	insts, err := r.sym.instances()
@@ -338,11 +235,6 @@ func (r *resRef) instance(at syntax.Node) (*resInst, error) {
 	}
 	return nil, r.sym.fe.errorf(at.Pos(), "%s has %d copies; index %d is out of range", r.sym.decl.Name.Name, len(insts), r.index)
 }
-
-// unknownInstance is the instance of a loop whose collection is unknown.
-type unknownInstance struct{}
-
-func (*unknownInstance) Error() string { return "the resource's loop collection is unknown" }
 
 // resourceProperty is sym.prop for a resource reference: id, name, type
 // and apiVersion are known at compile time; anything else is read from
@@ -463,4 +355,81 @@ func (fe *fileEval) hasExtensions() bool {
 		return true
 	}
 	return false
+}
+
+// lexicalScope binds the nested resources visible in a resource's body:
+// its own children and those of its ancestors, nearer ones shadowing.
+func (rs *resSym) lexicalScope() *locals {
+	var chain []*resSym
+	for p := rs; p != nil; p = p.parent {
+		chain = append(chain, p)
+	}
+	var sc *locals
+	for i := len(chain) - 1; i >= 0; i-- {
+		for name, child := range chain[i].children {
+			sc = sc.bind(name, &resRef{sym: child, index: -1})
+		}
+	}
+	return sc
+}
+
+// asScope is the scope a resource provides to what is deployed into it: a
+// resource group or management group resource is that scope; anything
+// else is the target of extension resources.
+func (fe *fileEval) asScope(inst *resInst) scopeRef {
+	own := inst.ownVal
+	if fe.names {
+		own = inst.own
+	}
+	switch strings.ToLower(inst.sym.typ) {
+	case "microsoft.resources/resourcegroups":
+		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.Subscription, rg: own}
+	case "microsoft.management/managementgroups":
+		return scopeRef{kind: scopeManagementGroup, mg: own}
+	case "microsoft.resources/subscriptions", "microsoft.subscription/aliases":
+		return scopeRef{kind: scopeSubscription, sub: own}
+	}
+	if !fe.names && !inst.idKnown {
+		return scopeRef{kind: scopeExtension, id: resource.Unknown{Expr: inst.sym.decl.Name.Name + ".id"}}
+	}
+	return scopeRef{kind: scopeExtension, id: inst.id}
+}
+
+// resolveScope sets the instance's target and the ID its type chain hangs
+// from: its parent's, its scope property's (an extended resource, or a
+// resource group, subscription, management group or the tenant), or the
+// file's target.
+func (rs *resSym) resolveScope(inst *resInst) error {
+	fe := rs.fe
+	if inst.parent != nil {
+		p := inst.parent
+		inst.tgt, inst.chain, inst.extScope, inst.idKnown = p.tgt, p.chain, p.extScope, p.idKnown
+		return nil
+	}
+	inst.tgt = targetOf(fe.dep)
+	inst.idKnown = true
+	p := prop(rs.body, "scope")
+	if p == nil {
+		inst.chain = inst.tgt.ID()
+		return nil
+	}
+	vs, ns, err := fe.evalScopeBoth(p.Value, inst.sc)
+	if err != nil {
+		return fe.fail(p.Value, err)
+	}
+	if ns.kind == scopeExtension {
+		inst.chain = nameString(ns.id)
+		if !strings.HasPrefix(inst.chain, "/") {
+			// An unknown scope hangs from the target, as a relative ID
+			// would (the ARM template reader's rule).
+			inst.chain = inst.tgt.ID() + "/providers/" + inst.chain
+		}
+		inst.extScope = inst.chain
+		inst.idKnown = !armexpr.ContainsUnknown(vs.id)
+		return nil
+	}
+	inst.tgt = applyScope(inst.tgt, ns)
+	inst.chain = inst.tgt.ID()
+	inst.idKnown = !armexpr.ContainsUnknown([]any{vs.sub, vs.rg, vs.mg})
+	return nil
 }

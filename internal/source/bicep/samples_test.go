@@ -2,7 +2,6 @@ package bicep
 
 import (
 	"context"
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
