@@ -11,12 +11,15 @@ import (
 
 // formatFunc is format(formatString, args...): .NET composite formatting
 // ({0}, {1:D3}, {0,-8}, {{ and }} escapes) with the invariant culture.
-func formatFunc(_ *Env, a []any) (any, error) {
+func formatFunc(env *Env, a []any) (any, error) {
 	if err := nargs(a, 1, -1); err != nil {
 		return nil, err
 	}
 	if resource.IsUnknown(a[0]) {
 		return unknownOf("format", a), nil
+	}
+	if p, ok := withPlaceholders(env, a[1:]); ok {
+		a = append([]any{a[0]}, p...)
 	}
 	f, err := argString(a, 0)
 	if err != nil {

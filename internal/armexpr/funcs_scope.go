@@ -50,11 +50,11 @@ func scopeFuncs() map[string]Func {
 			}
 			return unknownOf("reference", a), nil
 		},
-		"resourceId":                strict("resourceId", 2, -1, resourceIDFunc),
-		"subscriptionResourceId":    strict("subscriptionResourceId", 2, -1, subscriptionResourceIDFunc),
-		"tenantResourceId":          strict("tenantResourceId", 2, -1, tenantResourceIDFunc),
-		"extensionResourceId":       strict("extensionResourceId", 3, -1, extensionResourceIDFunc),
-		"managementGroupResourceId": strict("managementGroupResourceId", 2, -1, managementGroupResourceIDFunc),
+		"resourceId":                idFunc("resourceId", 2, resourceIDFunc),
+		"subscriptionResourceId":    idFunc("subscriptionResourceId", 2, subscriptionResourceIDFunc),
+		"tenantResourceId":          idFunc("tenantResourceId", 2, tenantResourceIDFunc),
+		"extensionResourceId":       idFunc("extensionResourceId", 3, extensionResourceIDFunc),
+		"managementGroupResourceId": idFunc("managementGroupResourceId", 2, managementGroupResourceIDFunc),
 		"resourceGroup": func(env *Env, a []any) (any, error) {
 			if err := nargs(a, 0, 0); err != nil {
 				return nil, err
@@ -236,6 +236,37 @@ func copyIndexFunc(env *Env, a []any) (any, error) {
 		return nil, argError("copyIndex() is only valid inside a copy loop")
 	}
 	return env.CopyIndex(loop, int(offset))
+}
+
+// idFunc wraps a resource ID function: strict, except that with
+// Env.Placeholders an unknown name or scope is written as a placeholder,
+// so that an ID built from an unknown name still names its resource
+// ("/subscriptions/…/servers/[parameters('s').name]/databases/master").
+func idFunc(name string, lo int, f func(env *Env, args []any) (any, error)) Func {
+	s := strict(name, lo, -1, f)
+	return func(env *Env, a []any) (any, error) {
+		if len(a) >= lo && anyUnknown(a) {
+			if p, ok := withPlaceholders(env, a); ok && sameTypeIndex(a, p) {
+				return f(env, p)
+			}
+		}
+		return s(env, a)
+	}
+}
+
+// sameTypeIndex reports whether the resource type is the same argument
+// before and after placeholders are written in: a placeholder holding a
+// "/" must not be taken for the type.
+func sameTypeIndex(orig, p []any) bool {
+	want := -1
+	for i, v := range orig {
+		if s, ok := v.(string); ok && strings.Contains(s, "/") {
+			want = i
+			break
+		}
+	}
+	got, err := typeIndex(p)
+	return want >= 0 && err == nil && got == want
 }
 
 // typeIndex finds the argument holding the resource type: the first one

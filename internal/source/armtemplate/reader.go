@@ -27,13 +27,21 @@ type Options struct {
 	Deployment armexpr.Deployment
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// ReadRoots are the directories templates may read linked templates
+	// from, besides the top level of the git repository holding each
+	// template (else its directory): the scanned trees. Nothing outside
+	// them is read, nor through a symlink that leaves them.
+	ReadRoots []string
+	// MaxInstances caps the resource instances one template may expand
+	// to (copy loops multiplied through nested deployments); zero means
+	// resource.DefaultMaxInstances.
+	MaxInstances int
 }
 
 // Reader reads ARM templates into resource documents. It holds no state
 // between reads and is safe for concurrent use.
 type Reader struct {
 	opts Options
-	eng  *arm.Engine
 	log  *slog.Logger
 }
 
@@ -43,7 +51,7 @@ func New(opts Options) *Reader {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Reader{opts: opts, eng: arm.New(arm.Options{Deployment: opts.Deployment, Logger: log}), log: log}
+	return &Reader{opts: opts, log: log}
 }
 
 // IsTemplate reports whether a JSON file's leading bytes look like a
@@ -105,8 +113,10 @@ func (r *Reader) readData(ctx context.Context, path string, data []byte, emit fu
 	}
 	p := &problems{seen: map[string]bool{}}
 	values := r.parameterValues(path, p)
-	m := arm.NewMapper(r.log)
-	r.eng.Deploy(ctx, path, root, values, m, p.add)
+	m := arm.NewMapper(r.log, p.add)
+	eng := arm.New(arm.Options{Deployment: r.opts.Deployment, Logger: r.log,
+		ReadRoot: arm.NewReadRoot(r.opts.ReadRoots, path), MaxInstances: r.opts.MaxInstances})
+	eng.Deploy(ctx, path, root, values, m, p.add)
 	m.Finish(emit)
 	return errors.Join(p.errs...)
 }
@@ -130,7 +140,12 @@ func (p *problems) add(e *resource.InputError) {
 // configured ones, or else "<base>.parameters.json" beside the template.
 func (r *Reader) parameterValues(path string, p *problems) map[string]any {
 	files := r.opts.ParameterFiles
+	read := arm.ReadFile
 	if len(files) == 0 {
+		// The file beside the template is read as the template's own
+		// files are: inside its read root.
+		root := arm.NewReadRoot(r.opts.ReadRoots, path)
+		read = func(f string) ([]byte, error) { return root.ReadFile(f, arm.MaxFileSize) }
 		base := strings.TrimSuffix(path, filepath.Ext(path))
 		for _, cand := range []string{base + ".parameters.json"} {
 			if st, err := os.Stat(cand); err == nil && !st.IsDir() {
@@ -142,13 +157,14 @@ func (r *Reader) parameterValues(path string, p *problems) map[string]any {
 	}
 	values := map[string]any{}
 	for _, f := range files {
-		loadParameterFile(f, values, p)
+		loadParameterFile(f, read, values, p)
 	}
 	return values
 }
 
-func loadParameterFile(file string, values map[string]any, p *problems) {
-	data, err := arm.ReadFile(file)
+// loadParameterFile reads one parameter file's values into values.
+func loadParameterFile(file string, read func(string) ([]byte, error), values map[string]any, p *problems) {
+	data, err := read(file)
 	if err != nil {
 		p.add(resource.Errorf(resource.Position{File: file}, "read parameter file: %w", err))
 		return

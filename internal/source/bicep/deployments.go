@@ -58,7 +58,7 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *arm.Nested {
 	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
 		Path: fe.file.Name, Template: armexpr.DeepCopy(tm).(map[string]any), Line: rs.decl.Pos().Line, EndLine: rs.decl.End().Line,
 		Parameters: params, Context: inst.tgt.Deployment(fe.dep, name), Mode: mode,
-		Address: inst.address() + "::", Kind: "bicep",
+		Address: inst.address() + "::", Kind: "bicep", Maybe: inst.maybe(),
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {
 		fe.run.report(ie)

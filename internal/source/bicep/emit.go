@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
@@ -40,7 +41,7 @@ func (fe *fileEval) emitResource(rs *resSym) {
 		_ = fe.fail(rs.decl, err)
 	}
 	if rs.unknownCount {
-		fe.run.report(resource.Warnf(fe.position(rs.loop.Iter.Pos()), "resource %s loops over an unknown collection; its copies are not evaluated", rs.address))
+		fe.run.report(resource.Warnf(fe.position(rs.loop.Iter.Pos()), "resource %s loops over a collection that is not known before deployment; kvguard judges it once, as %s[*]", rs.address, rs.address))
 	}
 	sups := fe.suppressions(rs.decl)
 	if strings.EqualFold(rs.typ, resource.TypeResourceDeployment) && !rs.decl.Existing {
@@ -62,6 +63,7 @@ func (fe *fileEval) emitResource(rs *resSym) {
 			ID: inst.id, ExtScope: inst.extScope, Existing: rs.decl.Existing, Suppressions: sups,
 			Source: resource.Provenance{Kind: "bicep", File: fe.file.Name, StartLine: rs.decl.Pos().Line,
 				EndLine: rs.decl.End().Line, Address: inst.address(), APIVersion: rs.version},
+			Maybe: inst.maybe(), BadName: inst.badName, DependsOn: fe.dependsOn(rs, inst), At: fe.propertyAt(rs.body),
 		}
 		if !rs.decl.Existing {
 			body, err := rs.bodyOf(inst)
@@ -182,4 +184,60 @@ func (fe *fileEval) fixEndpointLinks(rs *resSym, inst *resInst, body map[string]
 		}
 		return nameString(v)
 	})
+}
+
+// dependsOn resolves the resources an instance depends on to their IDs
+// (names mode): its parent, and the resources its dependsOn names.
+func (fe *fileEval) dependsOn(rs *resSym, inst *resInst) []string {
+	var out []string
+	if inst.parent != nil {
+		out = append(out, inst.parent.id)
+	}
+	arr, ok := propValue(rs.body, "dependsOn").(*syntax.ArrayExpr)
+	if !ok {
+		return out
+	}
+	for _, it := range arr.Items {
+		v, err := fe.mode(true).eval(it.Value, inst.sc)
+		r, isRes := v.(*resRef)
+		if err != nil || !isRes {
+			continue
+		}
+		insts, err := r.sym.instances()
+		if err != nil || r.sym.unknownCount {
+			continue
+		}
+		for i, x := range insts {
+			if r.index < 0 || r.index == i {
+				out = append(out, x.id)
+			}
+		}
+	}
+	return out
+}
+
+// propertyAt returns the position of a property of a resource body, by
+// its path (array elements by index), for messages about its value.
+func (fe *fileEval) propertyAt(body *syntax.ObjectExpr) func(path ...string) (resource.Position, bool) {
+	return func(path ...string) (resource.Position, bool) {
+		var e syntax.Expr = body
+		for _, p := range path {
+			switch x := e.(type) {
+			case *syntax.ObjectExpr:
+				e = propValue(x, p)
+			case *syntax.ArrayExpr:
+				i, err := strconv.Atoi(p)
+				if err != nil || i < 0 || i >= len(x.Items) || x.Items[i].Spread {
+					return resource.Position{}, false
+				}
+				e = x.Items[i].Value
+			default:
+				return resource.Position{}, false
+			}
+			if e == nil {
+				return resource.Position{}, false
+			}
+		}
+		return fe.position(e.Pos()), true
+	}
 }

@@ -90,6 +90,11 @@ func (fe *fileEval) evalProperty(x *syntax.PropertyExpr, sc *locals) (any, bool,
 		}
 		return v, false, nil
 	case resource.Unknown:
+		if fe.names {
+			// Names mode keeps the base's expression, so that names built
+			// from it (written as placeholders) stay apart.
+			return resource.Unknown{Expr: r.Expr + "." + x.Name.Name}, false, nil
+		}
 		return fe.unknownAt(x), false, nil
 	}
 	if x.Safe {
@@ -130,10 +135,18 @@ func (fe *fileEval) evalIndex(x *syntax.IndexExpr, sc *locals) (any, bool, error
 			v, err := fe.resourceProperty(r, &syntax.PropertyExpr{Span: x.Span, X: x.X, Name: &syntax.Ident{Span: syntax.Span{From: x.Index.Pos(), To: x.Index.End()}, Name: name}})
 			return v, false, err
 		}
+		if u, ok := idx.(resource.Unknown); ok && fe.names && r.index < 0 && r.sym.loop != nil {
+			// kvs[i % 2] in names mode: the copy whose loop item is
+			// unknown, so that an ID built from it is still written out.
+			return &resRef{sym: r.sym, index: -1, unknownIdx: &u}, false, nil
+		}
 		return fe.indexLoop(x, idx, r.index, func(i int) any { return &resRef{sym: r.sym, index: i} })
 	case *modRef:
 		return fe.indexLoop(x, idx, r.index, func(i int) any { return &modRef{sym: r.sym, index: i} })
 	case resource.Unknown:
+		if fe.names {
+			return resource.Unknown{Expr: r.Expr + "[" + armexpr.RenderValue(idx) + "]"}, false, nil
+		}
 		return fe.unknownAt(x), false, nil
 	}
 	if resource.IsUnknown(idx) {

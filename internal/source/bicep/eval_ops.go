@@ -143,6 +143,19 @@ func loopScope(f *syntax.ForExpr, sc *locals, item any, i int) *locals {
 	return sc
 }
 
+// placeholderScope binds a loop's names for the placeholder copy of a
+// loop over an unknown collection: the item and index are unknown, named
+// as the compiled template names them (items[copyIndex('sym')]), so that
+// the names of two such loops stay apart.
+func (fe *fileEval) placeholderScope(f *syntax.ForExpr, sc *locals, sym string) *locals {
+	idx := resource.Unknown{Expr: "copyIndex('" + sym + "')"}
+	sc = sc.bind(f.Item.Name, resource.Unknown{Expr: fe.text(f.Iter) + "[" + idx.Expr + "]"})
+	if f.Index != nil {
+		sc = sc.bind(f.Index.Name, idx)
+	}
+	return sc
+}
+
 func (fe *fileEval) evalFor(f *syntax.ForExpr, sc *locals) (any, error) {
 	items, ok, err := fe.iterate(f, sc)
 	if err != nil {

@@ -114,7 +114,25 @@ func (fe *fileEval) paramNamesValue(s *symbol, at syntax.Node) (any, error) {
 	if s.hasAlt {
 		return s.alt, nil
 	}
+	if !isStringType(s.param.Type) {
+		// An array or object has no placeholder string: names built from
+		// its parts write them as placeholders, as the ARM reader does.
+		return resource.Unknown{Expr: "parameters('" + s.name + "')"}, nil
+	}
 	return "[parameters('" + s.name + "')]", nil
+}
+
+// isStringType reports whether a parameter's declared type is string (or
+// is not a plain type name kvguard can read): its names-mode value is the
+// placeholder string.
+func isStringType(t syntax.Type) bool {
+	if n, ok := t.(*syntax.TypeName); ok && len(n.Parts) == 1 {
+		switch n.Parts[0] {
+		case "array", "object", "int", "bool":
+			return false
+		}
+	}
+	return true
 }
 
 // paramRaw resolves a parameter's value before the secure rule, and its

@@ -1,8 +1,6 @@
 package bicep
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -10,7 +8,6 @@ import (
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
-	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // evalVar evaluates the variable v of a Bicep source held in memory.
@@ -20,8 +17,7 @@ func evalVar(t *testing.T, src string) (any, []string) {
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	r := &run{ctx: t.Context(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), dep: armexpr.DefaultDeployment(),
-		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: arm.NewMapper(nil)}
+	r := newRun(t.Context(), Options{}, "eval.bicep")
 	fe, err := r.newFileEval(&parsedFile{file: f, src: src}, r.dep, map[string]any{}, "", 0)
 	if err != nil {
 		t.Fatal(err)

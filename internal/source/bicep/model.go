@@ -27,6 +27,9 @@ type resSym struct {
 	instState evalState
 	// unknownCount is set when the loop's collection is unknown.
 	unknownCount bool
+	// anyCopies are the synthetic copies of unknown indexes, by index
+	// expression.
+	anyCopies map[string]*resInst
 	// notARM marks a resource of an extension (Microsoft Graph, ...):
 	// not an Azure Resource Manager resource, so not evaluated.
 	notARM bool
@@ -43,8 +46,13 @@ type resSym struct {
 type resInst struct {
 	sym   *resSym
 	index int // loop index, or -1
-	sc    *locals
-	cond  any // true, false or an unknown
+	// placeholder marks the one copy of a loop over an unknown
+	// collection (index 0, addressed [*]).
+	placeholder bool
+	// badName says why the name cannot give the resource's parents.
+	badName string
+	sc      *locals
+	cond    any // true, false or an unknown
 	// ownVal and own are the name property's value in value and names
 	// mode; nameVal and name the full name (parent/child).
 	ownVal  any
@@ -76,6 +84,10 @@ type resInst struct {
 type resRef struct {
 	sym   *resSym
 	index int
+	// unknownIdx, in names mode, is an index not known before
+	// deployment: the reference is to a synthetic copy whose loop item is
+	// unknown (see resSym.anyCopy).
+	unknownIdx *resource.Unknown
 }
 
 // unknownInstance is the instance of a loop whose collection is unknown.
@@ -145,6 +157,8 @@ type modSym struct {
 	state   evalState
 	// registry is set for br:/ts: references, which are not followed.
 	registry bool
+	// unknownCount is set when the loop's collection is unknown.
+	unknownCount bool
 	// target is the resolved file of a local module.
 	target string
 }
@@ -153,9 +167,12 @@ type modSym struct {
 type modInst struct {
 	sym   *modSym
 	index int
-	sc    *locals
-	cond  any
-	name  any
+	// placeholder marks the one copy of a loop over an unknown
+	// collection (index 0, addressed [*]).
+	placeholder bool
+	sc          *locals
+	cond        any
+	name        any
 	// nameStr is the name in names mode, the nested deployment's name.
 	nameStr string
 	tgt     target

@@ -64,6 +64,9 @@ func (ms *modSym) instances() ([]*modInst, error) {
 func (ms *modSym) computeInstances() ([]*modInst, error) {
 	fe := ms.fe
 	if ms.loop == nil {
+		if !fe.take(1, ms.decl) {
+			return nil, nil
+		}
 		inst := &modInst{sym: ms, index: -1}
 		if err := ms.fill(inst); err != nil {
 			return nil, err
@@ -75,7 +78,19 @@ func (ms *modSym) computeInstances() ([]*modInst, error) {
 		return nil, fe.fail(ms.loop.Iter, err)
 	}
 	if !ok {
-		fe.run.report(resource.Warnf(fe.position(ms.loop.Iter.Pos()), "module %s loops over an unknown collection; its resources are not evaluated", ms.decl.Name.Name))
+		// One placeholder copy, addressed [*], as for resources.
+		ms.unknownCount = true
+		fe.run.report(resource.Warnf(fe.position(ms.loop.Iter.Pos()), "module %s loops over a collection that is not known before deployment; kvguard evaluates it once, as %s[*]", ms.decl.Name.Name, ms.address))
+		if !fe.take(1, ms.loop) {
+			return nil, nil
+		}
+		inst := &modInst{sym: ms, index: 0, placeholder: true, sc: fe.placeholderScope(ms.loop, nil, ms.decl.Name.Name)}
+		if err := ms.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*modInst{inst}, nil
+	}
+	if !fe.take(len(items), ms.loop) {
 		return nil, nil
 	}
 	insts := make([]*modInst, 0, len(items))
@@ -164,6 +179,8 @@ func (r *modRef) instance(at syntax.Node) (*modInst, error) {
 	switch {
 	case r.index < 0 && r.sym.loop != nil:
 		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.sym.unknownCount:
+		return nil, &unknownInstance{}
 	case r.index < 0 && len(insts) == 1:
 		return insts[0], nil
 	case r.index >= 0 && r.index < len(insts):
@@ -283,6 +300,7 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 	}
 	child.providedAlt = alts
 	child.caller = fe
+	child.maybe = inst.maybe()
 	inst.child = child
 	return child, nil
 }
@@ -306,7 +324,7 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 	}
 	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
 		Path: ms.target, Parameters: params, NameParameters: names,
-		Context: fe.moduleDeployment(inst), Address: inst.address() + "::",
+		Context: fe.moduleDeployment(inst), Address: inst.address() + "::", Maybe: inst.maybe(),
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {
 		inst.failed = true
@@ -320,12 +338,24 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 	return nil
 }
 
-// address is the copy's address: mod, or mod[2] in a loop.
+// address is the copy's address: mod, or mod[2] in a loop, mod[*] for
+// the placeholder copy of a loop over an unknown collection.
 func (inst *modInst) address() string {
-	if inst.index >= 0 {
+	switch {
+	case inst.placeholder:
+		return inst.sym.address + "[*]"
+	case inst.index >= 0:
 		return fmt.Sprintf("%s[%d]", inst.sym.address, inst.index)
 	}
 	return inst.sym.address
+}
+
+// maybe says why the module copy may not be deployed at all, or "".
+func (inst *modInst) maybe() string {
+	if inst.placeholder {
+		return "the number of copies of " + inst.address() + " is not known before deployment"
+	}
+	return inst.sym.fe.maybe
 }
 
 // moduleParams evaluates a module copy's params object, and, for a

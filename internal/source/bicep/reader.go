@@ -12,9 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // Reader reads Bicep files into resource documents.
@@ -36,13 +34,7 @@ func New(opts Options) *Reader {
 // not followed, ...) have Warning set. Everything that can be read is
 // read, whatever fails.
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
-	rn := &run{ctx: ctx, opts: r.opts, log: r.opts.Logger, parsed: map[string]*parsedFile{},
-		emit: emit, mapper: arm.NewMapper(r.opts.Logger), seen: map[string]bool{}}
-	rn.dep = r.opts.Deployment
-	if rn.dep == (armexpr.Deployment{}) {
-		rn.dep = armexpr.DefaultDeployment()
-	}
-	rn.dep = rn.dep.WithDefaults()
+	rn := newRun(ctx, r.opts, path)
 	defer func() {
 		if p := recover(); p != nil {
 			r.opts.Logger.Error("bicep reader panic", "file", path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

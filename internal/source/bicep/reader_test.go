@@ -202,6 +202,10 @@ resource diag 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
 `},
 			fields: []string{"properties.vaultId", "properties.vaultName", "properties.vaultUri"},
 			want: []summary{
+				// An existing vault is reported with its declaration: a
+				// placeholder whose properties are not in the input.
+				{Address: "kv", ID: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared",
+					Type: resource.TypeVault, Lines: [2]int{2, 5}},
 				{Address: "diag", ID: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared/providers/Microsoft.Insights/diagnosticSettings/audit",
 					Type: resource.TypeDiagnosticSetting, Parent: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared", Lines: [2]int{9, 19},
 					Fields: map[string]any{

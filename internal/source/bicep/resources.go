@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
@@ -85,6 +86,9 @@ func (rs *resSym) computeInstances() ([]*resInst, error) {
 	}
 	base := rs.lexicalScope()
 	if rs.loop == nil {
+		if !fe.take(1, rs.decl) {
+			return nil, nil
+		}
 		inst := &resInst{sym: rs, index: -1, sc: base}
 		if err := rs.fill(inst); err != nil {
 			return nil, err
@@ -96,7 +100,19 @@ func (rs *resSym) computeInstances() ([]*resInst, error) {
 		return nil, fe.fail(rs.loop.Iter, err)
 	}
 	if !ok {
+		// As Terraform's reader does for a count not known before apply:
+		// one placeholder copy, addressed [*], judged once.
 		rs.unknownCount = true
+		if !fe.take(1, rs.loop) {
+			return nil, nil
+		}
+		inst := &resInst{sym: rs, index: 0, placeholder: true, sc: fe.placeholderScope(rs.loop, base, rs.decl.Name.Name)}
+		if err := rs.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*resInst{inst}, nil
+	}
+	if !fe.take(len(items), rs.loop) {
 		return nil, nil
 	}
 	insts := make([]*resInst, 0, len(items))
@@ -195,7 +211,10 @@ func (rs *resSym) resolveName(inst *resInst) error {
 	if u, ok := inst.own.(resource.Unknown); ok && inst.index >= 0 {
 		// Copies whose names are unknown are still different resources:
 		// keep their IDs apart.
-		ownName = fmt.Sprintf("[%s (copy %d)]", u.Expr, inst.index)
+		ownName = fmt.Sprintf("[%s (copy %s)]", u.Expr, inst.copyIndex())
+	}
+	if inst.parent == nil && !isString(inst.own) {
+		inst.badName = "its name is an expression kvguard cannot evaluate"
 	}
 	if inst.parent == nil {
 		inst.nameVal, inst.name = own, ownName
@@ -219,6 +238,9 @@ func (rs *resSym) resolveName(inst *resInst) error {
 
 // instance resolves a reference to one copy of a resource.
 func (r *resRef) instance(at syntax.Node) (*resInst, error) {
+	if r.unknownIdx != nil {
+		return r.sym.anyCopy(*r.unknownIdx)
+	}
 	insts, err := r.sym.instances()
 	if err != nil {
 		return nil, err
@@ -226,14 +248,40 @@ func (r *resRef) instance(at syntax.Node) (*resInst, error) {
 	switch {
 	case r.index < 0 && r.sym.loop != nil:
 		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.sym.unknownCount || r.sym.notARM:
+		return nil, &unknownInstance{}
 	case r.index < 0 && len(insts) == 1:
 		return insts[0], nil
 	case r.index >= 0 && r.index < len(insts):
 		return insts[r.index], nil
-	case r.sym.unknownCount || r.sym.notARM:
+	case len(insts) == 0 && r.sym.fe.run.budget.Spent():
 		return nil, &unknownInstance{}
 	}
 	return nil, r.sym.fe.errorf(at.Pos(), "%s has %d copies; index %d is out of range", r.sym.decl.Name.Name, len(insts), r.index)
+}
+
+// anyCopy is the synthetic copy of a looped resource at an index that is
+// not known: its loop item is unknown, so that names and IDs built from
+// it are written with placeholders (names mode), as the ARM reader writes
+// the compiled template's.
+func (rs *resSym) anyCopy(idx resource.Unknown) (*resInst, error) {
+	if c, ok := rs.anyCopies[idx.Expr]; ok {
+		return c, nil
+	}
+	fe := rs.fe
+	sc := rs.lexicalScope().bind(rs.loop.Item.Name, resource.Unknown{Expr: fe.text(rs.loop.Iter) + "[" + idx.Expr + "]"})
+	if rs.loop.Index != nil {
+		sc = sc.bind(rs.loop.Index.Name, idx)
+	}
+	inst := &resInst{sym: rs, index: -1, sc: sc}
+	if rs.anyCopies == nil {
+		rs.anyCopies = map[string]*resInst{}
+	}
+	rs.anyCopies[idx.Expr] = inst
+	if err := rs.fill(inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
 }
 
 // resourceProperty is sym.prop for a resource reference: id, name, type
@@ -332,13 +380,39 @@ func (rs *resSym) bodyOf(inst *resInst) (map[string]any, error) {
 	return out, nil
 }
 
-// String renders the instance's address: sym, sym[2], parent::sym.
+// address renders the instance's address: sym, sym[2], sym[*] (the
+// placeholder copy of a loop over an unknown collection), parent::sym.
 func (inst *resInst) address() string {
 	a := inst.sym.address
 	if inst.index >= 0 {
-		a += fmt.Sprintf("[%d]", inst.index)
+		a += "[" + inst.copyIndex() + "]"
 	}
 	return a
+}
+
+// copyIndex is the copy's index as addresses write it: 2, or * for the
+// placeholder copy.
+func (inst *resInst) copyIndex() string {
+	if inst.placeholder {
+		return "*"
+	}
+	return strconv.Itoa(inst.index)
+}
+
+// maybe says why the instance may not exist at all, or "".
+func (inst *resInst) maybe() string {
+	if inst.placeholder {
+		return "the number of copies of " + inst.address() + " is not known before deployment"
+	}
+	if inst.parent != nil && inst.parent.maybe() != "" {
+		return inst.parent.maybe()
+	}
+	return inst.sym.fe.maybe
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 // hasExtensions reports whether the file declares an extension other than

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,6 +27,20 @@ type Options struct {
 	Deployment armexpr.Deployment
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// ReadRoots are the directories a Bicep file may read from (modules,
+	// imports, parameters files it names, and the load*() functions),
+	// besides the top level of the git repository holding it (else its
+	// directory): the scanned trees. Nothing outside them is read, nor
+	// through a symlink that leaves them, nor a device, FIFO or /proc.
+	ReadRoots []string
+	// AllowEnv names the environment variables readEnvironmentVariable()
+	// may read in a .bicepparam file (--allow-env). Any other is refused
+	// with an input error; the value is unknown.
+	AllowEnv []string
+	// MaxInstances caps the resource instances one input may expand to
+	// (loops multiplied through modules and nested deployments); zero
+	// means resource.DefaultMaxInstances.
+	MaxInstances int
 }
 
 // maxReported caps the problems reported per scan.
@@ -55,6 +70,28 @@ type run struct {
 	// give equal documents.
 	mapper *arm.Mapper
 	arm    *arm.Engine
+	// budget counts the resource instances of the read, modules and
+	// nested templates included.
+	budget *arm.Budget
+	// root confines what the read may read besides its input.
+	root *arm.ReadRoot
+}
+
+// newRun prepares the read of the input at path.
+func newRun(ctx context.Context, opts Options, path string) *run {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	rn := &run{ctx: ctx, opts: opts, log: opts.Logger, parsed: map[string]*parsedFile{}, seen: map[string]bool{}}
+	rn.mapper = arm.NewMapper(opts.Logger, rn.report)
+	rn.budget = arm.NewBudget(opts.MaxInstances)
+	rn.root = arm.NewReadRoot(opts.ReadRoots, path)
+	rn.dep = opts.Deployment
+	if rn.dep == (armexpr.Deployment{}) {
+		rn.dep = armexpr.DefaultDeployment()
+	}
+	rn.dep = rn.dep.WithDefaults()
+	return rn
 }
 
 // parsedFile is a parsed source and its text.
@@ -67,16 +104,14 @@ type parsedFile struct {
 // templates and inline nested deployments.
 func (r *run) armEngine() *arm.Engine {
 	if r.arm == nil {
-		r.arm = arm.New(arm.Options{Deployment: r.dep, Logger: r.log})
+		r.arm = arm.New(arm.Options{Deployment: r.dep, Logger: r.log, Budget: r.budget, ReadRoot: r.root})
 	}
 	return r.arm
 }
 
 // add hands an evaluated resource to the mapper.
 func (r *run) add(res *arm.Resource) {
-	if err := r.mapper.Add(res); err != nil {
-		r.report(err)
-	}
+	r.mapper.Add(res)
 }
 
 // report records a problem once.

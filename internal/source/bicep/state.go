@@ -166,6 +166,25 @@ type fileEval struct {
 	twin  *fileEval
 	// paramsUnknown is set when the caller's params object is unknown.
 	paramsUnknown bool
+	// maybe says why the file instance's resources may not be deployed
+	// at all (a module copy of a loop over an unknown collection), or "".
+	maybe string
+}
+
+// take reserves n resource instances of the read's budget (see
+// arm.Budget); false means the cap is passed: that is reported once, and
+// nothing more is expanded.
+func (fe *fileEval) take(n int, at syntax.Node) bool {
+	b := fe.run.budget
+	wasSpent := b.Spent()
+	if b.Take(n) {
+		return true
+	}
+	if !wasSpent {
+		fe.run.report(resource.Errorf(fe.position(at.Pos()), "the input expands to more than %d resource instances (loops multiplied through modules and nested deployments; %d so far, %d more here); it is not expanded further, and the rest of the input is not read (--max-instances raises the cap)",
+			b.Max(), b.Used(), n))
+	}
+	return false
 }
 
 // errorf records an evaluation error at pos and returns errReported.
@@ -243,8 +262,9 @@ func (fe *fileEval) modeIndex() int {
 // (names true) or value mode. Names mode is how the ARM template reader
 // builds resource names and IDs: a parameter without a value becomes the
 // placeholder "[parameters('name')]" instead of an unknown, so that the
-// IDs of related resources still match. Both views share the symbols,
-// which cache a value per mode.
+// IDs of related resources still match, and format() writes any other
+// unknown part as "[expression]" (armexpr.Env.Placeholders). Both views
+// share the symbols, which cache a value per mode.
 func (fe *fileEval) mode(names bool) *fileEval {
 	if fe.names == names {
 		return fe
@@ -254,6 +274,9 @@ func (fe *fileEval) mode(names bool) *fileEval {
 		t.names = names
 		t.varDepth = 0
 		t.twin = fe
+		env := *fe.env
+		env.Placeholders = names
+		t.env = &env
 		fe.twin = &t
 	}
 	return fe.twin

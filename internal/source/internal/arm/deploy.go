@@ -1,6 +1,7 @@
 package arm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -115,6 +116,7 @@ func (rec *deploymentRec) build() *frame {
 			deps: map[string][]*deploymentRec{}, syms: map[string][]*instance{}, depth: f.depth + 1,
 		}
 		setLanguageVersion(t)
+		fr.maybe = inst.maybe()
 		return fr
 	}
 	dep := inst.tgt.Deployment(f.dep, name)
@@ -126,7 +128,9 @@ func (rec *deploymentRec) build() *frame {
 	if pl := props.GetFold("parametersLink"); pl != nil {
 		ev.addErr(resource.Warnf(pos(inst.file, pl.Start), "%s: a parametersLink is not read; the nested template's parameters without defaults are unknown", inst.addr))
 	}
-	return ev.newFrame(t, f, dep, inst.tgt, addr, rec.parameters(props, c))
+	fr := ev.newFrame(t, f, dep, inst.tgt, addr, rec.parameters(props, c))
+	fr.maybe = inst.maybe()
+	return fr
 }
 
 // parameters evaluates the values a deployment passes to an inner-scope
@@ -180,9 +184,9 @@ func (ev *evaluator) loadLinked(path string, from resource.Position, addr string
 		return root
 	}
 	ev.files[path] = nil
-	data, err := ReadFile(path)
+	data, err := ev.e.read(path, ev.input)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, os.ErrNotExist) {
 			ev.addErr(resource.Warnf(from, "%s: the linked template %s is not there; its resources are not read", addr, path))
 		} else {
 			ev.addErr(resource.Errorf(from, "%s: read linked template %s: %v", addr, path, err))

@@ -1,6 +1,7 @@
 package arm
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/jsonpos"
@@ -39,7 +40,83 @@ func (f *frame) buildResource(inst *instance) *Resource {
 			Address: inst.addr, APIVersion: inst.api,
 		},
 		Suppressions: f.suppressions(inst),
+		Maybe:        inst.maybe(),
+		BadName:      inst.badName,
+		DependsOn:    f.dependsOn(inst),
+		At:           inst.at,
 	}
+}
+
+// at is the position of a property of the resource's declaration, by its
+// path from the resource object (array elements by index).
+func (inst *instance) at(path ...string) (resource.Position, bool) {
+	n := inst.node
+	for _, p := range path {
+		switch {
+		case n == nil:
+			return resource.Position{}, false
+		case n.Kind == jsonpos.Object:
+			n = n.GetFold(p)
+		case n.Kind == jsonpos.Array:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(n.Items) {
+				return resource.Position{}, false
+			}
+			n = n.Items[i]
+		default:
+			return resource.Position{}, false
+		}
+	}
+	if n == nil {
+		return resource.Position{}, false
+	}
+	return pos(inst.file, n.Start), true
+}
+
+// dependsOn resolves the resources an instance depends on to their IDs:
+// its parent, and its dependsOn entries (resource IDs, symbolic names, or
+// names and type/name of resources of the same template).
+func (f *frame) dependsOn(inst *instance) []string {
+	var out []string
+	if inst.parent != nil {
+		out = append(out, inst.parent.id)
+	}
+	dn := inst.node.GetFold("dependsOn")
+	if dn == nil {
+		return out
+	}
+	deps, _ := f.ctx(inst.loops, true).evalQuiet(dn).([]any)
+	for _, d := range deps {
+		s, ok := d.(string)
+		if !ok || s == "" {
+			continue
+		}
+		if strings.HasPrefix(s, "/") {
+			out = append(out, s)
+			continue
+		}
+		out = append(out, f.dependency(s)...)
+	}
+	return out
+}
+
+// dependency finds the IDs of the resources a dependsOn entry that is
+// not an ID names: a symbolic name, a name, or type/name.
+func (f *frame) dependency(s string) []string {
+	if syms := f.syms[strings.ToLower(s)]; len(syms) > 0 {
+		ids := make([]string, len(syms))
+		for i, x := range syms {
+			ids[i] = x.id
+		}
+		return ids
+	}
+	var ids []string
+	for _, x := range f.instances {
+		if strings.EqualFold(x.name, s) || strings.EqualFold(x.typ+"/"+x.name, s) {
+			ids = append(ids, x.id)
+		}
+	}
+	return ids
 }
 
 // fixEndpointLinks re-evaluates an endpoint's privateLinkServiceId that is

@@ -37,14 +37,27 @@ type Options struct {
 	Deployment armexpr.Deployment
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// ReadRoot confines what linked templates and modules written as
+	// templates may read; nil means the default root of each template
+	// evaluated (NewReadRoot(nil, path)).
+	ReadRoot *ReadRoot
+	// MaxInstances caps the resource instances of one input (see Budget);
+	// zero means resource.DefaultMaxInstances.
+	MaxInstances int
+	// Budget, when set, is the caller's: the instances of templates this
+	// Engine evaluates count against the caller's own (a Bicep file's
+	// modules written as templates). Nil means a Budget of MaxInstances.
+	Budget *Budget
 }
 
-// Engine evaluates templates as Azure Resource Manager deploys them. It
-// holds no state between evaluations and is safe for concurrent use.
+// Engine evaluates templates as Azure Resource Manager deploys them. One
+// Engine serves one input (the templates it evaluates share its read
+// root and its instance budget); it is not safe for concurrent use.
 type Engine struct {
-	opts Options
-	dep  armexpr.Deployment
-	log  *slog.Logger
+	opts   Options
+	dep    armexpr.Deployment
+	log    *slog.Logger
+	budget *Budget
 }
 
 // New returns an Engine with opts.
@@ -53,7 +66,11 @@ func New(opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Engine{opts: opts, dep: opts.Deployment.WithDefaults(), log: log}
+	b := opts.Budget
+	if b == nil {
+		b = NewBudget(opts.MaxInstances)
+	}
+	return &Engine{opts: opts, dep: opts.Deployment.WithDefaults(), log: log, budget: b}
 }
 
 // Deploy evaluates the template root (the file at path) as a top-level
@@ -63,6 +80,7 @@ func New(opts Options) *Engine {
 func (e *Engine) Deploy(ctx context.Context, path string, root *jsonpos.Node, values map[string]any, m *Mapper, report func(*resource.InputError)) {
 	ev := newEvaluator(ctx, e, m)
 	ev.report = report
+	ev.input = path
 	dep := e.dep
 	if e.opts.Deployment.Scope == "" {
 		if s := scopeFromSchema(root); s != "" {
@@ -77,7 +95,19 @@ func (e *Engine) Deploy(ctx context.Context, path string, root *jsonpos.Node, va
 	f.run()
 }
 
-// ReadFile reads a template or parameter file, at most MaxFileSize bytes.
+// read reads a file a template names (a linked template, a module),
+// through the ReadRoot.
+func (e *Engine) read(path, input string) ([]byte, error) {
+	root := e.opts.ReadRoot
+	if root == nil {
+		root = NewReadRoot(nil, input)
+	}
+	return root.ReadFile(path, MaxFileSize)
+}
+
+// ReadFile reads a template or parameter file the user named (an input, a
+// --parameters file), at most MaxFileSize bytes. Files a template names
+// are read through a ReadRoot instead.
 func ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

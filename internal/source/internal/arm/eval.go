@@ -175,6 +175,7 @@ func (c *evalCtx) referenceByName(e armexpr.Expr, v any) any {
 	nc := *c
 	nc.names = true
 	nc.env = nc.buildEnv()
+	nc.env.Placeholders = false
 	alt, err := e.Eval(nc.env)
 	if err != nil || armexpr.ContainsUnknown(alt) || holdsPlaceholder(alt) {
 		return v
@@ -223,8 +224,8 @@ func (c *evalCtx) evalCopyArray(entry *jsonpos.Node) any {
 	if name != nil && name.Kind == jsonpos.String {
 		loop = name.Str
 	}
-	count, ok := c.copyCount(entry, loop)
-	if !ok {
+	count, unknown, ok := c.copyCount(entry, loop)
+	if !ok || unknown != nil {
 		return resource.Unknown{Expr: "copy " + loop}
 	}
 	input := entry.GetFold("input")
@@ -262,35 +263,35 @@ func (ev *evaluator) iterate(p resource.Position) bool {
 }
 
 // copyCount evaluates a copy loop's count, capped at MaxCopyCount. ok is
-// false when the count cannot be known.
-func (c *evalCtx) copyCount(entry *jsonpos.Node, loop string) (int, bool) {
+// false when the count is not an integer of zero or more; unknown is set
+// (with ok) when it cannot be known before deployment.
+func (c *evalCtx) copyCount(entry *jsonpos.Node, loop string) (n int, unknown *resource.Unknown, ok bool) {
 	cn := entry.GetFold("count")
 	if cn == nil {
 		c.problem(resource.Errorf(pos(c.file, entry.Start), "copy %q has no count", loop))
-		return 0, false
+		return 0, nil, false
 	}
 	v := c.eval(cn)
-	if resource.IsUnknown(v) {
-		c.problem(resource.Warnf(pos(c.file, cn.Start), "the count of copy %q is unknown (%s); its iterations are not evaluated", loop, v.(resource.Unknown).Expr))
-		return 0, false
+	if u, isUnknown := v.(resource.Unknown); isUnknown {
+		return 0, &u, true
 	}
-	var n int64
+	var count int64
 	switch x := v.(type) {
 	case int64:
-		n = x
+		count = x
 	case float64:
-		n = int64(x)
+		count = int64(x)
 	default:
 		c.problem(resource.Errorf(pos(c.file, cn.Start), "the count of copy %q must be an integer, not %s", loop, armexpr.TypeName(v)))
-		return 0, false
+		return 0, nil, false
 	}
-	if n < 0 {
-		c.problem(resource.Errorf(pos(c.file, cn.Start), "the count of copy %q is negative (%d)", loop, n))
-		return 0, false
+	if count < 0 {
+		c.problem(resource.Errorf(pos(c.file, cn.Start), "the count of copy %q is negative (%d)", loop, count))
+		return 0, nil, false
 	}
-	if n > MaxCopyCount {
-		c.problem(resource.Errorf(pos(c.file, cn.Start), "the count of copy %q is %d, above Azure's limit of %d; only the first %d are evaluated", loop, n, MaxCopyCount, MaxCopyCount))
-		n = MaxCopyCount
+	if count > MaxCopyCount {
+		c.problem(resource.Errorf(pos(c.file, cn.Start), "the count of copy %q is %d, above Azure's limit of %d; only the first %d are evaluated", loop, count, MaxCopyCount, MaxCopyCount))
+		count = MaxCopyCount
 	}
-	return int(n), true
+	return int(count), nil, true
 }

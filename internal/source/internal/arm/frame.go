@@ -16,6 +16,9 @@ type evaluator struct {
 	ctx  context.Context
 	e    *Engine
 	seen map[string]bool
+	// input is the file of the template evaluated first (its default
+	// read root).
+	input string
 	// mapper turns the resources into documents (and may be shared with
 	// the Bicep reader, for a module written as a template).
 	mapper *Mapper
@@ -58,8 +61,8 @@ func (ev *evaluator) add(res *Resource) {
 	if ev.stop {
 		return
 	}
-	if err := ev.mapper.Add(res); err != nil {
-		ev.addErr(err)
+	ev.mapper.Add(res)
+	if ev.mapper.Full() {
 		ev.stop = true
 	}
 }
@@ -85,6 +88,9 @@ type frame struct {
 	ev     *evaluator
 	t      *template
 	parent *frame
+	// maybe is set in the template of a deployment that may not exist
+	// (the placeholder copy of a loop whose count is unknown): why.
+	maybe  string
 	dep    armexpr.Deployment // what the functions see
 	target target             // where resources go
 	addr   string             // address prefix of the template's resources
@@ -135,11 +141,35 @@ type loopCtx struct {
 	name     string
 	index    int
 	resource bool // a resource (or deployment) copy, the target of copyIndex() without a name
-	parent   *loopCtx
+	// unknown marks the one placeholder copy of a loop whose count is not
+	// known before deployment: copyIndex() is unknown in it.
+	unknown bool
+	parent  *loopCtx
 }
 
 func (l *loopCtx) push(name string, i int, res bool) *loopCtx {
 	return &loopCtx{name: name, index: i, resource: res, parent: l}
+}
+
+// unknownIndex is copyIndex() in the placeholder copy: unknown (names
+// built from it in names mode hold the placeholder "[copyIndex()]").
+func (l *loopCtx) unknownIndex() any {
+	expr := "copyIndex()"
+	if l.name != "" {
+		expr = "copyIndex('" + l.name + "')"
+	}
+	return resource.Unknown{Expr: expr}
+}
+
+// maybe says why the instance may not exist, or "": it is, or is inside,
+// the placeholder copy of a loop whose count is not known.
+func (inst *instance) maybe() string {
+	for l := inst.loops; l != nil; l = l.parent {
+		if l.unknown {
+			return "the number of copies of " + inst.addr + " is not known before deployment"
+		}
+	}
+	return inst.f.maybe
 }
 
 // resourceLoop is the copy loop of the resource instance itself: the
@@ -277,7 +307,8 @@ func (c *evalCtx) with(loops *loopCtx) *evalCtx {
 
 func (c *evalCtx) buildEnv() *armexpr.Env {
 	return &armexpr.Env{
-		Deployment: c.f.dep,
+		Deployment:   c.f.dep,
+		Placeholders: c.names,
 		Parameter: func(name string) (any, error) {
 			if c.udfArgs != nil {
 				if v, ok := resource.LookupFold(c.udfArgs, name); ok {
@@ -291,6 +322,9 @@ func (c *evalCtx) buildEnv() *armexpr.Env {
 		CopyIndex: func(loop string, offset int) (any, error) {
 			for l := c.loops; l != nil; l = l.parent {
 				if (loop == "" && l.resource) || (loop != "" && strings.EqualFold(l.name, loop)) {
+					if l.unknown {
+						return l.unknownIndex(), nil
+					}
 					return int64(l.index + offset), nil
 				}
 			}
@@ -336,9 +370,31 @@ func (f *frame) param(name string, names bool) (any, error) {
 		if p.hasAlt {
 			return p.alt, nil
 		}
+		if !isStringParam(p.def) {
+			// An array or object has no placeholder string: names built
+			// from its parts write them as placeholders (Env.Placeholders).
+			return resource.Unknown{Expr: "parameters('" + p.name + "')"}, nil
+		}
 		return "[parameters('" + p.name + "')]", nil
 	}
 	return v, nil
+}
+
+// isStringParam reports whether a parameter declaration is a string (or
+// declares no type): its names-mode value is the placeholder string.
+func isStringParam(def *jsonpos.Node) bool {
+	if def == nil || def.Kind != jsonpos.Object {
+		return true
+	}
+	t := def.GetFold("type")
+	if t == nil || t.Kind != jsonpos.String {
+		return true
+	}
+	switch strings.ToLower(t.Str) {
+	case "string", "securestring":
+		return true
+	}
+	return false
 }
 
 func (f *frame) resolveParam(p *paramState) error {

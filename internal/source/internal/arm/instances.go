@@ -56,6 +56,8 @@ type instance struct {
 	sym      string
 	tgt      target
 	dep      *deploymentRec
+	// badName says why the name cannot give the resource's parents.
+	badName string
 }
 
 // run evaluates a template frame: collects its resources, then builds
@@ -70,7 +72,9 @@ func (f *frame) run() {
 		case inst.dep != nil:
 			f.expand(inst)
 		case inst.existing:
-			f.ev.mapper.Add(&Resource{Type: inst.docType, Name: inst.name, ID: inst.id, Existing: true})
+			f.ev.mapper.Add(&Resource{Type: inst.docType, Name: inst.name, ID: inst.id, Existing: true, Source: resource.Provenance{
+				Kind: f.ev.kind, File: inst.file, StartLine: inst.node.Start.Line, EndLine: inst.node.EndLine(), Address: inst.addr, APIVersion: inst.api,
+			}})
 		default:
 			f.ev.add(f.buildResource(inst))
 		}
@@ -121,7 +125,9 @@ func (f *frame) collectDecl(n *jsonpos.Node, addr, sym string, parent *instance,
 	}
 	cp := n.GetFold("copy")
 	if cp == nil {
-		f.collectInstance(n, addr, sym, parent, loops)
+		if f.take(1, n, addr) {
+			f.collectInstance(n, addr, sym, parent, loops)
+		}
 		return
 	}
 	if cp.Kind != jsonpos.Object {
@@ -132,8 +138,25 @@ func (f *frame) collectDecl(n *jsonpos.Node, addr, sym string, parent *instance,
 	if nm := cp.GetFold("name"); nm != nil && nm.Kind == jsonpos.String {
 		loop = nm.Str
 	}
-	count, ok := f.ctx(loops, false).copyCount(cp, loop)
+	count, unknown, ok := f.ctx(loops, false).copyCount(cp, loop)
 	if !ok {
+		return
+	}
+	if unknown != nil {
+		// As Terraform's reader does for a count not known before apply:
+		// one placeholder copy, addressed [*], judged once; what it would
+		// prove about a vault (an endpoint's approved connection, a
+		// diagnostic setting) is unknown, as it may not exist.
+		f.ev.addErr(resource.Warnf(pos(f.t.file, cp.Start), "%s: the count of copy %q is not known before deployment (%s); kvguard judges the resource once, as %s[*]",
+			addr, loop, unknown.Expr, addr))
+		if f.take(1, cp, addr) {
+			pl := loops.push(loop, 0, true)
+			pl.unknown = true
+			f.collectInstance(n, addr+"[*]", sym, parent, pl)
+		}
+		return
+	}
+	if !f.take(count, cp, addr) {
 		return
 	}
 	for i := 0; i < count; i++ {
@@ -142,6 +165,23 @@ func (f *frame) collectDecl(n *jsonpos.Node, addr, sym string, parent *instance,
 		}
 		f.collectInstance(n, addr, sym, parent, loops.push(loop, i, true))
 	}
+}
+
+// take reserves n instances of the resource declared at n's position
+// against the input's Budget; false means the cap is passed, reported
+// once, and reading stops.
+func (f *frame) take(n int, at *jsonpos.Node, addr string) bool {
+	b := f.ev.e.budget
+	wasSpent := b.Spent()
+	if b.Take(n) {
+		return true
+	}
+	if !wasSpent {
+		f.ev.addErr(resource.Errorf(pos(f.t.file, at.Start), "%s: the input expands to more than %d resource instances (copy loops multiplied through nested deployments and modules; %d so far, %d more here); it is not expanded further, and the rest of the input is not read (--max-instances raises the cap)",
+			addr, b.Max(), b.Used(), n))
+	}
+	f.ev.stop = true
+	return false
 }
 
 func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *instance, loops *loopCtx) {
@@ -181,6 +221,9 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 		return
 	}
 	name, bodyName := f.nameOf(nn, loops)
+	if strings.HasPrefix(name, "[") && !f.resolves(nn, loops) {
+		inst.badName = "its name is an expression kvguard cannot evaluate"
+	}
 	if ex := n.GetFold("existing"); ex != nil {
 		inst.existing, _ = c.eval(ex).(bool)
 	}
@@ -257,6 +300,16 @@ func (f *frame) nameOf(n *jsonpos.Node, loops *loopCtx) (string, any) {
 		return s, raw
 	}
 	return "[" + u.Expr + "]", raw
+}
+
+// resolves reports whether a name evaluates to a string in names mode
+// (nameOf's first result is then not the fallback "[expression]").
+func (f *frame) resolves(n *jsonpos.Node, loops *loopCtx) bool {
+	if s, ok := f.ctx(loops, false).evalQuiet(n).(string); ok && s != "" {
+		return true
+	}
+	_, ok := f.ctx(loops, true).evalQuiet(n).(string)
+	return ok
 }
 
 // crossScope applies a resource's subscriptionId, resourceGroup and (for

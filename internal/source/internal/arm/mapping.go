@@ -3,11 +3,9 @@ package arm
 import (
 	"io"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 
-	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -49,6 +47,23 @@ type Resource struct {
 	Source resource.Provenance
 	// Suppressions are the kvguard:ignore annotations of its declaration.
 	Suppressions []resource.Suppression
+	// Maybe says why the resource may not exist at all (it is the one
+	// placeholder copy of a loop whose count is unknown), or "". What
+	// such a resource would prove about a vault (an approved private
+	// endpoint connection, a diagnostic setting's logs) is unknown.
+	Maybe string
+	// BadName says why the name cannot give the resource's parents (its
+	// vault's name is an expression that cannot be resolved), or "".
+	// The Mapper checks the segments of Name itself.
+	BadName string
+	// DependsOn are the IDs of the resources it depends on (its parent
+	// included): where its name does not give its vault, the one vault
+	// among them is taken.
+	DependsOn []string
+	// At returns the position of a property of the declaration (path
+	// from the resource body: "properties", "enableSoftDelete"), for
+	// messages; nil, or ok false, means the declaration's first line.
+	At func(path ...string) (resource.Position, bool)
 }
 
 // Mapper turns evaluated ARM resources into kvguard documents, with the
@@ -59,20 +74,29 @@ type Resource struct {
 // attributes.exp in Unix seconds as expiresOn); private endpoint
 // connections Approved (automatic) or Pending (manual); parents of
 // children and extension resources; vaults/privateEndpointConnections
-// merged into their vault; the strings of secure values scrubbed. It is
-// the one place that does so: the ARM template reader and the Bicep
-// reader both hand it their resources, so that a Bicep file and the
-// template bicep build makes from it give equal documents.
+// merged into their vault; the strings of secure values scrubbed. It
+// checks what Azure checks at deployment for what the recommendations
+// read: the types of vault, secret, key and endpoint properties (a value
+// of the wrong type is an input error and becomes unknown) and the name
+// segments of child resources. A vault the deployment refers to as
+// existing becomes a placeholder document with its declaration's
+// provenance, and a vault handed to a module that was not read is
+// marked (resource.Document.MarkUnfollowed). It is the one place that
+// does so: the ARM template reader and the Bicep reader both hand it
+// their resources, so that a Bicep file and the template bicep build
+// makes from it give equal documents.
 //
 // One Mapper serves one Read: Add every resource, in deployment order,
 // then Finish. It is not safe for concurrent use.
 type Mapper struct {
-	log     *slog.Logger
-	docs    []*resource.Document
-	known   map[string]string // resource.Key(id) → the ID as written
-	pecs    []*pecLink
-	secrets map[string]bool
-	full    bool
+	log        *slog.Logger
+	report     func(*resource.InputError)
+	docs       []*resource.Document
+	known      map[string]string // resource.Key(id) → the ID as written
+	pecs       []*pecLink
+	secrets    map[string]bool
+	unfollowed []Unfollowed
+	full       bool
 }
 
 // pecLink is a vaults/privateEndpointConnections child resource, merged
@@ -84,25 +108,55 @@ type pecLink struct {
 }
 
 // NewMapper returns an empty Mapper; log receives diagnostics (nil
-// discards them).
-func NewMapper(log *slog.Logger) *Mapper {
+// discards them), report the input problems it finds (nil drops them).
+func NewMapper(log *slog.Logger, report func(*resource.InputError)) *Mapper {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Mapper{log: log, known: map[string]string{}}
+	if report == nil {
+		report = func(*resource.InputError) {}
+	}
+	return &Mapper{log: log, report: report, known: map[string]string{}}
 }
 
 // Add maps one resource. A resource whose ID was added before replaces
 // the earlier document (Azure deploys the later declaration over the
-// first: a nested deployment or module may update a resource). It returns
-// an error once, when the read passes MaxDocuments documents; the caller
-// reports it and may stop evaluating, as later resources are dropped.
-func (m *Mapper) Add(res *Resource) *resource.InputError {
+// first: a nested deployment or module may update a resource). Problems
+// go to the report function; once the read passes MaxDocuments documents
+// that is reported once, Full is true and later resources are dropped.
+func (m *Mapper) Add(res *Resource) {
 	if res.Existing {
-		m.known[resource.Key(res.ID)] = res.ID
-		return nil
+		m.existing(res)
+		return
 	}
-	return m.add(m.document(res))
+	if d := m.document(res); d != nil {
+		m.add(d, false)
+	}
+}
+
+// existing records a resource the deployment refers to without deploying
+// it. Children naming it link to its ID as written; a vault (or managed
+// HSM) becomes a placeholder document with its declaration's provenance,
+// unless the read deploys it too.
+func (m *Mapper) existing(res *Resource) {
+	k := resource.Key(res.ID)
+	if !isVaultType(res.Type) {
+		if _, ok := m.known[k]; !ok {
+			m.known[k] = res.ID
+		}
+		return
+	}
+	if _, ok := m.known[k]; ok {
+		return
+	}
+	src := res.Source
+	what := "the vault"
+	if strings.EqualFold(res.Type, resource.TypeManagedHSM) {
+		what = "the managed HSM"
+	}
+	d := resource.Placeholder(res.ID, src, what+" is declared existing: the deployment refers to it but does not create it, so its properties are not in the input")
+	d.Type = resource.CanonicalType(res.Type)
+	m.add(d, true)
 }
 
 // Full reports whether the Mapper holds MaxDocuments documents and drops
@@ -132,12 +186,17 @@ func (m *Mapper) Secret(v any) {
 	}
 }
 
-// document applies the rules of one resource type.
+// document applies the rules of one resource type; nil means the
+// resource makes no document (its problem is reported).
 func (m *Mapper) document(res *Resource) *resource.Document {
 	body := res.Body
 	if body == nil {
 		body = map[string]any{}
 	}
+	if !m.checkName(res) {
+		return nil
+	}
+	propsBad := m.checkTypes(res, body)
 	name := res.NameValue
 	if name == nil {
 		name = res.Name
@@ -160,11 +219,20 @@ func (m *Mapper) document(res *Resource) *resource.Document {
 		doc = secretDocument(res, body)
 	case strings.ToLower(resource.TypeARMKey):
 		doc = keyDocument(res, body, resource.TypeKey)
-	case "microsoft.keyvault/managedhsms/keys":
+	case strings.ToLower(resource.TypeARMHSMKey):
 		doc = keyDocument(res, body, resource.TypeHSMKey)
 	case strings.ToLower(resource.TypePrivateEndpoint):
-		approveConnections(body)
+		approveConnections(body, res.Maybe)
+	case strings.ToLower(resource.TypeDiagnosticSetting):
+		if res.Maybe != "" {
+			if props := propsOf(body); props != nil {
+				setFold(props, "logs", resource.Unknown{Expr: res.Maybe})
+			}
+		}
 	case strings.ToLower(resource.TypeVaultPEConnection):
+		if res.Maybe != "" {
+			setConnectionStatus(body, resource.Unknown{Expr: res.Maybe})
+		}
 		doc.Parent = resource.Ref{ID: resource.ParentID(res.ID)}
 		m.pecs = append(m.pecs, &pecLink{doc: doc, vaultID: doc.Parent.ID, conn: map[string]any{
 			"id": res.ID, "name": body["name"], "type": res.Type, "properties": body["properties"],
@@ -174,39 +242,47 @@ func (m *Mapper) document(res *Resource) *resource.Document {
 			doc.Parent = resource.Ref{ID: resource.ParentID(res.ID)}
 		}
 	}
+	if propsBad != "" && isVaultType(res.Type) {
+		doc.Gaps = append(doc.Gaps, resource.Gap{Part: resource.PartProperties, Err: propsBad})
+	}
 	doc.Source = res.Source
 	doc.Suppressions = res.Suppressions
 	return doc
 }
 
-// add keeps a document; a second one with the same ID replaces the first.
-func (m *Mapper) add(d *resource.Document) *resource.InputError {
+// add keeps a document; a second one with the same ID replaces the first
+// (an existing placeholder never replaces a deployed resource).
+func (m *Mapper) add(d *resource.Document, placeholder bool) {
 	if m.full {
-		return nil
+		return
 	}
 	k := resource.Key(d.ID)
 	if _, dup := m.known[k]; dup {
 		for i, old := range m.docs {
 			if resource.Key(old.ID) == k {
+				if placeholder {
+					return
+				}
 				m.log.Debug("resource declared again; the later declaration is used", "file", d.Source.File, "line", d.Source.StartLine,
 					"address", d.Source.Address, "id", d.ID, "first", old.Source.File+":"+strconv.Itoa(old.Source.StartLine))
 				m.docs[i] = d
-				return nil
+				return
 			}
 		}
 	}
 	if len(m.docs) >= MaxDocuments {
 		m.full = true
-		return resource.Errorf(resource.Position{File: d.Source.File, Line: d.Source.StartLine}, "more than %d resources; the rest are not read", MaxDocuments)
+		m.report(resource.Errorf(resource.Position{File: d.Source.File, Line: d.Source.StartLine}, "more than %d resources; the rest are not read", MaxDocuments))
+		return
 	}
 	m.known[k] = d.ID
 	m.docs = append(m.docs, d)
-	return nil
 }
 
 // Finish merges private endpoint connections into their vaults, links
-// children to their parents' IDs as written, scrubs secure values and
-// emits the documents in the order they were added.
+// children to their parents' IDs as written, marks the vaults handed to
+// modules that were not read, scrubs secure values and emits the
+// documents in the order they were added.
 func (m *Mapper) Finish(emit func(*resource.Document)) {
 	byID := make(map[string]*resource.Document, len(m.docs))
 	for _, d := range m.docs {
@@ -215,7 +291,7 @@ func (m *Mapper) Finish(emit func(*resource.Document)) {
 	drop := map[*resource.Document]bool{}
 	for _, p := range m.pecs {
 		vault := byID[resource.Key(p.vaultID)]
-		if vault == nil || !vault.IsType(resource.TypeVault) {
+		if vault == nil || !vault.IsType(resource.TypeVault) || vault.Body == nil {
 			continue
 		}
 		props := propsOf(vault.Body)
@@ -228,11 +304,12 @@ func (m *Mapper) Finish(emit func(*resource.Document)) {
 		props["privateEndpointConnections"] = append(arr, p.conn)
 		drop[p.doc] = true
 	}
+	m.markUnfollowed()
 	for _, d := range m.docs {
 		if drop[d] {
 			continue
 		}
-		if len(m.secrets) > 0 {
+		if len(m.secrets) > 0 && d.Body != nil {
 			d.Body = m.scrub(d.Body).(map[string]any)
 		}
 		if d.Parent.ID != "" {
@@ -283,6 +360,8 @@ func lastName(evaluated any, name string) any {
 	return LastSegment(name)
 }
 
+// propsOf returns the body's properties object, made when absent; nil
+// when properties is not an object (unknown).
 func propsOf(body map[string]any) map[string]any {
 	p, ok := resource.LookupFold(body, "properties")
 	if !ok || p == nil {
@@ -299,6 +378,16 @@ func setDefault(m map[string]any, key string, v any) {
 	if cur, ok := resource.LookupFold(m, key); ok && cur != nil {
 		return
 	}
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			delete(m, k)
+		}
+	}
+	m[key] = v
+}
+
+// setFold sets key, replacing it in any case.
+func setFold(m map[string]any, key string, v any) {
 	for k := range m {
 		if strings.EqualFold(k, key) {
 			delete(m, k)
@@ -334,161 +423,4 @@ func rbacDefault(api string) any {
 		return false
 	}
 	return api[:len(rbacDefaultAPIVersion)] >= rbacDefaultAPIVersion
-}
-
-// objectAttributes reads properties.attributes of a secret or key.
-func objectAttributes(props map[string]any) resource.ObjectAttributes {
-	var a resource.ObjectAttributes
-	a.Enabled = true
-	attrs, _ := resource.LookupFold(props, "attributes")
-	switch m := attrs.(type) {
-	case map[string]any:
-		if v, ok := resource.LookupFold(m, "enabled"); ok && v != nil {
-			a.Enabled = v
-		}
-		a.Expires = unixAttr(m, "exp")
-		a.NotBefore = unixAttr(m, "nbf")
-	case resource.Unknown:
-		a.Enabled = resource.Unknown{Expr: m.Expr + ".enabled"}
-		a.Expires = resource.Unknown{Expr: m.Expr + ".exp"}
-		a.NotBefore = resource.Unknown{Expr: m.Expr + ".nbf"}
-	}
-	return a
-}
-
-// unixAttr converts a Key Vault Unix-seconds attribute to an instant.
-func unixAttr(m map[string]any, key string) any {
-	v, ok := resource.LookupFold(m, key)
-	if !ok || v == nil {
-		return nil
-	}
-	switch x := v.(type) {
-	case int64:
-		return resource.UnixTime(x)
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return resource.UnixTime(int64(x))
-		}
-	case string:
-		if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
-			return resource.UnixTime(n)
-		}
-		return x // set, though not the integer Azure expects
-	case resource.Unknown:
-		return x
-	}
-	return armexpr.Stringify(v)
-}
-
-// componentAttributes reads the attributes of a secret or key body whose
-// properties may be unknown as a whole.
-func componentAttributes(body map[string]any) (map[string]any, resource.ObjectAttributes) {
-	props, _ := resource.LookupFold(body, "properties")
-	pm, _ := props.(map[string]any)
-	attrs := objectAttributes(pm)
-	if u, ok := props.(resource.Unknown); ok {
-		attrs = resource.ObjectAttributes{Enabled: resource.Unknown{Expr: u.Expr + ".attributes.enabled"}, Expires: resource.Unknown{Expr: u.Expr + ".attributes.exp"}}
-	}
-	return pm, attrs
-}
-
-// secretDocument is the component document of a vaults/secrets resource:
-// metadata only, never the value.
-func secretDocument(res *Resource, body map[string]any) *resource.Document {
-	pm, attrs := componentAttributes(body)
-	fields := map[string]any{}
-	if ct, ok := resource.LookupFold(pm, "contentType"); ok {
-		fields["contentType"] = ct
-	}
-	if tags, ok := resource.LookupFold(body, "tags"); ok {
-		fields["tags"] = tags
-	}
-	return resource.NewComponent(resource.TypeSecret, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, LastSegment(res.Name), attrs, fields)
-}
-
-// keyDocument is the component document of a vaults/keys (or managed
-// HSM key) resource.
-func keyDocument(res *Resource, body map[string]any, typ string) *resource.Document {
-	pm, attrs := componentAttributes(body)
-	fields := map[string]any{}
-	for src, dst := range map[string]string{"kty": "keyType", "keySize": "keySize", "curveName": "ellipticCurveName", "rotationPolicy": "rotationPolicy"} {
-		if v, ok := resource.LookupFold(pm, src); ok {
-			fields[dst] = v
-		}
-	}
-	if tags, ok := resource.LookupFold(body, "tags"); ok {
-		fields["tags"] = tags
-	}
-	return resource.NewComponent(typ, resource.Ref{ID: resource.ParentID(res.ID)}, res.ID, LastSegment(res.Name), attrs, fields)
-}
-
-// approveConnections sets the state Azure gives a private endpoint's
-// connections: automatic ones are Approved, manual ones Pending.
-func approveConnections(body map[string]any) {
-	props, _ := resource.LookupFold(body, "properties")
-	pm, ok := props.(map[string]any)
-	if !ok {
-		return
-	}
-	for key, status := range map[string]string{"privateLinkServiceConnections": "Approved", "manualPrivateLinkServiceConnections": "Pending"} {
-		conns, _ := resource.LookupFold(pm, key)
-		arr, _ := conns.([]any)
-		for _, c := range arr {
-			cm, ok := c.(map[string]any)
-			if !ok {
-				continue
-			}
-			cp, _ := resource.LookupFold(cm, "properties")
-			cpm, ok := cp.(map[string]any)
-			if !ok {
-				continue
-			}
-			st, _ := resource.LookupFold(cpm, "privateLinkServiceConnectionState")
-			stm, ok := st.(map[string]any)
-			if !ok {
-				stm = map[string]any{}
-				setDefault(cpm, "privateLinkServiceConnectionState", stm)
-			}
-			for k := range stm {
-				if strings.EqualFold(k, "status") {
-					delete(stm, k)
-				}
-			}
-			stm["status"] = status
-		}
-	}
-}
-
-// SetLinkServiceID sets privateLinkServiceId in the connections of a
-// private endpoint body where the evaluated value is unknown and the
-// front end could build the ID with placeholders (a vault whose name is
-// a parameter without a value), so that the endpoint still names the
-// vault document. id gives the placeholder ID of connection i of the n
-// in the list key (privateLinkServiceConnections or
-// manualPrivateLinkServiceConnections), or "" to leave it.
-func SetLinkServiceID(body map[string]any, id func(key string, i, n int) string) {
-	props, _ := resource.LookupFold(body, "properties")
-	pm, ok := props.(map[string]any)
-	if !ok {
-		return
-	}
-	for _, key := range []string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
-		conns, _ := resource.LookupFold(pm, key)
-		arr, _ := conns.([]any)
-		for i := range arr {
-			cm, _ := arr[i].(map[string]any)
-			cp, _ := resource.LookupFold(cm, "properties")
-			cpm, ok := cp.(map[string]any)
-			if !ok {
-				continue
-			}
-			if cur, _ := resource.LookupFold(cpm, "privateLinkServiceId"); !resource.IsUnknown(cur) {
-				continue
-			}
-			if s := id(key, i, len(arr)); strings.HasPrefix(s, "/") {
-				setDefault(cpm, "privateLinkServiceId", nil)
-				cpm["privateLinkServiceId"] = s
-			}
-		}
-	}
 }

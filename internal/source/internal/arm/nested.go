@@ -49,6 +49,10 @@ type Deployment struct {
 	// Address prefixes the provenance addresses of its documents
 	// ("vaultModule::").
 	Address string
+	// Maybe says why the deployment may not exist at all (the
+	// placeholder copy of a module loop over an unknown collection), or
+	// "": its resources carry it (see Resource.Maybe).
+	Maybe string
 	// Kind is the provenance kind of its documents: "arm" when empty;
 	// the Bicep reader gives "bicep" for an inline template, which is
 	// written in the Bicep file.
@@ -74,6 +78,7 @@ type Nested struct {
 func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(*resource.InputError)) (n *Nested, err *resource.InputError) {
 	ev := newEvaluator(ctx, e, m)
 	ev.report = report
+	ev.input = d.Path
 	if d.Kind != "" {
 		ev.kind = d.Kind
 	}
@@ -89,7 +94,7 @@ func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(
 		end := jsonpos.Pos{Line: max(d.Line, d.EndLine)}
 		t = &template{file: d.Path, root: ev.valueNode(d.Template, at, end)}
 	} else {
-		root, ie := readTemplate(d.Path)
+		root, ie := e.readTemplate(d.Path)
 		if ie != nil {
 			return nil, ie
 		}
@@ -109,6 +114,7 @@ func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(
 		mode = "Incremental"
 	}
 	f := ev.newFrame(t, nil, dep, targetOf(dep), d.Address, supplied)
+	f.maybe = d.Maybe
 	return &Nested{ev: ev, f: f, mode: mode, name: dep.DeploymentName}, nil
 }
 
@@ -254,8 +260,8 @@ func escapeLiteral(s string) string {
 }
 
 // readTemplate reads and parses a template file.
-func readTemplate(path string) (*jsonpos.Node, *resource.InputError) {
-	data, err := ReadFile(path)
+func (e *Engine) readTemplate(path string) (*jsonpos.Node, *resource.InputError) {
+	data, err := e.read(path, path)
 	if err != nil {
 		return nil, resource.Errorf(resource.Position{File: path}, "read template: %w", err)
 	}

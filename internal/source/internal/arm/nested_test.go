@@ -53,7 +53,7 @@ func TestNest(t *testing.T) {
   "outputs": {"id": {"type": "string", "value": "[resourceId('Microsoft.KeyVault/vaults', parameters('vaultName'))]"},
     "uri": {"type": "string", "value": "[reference(parameters('vaultName')).vaultUri]"}}
 }`)
-	m := NewMapper(nil)
+	m := NewMapper(nil, nil)
 	var problems []*resource.InputError
 	report := func(e *resource.InputError) { problems = append(problems, e) }
 	ctx := armexpr.DefaultDeployment()
@@ -104,7 +104,7 @@ func TestNest(t *testing.T) {
 	}
 
 	// A template given as data: its strings are literals, its unknowns stay.
-	m = NewMapper(nil)
+	m = NewMapper(nil, nil)
 	n, err = New(Options{}).Nest(t.Context(), Deployment{
 		Path: "main.bicep", Line: 7, EndLine: 9, Context: armexpr.DefaultDeployment(), Kind: "bicep",
 		Template: map[string]any{"contentVersion": "1.0.0.0", "resources": []any{
@@ -133,11 +133,11 @@ func TestNest(t *testing.T) {
 
 	// A template that cannot be read is an error, not reported.
 	problems = nil
-	if _, err := New(Options{}).Nest(t.Context(), Deployment{Path: dir + "/missing.json"}, NewMapper(nil), report); err == nil || len(problems) > 0 {
+	if _, err := New(Options{}).Nest(t.Context(), Deployment{Path: dir + "/missing.json"}, NewMapper(nil, nil), report); err == nil || len(problems) > 0 {
 		t.Errorf("missing template: err=%v problems=%v", err, problems)
 	}
 	bad := writeFile(t, dir, "bad.json", `{"contentVersion": "1.0.0.0"}`)
-	if _, err := New(Options{}).Nest(t.Context(), Deployment{Path: bad}, NewMapper(nil), report); err == nil || !strings.Contains(err.Msg, "not an ARM template") {
+	if _, err := New(Options{}).Nest(t.Context(), Deployment{Path: bad}, NewMapper(nil, nil), report); err == nil || !strings.Contains(err.Msg, "not an ARM template") {
 		t.Errorf("not a template: err=%v", err)
 	}
 }
@@ -148,7 +148,7 @@ func TestMapper(t *testing.T) {
 	t.Parallel()
 	vault := rgPrefix + "Microsoft.KeyVault/vaults/kv"
 	shared := rgPrefix + "Microsoft.KeyVault/vaults/Shared"
-	m := NewMapper(nil)
+	m := NewMapper(nil, nil)
 	adds := []*Resource{
 		{Type: resource.TypeVault, APIVersion: "2026-02-01", Name: "kv", ID: vault, Body: map[string]any{"location": "x", "properties": map[string]any{"enableSoftDelete": false}}},
 		{Type: resource.TypeVault, Name: "Shared", ID: shared, Existing: true},
@@ -163,15 +163,21 @@ func TestMapper(t *testing.T) {
 	}
 	m.Secret("[parameters('t')]")
 	for _, r := range adds {
-		if err := m.Add(r); err != nil {
-			t.Fatal(err)
-		}
+		m.Add(r)
 	}
 	var docs []*resource.Document
 	m.Finish(func(d *resource.Document) { docs = append(docs, d) })
-	if len(docs) != 4 {
+	if len(docs) != 5 {
 		t.Fatalf("%d documents", len(docs))
 	}
+	// The existing vault is a placeholder with its declaration's
+	// provenance: found, its properties not in the input.
+	if ph := docs[1]; ph.ID != shared || ph.Body != nil || ph.Type != resource.TypeVault {
+		t.Errorf("existing vault = %+v", ph)
+	} else if g, ok := ph.GapFor(resource.PartProperties); !ok || !strings.Contains(g.Err, "declared existing") {
+		t.Errorf("existing vault gaps = %v", ph.Gaps)
+	}
+	docs = append(docs[:1], docs[2:]...)
 	// The later declaration of kv replaces the first, in place; defaults
 	// follow its API version; the connection is merged into it.
 	kv := docs[0]
