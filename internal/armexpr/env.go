@@ -163,8 +163,11 @@ type Lambda struct {
 }
 
 // Placeholder is how an unknown value is written into a name built with
-// Env.Placeholders: "[expression]".
-func Placeholder(u resource.Unknown) string { return "[" + u.Expr + "]" }
+// Env.Placeholders: "[expression]", one name segment (a "/" in the
+// expression is written %2F).
+func Placeholder(u resource.Unknown) string {
+	return "[" + strings.ReplaceAll(u.Expr, "/", "%2F") + "]"
+}
 
 // withPlaceholders replaces the unknown arguments by their placeholders
 // (a copy of args), when env asks for it; ok is false when it does not, or

@@ -26,6 +26,8 @@ type inputOptions struct {
 	vars       []string // --var name=value
 	varFiles   []string
 	parameters []string
+	readRoots  []string // ARM/Bicep: where templates may read (the scanned trees, --read-root)
+	allowEnv   []string // Bicep: --allow-env
 }
 
 // readers builds one reader per input kind.
@@ -40,8 +42,8 @@ func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *sa
 	}
 	aj := saved.New(saved.Options{Logger: logger})
 	tf := terraform.New(terraform.Options{Vars: vars, VarFiles: o.varFiles, Logger: logger})
-	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
-	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
+	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger, ReadRoots: o.readRoots})
+	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger, ReadRoots: o.readRoots, AllowEnv: o.allowEnv})
 	return map[source.Kind]reader{
 		source.AzureJSON:       aj,
 		source.TerraformModule: tf,

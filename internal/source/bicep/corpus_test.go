@@ -70,7 +70,9 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s: parse: %v", rel, err)
 			continue
 		}
-		err = New(Options{}).Read(t.Context(), f, func(*resource.Document) { docs++ })
+		// The corpus root is the scanned tree: modules and scripts the
+		// tests use lie above their folder.
+		err = New(Options{ReadRoots: []string{root}}).Read(t.Context(), f, func(*resource.Document) { docs++ })
 		var problems []string
 		for _, e := range inputErrors(t, err) {
 			switch {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -200,16 +202,13 @@ func (fe *fileEval) load(c *syntax.CallExpr, sc *locals) (any, error) {
 		fe.run.report(resource.Warnf(fe.position(c.Pos()), "%s() is not evaluated by kvguard; its value is unknown", c.Name.Name))
 		return fe.unknownAt(c), nil
 	}
-	info, err := os.Stat(path)
+	// Only files inside the scanned tree: a Bicep file must not turn the
+	// runner's environment or credentials (/proc/self/environ, ~/.azure)
+	// into a vault's name, a message or a report.
+	data, err := fe.run.readFile(path, maxLoadSize)
 	if err != nil {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %v", c.Name.Name, err)}
-	}
-	if info.Size() > maxLoadSize {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %s is larger than %d bytes", c.Name.Name, path, maxLoadSize)}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %v", c.Name.Name, err)}
+		_ = fe.errorf(c.Pos(), "%s: %v", c.Name.Name, err)
+		return fe.unknownAt(c), nil
 	}
 	switch c.Name.Name {
 	case "loadFileAsBase64":
@@ -286,7 +285,11 @@ func selectJSONPath(v any, path string, pos syntax.Pos) (any, error) {
 }
 
 // readEnv is readEnvironmentVariable(name[, default]), read as the
-// compiler reads it when it builds the parameters file.
+// compiler reads it when it builds the parameters file: only in a
+// .bicepparam file (the compiler refuses it elsewhere), and only for the
+// variables the user allows (--allow-env), so that nothing of the
+// runner's environment reaches a report unasked. Anything else is an
+// input error, and the value is unknown.
 func (fe *fileEval) readEnv(c *syntax.CallExpr, sc *locals) (any, error) {
 	args, err := fe.args(c, sc)
 	if err != nil {
@@ -295,8 +298,18 @@ func (fe *fileEval) readEnv(c *syntax.CallExpr, sc *locals) (any, error) {
 	if len(args) == 0 {
 		return nil, &evalError{pos: c.Pos(), msg: "readEnvironmentVariable() expects a variable name"}
 	}
-	name, _ := args[0].(string)
-	if v, ok := os.LookupEnv(name); ok && name != "" {
+	name, ok := args[0].(string)
+	switch {
+	case !ok || name == "":
+		return fe.unknownAt(c), nil
+	case !strings.EqualFold(filepath.Ext(fe.file.Name), ".bicepparam"):
+		_ = fe.errorf(c.Pos(), "readEnvironmentVariable() is only allowed in a .bicepparam file; its value is unknown")
+		return fe.unknownAt(c), nil
+	case !slices.Contains(fe.run.opts.AllowEnv, name):
+		_ = fe.errorf(c.Pos(), "readEnvironmentVariable(%s): kvguard reads only the environment variables --allow-env names; its value is unknown", strconv.Quote(name))
+		return fe.unknownAt(c), nil
+	}
+	if v, ok := os.LookupEnv(name); ok {
 		return v, nil
 	}
 	if len(args) > 1 {

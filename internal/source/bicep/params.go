@@ -24,7 +24,7 @@ func (r *run) readParamFile(path string) (*paramFile, error) {
 	if strings.EqualFold(filepath.Ext(path), ".bicepparam") {
 		return r.readBicepParam(path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := r.readFile(path, maxFileSize)
 	if err != nil {
 		return nil, resource.Errorf(resource.Position{File: path}, "read parameters: %v", err)
 	}

@@ -73,8 +73,11 @@ type run struct {
 	// budget counts the resource instances of the read, modules and
 	// nested templates included.
 	budget *arm.Budget
-	// root confines what the read may read besides its input.
-	root *arm.ReadRoot
+	// root confines what the read may read besides its input; trusted
+	// are the files the user named (the input, --parameters), by
+	// cleaned path.
+	root    *arm.ReadRoot
+	trusted map[string]bool
 }
 
 // newRun prepares the read of the input at path.
@@ -86,6 +89,10 @@ func newRun(ctx context.Context, opts Options, path string) *run {
 	rn.mapper = arm.NewMapper(opts.Logger, rn.report)
 	rn.budget = arm.NewBudget(opts.MaxInstances)
 	rn.root = arm.NewReadRoot(opts.ReadRoots, path)
+	rn.trusted = map[string]bool{filepath.Clean(path): true}
+	for _, f := range opts.ParameterFiles {
+		rn.trusted[filepath.Clean(f)] = true
+	}
 	rn.dep = opts.Deployment
 	if rn.dep == (armexpr.Deployment{}) {
 		rn.dep = armexpr.DefaultDeployment()
@@ -150,6 +157,29 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// readFile reads a file the read needs: the input and the --parameters
+// files as they are (the user named them), anything else (modules,
+// imports, parameters files the code names, load*() files) only through
+// the read root.
+func (r *run) readFile(path string, max int64) ([]byte, error) {
+	if !r.trusted[filepath.Clean(path)] {
+		return r.root.ReadFile(path, max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return data, nil
+}
+
 // parseFile reads and parses a Bicep or parameters file once per run.
 // Syntax errors are reported; the tree holds what parsed.
 func (r *run) parseFile(path string) (*parsedFile, error) {
@@ -160,14 +190,7 @@ func (r *run) parseFile(path string) (*parsedFile, error) {
 		}
 		return pf, nil
 	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
-	}
-	src, err := os.ReadFile(path)
+	src, err := r.readFile(path, maxFileSize)
 	if err != nil {
 		return nil, err
 	}

@@ -117,7 +117,10 @@ func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
 	st, err := root.Stat(rel)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w", shown, os.ErrNotExist)
+			return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
+		}
+		if strings.Contains(err.Error(), "escapes") {
+			return nil, fmt.Errorf("%w: %s leads outside the directories kvguard reads (a symlink or ..)", ErrOutside, shown)
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err))
 	}
