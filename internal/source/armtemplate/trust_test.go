@@ -161,3 +161,23 @@ func TestExpansionCap(t *testing.T) {
 
 // MaxCopyCountForTest is Azure's copy limit, as the evaluation applies it.
 const MaxCopyCountForTest = 800
+
+// TestLinkedTemplateCycle checks that templates linking each other are an
+// input error naming the cycle, not a nesting-depth error.
+func TestLinkedTemplateCycle(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := func(to string) string {
+		return `{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "l", "properties": {"mode": "Incremental", "templateLink": {"relativePath": "` + to + `"}}}`
+	}
+	a := writeFile(t, dir, "a.json", `{"contentVersion": "1.0.0.0", "resources": [`+link("b.json")+`, `+vaultOK+`]}`)
+	writeFile(t, dir, "b.json", `{"contentVersion": "1.0.0.0", "resources": [`+link("a.json")+`]}`)
+	docs, errs := readAll(t, a, Options{})
+	want := "linked template cycle: " + a + " → " + dir + "/b.json → " + a
+	if !hasMsg(hardErrors(errs), want, 1) || hasMsg(errs, "nested more than", 0) {
+		t.Errorf("no error %q: %v", want, errs)
+	}
+	if len(docs) != 1 {
+		t.Errorf("docs = %d", len(docs))
+	}
+}

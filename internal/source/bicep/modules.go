@@ -3,6 +3,7 @@ package bicep
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
@@ -269,11 +270,9 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 		inst.failed = true
 		return nil, fe.errorf(ms.decl.Path.Pos(), "modules nested more than %d deep", maxModuleDepth)
 	}
-	for anc := fe; anc != nil; anc = anc.caller {
-		if sameFile(anc.file.Name, ms.target) {
-			inst.failed = true
-			return nil, fe.errorf(ms.decl.Path.Pos(), "module %s calls itself (through %s)", ms.path, anc.file.Name)
-		}
+	if cycle := fe.moduleCycle(ms.target); cycle != "" {
+		inst.failed = true
+		return nil, fe.errorf(ms.decl.Path.Pos(), "module cycle: %s; Azure cannot deploy it, and the module is not read", cycle)
 	}
 	switch strings.ToLower(filepath.Ext(ms.target)) {
 	case ".bicep":
@@ -303,6 +302,21 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 	child.maybe = inst.maybe()
 	inst.child = child
 	return child, nil
+}
+
+// moduleCycle names the cycle a module call would close: the files from
+// the one target is (a.bicep → b.bicep → a.bicep), or "" when target is
+// not among the callers.
+func (fe *fileEval) moduleCycle(target string) string {
+	var chain []string
+	for anc := fe; anc != nil; anc = anc.caller {
+		chain = append(chain, anc.file.Name)
+		if sameFile(anc.file.Name, target) {
+			slices.Reverse(chain)
+			return strings.Join(append(chain, target), " → ")
+		}
+	}
+	return ""
 }
 
 // templateModule prepares a module written as an ARM template (module m

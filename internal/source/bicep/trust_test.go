@@ -201,3 +201,21 @@ func TestInstanceCap(t *testing.T) {
 		t.Errorf("the cap is reported %d times", n)
 	}
 }
+
+// TestModuleCycle checks that modules calling each other are an input
+// error naming the cycle, and that the rest is still read.
+func TestModuleCycle(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{
+		"a.bicep": "module b 'b.bicep' = {\n  name: 'b'\n}\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'kv-a'\n  location: 'eastus'\n}\n",
+		"b.bicep": "module a 'a.bicep' = {\n  name: 'a'\n}\n",
+	})
+	docs, errs := readAll(t, dir+"/a.bicep", Options{})
+	want := "module cycle: " + dir + "/a.bicep → " + dir + "/b.bicep → " + dir + "/a.bicep"
+	if !hasError(errs, want, 1, false) {
+		t.Errorf("no error %q: %v", want, errs)
+	}
+	if len(docs) != 1 {
+		t.Errorf("docs = %v", summarize(docs))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,6 +91,10 @@ func (rec *deploymentRec) build() *frame {
 			return nil
 		}
 		path := filepath.Join(filepath.Dir(inst.file), filepath.FromSlash(relPath))
+		if cycle := f.linkCycle(path); cycle != "" {
+			ev.addErr(resource.Errorf(pos(inst.file, tl.Start), "%s: linked template cycle: %s; Azure cannot deploy it, and the link is not read", inst.addr, cycle))
+			return nil
+		}
 		root := ev.loadLinked(path, pos(inst.file, tl.Start), inst.addr)
 		if root == nil {
 			return nil
@@ -170,6 +175,22 @@ func (rec *deploymentRec) parameters(props *jsonpos.Node, c *evalCtx) map[string
 		out[key] = sv
 	}
 	return out
+}
+
+// linkCycle names the cycle linking path from frame f would close: the
+// template files from the one path is (a.json → b.json → a.json), or "".
+func (f *frame) linkCycle(path string) string {
+	var chain []string
+	for fr := f; fr != nil; fr = fr.parent {
+		if n := len(chain); n == 0 || chain[n-1] != fr.t.file {
+			chain = append(chain, fr.t.file)
+		}
+		if filepath.Clean(fr.t.file) == filepath.Clean(path) {
+			slices.Reverse(chain)
+			return strings.Join(append(chain, path), " → ")
+		}
+	}
+	return ""
 }
 
 func setLanguageVersion(t *template) {
