@@ -96,7 +96,7 @@ func TestBadInput(t *testing.T) {
 		{"template linked by URI", tmpl(`    {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "l", "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.com/t.json"}}}`, vaultOK),
 			"is not read", "", 1, true},
 		{"self-linked template", tmpl(`    {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "l", "properties": {"mode": "Incremental", "templateLink": {"relativePath": "t.json"}}}`, vaultOK),
-			"nested more than 16 levels", "", 1, false}, // every level declares the same kv-ok,
+			"linked template cycle", "", 1, false},
 		{"missing parameter", `{"contentVersion": "1.0.0.0", "parameters": {"kvName": {"type": "string"}}, "resources": [{"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "[parameters('kvName')]"}]}`,
 			`parameter "kvName" has no value`, "1:56", 1, true},
 	}

@@ -181,3 +181,26 @@ func TestLinkedTemplateCycle(t *testing.T) {
 		t.Errorf("docs = %d", len(docs))
 	}
 }
+
+// TestLinkedByURIMarksVaults checks that a template linked by URI (not
+// read) marks the vaults its parameters hand it, and only those.
+func TestLinkedByURIMarksVaults(t *testing.T) {
+	t.Parallel()
+	docs, errs := run(t, `{"contentVersion": "1.0.0.0", "resources": [
+    `+trustVault+`,
+    {"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv2", "location": "eastus"},
+    {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "pe",
+     "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.com/pe.json"},
+       "parameters": {"target": {"value": "[resourceId('Microsoft.KeyVault/vaults', 'kv1')]"}}}}
+  ]}`, Options{})
+	kv1, kv2 := docAt(docs, "resources[0]"), docAt(docs, "resources[1]")
+	if kv1 == nil || !strings.Contains(kv1.Unfollowed(), "https://example.com/pe.json") {
+		t.Errorf("kv1 is handed to the unread template: %v", kv1)
+	}
+	if kv2 == nil || kv2.Unfollowed() != "" {
+		t.Errorf("kv2 is not: %v", kv2)
+	}
+	if !hasMsg(errs, "is not read", 6) {
+		t.Errorf("no warning: %v", errs)
+	}
+}

@@ -40,6 +40,15 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *arm.Nested {
 			what = "its template is linked (templateLink), not inline"
 		}
 		fe.run.report(resource.Warnf(fe.position(rs.decl.Name.Pos()), "the resources of nested deployment %s are not evaluated: %s", inst.address(), what))
+		u := arm.Unfollowed{Module: "deployment " + inst.address(), Why: what, Vaults: fe.vaultRefs(rs.body)}
+		if p := prop(rs.body, "properties"); p != nil {
+			if v, err := fe.mode(true).value(p.Value, inst.sc); err == nil && !resource.IsUnknown(v) {
+				u.Values = []any{v}
+			} else {
+				u.All = true
+			}
+		}
+		fe.run.mapper.Unfollowed(u)
 		return nil
 	}
 	params := map[string]any{}

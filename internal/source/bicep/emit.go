@@ -102,6 +102,9 @@ func (fe *fileEval) emitModule(ms *modSym) {
 			continue
 		}
 		if err != nil || child == nil {
+			if why := ms.notRead + inst.notRead; why != "" {
+				fe.markUnfollowed(inst, why)
+			}
 			continue
 		}
 		child.emitAll()

@@ -31,7 +31,7 @@ func TestExamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var docs []*resource.Document
-			err := New(Options{}).Read(t.Context(), main, func(d *resource.Document) { docs = append(docs, d) })
+			err := New(Options{RestoreCache: noCache}).Read(t.Context(), main, func(d *resource.Document) { docs = append(docs, d) })
 			for _, e := range inputErrors(t, err) {
 				if !e.Warning {
 					t.Errorf("an example must read without errors: %v", e)

@@ -155,8 +155,14 @@ type modSym struct {
 	body    *syntax.ObjectExpr
 	insts   []*modInst
 	state   evalState
-	// registry is set for br:/ts: references, which are not followed.
+	// registry is set for modules that are not read: br:/ts: references
+	// not in the Bicep restore cache, files of another kind; notRead says
+	// why.
 	registry bool
+	notRead  string
+	// cache is the read root of a registry module read from the Bicep
+	// restore cache (target is its main.json).
+	cache *arm.ReadRoot
 	// unknownCount is set when the loop's collection is unknown.
 	unknownCount bool
 	// target is the resolved file of a local module.
@@ -183,8 +189,12 @@ type modInst struct {
 	// nested evaluates a module written as an ARM template (.json) with
 	// this copy's parameters.
 	nested *arm.Nested
-	// failed is set when the module could not be loaded (reported once).
-	failed bool
+	// failed is set when the module could not be loaded (reported once);
+	// notRead says why. marked is set once the Mapper knows it was not
+	// read.
+	failed  bool
+	notRead string
+	marked  bool
 }
 
 // modRef is the value of a module symbol in an expression.

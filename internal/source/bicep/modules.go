@@ -39,8 +39,14 @@ func (fe *fileEval) declareModule(d *syntax.ModuleDecl) {
 		return
 	}
 	if isRegistryPath(lit) {
-		ms.registry = true
-		fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed", lit))
+		path, root, why := fe.run.cachedModule(lit, fe.file.Name)
+		if why != "" {
+			ms.registry, ms.notRead = true, why
+			fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed: %s; what it deploys for the vaults it is handed is unknown", lit, why))
+		} else {
+			ms.target, ms.cache = path, root
+			fe.run.log.Info("registry module read from the Bicep restore cache", "module", lit, "file", path)
+		}
 	} else {
 		ms.target = filepath.Join(filepath.Dir(fe.file.Name), filepath.FromSlash(lit))
 	}
@@ -280,12 +286,12 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 		return nil, fe.templateModule(inst)
 	default:
 		fe.run.report(resource.Warnf(fe.position(ms.decl.Path.Pos()), "module %s is not a Bicep file or an ARM template; its resources are not evaluated", ms.path))
-		ms.registry = true
+		ms.registry, ms.notRead = true, "it is not a Bicep file or an ARM template"
 		return nil, nil
 	}
 	pf, err := fe.run.parseFile(ms.target)
 	if err != nil {
-		inst.failed = true
+		inst.failed, inst.notRead = true, err.Error()
 		return nil, fe.errorf(ms.decl.Path.Pos(), "module %s: %v", ms.path, err)
 	}
 	params, alts, err := fe.moduleParams(inst)
@@ -302,6 +308,58 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 	child.maybe = inst.maybe()
 	inst.child = child
 	return child, nil
+}
+
+// markUnfollowed records a module copy that was not read: every vault it
+// is handed (by reference, or a value holding its ID or name) may get
+// secrets, keys, endpoints or diagnostic settings from it, so the Mapper
+// marks those vaults and what depends on such resources is Unknown.
+func (fe *fileEval) markUnfollowed(inst *modInst, why string) {
+	if inst.marked {
+		return
+	}
+	inst.marked = true
+	u := arm.Unfollowed{Module: fmt.Sprintf("module %s (%s)", inst.address(), inst.sym.path), Why: why}
+	if p := prop(inst.sym.body, "params"); p != nil {
+		v, err := fe.mode(true).value(p.Value, inst.sc)
+		switch {
+		case err != nil || resource.IsUnknown(v):
+			u.All = true
+		default:
+			u.Values = []any{v}
+		}
+		u.Vaults = fe.vaultRefs(p.Value)
+	}
+	fe.run.mapper.Unfollowed(u)
+}
+
+// vaultRefs are the IDs of the vaults (and managed HSMs) an expression
+// refers to by their symbols.
+func (fe *fileEval) vaultRefs(e syntax.Expr) []string {
+	var ids []string
+	syntax.Walk(e, func(n syntax.Node) bool {
+		id, ok := n.(*syntax.Ident)
+		if !ok {
+			return true
+		}
+		s := fe.syms[id.Name]
+		if s == nil || s.kind != symResource || !isVault(s.res.typ) {
+			return true
+		}
+		insts, err := s.res.instances()
+		if err != nil {
+			return true
+		}
+		for _, inst := range insts {
+			ids = append(ids, inst.id)
+		}
+		return true
+	})
+	return ids
+}
+
+func isVault(typ string) bool {
+	return strings.EqualFold(typ, resource.TypeVault) || strings.EqualFold(typ, resource.TypeManagedHSM)
 }
 
 // moduleCycle names the cycle a module call would close: the files from
@@ -337,11 +395,11 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 		}
 	}
 	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
-		Path: ms.target, Parameters: params, NameParameters: names,
+		Path: ms.target, Parameters: params, NameParameters: names, ReadRoot: ms.cache,
 		Context: fe.moduleDeployment(inst), Address: inst.address() + "::", Maybe: inst.maybe(),
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {
-		inst.failed = true
+		inst.failed, inst.notRead = true, ie.Msg
 		if ie.Pos.Line > 0 {
 			fe.run.report(ie)
 			return errReported

@@ -37,6 +37,10 @@ type Options struct {
 	// may read in a .bicepparam file (--allow-env). Any other is refused
 	// with an input error; the value is unknown.
 	AllowEnv []string
+	// RestoreCache is the Bicep restore cache registry modules are read
+	// from; empty means the cacheRootDirectory of the nearest
+	// bicepconfig.json, else ~/.bicep (where bicep restore puts them).
+	RestoreCache string
 	// MaxInstances caps the resource instances one input may expand to
 	// (loops multiplied through modules and nested deployments); zero
 	// means resource.DefaultMaxInstances.

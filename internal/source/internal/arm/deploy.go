@@ -86,8 +86,11 @@ func (rec *deploymentRec) build() *frame {
 			what := "the linked template"
 			if u, ok := resource.LookupFold(link, "uri"); ok {
 				what = "the linked template " + armexpr.RenderValue(u)
+			} else if id, ok := resource.LookupFold(link, "id"); ok {
+				what = "the template spec " + armexpr.RenderValue(id)
 			}
-			ev.addErr(resource.Warnf(pos(inst.file, tl.Start), "%s: %s is not read: only templates linked by relativePath to a local file are", inst.addr, what))
+			ev.addErr(resource.Warnf(pos(inst.file, tl.Start), "%s: %s is not read: only templates linked by relativePath to a local file are; what it deploys for the vaults it is handed is unknown", inst.addr, what))
+			rec.unfollowed(props, c, what, "only templates linked by relativePath to a local file are read")
 			return nil
 		}
 		path := filepath.Join(filepath.Dir(inst.file), filepath.FromSlash(relPath))
@@ -97,6 +100,7 @@ func (rec *deploymentRec) build() *frame {
 		}
 		root := ev.loadLinked(path, pos(inst.file, tl.Start), inst.addr)
 		if root == nil {
+			rec.unfollowed(props, c, "the linked template "+relPath, "it could not be read")
 			return nil
 		}
 		t = &template{file: path, root: root}
@@ -136,6 +140,24 @@ func (rec *deploymentRec) build() *frame {
 	fr := ev.newFrame(t, f, dep, inst.tgt, addr, rec.parameters(props, c))
 	fr.maybe = inst.maybe()
 	return fr
+}
+
+// unfollowed tells the Mapper that the deployment's template was not
+// read: the vaults its parameters hand it are marked.
+func (rec *deploymentRec) unfollowed(props *jsonpos.Node, c *evalCtx, what, why string) {
+	u := Unfollowed{Module: "deployment " + rec.inst.addr + " (" + what + ")", Why: why}
+	ps := props.GetFold("parameters")
+	if ps == nil {
+		rec.parent.ev.mapper.Unfollowed(u)
+		return
+	}
+	v := c.f.ctx(c.loops, true).evalQuiet(ps)
+	if resource.IsUnknown(v) {
+		u.All = true
+	} else {
+		u.Values = []any{v}
+	}
+	rec.parent.ev.mapper.Unfollowed(u)
 }
 
 // parameters evaluates the values a deployment passes to an inner-scope

@@ -49,6 +49,9 @@ type Deployment struct {
 	// Address prefixes the provenance addresses of its documents
 	// ("vaultModule::").
 	Address string
+	// ReadRoot, when set, is where Path is read from instead of the
+	// Engine's read root (a module from the Bicep restore cache).
+	ReadRoot *ReadRoot
 	// Maybe says why the deployment may not exist at all (the
 	// placeholder copy of a module loop over an unknown collection), or
 	// "": its resources carry it (see Resource.Maybe).
@@ -94,7 +97,7 @@ func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(
 		end := jsonpos.Pos{Line: max(d.Line, d.EndLine)}
 		t = &template{file: d.Path, root: ev.valueNode(d.Template, at, end)}
 	} else {
-		root, ie := e.readTemplate(d.Path)
+		root, ie := e.readTemplate(d.Path, d.ReadRoot)
 		if ie != nil {
 			return nil, ie
 		}
@@ -260,8 +263,14 @@ func escapeLiteral(s string) string {
 }
 
 // readTemplate reads and parses a template file.
-func (e *Engine) readTemplate(path string) (*jsonpos.Node, *resource.InputError) {
-	data, err := e.read(path, path)
+func (e *Engine) readTemplate(path string, rr *ReadRoot) (*jsonpos.Node, *resource.InputError) {
+	var data []byte
+	var err error
+	if rr != nil {
+		data, err = rr.ReadFile(path, MaxFileSize)
+	} else {
+		data, err = e.read(path, path)
+	}
 	if err != nil {
 		return nil, resource.Errorf(resource.Position{File: path}, "read template: %w", err)
 	}

@@ -45,6 +45,23 @@ func NewReadRoot(dirs []string, input string) *ReadRoot {
 	return r
 }
 
+// NewReadRootOf returns the ReadRoot of exactly dirs: a directory the user
+// did not name but a tool keeps its files in (the Bicep restore cache).
+func NewReadRootOf(dirs ...string) *ReadRoot {
+	r := &ReadRoot{}
+	for _, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		r.dirs = append(r.dirs, abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			r.dirs = append(r.dirs, real)
+		}
+	}
+	return r
+}
+
 // DefaultReadRoot is the directory an input may read below when the user
 // names no other: the top level of the git repository that holds it (a
 // directory with a .git entry), else the input's own directory (the
