@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -202,5 +203,36 @@ func TestLinkedByURIMarksVaults(t *testing.T) {
 	}
 	if !hasMsg(errs, "is not read", 6) {
 		t.Errorf("no warning: %v", errs)
+	}
+}
+
+// TestUnknownParametersWithFewValues checks allowedValues, bool
+// parameters and if() over an unknown condition: unknowns that say which
+// values they can take.
+func TestUnknownParametersWithFewValues(t *testing.T) {
+	t.Parallel()
+	docs, _ := run(t, `{"contentVersion": "1.0.0.0",
+  "parameters": {"action": {"type": "string", "allowedValues": ["Allow", "Deny"]}, "private": {"type": "bool"}, "region": {"type": "string"}},
+  "resources": [{"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv1", "location": "eastus",
+    "properties": {"networkAcls": {"defaultAction": "[parameters('action')]", "bypass": "[if(equals(parameters('region'), 'west'), 'AzureServices', 'None')]"},
+      "publicNetworkAccess": "[if(parameters('private'), 'Disabled', 'Enabled')]",
+      "enableRbacAuthorization": "[equals(parameters('action'), 'Deny')]"}}]}`, Options{})
+	if len(docs) != 1 {
+		t.Fatalf("docs = %v", docs)
+	}
+	for _, c := range []struct {
+		path []string
+		want []any
+	}{
+		{[]string{"properties", "networkAcls", "defaultAction"}, []any{"Allow", "Deny"}},
+		{[]string{"properties", "networkAcls", "bypass"}, []any{"AzureServices", "None"}},
+		{[]string{"properties", "publicNetworkAccess"}, []any{"Disabled", "Enabled"}},
+		{[]string{"properties", "enableRbacAuthorization"}, []any{false, true}},
+	} {
+		v, _ := docs[0].Get(c.path...)
+		u, ok := v.(resource.Unknown)
+		if !ok || u.Choices == nil || !cmp.Equal(u.Choices.Values, c.want) {
+			t.Errorf("%v = %#v, want one of %v", c.path, v, c.want)
+		}
 	}
 }

@@ -251,6 +251,7 @@ func (fe *fileEval) evalBinary(b *syntax.BinaryExpr, sc *locals) (any, error) {
 // result unknown.
 func (fe *fileEval) evalLogic(b *syntax.BinaryExpr, sc *locals) (any, error) {
 	isAnd := b.Op == syntax.TokAnd
+	var vals []any
 	unknown := false
 	for _, operand := range []syntax.Expr{b.X, b.Y} {
 		v, err := fe.value(operand, sc)
@@ -267,9 +268,15 @@ func (fe *fileEval) evalLogic(b *syntax.BinaryExpr, sc *locals) (any, error) {
 		default:
 			return nil, &evalError{pos: operand.Pos(), msg: fmt.Sprintf("'%s' needs booleans, not %s", b.Op, armexpr.TypeName(v))}
 		}
+		vals = append(vals, v)
 	}
 	if unknown {
-		return fe.unknownAt(b), nil
+		// and()/or() judge an unknown with few values under each.
+		name := "or"
+		if isAnd {
+			name = "and"
+		}
+		return fe.callBuiltin(b, name, vals...)
 	}
 	return isAnd, nil
 }
@@ -308,12 +315,16 @@ func (fe *fileEval) evalTernary(t *syntax.TernaryExpr, sc *locals) (any, error) 
 	case resource.Unknown:
 		a, errA := fe.value(t.Then, sc)
 		b, errB := fe.value(t.Else, sc)
-		if errA == nil && errB == nil {
-			if eq, unk := armexpr.DeepEqual(a, b); eq && !unk {
-				return a, nil
-			}
+		if errA != nil || errB != nil {
+			return fe.unknownAt(t), nil
 		}
-		return fe.unknownAt(t), nil
+		// As the compiled if(cond, a, b): the branch the condition's
+		// choices select, or one of both when both are known.
+		v, err := fe.callBuiltin(t, "if", cv, a, b)
+		if err != nil {
+			return fe.unknownAt(t), nil
+		}
+		return v, nil
 	}
 	return nil, &evalError{pos: t.Cond.Pos(), msg: fmt.Sprintf("the condition of '?' must be a boolean, not %s", armexpr.TypeName(c))}
 }

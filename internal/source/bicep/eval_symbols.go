@@ -168,7 +168,51 @@ func (fe *fileEval) paramRaw(s *symbol) (any, error) {
 		return nil, nil
 	}
 	fe.run.report(resource.Warnf(fe.position(d.Name.Pos()), "parameter %q has no value (no default, and none given in a parameters file); it is treated as unknown", s.name))
+	if choices := fe.paramChoices(d); len(choices) > 0 {
+		// One of a few values: the policy engine judges each.
+		return resource.UnknownOneOf(s.name, choices...), nil
+	}
 	return resource.Unknown{Expr: s.name}, nil
+}
+
+// paramChoices are the values a parameter without one can take, when
+// there are few: its @allowed([...]) list, the members of a union of
+// literal types ('a' | 'b'), or true and false for a bool.
+func (fe *fileEval) paramChoices(d *syntax.ParamDecl) []any {
+	for _, dec := range d.Decorators {
+		c, ok := dec.Expr.(*syntax.CallExpr)
+		if !ok || c.Name.Name != "allowed" || len(c.Args) != 1 {
+			continue
+		}
+		if v, err := fe.value(c.Args[0], nil); err == nil {
+			if arr, ok := v.([]any); ok && len(arr) > 0 && len(arr) <= 16 && !armexpr.ContainsUnknown(arr) {
+				return arr
+			}
+		}
+	}
+	switch t := d.Type.(type) {
+	case *syntax.TypeName:
+		if len(t.Parts) == 1 && t.Parts[0] == "bool" {
+			return []any{true, false}
+		}
+	case *syntax.UnionType:
+		var out []any
+		for _, m := range t.Members {
+			lit, ok := m.(*syntax.LiteralType)
+			if !ok {
+				return nil
+			}
+			v, err := fe.value(lit.Value, nil)
+			if err != nil || armexpr.ContainsUnknown(v) {
+				return nil
+			}
+			out = append(out, v)
+		}
+		if len(out) <= 16 {
+			return out
+		}
+	}
+	return nil
 }
 
 // isSecure reports whether a parameter has the @secure() decorator.

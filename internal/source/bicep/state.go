@@ -306,8 +306,11 @@ func (fe *fileEval) callBuiltin(n syntax.Node, name string, args ...any) (any, e
 	if err != nil {
 		return nil, &evalError{pos: n.Pos(), msg: fmt.Sprintf("%s: %v", name, err), err: err}
 	}
-	if resource.IsUnknown(v) {
-		return fe.unknownAt(n), nil
+	if u, ok := v.(resource.Unknown); ok {
+		// Renamed after the Bicep expression; its choices stay.
+		r := fe.unknownAt(n)
+		r.Choices = u.Choices
+		return r, nil
 	}
 	return v, nil
 }

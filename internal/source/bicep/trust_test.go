@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -217,5 +219,51 @@ func TestModuleCycle(t *testing.T) {
 	}
 	if len(docs) != 1 {
 		t.Errorf("docs = %v", summarize(docs))
+	}
+}
+
+// TestUnknownWithFewValues checks that an unknown with few possible values
+// says which: @allowed, a union of literals, a bool, and a conditional
+// whose condition is unknown but whose branches are known.
+func TestUnknownWithFewValues(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"main.bicep": `@allowed([ 'Allow', 'Deny' ])
+param action string
+param access 'Enabled' | 'Disabled'
+param rbac bool
+param region string
+resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-choices'
+  location: 'eastus'
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: rbac
+    publicNetworkAccess: access
+    networkAcls: { defaultAction: action, bypass: region == 'west' ? 'AzureServices' : 'None' }
+    enablePurgeProtection: !rbac
+  }
+}
+`})
+	docs, _ := readAll(t, dir+"/main.bicep", Options{})
+	kv := findDoc(docs, "kv")
+	if kv == nil {
+		t.Fatal("no vault")
+	}
+	for _, c := range []struct {
+		path []string
+		want []any
+	}{
+		{[]string{"properties", "enableRbacAuthorization"}, []any{true, false}},
+		{[]string{"properties", "publicNetworkAccess"}, []any{"Enabled", "Disabled"}},
+		{[]string{"properties", "networkAcls", "defaultAction"}, []any{"Allow", "Deny"}},
+		{[]string{"properties", "networkAcls", "bypass"}, []any{"AzureServices", "None"}},
+		{[]string{"properties", "enablePurgeProtection"}, []any{false, true}},
+	} {
+		v, _ := kv.Get(c.path...)
+		u, ok := v.(resource.Unknown)
+		if !ok || u.Choices == nil || !cmp.Equal(u.Choices.Values, c.want) {
+			t.Errorf("%v = %#v, want one of %v", c.path, v, c.want)
+		}
 	}
 }

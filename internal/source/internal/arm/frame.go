@@ -433,12 +433,30 @@ func (f *frame) resolveParam(p *paramState) error {
 		p.value = nil
 		return nil
 	}
-	p.value = resource.Unknown{Expr: "parameters('" + p.name + "')"}
+	p.value = unknownParam(p.name, def)
 	if !p.warned && !isSecureParam(def) {
 		p.warned = true
 		f.ev.addErr(resource.Warnf(pos(p.defFile, def.Start), "parameter %q has no value (no default, and none given in a parameter file); it is treated as unknown", p.name))
 	}
 	return nil
+}
+
+// unknownParam is the value of a parameter without one: unknown, but one
+// of its allowedValues, or true or false for a bool, when the declaration
+// says so (the policy engine then judges every possibility).
+func unknownParam(name string, def *jsonpos.Node) resource.Unknown {
+	expr := "parameters('" + name + "')"
+	if av := def.GetFold("allowedValues"); av != nil && av.Kind == jsonpos.Array && len(av.Items) > 0 && len(av.Items) <= 16 {
+		vals := make([]any, len(av.Items))
+		for i, it := range av.Items {
+			vals[i] = resource.NormalizeNumbers(it.Interface())
+		}
+		return resource.UnknownOneOf(expr, vals...)
+	}
+	if t := def.GetFold("type"); t != nil && t.Kind == jsonpos.String && strings.EqualFold(t.Str, "bool") {
+		return resource.UnknownOneOf(expr, true, false)
+	}
+	return resource.Unknown{Expr: expr}
 }
 
 // nullable reports whether a parameter declaration (or the type it
