@@ -29,9 +29,10 @@
 // Files, bottom up: run.go, state.go and model.go hold the state of a
 // read and the data model (file instances, symbols, resource and module
 // copies, scopes); eval*.go and scope.go evaluate expressions;
-// resources.go, modules.go, deployments.go, file.go and check.go handle
-// declarations; params.go, emit.go and roots.go parameter files, output
-// and directory walks; reader.go the API. Expressions reach declarations
+// resources.go, properties.go, modules.go, registry.go, deployments.go,
+// file.go and check.go handle declarations; params.go, emit.go and
+// roots.go parameter files, output and directory walks; reader.go the
+// API. Expressions reach declarations
 // only where the language recurses (kv.id evaluates kv's name):
 // resourceProperty, moduleProperty, resRef.instance and asScope.
 //
