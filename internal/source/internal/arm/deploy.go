@@ -63,51 +63,8 @@ func (rec *deploymentRec) build() *frame {
 		return nil
 	}
 	c := f.ctx(inst.loops, false)
-	var (
-		t      *template
-		addr   string
-		linked bool
-	)
-	switch {
-	case props.GetFold("template") != nil:
-		tn := props.GetFold("template")
-		if tn.Kind != jsonpos.Object {
-			ev.addErr(resource.Warnf(pos(inst.file, tn.Start), "%s: a template given by an expression is not read", inst.addr))
-			return nil
-		}
-		t = &template{file: inst.file, root: tn}
-		addr = inst.addr + ".properties.template."
-	case props.GetFold("templateLink") != nil:
-		tl := props.GetFold("templateLink")
-		link, _ := c.eval(tl).(map[string]any)
-		rel, _ := resource.LookupFold(link, "relativePath")
-		relPath, _ := rel.(string)
-		if relPath == "" {
-			what := "the linked template"
-			if u, ok := resource.LookupFold(link, "uri"); ok {
-				what = "the linked template " + armexpr.RenderValue(u)
-			} else if id, ok := resource.LookupFold(link, "id"); ok {
-				what = "the template spec " + armexpr.RenderValue(id)
-			}
-			ev.addErr(resource.Warnf(pos(inst.file, tl.Start), "%s: %s is not read: only templates linked by relativePath to a local file are; what it deploys for the vaults it is handed is unknown", inst.addr, what))
-			rec.unfollowed(props, c, what, "only templates linked by relativePath to a local file are read")
-			return nil
-		}
-		path := filepath.Join(filepath.Dir(inst.file), filepath.FromSlash(relPath))
-		if cycle := f.linkCycle(path); cycle != "" {
-			ev.addErr(resource.Errorf(pos(inst.file, tl.Start), "%s: linked template cycle: %s; Azure cannot deploy it, and the link is not read", inst.addr, cycle))
-			return nil
-		}
-		root := ev.loadLinked(path, pos(inst.file, tl.Start), inst.addr)
-		if root == nil {
-			rec.unfollowed(props, c, "the linked template "+relPath, "it could not be read")
-			return nil
-		}
-		t = &template{file: path, root: root}
-		addr = inst.addr + ".properties.templateLink."
-		linked = true
-	default:
-		ev.addErr(resource.Errorf(where, "%s: a deployment needs a template or a templateLink", inst.addr))
+	t, addr, linked := rec.template(props, c)
+	if t == nil {
 		return nil
 	}
 	inner := linked
@@ -140,6 +97,51 @@ func (rec *deploymentRec) build() *frame {
 	fr := ev.newFrame(t, f, dep, inst.tgt, addr, rec.parameters(props, c))
 	fr.maybe = inst.maybe()
 	return fr
+}
+
+// template finds the deployment's template: inline (addr is where its
+// resources are addressed), or linked by relativePath (linked). A
+// template that cannot be read is reported, and nil.
+func (rec *deploymentRec) template(props *jsonpos.Node, c *evalCtx) (t *template, addr string, linked bool) {
+	inst, f, ev := rec.inst, rec.parent, rec.parent.ev
+	switch {
+	case props.GetFold("template") != nil:
+		tn := props.GetFold("template")
+		if tn.Kind != jsonpos.Object {
+			ev.addErr(resource.Warnf(pos(inst.file, tn.Start), "%s: a template given by an expression is not read", inst.addr))
+			return nil, "", false
+		}
+		return &template{file: inst.file, root: tn}, inst.addr + ".properties.template.", false
+	case props.GetFold("templateLink") != nil:
+		tl := props.GetFold("templateLink")
+		link, _ := c.eval(tl).(map[string]any)
+		rel, _ := resource.LookupFold(link, "relativePath")
+		relPath, _ := rel.(string)
+		if relPath == "" {
+			what := "the linked template"
+			if u, ok := resource.LookupFold(link, "uri"); ok {
+				what = "the linked template " + armexpr.RenderValue(u)
+			} else if id, ok := resource.LookupFold(link, "id"); ok {
+				what = "the template spec " + armexpr.RenderValue(id)
+			}
+			ev.addErr(resource.Warnf(pos(inst.file, tl.Start), "%s: %s is not read: only templates linked by relativePath to a local file are; what it deploys for the vaults it is handed is unknown", inst.addr, what))
+			rec.unfollowed(props, c, what, "only templates linked by relativePath to a local file are read")
+			return nil, "", false
+		}
+		path := filepath.Join(filepath.Dir(inst.file), filepath.FromSlash(relPath))
+		if cycle := f.linkCycle(path); cycle != "" {
+			ev.addErr(resource.Errorf(pos(inst.file, tl.Start), "%s: linked template cycle: %s; Azure cannot deploy it, and the link is not read", inst.addr, cycle))
+			return nil, "", false
+		}
+		root := ev.loadLinked(path, pos(inst.file, tl.Start), inst.addr)
+		if root == nil {
+			rec.unfollowed(props, c, "the linked template "+relPath, "it could not be read")
+			return nil, "", false
+		}
+		return &template{file: path, root: root}, inst.addr + ".properties.templateLink.", true
+	}
+	ev.addErr(resource.Errorf(pos(inst.file, inst.node.Start), "%s: a deployment needs a template or a templateLink", inst.addr))
+	return nil, "", false
 }
 
 // unfollowed tells the Mapper that the deployment's template was not

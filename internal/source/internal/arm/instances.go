@@ -237,7 +237,26 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 		inst.tgt = parent.tgt
 	}
 	inst.typ, inst.name, inst.bodyName = typ, name, bodyName
-	isDeployment := strings.EqualFold(typ, resource.TypeResourceDeployment)
+	f.place(inst)
+	if children := n.GetFold("resources"); children != nil {
+		switch children.Kind {
+		case jsonpos.Array:
+			for i, ch := range children.Items {
+				f.collectDecl(ch, fmt.Sprintf("%s.resources[%d]", addr, i), "", inst, loops)
+			}
+		case jsonpos.Object:
+			for _, m := range children.Members {
+				f.collectDecl(m.Value, addr+".resources."+m.Key, m.Key, inst, loops)
+			}
+		}
+	}
+}
+
+// place resolves where an instance goes (its target, the ID its type
+// chain hangs from, its ID) and records it in the frame.
+func (f *frame) place(inst *instance) {
+	n, loops, parent := inst.node, inst.loops, inst.parent
+	isDeployment := strings.EqualFold(inst.typ, resource.TypeResourceDeployment)
 	inst.tgt = f.crossScope(n, inst.tgt, loops, isDeployment)
 	switch {
 	case parent != nil:
@@ -256,28 +275,16 @@ func (f *frame) collectInstance(n *jsonpos.Node, addr, sym string, parent *insta
 	default:
 		inst.chain = inst.tgt.ID()
 	}
-	inst.id, inst.docType, inst.extScope = BuildID(inst.chain, inst.extScope, inst.tgt, typ, name)
+	inst.id, inst.docType, inst.extScope = BuildID(inst.chain, inst.extScope, inst.tgt, inst.typ, inst.name)
 	f.instances = append(f.instances, inst)
-	if sym != "" {
-		f.syms[strings.ToLower(sym)] = append(f.syms[strings.ToLower(sym)], inst)
+	if inst.sym != "" {
+		f.syms[strings.ToLower(inst.sym)] = append(f.syms[strings.ToLower(inst.sym)], inst)
 	}
 	if isDeployment {
 		rec := &deploymentRec{inst: inst, parent: f}
 		inst.dep = rec
-		key := strings.ToLower(LastSegment(name))
+		key := strings.ToLower(LastSegment(inst.name))
 		f.deps[key] = append(f.deps[key], rec)
-	}
-	if children := n.GetFold("resources"); children != nil {
-		switch children.Kind {
-		case jsonpos.Array:
-			for i, ch := range children.Items {
-				f.collectDecl(ch, fmt.Sprintf("%s.resources[%d]", addr, i), "", inst, loops)
-			}
-		case jsonpos.Object:
-			for _, m := range children.Members {
-				f.collectDecl(m.Value, addr+".resources."+m.Key, m.Key, inst, loops)
-			}
-		}
 	}
 }
 
