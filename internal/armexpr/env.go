@@ -129,6 +129,12 @@ type Env struct {
 	// Host is the embedding language's evaluation state, for its own
 	// functions (the policy engine's current resource and count scopes).
 	Host any
+	// Placeholders makes format() and string concat() write an unknown
+	// argument as "[expression]" instead of making the whole string
+	// unknown. Template readers set it when they build resource names and
+	// IDs, so that a name with an unknown part ("kv/[parameters('s')[0]]")
+	// still has its segments and names its parent.
+	Placeholders bool
 
 	// lambdaVars are the lambda parameters in scope (lambdaVariables()).
 	lambdaVars map[string]any
@@ -154,6 +160,37 @@ type Lambda struct {
 	// Call applies the lambda to args (as many as the function passes:
 	// item, or item and index; accumulator and item for reduce).
 	Call func(args []any) (any, error)
+}
+
+// Placeholder is how an unknown value is written into a name built with
+// Env.Placeholders: "[expression]", one name segment (a "/" in the
+// expression is written %2F).
+func Placeholder(u resource.Unknown) string {
+	return "[" + strings.ReplaceAll(u.Expr, "/", "%2F") + "]"
+}
+
+// withPlaceholders replaces the unknown arguments by their placeholders
+// (a copy of args), when env asks for it; ok is false when it does not, or
+// an argument holds an unknown inside an array or object.
+func withPlaceholders(env *Env, args []any) ([]any, bool) {
+	if env == nil || !env.Placeholders {
+		return nil, false
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch x := a.(type) {
+		case resource.Unknown:
+			out[i] = Placeholder(x)
+		case []any, map[string]any:
+			if ContainsUnknown(x) {
+				return nil, false
+			}
+			out[i] = a
+		default:
+			out[i] = a
+		}
+	}
+	return out, true
 }
 
 // unknownOf builds the Unknown for a call whose result depends on an

@@ -196,12 +196,10 @@ func (p *program) evalIf(env *Env, n *callNode) (any, error) {
 	case resource.Unknown:
 		a, errA := p.eval(env, n.args[1])
 		b, errB := p.eval(env, n.args[2])
-		if errA == nil && errB == nil {
-			if eq, unk := DeepEqual(a, b); eq && !unk {
-				return a, nil
-			}
+		if errA != nil || errB != nil {
+			return resource.Unknown{Expr: p.callText(n)}, nil
 		}
-		return resource.Unknown{Expr: p.callText(n)}, nil
+		return ifUnknown(p.callText(n), c, a, b), nil
 	}
 	return nil, errAt(n.off, "if: the condition must be a boolean, not %s", TypeName(c))
 }
@@ -212,6 +210,7 @@ func (p *program) evalAndOr(env *Env, n *callNode) (any, error) {
 		return nil, errAt(n.off, "%s: expects at least 2 arguments, got %d", n.name, len(n.args))
 	}
 	unknown := false
+	vals := make([]any, 0, len(n.args))
 	for _, a := range n.args {
 		v, err := p.eval(env, a)
 		if err != nil {
@@ -230,8 +229,16 @@ func (p *program) evalAndOr(env *Env, n *callNode) (any, error) {
 		default:
 			return nil, errAt(a.offset(), "%s: arguments must be booleans, not %s", n.name, TypeName(v))
 		}
+		vals = append(vals, v)
 	}
 	if unknown {
+		if v, ok := byChoice(n.lname, vals, func(c []any) (any, error) { return andOr(n.lname, c, isAnd) }); ok {
+			if u, isU := v.(resource.Unknown); isU {
+				u.Expr = p.callText(n)
+				return u, nil
+			}
+			return v, nil
+		}
 		return resource.Unknown{Expr: p.callText(n)}, nil
 	}
 	return isAnd, nil

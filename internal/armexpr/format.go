@@ -11,12 +11,15 @@ import (
 
 // formatFunc is format(formatString, args...): .NET composite formatting
 // ({0}, {1:D3}, {0,-8}, {{ and }} escapes) with the invariant culture.
-func formatFunc(_ *Env, a []any) (any, error) {
+func formatFunc(env *Env, a []any) (any, error) {
 	if err := nargs(a, 1, -1); err != nil {
 		return nil, err
 	}
 	if resource.IsUnknown(a[0]) {
 		return unknownOf("format", a), nil
+	}
+	if p, ok := withPlaceholders(env, a[1:]); ok {
+		a = append([]any{a[0]}, p...)
 	}
 	f, err := argString(a, 0)
 	if err != nil {
@@ -307,23 +310,7 @@ func ParseJSON(text string) (any, error) {
 			return nil, argError("%q is not valid JSON", shorten(t))
 		}
 	}
-	return fromJSON(v), nil
-}
-
-func fromJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		return normalize(x)
-	case []any:
-		for i := range x {
-			x[i] = fromJSON(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fromJSON(x[k])
-		}
-	}
-	return v
+	return resource.NormalizeNumbers(v), nil
 }
 
 // singleToDoubleQuotes rewrites 'single-quoted' JSON strings as

@@ -141,13 +141,18 @@ func argLambda(args []any, i int) (Lambda, error) {
 }
 
 // strict wraps a function that needs every argument known at the top
-// level: an unknown argument makes the result unknown, naming the call.
+// level: an unknown argument makes the result unknown, naming the call
+// (or, when it has few possible values, one of the results under each:
+// see byChoice).
 func strict(name string, lo, hi int, f func(env *Env, args []any) (any, error)) Func {
 	return func(env *Env, args []any) (any, error) {
 		if err := nargs(args, lo, hi); err != nil {
 			return nil, err
 		}
 		if anyUnknown(args) {
+			if v, ok := byChoice(name, args, func(a []any) (any, error) { return strict(name, lo, hi, f)(env, a) }); ok {
+				return v, nil
+			}
 			return unknownOf(name, args), nil
 		}
 		for i := range args {
@@ -155,6 +160,57 @@ func strict(name string, lo, hi int, f func(env *Env, args []any) (any, error)) 
 		}
 		return f(env, args)
 	}
+}
+
+// maxChoices bounds the values an unknown with choices is evaluated
+// under.
+const maxChoices = 16
+
+// byChoice evaluates a call whose one unknown argument has few possible
+// values (resource.Unknown.Choices) under each of them: the common result
+// when they agree, else an unknown whose choices are the results. ok is
+// false when that does not apply (several unknowns, no choices, a choice
+// that fails or is itself unknown).
+func byChoice(name string, args []any, f func([]any) (any, error)) (any, bool) {
+	at := -1
+	for i, a := range args {
+		if resource.IsUnknown(a) {
+			if at >= 0 {
+				return nil, false
+			}
+			at = i
+		}
+	}
+	u := args[at].(resource.Unknown)
+	if u.Choices == nil || len(u.Choices.Values) == 0 || len(u.Choices.Values) > maxChoices {
+		return nil, false
+	}
+	var results []any
+	for _, c := range u.Choices.Values {
+		if resource.IsAbsent(c) {
+			return nil, false
+		}
+		a := append([]any(nil), args...)
+		a[at] = c
+		v, err := f(a)
+		if err != nil || ContainsUnknown(v) {
+			return nil, false
+		}
+		seen := false
+		for _, r := range results {
+			if eq, _ := DeepEqual(r, v); eq {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			results = append(results, v)
+		}
+	}
+	if len(results) == 1 {
+		return results[0], true
+	}
+	return resource.UnknownOneOf(RenderCall(name, args), results...), true
 }
 
 // deep is strict, but also for unknowns nested inside arguments.

@@ -16,7 +16,7 @@ func arrayFuncs() map[string]Func {
 			}
 			return []any{a[0]}, nil
 		}),
-		"concat":      strict("concat", 0, -1, concatFunc),
+		"concat":      concatOrPlaceholders,
 		"contains":    strict("contains", 2, 2, containsFunc),
 		"createArray": func(_ *Env, a []any) (any, error) { return append([]any{}, a...), nil },
 		"createObject": func(_ *Env, a []any) (any, error) {
@@ -248,6 +248,20 @@ func arrayFuncs() map[string]Func {
 // (member values may be unknown).
 func deepKeys(name string, f func(env *Env, args []any) (any, error)) Func {
 	return strict(name, 1, 1, f)
+}
+
+// concatOrPlaceholders is concat(), which with Env.Placeholders writes
+// unknown strings as placeholders; otherwise an unknown argument makes
+// the result unknown.
+func concatOrPlaceholders(env *Env, a []any) (any, error) {
+	if len(a) > 0 && anyUnknown(a) {
+		if _, isArr := a[0].([]any); !isArr {
+			if p, ok := withPlaceholders(env, a); ok {
+				return concatFunc(env, p)
+			}
+		}
+	}
+	return strict("concat", 0, -1, concatFunc)(env, a)
 }
 
 func concatFunc(_ *Env, a []any) (any, error) {

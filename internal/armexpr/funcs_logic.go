@@ -30,10 +30,7 @@ func logicFuncs() map[string]Func {
 				}
 				return a[2], nil
 			case resource.Unknown:
-				if eq, unk := DeepEqual(a[1], a[2]); eq && !unk {
-					return a[1], nil
-				}
-				return unknownOf("if", a), nil
+				return ifUnknown(RenderCall("if", a), c, a[1], a[2]), nil
 			}
 			return nil, argError("the condition must be a boolean, not %s", TypeName(a[0]))
 		},
@@ -101,6 +98,15 @@ func logicFuncs() map[string]Func {
 			}
 			eq, unk := DeepEqual(a[0], a[1])
 			if unk {
+				if v, ok := byChoice("equals", a, func(c []any) (any, error) {
+					eq, unk := DeepEqual(c[0], c[1])
+					if unk {
+						return unknownOf("equals", c), nil
+					}
+					return eq, nil
+				}); ok {
+					return v, nil
+				}
 				return unknownOf("equals", a), nil
 			}
 			return eq, nil
@@ -130,6 +136,9 @@ func andOr(name string, a []any, isAnd bool) (any, error) {
 		}
 	}
 	if unknown {
+		if v, ok := byChoice(name, a, func(c []any) (any, error) { return andOr(name, c, isAnd) }); ok {
+			return v, nil
+		}
 		return unknownOf(name, a), nil
 	}
 	return isAnd, nil
@@ -228,4 +237,37 @@ func arith(fi func(x, y int64) (int64, error), ff func(x, y float64) float64) fu
 		}
 		return ff(xf, yf), nil
 	}
+}
+
+// ifUnknown is if(cond, x, y) (expr) when cond is unknown: the branch its
+// choices select, x when both branches are equal, else an unknown that is
+// one of the two when both are known.
+func ifUnknown(expr string, c resource.Unknown, x, y any) any {
+	if c.Choices != nil {
+		t, f := false, false
+		for _, v := range c.Choices.Values {
+			b, ok := v.(bool)
+			switch {
+			case !ok:
+				t, f = true, true
+			case b:
+				t = true
+			default:
+				f = true
+			}
+		}
+		switch {
+		case t && !f:
+			return x
+		case f && !t:
+			return y
+		}
+	}
+	if eq, unk := DeepEqual(x, y); eq && !unk {
+		return x
+	}
+	if !ContainsUnknown(x) && !ContainsUnknown(y) {
+		return resource.UnknownOneOf(expr, x, y)
+	}
+	return resource.Unknown{Expr: expr}
 }

@@ -50,11 +50,11 @@ func scopeFuncs() map[string]Func {
 			}
 			return unknownOf("reference", a), nil
 		},
-		"resourceId":                strict("resourceId", 2, -1, resourceIDFunc),
-		"subscriptionResourceId":    strict("subscriptionResourceId", 2, -1, subscriptionResourceIDFunc),
-		"tenantResourceId":          strict("tenantResourceId", 2, -1, tenantResourceIDFunc),
-		"extensionResourceId":       strict("extensionResourceId", 3, -1, extensionResourceIDFunc),
-		"managementGroupResourceId": strict("managementGroupResourceId", 2, -1, managementGroupResourceIDFunc),
+		"resourceId":                idFunc("resourceId", 2, resourceIDFunc),
+		"subscriptionResourceId":    idFunc("subscriptionResourceId", 2, subscriptionResourceIDFunc),
+		"tenantResourceId":          idFunc("tenantResourceId", 2, tenantResourceIDFunc),
+		"extensionResourceId":       idFunc("extensionResourceId", 3, extensionResourceIDFunc),
+		"managementGroupResourceId": idFunc("managementGroupResourceId", 2, managementGroupResourceIDFunc),
 		"resourceGroup": func(env *Env, a []any) (any, error) {
 			if err := nargs(a, 0, 0); err != nil {
 				return nil, err
@@ -238,6 +238,37 @@ func copyIndexFunc(env *Env, a []any) (any, error) {
 	return env.CopyIndex(loop, int(offset))
 }
 
+// idFunc wraps a resource ID function: strict, except that with
+// Env.Placeholders an unknown name or scope is written as a placeholder,
+// so that an ID built from an unknown name still names its resource
+// ("/subscriptions/…/servers/[parameters('s').name]/databases/master").
+func idFunc(name string, lo int, f func(env *Env, args []any) (any, error)) Func {
+	s := strict(name, lo, -1, f)
+	return func(env *Env, a []any) (any, error) {
+		if len(a) >= lo && anyUnknown(a) {
+			if p, ok := withPlaceholders(env, a); ok && sameTypeIndex(a, p) {
+				return f(env, p)
+			}
+		}
+		return s(env, a)
+	}
+}
+
+// sameTypeIndex reports whether the resource type is the same argument
+// before and after placeholders are written in: a placeholder holding a
+// "/" must not be taken for the type.
+func sameTypeIndex(orig, p []any) bool {
+	want := -1
+	for i, v := range orig {
+		if s, ok := v.(string); ok && strings.Contains(s, "/") {
+			want = i
+			break
+		}
+	}
+	got, err := typeIndex(p)
+	return want >= 0 && err == nil && got == want
+}
+
 // typeIndex finds the argument holding the resource type: the first one
 // with a '/'.
 func typeIndex(a []any) (int, error) {
@@ -288,7 +319,7 @@ func resourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a subscription ID and a resource group name before the resource type")
 	}
-	return JoinResourceID(scope, s[t], s[t+1:]...), nil
+	return resource.JoinID(scope, s[t], s[t+1:]...), nil
 }
 
 func subscriptionResourceIDFunc(env *Env, a []any) (any, error) {
@@ -305,7 +336,7 @@ func subscriptionResourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a subscription ID before the resource type")
 	}
-	return JoinResourceID("/subscriptions/"+sub, s[t], s[t+1:]...), nil
+	return resource.JoinID("/subscriptions/"+sub, s[t], s[t+1:]...), nil
 }
 
 func tenantResourceIDFunc(_ *Env, a []any) (any, error) {
@@ -317,7 +348,7 @@ func tenantResourceIDFunc(_ *Env, a []any) (any, error) {
 		return nil, argError("expects the resource type first")
 	}
 	s := stringsOf(a)
-	return JoinResourceID("", s[0], s[1:]...), nil
+	return resource.JoinID("", s[0], s[1:]...), nil
 }
 
 func extensionResourceIDFunc(_ *Env, a []any) (any, error) {
@@ -327,7 +358,7 @@ func extensionResourceIDFunc(_ *Env, a []any) (any, error) {
 			return nil, argError("argument %d must be a string, not %s", i+1, TypeName(v))
 		}
 	}
-	return JoinResourceID(strings.TrimRight(s[0], "/"), s[1], s[2:]...), nil
+	return resource.JoinID(strings.TrimRight(s[0], "/"), s[1], s[2:]...), nil
 }
 
 func managementGroupResourceIDFunc(env *Env, a []any) (any, error) {
@@ -344,35 +375,7 @@ func managementGroupResourceIDFunc(env *Env, a []any) (any, error) {
 	default:
 		return nil, argError("expects at most a management group name before the resource type")
 	}
-	return JoinResourceID("/providers/Microsoft.Management/managementGroups/"+mg, s[t], s[t+1:]...), nil
-}
-
-// JoinResourceID builds a resource ID: scope (a resource ID, or "" for the
-// tenant) + "/providers/" + the type's namespace, then the type segments
-// interleaved with the names. A name may hold several segments ("kv/s").
-func JoinResourceID(scope, typ string, names ...string) string {
-	segs := strings.Split(strings.Trim(typ, "/"), "/")
-	var flat []string
-	for _, n := range names {
-		flat = append(flat, strings.Split(n, "/")...)
-	}
-	var b strings.Builder
-	b.WriteString(scope)
-	b.WriteString("/providers/")
-	b.WriteString(segs[0])
-	for i, t := range segs[1:] {
-		b.WriteByte('/')
-		b.WriteString(t)
-		if i < len(flat) {
-			b.WriteByte('/')
-			b.WriteString(flat[i])
-		}
-	}
-	for i := len(segs) - 1; i < len(flat); i++ {
-		b.WriteByte('/')
-		b.WriteString(flat[i])
-	}
-	return b.String()
+	return resource.JoinID("/providers/Microsoft.Management/managementGroups/"+mg, s[t], s[t+1:]...), nil
 }
 
 // Environment returns environment() for a cloud: AzureCloud (the

@@ -60,11 +60,7 @@ func normalize(v any) any {
 	case int32:
 		return int64(x)
 	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
+		return resource.NormalizeNumbers(x)
 	}
 	return v
 }

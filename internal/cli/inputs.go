@@ -29,6 +29,8 @@ type inputOptions struct {
 	// maxInstances is --max-instances: the cap on the resource instances
 	// one IaC input may expand to.
 	maxInstances int
+	readRoots    []string // ARM/Bicep: where templates may read (the scanned trees, --read-root)
+	allowEnv     []string // Bicep: --allow-env
 }
 
 // maxInstancesHelp documents --max-instances.
@@ -46,8 +48,8 @@ func (o *inputOptions) readers(logger *slog.Logger) (map[source.Kind]reader, *sa
 	}
 	aj := saved.New(saved.Options{Logger: logger})
 	tf := terraform.New(terraform.Options{Vars: vars, VarFiles: o.varFiles, MaxInstances: o.maxInstances, Logger: logger})
-	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
-	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger})
+	arm := armtemplate.New(armtemplate.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger, ReadRoots: o.readRoots, MaxInstances: o.maxInstances})
+	bc := bicep.New(bicep.Options{ParameterFiles: o.parameters, Deployment: armexpr.DefaultDeployment(), Logger: logger, ReadRoots: o.readRoots, AllowEnv: o.allowEnv, MaxInstances: o.maxInstances})
 	return map[source.Kind]reader{
 		source.AzureJSON:       aj,
 		source.TerraformModule: tf,

@@ -80,6 +80,8 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.input.varFiles, "var-file", nil, "Terraform: read variables from a .tfvars file (repeatable)")
 	f.StringArrayVar(&opts.input.parameters, "parameters", nil, "ARM/Bicep: a parameters file (*.parameters.json or .bicepparam) (repeatable)")
 	f.IntVar(&opts.input.maxInstances, "max-instances", resource.DefaultMaxInstances, maxInstancesHelp)
+	f.StringArrayVar(&opts.input.readRoots, "read-root", nil, "ARM/Bicep: a directory linked templates, modules and load*() may read from, besides the paths scanned and their git repository (repeatable)")
+	f.StringArrayVar(&opts.input.allowEnv, "allow-env", nil, "Bicep: an environment variable readEnvironmentVariable() may read in a .bicepparam file (repeatable; none by default)")
 	opts.azure.addFlags(f)
 	return cmd
 }
@@ -218,6 +220,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
+		opts.input.readRoots = append(scannedTrees(paths), opts.input.readRoots...)
 		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true

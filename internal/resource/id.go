@@ -75,6 +75,34 @@ func (id ID) Name() string {
 	return id.Names[len(id.Names)-1]
 }
 
+// JoinID builds a resource ID: scope (a resource ID, or "" for the
+// tenant) + "/providers/" + the type's namespace, then the type segments
+// interleaved with the names. A name may hold several segments ("kv/s").
+func JoinID(scope, typ string, names ...string) string {
+	segs := strings.Split(strings.Trim(typ, "/"), "/")
+	var flat []string
+	for _, n := range names {
+		flat = append(flat, strings.Split(n, "/")...)
+	}
+	var b strings.Builder
+	b.WriteString(scope)
+	b.WriteString("/providers/")
+	b.WriteString(segs[0])
+	for i, t := range segs[1:] {
+		b.WriteByte('/')
+		b.WriteString(t)
+		if i < len(flat) {
+			b.WriteByte('/')
+			b.WriteString(flat[i])
+		}
+	}
+	for i := len(segs) - 1; i < len(flat); i++ {
+		b.WriteByte('/')
+		b.WriteString(flat[i])
+	}
+	return b.String()
+}
+
 // ParentID returns the ID of the resource one level up: for
 // .../vaults/kv/secrets/s that is .../vaults/kv. For a top-level resource
 // it returns its scope, and for anything else "".

@@ -132,3 +132,23 @@ func TestUnknownsAndComponents(t *testing.T) {
 		t.Error("an error on a live resource names its ID")
 	}
 }
+
+func TestJoinID(t *testing.T) {
+	for _, tc := range []struct {
+		scope, typ string
+		names      []string
+		want       string
+	}{
+		{"/subscriptions/s/resourceGroups/rg", "Microsoft.KeyVault/vaults", []string{"kv"}, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"},
+		{"/subscriptions/s/resourceGroups/rg", "Microsoft.KeyVault/vaults/secrets", []string{"kv/s"}, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/s"},
+		{"/subscriptions/s/resourceGroups/rg", "Microsoft.KeyVault/vaults/secrets", []string{"kv", "s"}, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/s"},
+		{"", "Microsoft.Management/managementGroups", []string{"mg"}, "/providers/Microsoft.Management/managementGroups/mg"},
+		// A name with fewer segments than the type leaves the type's tail
+		// without names, as Azure's resourceId() does.
+		{"/x", "Microsoft.KeyVault/vaults/secrets", []string{"s"}, "/x/providers/Microsoft.KeyVault/vaults/s/secrets"},
+	} {
+		if got := JoinID(tc.scope, tc.typ, tc.names...); got != tc.want {
+			t.Errorf("JoinID(%q, %q, %q) = %q, want %q", tc.scope, tc.typ, tc.names, got, tc.want)
+		}
+	}
+}

@@ -1,12 +1,13 @@
 package armtemplate
 
 import (
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
@@ -135,6 +136,10 @@ func TestBicepFormsAgree(t *testing.T) {
 		}
 		a, _ := readAll(t, p, opts)
 		b, _ := readAll(t, sym, opts)
+		// The compiler drops existing resources from the classic form;
+		// the symbolic form keeps them, and kvguard reports an existing
+		// vault as a placeholder.
+		a, b = withoutExisting(a), withoutExisting(b)
 		if diff := cmp.Diff(comparable(a), comparable(b), cmp.Comparer(func(x, y resource.Unknown) bool { return true })); diff != "" {
 			t.Errorf("%s: the two forms differ (-main.json +main.symbolicnames.json):\n%s", filepath.Dir(p), diff)
 			continue
@@ -145,6 +150,18 @@ func TestBicepFormsAgree(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no Bicep sample pairs found")
 	}
+}
+
+// withoutExisting drops the placeholders of vaults declared existing.
+func withoutExisting(docs []*resource.Document) []*resource.Document {
+	var out []*resource.Document
+	for _, d := range docs {
+		if g, ok := d.GapFor(resource.PartProperties); ok && d.Body == nil && strings.Contains(g.Err, "declared existing") {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func comparable(docs []*resource.Document) []*resource.Document {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -15,22 +14,7 @@ import (
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
-)
-
-// Limits that keep hostile templates from exhausting time and memory.
-const (
-	// MaxCopyCount is Azure's limit on the iterations of one copy loop; a
-	// larger count is an error and only the first MaxCopyCount are read.
-	MaxCopyCount = 800
-	// MaxDocuments bounds the documents one Read may produce.
-	MaxDocuments = 200_000
-	// MaxDeploymentDepth bounds nested and linked deployments.
-	MaxDeploymentDepth = 16
-	// maxEvalDepth bounds variables, parameters and user functions that
-	// refer to one another.
-	maxEvalDepth = 128
-	// maxFileSize bounds a template or parameter file.
-	maxFileSize = 64 << 20
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // Options configures a Reader.
@@ -43,13 +27,21 @@ type Options struct {
 	Deployment armexpr.Deployment
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// ReadRoots are the directories templates may read linked templates
+	// from, besides the top level of the git repository holding each
+	// template (else its directory): the scanned trees. Nothing outside
+	// them is read, nor through a symlink that leaves them.
+	ReadRoots []string
+	// MaxInstances caps the resource instances one template may expand
+	// to (copy loops multiplied through nested deployments); zero means
+	// resource.DefaultMaxInstances.
+	MaxInstances int
 }
 
 // Reader reads ARM templates into resource documents. It holds no state
 // between reads and is safe for concurrent use.
 type Reader struct {
 	opts Options
-	dep  armexpr.Deployment
 	log  *slog.Logger
 }
 
@@ -59,7 +51,7 @@ func New(opts Options) *Reader {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Reader{opts: opts, dep: opts.Deployment.WithDefaults(), log: log}
+	return &Reader{opts: opts, log: log}
 }
 
 // IsTemplate reports whether a JSON file's leading bytes look like a
@@ -93,7 +85,7 @@ func IsParameters(head []byte) bool {
 // template order. It returns nil or an error joining *resource.InputError
 // values; everything that can still be read is read and emitted.
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
-	data, err := readFile(path)
+	data, err := arm.ReadFile(path)
 	if err != nil {
 		return resource.Errorf(resource.Position{File: path}, "read template: %w", err)
 	}
@@ -109,60 +101,55 @@ func (r *Reader) readData(ctx context.Context, path string, data []byte, emit fu
 			err = errors.Join(err, resource.Errorf(resource.Position{File: path}, "internal error reading template: %v", p))
 		}
 	}()
-	root, err := parseTemplateJSON(data, path)
+	root, err := arm.ParseJSON(data, path)
 	if err != nil {
-		return syntaxError(path, err)
+		return arm.SyntaxError(path, err)
 	}
 	if root.Kind != jsonpos.Object {
-		return resource.Errorf(pos(path, root.Start), "not an ARM template: the file holds a JSON %s, not an object", root.Kind)
+		return resource.Errorf(arm.Pos(path, root.Start), "not an ARM template: the file holds a JSON %s, not an object", root.Kind)
 	}
 	if root.GetFold("resources") == nil {
-		return resource.Errorf(pos(path, root.Start), "not an ARM template: no resources member")
+		return resource.Errorf(arm.Pos(path, root.Start), "not an ARM template: no resources member")
 	}
-	ev := newEvaluator(ctx, r, NewMapper(r.log))
-	values := ev.parameterValues(path)
-	ev.run(path, root, values)
-	ev.mapper.Finish(emit)
-	return errors.Join(ev.errs...)
+	p := &problems{seen: map[string]bool{}}
+	values := r.parameterValues(path, p)
+	m := arm.NewMapper(r.log, p.add)
+	eng := arm.New(arm.Options{Deployment: r.opts.Deployment, Logger: r.log,
+		ReadRoot: arm.NewReadRoot(r.opts.ReadRoots, path), MaxInstances: r.opts.MaxInstances})
+	eng.Deploy(ctx, path, root, values, m, p.add)
+	m.Finish(emit)
+	return errors.Join(p.errs...)
 }
 
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("file is larger than %d MiB", maxFileSize>>20)
-	}
-	return data, nil
+// problems collects the input errors of one Read, each once.
+type problems struct {
+	errs []error
+	seen map[string]bool
 }
 
-func syntaxError(path string, err error) *resource.InputError {
-	var se *jsonpos.SyntaxError
-	if errors.As(err, &se) {
-		return &resource.InputError{Pos: resource.Position{File: path, Line: se.Pos.Line, Col: se.Pos.Col}, Msg: "invalid JSON: " + se.Msg, Err: err}
+func (p *problems) add(e *resource.InputError) {
+	k := e.Error()
+	if p.seen[k] {
+		return
 	}
-	return resource.Errorf(resource.Position{File: path}, "invalid JSON: %w", err)
-}
-
-func pos(file string, p jsonpos.Pos) resource.Position {
-	return resource.Position{File: file, Line: p.Line, Col: p.Col}
+	p.seen[k] = true
+	p.errs = append(p.errs, e)
 }
 
 // parameterValues loads the parameter files for the template at path: the
 // configured ones, or else "<base>.parameters.json" beside the template.
-func (ev *evaluator) parameterValues(path string) map[string]any {
-	files := ev.r.opts.ParameterFiles
+func (r *Reader) parameterValues(path string, p *problems) map[string]any {
+	files := r.opts.ParameterFiles
+	read := arm.ReadFile
 	if len(files) == 0 {
+		// The file beside the template is read as the template's own
+		// files are: inside its read root.
+		root := arm.NewReadRoot(r.opts.ReadRoots, path)
+		read = func(f string) ([]byte, error) { return root.ReadFile(f, arm.MaxFileSize) }
 		base := strings.TrimSuffix(path, filepath.Ext(path))
 		for _, cand := range []string{base + ".parameters.json"} {
 			if st, err := os.Stat(cand); err == nil && !st.IsDir() {
-				ev.r.log.Info("using the parameter file beside the template", "template", path, "parameters", cand)
+				r.log.Info("using the parameter file beside the template", "template", path, "parameters", cand)
 				files = []string{cand}
 				break
 			}
@@ -170,20 +157,21 @@ func (ev *evaluator) parameterValues(path string) map[string]any {
 	}
 	values := map[string]any{}
 	for _, f := range files {
-		ev.loadParameterFile(f, values)
+		loadParameterFile(f, read, values, p)
 	}
 	return values
 }
 
-func (ev *evaluator) loadParameterFile(file string, values map[string]any) {
-	data, err := readFile(file)
+// loadParameterFile reads one parameter file's values into values.
+func loadParameterFile(file string, read func(string) ([]byte, error), values map[string]any, p *problems) {
+	data, err := read(file)
 	if err != nil {
-		ev.addErr(resource.Errorf(resource.Position{File: file}, "read parameter file: %w", err))
+		p.add(resource.Errorf(resource.Position{File: file}, "read parameter file: %w", err))
 		return
 	}
-	root, err := parseTemplateJSON(data, file)
+	root, err := arm.ParseJSON(data, file)
 	if err != nil {
-		ev.addErr(syntaxError(file, err))
+		p.add(arm.SyntaxError(file, err))
 		return
 	}
 	params := root.GetFold("parameters")
@@ -192,7 +180,7 @@ func (ev *evaluator) loadParameterFile(file string, values map[string]any) {
 		params = root
 	}
 	if params.Kind != jsonpos.Object {
-		ev.addErr(resource.Errorf(pos(file, root.Start), "not a parameter file: expected an object with a parameters member"))
+		p.add(resource.Errorf(arm.Pos(file, root.Start), "not a parameter file: expected an object with a parameters member"))
 		return
 	}
 	for _, m := range params.Members {
@@ -200,7 +188,7 @@ func (ev *evaluator) loadParameterFile(file string, values map[string]any) {
 			continue
 		}
 		if m.Value.Kind != jsonpos.Object {
-			ev.addErr(resource.Errorf(pos(file, m.Value.Start), "parameter %q: expected an object with a value (or reference) member", m.Key))
+			p.add(resource.Errorf(arm.Pos(file, m.Value.Start), "parameter %q: expected an object with a value (or reference) member", m.Key))
 			continue
 		}
 		key := strings.ToLower(m.Key)
@@ -210,7 +198,7 @@ func (ev *evaluator) loadParameterFile(file string, values map[string]any) {
 		case m.Value.GetFold("reference") != nil:
 			values[key] = resource.Unknown{Expr: "parameters('" + m.Key + "')"}
 		default:
-			ev.addErr(resource.Errorf(pos(file, m.Value.Start), "parameter %q: expected a value or reference member", m.Key))
+			p.add(resource.Errorf(arm.Pos(file, m.Value.Start), "parameter %q: expected a value or reference member", m.Key))
 		}
 	}
 }

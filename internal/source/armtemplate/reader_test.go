@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -121,7 +122,8 @@ func TestRBACDefault(t *testing.T) {
 		{"2027-01-01", "", true},
 		{"2026-02-01", `"enableRbacAuthorization": false,`, false},
 		{"2023-07-01", `"enableRbacAuthorization": null,`, false},
-		{"2026-02-01", `"enableRbacAuthorization": "[parameters('rbac')]",`, resource.Unknown{Expr: "parameters('rbac')"}},
+		// A bool parameter without a value is one of true and false.
+		{"2026-02-01", `"enableRbacAuthorization": "[parameters('rbac')]",`, resource.UnknownOneOf("parameters('rbac')", true, false)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.api+tt.explicit, func(t *testing.T) {
@@ -131,7 +133,7 @@ func TestRBACDefault(t *testing.T) {
 			if len(docs) != 1 {
 				t.Fatalf("%d docs", len(docs))
 			}
-			if got := mustGet(t, docs[0], "properties", "enableRbacAuthorization"); got != tt.want {
+			if got := mustGet(t, docs[0], "properties", "enableRbacAuthorization"); !cmp.Equal(got, tt.want) {
 				t.Errorf("enableRbacAuthorization = %#v, want %#v", got, tt.want)
 			}
 			if docs[0].Source.APIVersion != tt.api {

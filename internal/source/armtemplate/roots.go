@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/jsonpos"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // LinkedTemplates returns the files that the given templates link as
@@ -17,11 +18,11 @@ import (
 func LinkedTemplates(files []string) []string {
 	linked := map[string]bool{}
 	for _, f := range files {
-		data, err := readFile(f)
+		data, err := arm.ReadFile(f)
 		if err != nil {
 			continue
 		}
-		root, err := parseTemplateJSON(data, f)
+		root, err := arm.ParseJSON(data, f)
 		if err != nil || root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
 			continue
 		}

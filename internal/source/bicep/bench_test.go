@@ -2,13 +2,15 @@ package bicep
 
 import (
 	"fmt"
-	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
+	"github.com/kvguard/kvguard/internal/testcorpus"
+
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // benchSources loads every Bicep source of the corpus and the samples.
@@ -44,7 +46,7 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i, src := range srcs {
-			_, _ = Parse(src, names[i])
+			_, _ = syntax.Parse(src, names[i])
 		}
 	}
 	b.ReportMetric(float64(len(srcs)), "files/op")
@@ -86,7 +88,7 @@ func BenchmarkParseScaling(b *testing.B) {
 		b.Run(fmt.Sprintf("resources=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(src)))
 			for b.Loop() {
-				if _, err := Parse(src, "gen.bicep"); err != nil {
+				if _, err := syntax.Parse(src, "gen.bicep"); err != nil {
 					b.Fatal(err)
 				}
 			}

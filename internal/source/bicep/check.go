@@ -1,9 +1,8 @@
 package bicep
 
 import (
-	"fmt"
-
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // bicepFunctions are the functions the compiler implements itself (they
@@ -27,7 +26,7 @@ type checker struct {
 
 type varRef struct {
 	to *symbol
-	at *Ident
+	at *syntax.Ident
 }
 
 // check runs the checks on a file instance.
@@ -39,33 +38,33 @@ func (fe *fileEval) check() {
 	c.cycles()
 }
 
-func (c *checker) decl(d Decl) {
+func (c *checker) decl(d syntax.Decl) {
 	switch x := d.(type) {
-	case *ParamDecl:
+	case *syntax.ParamDecl:
 		c.expr(x.Default, nil)
-	case *VarDecl:
+	case *syntax.VarDecl:
 		c.cur = c.fe.syms[x.Name.Name]
 		c.expr(x.Value, nil)
 		c.cur = nil
-	case *ParamAssign:
+	case *syntax.ParamAssign:
 		c.cur = c.fe.syms[x.Name.Name]
 		c.expr(x.Value, nil)
 		c.cur = nil
-	case *OutputDecl:
+	case *syntax.OutputDecl:
 		c.expr(x.Value, nil)
-	case *FuncDecl:
+	case *syntax.FuncDecl:
 		var sc *locals
 		for _, p := range x.Params {
 			sc = sc.bind(p.Name.Name, nil)
 		}
 		c.expr(x.Body, sc)
-	case *ResourceDecl:
+	case *syntax.ResourceDecl:
 		if s, ok := c.fe.syms[x.Name.Name]; ok && s.kind == symResource {
 			c.resource(s.res)
 		}
-	case *ModuleDecl:
+	case *syntax.ModuleDecl:
 		c.expr(x.Body, nil)
-	case *TargetScopeDecl:
+	case *syntax.TargetScopeDecl:
 		c.expr(x.Value, nil)
 	}
 }
@@ -74,86 +73,86 @@ func (c *checker) resource(rs *resSym) {
 	sc := rs.lexicalScope()
 	c.expr(rs.decl.Body, sc)
 	for _, it := range rs.body.Items {
-		if d, ok := it.(*ResourceDecl); ok && rs.children[d.Name.Name] != nil {
+		if d, ok := it.(*syntax.ResourceDecl); ok && rs.children[d.Name.Name] != nil {
 			c.resource(rs.children[d.Name.Name])
 		}
 	}
 }
 
-func (c *checker) errorf(pos Pos, format string, args ...any) {
+func (c *checker) errorf(pos syntax.Pos, format string, args ...any) {
 	_ = c.fe.errorf(pos, format, args...)
 }
 
 // expr checks an expression; sc holds the local names in scope.
-func (c *checker) expr(e Expr, sc *locals) {
+func (c *checker) expr(e syntax.Expr, sc *locals) {
 	if e == nil {
 		return
 	}
 	switch x := e.(type) {
-	case *Ident:
+	case *syntax.Ident:
 		c.ident(x, sc)
-	case *StringExpr:
+	case *syntax.StringExpr:
 		for _, h := range x.Exprs {
 			c.expr(h, sc)
 		}
-	case *ArrayExpr:
+	case *syntax.ArrayExpr:
 		for _, it := range x.Items {
 			c.expr(it.Value, sc)
 		}
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		for _, it := range x.Items {
-			if p, ok := it.(*ObjectProp); ok {
+			if p, ok := it.(*syntax.ObjectProp); ok {
 				if _, lit := p.KeyName(); !lit && p.Key != nil {
 					c.expr(p.Key, sc)
 				}
 				c.expr(p.Value, sc)
 			}
 		}
-	case *ForExpr:
+	case *syntax.ForExpr:
 		c.expr(x.Iter, sc)
 		inner := sc.bind(x.Item.Name, nil)
 		if x.Index != nil {
 			inner = inner.bind(x.Index.Name, nil)
 		}
 		c.expr(x.Body, inner)
-	case *IfExpr:
+	case *syntax.IfExpr:
 		c.expr(x.Cond, sc)
 		c.expr(x.Body, sc)
-	case *UnaryExpr:
+	case *syntax.UnaryExpr:
 		c.expr(x.X, sc)
-	case *BinaryExpr:
+	case *syntax.BinaryExpr:
 		c.expr(x.X, sc)
 		c.expr(x.Y, sc)
-	case *TernaryExpr:
+	case *syntax.TernaryExpr:
 		c.expr(x.Cond, sc)
 		c.expr(x.Then, sc)
 		c.expr(x.Else, sc)
-	case *ParenExpr:
+	case *syntax.ParenExpr:
 		c.expr(x.X, sc)
-	case *NonNullExpr:
+	case *syntax.NonNullExpr:
 		c.expr(x.X, sc)
-	case *PropertyExpr:
+	case *syntax.PropertyExpr:
 		c.member(x.X, sc)
-	case *IndexExpr:
+	case *syntax.IndexExpr:
 		c.member(x.X, sc)
 		c.expr(x.Index, sc)
-	case *ResourceAccessExpr:
+	case *syntax.ResourceAccessExpr:
 		c.expr(x.X, sc)
-	case *LambdaExpr:
+	case *syntax.LambdaExpr:
 		inner := sc
 		for _, p := range x.Params {
 			inner = inner.bind(p.Name, nil)
 		}
 		c.expr(x.Body, inner)
-	case *CallExpr:
+	case *syntax.CallExpr:
 		c.call(x, sc)
 	}
 }
 
 // member checks the left side of an access; a wildcard import's name is
 // fine there.
-func (c *checker) member(e Expr, sc *locals) {
-	if id, ok := e.(*Ident); ok {
+func (c *checker) member(e syntax.Expr, sc *locals) {
+	if id, ok := e.(*syntax.Ident); ok {
 		if _, local := sc.lookup(id.Name); !local {
 			if s, ok := c.fe.syms[id.Name]; ok && s.kind == symImportNS {
 				return
@@ -163,7 +162,7 @@ func (c *checker) member(e Expr, sc *locals) {
 	c.expr(e, sc)
 }
 
-func (c *checker) ident(id *Ident, sc *locals) {
+func (c *checker) ident(id *syntax.Ident, sc *locals) {
 	if _, ok := sc.lookup(id.Name); ok {
 		return
 	}
@@ -177,12 +176,12 @@ func (c *checker) ident(id *Ident, sc *locals) {
 	}
 }
 
-func (c *checker) call(x *CallExpr, sc *locals) {
+func (c *checker) call(x *syntax.CallExpr, sc *locals) {
 	for _, a := range x.Args {
 		c.expr(a, sc)
 	}
 	if x.Recv != nil {
-		if id, ok := x.Recv.(*Ident); ok {
+		if id, ok := x.Recv.(*syntax.Ident); ok {
 			if _, local := sc.lookup(id.Name); !local {
 				if _, declared := c.fe.syms[id.Name]; !declared && isBuiltinNamespace(id.Name) {
 					c.function(x)
@@ -200,7 +199,7 @@ func (c *checker) call(x *CallExpr, sc *locals) {
 }
 
 // function checks that a system function exists.
-func (c *checker) function(x *CallExpr) {
+func (c *checker) function(x *syntax.CallExpr) {
 	name := x.Name.Name
 	if bicepFunctions[name] {
 		return
@@ -237,9 +236,9 @@ func (c *checker) cycles() {
 	for _, d := range c.fe.file.Decls {
 		var name string
 		switch x := d.(type) {
-		case *VarDecl:
+		case *syntax.VarDecl:
 			name = x.Name.Name
-		case *ParamAssign:
+		case *syntax.ParamAssign:
 			name = x.Name.Name
 		default:
 			continue
@@ -248,37 +247,4 @@ func (c *checker) cycles() {
 			visit(s)
 		}
 	}
-}
-
-// lexicalScope binds the nested resources visible in a resource's body:
-// its own children and those of its ancestors, nearer ones shadowing.
-func (rs *resSym) lexicalScope() *locals {
-	var chain []*resSym
-	for p := rs; p != nil; p = p.parent {
-		chain = append(chain, p)
-	}
-	var sc *locals
-	for i := len(chain) - 1; i >= 0; i-- {
-		for name, child := range chain[i].children {
-			sc = sc.bind(name, &resRef{sym: child, index: -1})
-		}
-	}
-	return sc
-}
-
-// String renders a symbol kind for messages.
-func (k symKind) String() string {
-	switch k {
-	case symParam:
-		return "parameter"
-	case symVar:
-		return "variable"
-	case symResource:
-		return "resource"
-	case symModule:
-		return "module"
-	case symFunc:
-		return "function"
-	}
-	return fmt.Sprintf("symbol(%d)", int(k))
 }

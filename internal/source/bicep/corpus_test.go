@@ -1,14 +1,16 @@
 package bicep
 
 import (
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/kvguard/kvguard/internal/testcorpus"
+
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // corpusRoot holds real-world Bicep: the AVM key-vault module with its
@@ -60,15 +62,17 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parseFn := Parse
+		parseFn := syntax.Parse
 		if filepath.Ext(f) == ".bicepparam" {
-			parseFn = ParseParams
+			parseFn = syntax.ParseParams
 		}
 		if _, err := parseFn(src, f); err != nil {
 			t.Errorf("%s: parse: %v", rel, err)
 			continue
 		}
-		err = New(Options{}).Read(t.Context(), f, func(*resource.Document) { docs++ })
+		// The corpus root is the scanned tree: modules and scripts the
+		// tests use lie above their folder.
+		err = New(Options{ReadRoots: []string{root}}).Read(t.Context(), f, func(*resource.Document) { docs++ })
 		var problems []string
 		for _, e := range inputErrors(t, err) {
 			switch {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // nestedDeployment prepares a Microsoft.Resources/deployments resource
@@ -14,7 +14,7 @@ import (
 // The template's strings are literals (the compiler escapes "[...]"), so
 // only what Bicep evaluated varies. It is nil when the deployment's
 // template cannot be read (linked, or unknown); that is reported.
-func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
+func (fe *fileEval) nestedDeployment(inst *resInst) *arm.Nested {
 	switch inst.nestedState {
 	case stateDone, stateBusy:
 		return inst.nested
@@ -40,6 +40,15 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
 			what = "its template is linked (templateLink), not inline"
 		}
 		fe.run.report(resource.Warnf(fe.position(rs.decl.Name.Pos()), "the resources of nested deployment %s are not evaluated: %s", inst.address(), what))
+		u := arm.Unfollowed{Module: "deployment " + inst.address(), Why: what, Vaults: fe.vaultRefs(rs.body)}
+		if p := prop(rs.body, "properties"); p != nil {
+			if v, err := fe.mode(true).value(p.Value, inst.sc); err == nil && !resource.IsUnknown(v) {
+				u.Values = []any{v}
+			} else {
+				u.All = true
+			}
+		}
+		fe.run.mapper.Unfollowed(u)
 		return nil
 	}
 	params := map[string]any{}
@@ -55,10 +64,10 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
 	}
 	mode, _ := resource.LookupFold(pm, "mode")
 	name := inst.name[strings.LastIndexByte(inst.name, '/')+1:]
-	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
+	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
 		Path: fe.file.Name, Template: armexpr.DeepCopy(tm).(map[string]any), Line: rs.decl.Pos().Line, EndLine: rs.decl.End().Line,
 		Parameters: params, Context: inst.tgt.Deployment(fe.dep, name), Mode: mode,
-		Address: inst.address() + "::", Kind: "bicep",
+		Address: inst.address() + "::", Kind: "bicep", Maybe: inst.maybe(),
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {
 		fe.run.report(ie)
@@ -66,11 +75,4 @@ func (fe *fileEval) nestedDeployment(inst *resInst) *armtemplate.Nested {
 	}
 	inst.nested = n
 	return n
-}
-
-// lookupMap reads an object member that is itself an object.
-func lookupMap(m map[string]any, key string) (map[string]any, bool) {
-	v, _ := resource.LookupFold(m, key)
-	o, ok := v.(map[string]any)
-	return o, ok
 }

@@ -3,235 +3,52 @@ package bicep
 import (
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/kvguard/kvguard/internal/armexpr"
-	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
-
-// Limits that keep a hostile or broken file from hanging a scan.
-const (
-	// maxLoop is the most iterations one loop may have; Azure Resource
-	// Manager's own copy limit is 800.
-	maxLoop = 800
-	// maxSteps bounds the expression nodes evaluated per scan.
-	maxSteps = 5_000_000
-	// maxVarDepth bounds chains of variables referring to variables.
-	maxVarDepth = 500
-	// maxModuleDepth bounds modules calling modules.
-	maxModuleDepth = 16
-)
-
-// errReported marks an evaluation failure whose cause has already been
-// reported; dependents turn it into an unknown without a second message.
-var errReported = errors.New("error already reported")
-
-// evalError is an evaluation problem at a node.
-type evalError struct {
-	pos Pos
-	msg string
-	err error
-}
-
-func (e *evalError) Error() string { return e.msg }
-func (e *evalError) Unwrap() error { return e.err }
-
-// locals is a chain of local bindings: loop variables, lambda parameters.
-type locals struct {
-	parent *locals
-	name   string
-	value  any
-}
-
-func (l *locals) lookup(name string) (any, bool) {
-	for s := l; s != nil; s = s.parent {
-		if s.name == name {
-			return s.value, true
-		}
-	}
-	return nil, false
-}
-
-func (l *locals) bind(name string, v any) *locals {
-	return &locals{parent: l, name: name, value: v}
-}
-
-// symKind classifies a file-level symbol.
-type symKind uint8
-
-const (
-	symParam symKind = iota + 1
-	symVar
-	symResource
-	symModule
-	symFunc
-	symImportNS
-)
-
-// evalState tracks lazy evaluation of a variable or parameter, to find
-// cycles.
-type evalState uint8
-
-const (
-	stateNew evalState = iota
-	stateBusy
-	stateDone
-)
-
-// symbol is a name declared in a file (or imported into it).
-type symbol struct {
-	kind symKind
-	name string
-	pos  Pos
-	// state and value cache the symbol per mode (value, names).
-	state [2]evalState
-	value [2]any
-	// alt is a parameter's value in names mode when it was given from
-	// outside (a module's params) with an unknown value.
-	alt    any
-	hasAlt bool
-	// owner is the file the declaration belongs to (imports bring symbols
-	// of other files).
-	owner *fileEval
-	param *ParamDecl
-	varD  *VarDecl
-	fn    *FuncDecl
-	res   *resSym
-	mod   *modSym
-	ns    *fileEval
-}
-
-// fileEval evaluates one instance of a Bicep file: the main file, or a
-// module with the parameters its caller passes.
-type fileEval struct {
-	run    *run
-	file   *File
-	src    string
-	dep    armexpr.Deployment
-	env    *armexpr.Env
-	prefix string // address prefix for resources of a module instance
-	depth  int    // module nesting
-	syms   map[string]*symbol
-	// provided are parameter values given from outside (parameters file,
-	// module params); missing names take their defaults.
-	provided map[string]any
-	// providedAlt are names-mode values of provided parameters whose value
-	// holds unknowns (see mode).
-	providedAlt map[string]any
-	// resources in declaration order, nested ones after their parent.
-	resources []*resSym
-	modules   []*modSym
-	varDepth  int
-	// caller is the file instance whose module this one is, if any.
-	caller *fileEval
-	// names is set in the names-mode view of the instance; twin is the
-	// other view (see mode).
-	names bool
-	twin  *fileEval
-	// paramsUnknown is set when the caller's params object is unknown.
-	paramsUnknown bool
-}
-
-// errorf records an evaluation error at pos and returns errReported.
-func (fe *fileEval) errorf(pos Pos, format string, args ...any) error {
-	if fe.names {
-		// Names mode repeats evaluations value mode has reported; its
-		// failures fall back to the value-mode result.
-		return errReported
-	}
-	fe.run.report(resource.Errorf(resource.Position{File: fe.file.Name, Line: pos.Line, Col: pos.Col}, format, args...))
-	return errReported
-}
-
-// fail turns an error from evaluating node n into errReported, reporting
-// it unless that already happened.
-func (fe *fileEval) fail(n Node, err error) error {
-	if errors.Is(err, errReported) {
-		return errReported
-	}
-	var ee *evalError
-	if errors.As(err, &ee) {
-		return fe.errorf(ee.pos, "%s", ee.msg)
-	}
-	return fe.errorf(n.Pos(), "%v", err)
-}
-
-// text returns the source text of a node, on one line, for unknown values
-// and messages.
-func (fe *fileEval) text(n Node) string {
-	from, to := n.Pos().Offset, n.End().Offset
-	if from < 0 || to > len(fe.src) || from >= to {
-		return "?"
-	}
-	s := strings.Join(strings.Fields(fe.src[from:to]), " ")
-	if len(s) > 200 {
-		s = s[:197] + "..."
-	}
-	return s
-}
-
-// unknownAt is the unknown value of expression n.
-func (fe *fileEval) unknownAt(n Node) resource.Unknown {
-	return resource.Unknown{Expr: fe.text(n)}
-}
-
-// step counts evaluation work against maxSteps.
-func (fe *fileEval) step(n Node) error {
-	fe.run.steps++
-	if fe.run.steps == maxSteps {
-		return fe.errorf(n.Pos(), "evaluation stopped after %d steps: the file is too expensive to evaluate (huge loops or recursion)", maxSteps)
-	}
-	if fe.run.steps > maxSteps {
-		return errReported
-	}
-	if fe.run.steps%4096 == 0 && fe.run.ctx.Err() != nil {
-		return fe.run.ctx.Err()
-	}
-	return nil
-}
 
 // eval evaluates an expression to plain JSON data plus unknowns and
 // references (resRef, modRef, armexpr.Lambda) that only member access and
 // calls consume; value() converts those for storage.
-func (fe *fileEval) eval(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) eval(e syntax.Expr, sc *locals) (any, error) {
 	if err := fe.step(e); err != nil {
 		return nil, err
 	}
 	switch x := e.(type) {
-	case *IntLit:
+	case *syntax.IntLit:
 		return x.Value, nil
-	case *BoolLit:
+	case *syntax.BoolLit:
 		return x.Value, nil
-	case *NullLit:
+	case *syntax.NullLit:
 		return nil, nil
-	case *StringExpr:
+	case *syntax.StringExpr:
 		return fe.evalString(x, sc)
-	case *ParenExpr:
+	case *syntax.ParenExpr:
 		return fe.eval(x.X, sc)
-	case *NonNullExpr:
+	case *syntax.NonNullExpr:
 		return fe.eval(x.X, sc)
-	case *ArrayExpr:
+	case *syntax.ArrayExpr:
 		return fe.evalArray(x, sc)
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		return fe.evalObject(x, sc)
-	case *ForExpr:
+	case *syntax.ForExpr:
 		return fe.evalFor(x, sc)
-	case *UnaryExpr:
+	case *syntax.UnaryExpr:
 		return fe.evalUnary(x, sc)
-	case *BinaryExpr:
+	case *syntax.BinaryExpr:
 		return fe.evalBinary(x, sc)
-	case *TernaryExpr:
+	case *syntax.TernaryExpr:
 		return fe.evalTernary(x, sc)
-	case *Ident:
+	case *syntax.Ident:
 		return fe.evalIdent(x, sc)
-	case *CallExpr:
+	case *syntax.CallExpr:
 		return fe.evalCall(x, sc)
-	case *PropertyExpr, *IndexExpr, *ResourceAccessExpr:
+	case *syntax.PropertyExpr, *syntax.IndexExpr, *syntax.ResourceAccessExpr:
 		v, _, err := fe.evalAccess(e, sc)
 		return v, err
-	case *LambdaExpr:
+	case *syntax.LambdaExpr:
 		return fe.lambda(x, sc), nil
-	case *IfExpr:
+	case *syntax.IfExpr:
 		return nil, &evalError{pos: x.Pos(), msg: "'if' is only allowed in a resource or module declaration"}
 	}
 	return nil, &evalError{pos: e.Pos(), msg: fmt.Sprintf("cannot evaluate %T", e)}
@@ -239,7 +56,7 @@ func (fe *fileEval) eval(e Expr, sc *locals) (any, error) {
 
 // value evaluates e for storage in a body: references become unknowns
 // (the compiler turns a bare resource symbol into reference(..., 'full')).
-func (fe *fileEval) value(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) value(e syntax.Expr, sc *locals) (any, error) {
 	v, err := fe.eval(e, sc)
 	if err != nil {
 		return nil, err
@@ -251,7 +68,7 @@ func (fe *fileEval) value(e Expr, sc *locals) (any, error) {
 // is reported and makes that element unknown, not the whole literal: the
 // compiled template has the element as an expression of its own, which
 // the ARM template reader evaluates on its own.
-func (fe *fileEval) member(e Expr, sc *locals) (any, error) {
+func (fe *fileEval) member(e syntax.Expr, sc *locals) (any, error) {
 	v, err := fe.value(e, sc)
 	if err == nil || errors.Is(err, fe.run.ctx.Err()) {
 		return v, err
@@ -266,7 +83,7 @@ func (fe *fileEval) member(e Expr, sc *locals) (any, error) {
 // plain converts a reference to what a body holds for it: an unknown
 // (a resource or module symbol), or a resource parameter's ID. Only the
 // top level needs it: arrays and objects are built from plain values.
-func (fe *fileEval) plain(v any, n Node) any {
+func (fe *fileEval) plain(v any, n syntax.Node) any {
 	switch x := v.(type) {
 	case *resRef, *modRef, *scopeRef:
 		return fe.unknownAt(n)
@@ -274,30 +91,4 @@ func (fe *fileEval) plain(v any, n Node) any {
 		return x.id
 	}
 	return v
-}
-
-// builtin finds a template function: the library's, or one of the
-// functions added for Bicep (armexpr.BicepExtra).
-func builtin(name string) (armexpr.Func, bool) {
-	if fn, ok := armexpr.Builtin(name); ok {
-		return fn, true
-	}
-	return armexpr.BicepExtra(name)
-}
-
-// callBuiltin calls an ARM template function by name. An unknown result
-// is renamed after the Bicep expression n that produced it.
-func (fe *fileEval) callBuiltin(n Node, name string, args ...any) (any, error) {
-	fn, ok := builtin(name)
-	if !ok {
-		return nil, &evalError{pos: n.Pos(), msg: fmt.Sprintf("function %s is not available", name)}
-	}
-	v, err := fn(fe.env, args)
-	if err != nil {
-		return nil, &evalError{pos: n.Pos(), msg: fmt.Sprintf("%s: %v", name, err), err: err}
-	}
-	if resource.IsUnknown(v) {
-		return fe.unknownAt(n), nil
-	}
-	return v, nil
 }

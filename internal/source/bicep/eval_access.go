@@ -5,18 +5,19 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // evalAccess evaluates x.name, x[i] and x::child. short reports that a
 // safe access (.? or [?]) earlier in the chain met null, which makes the
 // rest of the chain null too.
-func (fe *fileEval) evalAccess(e Expr, sc *locals) (v any, short bool, err error) {
+func (fe *fileEval) evalAccess(e syntax.Expr, sc *locals) (v any, short bool, err error) {
 	switch x := e.(type) {
-	case *PropertyExpr:
+	case *syntax.PropertyExpr:
 		return fe.evalProperty(x, sc)
-	case *IndexExpr:
+	case *syntax.IndexExpr:
 		return fe.evalIndex(x, sc)
-	case *ResourceAccessExpr:
+	case *syntax.ResourceAccessExpr:
 		base, err := fe.eval(x.X, sc)
 		if err != nil {
 			return nil, false, err
@@ -37,20 +38,20 @@ func (fe *fileEval) evalAccess(e Expr, sc *locals) (v any, short bool, err error
 
 // base evaluates the left side of an access, keeping the chain's
 // short-circuit state.
-func (fe *fileEval) base(e Expr, sc *locals) (any, bool, error) {
+func (fe *fileEval) base(e syntax.Expr, sc *locals) (any, bool, error) {
 	switch e.(type) {
-	case *PropertyExpr, *IndexExpr, *ResourceAccessExpr:
+	case *syntax.PropertyExpr, *syntax.IndexExpr, *syntax.ResourceAccessExpr:
 		return fe.evalAccess(e, sc)
-	case *NonNullExpr:
-		return fe.base(e.(*NonNullExpr).X, sc)
+	case *syntax.NonNullExpr:
+		return fe.base(e.(*syntax.NonNullExpr).X, sc)
 	}
 	v, err := fe.eval(e, sc)
 	return v, false, err
 }
 
-func (fe *fileEval) evalProperty(x *PropertyExpr, sc *locals) (any, bool, error) {
+func (fe *fileEval) evalProperty(x *syntax.PropertyExpr, sc *locals) (any, bool, error) {
 	// ns.name for a wildcard import.
-	if id, ok := x.X.(*Ident); ok {
+	if id, ok := x.X.(*syntax.Ident); ok {
 		if _, local := sc.lookup(id.Name); !local {
 			if s, ok := fe.syms[id.Name]; ok && s.kind == symImportNS {
 				t, ok := s.ns.syms[x.Name.Name]
@@ -89,6 +90,11 @@ func (fe *fileEval) evalProperty(x *PropertyExpr, sc *locals) (any, bool, error)
 		}
 		return v, false, nil
 	case resource.Unknown:
+		if fe.names {
+			// Names mode keeps the base's expression, so that names built
+			// from it (written as placeholders) stay apart.
+			return resource.Unknown{Expr: r.Expr + "." + x.Name.Name}, false, nil
+		}
 		return fe.unknownAt(x), false, nil
 	}
 	if x.Safe {
@@ -110,7 +116,7 @@ func (fe *fileEval) evalProperty(x *PropertyExpr, sc *locals) (any, bool, error)
 	return v, false, nil
 }
 
-func (fe *fileEval) evalIndex(x *IndexExpr, sc *locals) (any, bool, error) {
+func (fe *fileEval) evalIndex(x *syntax.IndexExpr, sc *locals) (any, bool, error) {
 	b, short, err := fe.base(x.X, sc)
 	if err != nil || short {
 		return nil, short, err
@@ -126,13 +132,21 @@ func (fe *fileEval) evalIndex(x *IndexExpr, sc *locals) (any, bool, error) {
 	case *resRef:
 		if name, ok := idx.(string); ok {
 			// kv['id'] is kv.id.
-			v, err := fe.resourceProperty(r, &PropertyExpr{span: x.span, X: x.X, Name: &Ident{span: span{x.Index.Pos(), x.Index.End()}, Name: name}})
+			v, err := fe.resourceProperty(r, &syntax.PropertyExpr{Span: x.Span, X: x.X, Name: &syntax.Ident{Span: syntax.Span{From: x.Index.Pos(), To: x.Index.End()}, Name: name}})
 			return v, false, err
+		}
+		if u, ok := idx.(resource.Unknown); ok && fe.names && r.index < 0 && r.sym.loop != nil {
+			// kvs[i % 2] in names mode: the copy whose loop item is
+			// unknown, so that an ID built from it is still written out.
+			return &resRef{sym: r.sym, index: -1, unknownIdx: &u}, false, nil
 		}
 		return fe.indexLoop(x, idx, r.index, func(i int) any { return &resRef{sym: r.sym, index: i} })
 	case *modRef:
 		return fe.indexLoop(x, idx, r.index, func(i int) any { return &modRef{sym: r.sym, index: i} })
 	case resource.Unknown:
+		if fe.names {
+			return resource.Unknown{Expr: r.Expr + "[" + armexpr.RenderValue(idx) + "]"}, false, nil
+		}
 		return fe.unknownAt(x), false, nil
 	}
 	if resource.IsUnknown(idx) {
@@ -163,7 +177,7 @@ func (fe *fileEval) evalIndex(x *IndexExpr, sc *locals) (any, bool, error) {
 }
 
 // indexLoop selects one copy of a looped resource or module: kvs[2].
-func (fe *fileEval) indexLoop(x *IndexExpr, idx any, cur int, ref func(int) any) (any, bool, error) {
+func (fe *fileEval) indexLoop(x *syntax.IndexExpr, idx any, cur int, ref func(int) any) (any, bool, error) {
 	if cur >= 0 {
 		return nil, false, &evalError{pos: x.Pos(), msg: "a resource copy cannot be indexed again"}
 	}

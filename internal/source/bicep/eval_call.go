@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // maxCallDepth bounds nested calls of user-defined functions.
@@ -20,14 +23,10 @@ const maxCallDepth = 64
 // compiler's limit for loadTextContent is 131,072 characters.
 const maxLoadSize = 4 << 20
 
-// isBuiltinNamespace reports whether name is one of the built-in
-// namespaces: sys.concat(), az.resourceGroup().
-func isBuiltinNamespace(name string) bool { return name == "sys" || name == "az" }
-
 // evalCall evaluates a call: a user-defined function (declared or
 // imported), a system function (possibly namespace-qualified), or a
 // resource function (kv.listKeys()).
-func (fe *fileEval) evalCall(c *CallExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalCall(c *syntax.CallExpr, sc *locals) (any, error) {
 	if c.Recv == nil {
 		if _, local := sc.lookup(c.Name.Name); !local {
 			if s, ok := fe.syms[c.Name.Name]; ok && s.kind == symFunc {
@@ -36,7 +35,7 @@ func (fe *fileEval) evalCall(c *CallExpr, sc *locals) (any, error) {
 		}
 		return fe.callFunction(c, sc)
 	}
-	if id, ok := c.Recv.(*Ident); ok {
+	if id, ok := c.Recv.(*syntax.Ident); ok {
 		if _, local := sc.lookup(id.Name); !local {
 			s, declared := fe.syms[id.Name]
 			switch {
@@ -70,7 +69,7 @@ func (fe *fileEval) evalCall(c *CallExpr, sc *locals) (any, error) {
 }
 
 // args evaluates a call's arguments for storage.
-func (fe *fileEval) args(c *CallExpr, sc *locals) ([]any, error) {
+func (fe *fileEval) args(c *syntax.CallExpr, sc *locals) ([]any, error) {
 	out := make([]any, len(c.Args))
 	for i, a := range c.Args {
 		v, err := fe.value(a, sc)
@@ -84,7 +83,7 @@ func (fe *fileEval) args(c *CallExpr, sc *locals) ([]any, error) {
 
 // callFunction calls a Bicep system function: the compile-time ones here,
 // everything else through the ARM template function library.
-func (fe *fileEval) callFunction(c *CallExpr, sc *locals) (any, error) {
+func (fe *fileEval) callFunction(c *syntax.CallExpr, sc *locals) (any, error) {
 	name := c.Name.Name
 	switch name {
 	case "any":
@@ -125,7 +124,7 @@ func (fe *fileEval) callFunction(c *CallExpr, sc *locals) (any, error) {
 // callUser calls the user-defined function s (declared in fe) from
 // caller. The body sees only its parameters and the declaring file's
 // symbols.
-func (fe *fileEval) callUser(caller *fileEval, s *symbol, c *CallExpr, sc *locals) (any, error) {
+func (fe *fileEval) callUser(caller *fileEval, s *symbol, c *syntax.CallExpr, sc *locals) (any, error) {
 	args, err := caller.args(c, sc)
 	if err != nil {
 		return nil, err
@@ -154,19 +153,19 @@ func (fe *fileEval) callUser(caller *fileEval, s *symbol, c *CallExpr, sc *local
 
 // nameof(x) is the name of a symbol or property: nameof(kv) is "kv",
 // nameof(kv.properties) is "properties".
-func (fe *fileEval) nameof(c *CallExpr) (any, error) {
+func (fe *fileEval) nameof(c *syntax.CallExpr) (any, error) {
 	if len(c.Args) != 1 {
 		return nil, &evalError{pos: c.Pos(), msg: "nameof() expects 1 argument"}
 	}
 	switch a := c.Args[0].(type) {
-	case *Ident:
+	case *syntax.Ident:
 		return a.Name, nil
-	case *PropertyExpr:
+	case *syntax.PropertyExpr:
 		return a.Name.Name, nil
-	case *ResourceAccessExpr:
+	case *syntax.ResourceAccessExpr:
 		return a.Name.Name, nil
-	case *IndexExpr:
-		if s, ok := a.Index.(*StringExpr); ok {
+	case *syntax.IndexExpr:
+		if s, ok := a.Index.(*syntax.StringExpr); ok {
 			if v, ok := s.Literal(); ok {
 				return v, nil
 			}
@@ -176,7 +175,7 @@ func (fe *fileEval) nameof(c *CallExpr) (any, error) {
 }
 
 // loadPath resolves a load*() path argument relative to the file.
-func (fe *fileEval) loadPath(c *CallExpr, sc *locals) (string, []any, error) {
+func (fe *fileEval) loadPath(c *syntax.CallExpr, sc *locals) (string, []any, error) {
 	args, err := fe.args(c, sc)
 	if err != nil {
 		return "", nil, err
@@ -193,7 +192,7 @@ func (fe *fileEval) loadPath(c *CallExpr, sc *locals) (string, []any, error) {
 
 // load implements the compile-time file functions: the compiler inlines
 // the file's content, so the reader does the same.
-func (fe *fileEval) load(c *CallExpr, sc *locals) (any, error) {
+func (fe *fileEval) load(c *syntax.CallExpr, sc *locals) (any, error) {
 	path, rest, err := fe.loadPath(c, sc)
 	if err != nil {
 		return nil, err
@@ -203,16 +202,13 @@ func (fe *fileEval) load(c *CallExpr, sc *locals) (any, error) {
 		fe.run.report(resource.Warnf(fe.position(c.Pos()), "%s() is not evaluated by kvguard; its value is unknown", c.Name.Name))
 		return fe.unknownAt(c), nil
 	}
-	info, err := os.Stat(path)
+	// Only files inside the scanned tree: a Bicep file must not turn the
+	// runner's environment or credentials (/proc/self/environ, ~/.azure)
+	// into a vault's name, a message or a report.
+	data, err := fe.run.readFile(path, maxLoadSize)
 	if err != nil {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %v", c.Name.Name, err)}
-	}
-	if info.Size() > maxLoadSize {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %s is larger than %d bytes", c.Name.Name, path, maxLoadSize)}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("%s: %v", c.Name.Name, err)}
+		_ = fe.errorf(c.Pos(), "%s: %v", c.Name.Name, err)
+		return fe.unknownAt(c), nil
 	}
 	switch c.Name.Name {
 	case "loadFileAsBase64":
@@ -224,7 +220,7 @@ func (fe *fileEval) load(c *CallExpr, sc *locals) (any, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, &evalError{pos: c.Pos(), msg: fmt.Sprintf("loadJsonContent: %s: %v", path, err)}
 		}
-		v = jsonValue(v)
+		v = resource.NormalizeNumbers(v)
 		if len(rest) > 0 {
 			if q, ok := rest[0].(string); ok && q != "" {
 				return selectJSONPath(v, q, c.Pos())
@@ -245,30 +241,9 @@ func decodeText(data []byte) string {
 	return s
 }
 
-// jsonValue converts decoded JSON numbers to int64 or float64.
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i, e := range x {
-			x[i] = jsonValue(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonValue(e)
-		}
-	}
-	return v
-}
-
 // selectJSONPath applies the simple JSONPath subset loadJsonContent's
 // second argument uses: $.a.b[0], .a.b.
-func selectJSONPath(v any, path string, pos Pos) (any, error) {
+func selectJSONPath(v any, path string, pos syntax.Pos) (any, error) {
 	p := strings.TrimPrefix(path, "$")
 	for p != "" {
 		switch {
@@ -310,8 +285,12 @@ func selectJSONPath(v any, path string, pos Pos) (any, error) {
 }
 
 // readEnv is readEnvironmentVariable(name[, default]), read as the
-// compiler reads it when it builds the parameters file.
-func (fe *fileEval) readEnv(c *CallExpr, sc *locals) (any, error) {
+// compiler reads it when it builds the parameters file: only in a
+// .bicepparam file (the compiler refuses it elsewhere), and only for the
+// variables the user allows (--allow-env), so that nothing of the
+// runner's environment reaches a report unasked. Anything else is an
+// input error, and the value is unknown.
+func (fe *fileEval) readEnv(c *syntax.CallExpr, sc *locals) (any, error) {
 	args, err := fe.args(c, sc)
 	if err != nil {
 		return nil, err
@@ -319,17 +298,22 @@ func (fe *fileEval) readEnv(c *CallExpr, sc *locals) (any, error) {
 	if len(args) == 0 {
 		return nil, &evalError{pos: c.Pos(), msg: "readEnvironmentVariable() expects a variable name"}
 	}
-	name, _ := args[0].(string)
-	if v, ok := os.LookupEnv(name); ok && name != "" {
+	name, ok := args[0].(string)
+	switch {
+	case !ok || name == "":
+		return fe.unknownAt(c), nil
+	case !strings.EqualFold(filepath.Ext(fe.file.Name), ".bicepparam"):
+		_ = fe.errorf(c.Pos(), "readEnvironmentVariable() is only allowed in a .bicepparam file; its value is unknown")
+		return fe.unknownAt(c), nil
+	case !slices.Contains(fe.run.opts.AllowEnv, name):
+		_ = fe.errorf(c.Pos(), "readEnvironmentVariable(%s): kvguard reads only the environment variables --allow-env names; its value is unknown", strconv.Quote(name))
+		return fe.unknownAt(c), nil
+	}
+	if v, ok := os.LookupEnv(name); ok {
 		return v, nil
 	}
 	if len(args) > 1 {
 		return args[1], nil
 	}
 	return fe.unknownAt(c), nil
-}
-
-// position converts a Pos of this file to a resource.Position.
-func (fe *fileEval) position(p Pos) resource.Position {
-	return resource.Position{File: fe.file.Name, Line: p.Line, Col: p.Col}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // The evaluation of literals, loops and operators, each the way the
@@ -13,7 +14,7 @@ import (
 // == to equals(), ?? to coalesce(), ...), so that values come out as the
 // ARM template reader computes them from the compiled template.
 
-func (fe *fileEval) evalString(s *StringExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalString(s *syntax.StringExpr, sc *locals) (any, error) {
 	if len(s.Exprs) == 0 {
 		return s.Parts[0], nil
 	}
@@ -36,7 +37,7 @@ func (fe *fileEval) evalString(s *StringExpr, sc *locals) (any, error) {
 	return fe.callBuiltin(s, "format", args...)
 }
 
-func (fe *fileEval) evalArray(a *ArrayExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalArray(a *syntax.ArrayExpr, sc *locals) (any, error) {
 	out := make([]any, 0, len(a.Items))
 	for _, it := range a.Items {
 		v, err := fe.member(it.Value, sc)
@@ -59,10 +60,10 @@ func (fe *fileEval) evalArray(a *ArrayExpr, sc *locals) (any, error) {
 	return out, nil
 }
 
-func (fe *fileEval) evalObject(o *ObjectExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalObject(o *syntax.ObjectExpr, sc *locals) (any, error) {
 	out := make(map[string]any, len(o.Items))
 	for _, it := range o.Items {
-		p, ok := it.(*ObjectProp)
+		p, ok := it.(*syntax.ObjectProp)
 		if !ok {
 			continue // a nested resource declaration
 		}
@@ -97,7 +98,7 @@ func (fe *fileEval) evalObject(o *ObjectExpr, sc *locals) (any, error) {
 }
 
 // key evaluates a property key; nil means it is unknown.
-func (fe *fileEval) key(p *ObjectProp, sc *locals) (*string, error) {
+func (fe *fileEval) key(p *syntax.ObjectProp, sc *locals) (*string, error) {
 	if k, ok := p.KeyName(); ok {
 		return &k, nil
 	}
@@ -116,7 +117,7 @@ func (fe *fileEval) key(p *ObjectProp, sc *locals) (*string, error) {
 
 // iterate evaluates a loop's collection: the elements to bind, or ok=false
 // when the collection is unknown.
-func (fe *fileEval) iterate(f *ForExpr, sc *locals) (items []any, ok bool, err error) {
+func (fe *fileEval) iterate(f *syntax.ForExpr, sc *locals) (items []any, ok bool, err error) {
 	v, err := fe.eval(f.Iter, sc)
 	if err != nil {
 		return nil, false, err
@@ -134,7 +135,7 @@ func (fe *fileEval) iterate(f *ForExpr, sc *locals) (items []any, ok bool, err e
 }
 
 // loopScope binds a loop's item (and index) names.
-func loopScope(f *ForExpr, sc *locals, item any, i int) *locals {
+func loopScope(f *syntax.ForExpr, sc *locals, item any, i int) *locals {
 	sc = sc.bind(f.Item.Name, item)
 	if f.Index != nil {
 		sc = sc.bind(f.Index.Name, int64(i))
@@ -142,7 +143,20 @@ func loopScope(f *ForExpr, sc *locals, item any, i int) *locals {
 	return sc
 }
 
-func (fe *fileEval) evalFor(f *ForExpr, sc *locals) (any, error) {
+// placeholderScope binds a loop's names for the placeholder copy of a
+// loop over an unknown collection: the item and index are unknown, named
+// as the compiled template names them (items[copyIndex('sym')]), so that
+// the names of two such loops stay apart.
+func (fe *fileEval) placeholderScope(f *syntax.ForExpr, sc *locals, sym string) *locals {
+	idx := resource.Unknown{Expr: "copyIndex('" + sym + "')"}
+	sc = sc.bind(f.Item.Name, resource.Unknown{Expr: fe.text(f.Iter) + "[" + idx.Expr + "]"})
+	if f.Index != nil {
+		sc = sc.bind(f.Index.Name, idx)
+	}
+	return sc
+}
+
+func (fe *fileEval) evalFor(f *syntax.ForExpr, sc *locals) (any, error) {
 	items, ok, err := fe.iterate(f, sc)
 	if err != nil {
 		return nil, err
@@ -154,7 +168,7 @@ func (fe *fileEval) evalFor(f *ForExpr, sc *locals) (any, error) {
 	for i, item := range items {
 		inner := loopScope(f, sc, item, i)
 		body := f.Body
-		if c, ok := body.(*IfExpr); ok {
+		if c, ok := body.(*syntax.IfExpr); ok {
 			keep, err := fe.eval(c.Cond, inner)
 			if err != nil {
 				return nil, err
@@ -178,8 +192,8 @@ func (fe *fileEval) evalFor(f *ForExpr, sc *locals) (any, error) {
 	return out, nil
 }
 
-func (fe *fileEval) evalUnary(u *UnaryExpr, sc *locals) (any, error) {
-	if lit, ok := u.X.(*IntLit); ok && u.Op == tokMinus {
+func (fe *fileEval) evalUnary(u *syntax.UnaryExpr, sc *locals) (any, error) {
+	if lit, ok := u.X.(*syntax.IntLit); ok && u.Op == syntax.TokMinus {
 		return -lit.Value, nil
 	}
 	x, err := fe.value(u.X, sc)
@@ -187,26 +201,26 @@ func (fe *fileEval) evalUnary(u *UnaryExpr, sc *locals) (any, error) {
 		return nil, err
 	}
 	switch u.Op {
-	case tokBang:
+	case syntax.TokBang:
 		return fe.callBuiltin(u, "not", x)
-	case tokMinus:
+	case syntax.TokMinus:
 		return fe.callBuiltin(u, "sub", int64(0), x)
 	}
 	return x, nil
 }
 
 // binaryFuncs maps operators to the template functions the compiler emits.
-var binaryFuncs = map[tokenKind]string{
-	tokPlus: "add", tokMinus: "sub", tokStar: "mul", tokSlash: "div", tokPercent: "mod",
-	tokLt: "less", tokLe: "lessOrEquals", tokGt: "greater", tokGe: "greaterOrEquals",
-	tokEq: "equals", tokNotEq: "equals", tokEqI: "equals", tokNotEqI: "equals",
+var binaryFuncs = map[syntax.TokenKind]string{
+	syntax.TokPlus: "add", syntax.TokMinus: "sub", syntax.TokStar: "mul", syntax.TokSlash: "div", syntax.TokPercent: "mod",
+	syntax.TokLt: "less", syntax.TokLe: "lessOrEquals", syntax.TokGt: "greater", syntax.TokGe: "greaterOrEquals",
+	syntax.TokEq: "equals", syntax.TokNotEq: "equals", syntax.TokEqI: "equals", syntax.TokNotEqI: "equals",
 }
 
-func (fe *fileEval) evalBinary(b *BinaryExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalBinary(b *syntax.BinaryExpr, sc *locals) (any, error) {
 	switch b.Op {
-	case tokAnd, tokOr:
+	case syntax.TokAnd, syntax.TokOr:
 		return fe.evalLogic(b, sc)
-	case tokDoubleQuestion:
+	case syntax.TokDoubleQuestion:
 		return fe.evalCoalesce(b, sc)
 	}
 	x, err := fe.value(b.X, sc)
@@ -217,7 +231,7 @@ func (fe *fileEval) evalBinary(b *BinaryExpr, sc *locals) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Op == tokEqI || b.Op == tokNotEqI {
+	if b.Op == syntax.TokEqI || b.Op == syntax.TokNotEqI {
 		if x, err = fe.callBuiltin(b.X, "toLower", x); err != nil {
 			return nil, err
 		}
@@ -226,7 +240,7 @@ func (fe *fileEval) evalBinary(b *BinaryExpr, sc *locals) (any, error) {
 		}
 	}
 	v, err := fe.callBuiltin(b, binaryFuncs[b.Op], x, y)
-	if err != nil || (b.Op != tokNotEq && b.Op != tokNotEqI) {
+	if err != nil || (b.Op != syntax.TokNotEq && b.Op != syntax.TokNotEqI) {
 		return v, err
 	}
 	return fe.callBuiltin(b, "not", v)
@@ -235,10 +249,11 @@ func (fe *fileEval) evalBinary(b *BinaryExpr, sc *locals) (any, error) {
 // evalLogic is && and ||, with and()/or()'s rules: stop at the first
 // operand that decides; an unknown operand that does not decide makes the
 // result unknown.
-func (fe *fileEval) evalLogic(b *BinaryExpr, sc *locals) (any, error) {
-	isAnd := b.Op == tokAnd
+func (fe *fileEval) evalLogic(b *syntax.BinaryExpr, sc *locals) (any, error) {
+	isAnd := b.Op == syntax.TokAnd
+	var vals []any
 	unknown := false
-	for _, operand := range []Expr{b.X, b.Y} {
+	for _, operand := range []syntax.Expr{b.X, b.Y} {
 		v, err := fe.value(operand, sc)
 		if err != nil {
 			return nil, err
@@ -253,17 +268,23 @@ func (fe *fileEval) evalLogic(b *BinaryExpr, sc *locals) (any, error) {
 		default:
 			return nil, &evalError{pos: operand.Pos(), msg: fmt.Sprintf("'%s' needs booleans, not %s", b.Op, armexpr.TypeName(v))}
 		}
+		vals = append(vals, v)
 	}
 	if unknown {
-		return fe.unknownAt(b), nil
+		// and()/or() judge an unknown with few values under each.
+		name := "or"
+		if isAnd {
+			name = "and"
+		}
+		return fe.callBuiltin(b, name, vals...)
 	}
 	return isAnd, nil
 }
 
 // evalCoalesce is a ?? b, as coalesce(a, b): an unknown operand before the
 // first known non-null one makes the result unknown.
-func (fe *fileEval) evalCoalesce(b *BinaryExpr, sc *locals) (any, error) {
-	for _, operand := range []Expr{b.X, b.Y} {
+func (fe *fileEval) evalCoalesce(b *syntax.BinaryExpr, sc *locals) (any, error) {
+	for _, operand := range []syntax.Expr{b.X, b.Y} {
 		v, err := fe.value(operand, sc)
 		if err != nil {
 			return nil, err
@@ -280,7 +301,7 @@ func (fe *fileEval) evalCoalesce(b *BinaryExpr, sc *locals) (any, error) {
 
 // evalTernary is c ? a : b, as if(c, a, b): an unknown condition gives the
 // common value of both branches, or an unknown.
-func (fe *fileEval) evalTernary(t *TernaryExpr, sc *locals) (any, error) {
+func (fe *fileEval) evalTernary(t *syntax.TernaryExpr, sc *locals) (any, error) {
 	c, err := fe.value(t.Cond, sc)
 	if err != nil {
 		return nil, err
@@ -294,19 +315,23 @@ func (fe *fileEval) evalTernary(t *TernaryExpr, sc *locals) (any, error) {
 	case resource.Unknown:
 		a, errA := fe.value(t.Then, sc)
 		b, errB := fe.value(t.Else, sc)
-		if errA == nil && errB == nil {
-			if eq, unk := armexpr.DeepEqual(a, b); eq && !unk {
-				return a, nil
-			}
+		if errA != nil || errB != nil {
+			return fe.unknownAt(t), nil
 		}
-		return fe.unknownAt(t), nil
+		// As the compiled if(cond, a, b): the branch the condition's
+		// choices select, or one of both when both are known.
+		v, err := fe.callBuiltin(t, "if", cv, a, b)
+		if err != nil {
+			return fe.unknownAt(t), nil
+		}
+		return v, nil
 	}
 	return nil, &evalError{pos: t.Cond.Pos(), msg: fmt.Sprintf("the condition of '?' must be a boolean, not %s", armexpr.TypeName(c))}
 }
 
 // lambda turns a lambda expression into a function value the template
 // functions (map, filter, reduce, sort, ...) can call.
-func (fe *fileEval) lambda(l *LambdaExpr, sc *locals) armexpr.Lambda {
+func (fe *fileEval) lambda(l *syntax.LambdaExpr, sc *locals) armexpr.Lambda {
 	names := make([]string, len(l.Params))
 	for i, p := range l.Params {
 		names[i] = p.Name

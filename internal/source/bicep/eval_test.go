@@ -1,26 +1,23 @@
 package bicep
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // evalVar evaluates the variable v of a Bicep source held in memory.
 func evalVar(t *testing.T, src string) (any, []string) {
 	t.Helper()
-	f, err := Parse([]byte(src), "eval.bicep")
+	f, err := syntax.Parse([]byte(src), "eval.bicep")
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	r := &run{ctx: t.Context(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), dep: armexpr.DefaultDeployment(),
-		parsed: map[string]*parsedFile{}, seen: map[string]bool{}, mapper: armtemplate.NewMapper(nil)}
+	r := newRun(t.Context(), Options{}, "eval.bicep")
 	fe, err := r.newFileEval(&parsedFile{file: f, src: src}, r.dep, map[string]any{}, "", 0)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package bicep
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestExamples reads every example under examples/bicep and compares its
 // documents and problems with testdata/examples/<example>.golden.json.
@@ -28,7 +31,7 @@ func TestExamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var docs []*resource.Document
-			err := New(Options{}).Read(t.Context(), main, func(d *resource.Document) { docs = append(docs, d) })
+			err := New(Options{RestoreCache: noCache}).Read(t.Context(), main, func(d *resource.Document) { docs = append(docs, d) })
 			for _, e := range inputErrors(t, err) {
 				if !e.Warning {
 					t.Errorf("an example must read without errors: %v", e)

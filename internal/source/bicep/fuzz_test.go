@@ -17,7 +17,7 @@ import (
 // compiler's samples as seeds.
 func addSeeds(f *testing.F) {
 	f.Helper()
-	seeds, _ := filepath.Glob("testdata/parse/*.bicep*")
+	seeds, _ := filepath.Glob("syntax/testdata/parse/*.bicep*")
 	if root, ok := testcorpus.Find(testcorpus.BicepSamples); ok {
 		more, _ := filepath.Glob(filepath.Join(root, "*", "*", "main.bicep"))
 		seeds = append(seeds, more...)
@@ -35,30 +35,6 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte("var s = $$'''\n$${a} ${b}\n'''"))
 	f.Add([]byte("resource d 'Microsoft.Resources/deployments@2022-09-01' = {\n  name: 'd'\n  properties: {\n    mode: 'Incremental'\n    template: { resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2023-07-01', name: '[kv]' }], outputs: { o: { type: 'string', value: 'x' } } }\n  }\n}\nvar o = d.properties.outputs.o.value\n"))
 	f.Add([]byte("module m 'missing.json' = {\n  name: 'm'\n  params: { a: 1 }\n}\nvar x = m.outputs.y\n"))
-}
-
-// FuzzParse checks that the parser never panics, always returns a tree,
-// gives every node a sane extent, and is deterministic.
-func FuzzParse(f *testing.F) {
-	addSeeds(f)
-	f.Fuzz(func(t *testing.T, src []byte) {
-		file, err := Parse(src, "fuzz.bicep")
-		if file == nil {
-			t.Fatal("Parse returned no tree")
-		}
-		for _, d := range file.Decls {
-			if d.End().Offset < d.Pos().Offset || d.End().Offset > len(src) {
-				t.Fatalf("declaration extent %v-%v outside the source (%d bytes)", d.Pos(), d.End(), len(src))
-			}
-		}
-		again, err2 := Parse(src, "fuzz.bicep")
-		if dumpFile(file) != dumpFile(again) || (err == nil) != (err2 == nil) {
-			t.Fatal("parsing the same source twice gave different results")
-		}
-		if _, err := ParseParams(src, "fuzz.bicepparam"); err != nil {
-			_ = err // a Bicep file is rarely a valid parameters file
-		}
-	})
 }
 
 // FuzzRead checks that evaluating any source never panics or hangs, and

@@ -3,69 +3,16 @@ package bicep
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
-// modSym is a module declaration of a file instance.
-type modSym struct {
-	fe      *fileEval
-	decl    *ModuleDecl
-	address string
-	path    string
-	loop    *ForExpr
-	cond    Expr
-	body    *ObjectExpr
-	insts   []*modInst
-	state   evalState
-	// registry is set for br:/ts: references, which are not followed.
-	registry bool
-	// target is the resolved file of a local module.
-	target string
-}
-
-// modInst is one copy of a module: a nested deployment.
-type modInst struct {
-	sym   *modSym
-	index int
-	sc    *locals
-	cond  any
-	name  any
-	// nameStr is the name in names mode, the nested deployment's name.
-	nameStr string
-	tgt     target
-	// child evaluates the module file with this copy's parameters; nil
-	// for registry modules, modules written as ARM templates and modules
-	// that could not be loaded.
-	child *fileEval
-	// nested evaluates a module written as an ARM template (.json) with
-	// this copy's parameters.
-	nested *armtemplate.Nested
-	// failed is set when the module could not be loaded (reported once).
-	failed bool
-}
-
-// modRef is the value of a module symbol in an expression.
-type modRef struct {
-	sym   *modSym
-	index int
-}
-
-// isRegistryPath reports whether a module path names a registry module
-// (br:, br/alias:, ts:, ts/alias:).
-func isRegistryPath(p string) bool {
-	for _, prefix := range []string{"br:", "br/", "ts:", "ts/"} {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func (fe *fileEval) declareModule(d *ModuleDecl) {
+func (fe *fileEval) declareModule(d *syntax.ModuleDecl) {
 	ms := &modSym{fe: fe, decl: d, address: fe.prefix + d.Name.Name}
 	lit, ok := d.Path.Literal()
 	if !ok {
@@ -74,16 +21,16 @@ func (fe *fileEval) declareModule(d *ModuleDecl) {
 	}
 	ms.path = lit
 	switch b := d.Body.(type) {
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		ms.body = b
-	case *IfExpr:
+	case *syntax.IfExpr:
 		ms.cond, ms.body = b.Cond, b.Body
-	case *ForExpr:
+	case *syntax.ForExpr:
 		ms.loop = b
 		switch lb := b.Body.(type) {
-		case *ObjectExpr:
+		case *syntax.ObjectExpr:
 			ms.body = lb
-		case *IfExpr:
+		case *syntax.IfExpr:
 			ms.body = lb.Body
 		}
 	}
@@ -92,8 +39,14 @@ func (fe *fileEval) declareModule(d *ModuleDecl) {
 		return
 	}
 	if isRegistryPath(lit) {
-		ms.registry = true
-		fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed", lit))
+		path, root, why := fe.run.cachedModule(lit, fe.file.Name)
+		if why != "" {
+			ms.registry, ms.notRead = true, why
+			fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed: %s; what it deploys for the vaults it is handed is unknown", lit, why))
+		} else {
+			ms.target, ms.cache = path, root
+			fe.run.log.Info("registry module read from the Bicep restore cache", "module", lit, "file", path)
+		}
 	} else {
 		ms.target = filepath.Join(filepath.Dir(fe.file.Name), filepath.FromSlash(lit))
 	}
@@ -118,6 +71,9 @@ func (ms *modSym) instances() ([]*modInst, error) {
 func (ms *modSym) computeInstances() ([]*modInst, error) {
 	fe := ms.fe
 	if ms.loop == nil {
+		if !fe.take(1, ms.decl) {
+			return nil, nil
+		}
 		inst := &modInst{sym: ms, index: -1}
 		if err := ms.fill(inst); err != nil {
 			return nil, err
@@ -129,7 +85,19 @@ func (ms *modSym) computeInstances() ([]*modInst, error) {
 		return nil, fe.fail(ms.loop.Iter, err)
 	}
 	if !ok {
-		fe.run.report(resource.Warnf(fe.position(ms.loop.Iter.Pos()), "module %s loops over an unknown collection; its resources are not evaluated", ms.decl.Name.Name))
+		// One placeholder copy, addressed [*], as for resources.
+		ms.unknownCount = true
+		fe.run.report(resource.Warnf(fe.position(ms.loop.Iter.Pos()), "module %s loops over a collection that is not known before deployment; kvguard evaluates it once, as %s[*]", ms.decl.Name.Name, ms.address))
+		if !fe.take(1, ms.loop) {
+			return nil, nil
+		}
+		inst := &modInst{sym: ms, index: 0, placeholder: true, sc: fe.placeholderScope(ms.loop, nil, ms.decl.Name.Name)}
+		if err := ms.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*modInst{inst}, nil
+	}
+	if !fe.take(len(items), ms.loop) {
 		return nil, nil
 	}
 	insts := make([]*modInst, 0, len(items))
@@ -149,7 +117,7 @@ func (ms *modSym) fill(inst *modInst) error {
 	inst.cond = true
 	cond := ms.cond
 	if ms.loop != nil {
-		if c, ok := ms.loop.Body.(*IfExpr); ok {
+		if c, ok := ms.loop.Body.(*syntax.IfExpr); ok {
 			cond = c.Cond
 		}
 	}
@@ -210,7 +178,7 @@ func (fe *fileEval) generatedModuleName(ms *modSym, inst *modInst) any {
 }
 
 // instance resolves a module reference to one copy.
-func (r *modRef) instance(at Node) (*modInst, error) {
+func (r *modRef) instance(at syntax.Node) (*modInst, error) {
 	insts, err := r.sym.instances()
 	if err != nil {
 		return nil, err
@@ -218,6 +186,8 @@ func (r *modRef) instance(at Node) (*modInst, error) {
 	switch {
 	case r.index < 0 && r.sym.loop != nil:
 		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.sym.unknownCount:
+		return nil, &unknownInstance{}
 	case r.index < 0 && len(insts) == 1:
 		return insts[0], nil
 	case r.index >= 0 && r.index < len(insts):
@@ -227,7 +197,7 @@ func (r *modRef) instance(at Node) (*modInst, error) {
 }
 
 // moduleProperty is mod.name or mod.outputs.
-func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
+func (fe *fileEval) moduleProperty(r *modRef, x *syntax.PropertyExpr) (any, error) {
 	inst, err := r.instance(x.X)
 	if err != nil {
 		if _, ok := err.(*unknownInstance); ok {
@@ -249,7 +219,7 @@ func (fe *fileEval) moduleProperty(r *modRef, x *PropertyExpr) (any, error) {
 
 // moduleOutputs evaluates the outputs of a module copy, each unknown when
 // the module cannot be evaluated.
-func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
+func (fe *fileEval) moduleOutputs(inst *modInst, x *syntax.PropertyExpr) (any, error) {
 	child, err := fe.moduleChild(inst)
 	if inst.nested != nil {
 		out := inst.nested.Outputs()
@@ -265,7 +235,7 @@ func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
 	}
 	out := map[string]any{}
 	for _, d := range child.file.Decls {
-		o, ok := d.(*OutputDecl)
+		o, ok := d.(*syntax.OutputDecl)
 		if !ok {
 			continue
 		}
@@ -283,8 +253,8 @@ func (fe *fileEval) moduleOutputs(inst *modInst, x *PropertyExpr) (any, error) {
 }
 
 // outputValue evaluates an output of a file instance.
-func (fe *fileEval) outputValue(o *OutputDecl) (any, error) {
-	if f, ok := o.Value.(*ForExpr); ok {
+func (fe *fileEval) outputValue(o *syntax.OutputDecl) (any, error) {
+	if f, ok := o.Value.(*syntax.ForExpr); ok {
 		return fe.value(f, nil)
 	}
 	v, err := fe.value(o.Value, nil)
@@ -306,11 +276,9 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 		inst.failed = true
 		return nil, fe.errorf(ms.decl.Path.Pos(), "modules nested more than %d deep", maxModuleDepth)
 	}
-	for anc := fe; anc != nil; anc = anc.caller {
-		if sameFile(anc.file.Name, ms.target) {
-			inst.failed = true
-			return nil, fe.errorf(ms.decl.Path.Pos(), "module %s calls itself (through %s)", ms.path, anc.file.Name)
-		}
+	if cycle := fe.moduleCycle(ms.target); cycle != "" {
+		inst.failed = true
+		return nil, fe.errorf(ms.decl.Path.Pos(), "module cycle: %s; Azure cannot deploy it, and the module is not read", cycle)
 	}
 	switch strings.ToLower(filepath.Ext(ms.target)) {
 	case ".bicep":
@@ -318,12 +286,12 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 		return nil, fe.templateModule(inst)
 	default:
 		fe.run.report(resource.Warnf(fe.position(ms.decl.Path.Pos()), "module %s is not a Bicep file or an ARM template; its resources are not evaluated", ms.path))
-		ms.registry = true
+		ms.registry, ms.notRead = true, "it is not a Bicep file or an ARM template"
 		return nil, nil
 	}
 	pf, err := fe.run.parseFile(ms.target)
 	if err != nil {
-		inst.failed = true
+		inst.failed, inst.notRead = true, err.Error()
 		return nil, fe.errorf(ms.decl.Path.Pos(), "module %s: %v", ms.path, err)
 	}
 	params, alts, err := fe.moduleParams(inst)
@@ -337,8 +305,76 @@ func (fe *fileEval) moduleChild(inst *modInst) (*fileEval, error) {
 	}
 	child.providedAlt = alts
 	child.caller = fe
+	child.maybe = inst.maybe()
 	inst.child = child
 	return child, nil
+}
+
+// markUnfollowed records a module copy that was not read: every vault it
+// is handed (by reference, or a value holding its ID or name) may get
+// secrets, keys, endpoints or diagnostic settings from it, so the Mapper
+// marks those vaults and what depends on such resources is Unknown.
+func (fe *fileEval) markUnfollowed(inst *modInst, why string) {
+	if inst.marked {
+		return
+	}
+	inst.marked = true
+	u := arm.Unfollowed{Module: fmt.Sprintf("module %s (%s)", inst.address(), inst.sym.path), Why: why}
+	if p := prop(inst.sym.body, "params"); p != nil {
+		v, err := fe.mode(true).value(p.Value, inst.sc)
+		switch {
+		case err != nil || resource.IsUnknown(v):
+			u.All = true
+		default:
+			u.Values = []any{v}
+		}
+		u.Vaults = fe.vaultRefs(p.Value)
+	}
+	fe.run.mapper.Unfollowed(u)
+}
+
+// vaultRefs are the IDs of the vaults (and managed HSMs) an expression
+// refers to by their symbols.
+func (fe *fileEval) vaultRefs(e syntax.Expr) []string {
+	var ids []string
+	syntax.Walk(e, func(n syntax.Node) bool {
+		id, ok := n.(*syntax.Ident)
+		if !ok {
+			return true
+		}
+		s := fe.syms[id.Name]
+		if s == nil || s.kind != symResource || !isVault(s.res.typ) {
+			return true
+		}
+		insts, err := s.res.instances()
+		if err != nil {
+			return true
+		}
+		for _, inst := range insts {
+			ids = append(ids, inst.id)
+		}
+		return true
+	})
+	return ids
+}
+
+func isVault(typ string) bool {
+	return strings.EqualFold(typ, resource.TypeVault) || strings.EqualFold(typ, resource.TypeManagedHSM)
+}
+
+// moduleCycle names the cycle a module call would close: the files from
+// the one target is (a.bicep → b.bicep → a.bicep), or "" when target is
+// not among the callers.
+func (fe *fileEval) moduleCycle(target string) string {
+	var chain []string
+	for anc := fe; anc != nil; anc = anc.caller {
+		chain = append(chain, anc.file.Name)
+		if sameFile(anc.file.Name, target) {
+			slices.Reverse(chain)
+			return strings.Join(append(chain, target), " → ")
+		}
+	}
+	return ""
 }
 
 // templateModule prepares a module written as an ARM template (module m
@@ -358,12 +394,12 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 			names[k] = s
 		}
 	}
-	n, ie := fe.run.armReader().Nest(fe.run.ctx, armtemplate.Deployment{
-		Path: ms.target, Parameters: params, NameParameters: names,
-		Context: fe.moduleDeployment(inst), Address: inst.address() + "::",
+	n, ie := fe.run.armEngine().Nest(fe.run.ctx, arm.Deployment{
+		Path: ms.target, Parameters: params, NameParameters: names, ReadRoot: ms.cache,
+		Context: fe.moduleDeployment(inst), Address: inst.address() + "::", Maybe: inst.maybe(),
 	}, fe.run.mapper, fe.run.report)
 	if ie != nil {
-		inst.failed = true
+		inst.failed, inst.notRead = true, ie.Msg
 		if ie.Pos.Line > 0 {
 			fe.run.report(ie)
 			return errReported
@@ -374,12 +410,24 @@ func (fe *fileEval) templateModule(inst *modInst) error {
 	return nil
 }
 
-// address is the copy's address: mod, or mod[2] in a loop.
+// address is the copy's address: mod, or mod[2] in a loop, mod[*] for
+// the placeholder copy of a loop over an unknown collection.
 func (inst *modInst) address() string {
-	if inst.index >= 0 {
+	switch {
+	case inst.placeholder:
+		return inst.sym.address + "[*]"
+	case inst.index >= 0:
 		return fmt.Sprintf("%s[%d]", inst.sym.address, inst.index)
 	}
 	return inst.sym.address
+}
+
+// maybe says why the module copy may not be deployed at all, or "".
+func (inst *modInst) maybe() string {
+	if inst.placeholder {
+		return "the number of copies of " + inst.address() + " is not known before deployment"
+	}
+	return inst.sym.fe.maybe
 }
 
 // moduleParams evaluates a module copy's params object, and, for a
@@ -398,9 +446,9 @@ func (fe *fileEval) moduleParams(inst *modInst) (values, alts map[string]any, er
 	switch m := v.(type) {
 	case map[string]any:
 		alts = map[string]any{}
-		if obj, ok := p.Value.(*ObjectExpr); ok {
+		if obj, ok := p.Value.(*syntax.ObjectExpr); ok {
 			for _, it := range obj.Items {
-				pp, ok := it.(*ObjectProp)
+				pp, ok := it.(*syntax.ObjectProp)
 				if !ok || pp.Spread {
 					continue
 				}

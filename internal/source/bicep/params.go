@@ -8,128 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
-
-// paramValue is a parameter's value in value mode: given from outside,
-// else its default, else null for a nullable type, else unknown. A
-// @secure() parameter is always unknown, as the ARM template reader makes
-// a securestring: its value is not for kvguard to read.
-func (fe *fileEval) paramValue(s *symbol) (any, error) {
-	v, err := fe.paramRaw(s)
-	if err != nil {
-		return nil, err
-	}
-	if isSecure(s.param) {
-		return resource.Unknown{Expr: s.name}, nil
-	}
-	return v, nil
-}
-
-// paramNamesValue is a parameter's value in names mode: its value, or
-// when that is unknown, the names-mode value of what gave it, or the
-// placeholder "[parameters('name')]".
-func (fe *fileEval) paramNamesValue(s *symbol, at Node) (any, error) {
-	v, err := fe.mode(false).symbolValue(s, at)
-	if err != nil {
-		return nil, err
-	}
-	if !resource.IsUnknown(v) {
-		return v, nil
-	}
-	if s.hasAlt {
-		return s.alt, nil
-	}
-	return "[parameters('" + s.name + "')]", nil
-}
-
-// paramRaw resolves a parameter's value before the secure rule, and its
-// names-mode alternative when the value holds unknowns.
-func (fe *fileEval) paramRaw(s *symbol) (any, error) {
-	d := s.param
-	if fe.provided != nil {
-		// Deployment parameters match case-insensitively, as in ARM.
-		if v, ok := resource.LookupFold(fe.provided, s.name); ok {
-			if alt, ok := fe.providedAlt[s.name]; ok {
-				s.alt, s.hasAlt = alt, true
-			}
-			return v, nil
-		}
-	} else if fe.paramsUnknown {
-		return resource.Unknown{Expr: s.name}, nil
-	}
-	if d.Default != nil {
-		v, err := fe.value(d.Default, nil)
-		if err != nil {
-			return nil, err
-		}
-		if armexpr.ContainsUnknown(v) {
-			if alt, err := fe.mode(true).value(d.Default, nil); err == nil {
-				if str, ok := alt.(string); ok {
-					s.alt, s.hasAlt = str, true
-				}
-			}
-		}
-		return v, nil
-	}
-	if fe.nullable(d.Type, 0) {
-		return nil, nil
-	}
-	fe.run.report(resource.Warnf(fe.position(d.Name.Pos()), "parameter %q has no value (no default, and none given in a parameters file); it is treated as unknown", s.name))
-	return resource.Unknown{Expr: s.name}, nil
-}
-
-// isSecure reports whether a parameter has the @secure() decorator.
-func isSecure(d *ParamDecl) bool {
-	return d != nil && hasDecorator(d.Decorators, "secure")
-}
-
-// hasDecorator reports whether ds hold @name(...) or @sys.name(...).
-func hasDecorator(ds []*Decorator, name string) bool {
-	for _, d := range ds {
-		if c, ok := d.Expr.(*CallExpr); ok && c.Name.Name == name {
-			if c.Recv == nil {
-				return true
-			}
-			if id, ok := c.Recv.(*Ident); ok && id.Name == "sys" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// nullable reports whether a parameter type admits null (string?, or an
-// alias of a nullable type), so that an unset parameter is null.
-func (fe *fileEval) nullable(t Type, depth int) bool {
-	if depth > 32 {
-		return false
-	}
-	switch x := t.(type) {
-	case *NullableType:
-		return true
-	case *ParenType:
-		return fe.nullable(x.X, depth+1)
-	case *UnionType:
-		for _, m := range x.Members {
-			if lit, ok := m.(*LiteralType); ok {
-				if _, isNull := lit.Value.(*NullLit); isNull {
-					return true
-				}
-			}
-		}
-	case *TypeName:
-		if len(x.Parts) == 1 {
-			for _, d := range fe.file.Decls {
-				if td, ok := d.(*TypeDecl); ok && td.Name.Name == x.Parts[0] {
-					return fe.nullable(td.Type, depth+1)
-				}
-			}
-		}
-	}
-	return false
-}
 
 // paramFile is a parsed parameters source: the values it assigns and the
 // Bicep file it is for (using), if it says.
@@ -143,7 +24,7 @@ func (r *run) readParamFile(path string) (*paramFile, error) {
 	if strings.EqualFold(filepath.Ext(path), ".bicepparam") {
 		return r.readBicepParam(path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := r.readFile(path, maxFileSize)
 	if err != nil {
 		return nil, resource.Errorf(resource.Position{File: path}, "read parameters: %v", err)
 	}
@@ -164,7 +45,7 @@ func (r *run) readParamFile(path string) (*paramFile, error) {
 			return nil, resource.Errorf(resource.Position{File: path}, "parameter %s: %v", name, err)
 		}
 		if v, ok := entry["value"]; ok {
-			pf.values[name] = jsonValue(v)
+			pf.values[name] = resource.NormalizeNumbers(v)
 		} else if _, ok := entry["reference"]; ok {
 			// A Key Vault reference: resolved by Azure at deployment.
 			pf.values[name] = resource.Unknown{Expr: "parameters file reference for " + name}
@@ -196,7 +77,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 	out := &paramFile{values: map[string]any{}}
 	for _, d := range pfile.file.Decls {
 		switch x := d.(type) {
-		case *ExtendsDecl:
+		case *syntax.ExtendsDecl:
 			// The base file's values come first; this file's win.
 			p, ok := x.Path.Literal()
 			if !ok {
@@ -212,7 +93,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 					out.values[k] = v
 				}
 			}
-		case *UsingDecl:
+		case *syntax.UsingDecl:
 			if x.Path != nil {
 				if p, ok := x.Path.Literal(); ok {
 					if isRegistryPath(p) {
@@ -222,7 +103,7 @@ func (r *run) readBicepParam(path string) (*paramFile, error) {
 					out.using = filepath.Join(filepath.Dir(path), filepath.FromSlash(p))
 				}
 			}
-		case *ParamAssign:
+		case *syntax.ParamAssign:
 			s := fe.syms[x.Name.Name]
 			v, err := fe.symbolValue(s, x.Name)
 			if err != nil {
@@ -265,13 +146,4 @@ func (r *run) paramsFor(main string) (map[string]any, error) {
 		}
 	}
 	return values, nil
-}
-
-func sameFile(a, b string) bool {
-	ia, errA := os.Stat(a)
-	ib, errB := os.Stat(b)
-	if errA == nil && errB == nil {
-		return os.SameFile(ia, ib)
-	}
-	return filepath.Clean(a) == filepath.Clean(b)
 }

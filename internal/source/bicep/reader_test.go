@@ -18,6 +18,9 @@ const (
 	otherRG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/"
 )
 
+// noCache is a Bicep restore cache that holds nothing.
+const noCache = "/nonexistent/kvguard-test-bicep-cache"
+
 // writeFiles writes a set of files into a temporary folder and returns
 // its path.
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -201,6 +204,10 @@ resource diag 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
 `},
 			fields: []string{"properties.vaultId", "properties.vaultName", "properties.vaultUri"},
 			want: []summary{
+				// An existing vault is reported with its declaration: a
+				// placeholder whose properties are not in the input.
+				{Address: "kv", ID: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared",
+					Type: resource.TypeVault, Lines: [2]int{2, 5}},
 				{Address: "diag", ID: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared/providers/Microsoft.Insights/diagnosticSettings/audit",
 					Type: resource.TypeDiagnosticSetting, Parent: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.KeyVault/vaults/shared", Lines: [2]int{9, 19},
 					Fields: map[string]any{
@@ -234,7 +241,7 @@ output uri string = kv.properties.vaultUri
 				{Address: "vaults[0]::kv", ID: "Microsoft.KeyVault/vaults/kv-x", Type: resource.TypeVault, Lines: [2]int{2, 5}, Fields: map[string]any{"properties.enableRbacAuthorization": true}},
 				{Address: "vaults[1]::kv", ID: "Microsoft.KeyVault/vaults/kv-y", Type: resource.TypeVault, Lines: [2]int{2, 5}, Fields: map[string]any{"properties.enableRbacAuthorization": true}},
 			},
-			wantErrs: []string{"warning: main.bicep:5:12: registry module br/public:avm/res/key-vault/vault:0.11.0 not followed"},
+			wantErrs: []string{"warning: main.bicep:5:12: registry module br/public:avm/res/key-vault/vault:0.11.0 not followed: not in the Bicep restore cache; run bicep restore to read it; what it deploys for the vaults it is handed is unknown"},
 		},
 		{
 			name: "bicepparam beside the file",
@@ -304,7 +311,7 @@ resource s 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 			want: []summary{
 				{Address: "kv", ID: "Microsoft.KeyVault/vaults/kv", Type: resource.TypeVault, Lines: [2]int{4, 6}},
 			},
-			wantErrs: []string{"main.bicep:1:13: module main.bicep calls itself (through " + "main.bicep)"},
+			wantErrs: []string{"main.bicep:1:13: module cycle: main.bicep → main.bicep; Azure cannot deploy it, and the module is not read"},
 		},
 		{
 			name: "a module written as an ARM template",
@@ -402,7 +409,11 @@ resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {
 			if main == "" {
 				main = "main.bicep"
 			}
-			docs, errs := readAll(t, filepath.Join(dir, main), tc.opts)
+			opts := tc.opts
+			if opts.RestoreCache == "" {
+				opts.RestoreCache = noCache // whatever the machine has restored
+			}
+			docs, errs := readAll(t, filepath.Join(dir, main), opts)
 			if diff := cmp.Diff(tc.want, summarize(docs, tc.fields...)); diff != "" {
 				t.Errorf("documents (-want +got):\n%s", diff)
 			}

@@ -2,95 +2,18 @@ package bicep
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
-
-// resSym is a resource declaration of a file instance.
-type resSym struct {
-	fe       *fileEval
-	decl     *ResourceDecl
-	address  string
-	parent   *resSym // lexical parent (nested declaration)
-	children map[string]*resSym
-	typ      string
-	version  string
-	loop     *ForExpr
-	cond     Expr
-	body     *ObjectExpr
-	// insts are the evaluated copies (one without a loop); computed on
-	// first use.
-	insts     []*resInst
-	instState evalState
-	// unknownCount is set when the loop's collection is unknown.
-	unknownCount bool
-	// notARM marks a resource of an extension (Microsoft Graph, ...):
-	// not an Azure Resource Manager resource, so not evaluated.
-	notARM bool
-}
-
-// resInst is one copy of a resource: the result of its loop iteration (if
-// any), its condition, names, parent, scope and ID.
-//
-// Names and IDs are computed as the ARM template reader computes them for
-// the compiled template: in value mode (what a .name or .id expression
-// gives: unknown when a part is) and in names mode (unknown parameters as
-// "[parameters('x')]" placeholders, so that the document ID is always a
-// string and related resources still link).
-type resInst struct {
-	sym   *resSym
-	index int // loop index, or -1
-	sc    *locals
-	cond  any // true, false or an unknown
-	// ownVal and own are the name property's value in value and names
-	// mode; nameVal and name the full name (parent/child).
-	ownVal  any
-	own     any
-	nameVal any
-	name    string
-	id      string
-	// idKnown is false when the ID depends on an unknown value (then .id
-	// is unknown in value mode); idErr says why .id cannot be built.
-	idKnown bool
-	idErr   string
-	docType string
-	// chain is the ID the resource's type chain hangs from (the target
-	// scope, or the resource an extension resource extends); extScope is
-	// the extended resource, if any.
-	chain    string
-	extScope string
-	tgt      target
-	// parent is the parent instance (nested or parent:).
-	parent *resInst
-	// nested evaluates the template of a Microsoft.Resources/deployments
-	// resource (see nestedDeployment).
-	nested      *armtemplate.Nested
-	nestedState evalState
-}
-
-// resRef is the value of a resource symbol in an expression: a symbol, or
-// one copy of a looped one (index >= 0).
-type resRef struct {
-	sym   *resSym
-	index int
-}
-
-// propertyNames that the compiler resolves at compile time; any other
-// property of a resource is read with reference() and is unknown here.
-var resourceConstants = map[string]bool{"id": true, "name": true, "type": true, "apiVersion": true}
-
-// splitType splits 'Microsoft.KeyVault/vaults@2023-07-01'.
-func splitType(s string) (typ, version string) {
-	typ, version, _ = strings.Cut(s, "@")
-	return typ, version
-}
 
 // declareResource registers a resource declaration (and its nested
 // children) of fe.
-func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, error) {
+func (fe *fileEval) declareResource(d *syntax.ResourceDecl, parent *resSym) (*resSym, error) {
 	lit, ok := d.Type.Literal()
 	if !ok {
 		return nil, fe.errorf(d.Type.Pos(), "a resource type must be a literal string")
@@ -109,16 +32,16 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 		rs.address = fe.prefix + d.Name.Name
 	}
 	switch b := d.Body.(type) {
-	case *ObjectExpr:
+	case *syntax.ObjectExpr:
 		rs.body = b
-	case *IfExpr:
+	case *syntax.IfExpr:
 		rs.cond, rs.body = b.Cond, b.Body
-	case *ForExpr:
+	case *syntax.ForExpr:
 		rs.loop = b
 		switch lb := b.Body.(type) {
-		case *ObjectExpr:
+		case *syntax.ObjectExpr:
 			rs.body = lb
-		case *IfExpr:
+		case *syntax.IfExpr:
 			rs.body = lb.Body
 		}
 	}
@@ -131,7 +54,7 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 	}
 	fe.resources = append(fe.resources, rs)
 	for _, it := range rs.body.Items {
-		if child, ok := it.(*ResourceDecl); ok {
+		if child, ok := it.(*syntax.ResourceDecl); ok {
 			c, err := fe.declareResource(child, rs)
 			if err != nil {
 				continue
@@ -140,18 +63,6 @@ func (fe *fileEval) declareResource(d *ResourceDecl, parent *resSym) (*resSym, e
 		}
 	}
 	return rs, nil
-}
-
-// prop finds a property of a resource or module body by name.
-func prop(body *ObjectExpr, name string) *ObjectProp {
-	for _, it := range body.Items {
-		if p, ok := it.(*ObjectProp); ok {
-			if k, ok := p.KeyName(); ok && k == name {
-				return p
-			}
-		}
-	}
-	return nil
 }
 
 // instances evaluates the copies of a resource.
@@ -175,6 +86,9 @@ func (rs *resSym) computeInstances() ([]*resInst, error) {
 	}
 	base := rs.lexicalScope()
 	if rs.loop == nil {
+		if !fe.take(1, rs.decl) {
+			return nil, nil
+		}
 		inst := &resInst{sym: rs, index: -1, sc: base}
 		if err := rs.fill(inst); err != nil {
 			return nil, err
@@ -186,7 +100,19 @@ func (rs *resSym) computeInstances() ([]*resInst, error) {
 		return nil, fe.fail(rs.loop.Iter, err)
 	}
 	if !ok {
+		// As Terraform's reader does for a count not known before apply:
+		// one placeholder copy, addressed [*], judged once.
 		rs.unknownCount = true
+		if !fe.take(1, rs.loop) {
+			return nil, nil
+		}
+		inst := &resInst{sym: rs, index: 0, placeholder: true, sc: fe.placeholderScope(rs.loop, base, rs.decl.Name.Name)}
+		if err := rs.fill(inst); err != nil {
+			return nil, err
+		}
+		return []*resInst{inst}, nil
+	}
+	if !fe.take(len(items), rs.loop) {
 		return nil, nil
 	}
 	insts := make([]*resInst, 0, len(items))
@@ -206,7 +132,7 @@ func (rs *resSym) fill(inst *resInst) error {
 	inst.cond = true
 	cond := rs.cond
 	if rs.loop != nil {
-		if c, ok := rs.loop.Body.(*IfExpr); ok {
+		if c, ok := rs.loop.Body.(*syntax.IfExpr); ok {
 			cond = c.Cond
 		}
 	}
@@ -226,7 +152,7 @@ func (rs *resSym) fill(inst *resInst) error {
 	if err := rs.resolveName(inst); err != nil {
 		return err
 	}
-	inst.id, inst.docType, inst.extScope = buildID(inst.chain, inst.extScope, inst.tgt, rs.typ, inst.name)
+	inst.id, inst.docType, inst.extScope = arm.BuildID(inst.chain, inst.extScope, inst.tgt, rs.typ, inst.name)
 	return nil
 }
 
@@ -285,7 +211,10 @@ func (rs *resSym) resolveName(inst *resInst) error {
 	if u, ok := inst.own.(resource.Unknown); ok && inst.index >= 0 {
 		// Copies whose names are unknown are still different resources:
 		// keep their IDs apart.
-		ownName = fmt.Sprintf("[%s (copy %d)]", u.Expr, inst.index)
+		ownName = fmt.Sprintf("[%s (copy %s)]", u.Expr, inst.copyIndex())
+	}
+	if inst.parent == nil && !isString(inst.own) {
+		inst.badName = "its name is an expression kvguard cannot evaluate"
 	}
 	if inst.parent == nil {
 		inst.nameVal, inst.name = own, ownName
@@ -307,20 +236,11 @@ func (rs *resSym) resolveName(inst *resInst) error {
 	return nil
 }
 
-// nameString renders a names-mode value as the ARM template reader does
-// when it builds IDs: strings as they are, an unknown as "[expression]".
-func nameString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case resource.Unknown:
-		return "[" + x.Expr + "]"
-	}
-	return armexpr.Stringify(v)
-}
-
 // instance resolves a reference to one copy of a resource.
-func (r *resRef) instance(at Node) (*resInst, error) {
+func (r *resRef) instance(at syntax.Node) (*resInst, error) {
+	if r.unknownIdx != nil {
+		return r.sym.anyCopy(*r.unknownIdx)
+	}
 	insts, err := r.sym.instances()
 	if err != nil {
 		return nil, err
@@ -328,108 +248,16 @@ func (r *resRef) instance(at Node) (*resInst, error) {
 	switch {
 	case r.index < 0 && r.sym.loop != nil:
 		return nil, r.sym.fe.errorf(at.Pos(), "%s is a loop: use an index, e.g. %s[0]", r.sym.decl.Name.Name, r.sym.decl.Name.Name)
+	case r.sym.unknownCount || r.sym.notARM:
+		return nil, &unknownInstance{}
 	case r.index < 0 && len(insts) == 1:
 		return insts[0], nil
 	case r.index >= 0 && r.index < len(insts):
 		return insts[r.index], nil
-	case r.sym.unknownCount || r.sym.notARM:
+	case len(insts) == 0 && r.sym.fe.run.budget.Spent():
 		return nil, &unknownInstance{}
 	}
 	return nil, r.sym.fe.errorf(at.Pos(), "%s has %d copies; index %d is out of range", r.sym.decl.Name.Name, len(insts), r.index)
-}
-
-// unknownInstance is the instance of a loop whose collection is unknown.
-type unknownInstance struct{}
-
-func (*unknownInstance) Error() string { return "the resource's loop collection is unknown" }
-
-// buildID builds a resource ID for a type and full name hanging from
-// chain, as the ARM template reader does: types written
-// Namespace/type/providers/Extension/type are extension resources of the
-// resource before "providers"; resource groups and subscriptions have IDs
-// of their own form.
-func buildID(chain, extScope string, t target, typ, name string) (id, docType, scope string) {
-	if i := strings.Index(strings.ToLower(typ), "/providers/"); i >= 0 {
-		baseType, extTypes := typ[:i], typ[i+len("/providers/"):]
-		baseN := strings.Count(strings.Trim(baseType, "/"), "/")
-		names := strings.Split(name, "/")
-		if len(names) > baseN {
-			base := armexpr.JoinResourceID(chain, baseType, names[:baseN]...)
-			extType := names[baseN] + "/" + extTypes
-			return armexpr.JoinResourceID(base, extType, names[baseN+1:]...), extType, base
-		}
-	}
-	switch strings.ToLower(typ) {
-	case "microsoft.resources/resourcegroups":
-		return "/subscriptions/" + t.Subscription + "/resourceGroups/" + name, typ, extScope
-	case "microsoft.resources/subscriptions":
-		return "/subscriptions/" + name, typ, extScope
-	}
-	return armexpr.JoinResourceID(chain, typ, name), typ, extScope
-}
-
-// resourceProperty is sym.prop for a resource reference: id, name, type
-// and apiVersion are known at compile time; anything else is read from
-// the deployed resource (reference()) and is unknown.
-func (fe *fileEval) resourceProperty(r *resRef, x *PropertyExpr) (any, error) {
-	name := x.Name.Name
-	if name == "properties" && strings.EqualFold(r.sym.typ, resource.TypeResourceDeployment) && !r.sym.decl.Existing {
-		return fe.deploymentProperties(r, x)
-	}
-	if !resourceConstants[name] {
-		return fe.unknownAt(x), nil
-	}
-	switch name {
-	case "type":
-		return r.sym.typ, nil
-	case "apiVersion":
-		return r.sym.version, nil
-	}
-	inst, err := r.instance(x.X)
-	if err != nil {
-		if _, ok := err.(*unknownInstance); ok {
-			return fe.unknownAt(x), nil
-		}
-		return nil, err
-	}
-	if name == "id" {
-		if inst.idErr != "" {
-			return nil, &evalError{pos: x.Pos(), msg: inst.idErr}
-		}
-		if fe.names || inst.idKnown {
-			return inst.id, nil
-		}
-		return fe.unknownAt(x), nil
-	}
-	// The name property's own value, as the compiler gives it (not the
-	// qualified parent/child name).
-	v := inst.ownVal
-	if fe.names {
-		v = inst.own
-	}
-	if resource.IsUnknown(v) {
-		return fe.unknownAt(x), nil
-	}
-	return v, nil
-}
-
-// deploymentProperties is dep.properties for a nested deployment declared
-// as a resource: what reference() gives for it once deployed (its
-// outputs, mode, provisioningState), as the ARM template reader gives it
-// for the compiled template.
-func (fe *fileEval) deploymentProperties(r *resRef, x *PropertyExpr) (any, error) {
-	inst, err := r.instance(x.X)
-	if err != nil {
-		if _, ok := err.(*unknownInstance); ok {
-			return fe.unknownAt(x), nil
-		}
-		return nil, err
-	}
-	n := fe.nestedDeployment(inst)
-	if n == nil {
-		return fe.unknownAt(x), nil
-	}
-	return armexpr.DeepCopy(n.Properties()), nil
 }
 
 // body evaluates what the compiled template would hold for the instance:
@@ -439,7 +267,7 @@ func (rs *resSym) bodyOf(inst *resInst) (map[string]any, error) {
 	fe := rs.fe
 	out := map[string]any{}
 	for _, it := range rs.body.Items {
-		p, ok := it.(*ObjectProp)
+		p, ok := it.(*syntax.ObjectProp)
 		if !ok {
 			continue
 		}
@@ -464,27 +292,130 @@ func (rs *resSym) bodyOf(inst *resInst) (map[string]any, error) {
 	return out, nil
 }
 
-// String renders the instance's address: sym, sym[2], parent::sym.
+// address renders the instance's address: sym, sym[2], sym[*] (the
+// placeholder copy of a loop over an unknown collection), parent::sym.
 func (inst *resInst) address() string {
 	a := inst.sym.address
 	if inst.index >= 0 {
-		a += fmt.Sprintf("[%d]", inst.index)
+		a += "[" + inst.copyIndex() + "]"
 	}
 	return a
+}
+
+// copyIndex is the copy's index as addresses write it: 2, or * for the
+// placeholder copy.
+func (inst *resInst) copyIndex() string {
+	if inst.placeholder {
+		return "*"
+	}
+	return strconv.Itoa(inst.index)
+}
+
+// maybe says why the instance may not exist at all, or "".
+func (inst *resInst) maybe() string {
+	if inst.placeholder {
+		return "the number of copies of " + inst.address() + " is not known before deployment"
+	}
+	if inst.parent != nil && inst.parent.maybe() != "" {
+		return inst.parent.maybe()
+	}
+	return inst.sym.fe.maybe
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 // hasExtensions reports whether the file declares an extension other than
 // az (Microsoft Graph, Kubernetes, ...), whose resources are not ARM's.
 func (fe *fileEval) hasExtensions() bool {
 	for _, d := range fe.file.Decls {
-		x, ok := d.(*ExtensionDecl)
+		x, ok := d.(*syntax.ExtensionDecl)
 		if !ok {
 			continue
 		}
-		if id, ok := x.Spec.(*Ident); ok && id.Name == "az" {
+		if id, ok := x.Spec.(*syntax.Ident); ok && id.Name == "az" {
 			continue
 		}
 		return true
 	}
 	return false
+}
+
+// lexicalScope binds the nested resources visible in a resource's body:
+// its own children and those of its ancestors, nearer ones shadowing.
+func (rs *resSym) lexicalScope() *locals {
+	var chain []*resSym
+	for p := rs; p != nil; p = p.parent {
+		chain = append(chain, p)
+	}
+	var sc *locals
+	for i := len(chain) - 1; i >= 0; i-- {
+		for name, child := range chain[i].children {
+			sc = sc.bind(name, &resRef{sym: child, index: -1})
+		}
+	}
+	return sc
+}
+
+// asScope is the scope a resource provides to what is deployed into it: a
+// resource group or management group resource is that scope; anything
+// else is the target of extension resources.
+func (fe *fileEval) asScope(inst *resInst) scopeRef {
+	own := inst.ownVal
+	if fe.names {
+		own = inst.own
+	}
+	switch strings.ToLower(inst.sym.typ) {
+	case "microsoft.resources/resourcegroups":
+		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.Subscription, rg: own}
+	case "microsoft.management/managementgroups":
+		return scopeRef{kind: scopeManagementGroup, mg: own}
+	case "microsoft.resources/subscriptions", "microsoft.subscription/aliases":
+		return scopeRef{kind: scopeSubscription, sub: own}
+	}
+	if !fe.names && !inst.idKnown {
+		return scopeRef{kind: scopeExtension, id: resource.Unknown{Expr: inst.sym.decl.Name.Name + ".id"}}
+	}
+	return scopeRef{kind: scopeExtension, id: inst.id}
+}
+
+// resolveScope sets the instance's target and the ID its type chain hangs
+// from: its parent's, its scope property's (an extended resource, or a
+// resource group, subscription, management group or the tenant), or the
+// file's target.
+func (rs *resSym) resolveScope(inst *resInst) error {
+	fe := rs.fe
+	if inst.parent != nil {
+		p := inst.parent
+		inst.tgt, inst.chain, inst.extScope, inst.idKnown = p.tgt, p.chain, p.extScope, p.idKnown
+		return nil
+	}
+	inst.tgt = targetOf(fe.dep)
+	inst.idKnown = true
+	p := prop(rs.body, "scope")
+	if p == nil {
+		inst.chain = inst.tgt.ID()
+		return nil
+	}
+	vs, ns, err := fe.evalScopeBoth(p.Value, inst.sc)
+	if err != nil {
+		return fe.fail(p.Value, err)
+	}
+	if ns.kind == scopeExtension {
+		inst.chain = nameString(ns.id)
+		if !strings.HasPrefix(inst.chain, "/") {
+			// An unknown scope hangs from the target, as a relative ID
+			// would (the ARM template reader's rule).
+			inst.chain = inst.tgt.ID() + "/providers/" + inst.chain
+		}
+		inst.extScope = inst.chain
+		inst.idKnown = !armexpr.ContainsUnknown(vs.id)
+		return nil
+	}
+	inst.tgt = applyScope(inst.tgt, ns)
+	inst.chain = inst.tgt.ID()
+	inst.idKnown = !armexpr.ContainsUnknown([]any{vs.sub, vs.rg, vs.mg})
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // RootFiles returns, of the given .bicep files (as found by a directory
@@ -48,12 +50,12 @@ func calledModules(files []string) map[string]bool {
 		if err != nil {
 			continue
 		}
-		ast, _ := Parse(src, f)
+		ast, _ := syntax.Parse(src, f)
 		if ast == nil {
 			continue
 		}
 		for _, d := range ast.Decls {
-			m, ok := d.(*ModuleDecl)
+			m, ok := d.(*syntax.ModuleDecl)
 			if !ok || m.Path == nil {
 				continue
 			}

@@ -2,7 +2,6 @@ package bicep
 
 import (
 	"context"
-	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +10,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kvguard/kvguard/internal/testcorpus"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/armtemplate"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
 // samplesRoot holds the Bicep compiler's own samples, each main.bicep
@@ -57,7 +59,7 @@ func sampleDirs(t testing.TB, root string) []string {
 // evaluated by the ARM template reader; "scope": "/" is the tenant;
 // modules written as ARM templates (modulec.json) and deployments
 // declared as resources with an inline template are evaluated through
-// armtemplate.Reader.Nest; and the ARM template reader resolves
+// arm.Engine.Nest (source/internal/arm); and the ARM template reader resolves
 // reference() of a looped nested deployment whose name holds a
 // parameter without a value, or named 'apim[0]' in languageVersion 2.0.
 var knownDisagreements = map[string]string{}
@@ -94,7 +96,7 @@ var paramPlaceholder = regexp.MustCompile(`^\[parameters\('[^']*'\)\]$`)
 
 func foldID(s string) string {
 	l := strings.ToLower(s)
-	if !strings.HasPrefix(l, "/subscriptions/") && !strings.HasPrefix(l, "/providers/") && !strings.HasPrefix(l, "microsoft.") && !strings.HasPrefix(l, "[") {
+	if !strings.HasPrefix(l, "/subscriptions/") && !strings.HasPrefix(l, "/providers/") && !strings.HasPrefix(l, "microsoft.") && !strings.Contains(l, "[") {
 		return s
 	}
 	var b strings.Builder
@@ -191,10 +193,14 @@ func TestSamples(t *testing.T) {
 					opts.ParameterFiles = []string{pf}
 				}
 				forms[i], _ = readDocs(t.Context(), armtemplate.New(opts).Read, tmpl)
-				ok[i] = compareSample(t, dir+[]string{"", " (symbolic)"}[i], form, "main.bicep", forms[i], got, &mu, &failing)
+				want, have := forms[i], got
+				if i == 0 {
+					want, have = withoutExisting(want), withoutExisting(have)
+				}
+				ok[i] = compareSample(t, dir+[]string{"", " (symbolic)"}[i], form, "main.bicep", want, have, &mu, &failing)
 			}
 			ok[2] = forms[0] == nil || forms[1] == nil ||
-				compareSample(t, dir+" (forms)", "main.json", "main.symbolicnames.json", forms[0], forms[1], &mu, &failing)
+				compareSample(t, dir+" (forms)", "main.json", "main.symbolicnames.json", withoutExisting(forms[0]), withoutExisting(forms[1]), &mu, &failing)
 			mu.Lock()
 			defer mu.Unlock()
 			if ok[0] {
@@ -217,7 +223,7 @@ func TestSamples(t *testing.T) {
 // the result against knownDisagreements and records a disagreement.
 func compareSample(t *testing.T, key, wantName, gotName string, want, got []*resource.Document, mu *sync.Mutex, failing *[]string) bool {
 	t.Helper()
-	diff := cmp.Diff(want, got, docCompare)
+	diff := cmp.Diff(byFoldedID(want), byFoldedID(got), docCompare)
 	reason, known := knownDisagreements[key]
 	switch {
 	case diff == "" && known:
@@ -233,6 +239,29 @@ func compareSample(t *testing.T, key, wantName, gotName string, want, got []*res
 	return diff == ""
 }
 
+// byFoldedID orders documents by their folded IDs: the compiler may order
+// a module's resources otherwise than the Bicep file declares them, and
+// the order of documents carries no meaning.
+func byFoldedID(docs []*resource.Document) []*resource.Document {
+	out := append([]*resource.Document(nil), docs...)
+	sort.SliceStable(out, func(i, j int) bool { return foldID(out[i].ID) < foldID(out[j].ID) })
+	return out
+}
+
+// withoutExisting drops the placeholders of vaults declared existing: the
+// compiler drops existing resources from the classic template form, while
+// kvguard reports an existing vault of the other forms as a placeholder.
+func withoutExisting(docs []*resource.Document) []*resource.Document {
+	var out []*resource.Document
+	for _, d := range docs {
+		if g, ok := d.GapFor(resource.PartProperties); ok && d.Body == nil && strings.Contains(g.Err, "declared existing") {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // parseAllBicep parses every Bicep source of a sample folder.
 func parseAllBicep(t *testing.T, dir string) {
 	t.Helper()
@@ -240,11 +269,11 @@ func parseAllBicep(t *testing.T, dir string) {
 		if err != nil || d.IsDir() || isBicepArtifact(d.Name()) {
 			return err
 		}
-		parseFn := Parse
+		parseFn := syntax.Parse
 		switch filepath.Ext(p) {
 		case ".bicep":
 		case ".bicepparam":
-			parseFn = ParseParams
+			parseFn = syntax.ParseParams
 		default:
 			return nil
 		}

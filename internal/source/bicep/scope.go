@@ -6,38 +6,8 @@ import (
 
 	"github.com/kvguard/kvguard/internal/armexpr"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
-
-// scopeKind is where a resource or module is deployed.
-type scopeKind uint8
-
-const (
-	scopeResourceGroup scopeKind = iota + 1
-	scopeSubscription
-	scopeManagementGroup
-	scopeTenant
-	// scopeExtension: the resource extends another resource (diagnostic
-	// settings, locks, role assignments on a vault).
-	scopeExtension
-)
-
-// scopeRef is a deployment scope: the value of resourceGroup('rg'),
-// subscription('id'), managementGroup('mg') or tenant(), or an extension
-// resource's target. Parts are strings or unknowns.
-type scopeRef struct {
-	kind    scopeKind
-	sub, rg any
-	mg      any
-	// id is the resource ID of the target (extension) or of the
-	// management group.
-	id any
-}
-
-// target is where a deployment's resources go (shared with the other
-// template front end through armexpr).
-type target = armexpr.Target
-
-func targetOf(d armexpr.Deployment) target { return armexpr.TargetOf(d) }
 
 // applyScope moves a target to the scope a scope: value names (names mode).
 func applyScope(t target, s scopeRef) target {
@@ -83,7 +53,7 @@ func (fe *fileEval) fileScope() scopeRef {
 
 // scopeCall evaluates resourceGroup(...), subscription(...),
 // managementGroup(...) and tenant() as scopes.
-func (fe *fileEval) scopeCall(c *CallExpr, sc *locals) (*scopeRef, error) {
+func (fe *fileEval) scopeCall(c *syntax.CallExpr, sc *locals) (*scopeRef, error) {
 	args, err := fe.args(c, sc)
 	if err != nil {
 		return nil, err
@@ -146,63 +116,15 @@ func (fe *fileEval) scopeCall(c *CallExpr, sc *locals) (*scopeRef, error) {
 	return out, nil
 }
 
-// concatID appends a name to an ID prefix, unknown if the name is.
-func concatID(prefix string, name any) any {
-	if s, ok := name.(string); ok {
-		return prefix + s
-	}
-	return resource.Unknown{Expr: prefix + armexpr.RenderValue(name)}
-}
-
-// scopeID is the resource ID of the scope itself.
-func (s *scopeRef) scopeID() any {
-	switch s.kind {
-	case scopeResourceGroup:
-		sub, ok1 := s.sub.(string)
-		rg, ok2 := s.rg.(string)
-		if ok1 && ok2 {
-			return "/subscriptions/" + sub + "/resourceGroups/" + rg
-		}
-		return resource.Unknown{Expr: "resourceGroup().id"}
-	case scopeSubscription:
-		return concatID("/subscriptions/", s.sub)
-	case scopeTenant:
-		return "/"
-	}
-	return s.id
-}
-
-// property reads resourceGroup('x').name and the like.
-func (s *scopeRef) property(name string) (any, bool) {
-	switch name {
-	case "id":
-		return s.scopeID(), true
-	case "name":
-		switch s.kind {
-		case scopeResourceGroup:
-			return s.rg, true
-		case scopeSubscription:
-			return s.sub, true
-		case scopeManagementGroup:
-			return s.mg, true
-		}
-	case "subscriptionId":
-		if s.kind == scopeResourceGroup || s.kind == scopeSubscription {
-			return s.sub, true
-		}
-	}
-	return nil, false
-}
-
 // isScopeCall reports whether e is a call of a scope function, possibly
 // namespace-qualified (az.resourceGroup('x')).
-func (fe *fileEval) isScopeCall(e Expr) (*CallExpr, bool) {
-	c, ok := e.(*CallExpr)
+func (fe *fileEval) isScopeCall(e syntax.Expr) (*syntax.CallExpr, bool) {
+	c, ok := e.(*syntax.CallExpr)
 	if !ok {
 		return nil, false
 	}
 	if c.Recv != nil {
-		id, ok := c.Recv.(*Ident)
+		id, ok := c.Recv.(*syntax.Ident)
 		if !ok || !isBuiltinNamespace(id.Name) {
 			return nil, false
 		}
@@ -218,7 +140,7 @@ func (fe *fileEval) isScopeCall(e Expr) (*CallExpr, bool) {
 }
 
 // evalScope evaluates the value of a scope: property.
-func (fe *fileEval) evalScope(e Expr, sc *locals) (scopeRef, error) {
+func (fe *fileEval) evalScope(e syntax.Expr, sc *locals) (scopeRef, error) {
 	if c, ok := fe.isScopeCall(e); ok {
 		s, err := fe.scopeCall(c, sc)
 		if err != nil {
@@ -250,71 +172,10 @@ func (fe *fileEval) evalScope(e Expr, sc *locals) (scopeRef, error) {
 	return scopeRef{}, &evalError{pos: e.Pos(), msg: "scope must be a resource or a scope function (resourceGroup(), subscription(), ...)"}
 }
 
-// asScope is the scope a resource provides to what is deployed into it: a
-// resource group or management group resource is that scope; anything
-// else is the target of extension resources.
-func (fe *fileEval) asScope(inst *resInst) scopeRef {
-	own := inst.ownVal
-	if fe.names {
-		own = inst.own
-	}
-	switch strings.ToLower(inst.sym.typ) {
-	case "microsoft.resources/resourcegroups":
-		return scopeRef{kind: scopeResourceGroup, sub: inst.tgt.Subscription, rg: own}
-	case "microsoft.management/managementgroups":
-		return scopeRef{kind: scopeManagementGroup, mg: own}
-	case "microsoft.resources/subscriptions", "microsoft.subscription/aliases":
-		return scopeRef{kind: scopeSubscription, sub: own}
-	}
-	if !fe.names && !inst.idKnown {
-		return scopeRef{kind: scopeExtension, id: resource.Unknown{Expr: inst.sym.decl.Name.Name + ".id"}}
-	}
-	return scopeRef{kind: scopeExtension, id: inst.id}
-}
-
-// resolveScope sets the instance's target and the ID its type chain hangs
-// from: its parent's, its scope property's (an extended resource, or a
-// resource group, subscription, management group or the tenant), or the
-// file's target.
-func (rs *resSym) resolveScope(inst *resInst) error {
-	fe := rs.fe
-	if inst.parent != nil {
-		p := inst.parent
-		inst.tgt, inst.chain, inst.extScope, inst.idKnown = p.tgt, p.chain, p.extScope, p.idKnown
-		return nil
-	}
-	inst.tgt = targetOf(fe.dep)
-	inst.idKnown = true
-	p := prop(rs.body, "scope")
-	if p == nil {
-		inst.chain = inst.tgt.ID()
-		return nil
-	}
-	vs, ns, err := fe.evalScopeBoth(p.Value, inst.sc)
-	if err != nil {
-		return fe.fail(p.Value, err)
-	}
-	if ns.kind == scopeExtension {
-		inst.chain = nameString(ns.id)
-		if !strings.HasPrefix(inst.chain, "/") {
-			// An unknown scope hangs from the target, as a relative ID
-			// would (the ARM template reader's rule).
-			inst.chain = inst.tgt.ID() + "/providers/" + inst.chain
-		}
-		inst.extScope = inst.chain
-		inst.idKnown = !armexpr.ContainsUnknown(vs.id)
-		return nil
-	}
-	inst.tgt = applyScope(inst.tgt, ns)
-	inst.chain = inst.tgt.ID()
-	inst.idKnown = !armexpr.ContainsUnknown([]any{vs.sub, vs.rg, vs.mg})
-	return nil
-}
-
 // evalScopeBoth evaluates a scope: value in value mode, and in names mode
 // when the value holds unknowns (falling back to the value when names
 // mode fails, as the ARM template reader does).
-func (fe *fileEval) evalScopeBoth(e Expr, sc *locals) (value, names scopeRef, err error) {
+func (fe *fileEval) evalScopeBoth(e syntax.Expr, sc *locals) (value, names scopeRef, err error) {
 	value, err = fe.evalScope(e, sc)
 	if err != nil {
 		return value, value, err

@@ -1,0 +1,187 @@
+package arm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrOutside marks a read the ReadRoot refused: the file lies outside the
+// directories a template may read, or is not a regular file.
+var ErrOutside = errors.New("not read")
+
+// ReadRoot is what a template (or Bicep file) may read besides itself:
+// regular files below its directories, found without leaving them through
+// a symlink or "..", and never a device, FIFO, socket or a file of /proc,
+// /sys or /dev. Linked templates, modules, imports, parameter files named
+// by the code and the load*() functions all read through it, so that
+// nothing outside the scanned tree (the runner's environment, its
+// credentials) can reach a document or a message.
+//
+// The directories are the scanned tree the user named (the CLI passes its
+// path arguments and --read-root) and, for every input, the top level of
+// the git repository holding it, else its own directory.
+type ReadRoot struct {
+	dirs []string // absolute, cleaned
+}
+
+// NewReadRoot returns the ReadRoot of an input read from the file input:
+// dirs (the scanned trees) and the input's own default root.
+func NewReadRoot(dirs []string, input string) *ReadRoot {
+	r := &ReadRoot{}
+	for _, d := range append(append([]string(nil), dirs...), DefaultReadRoot(input)) {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		r.dirs = append(r.dirs, abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			r.dirs = append(r.dirs, real)
+		}
+	}
+	return r
+}
+
+// NewReadRootOf returns the ReadRoot of exactly dirs: a directory the user
+// did not name but a tool keeps its files in (the Bicep restore cache).
+func NewReadRootOf(dirs ...string) *ReadRoot {
+	r := &ReadRoot{}
+	for _, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		r.dirs = append(r.dirs, abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			r.dirs = append(r.dirs, real)
+		}
+	}
+	return r
+}
+
+// DefaultReadRoot is the directory an input may read below when the user
+// names no other: the top level of the git repository that holds it (a
+// directory with a .git entry), else the input's own directory (the
+// input itself when it is a directory).
+func DefaultReadRoot(input string) string {
+	dir, err := filepath.Abs(input)
+	if err != nil {
+		return filepath.Dir(input)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return dir
+		}
+		d = up
+	}
+}
+
+// Dirs are the directories of the root, for messages.
+func (r *ReadRoot) Dirs() []string { return r.dirs }
+
+// ReadFile reads the file at path, at most max bytes, when the root
+// allows it. A refusal wraps ErrOutside and says why, naming the path as
+// given and never anything read.
+func (r *ReadRoot) ReadFile(path string, max int64) ([]byte, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if special(abs) {
+		return nil, fmt.Errorf("%w: %s is a system file (/proc, /sys, /dev)", ErrOutside, path)
+	}
+	for _, d := range r.dirs {
+		rel, err := filepath.Rel(d, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		return readBelow(d, rel, path, max)
+	}
+	return nil, fmt.Errorf("%w: %s is outside the directories kvguard reads (%s; --read-root adds one)", ErrOutside, path, strings.Join(r.shown(), ", "))
+}
+
+// shown are the directories as given (not their resolved twins).
+func (r *ReadRoot) shown() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range r.dirs {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// readBelow reads rel below dir with os.Root, which refuses to leave dir
+// through a symlink or "..".
+func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	st, err := root.Stat(rel)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
+		}
+		if strings.Contains(err.Error(), "escapes") {
+			return nil, fmt.Errorf("%w: %s leads outside the directories kvguard reads (a symlink or ..)", ErrOutside, shown)
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrOutside, shown)
+	}
+	if real, err := filepath.EvalSymlinks(filepath.Join(dir, rel)); err == nil && special(real) {
+		return nil, fmt.Errorf("%w: %s is a system file (/proc, /sys, /dev)", ErrOutside, shown)
+	}
+	f, err := root.OpenFile(rel, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+	}
+	defer f.Close()
+	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+		return nil, fmt.Errorf("%w: %s changed while it was read", ErrOutside, shown)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", shown, max)
+	}
+	return data, nil
+}
+
+// cleanErr drops the path os puts in its errors (the one under the root),
+// keeping what went wrong.
+func cleanErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// special reports whether an absolute path lies in /proc, /sys or /dev,
+// whose files are the host's, whatever directory holds them.
+func special(abs string) bool {
+	for _, p := range []string{"/proc", "/sys", "/dev"} {
+		if abs == p || strings.HasPrefix(abs, p+"/") {
+			return true
+		}
+	}
+	return false
+}
