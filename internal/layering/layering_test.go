@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"source/armtemplate":     {"resource", "jsonpos", "armexpr"},
 	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/armtemplate"},
 	"source/live":            {"resource", "atomicfile"},
-	"source":                 {"resource", "source/"},
+	"source":                 {"resource", "armexpr", "source/"},
 	"azuresim":               {"resource"},
 	"cli":                    {""}, // the wiring: anything
 	"source/terraform/funcs": {},
