@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 )
 
 // sniffBytes is how much of a JSON file is read to recognise it.
@@ -20,46 +21,73 @@ const sniffBytes = 64 << 10
 // instead, and why says why. A kind-less result with a reason is a file
 // kvguard recognises but does not read (a variables file, say).
 func Classify(path string, named bool) (kind Kind, why string, err error) {
-	if spec := byName(path); spec != nil {
+	return kinds.classify(path, named)
+}
+
+func (r registry) classify(path string, named bool) (kind Kind, why string, err error) {
+	if spec := r.byName(path); spec != nil {
 		return spec.kind, spec.why, nil
 	}
-	head, err := readHead(path)
+	var spec *kindSpec
+	err = withHead(path, func(head []byte) { spec, why = r.byContent(head, named) })
 	if err != nil {
 		return "", "", fmt.Errorf("cannot read: %s", friendly(err))
 	}
-	return byContent(head, named)
+	if spec == nil {
+		return "", why, nil
+	}
+	return spec.kind, spec.why, nil
 }
 
 // byName is the entry whose suffixes match the file's name, or nil.
-func byName(path string) *kindSpec {
+func (r registry) byName(path string) *kindSpec {
 	lower := strings.ToLower(path)
-	for i := range kinds {
-		for _, suffix := range kinds[i].suffixes {
+	for i := range r {
+		for _, suffix := range r[i].suffixes {
 			if strings.HasSuffix(lower, suffix) {
-				return &kinds[i]
+				return &r[i]
 			}
 		}
 	}
 	return nil
 }
 
-// byContent recognises a JSON file from its leading bytes.
-func byContent(head []byte, named bool) (Kind, string, error) {
-	for i := range kinds {
-		spec := &kinds[i]
+// isSniffed reports whether a walk reads a file of this name to
+// recognise it by content.
+func isSniffed(name string) bool {
+	lower := strings.ToLower(name)
+	for _, suffix := range sniffed {
+		if strings.HasSuffix(lower, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// byContent recognises a JSON file from its leading bytes: the entry
+// (which may be kind-less, with its reason), or nil and why not.
+func (r registry) byContent(head []byte, named bool) (*kindSpec, string) {
+	for i := range r {
+		spec := &r[i]
 		switch {
 		case spec.content == nil:
 			continue
 		case spec.fallback && named:
-			return spec.kind, "", nil
+			return spec, ""
 		case spec.fallback && len(bytes.TrimSpace(head)) == 0:
-			return "", "empty file", nil
+			return nil, whyEmpty
 		case spec.content(head):
-			return spec.kind, spec.why, nil
+			return spec, ""
 		}
 	}
-	return "", "not an Azure resource, template or plan", nil
+	return nil, whyNotInput
 }
+
+// Why a walk leaves out a file that is none of kvguard's inputs.
+const (
+	whyEmpty    = "empty file"
+	whyNotInput = "not an Azure resource, template or plan"
+)
 
 func friendly(err error) string {
 	switch {
@@ -71,16 +99,24 @@ func friendly(err error) string {
 	return err.Error()
 }
 
-func readHead(p string) ([]byte, error) {
-	f, err := os.Open(p)
+// heads are the buffers files are sniffed into, one per walking
+// goroutine at a time.
+var heads = sync.Pool{New: func() any { b := make([]byte, sniffBytes); return &b }}
+
+// withHead calls f with the first 64 KiB of the file at p (f must not
+// keep them).
+func withHead(p string, f func(head []byte)) error {
+	file, err := os.Open(p)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer f.Close()
-	buf := make([]byte, sniffBytes)
-	n, err := io.ReadFull(f, buf)
+	defer file.Close()
+	buf := heads.Get().(*[]byte)
+	defer heads.Put(buf)
+	n, err := io.ReadFull(file, *buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
+		return err
 	}
-	return buf[:n], nil
+	f((*buf)[:n])
+	return nil
 }

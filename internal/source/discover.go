@@ -1,181 +1,186 @@
 package source
 
 import (
-	"bytes"
-	"io/fs"
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
-	"github.com/kvguard/kvguard/internal/source/bicep"
-	"github.com/kvguard/kvguard/internal/source/terraform"
 )
 
-// Discover turns command-line paths into inputs. Paths given explicitly
-// are read whatever their extension (a JSON file that is none of the
-// known shapes is an error for its reader to report); directories are
-// walked and only recognised files are taken, the rest listed in skipped.
-func Discover(paths []string) (inputs []Input, skipped []Skipped, errs []*resource.InputError) {
-	seen := map[string]bool{}
-	var tfDirs []string
-	add := func(in Input) {
-		key := string(in.Kind) + "\x00" + in.Path
-		if !seen[key] {
-			seen[key] = true
-			inputs = append(inputs, in)
-		}
-	}
-	for _, p := range paths {
-		if p == "-" {
-			add(Input{Path: "-", Kind: Stdin})
-			continue
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: "cannot read: " + friendly(err), Err: err})
-			continue
-		}
-		if !info.IsDir() {
-			kind, why, err := Classify(p, true)
-			switch {
-			case err != nil:
-				errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: err.Error(), Err: err})
-			case kind == TerraformModule:
-				tfDirs = append(tfDirs, filepath.Dir(p))
-			case kind == "":
-				errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: why})
-			default:
-				add(Input{Path: p, Kind: kind})
-			}
-			continue
-		}
-		found, dirs, skip, werrs := walk(p)
-		for _, in := range found {
-			add(in)
-		}
-		tfDirs = append(tfDirs, dirs...)
-		skipped = append(skipped, skip...)
-		errs = append(errs, werrs...)
-	}
-	for _, d := range terraform.RootModules(dedupeStrings(tfDirs)) {
-		add(Input{Path: d, Kind: TerraformModule})
-	}
+// Discover turns command-line paths into inputs, sorted by path. Paths
+// named explicitly are read whatever their extension (a JSON file that
+// is none of the known shapes is an error for its reader to report),
+// following a symbolic link; a named pipe or device is read as a stream.
+// Directories are walked on every core: only recognised files are taken,
+// the rest listed in skipped, and deployments that another deployment of
+// the tree calls (modules, linked templates) are read through their
+// caller. Deployments that call each other in a cycle, with no caller
+// outside it, are an error naming the cycle.
+func Discover(ctx context.Context, paths []string) (inputs []Input, skipped []Skipped, errs []*resource.InputError) {
+	var mu sync.Mutex
+	discover(ctx, paths, kinds, workers(), discoverer{
+		input: func(in Input) { mu.Lock(); inputs = append(inputs, in); mu.Unlock() },
+		skip:  func(s Skipped) { mu.Lock(); skipped = append(skipped, s); mu.Unlock() },
+		fail:  func(e *resource.InputError) { mu.Lock(); errs = append(errs, e); mu.Unlock() },
+	})
+	sortResults(inputs, skipped, errs)
 	return inputs, skipped, errs
 }
 
-func dedupeStrings(in []string) []string {
-	sort.Strings(in)
-	out := in[:0]
-	for i, s := range in {
-		if i == 0 || s != in[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
+func sortResults(inputs []Input, skipped []Skipped, errs []*resource.InputError) {
+	slices.SortFunc(inputs, func(a, b Input) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Kind, b.Kind)) })
+	slices.SortFunc(skipped, func(a, b Skipped) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Reason, b.Reason)) })
+	slices.SortFunc(errs, func(a, b *resource.InputError) int { return cmp.Compare(a.Error(), b.Error()) })
 }
 
-// walk collects the inputs under root.
-func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs []*resource.InputError) {
-	tf := map[string]bool{}
-	bicepFiles := map[string]bool{}
-	var jsonFiles []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: "cannot read: " + friendly(err), Err: err})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+// discoverer receives what discovery finds, from several goroutines at
+// once: inputs to read as they are found, files left out, and problems.
+type discoverer struct {
+	input func(Input)
+	skip  func(Skipped)
+	fail  func(*resource.InputError)
+}
+
+// discovery is one run of Discover.
+type discovery struct {
+	ctx     context.Context
+	reg     registry
+	workers int
+	out     discoverer
+	wd      string
+	mu      sync.Mutex
+	seen    map[string]bool  // kind and path of the inputs handed out
+	defs    map[string]*node // deployments that may call each other, by absolute path
+}
+
+// node is one deployment of the tree: it is read on its own unless
+// another deployment of the tree calls it.
+type node struct {
+	key     string  // absolute, cleaned
+	inputs  []Input // the names it was found under (one, but for two spellings of one path)
+	named   bool    // named on the command line: always read
+	calls   []string
+	callers []*node
+}
+
+// discover finds the inputs named by paths and hands them to out:
+// inputs that nothing else can call at once, as the walk finds them;
+// deployments once the walk is over and it is known which ones another
+// deployment calls.
+func discover(ctx context.Context, paths []string, reg registry, workers int, out discoverer) {
+	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}}
+	d.wd, _ = os.Getwd()
+	w := newWalker(d)
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
 		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
-				return fs.SkipDir // .git, .terraform (module caches are read through modules.json)
-			}
-			return nil
-		}
-		lower := strings.ToLower(name)
-		switch {
-		case strings.HasSuffix(lower, ".tf") || strings.HasSuffix(lower, ".tf.json"):
-			tf[filepath.Dir(p)] = true
-		case strings.HasSuffix(lower, ".bicep"):
-			bicepFiles[p] = true
-		case strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".jsonc"):
-			jsonFiles = append(jsonFiles, p)
-		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, &resource.InputError{Pos: resource.Position{File: root}, Msg: err.Error(), Err: err})
-	}
-	var allBicep []string
-	for p := range bicepFiles {
-		allBicep = append(allBicep, p)
-	}
-	sort.Strings(allBicep)
-	roots := bicep.RootFiles(allBicep)
-	isRoot := map[string]bool{}
-	for _, p := range roots {
-		isRoot[p] = true
-		inputs = append(inputs, Input{Path: p, Kind: Bicep})
-	}
-	for _, p := range allBicep {
-		if !isRoot[p] {
-			skipped = append(skipped, Skipped{Path: p, Reason: "a module called by another Bicep file in the tree, read through its caller"})
-		}
-	}
-	var templates []string
-	for _, p := range jsonFiles {
-		if strings.HasSuffix(strings.ToLower(p), ".tfvars.json") {
+		if p == "-" {
+			d.input(Input{Path: "-", Kind: Stdin})
 			continue
 		}
-		kind, why, err := Classify(p, false)
+		info, err := os.Stat(p)
 		switch {
 		case err != nil:
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: err.Error(), Err: err})
-		case kind == "":
-			skipped = append(skipped, Skipped{Path: p, Reason: why})
-		case kind == ARMTemplate && compiledFromBicep(p, bicepFiles):
-			skipped = append(skipped, Skipped{Path: p, Reason: "compiled from the Bicep file beside it, which is scanned instead"})
-		case kind == ARMTemplate:
-			templates = append(templates, p)
+			d.errorf(p, err, "cannot read: %s", friendly(err))
+		case info.IsDir():
+			w.root(p)
+		case !info.Mode().IsRegular():
+			d.input(Input{Path: p, Kind: Stream})
 		default:
-			inputs = append(inputs, Input{Path: p, Kind: kind})
+			d.named(p)
 		}
 	}
-	// Templates linked by another template, or called as a module by a
-	// Bicep file, are read through their caller with its parameters.
-	called := map[string]string{}
-	for _, p := range armtemplate.LinkedTemplates(templates) {
-		called[filepath.Clean(p)] = "a template linked by another template in the tree, read through it"
+	w.wait()
+	if ctx.Err() == nil {
+		d.plan()
 	}
-	for _, p := range bicep.ModuleTemplates(allBicep) {
-		called[filepath.Clean(p)] = "an ARM template called as a module by a Bicep file in the tree, read through it"
-	}
-	for _, p := range templates {
-		if why, ok := called[filepath.Clean(p)]; ok {
-			skipped = append(skipped, Skipped{Path: p, Reason: why})
-			continue
-		}
-		inputs = append(inputs, Input{Path: p, Kind: ARMTemplate})
-	}
-	for d := range tf {
-		tfDirs = append(tfDirs, d)
-	}
-	return inputs, tfDirs, skipped, errs
 }
 
-// compiledFromBicep reports whether a template is `bicep build` output of
-// a .bicep file in the same directory (main.json beside main.bicep), so
-// that the deployment is not judged twice.
-func compiledFromBicep(p string, bicepFiles map[string]bool) bool {
-	base := strings.TrimSuffix(p, filepath.Ext(p))
-	if !bicepFiles[base+".bicep"] {
-		return false
+// named takes a regular file named on the command line.
+func (d *discovery) named(p string) {
+	defer d.recoverAt(p)
+	kind, why, err := d.reg.classify(p, true)
+	switch {
+	case err != nil:
+		d.errorf(p, err, "%s", err.Error())
+	case kind == "":
+		d.errorf(p, nil, "%s", why)
+	default:
+		spec := d.reg.byName(p)
+		if spec == nil || spec.kind != kind {
+			spec = d.reg.specOf(kind)
+		}
+		switch {
+		case spec.dirUnit:
+			d.deployment(filepath.Dir(p), spec, true)
+		case spec.calls != nil:
+			d.deployment(p, spec, true)
+		default:
+			d.input(Input{Path: p, Kind: kind})
+		}
 	}
-	head, err := readHead(p)
-	return err == nil && bytes.Contains(head, []byte(`"_generator"`)) && bytes.Contains(head, []byte(`"bicep"`))
 }
+
+// input hands an input out once.
+func (d *discovery) input(in Input) {
+	key := string(in.Kind) + "\x00" + filepath.Clean(in.Path)
+	d.mu.Lock()
+	dup := d.seen[key]
+	d.seen[key] = true
+	d.mu.Unlock()
+	if !dup {
+		d.out.input(in)
+	}
+}
+
+// deployment records a deployment that may call others, or be called.
+func (d *discovery) deployment(p string, spec *kindSpec, named bool) {
+	calls := spec.calls(p)
+	in := Input{Path: p, Kind: spec.kind}
+	key := d.abs(p)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.defs[key]
+	if n == nil {
+		n = &node{key: key, calls: calls}
+		d.defs[key] = n
+	}
+	n.named = n.named || named
+	if !slices.Contains(n.inputs, in) {
+		n.inputs = append(n.inputs, in)
+	}
+}
+
+func (d *discovery) abs(p string) string {
+	if filepath.IsAbs(p) || d.wd == "" {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(d.wd, p)
+}
+
+func (d *discovery) skip(p string, level slog.Level, reason string) {
+	d.out.skip(Skipped{Path: p, Reason: reason, Level: level})
+}
+
+func (d *discovery) errorf(p string, err error, format string, args ...any) {
+	d.out.fail(&resource.InputError{Pos: resource.Position{File: p}, Msg: fmt.Sprintf(format, args...), Err: err})
+}
+
+// recoverAt turns a panic while looking at p (a parser's bug) into an
+// error on p; the walk goes on.
+func (d *discovery) recoverAt(p string) {
+	if r := recover(); r != nil {
+		d.errorf(p, nil, "kvguard could not read this input (internal error: %v); please report it", r)
+	}
+}
+
+// workers is how many goroutines walk, and read.
+func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

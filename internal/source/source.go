@@ -28,18 +28,31 @@ const (
 	Bicep           Kind = "bicep"
 	// Stdin is "-": saved Azure JSON on standard input.
 	Stdin Kind = "stdin"
+	// Stream is a named pipe or another file that is not a regular file
+	// (/dev/fd/63 from `<(az keyvault list)`), named on the command line:
+	// read as a stream, its name or content decides what it is.
+	Stream Kind = "stream"
 )
 
 // Input is one thing to read.
 type Input struct {
 	Path string
 	Kind Kind
+	// Found is set for a file a walk found rather than one named on the
+	// command line: saved Azure JSON of a shape kvguard does not know is
+	// then a warning, not an error (a directory holds other JSON too).
+	Found bool
 }
 
 // Skipped is a file a walk left out, and why.
 type Skipped struct {
 	Path   string
 	Reason string
+	// Level is how loudly to say so: Debug for files that are not
+	// kvguard's inputs at all, Info for inputs read some other way,
+	// Warn for files kvguard will not read (a pipe, a link leaving the
+	// tree).
+	Level slog.Level
 }
 
 // Options shape how inputs are read: the command line's flags.
