@@ -85,13 +85,13 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, assess.ErrFindings):
 		return ExitFindings
 	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "kvguard: %v\nRun 'kvguard --help' for usage.\n", usage.Err)
+		fmt.Fprintf(stderr, "kvguard: %s\nRun 'kvguard --help' for usage.\n", escapeTerminal(usage.Err.Error()))
 		return ExitError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "kvguard: interrupted")
 		return ExitError
 	}
-	fmt.Fprintf(stderr, "kvguard: %v\n", err)
+	fmt.Fprintf(stderr, "kvguard: %s\n", escapeTerminal(err.Error()))
 	return ExitError
 }
 
