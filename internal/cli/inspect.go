@@ -90,7 +90,7 @@ func runInspect(ctx context.Context, a *app, opts *inputOptions, paths []string)
 	for _, e := range errs {
 		for _, ie := range assess.Flatten(e) {
 			problems = append(problems, errorJSON(ie))
-			fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(ie), ie.Error())
+			fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(ie), escapeTerminal(ie.Error()))
 		}
 	}
 	for _, w := range warnings {

@@ -231,9 +231,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
-	for _, e := range res.Errors {
-		fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(e), e.Error())
-	}
+	printMessages(a.io.ErrOut, res.Errors, outs)
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/internal/arm", "source/bicep/syntax"},
 	"source/bicep/syntax":    {"resource"},
 	"source/live":            {"resource", "jsonpos", "atomicfile"},
-	"source":                 {"resource", "source/"},
+	"source":                 {"resource", "armexpr", "source/"},
 	"azuresim":               {"resource"},
 	"cli":                    {""}, // the wiring: anything
 	"source/terraform/funcs": {},

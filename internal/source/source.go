@@ -1,26 +1,19 @@
-// Package source decides which input each path on the command line is:
-// Terraform modules and plans, ARM templates, Bicep files, or saved Azure
-// JSON, recognising JSON files by their content. It walks directories,
-// keeps each Terraform module once (modules called by another module in
-// the tree are read through their caller), and says why it leaves a file
-// out. The readers themselves live in the sub-packages; the CLI wires them.
+// Package source knows kvguard's inputs: which input each path on the
+// command line is (Terraform modules and plans, ARM templates, Bicep files,
+// saved Azure JSON, recognising JSON files by their content), and how to
+// read them all. It walks directories, keeps each deployment once (modules
+// called by another module in the tree are read through their caller),
+// says why it leaves a file out, and reads the inputs concurrently, each
+// with the reader of its kind from the sub-packages.
+//
+// Every input kind is listed once, in kinds (inputs.go): how it is
+// recognised and how it is read. Adding an input means adding an entry
+// there.
 package source
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-
-	"github.com/kvguard/kvguard/internal/resource"
-	"github.com/kvguard/kvguard/internal/source/armtemplate"
-	"github.com/kvguard/kvguard/internal/source/bicep"
-	"github.com/kvguard/kvguard/internal/source/terraform"
+	"log/slog"
 )
 
 // Kind is an input kind.
@@ -35,260 +28,58 @@ const (
 	Bicep           Kind = "bicep"
 	// Stdin is "-": saved Azure JSON on standard input.
 	Stdin Kind = "stdin"
+	// Stream is a named pipe or another file that is not a regular file
+	// (/dev/fd/63 from `<(az keyvault list)`), named on the command line:
+	// read as a stream, its name or content decides what it is.
+	Stream Kind = "stream"
 )
 
 // Input is one thing to read.
 type Input struct {
 	Path string
 	Kind Kind
+	// Found is set for a file a walk found rather than one named on the
+	// command line: saved Azure JSON of a shape kvguard does not know is
+	// then a warning, not an error (a directory holds other JSON too).
+	Found bool
 }
 
 // Skipped is a file a walk left out, and why.
 type Skipped struct {
 	Path   string
 	Reason string
+	// Level is how loudly to say so: Debug for files that are not
+	// kvguard's inputs at all, Info for inputs read some other way,
+	// Warn for files kvguard will not read (a pipe, a link leaving the
+	// tree).
+	Level slog.Level
 }
 
-// sniffBytes is how much of a JSON file is read to recognise it.
-const sniffBytes = 64 << 10
-
-// Plan turns command-line paths into inputs. Paths given explicitly are
-// read whatever their extension (a JSON file that is none of the known
-// shapes is an error for its reader to report); directories are walked
-// and only recognised files are taken, the rest listed in skipped.
-func Plan(paths []string) (inputs []Input, skipped []Skipped, errs []*resource.InputError) {
-	seen := map[string]bool{}
-	var tfDirs []string
-	add := func(in Input) {
-		key := string(in.Kind) + "\x00" + in.Path
-		if !seen[key] {
-			seen[key] = true
-			inputs = append(inputs, in)
-		}
-	}
-	for _, p := range paths {
-		if p == "-" {
-			add(Input{Path: "-", Kind: Stdin})
-			continue
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: "cannot read: " + friendly(err), Err: err})
-			continue
-		}
-		if !info.IsDir() {
-			kind, why, err := classifyFile(p, true)
-			switch {
-			case err != nil:
-				errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: err.Error(), Err: err})
-			case kind == TerraformModule:
-				tfDirs = append(tfDirs, filepath.Dir(p))
-			case kind == "":
-				errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: why})
-			default:
-				add(Input{Path: p, Kind: kind})
-			}
-			continue
-		}
-		found, dirs, skip, werrs := walk(p)
-		for _, in := range found {
-			add(in)
-		}
-		tfDirs = append(tfDirs, dirs...)
-		skipped = append(skipped, skip...)
-		errs = append(errs, werrs...)
-	}
-	for _, d := range terraform.RootModules(dedupeStrings(tfDirs)) {
-		add(Input{Path: d, Kind: TerraformModule})
-	}
-	return inputs, skipped, errs
+// Options shape how inputs are read: the command line's flags.
+type Options struct {
+	// Vars are Terraform's --var NAME=VALUE, by name.
+	Vars map[string]string
+	// VarFiles are Terraform's --var-file paths.
+	VarFiles []string
+	// ParameterFiles are ARM and Bicep --parameters files.
+	ParameterFiles []string
+	// Stdin is what "-" reads; nil reads nothing.
+	Stdin io.Reader
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// MaxInstances caps the resource instances one IaC input may expand
+	// to; 0 means resource.DefaultMaxInstances.
+	MaxInstances int
+	// ReadRoots are where templates may read besides their own tree
+	// (the scanned paths and --read-root).
+	ReadRoots []string
+	// AllowEnv names the environment variables a .bicepparam file may read.
+	AllowEnv []string
 }
 
-func friendly(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
+func (o *Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	return err.Error()
-}
-
-func dedupeStrings(in []string) []string {
-	sort.Strings(in)
-	out := in[:0]
-	for i, s := range in {
-		if i == 0 || s != in[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// walk collects the inputs under root.
-func walk(root string) (inputs []Input, tfDirs []string, skipped []Skipped, errs []*resource.InputError) {
-	tf := map[string]bool{}
-	bicepFiles := map[string]bool{}
-	var jsonFiles []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: "cannot read: " + friendly(err), Err: err})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
-				return fs.SkipDir // .git, .terraform (module caches are read through modules.json)
-			}
-			return nil
-		}
-		lower := strings.ToLower(name)
-		switch {
-		case strings.HasSuffix(lower, ".tf") || strings.HasSuffix(lower, ".tf.json"):
-			tf[filepath.Dir(p)] = true
-		case strings.HasSuffix(lower, ".bicep"):
-			bicepFiles[p] = true
-		case strings.HasSuffix(lower, ".json") || strings.HasSuffix(lower, ".jsonc"):
-			jsonFiles = append(jsonFiles, p)
-		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, &resource.InputError{Pos: resource.Position{File: root}, Msg: err.Error(), Err: err})
-	}
-	var allBicep []string
-	for p := range bicepFiles {
-		allBicep = append(allBicep, p)
-	}
-	sort.Strings(allBicep)
-	roots := bicep.RootFiles(allBicep)
-	isRoot := map[string]bool{}
-	for _, p := range roots {
-		isRoot[p] = true
-		inputs = append(inputs, Input{Path: p, Kind: Bicep})
-	}
-	for _, p := range allBicep {
-		if !isRoot[p] {
-			skipped = append(skipped, Skipped{Path: p, Reason: "a module called by another Bicep file in the tree, read through its caller"})
-		}
-	}
-	var templates []string
-	for _, p := range jsonFiles {
-		if strings.HasSuffix(strings.ToLower(p), ".tfvars.json") {
-			continue
-		}
-		kind, why, err := classifyFile(p, false)
-		switch {
-		case err != nil:
-			errs = append(errs, &resource.InputError{Pos: resource.Position{File: p}, Msg: err.Error(), Err: err})
-		case kind == "":
-			skipped = append(skipped, Skipped{Path: p, Reason: why})
-		case kind == ARMTemplate && compiledFromBicep(p, bicepFiles):
-			skipped = append(skipped, Skipped{Path: p, Reason: "compiled from the Bicep file beside it, which is scanned instead"})
-		case kind == ARMTemplate:
-			templates = append(templates, p)
-		default:
-			inputs = append(inputs, Input{Path: p, Kind: kind})
-		}
-	}
-	// Templates linked by another template, or called as a module by a
-	// Bicep file, are read through their caller with its parameters.
-	called := map[string]string{}
-	for _, p := range armtemplate.LinkedTemplates(templates) {
-		called[filepath.Clean(p)] = "a template linked by another template in the tree, read through it"
-	}
-	for _, p := range bicep.ModuleTemplates(allBicep) {
-		called[filepath.Clean(p)] = "an ARM template called as a module by a Bicep file in the tree, read through it"
-	}
-	for _, p := range templates {
-		if why, ok := called[filepath.Clean(p)]; ok {
-			skipped = append(skipped, Skipped{Path: p, Reason: why})
-			continue
-		}
-		inputs = append(inputs, Input{Path: p, Kind: ARMTemplate})
-	}
-	for d := range tf {
-		tfDirs = append(tfDirs, d)
-	}
-	return inputs, tfDirs, skipped, errs
-}
-
-// compiledFromBicep reports whether a template is `bicep build` output of
-// a .bicep file in the same directory (main.json beside main.bicep), so
-// that the deployment is not judged twice.
-func compiledFromBicep(p string, bicepFiles map[string]bool) bool {
-	base := strings.TrimSuffix(p, filepath.Ext(p))
-	if !bicepFiles[base+".bicep"] {
-		return false
-	}
-	head, err := readHead(p)
-	return err == nil && bytes.Contains(head, []byte(`"_generator"`)) && bytes.Contains(head, []byte(`"bicep"`))
-}
-
-// classifyFile recognises one file. explicit files are taken even when
-// they match no known shape (the Azure JSON reader reports that); walked
-// ones are skipped with a reason.
-func classifyFile(p string, explicit bool) (Kind, string, error) {
-	lower := strings.ToLower(p)
-	switch {
-	case strings.HasSuffix(lower, ".tf") || strings.HasSuffix(lower, ".tf.json"):
-		return TerraformModule, "", nil
-	case strings.HasSuffix(lower, ".tfvars") || strings.HasSuffix(lower, ".tfvars.json"):
-		return "", "a Terraform variables file: pass it with --var-file", nil
-	case strings.HasSuffix(lower, ".bicep") || strings.HasSuffix(lower, ".bicepparam"):
-		return Bicep, "", nil
-	}
-	head, err := readHead(p)
-	if err != nil {
-		return "", "", fmt.Errorf("cannot read: %s", friendly(err))
-	}
-	trimmed := bytes.TrimSpace(head)
-	switch {
-	case terraform.IsPlan(head):
-		return TerraformPlan, "", nil
-	case armtemplate.IsParameters(head):
-		return "", "an ARM parameters file: pass it with --parameters (a file named <template>.parameters.json beside its template is used automatically)", nil
-	case armtemplate.IsTemplate(head):
-		return ARMTemplate, "", nil
-	case bytes.Contains(head, []byte(`"policyRule"`)):
-		return "", "a policy definition: pass it with --policy to add it to the checks", nil
-	}
-	if explicit {
-		return AzureJSON, "", nil
-	}
-	if len(trimmed) == 0 {
-		return "", "empty file", nil
-	}
-	if looksLikeAzure(head) {
-		return AzureJSON, "", nil
-	}
-	return "", "not an Azure resource, template or plan", nil
-}
-
-// looksLikeAzure spots saved Azure JSON in a directory walk: resource IDs,
-// resource types, Key Vault URLs or a kvguard snapshot header.
-func looksLikeAzure(head []byte) bool {
-	for _, marker := range []string{`"kvguardSnapshot"`, `/subscriptions/`, `Microsoft.`, `microsoft.`, `.vault.azure.`, `.vault.usgovcloudapi.`, `.vault.azure.cn`} {
-		if bytes.Contains(head, []byte(marker)) {
-			return true
-		}
-	}
-	return false
-}
-
-func readHead(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, sniffBytes)
-	n, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return buf[:n], nil
+	return o.Logger
 }

@@ -1,6 +1,7 @@
 package armtemplate
 
 import (
+	"bytes"
 	"path/filepath"
 	"sort"
 
@@ -18,16 +19,33 @@ import (
 func LinkedTemplates(files []string) []string {
 	linked := map[string]bool{}
 	for _, f := range files {
-		data, err := arm.ReadFile(f)
-		if err != nil {
-			continue
+		for _, p := range TemplateLinks(f) {
+			linked[p] = true
 		}
-		root, err := arm.ParseJSON(data, f)
-		if err != nil || root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
-			continue
-		}
-		collectLinks(root, filepath.Dir(f), linked, 0)
 	}
+	out := make([]string, 0, len(linked))
+	for p := range linked {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TemplateLinks lists the files the template links as nested deployments
+// by a literal relativePath, cleaned and sorted. A directory walk uses it
+// to read linked templates through the template that links them, and to
+// find link cycles. A file that cannot be read or parsed links nothing.
+func TemplateLinks(file string) []string {
+	data, err := arm.ReadFile(file)
+	if err != nil || !bytes.Contains(bytes.ToLower(data), []byte("templatelink")) {
+		return nil
+	}
+	root, err := arm.ParseJSON(data, file)
+	if err != nil || root.Kind != jsonpos.Object || root.GetFold("resources") == nil {
+		return nil
+	}
+	linked := map[string]bool{}
+	collectLinks(root, filepath.Dir(file), linked, 0)
 	out := make([]string, 0, len(linked))
 	for p := range linked {
 		out = append(out, p)

@@ -1,6 +1,7 @@
 package bicep
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,25 +47,37 @@ func ModuleTemplates(files []string) []string {
 func calledModules(files []string) map[string]bool {
 	called := map[string]bool{}
 	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		ast, _ := syntax.Parse(src, f)
-		if ast == nil {
-			continue
-		}
-		for _, d := range ast.Decls {
-			m, ok := d.(*syntax.ModuleDecl)
-			if !ok || m.Path == nil {
-				continue
-			}
-			p, ok := m.Path.Literal()
-			if !ok || strings.Contains(p, ":") { // br:, ts:, br/public: registry modules
-				continue
-			}
-			called[filepath.Clean(filepath.Join(filepath.Dir(f), p))] = true
+		for _, p := range ModuleCalls(f) {
+			called[p] = true
 		}
 	}
 	return called
+}
+
+// ModuleCalls lists the local modules (Bicep files or ARM templates) the
+// Bicep file calls, cleaned, in declaration order. A directory walk uses
+// it to read called modules through their callers, and to find module
+// cycles. A file that cannot be read or parsed calls nothing.
+func ModuleCalls(file string) []string {
+	src, err := os.ReadFile(file)
+	if err != nil || !bytes.Contains(src, []byte("module")) {
+		return nil
+	}
+	ast, _ := syntax.Parse(src, file)
+	if ast == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range ast.Decls {
+		m, ok := d.(*syntax.ModuleDecl)
+		if !ok || m.Path == nil {
+			continue
+		}
+		p, ok := m.Path.Literal()
+		if !ok || strings.Contains(p, ":") { // br:, ts:, br/public: registry modules
+			continue
+		}
+		out = append(out, filepath.Clean(filepath.Join(filepath.Dir(file), p)))
+	}
+	return out
 }

@@ -98,3 +98,11 @@ func calledDirs(dir string) []string {
 	}
 	return out
 }
+
+// ModuleCalls lists the directories the module in dir calls: local
+// sources, and modules terraform init recorded in
+// .terraform/modules/modules.json. A directory walk uses it to read
+// called modules through their callers, and to find module cycles.
+func ModuleCalls(dir string) []string {
+	return calledDirs(dir)
+}

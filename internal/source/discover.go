@@ -1,0 +1,186 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Discover turns command-line paths into inputs, sorted by path. Paths
+// named explicitly are read whatever their extension (a JSON file that
+// is none of the known shapes is an error for its reader to report),
+// following a symbolic link; a named pipe or device is read as a stream.
+// Directories are walked on every core: only recognised files are taken,
+// the rest listed in skipped, and deployments that another deployment of
+// the tree calls (modules, linked templates) are read through their
+// caller. Deployments that call each other in a cycle, with no caller
+// outside it, are an error naming the cycle.
+func Discover(ctx context.Context, paths []string) (inputs []Input, skipped []Skipped, errs []*resource.InputError) {
+	var mu sync.Mutex
+	discover(ctx, paths, kinds, workers(), discoverer{
+		input: func(in Input) { mu.Lock(); inputs = append(inputs, in); mu.Unlock() },
+		skip:  func(s Skipped) { mu.Lock(); skipped = append(skipped, s); mu.Unlock() },
+		fail:  func(e *resource.InputError) { mu.Lock(); errs = append(errs, e); mu.Unlock() },
+	})
+	sortResults(inputs, skipped, errs)
+	return inputs, skipped, errs
+}
+
+func sortResults(inputs []Input, skipped []Skipped, errs []*resource.InputError) {
+	slices.SortFunc(inputs, func(a, b Input) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Kind, b.Kind)) })
+	slices.SortFunc(skipped, func(a, b Skipped) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Reason, b.Reason)) })
+	slices.SortFunc(errs, func(a, b *resource.InputError) int { return cmp.Compare(a.Error(), b.Error()) })
+}
+
+// discoverer receives what discovery finds, from several goroutines at
+// once: inputs to read as they are found, files left out, and problems.
+type discoverer struct {
+	input func(Input)
+	skip  func(Skipped)
+	fail  func(*resource.InputError)
+}
+
+// discovery is one run of Discover.
+type discovery struct {
+	ctx     context.Context
+	reg     registry
+	workers int
+	out     discoverer
+	wd      string
+	mu      sync.Mutex
+	seen    map[string]bool  // kind and path of the inputs handed out
+	defs    map[string]*node // deployments that may call each other, by absolute path
+}
+
+// node is one deployment of the tree: it is read on its own unless
+// another deployment of the tree calls it.
+type node struct {
+	key     string  // absolute, cleaned
+	inputs  []Input // the names it was found under (one, but for two spellings of one path)
+	named   bool    // named on the command line: always read
+	calls   []string
+	callers []*node
+}
+
+// discover finds the inputs named by paths and hands them to out:
+// inputs that nothing else can call at once, as the walk finds them;
+// deployments once the walk is over and it is known which ones another
+// deployment calls.
+func discover(ctx context.Context, paths []string, reg registry, workers int, out discoverer) {
+	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}}
+	d.wd, _ = os.Getwd()
+	w := newWalker(d)
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		if p == "-" {
+			d.input(Input{Path: "-", Kind: Stdin})
+			continue
+		}
+		info, err := os.Stat(p)
+		switch {
+		case err != nil:
+			d.errorf(p, err, "cannot read: %s", friendly(err))
+		case info.IsDir():
+			w.root(p)
+		case !info.Mode().IsRegular():
+			d.input(Input{Path: p, Kind: Stream})
+		default:
+			d.named(p)
+		}
+	}
+	w.wait()
+	if ctx.Err() == nil {
+		d.plan()
+	}
+}
+
+// named takes a regular file named on the command line.
+func (d *discovery) named(p string) {
+	defer d.recoverAt(p)
+	kind, why, err := d.reg.classify(p, true)
+	switch {
+	case err != nil:
+		d.errorf(p, err, "%s", err.Error())
+	case kind == "":
+		d.errorf(p, nil, "%s", why)
+	default:
+		spec := d.reg.byName(p)
+		if spec == nil || spec.kind != kind {
+			spec = d.reg.specOf(kind)
+		}
+		switch {
+		case spec.dirUnit:
+			d.deployment(filepath.Dir(p), spec, true)
+		case spec.calls != nil:
+			d.deployment(p, spec, true)
+		default:
+			d.input(Input{Path: p, Kind: kind})
+		}
+	}
+}
+
+// input hands an input out once.
+func (d *discovery) input(in Input) {
+	key := string(in.Kind) + "\x00" + filepath.Clean(in.Path)
+	d.mu.Lock()
+	dup := d.seen[key]
+	d.seen[key] = true
+	d.mu.Unlock()
+	if !dup {
+		d.out.input(in)
+	}
+}
+
+// deployment records a deployment that may call others, or be called.
+func (d *discovery) deployment(p string, spec *kindSpec, named bool) {
+	calls := spec.calls(p)
+	in := Input{Path: p, Kind: spec.kind}
+	key := d.abs(p)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.defs[key]
+	if n == nil {
+		n = &node{key: key, calls: calls}
+		d.defs[key] = n
+	}
+	n.named = n.named || named
+	if !slices.Contains(n.inputs, in) {
+		n.inputs = append(n.inputs, in)
+	}
+}
+
+func (d *discovery) abs(p string) string {
+	if filepath.IsAbs(p) || d.wd == "" {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(d.wd, p)
+}
+
+func (d *discovery) skip(p string, level slog.Level, reason string) {
+	d.out.skip(Skipped{Path: p, Reason: reason, Level: level})
+}
+
+func (d *discovery) errorf(p string, err error, format string, args ...any) {
+	d.out.fail(&resource.InputError{Pos: resource.Position{File: p}, Msg: fmt.Sprintf(format, args...), Err: err})
+}
+
+// recoverAt turns a panic while looking at p (a parser's bug) into an
+// error on p; the walk goes on.
+func (d *discovery) recoverAt(p string) {
+	if r := recover(); r != nil {
+		d.errorf(p, nil, "kvguard could not read this input (internal error: %v); please report it", r)
+	}
+}
+
+// workers is how many goroutines walk, and read.
+func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

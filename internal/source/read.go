@@ -1,0 +1,206 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// Read discovers the inputs named by paths (see Discover) and reads
+// them, GOMAXPROCS at a time, while the walk goes on: an input is read as
+// soon as it is known to be one. Documents go to emit and problems to
+// fail, both called from several goroutines at once. "-" reads saved
+// Azure JSON from opts.Stdin. A reader that panics is reported as an
+// error on its input; the others go on.
+//
+// When ctx is cancelled, Read returns ctx's error at once, without
+// waiting for readers that have not noticed yet: what they emit, fail or
+// log afterwards is dropped, so that what was read can be judged and
+// written while they wind down.
+func Read(ctx context.Context, paths []string, opts Options, emit func(*resource.Document), fail func(error)) error {
+	return read(ctx, paths, opts, kinds, workers(), emit, fail)
+}
+
+// read is Read with the given kinds, walking and reading with n
+// goroutines each.
+func read(ctx context.Context, paths []string, opts Options, reg registry, n int, emit func(*resource.Document), fail func(error)) error {
+	g := &gate{emit: emit, fail: fail}
+	opts.Logger = slog.New(&gatedHandler{g: g, h: opts.logger().Handler()})
+	log := opts.Logger
+	readers := map[Kind]Reader{}
+	for _, spec := range reg {
+		if spec.newReader != nil && readers[spec.kind] == nil {
+			readers[spec.kind] = spec.newReader(&opts)
+		}
+	}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, emit: g.send, q: newQueue[Input](false)}
+	var pool sync.WaitGroup
+	for range n {
+		pool.Add(1)
+		go func() { defer pool.Done(); r.work(g.error) }()
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var streams sync.WaitGroup
+		discover(ctx, paths, reg, n, discoverer{
+			input: func(in Input) {
+				if in.Kind == Stdin || in.Kind == Stream {
+					// Not in the pool: a stream may wait for its writer.
+					streams.Add(1)
+					go func() { defer streams.Done(); r.read(in, g.error) }()
+					return
+				}
+				r.q.push(in)
+			},
+			skip: func(s Skipped) { log.Log(ctx, s.Level, "skipped", "file", s.Path, "why", s.Reason) },
+			fail: func(e *resource.InputError) { g.error(e) },
+		})
+		r.q.close()
+		pool.Wait()
+		streams.Wait()
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+	}
+	g.close()
+	return ctx.Err()
+}
+
+// run is one Read.
+type run struct {
+	ctx     context.Context
+	opts    *Options
+	reg     registry
+	readers map[Kind]Reader
+	emit    func(*resource.Document)
+	q       *queue[Input]
+}
+
+// work reads inputs from the queue until it is empty and closed.
+func (r *run) work(fail func(error)) {
+	for {
+		in, ok := r.q.pop()
+		if !ok {
+			return
+		}
+		if r.ctx.Err() == nil {
+			r.read(in, fail)
+		}
+		r.q.done()
+	}
+}
+
+func (r *run) read(in Input, fail func(error)) {
+	if err := r.readOne(in); err != nil {
+		fail(err)
+	}
+}
+
+// readOne reads one input with the reader of its kind. A panic becomes
+// an error on the input.
+func (r *run) readOne(in Input) (err error) {
+	ctx, opts, readers, emit, log := r.ctx, r.opts, r.readers, r.emit, r.opts.logger()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("reader panic", "input", in.Path, "panic", p)
+			err = &resource.InputError{Pos: resource.Position{File: in.Path}, Msg: fmt.Sprintf("kvguard could not read this input (internal error: %v); please report it", p)}
+		}
+	}()
+	log.Debug("reading", "input", in.Path, "kind", in.Kind)
+	switch {
+	case in.Kind == Stdin:
+		if opts.Stdin == nil {
+			return nil
+		}
+		sr, ok := readers[r.reg.fallback().kind].(streamReader)
+		if !ok {
+			return &resource.InputError{Pos: resource.Position{File: "-"}, Msg: "standard input cannot be read"}
+		}
+		return sr.ReadFrom(ctx, opts.Stdin, "<stdin>", emit)
+	case in.Kind == Stream:
+		return r.readStream(ctx, in.Path, emit)
+	case in.Found:
+		if fr, ok := readers[in.Kind].(foundReader); ok {
+			return fr.ReadFound(ctx, in.Path, emit)
+		}
+	}
+	return readers[in.Kind].Read(ctx, in.Path, r.tag(in, emit))
+}
+
+// tag tags the documents of an IaC input with the deployment they belong
+// to, so that two deployments declaring the same resource (dev/ and prod/
+// deploying one template) are judged apart.
+func (r *run) tag(in Input, emit func(*resource.Document)) func(*resource.Document) {
+	if spec := r.reg.specOf(in.Kind); spec == nil || !spec.deployment {
+		return emit
+	}
+	return func(d *resource.Document) {
+		if d.Deployment == "" {
+			d.Deployment = in.Path
+		}
+		emit(d)
+	}
+}
+
+// gate passes documents, problems and log records on until it is closed,
+// and drops them afterwards.
+type gate struct {
+	mu     sync.RWMutex
+	closed bool
+	emit   func(*resource.Document)
+	fail   func(error)
+}
+
+func (g *gate) send(d *resource.Document) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		g.emit(d)
+	}
+}
+
+func (g *gate) error(err error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		g.fail(err)
+	}
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// gatedHandler drops log records once its gate is closed.
+type gatedHandler struct {
+	g *gate
+	h slog.Handler
+}
+
+func (h *gatedHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.h.Enabled(ctx, l)
+}
+
+func (h *gatedHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.g.mu.RLock()
+	defer h.g.mu.RUnlock()
+	if h.g.closed {
+		return nil
+	}
+	return h.h.Handle(ctx, r)
+}
+
+func (h *gatedHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &gatedHandler{g: h.g, h: h.h.WithAttrs(attrs)}
+}
+
+func (h *gatedHandler) WithGroup(name string) slog.Handler {
+	return &gatedHandler{g: h.g, h: h.h.WithGroup(name)}
+}
