@@ -79,7 +79,7 @@ func TestResourceRecommendations(t *testing.T) {
 	}
 	hasPath := false
 	for _, d := range rbac.Details {
-		hasPath = hasPath || (d.Path == "properties.enableRbacAuthorization" && d.Operator == "exists" && d.IsMissing())
+		hasPath = hasPath || (d.Path == "properties.enableRbacAuthorization" && d.Operator == "exists" && d.Actual == nil)
 	}
 	if !hasPath {
 		t.Errorf("RBAC details lack the alias path: %+v", rbac.Details)
@@ -314,10 +314,10 @@ func TestFailOnThreshold(t *testing.T) {
 	props := healthyProps("kv")
 	delete(props, "privateEndpointConnections")
 	r := run(t, Options{}, vault("kv", props))
-	if err := r.Check(catalog.High); err != nil {
+	if err := r.Check(High); err != nil {
 		t.Errorf("--fail-on high with only medium findings: %v", err)
 	}
-	if err := r.Check(catalog.Medium); err != ErrFindings {
+	if err := r.Check(Medium); err != ErrFindings {
 		t.Errorf("--fail-on medium: %v", err)
 	}
 }

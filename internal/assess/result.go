@@ -3,23 +3,25 @@
 // recommendation), data-plane components rolled up to their vault,
 // suppressions applied, and every input problem kept beside the results.
 //
-// It imports the catalog and the policy engine; it never imports inputs or
-// reports. Reports read Result and nothing else.
+// It imports the estate (the linked documents), the catalog and the policy
+// engine; it never imports inputs or reports. The result model stands
+// alone: reports read Result (and resource's provenance types) and nothing
+// else.
 package assess
 
 import (
 	"errors"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/catalog"
-	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
 // SchemaVersion is the version of the result model and of its JSON form.
 const SchemaVersion = "1"
 
-// Status is an assessment's verdict, in Defender's terms.
+// Status is an assessment's verdict, in Defender's terms. (The policy
+// engine's result on one document is a policy.Outcome, in Azure Policy's
+// terms; the assessor turns outcomes into statuses.)
 type Status string
 
 // The statuses.
@@ -40,7 +42,7 @@ type Result struct {
 	SchemaVersion string
 	GeneratedAt   time.Time
 	// Recommendations are the ones evaluated, in catalog order.
-	Recommendations []*catalog.Recommendation
+	Recommendations []*Recommendation
 	Assessments     []*Assessment
 	Summary         Summary
 	// Errors are input problems (and warnings), in the order found.
@@ -51,14 +53,14 @@ type Result struct {
 
 // Assessment is one recommendation's verdict on one resource.
 type Assessment struct {
-	Recommendation *catalog.Recommendation
+	Recommendation *Recommendation
 	Resource       Resource
 	Status         Status
 	// Reason says why, in a sentence.
 	Reason string
 	// Details are the policy conditions behind the verdict, in Azure
 	// Policy's "reasons for non-compliance" form.
-	Details []policy.Reason
+	Details []Detail
 	// Components are the judged secrets or keys of a data-plane
 	// recommendation, sorted by name.
 	Components []Component
@@ -154,7 +156,7 @@ func (i Inventory) ComponentCount() int {
 
 // Check returns ErrFindings when an assessment at or above min severity is
 // unhealthy.
-func (r *Result) Check(min catalog.Severity) error {
+func (r *Result) Check(min Severity) error {
 	for _, a := range r.Assessments {
 		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= min.Rank() {
 			return ErrFindings

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/assess"
-	"github.com/kvguard/kvguard/internal/catalog"
 )
 
 // fingerprintKey names kvguard's partial fingerprint. The version starts
@@ -19,7 +18,7 @@ const fingerprintKey = "kvguard/v1"
 // buildResult turns an assessment into a result; ok is false for the
 // verdicts SARIF does not carry (Healthy, NotApplicable: an alert absent
 // from a later upload is closed as fixed).
-func buildResult(a *assess.Assessment, index map[*catalog.Recommendation]int, loc *locator, stats *runStats) (res result, ok bool) {
+func buildResult(a *assess.Assessment, index map[*assess.Recommendation]int, loc *locator, stats *runStats) (res result, ok bool) {
 	switch a.Status {
 	case assess.Unhealthy, assess.Unknown, assess.Exempt:
 	default:

@@ -1,0 +1,223 @@
+package assess
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/estate"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// rollUp judges each vault on the data-plane recommendations from its
+// components: unhealthy if any component is, not applicable if it has
+// none, the failing components listed.
+func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool) []*Assessment {
+	targets := map[*resource.Document]*target{}
+	var order []*target
+	for _, v := range ix.Vaults() {
+		t := &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
+		targets[v] = t
+		order = append(order, t)
+	}
+	placeholders := map[string]*target{}
+	keys := make([]string, 0, len(a.comps))
+	for k := range a.comps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pc := a.comps[k]
+		var t *target
+		if v := ix.VaultFor(pc.ref, pc.deployment); v != nil {
+			t = targets[v]
+			if t == nil { // a component whose parent is not a vault (an HSM key under an unknown type)
+				t = &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
+				targets[v] = t
+				order = append(order, t)
+			}
+		} else {
+			name := estate.RefKey(pc.ref, pc.deployment)
+			if t = placeholders[name]; t == nil {
+				res := placeholderResource(pc.ref)
+				if pc.deployment != "" {
+					// Which deployment named it tells two placeholders apart.
+					res.Source = resource.Provenance{File: pc.deployment}
+				}
+				t = &target{res: res, comps: make([][]Component, len(a.data))}
+				placeholders[name] = t
+				order = append(order, t)
+			}
+		}
+		t.pcs = append(t.pcs, pc)
+		delete(a.comps, k)
+	}
+	// The vaults are judged in parallel, in pieces joined in order.
+	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+		var out []*Assessment
+		for _, t := range order[lo:hi] {
+			out = a.judgeTarget(t, used, out)
+		}
+		return out
+	})
+}
+
+// target is a vault (or a placeholder for one) with its components.
+type target struct {
+	doc   *resource.Document
+	res   Resource
+	pcs   []*parentComps // in key order, until judgeTarget
+	comps [][]Component  // per data-plane recommendation
+}
+
+// judgeTarget appends the data-plane assessments of one vault to out.
+func (a *Assessor) judgeTarget(t *target, used map[*resource.Suppression]bool, out []*Assessment) []*Assessment {
+	for _, pc := range t.pcs {
+		names, prefixes := string(pc.names), map[uint8]*string{}
+		for i, r := range a.data {
+			// Each vault's verdicts become Components as the vault's turn
+			// comes, and are dropped: a million components must not exist
+			// twice.
+			cs := a.materialize(pc, i, r, names, prefixes)
+			if t.comps[i] == nil {
+				t.comps[i] = cs
+			} else {
+				t.comps[i] = append(t.comps[i], cs...)
+			}
+		}
+	}
+	t.pcs = nil
+	for i, r := range a.data {
+		if len(t.comps[i]) == 0 && (t.doc == nil || !appliesTo(r, t.doc)) {
+			// A placeholder vault is judged only on what its components show.
+			continue
+		}
+		as := &Assessment{Recommendation: a.views[r], Resource: t.res}
+		as.Components = dedupe(t.comps[i])
+		a.judgeRollUp(as, t.doc, r)
+		a.applyResourceSuppressions(as, t.doc, used)
+		out = append(out, as)
+	}
+	return out
+}
+
+// appliesTo reports whether a data-plane recommendation concerns this
+// kind of parent: Key Vault components belong to vaults, Managed HSM ones
+// to managed HSMs.
+func appliesTo(r *catalog.Recommendation, parent *resource.Document) bool {
+	c := strings.ToLower(r.Component)
+	switch {
+	case strings.HasPrefix(c, "microsoft.keyvault.data/vaults/"):
+		return parent.IsType(resource.TypeVault)
+	case strings.HasPrefix(c, "microsoft.managedhsm.data/"):
+		return parent.IsType(resource.TypeManagedHSM)
+	}
+	return false
+}
+
+func placeholderResource(r resource.Ref) Resource {
+	res := Resource{Type: resource.TypeVault, Placeholder: true}
+	if r.ID != "" {
+		res.ID = r.ID
+		if id, ok := resource.ParseID(r.ID); ok && id.Name() != "" {
+			res.Name = id.Name()
+			if t := id.FullType(); t != "" {
+				res.Type = resource.CanonicalType(t)
+			}
+		} else {
+			res.Name = r.ID
+		}
+		return res
+	}
+	res.ID = "https://" + strings.ToLower(r.Host) + "/"
+	res.Name, _, _ = strings.Cut(strings.ToLower(r.Host), ".")
+	if strings.Contains(strings.ToLower(r.Host), ".managedhsm.") {
+		res.Type = resource.TypeManagedHSM
+	}
+	return res
+}
+
+// judgeRollUp sets the vault's status from its components.
+func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalog.Recommendation) {
+	noun := r.ComponentNoun
+	if noun == "" {
+		noun = "component"
+	}
+	n := countComponents(as.Components)
+	bad, unknown, exempt, judged, firstUnknown := n.bad, n.unknown, n.exempt, n.judged, n.firstUnknown
+	badList := n.badNames[:min(bad, maxNames)]
+	if doc != nil {
+		if g, ok := doc.GapFor(r.Component); ok {
+			as.Status = Unknown
+			as.Reason = fmt.Sprintf("the vault's %ss could not be listed: %s", noun, g.Err)
+			if bad > 0 {
+				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(badList, bad, noun), r.ComponentUnhealthyText)
+			}
+			return
+		}
+	}
+	switch {
+	case judged == 0:
+		as.Status = NotApplicable
+		as.Reason = fmt.Sprintf("no %ss in the input", noun)
+		if len(as.Components) > 0 {
+			as.Reason = fmt.Sprintf("no enabled %ss (%d disabled, skipped by --enabled-only)", noun, len(as.Components))
+		}
+	case bad > 0:
+		as.Status = Unhealthy
+		as.Reason = fmt.Sprintf("%d of %s %s: %s", bad, nouns(judged, noun), pluralVerb(r.ComponentUnhealthyText, bad), names(badList, bad))
+	case unknown > 0:
+		as.Status = Unknown
+		as.Reason = fmt.Sprintf("%d of %s could not be judged: %s", unknown, nouns(judged, noun), firstUnknown.Name+" ("+firstUnknown.Reason+")")
+		if unknown > 1 {
+			as.Reason += fmt.Sprintf(" and %d more", unknown-1)
+		}
+	case exempt == judged:
+		as.Status = Exempt
+		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, exempt)
+	default:
+		as.Status = Healthy
+		as.Reason = fmt.Sprintf("all %s pass", nouns(judged, noun))
+		if judged == 1 {
+			as.Reason = fmt.Sprintf("the only %s passes", noun)
+		}
+		if exempt > 0 {
+			as.Reason += fmt.Sprintf(" (%d suppressed)", exempt)
+		}
+	}
+}
+
+// componentCounts counts a vault's components by status.
+type componentCounts struct {
+	bad, unknown, exempt, judged int
+	badNames                     [maxNames]string // the first unhealthy ones
+	firstUnknown                 *Component
+}
+
+// countComponents counts rather than collects: a vault may hold a hundred
+// thousand components, and only the first few failing ones are named.
+func countComponents(cs []Component) componentCounts {
+	var n componentCounts
+	for i := range cs {
+		c := &cs[i]
+		switch c.Status {
+		case Unhealthy:
+			if n.bad < maxNames {
+				n.badNames[n.bad] = c.Name
+			}
+			n.bad++
+		case Unknown:
+			if n.unknown == 0 {
+				n.firstUnknown = c
+			}
+			n.unknown++
+		case Exempt:
+			n.exempt++
+		}
+		if c.Status != NotApplicable {
+			n.judged++
+		}
+	}
+	return n
+}
