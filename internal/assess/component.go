@@ -57,35 +57,24 @@ func (k *keyCache) idPrefix(r resource.Ref, dep, typ, id, name string) *string {
 // without allocating; catalogs with more fall back to the heap.
 const maxInline = 8
 
-// componentJudgement is one component's verdicts on the data-plane
-// recommendations, in arrays that stay on the stack for small catalogs.
-type componentJudgement struct {
-	inline     [maxInline]Component
-	inlineHas  [maxInline]bool
-	usedInline [4]bool
-	results    []Component
-	has        []bool
-	used       []bool // per suppression of the component
-}
-
-func (j *componentJudgement) reset(recs, suppressions int) {
-	j.results, j.has = j.inline[:0], j.inlineHas[:0]
-	if recs > maxInline {
-		j.results, j.has = make([]Component, 0, recs), make([]bool, 0, recs)
-	}
-	j.results, j.has = j.results[:recs], j.has[:recs]
-	if suppressions > len(j.usedInline) {
-		j.used = make([]bool, suppressions)
-	} else {
-		j.used = j.usedInline[:suppressions]
-	}
-}
-
 // judgeComponent evaluates the data-plane recommendations on one component
 // and keeps the verdicts.
 func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
-	var j componentJudgement
-	j.reset(len(a.data), len(doc.Suppressions))
+	// The verdicts stay on the stack for small catalogs.
+	var inline [maxInline]Component
+	var inlineHas [maxInline]bool
+	results, has := inline[:0], inlineHas[:0]
+	if len(a.data) > maxInline {
+		results, has = make([]Component, 0, len(a.data)), make([]bool, 0, len(a.data))
+	}
+	results, has = results[:len(a.data)], has[:len(a.data)]
+	var usedInline [4]bool
+	used := usedInline[:0]
+	if len(doc.Suppressions) > len(usedInline) {
+		used = make([]bool, len(doc.Suppressions))
+	} else {
+		used = usedInline[:len(doc.Suppressions)]
+	}
 	disabled := false
 	if a.opts.EnabledOnly {
 		if v, ok := doc.Get("attributes", "enabled"); ok {
@@ -109,19 +98,19 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 		if r.Component != "*" && doc.Type != r.Component && !doc.IsType(r.Component) {
 			continue
 		}
-		c := &j.results[i]
+		c := &results[i]
 		*c = Component{ID: doc.ID, Name: doc.Name, Type: doc.Type, Source: src}
 		if p := keys.idPrefix(doc.Parent, doc.Deployment, doc.Type, doc.ID, doc.Name); p != nil {
 			c.ID, c.idPrefix = "", p
 		}
 		if disabled {
 			c.Status, c.Reason = NotApplicable, disabledReason
-			j.has[i] = true
+			has[i] = true
 			continue
 		}
-		j.has[i] = a.evaluateComponent(doc, r, c, j.used)
+		has[i] = a.evaluateComponent(doc, r, c, used)
 	}
-	a.keep(doc, keys, &j)
+	a.keep(doc, keys, results, has, used)
 }
 
 // evaluateComponent judges one component on one recommendation into c,
@@ -158,10 +147,10 @@ func (a *Assessor) evaluateComponent(doc *resource.Document, r *catalog.Recommen
 
 // keep stores a component's verdicts under its parent and reports its
 // unused suppressions.
-func (a *Assessor) keep(doc *resource.Document, keys *keyCache, j *componentJudgement) {
+func (a *Assessor) keep(doc *resource.Document, keys *keyCache, results []Component, has, used []bool) {
 	var warnings []*resource.InputError
 	for i, s := range doc.Suppressions {
-		if !j.used[i] {
+		if !used[i] {
 			warnings = append(warnings, a.unusedSuppression(s, doc))
 		}
 	}
@@ -175,9 +164,9 @@ func (a *Assessor) keep(doc *resource.Document, keys *keyCache, j *componentJudg
 		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]packed, len(a.data))}
 		a.comps[key] = pc
 	}
-	for i := range j.results {
-		if j.has[i] {
-			c := &j.results[i]
+	for i := range results {
+		if has[i] {
+			c := &results[i]
 			a.add(pc, i, a.data[i], c, c.idPrefix != nil && doc.Parent == pc.ref)
 		}
 	}
