@@ -366,3 +366,40 @@ func TestDeploymentsKeptApart(t *testing.T) {
 		t.Error("a duplicate existing resource must be reported")
 	}
 }
+
+// TestAmbiguousHostIsDeterministic: a secret listed by host belongs to
+// the first (in file order) of two vaults sharing that host, whatever
+// order they arrive in, and a warning names both.
+func TestAmbiguousHostIsDeterministic(t *testing.T) {
+	t.Parallel()
+	mk := func(sub, file string) *resource.Document {
+		v := vault("kv-pay", healthyProps("kv-pay"))
+		v.ID = strings.Replace(v.ID, "00000000-0000-0000-0000-000000000001", sub, 1)
+		v.Source = resource.Provenance{Kind: "azure-json", File: file, StartLine: 3}
+		return v
+	}
+	first, second := mk("aaaaaaaa-0000-0000-0000-000000000001", "a.json"), mk("bbbbbbbb-0000-0000-0000-000000000001", "b.json")
+	s := secret(resource.Ref{Host: "kv-pay.vault.azure.net"}, "db", resource.ObjectAttributes{})
+	for _, order := range [][]*resource.Document{{first, second, s}, {s, second, first}} {
+		r := run(t, Options{}, order...)
+		for _, a := range r.Assessments {
+			if a.Recommendation.ID != "keyvault-secret-expiry" {
+				continue
+			}
+			want := NotApplicable
+			if a.Resource.Source.File == "a.json" {
+				want = Unhealthy
+			}
+			if a.Status != want {
+				t.Errorf("%s: %s, want %s", a.Resource.Source.File, a.Status, want)
+			}
+		}
+		warned := false
+		for _, e := range r.Errors {
+			warned = warned || (e.Warning && strings.Contains(e.Msg, "a.json:3") && strings.Contains(e.Msg, "b.json:3"))
+		}
+		if !warned {
+			t.Errorf("no warning names both vaults: %v", r.Errors)
+		}
+	}
+}

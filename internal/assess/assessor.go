@@ -156,6 +156,7 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 		}
 	}
 	sortAssessments(res.Assessments, res.Recommendations)
+	estate.SortErrors(a.errs)
 	res.Errors = a.errs
 	res.Summary = a.summarise(res.Assessments, idx)
 	return res

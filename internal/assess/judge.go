@@ -93,5 +93,5 @@ func (a *Assessor) unusedSuppression(s resource.Suppression, doc *resource.Docum
 }
 
 func resourceOf(doc *resource.Document) Resource {
-	return Resource{ID: doc.ID, Name: doc.Name, Type: doc.Type, Source: doc.Source}
+	return Resource{ID: doc.ID, Name: doc.Name, Type: doc.Type, Source: doc.Source, Deployment: doc.Deployment}
 }

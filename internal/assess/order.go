@@ -6,54 +6,82 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kvguard/kvguard/internal/estate"
 )
 
 // sortAssessments orders assessments by recommendation (in the result's
-// order), then by resource ID, file and address: inputs are read
-// concurrently, and the order must not depend on it.
+// order), then by resource: ID (case-insensitively), provenance,
+// deployment. Inputs are read concurrently, and the order must not depend
+// on it: two assessments of one recommendation tie only when their
+// resources are the same in every field a report shows.
 func sortAssessments(as []*Assessment, recs []*Recommendation) {
 	order := map[*Recommendation]int{}
 	for i, r := range recs {
 		order[r] = i
 	}
 	type keyed struct {
-		rec  int
-		id   string
-		file string
-		addr string
-		a    *Assessment
+		rec int
+		id  string
+		a   *Assessment
 	}
 	ks := make([]keyed, len(as))
 	for i, a := range as {
-		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a.Resource.Source.File, a.Resource.Source.Address, a}
+		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a}
 	}
-	sort.SliceStable(ks, func(i, j int) bool {
-		x, y := &ks[i], &ks[j]
-		if x.rec != y.rec {
-			return x.rec < y.rec
+	slices.SortStableFunc(ks, func(x, y keyed) int {
+		if c := cmp.Compare(x.rec, y.rec); c != 0 {
+			return c
 		}
-		if x.id != y.id {
-			return x.id < y.id
+		if c := strings.Compare(x.id, y.id); c != 0 {
+			return c
 		}
-		if x.file != y.file {
-			return x.file < y.file
-		}
-		return x.addr < y.addr
+		return compareResources(&x.a.Resource, &y.a.Resource)
 	})
 	for i := range ks {
 		as[i] = ks[i].a
 	}
 }
 
+// compareResources orders resources of one ID by where they were read,
+// then by the rest of what identifies them.
+func compareResources(a, b *Resource) int {
+	return cmp.Or(
+		estate.CompareSources(a.Source, b.Source),
+		strings.Compare(a.Deployment, b.Deployment),
+		strings.Compare(a.ID, b.ID),
+		strings.Compare(a.Name, b.Name),
+		strings.Compare(a.Type, b.Type),
+		compareBool(a.Placeholder, b.Placeholder),
+	)
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
 // dedupe sorts components by name and drops a second listing of the same
-// object (listed through ARM and through the data plane).
+// object (listed through ARM and through the data plane). Components are
+// judged on several goroutines, so they arrive in any order: the sort is
+// by name, ID and then by what is shown of them (compareSameID), so that
+// the one kept of two listings does not depend on the order.
 func dedupe(cs []Component) []Component {
 	if !sortByNameASCII(cs) {
 		sort.SliceStable(cs, func(i, j int) bool {
 			if !strings.EqualFold(cs[i].Name, cs[j].Name) {
 				return strings.ToLower(cs[i].Name) < strings.ToLower(cs[j].Name)
 			}
-			return cs[i].FullID() < cs[j].FullID()
+			if x, y := cs[i].FullID(), cs[j].FullID(); x != y {
+				return x < y
+			}
+			return compareSameID(&cs[i], &cs[j]) < 0
 		})
 	}
 	out := cs[:0]
@@ -125,14 +153,35 @@ func sortByNameASCII(cs []Component) bool {
 }
 
 // compareComponents orders cs[i] and cs[j] by lower-cased name (keys),
-// then by full ID, without building the IDs.
+// then by full ID, without building the IDs, then by compareSameID.
 func compareComponents(cs []Component, keys []string, i, j int) int {
 	if c := strings.Compare(keys[i], keys[j]); c != 0 {
 		return c
 	}
 	a1, a2 := cs[i].IDParts()
 	b1, b2 := cs[j].IDParts()
-	return compareJoined(a1, a2, b1, b2)
+	if c := compareJoined(a1, a2, b1, b2); c != 0 {
+		return c
+	}
+	return compareSameID(&cs[i], &cs[j])
+}
+
+// compareSameID orders two components of one name and ID by their name's
+// spelling, type, status, reason and place in code.
+func compareSameID(a, b *Component) int {
+	if c := cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type),
+		strings.Compare(string(a.Status), string(b.Status)), strings.Compare(a.Reason, b.Reason)); c != 0 {
+		return c
+	}
+	switch {
+	case a.Source == nil && b.Source == nil:
+		return 0
+	case a.Source == nil:
+		return -1
+	case b.Source == nil:
+		return 1
+	}
+	return estate.CompareSources(*a.Source, *b.Source)
 }
 
 // compareJoined compares a1+a2 with b1+b2.

@@ -78,6 +78,10 @@ type Resource struct {
 	// Placeholder is set for a vault known only because its secrets or
 	// keys name it: it was not in the input.
 	Placeholder bool
+	// Deployment names the deployment a planned (IaC) resource belongs
+	// to: the root module, template or Bicep file it was read from (see
+	// resource.Document.Deployment); "" for resources that exist.
+	Deployment string
 }
 
 // Component is one judged secret, key or certificate.

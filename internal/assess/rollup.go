@@ -14,6 +14,22 @@ import (
 // components: unhealthy if any component is, not applicable if it has
 // none, the failing components listed.
 func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool) []*Assessment {
+	order := a.attach(ix)
+	// The vaults are judged in parallel, in pieces joined in order.
+	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+		var out []*Assessment
+		for _, t := range order[lo:hi] {
+			out = a.judgeTarget(t, used, out)
+		}
+		return out
+	})
+}
+
+// attach gives every group of components to the vault its parent
+// reference names, or to a placeholder vault when the estate has none,
+// and returns the vaults in order: the estate's, then the placeholders in
+// key order. An ambiguous reference is reported (with the lock held).
+func (a *Assessor) attach(ix *estate.Index) []*target {
 	targets := map[*resource.Document]*target{}
 	var order []*target
 	for _, v := range ix.Vaults() {
@@ -30,22 +46,20 @@ func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool)
 	for _, k := range keys {
 		pc := a.comps[k]
 		var t *target
-		if v := ix.VaultFor(pc.ref, pc.deployment); v != nil {
-			t = targets[v]
+		if m := ix.VaultFor(pc.ref, pc.deployment); m.Doc != nil {
+			if w := m.Warning("the secrets and keys listed for " + pc.ref.String()); w != nil {
+				a.errs = append(a.errs, w)
+			}
+			t = targets[m.Doc]
 			if t == nil { // a component whose parent is not a vault (an HSM key under an unknown type)
-				t = &target{doc: v, res: resourceOf(v), comps: make([][]Component, len(a.data))}
-				targets[v] = t
+				t = &target{doc: m.Doc, res: resourceOf(m.Doc), comps: make([][]Component, len(a.data))}
+				targets[m.Doc] = t
 				order = append(order, t)
 			}
 		} else {
 			name := estate.RefKey(pc.ref, pc.deployment)
 			if t = placeholders[name]; t == nil {
-				res := placeholderResource(pc.ref)
-				if pc.deployment != "" {
-					// Which deployment named it tells two placeholders apart.
-					res.Source = resource.Provenance{File: pc.deployment}
-				}
-				t = &target{res: res, comps: make([][]Component, len(a.data))}
+				t = &target{res: placeholderResource(pc.ref, pc.deployment), comps: make([][]Component, len(a.data))}
 				placeholders[name] = t
 				order = append(order, t)
 			}
@@ -53,14 +67,7 @@ func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool)
 		t.pcs = append(t.pcs, pc)
 		delete(a.comps, k)
 	}
-	// The vaults are judged in parallel, in pieces joined in order.
-	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
-		var out []*Assessment
-		for _, t := range order[lo:hi] {
-			out = a.judgeTarget(t, used, out)
-		}
-		return out
-	})
+	return order
 }
 
 // target is a vault (or a placeholder for one) with its components.
@@ -116,8 +123,14 @@ func appliesTo(r *catalog.Recommendation, parent *resource.Document) bool {
 	return false
 }
 
-func placeholderResource(r resource.Ref) Resource {
-	res := Resource{Type: resource.TypeVault, Placeholder: true}
+// placeholderResource is a vault known only by the reference its
+// components make, from deployment dep.
+func placeholderResource(r resource.Ref, dep string) Resource {
+	res := Resource{Type: resource.TypeVault, Placeholder: true, Deployment: dep}
+	if dep != "" {
+		// Which deployment named it tells two placeholders apart.
+		res.Source = resource.Provenance{File: dep}
+	}
 	if r.ID != "" {
 		res.ID = r.ID
 		if id, ok := resource.ParseID(r.ID); ok && id.Name() != "" {

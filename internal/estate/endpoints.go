@@ -32,7 +32,8 @@ func (ix *Index) linkPrivateEndpoints() []*resource.InputError {
 }
 
 // linkConnection links one of an endpoint's connections; a connection to
-// a target unknown before deployment gives a warning.
+// a target unknown before deployment, or to one of several equal
+// candidates, gives a warning.
 func (ix *Index) linkConnection(pe *resource.Document, c any, defaultStatus string) *resource.InputError {
 	cm, _ := c.(map[string]any)
 	props, _ := lookupMap(cm, "properties")
@@ -42,10 +43,11 @@ func (ix *Index) linkConnection(pe *resource.Document, c any, defaultStatus stri
 		return &resource.InputError{Pos: PositionOf(pe), ResourceID: pe.ID, Warning: true,
 			Msg: fmt.Sprintf("private endpoint %s targets a resource that is unknown before deployment (%s); it was not linked to a vault", NameOf(pe), t.Expr)}
 	case string:
-		vault := choose(ix.byID[resource.Key(t)], pe.Deployment)
+		vault, others := choose(ix.byID[resource.Key(t)], pe.Deployment)
 		if vault == nil || !IsVault(vault) {
 			return nil
 		}
+		m := Match{Doc: vault, Others: others}
 		status := any(defaultStatus)
 		if st, ok := lookupMap(props, "privateLinkServiceConnectionState"); ok {
 			if s, ok := resource.LookupFold(st, "status"); ok && s != nil {
@@ -53,6 +55,7 @@ func (ix *Index) linkConnection(pe *resource.Document, c any, defaultStatus stri
 			}
 		}
 		addConnection(vault, pe, status)
+		return m.Warning("private endpoint " + describeDoc(pe))
 	}
 	return nil
 }

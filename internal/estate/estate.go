@@ -3,6 +3,7 @@ package estate
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,15 +13,20 @@ import (
 // Estate collects the documents of a scan as inputs produce them. It is
 // safe for concurrent use until Seal.
 type Estate struct {
-	mu    sync.Mutex
-	docs  []*resource.Document
-	byKey map[string]*resource.Document
-	errs  []*resource.InputError
+	mu     sync.Mutex
+	groups map[string][]*resource.Document // by Key; more than one is a duplicate
+	noID   []*resource.Document
 }
 
 // New returns an empty estate.
 func New() *Estate {
-	return &Estate{byKey: map[string]*resource.Document{}}
+	return &Estate{groups: map[string][]*resource.Document{}}
+}
+
+// Key is a document's identity in the estate: its resource ID
+// (case-insensitive) and, for a planned document, its deployment.
+func Key(doc *resource.Document) string {
+	return resource.Key(doc.ID) + DeploymentScope(doc.Deployment)
 }
 
 // IsComponent reports whether a document is a Key Vault object judged in
@@ -38,48 +44,70 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// Add takes one document that is not a component. A second document with
-// the same ID in the same deployment is a duplicate: it is reported, and
-// the copy with the most information (its properties) is kept.
+// Add takes one document that is not a component. It is safe to call
+// from several goroutines.
 func (e *Estate) Add(doc *resource.Document) {
 	if doc == nil {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	key := resource.Key(doc.ID) + DeploymentScope(doc.Deployment)
 	if doc.ID == "" {
-		key = fmt.Sprintf("#%d", len(e.docs))
-	}
-	if first, dup := e.byKey[key]; dup {
-		e.errs = append(e.errs, &resource.InputError{
-			Pos:        PositionOf(doc),
-			ResourceID: doc.ID,
-			Msg:        fmt.Sprintf("duplicate resource ID %s (first at %s); the copy with the most information is judged", doc.ID, DescribeSource(first.Source)),
-		})
-		// Keep whichever copy has its properties (az keyvault list output
-		// beside az keyvault show output, say).
-		if _, firstGap := first.GapFor(resource.PartProperties); firstGap {
-			if _, gap := doc.GapFor(resource.PartProperties); !gap {
-				*first = *doc
-			}
-		}
+		e.noID = append(e.noID, doc)
 		return
 	}
-	e.byKey[key] = doc
-	e.docs = append(e.docs, doc)
+	k := Key(doc)
+	e.groups[k] = append(e.groups[k], doc)
 }
 
-// Seal ends collection: it indexes the documents and links every private
-// endpoint into the vault it targets. It returns the index and the
-// problems found (duplicates, endpoints with unknown targets).
+// Seal ends collection: it resolves duplicates, indexes the documents and
+// links every private endpoint into the vault it targets. It returns the
+// index and the problems found (duplicates, ambiguous or unknown endpoint
+// targets). The result does not depend on the order documents were
+// added in.
 func (e *Estate) Seal() (*Index, []*resource.InputError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ix := newIndex(e.docs)
-	errs := append(e.errs, ix.linkPrivateEndpoints()...)
-	e.errs = nil
+	var errs []*resource.InputError
+	docs := append([]*resource.Document(nil), e.noID...)
+	for _, group := range e.groups {
+		kept, dups := resolveDuplicates(group)
+		docs = append(docs, kept)
+		errs = append(errs, dups...)
+	}
+	e.groups, e.noID = map[string][]*resource.Document{}, nil
+	slices.SortStableFunc(docs, Compare)
+	ix := newIndex(docs)
+	errs = append(errs, ix.linkPrivateEndpoints()...)
+	SortErrors(errs)
 	return ix, errs
+}
+
+// resolveDuplicates picks the document judged among those sharing an ID
+// in one deployment: the first in provenance order (Compare) that has its
+// properties (az keyvault list output beside az keyvault show output,
+// say), else the first. Every copy but the first is reported.
+func resolveDuplicates(group []*resource.Document) (*resource.Document, []*resource.InputError) {
+	if len(group) == 1 {
+		return group[0], nil
+	}
+	slices.SortStableFunc(group, Compare)
+	first, kept := group[0], group[0]
+	for _, d := range group {
+		if _, gap := d.GapFor(resource.PartProperties); !gap {
+			kept = d
+			break
+		}
+	}
+	var errs []*resource.InputError
+	for _, d := range group[1:] {
+		errs = append(errs, &resource.InputError{
+			Pos:        PositionOf(d),
+			ResourceID: d.ID,
+			Msg:        fmt.Sprintf("duplicate resource ID %s (first at %s); the copy with the most information is judged", d.ID, DescribeSource(first.Source)),
+		})
+	}
+	return kept, errs
 }
 
 // DeploymentScope separates the keys of planned documents of different

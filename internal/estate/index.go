@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -69,23 +70,33 @@ func (ix *Index) Docs() []*resource.Document { return ix.docs }
 // Vaults are the estate's vaults and managed HSMs, in the order of Docs.
 func (ix *Index) Vaults() []*resource.Document { return ix.vaults }
 
-// choose picks among documents sharing an ID (or host): the one of the
-// asking document's deployment, else an existing resource, else the first
-// deployment in name order, so that the result does not depend on the
-// order inputs were read in.
-func choose(cands []*resource.Document, dep string) *resource.Document {
+// choose picks among documents sharing an ID (or host) the one a
+// document of deployment dep refers to: one of its own deployment, else
+// an existing resource, else one of another deployment. Candidates are in
+// provenance order (the index is built from sorted documents), so the
+// first of the preferred kind is chosen; the others of that kind are
+// returned too, so that the caller can report the ambiguity.
+func choose(cands []*resource.Document, dep string) (*resource.Document, []*resource.Document) {
+	rank := func(c *resource.Document) int {
+		switch c.Deployment {
+		case dep:
+			return 0
+		case "":
+			return 1
+		}
+		return 2
+	}
 	var best *resource.Document
+	var others []*resource.Document
 	for _, c := range cands {
 		switch {
-		case c.Deployment == dep:
-			return c
-		case best == nil,
-			c.Deployment == "" && best.Deployment != "",
-			c.Deployment != "" && best.Deployment != "" && c.Deployment < best.Deployment:
-			best = c
+		case best == nil || rank(c) < rank(best):
+			best, others = c, nil
+		case rank(c) == rank(best):
+			others = append(others, c)
 		}
 	}
-	return best
+	return best, others
 }
 
 // sameDeployment keeps the candidates a document of deployment dep may be
@@ -100,22 +111,56 @@ func sameDeployment(cands []*resource.Document, dep string) []*resource.Document
 	return out
 }
 
+// Match is the document a reference resolves to, with the other
+// candidates it could equally have named (two vaults with one host).
+type Match struct {
+	Doc    *resource.Document
+	Others []*resource.Document
+}
+
+// Ambiguous reports whether another document was an equal candidate.
+func (m Match) Ambiguous() bool { return len(m.Others) > 0 }
+
+// Warning describes an ambiguous match for the report: what (the
+// referring documents, e.g. "the secrets of https://kv1.vault.azure.net/")
+// could belong to every candidate, and which was chosen. Nil when the
+// match is not ambiguous.
+func (m Match) Warning(what string) *resource.InputError {
+	if !m.Ambiguous() {
+		return nil
+	}
+	names := []string{describeDoc(m.Doc)}
+	for _, o := range m.Others {
+		names = append(names, describeDoc(o))
+	}
+	return &resource.InputError{Pos: PositionOf(m.Doc), ResourceID: m.Doc.ID, Warning: true,
+		Msg: fmt.Sprintf("%s could belong to %s; linked to the first in file order (%s)", what, strings.Join(names, " or "), DescribeSource(m.Doc.Source))}
+}
+
+// describeDoc names a document and where it is: "kv1 (vaults.json:3)".
+func describeDoc(d *resource.Document) string {
+	return fmt.Sprintf("%s (%s)", NameOf(d), DescribeSource(d.Source))
+}
+
 // VaultFor finds the document a component's parent reference names, for
-// a component of deployment dep; nil when the estate has none.
-func (ix *Index) VaultFor(r resource.Ref, dep string) *resource.Document {
+// a component of deployment dep; Match.Doc is nil when the estate has
+// none.
+func (ix *Index) VaultFor(r resource.Ref, dep string) Match {
 	if r.ID != "" {
-		return choose(ix.byID[resource.Key(r.ID)], dep)
+		doc, others := choose(ix.byID[resource.Key(r.ID)], dep)
+		return Match{Doc: doc, Others: others}
 	}
 	h := strings.ToLower(r.Host)
 	if c := ix.byHost[h]; len(c) > 0 {
-		return choose(c, dep)
+		doc, others := choose(c, dep)
+		return Match{Doc: doc, Others: others}
 	}
 	// A vault whose document has no vaultUri (IaC with an unresolved
 	// name, az output trimmed by a query): match the host's first label
 	// to a vault name, unique within the deployment.
 	label, _, _ := strings.Cut(h, ".")
 	if c := sameDeployment(ix.byName[label], dep); len(c) == 1 {
-		return c[0]
+		return Match{Doc: c[0]}
 	}
-	return nil
+	return Match{}
 }
