@@ -146,7 +146,8 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 		}
 		return out
 	})
-	res.Assessments = append(res.Assessments, a.rollUp(idx, used)...)
+	rolled, placeholders := a.rollUp(idx, used)
+	res.Assessments = append(res.Assessments, rolled...)
 	for _, doc := range docs {
 		for i := range doc.Suppressions {
 			s := &doc.Suppressions[i]
@@ -158,33 +159,46 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	sortAssessments(res.Assessments, res.Recommendations)
 	estate.SortErrors(a.errs)
 	res.Errors = a.errs
-	res.Summary = a.summarise(res.Assessments, idx)
+	res.Summary = a.summarise(res.Assessments, idx, placeholders)
 	return res
 }
 
-func (a *Assessor) summarise(as []*Assessment, idx *estate.Index) Summary {
+// summarise counts the assessments per recommendation and status, and
+// the vaults: found = judged + unreadable, where a vault is unreadable
+// when a part of it could not be read (its properties, a listing of its
+// secrets or keys); a module that was not followed does not make it
+// unreadable. Managed HSMs are counted apart.
+func (a *Assessor) summarise(as []*Assessment, idx *estate.Index, placeholders int) Summary {
 	s := Summary{ByRecommendation: map[string]map[Status]int{}}
 	for _, r := range a.cat.Recommendations {
 		s.ByRecommendation[r.ID] = map[Status]int{}
 	}
-	var first *Recommendation
-	if len(a.data) > 0 {
-		first = a.views[a.data[0]]
-	}
 	for _, x := range as {
 		s.ByRecommendation[x.Recommendation.ID][x.Status]++
-		if x.Resource.Placeholder && x.Recommendation == first {
-			s.Inventory.Placeholders++
-		}
 	}
 	for _, d := range idx.Vaults() {
-		s.Inventory.Found++
-		if len(d.Gaps) > 0 {
+		switch {
+		case d.IsType(resource.TypeManagedHSM):
+			s.Inventory.ManagedHSMs++
+		case unreadable(d):
+			s.Inventory.Found++
 			s.Inventory.Unreadable++
-		} else {
+		default:
+			s.Inventory.Found++
 			s.Inventory.Judged++
 		}
 	}
+	s.Inventory.Placeholders = placeholders
 	s.Inventory.Components = a.total
 	return s
+}
+
+// unreadable reports whether a part of a vault could not be read.
+func unreadable(d *resource.Document) bool {
+	for _, g := range d.Gaps {
+		if g.Part != resource.PartUnfollowed {
+			return true
+		}
+	}
+	return false
 }

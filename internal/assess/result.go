@@ -11,6 +11,7 @@ package assess
 
 import (
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -84,6 +85,22 @@ type Resource struct {
 	Deployment string
 }
 
+// DeployedBy names the deployment a resource belongs to when its place in
+// code does not: a module shared by several root modules or templates
+// declares one resource (same file, lines and address) for each of them.
+// It is "" when the resource's file is its deployment or sits directly in
+// it (a root module's own file), and for existing resources.
+func (r *Resource) DeployedBy() string {
+	if r.Deployment == "" || r.Source.File == "" {
+		return r.Deployment
+	}
+	file, dep := filepath.Clean(r.Source.File), filepath.Clean(r.Deployment)
+	if file == dep || filepath.Dir(file) == dep {
+		return ""
+	}
+	return r.Deployment
+}
+
 // Component is one judged secret, key or certificate.
 type Component struct {
 	// ID is the component's ID or URL; read it with FullID. When it is its
@@ -137,12 +154,16 @@ type Summary struct {
 	Inventory Inventory
 }
 
-// Inventory counts vaults (and managed HSMs): found in the input, judged
-// on everything, or with a part that could not be read.
+// Inventory counts the vaults found in the input: judged on everything,
+// or with a part that could not be read (Found = Judged + Unreadable).
+// Managed HSMs are counted apart: the Key Vault recommendations do not
+// judge them.
 type Inventory struct {
 	Found      int
 	Judged     int
 	Unreadable int
+	// ManagedHSMs counts the managed HSMs found.
+	ManagedHSMs int
 	// Placeholders are vaults named only by their components.
 	Placeholders int
 	// Components counts the judged secrets, keys and certificates by type.

@@ -12,9 +12,10 @@ import (
 
 // rollUp judges each vault on the data-plane recommendations from its
 // components: unhealthy if any component is, not applicable if it has
-// none, the failing components listed.
-func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool) []*Assessment {
-	order := a.attach(ix)
+// none, the failing components listed. It also returns how many vaults
+// are known only by their components.
+func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool) ([]*Assessment, int) {
+	order, placeholders := a.attach(ix)
 	// The vaults are judged in parallel, in pieces joined in order.
 	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
 		var out []*Assessment
@@ -22,14 +23,15 @@ func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool)
 			out = a.judgeTarget(t, used, out)
 		}
 		return out
-	})
+	}), placeholders
 }
 
 // attach gives every group of components to the vault its parent
 // reference names, or to a placeholder vault when the estate has none,
 // and returns the vaults in order: the estate's, then the placeholders in
-// key order. An ambiguous reference is reported (with the lock held).
-func (a *Assessor) attach(ix *estate.Index) []*target {
+// key order, and the number of placeholders. An ambiguous reference is
+// reported (with the lock held).
+func (a *Assessor) attach(ix *estate.Index) ([]*target, int) {
 	targets := map[*resource.Document]*target{}
 	var order []*target
 	for _, v := range ix.Vaults() {
@@ -67,7 +69,7 @@ func (a *Assessor) attach(ix *estate.Index) []*target {
 		t.pcs = append(t.pcs, pc)
 		delete(a.comps, k)
 	}
-	return order
+	return order, len(placeholders)
 }
 
 // target is a vault (or a placeholder for one) with its components.

@@ -44,6 +44,7 @@ type inspectDoc struct {
 
 type inspectMeta struct {
 	Source       sourceJSON             `json:"source"`
+	Deployment   string                 `json:"deployment,omitempty"`
 	Parent       *resource.Ref          `json:"parent,omitempty"`
 	Unknowns     []resource.UnknownAt   `json:"unknowns,omitempty"`
 	Gaps         []resource.Gap         `json:"gaps,omitempty"`
@@ -133,7 +134,7 @@ func inspectJSON(d *resource.Document) map[string]any {
 		m["name"] = d.Name
 	}
 	meta := inspectMeta{Source: sourceJSON{Kind: d.Source.Kind, File: d.Source.File, StartLine: d.Source.StartLine, EndLine: d.Source.EndLine,
-		Address: d.Source.Address, APIVersion: d.Source.APIVersion}, Unknowns: resource.Unknowns(d.Body), Gaps: d.Gaps, Suppressions: d.Suppressions}
+		Address: d.Source.Address, APIVersion: d.Source.APIVersion}, Deployment: d.Deployment, Unknowns: resource.Unknowns(d.Body), Gaps: d.Gaps, Suppressions: d.Suppressions}
 	if !d.Source.ReadAt.IsZero() {
 		meta.Source.ReadAt = d.Source.ReadAt.UTC().Format(time.RFC3339)
 	}

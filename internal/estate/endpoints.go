@@ -43,7 +43,7 @@ func (ix *Index) linkConnection(pe *resource.Document, c any, defaultStatus stri
 		return &resource.InputError{Pos: PositionOf(pe), ResourceID: pe.ID, Warning: true,
 			Msg: fmt.Sprintf("private endpoint %s targets a resource that is unknown before deployment (%s); it was not linked to a vault", NameOf(pe), t.Expr)}
 	case string:
-		vault, others := choose(ix.byID[resource.Key(t)], pe.Deployment)
+		vault, others := choose(ix.byID[resource.Key(t)], pe.Deployment, Concrete(t))
 		if vault == nil || !IsVault(vault) {
 			return nil
 		}

@@ -5,8 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
+
+func policyQuery(typ string) policy.RelatedQuery { return policy.RelatedQuery{Type: typ} }
 
 const sub = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/"
 
@@ -129,5 +132,76 @@ func TestSortErrors(t *testing.T) {
 	want := "standard input is empty|a.tf:9:30: z|a.tf:10:2: b|a.tf:10:2: y|b.tf:1: x"
 	if strings.Join(got, "|") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
+	}
+}
+
+func TestConcrete(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		id   string
+		want bool
+	}{
+		{sub + "Microsoft.KeyVault/vaults/kv", true},
+		{"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/Microsoft.KeyVault/vaults/kv", false},
+		{"/subscriptions/{subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv", false},
+		{sub + "Microsoft.KeyVault/vaults/[parameters('keyVaultName')]", false},
+		{sub + "Microsoft.KeyVault/vaults/${var.name}", false},
+		{sub + "Microsoft.KeyVault/vaults/(unknown: var.name)", false},
+		{"terraform:azurerm_key_vault.kv", false},
+		{"https://kv.vault.azure.net/", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := Concrete(c.id); got != c.want {
+			t.Errorf("Concrete(%q) = %v, want %v", c.id, got, c.want)
+		}
+	}
+}
+
+// TestLinksStayInTheirDeployment: a planned document links to another
+// deployment's document, or to an existing one, only through a concrete
+// ID; a placeholder ID means the same only within its deployment.
+func TestLinksStayInTheirDeployment(t *testing.T) {
+	t.Parallel()
+	placeholderID := "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/Microsoft.KeyVault/vaults/[parameters('name')]"
+	concreteID := sub + "Microsoft.KeyVault/vaults/kv-real"
+	planned := func(id, dep string) *resource.Document {
+		v := vault(id, "", resource.Provenance{Kind: "bicep", File: dep, StartLine: 1}, nil)
+		v.Deployment = dep
+		return v
+	}
+	a, real := planned(placeholderID, "a/main.bicep"), planned(concreteID, "a/main.bicep")
+	existing := vault(sub+"Microsoft.KeyVault/vaults/kv-live", "kv-live.vault.azure.net", at("saved.json", 1), nil)
+	pe := &resource.Document{ID: sub + "Microsoft.Network/privateEndpoints/pe", Type: resource.TypePrivateEndpoint, Name: "pe", Deployment: "b/main.bicep",
+		Body: map[string]any{"properties": map[string]any{"privateLinkServiceConnections": []any{
+			map[string]any{"properties": map[string]any{"privateLinkServiceId": placeholderID}}}}}}
+	diag := &resource.Document{ID: placeholderID + "/providers/Microsoft.Insights/diagnosticSettings/d", Type: resource.TypeDiagnosticSetting, Name: "d",
+		Parent: resource.Ref{ID: placeholderID}, Deployment: "b/main.bicep"}
+	ix, _ := seal([]*resource.Document{a, real, existing, pe, diag})
+	cases := []struct {
+		name string
+		ref  resource.Ref
+		dep  string
+		want *resource.Document
+	}{
+		{"placeholder ID, same deployment", resource.Ref{ID: placeholderID}, "a/main.bicep", a},
+		{"placeholder ID, other deployment", resource.Ref{ID: placeholderID}, "b/main.bicep", nil},
+		{"placeholder ID, existing data", resource.Ref{ID: placeholderID}, "", nil},
+		{"concrete ID, other deployment", resource.Ref{ID: concreteID}, "b/main.bicep", real},
+		{"concrete ID, existing data", resource.Ref{ID: concreteID}, "", real},
+		{"existing vault from a deployment", resource.Ref{ID: existing.ID}, "b/main.bicep", existing},
+		{"host, existing data", resource.Ref{Host: "kv-live.vault.azure.net"}, "", existing},
+		{"host, from a deployment", resource.Ref{Host: "kv-live.vault.azure.net"}, "b/main.bicep", nil},
+	}
+	for _, c := range cases {
+		if got := ix.VaultFor(c.ref, c.dep).Doc; got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	if conns, ok := a.Get("properties", "privateEndpointConnections"); ok {
+		t.Errorf("another deployment's endpoint was linked through a placeholder ID: %v", conns)
+	}
+	if docs, known, _ := ix.Related(a, policyQuery(resource.TypeDiagnosticSetting)); !known || len(docs) != 0 {
+		t.Errorf("another deployment's diagnostic setting is related through a placeholder ID: %v", docs)
 	}
 }

@@ -72,39 +72,53 @@ func (ix *Index) Vaults() []*resource.Document { return ix.vaults }
 
 // choose picks among documents sharing an ID (or host) the one a
 // document of deployment dep refers to: one of its own deployment, else
-// an existing resource, else one of another deployment. Candidates are in
-// provenance order (the index is built from sorted documents), so the
-// first of the preferred kind is chosen; the others of that kind are
-// returned too, so that the caller can report the ambiguity.
-func choose(cands []*resource.Document, dep string) (*resource.Document, []*resource.Document) {
-	rank := func(c *resource.Document) int {
-		switch c.Deployment {
-		case dep:
-			return 0
-		case "":
-			return 1
-		}
-		return 2
-	}
+// (only when the reference is concrete, see Concrete) an existing
+// resource, else one of another deployment. Candidates are in provenance
+// order (the index is built from sorted documents), so the first of the
+// preferred kind is chosen; the others of that kind are returned too, so
+// that the caller can report the ambiguity.
+func choose(cands []*resource.Document, dep string, concrete bool) (*resource.Document, []*resource.Document) {
 	var best *resource.Document
 	var others []*resource.Document
+	bestRank := 3
 	for _, c := range cands {
+		r := rank(c, dep, concrete)
 		switch {
-		case best == nil || rank(c) < rank(best):
-			best, others = c, nil
-		case rank(c) == rank(best):
+		case r < bestRank:
+			best, others, bestRank = c, nil, r
+		case r == bestRank && r < 3:
 			others = append(others, c)
 		}
 	}
 	return best, others
 }
 
+// rank orders the candidates a document of deployment dep may link to:
+// 0 its own deployment's, 1 an existing resource, 2 another deployment's,
+// 3 none (a link that would cross deployments through an ID that is not
+// concrete).
+func rank(c *resource.Document, dep string, concrete bool) int {
+	switch {
+	case c.Deployment == dep:
+		return 0
+	case !concrete:
+		return 3
+	case c.Deployment == "":
+		return 1
+	}
+	return 2
+}
+
 // sameDeployment keeps the candidates a document of deployment dep may be
-// related to: its own deployment's, and existing resources.
-func sameDeployment(cands []*resource.Document, dep string) []*resource.Document {
+// related to: its own deployment's and, when the reference is concrete,
+// any other.
+func sameDeployment(cands []*resource.Document, dep string, concrete bool) []*resource.Document {
+	if concrete {
+		return cands
+	}
 	var out []*resource.Document
 	for _, c := range cands {
-		if c.Deployment == dep || c.Deployment == "" || dep == "" {
+		if c.Deployment == dep {
 			out = append(out, c)
 		}
 	}
@@ -144,22 +158,24 @@ func describeDoc(d *resource.Document) string {
 
 // VaultFor finds the document a component's parent reference names, for
 // a component of deployment dep; Match.Doc is nil when the estate has
-// none.
+// none. A reference by ID links across deployments only when the ID is
+// concrete; a reference by host never does.
 func (ix *Index) VaultFor(r resource.Ref, dep string) Match {
 	if r.ID != "" {
-		doc, others := choose(ix.byID[resource.Key(r.ID)], dep)
+		doc, others := choose(ix.byID[resource.Key(r.ID)], dep, Concrete(r.ID))
 		return Match{Doc: doc, Others: others}
 	}
+	// A host is not an Azure ID: it links within a deployment (or among
+	// existing resources) only.
 	h := strings.ToLower(r.Host)
-	if c := ix.byHost[h]; len(c) > 0 {
-		doc, others := choose(c, dep)
+	if doc, others := choose(ix.byHost[h], dep, false); doc != nil {
 		return Match{Doc: doc, Others: others}
 	}
 	// A vault whose document has no vaultUri (IaC with an unresolved
 	// name, az output trimmed by a query): match the host's first label
 	// to a vault name, unique within the deployment.
 	label, _, _ := strings.Cut(h, ".")
-	if c := sameDeployment(ix.byName[label], dep); len(c) == 1 {
+	if c := sameDeployment(ix.byName[label], dep, false); len(c) == 1 {
 		return Match{Doc: c[0]}
 	}
 	return Match{}

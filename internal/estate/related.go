@@ -12,13 +12,15 @@ var _ policy.Related = (*Index)(nil)
 
 // Related implements policy.Related: child and extension resources of doc
 // (diagnostic settings, private endpoint connections), or resources of the
-// type in the same resource group or subscription.
+// type in the same resource group or subscription. Resources of another
+// deployment are related only through a concrete ID (see Concrete).
 func (ix *Index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*resource.Document, bool, string) {
 	if g, ok := doc.GapFor(q.Type); ok {
 		return nil, false, fmt.Sprintf("%s of %s could not be read: %s", q.Type, doc.Name, g.Err)
 	}
 	var out []*resource.Document
-	for _, d := range sameDeployment(ix.byParent[resource.Key(doc.ID)], doc.Deployment) {
+	concrete := Concrete(doc.ID)
+	for _, d := range sameDeployment(ix.byParent[resource.Key(doc.ID)], doc.Deployment, concrete) {
 		if matches(d, q) {
 			out = append(out, d)
 		}
@@ -32,7 +34,7 @@ func (ix *Index) Related(doc *resource.Document, q policy.RelatedQuery) ([]*reso
 	if !ok {
 		return out, true, ""
 	}
-	for _, d := range sameDeployment(ix.docs, doc.Deployment) {
+	for _, d := range sameDeployment(ix.docs, doc.Deployment, concrete) {
 		if !matches(d, q) {
 			continue
 		}

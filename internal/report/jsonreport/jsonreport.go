@@ -86,6 +86,8 @@ func writeSummary(b *buf, r *assess.Result) {
 	b.int(inv.Unreadable)
 	b.raw(`,"placeholderVaults":`)
 	b.int(inv.Placeholders)
+	b.raw(`,"managedHSMsFound":`)
+	b.int(inv.ManagedHSMs)
 	b.raw(`,"components":{"secrets":`)
 	b.int(inv.Components[resource.TypeSecret])
 	b.raw(`,"keys":`)
@@ -163,6 +165,10 @@ func writeAssessment(b *buf, a *assess.Assessment) {
 	b.str(a.Resource.Type)
 	if a.Resource.Placeholder {
 		b.raw(`,"placeholder":true`)
+	}
+	if a.Resource.Deployment != "" {
+		b.raw(`,"deployment":`)
+		b.str(a.Resource.Deployment)
 	}
 	b.raw(`,"source":`)
 	writeSource(b, &a.Resource.Source)

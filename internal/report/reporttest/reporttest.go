@@ -89,6 +89,7 @@ func Cases() []Case {
 		{"live-azure", func(tb testing.TB) *assess.Result { return Judge(tb, Live()) }},
 		{"input-errors", func(tb testing.TB) *assess.Result { return Judge(tb, Estate(0)[:1], InputErrors()...) }},
 		{"constructed", Constructed},
+		{"deployments", func(tb testing.TB) *assess.Result { return Judge(tb, Deployments()) }},
 	}
 }
 
@@ -265,6 +266,29 @@ func Estate(shift int) []*resource.Document {
 		// A vault named only by its secret: a placeholder.
 		component(resource.TypeSecret, "secrets", ghost, "orphan", nil, ptr(at("infra/orphan.tf", 1, 5, "azurerm_key_vault_secret.orphan"))),
 	}
+}
+
+// Deployments is one Terraform module shared by two root modules (each
+// calling source = "../../"): its vault comes out twice with the same ID,
+// name, file, lines and address, told apart only by its deployment; one
+// root gives it a secret without expiry. Beside them, a root module's own
+// vault (whose deployment is its directory) and a managed HSM.
+func Deployments() []*resource.Document {
+	shared := func(dep string) *resource.Document {
+		v := vault("kv-shared", tf("modules/kv/main.tf", 1, 20, "module.kv.azurerm_key_vault.this"), map[string]any{"enableRbacAuthorization": dep == "envs/prod"})
+		v.ID = "terraform:module.kv.azurerm_key_vault.this"
+		v.Deployment = dep
+		return v
+	}
+	dev, prod := shared("envs/dev"), shared("envs/prod")
+	secret := component(resource.TypeSecret, "secrets", resource.Ref{ID: dev.ID}, "db", nil, &resource.Provenance{Kind: "terraform", File: "modules/kv/main.tf", StartLine: 22, EndLine: 26, Address: "module.kv.azurerm_key_vault_secret.db"})
+	secret.Deployment = "envs/dev"
+	own := vault("kv-own", tf("envs/prod/main.tf", 30, 40, "azurerm_key_vault.own"), healthy("kv-own"))
+	own.Deployment = "envs/prod"
+	hsmID := sub + "Microsoft.KeyVault/managedHSMs/hsm-one"
+	hsm := &resource.Document{ID: hsmID, Type: resource.TypeManagedHSM, Name: "hsm-one", Source: resource.Provenance{Kind: "azure-json", File: "saved/hsm.json", StartLine: 1, EndLine: 12},
+		Body: map[string]any{"id": hsmID, "name": "hsm-one", "type": resource.TypeManagedHSM, "location": "westeurope", "properties": map[string]any{"enableSoftDelete": true}}}
+	return []*resource.Document{prod, dev, secret, own, hsm}
 }
 
 // suppressed gives a component a kvguard:ignore on the line above it.
