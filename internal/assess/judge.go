@@ -31,6 +31,10 @@ func (a *Assessor) judgeResource(doc *resource.Document, r *catalog.Recommendati
 		case policy.NonCompliant:
 			as.Status = Unhealthy
 			as.Reason = withFacts(r.UnhealthyText, doc, r, pr.Reasons)
+			if why := doc.Unfollowed(); why != "" && a.dependsOnUnfollowed(doc, r, idx, why) {
+				as.Status = Unknown
+				as.Reason += " in what was read; but " + why
+			}
 		case policy.Unknown:
 			as.Status = Unknown
 			as.Reason = unknownReason(pr)

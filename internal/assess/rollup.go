@@ -160,47 +160,56 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 		noun = "component"
 	}
 	n := countComponents(as.Components)
-	bad, unknown, exempt, judged, firstUnknown := n.bad, n.unknown, n.exempt, n.judged, n.firstUnknown
-	badList := n.badNames[:min(bad, maxNames)]
+	badList := n.badNames[:min(n.bad, maxNames)]
 	if doc != nil {
 		if g, ok := doc.GapFor(r.Component); ok {
 			as.Status = Unknown
 			as.Reason = fmt.Sprintf("the vault's %ss could not be listed: %s", noun, g.Err)
-			if bad > 0 {
-				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(badList, bad, noun), r.ComponentUnhealthyText)
+			if n.bad > 0 {
+				as.Reason += fmt.Sprintf("; of those read, %s %s", countNames(badList, n.bad, noun), r.ComponentUnhealthyText)
 			}
 			return
 		}
 	}
-	switch {
-	case judged == 0:
-		as.Status = NotApplicable
-		as.Reason = fmt.Sprintf("no %ss in the input", noun)
-		if len(as.Components) > 0 {
-			as.Reason = fmt.Sprintf("no enabled %ss (%d disabled, skipped by --enabled-only)", noun, len(as.Components))
-		}
-	case bad > 0:
-		as.Status = Unhealthy
-		as.Reason = fmt.Sprintf("%d of %s %s: %s", bad, nouns(judged, noun), pluralVerb(r.ComponentUnhealthyText, bad), names(badList, bad))
-	case unknown > 0:
-		as.Status = Unknown
-		as.Reason = fmt.Sprintf("%d of %s could not be judged: %s", unknown, nouns(judged, noun), firstUnknown.Name+" ("+firstUnknown.Reason+")")
-		if unknown > 1 {
-			as.Reason += fmt.Sprintf(" and %d more", unknown-1)
-		}
-	case exempt == judged:
-		as.Status = Exempt
-		as.Reason = fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, exempt)
-	default:
-		as.Status = Healthy
-		as.Reason = fmt.Sprintf("all %s pass", nouns(judged, noun))
-		if judged == 1 {
-			as.Reason = fmt.Sprintf("the only %s passes", noun)
-		}
-		if exempt > 0 {
-			as.Reason += fmt.Sprintf(" (%d suppressed)", exempt)
-		}
+	as.Status, as.Reason = rollUpStatus(&n, len(as.Components), noun, r.ComponentUnhealthyText)
+	if doc == nil || as.Status == Unhealthy {
+		return // one failing component decides, whatever else there may be
 	}
+	if why := doc.Unfollowed(); why != "" {
+		// A module that was not read may create more: only a failure
+		// among the known ones decides.
+		as.Status, as.Reason = Unknown, as.Reason+"; but "+why
+	}
+}
+
+// rollUpStatus is the verdict of a vault's components, all of which were
+// listed: total is how many there are, counted in n.
+func rollUpStatus(n *componentCounts, total int, noun, unhealthyText string) (Status, string) {
+	switch {
+	case n.judged == 0:
+		if total > 0 {
+			return NotApplicable, fmt.Sprintf("no enabled %ss (%d disabled, skipped by --enabled-only)", noun, total)
+		}
+		return NotApplicable, fmt.Sprintf("no %ss in the input", noun)
+	case n.bad > 0:
+		return Unhealthy, fmt.Sprintf("%d of %s %s: %s", n.bad, nouns(n.judged, noun), pluralVerb(unhealthyText, n.bad), names(n.badNames[:min(n.bad, maxNames)], n.bad))
+	case n.unknown > 0:
+		reason := fmt.Sprintf("%d of %s could not be judged: %s", n.unknown, nouns(n.judged, noun), n.firstUnknown.Name+" ("+n.firstUnknown.Reason+")")
+		if n.unknown > 1 {
+			reason += fmt.Sprintf(" and %d more", n.unknown-1)
+		}
+		return Unknown, reason
+	case n.exempt == n.judged:
+		return Exempt, fmt.Sprintf("every %s with a finding is suppressed (%d)", noun, n.exempt)
+	}
+	reason := fmt.Sprintf("all %s pass", nouns(n.judged, noun))
+	if n.judged == 1 {
+		reason = fmt.Sprintf("the only %s passes", noun)
+	}
+	if n.exempt > 0 {
+		reason += fmt.Sprintf(" (%d suppressed)", n.exempt)
+	}
+	return Healthy, reason
 }
 
 // componentCounts counts a vault's components by status.
