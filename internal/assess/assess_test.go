@@ -386,7 +386,7 @@ func TestAmbiguousHostIsDeterministic(t *testing.T) {
 			if a.Recommendation.ID != "keyvault-secret-expiry" {
 				continue
 			}
-			want := NotApplicable
+			want := Unknown // saved JSON with no secret list for it
 			if a.Resource.Source.File == "a.json" {
 				want = Unhealthy
 			}
@@ -401,5 +401,52 @@ func TestAmbiguousHostIsDeterministic(t *testing.T) {
 		if !warned {
 			t.Errorf("no warning names both vaults: %v", r.Errors)
 		}
+	}
+}
+
+// TestSecretsNeverListed: saved Azure JSON cannot show that a vault has no
+// secrets or keys (an empty az keyvault secret list names no vault), so a
+// vault read from it with no list of its own is Unknown on secret and key
+// expiry, saying how to supply one. A live scan and a kvguard snapshot
+// record the lists they read, and IaC declares what it creates: there no
+// secrets means NotApplicable.
+func TestSecretsNeverListed(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		kind      string
+		want      Status
+		inReasons []string
+	}{
+		{"azure-json", Unknown, []string{"az keyvault secret list --vault-name kv-saved -o json", "--azure"}},
+		{"snapshot", NotApplicable, []string{"no secrets in the input"}},
+		{"azure", NotApplicable, []string{"no secrets in the input"}},
+		{"terraform", NotApplicable, []string{"no secrets in the input"}},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			t.Parallel()
+			v := vault("kv-saved", healthyProps("kv-saved"))
+			v.Source = resource.Provenance{Kind: c.kind, File: "in.json", StartLine: 1}
+			r := run(t, Options{}, v)
+			a := find(t, r, "keyvault-secret-expiry", "kv-saved")
+			if a.Status != c.want {
+				t.Fatalf("secret expiry: %s (%s), want %s", a.Status, a.Reason, c.want)
+			}
+			for _, w := range c.inReasons {
+				if !strings.Contains(a.Reason, w) {
+					t.Errorf("reason %q lacks %q", a.Reason, w)
+				}
+			}
+			if k := find(t, r, "keyvault-key-expiry", "kv-saved"); c.kind == "azure-json" && !strings.Contains(k.Reason, "az keyvault key list --vault-name kv-saved") {
+				t.Errorf("key expiry reason %q", k.Reason)
+			}
+		})
+	}
+	// With its secrets listed, the saved vault is judged on them.
+	v := vault("kv-saved", healthyProps("kv-saved"))
+	v.Source = resource.Provenance{Kind: "azure-json", File: "in.json", StartLine: 1}
+	s := secret(resource.Ref{ID: v.ID}, "db", resource.ObjectAttributes{Enabled: true, Expires: "2027-01-01T00:00:00Z"})
+	if a := find(t, run(t, Options{}, v, s), "keyvault-secret-expiry", "kv-saved"); a.Status != Healthy {
+		t.Errorf("listed secrets: %s (%s)", a.Status, a.Reason)
 	}
 }

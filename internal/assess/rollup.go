@@ -175,11 +175,33 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 	if doc == nil || as.Status == Unhealthy {
 		return // one failing component decides, whatever else there may be
 	}
+	if len(as.Components) == 0 && doc.Source.Kind == savedAzureJSON {
+		as.Status, as.Reason = Unknown, neverListed(doc, r.Component, noun)
+		return
+	}
 	if why := doc.Unfollowed(); why != "" {
 		// A module that was not read may create more: only a failure
 		// among the known ones decides.
 		as.Status, as.Reason = Unknown, as.Reason+"; but "+why
 	}
+}
+
+// savedAzureJSON is the provenance kind of saved Azure JSON (az CLI, ARG
+// or ARM output; see resource.Provenance.Kind). Unlike a live scan or a
+// kvguard snapshot, which record the lists they read, it cannot show that
+// a vault has no secrets: an empty az keyvault secret list names no vault.
+const savedAzureJSON = "azure-json"
+
+// neverListed says that a vault read from saved Azure JSON has no list of
+// its components (of type typ) in the input, and how to supply one.
+func neverListed(doc *resource.Document, typ, noun string) string {
+	name := doc.Name
+	if name == "" {
+		name = "NAME"
+	}
+	cmd := strings.TrimSuffix(typ[strings.LastIndexByte(typ, '/')+1:], "s")
+	return fmt.Sprintf("the input has no %s list for this vault, and saved Azure JSON cannot show that it has no %ss: "+
+		"add the output of `az keyvault %s list --vault-name %s -o json` to the scan, or scan live with --azure", noun, noun, cmd, name)
 }
 
 // rollUpStatus is the verdict of a vault's components, all of which were

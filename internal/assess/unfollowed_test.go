@@ -79,7 +79,7 @@ func TestUnfollowedModules(t *testing.T) {
 		rec, vault string
 		want       Status
 	}{
-		{"keyvault-rbac", "kv-bare", Healthy},      // the vault's own setting
+		{"keyvault-rbac", "kv-bare", Healthy},       // the vault's own setting
 		{"keyvault-firewall", "kv-bare", Unhealthy}, // the vault's own setting
 		{"keyvault-rbac", "kv-linked", Unhealthy},
 		{"keyvault-private-link", "kv-bare", Unknown},
