@@ -79,7 +79,7 @@ func TestResourceRecommendations(t *testing.T) {
 	}
 	hasPath := false
 	for _, d := range rbac.Details {
-		hasPath = hasPath || (d.Path == "properties.enableRbacAuthorization" && d.Operator == "exists" && d.IsMissing())
+		hasPath = hasPath || (d.Path == "properties.enableRbacAuthorization" && d.Operator == "exists" && d.Actual == nil)
 	}
 	if !hasPath {
 		t.Errorf("RBAC details lack the alias path: %+v", rbac.Details)
@@ -314,10 +314,10 @@ func TestFailOnThreshold(t *testing.T) {
 	props := healthyProps("kv")
 	delete(props, "privateEndpointConnections")
 	r := run(t, Options{}, vault("kv", props))
-	if err := r.Check(catalog.High); err != nil {
+	if err := r.Check(High); err != nil {
 		t.Errorf("--fail-on high with only medium findings: %v", err)
 	}
-	if err := r.Check(catalog.Medium); err != ErrFindings {
+	if err := r.Check(Medium); err != ErrFindings {
 		t.Errorf("--fail-on medium: %v", err)
 	}
 }
@@ -364,5 +364,89 @@ func TestDeploymentsKeptApart(t *testing.T) {
 	r = run(t, Options{}, vault("kv-app", map[string]any{}), vault("kv-app", map[string]any{}))
 	if !r.HasErrors() {
 		t.Error("a duplicate existing resource must be reported")
+	}
+}
+
+// TestAmbiguousHostIsDeterministic: a secret listed by host belongs to
+// the first (in file order) of two vaults sharing that host, whatever
+// order they arrive in, and a warning names both.
+func TestAmbiguousHostIsDeterministic(t *testing.T) {
+	t.Parallel()
+	mk := func(sub, file string) *resource.Document {
+		v := vault("kv-pay", healthyProps("kv-pay"))
+		v.ID = strings.Replace(v.ID, "00000000-0000-0000-0000-000000000001", sub, 1)
+		v.Source = resource.Provenance{Kind: "azure-json", File: file, StartLine: 3}
+		return v
+	}
+	first, second := mk("aaaaaaaa-0000-0000-0000-000000000001", "a.json"), mk("bbbbbbbb-0000-0000-0000-000000000001", "b.json")
+	s := secret(resource.Ref{Host: "kv-pay.vault.azure.net"}, "db", resource.ObjectAttributes{})
+	for _, order := range [][]*resource.Document{{first, second, s}, {s, second, first}} {
+		r := run(t, Options{}, order...)
+		for _, a := range r.Assessments {
+			if a.Recommendation.ID != "keyvault-secret-expiry" {
+				continue
+			}
+			want := Unknown // saved JSON with no secret list for it
+			if a.Resource.Source.File == "a.json" {
+				want = Unhealthy
+			}
+			if a.Status != want {
+				t.Errorf("%s: %s, want %s", a.Resource.Source.File, a.Status, want)
+			}
+		}
+		warned := false
+		for _, e := range r.Errors {
+			warned = warned || (e.Warning && strings.Contains(e.Msg, "a.json:3") && strings.Contains(e.Msg, "b.json:3"))
+		}
+		if !warned {
+			t.Errorf("no warning names both vaults: %v", r.Errors)
+		}
+	}
+}
+
+// TestSecretsNeverListed: saved Azure JSON cannot show that a vault has no
+// secrets or keys (an empty az keyvault secret list names no vault), so a
+// vault read from it with no list of its own is Unknown on secret and key
+// expiry, saying how to supply one. A live scan and a kvguard snapshot
+// record the lists they read, and IaC declares what it creates: there no
+// secrets means NotApplicable.
+func TestSecretsNeverListed(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		kind      string
+		want      Status
+		inReasons []string
+	}{
+		{"azure-json", Unknown, []string{"az keyvault secret list --vault-name kv-saved -o json", "--azure"}},
+		{"snapshot", NotApplicable, []string{"no secrets in the input"}},
+		{"azure", NotApplicable, []string{"no secrets in the input"}},
+		{"terraform", NotApplicable, []string{"no secrets in the input"}},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			t.Parallel()
+			v := vault("kv-saved", healthyProps("kv-saved"))
+			v.Source = resource.Provenance{Kind: c.kind, File: "in.json", StartLine: 1}
+			r := run(t, Options{}, v)
+			a := find(t, r, "keyvault-secret-expiry", "kv-saved")
+			if a.Status != c.want {
+				t.Fatalf("secret expiry: %s (%s), want %s", a.Status, a.Reason, c.want)
+			}
+			for _, w := range c.inReasons {
+				if !strings.Contains(a.Reason, w) {
+					t.Errorf("reason %q lacks %q", a.Reason, w)
+				}
+			}
+			if k := find(t, r, "keyvault-key-expiry", "kv-saved"); c.kind == "azure-json" && !strings.Contains(k.Reason, "az keyvault key list --vault-name kv-saved") {
+				t.Errorf("key expiry reason %q", k.Reason)
+			}
+		})
+	}
+	// With its secrets listed, the saved vault is judged on them.
+	v := vault("kv-saved", healthyProps("kv-saved"))
+	v.Source = resource.Provenance{Kind: "azure-json", File: "in.json", StartLine: 1}
+	s := secret(resource.Ref{ID: v.ID}, "db", resource.ObjectAttributes{Enabled: true, Expires: "2027-01-01T00:00:00Z"})
+	if a := find(t, run(t, Options{}, v, s), "keyvault-secret-expiry", "kv-saved"); a.Status != Healthy {
+		t.Errorf("listed secrets: %s (%s)", a.Status, a.Reason)
 	}
 }

@@ -39,7 +39,10 @@ func TestDedupeOrderMatchesStableSort(t *testing.T) {
 			if !strings.EqualFold(want[i].Name, want[j].Name) {
 				return strings.ToLower(want[i].Name) < strings.ToLower(want[j].Name)
 			}
-			return want[i].FullID() < want[j].FullID()
+			if want[i].FullID() != want[j].FullID() {
+				return want[i].FullID() < want[j].FullID()
+			}
+			return compareSameID(&want[i], &want[j]) < 0
 		})
 		got := append([]Component(nil), cs...)
 		if !sortByNameASCII(got) {

@@ -3,23 +3,26 @@
 // recommendation), data-plane components rolled up to their vault,
 // suppressions applied, and every input problem kept beside the results.
 //
-// It imports the catalog and the policy engine; it never imports inputs or
-// reports. Reports read Result and nothing else.
+// It imports the estate (the linked documents), the catalog and the policy
+// engine; it never imports inputs or reports. The result model stands
+// alone: reports read Result (and resource's provenance types) and nothing
+// else.
 package assess
 
 import (
 	"errors"
+	"path/filepath"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/catalog"
-	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
 // SchemaVersion is the version of the result model and of its JSON form.
 const SchemaVersion = "1"
 
-// Status is an assessment's verdict, in Defender's terms.
+// Status is an assessment's verdict, in Defender's terms. (The policy
+// engine's result on one document is a policy.Outcome, in Azure Policy's
+// terms; the assessor turns outcomes into statuses.)
 type Status string
 
 // The statuses.
@@ -40,7 +43,7 @@ type Result struct {
 	SchemaVersion string
 	GeneratedAt   time.Time
 	// Recommendations are the ones evaluated, in catalog order.
-	Recommendations []*catalog.Recommendation
+	Recommendations []*Recommendation
 	Assessments     []*Assessment
 	Summary         Summary
 	// Errors are input problems (and warnings), in the order found.
@@ -51,14 +54,14 @@ type Result struct {
 
 // Assessment is one recommendation's verdict on one resource.
 type Assessment struct {
-	Recommendation *catalog.Recommendation
+	Recommendation *Recommendation
 	Resource       Resource
 	Status         Status
 	// Reason says why, in a sentence.
 	Reason string
 	// Details are the policy conditions behind the verdict, in Azure
 	// Policy's "reasons for non-compliance" form.
-	Details []policy.Reason
+	Details []Detail
 	// Components are the judged secrets or keys of a data-plane
 	// recommendation, sorted by name.
 	Components []Component
@@ -76,6 +79,26 @@ type Resource struct {
 	// Placeholder is set for a vault known only because its secrets or
 	// keys name it: it was not in the input.
 	Placeholder bool
+	// Deployment names the deployment a planned (IaC) resource belongs
+	// to: the root module, template or Bicep file it was read from (see
+	// resource.Document.Deployment); "" for resources that exist.
+	Deployment string
+}
+
+// DeployedBy names the deployment a resource belongs to when its place in
+// code does not: a module shared by several root modules or templates
+// declares one resource (same file, lines and address) for each of them.
+// It is "" when the resource's file is its deployment or sits directly in
+// it (a root module's own file), and for existing resources.
+func (r *Resource) DeployedBy() string {
+	if r.Deployment == "" || r.Source.File == "" {
+		return r.Deployment
+	}
+	file, dep := filepath.Clean(r.Source.File), filepath.Clean(r.Deployment)
+	if file == dep || filepath.Dir(file) == dep {
+		return ""
+	}
+	return r.Deployment
 }
 
 // Component is one judged secret, key or certificate.
@@ -131,12 +154,16 @@ type Summary struct {
 	Inventory Inventory
 }
 
-// Inventory counts vaults (and managed HSMs): found in the input, judged
-// on everything, or with a part that could not be read.
+// Inventory counts the vaults found in the input: judged on everything,
+// or with a part that could not be read (Found = Judged + Unreadable).
+// Managed HSMs are counted apart: the Key Vault recommendations do not
+// judge them.
 type Inventory struct {
 	Found      int
 	Judged     int
 	Unreadable int
+	// ManagedHSMs counts the managed HSMs found.
+	ManagedHSMs int
 	// Placeholders are vaults named only by their components.
 	Placeholders int
 	// Components counts the judged secrets, keys and certificates by type.
@@ -154,7 +181,7 @@ func (i Inventory) ComponentCount() int {
 
 // Check returns ErrFindings when an assessment at or above min severity is
 // unhealthy.
-func (r *Result) Check(min catalog.Severity) error {
+func (r *Result) Check(min Severity) error {
 	for _, a := range r.Assessments {
 		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= min.Rank() {
 			return ErrFindings

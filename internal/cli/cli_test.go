@@ -138,7 +138,7 @@ func TestJSONReportMatchesTable(t *testing.T) {
 		"keyvault-soft-delete/kv-legacy": "Unhealthy", "keyvault-soft-delete/kv-web": "Healthy",
 		"keyvault-firewall/kv-web": "Healthy", "keyvault-firewall/kv-data": "Healthy", "keyvault-firewall/kv-legacy": "Unhealthy",
 		"keyvault-private-link/kv-web": "Unhealthy", "keyvault-private-link/kv-data": "Healthy",
-		"keyvault-secret-expiry/kv-legacy": "Unhealthy", "keyvault-secret-expiry/kv-payments": "Healthy", "keyvault-secret-expiry/kv-web": "NotApplicable",
+		"keyvault-secret-expiry/kv-legacy": "Unhealthy", "keyvault-secret-expiry/kv-payments": "Healthy", "keyvault-secret-expiry/kv-web": "Unknown", // no secret list for it in the saved JSON
 		"keyvault-key-expiry/kv-data": "Unhealthy", "keyvault-key-expiry/kv-payments": "Healthy",
 	}
 	for k, v := range want {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/estate"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -45,6 +45,7 @@ type inspectDoc struct {
 
 type inspectMeta struct {
 	Source       sourceJSON             `json:"source"`
+	Deployment   string                 `json:"deployment,omitempty"`
 	Parent       *resource.Ref          `json:"parent,omitempty"`
 	Unknowns     []resource.UnknownAt   `json:"unknowns,omitempty"`
 	Gaps         []resource.Gap         `json:"gaps,omitempty"`
@@ -63,15 +64,27 @@ type sourceJSON struct {
 
 func runInspect(ctx context.Context, a *app, opts *inputOptions, paths []string) error {
 	var mu sync.Mutex
-	var docs []*resource.Document
+	var comps []*resource.Document
 	var errs []error
+	est := estate.New()
 	err := a.readAll(ctx, paths, opts,
-		func(d *resource.Document) { mu.Lock(); docs = append(docs, d); mu.Unlock() },
+		func(d *resource.Document) {
+			if !estate.IsComponent(d) {
+				est.Add(d)
+				return
+			}
+			mu.Lock()
+			comps = append(comps, d)
+			mu.Unlock()
+		},
 		func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() })
 	if err != nil {
 		return err
 	}
-	warnings := assess.LinkPrivateEndpoints(docs)
+	// The documents as the judge sees them: duplicates resolved, private
+	// endpoints linked into their vaults.
+	idx, warnings := est.Seal()
+	docs := append(append([]*resource.Document(nil), idx.Docs()...), comps...)
 	sort.SliceStable(docs, func(i, j int) bool {
 		x, y := docs[i].Source, docs[j].Source
 		if x.File != y.File {
@@ -88,7 +101,7 @@ func runInspect(ctx context.Context, a *app, opts *inputOptions, paths []string)
 	}
 	var problems []map[string]any
 	for _, e := range errs {
-		for _, ie := range assess.Flatten(e) {
+		for _, ie := range estate.Flatten(e) {
 			problems = append(problems, errorJSON(ie))
 			fmt.Fprintf(a.io.ErrOut, "kvguard: %s: %s\n", severityWord(ie), escapeTerminal(ie.Error()))
 		}
@@ -122,7 +135,7 @@ func inspectJSON(d *resource.Document) map[string]any {
 		m["name"] = d.Name
 	}
 	meta := inspectMeta{Source: sourceJSON{Kind: d.Source.Kind, File: d.Source.File, StartLine: d.Source.StartLine, EndLine: d.Source.EndLine,
-		Address: d.Source.Address, APIVersion: d.Source.APIVersion}, Unknowns: resource.Unknowns(d.Body), Gaps: d.Gaps, Suppressions: d.Suppressions}
+		Address: d.Source.Address, APIVersion: d.Source.APIVersion}, Deployment: d.Deployment, Unknowns: resource.Unknowns(d.Body), Gaps: d.Gaps, Suppressions: d.Suppressions}
 	if !d.Source.ReadAt.IsZero() {
 		meta.Source.ReadAt = d.Source.ReadAt.UTC().Format(time.RFC3339)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/atomicfile"
 	"github.com/kvguard/kvguard/internal/catalog"
-	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/report"
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -116,89 +114,24 @@ func (o *scanOptions) outputs() ([]output, error) {
 }
 
 func (o *scanOptions) catalog() (*catalog.Catalog, error) {
-	params := map[string]map[string]any{}
-	for _, p := range o.params {
-		key, value, ok := cutAssign(p)
-		rec, name, dot := strings.Cut(key, ".")
-		if !ok || !dot || rec == "" || name == "" {
-			return nil, usageErrorf("--param %q: expected RECOMMENDATION.NAME=VALUE", p)
-		}
-		var v any = value
-		var j any
-		if err := json.Unmarshal([]byte(value), &j); err == nil {
-			v = normaliseNumbers(j)
-		}
-		if params[rec] == nil {
-			params[rec] = map[string]any{}
-		}
-		params[rec][name] = v
-	}
-	custom := map[string]*policy.Definition{}
-	var order []*policy.Definition
-	for _, file := range o.policies {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, usageErrorf("--policy %s: %v", file, err)
-		}
-		def, err := policy.ParseDefinition(data, file)
-		if err != nil {
-			return nil, usageErrorf("--policy: %v", err)
-		}
-		order = append(order, def)
-		custom[strings.ToLower(def.Name)] = def
-	}
-	builtin := map[string]map[string]any{}
-	for rec, ps := range params {
-		if _, isCustom := custom[strings.ToLower(rec)]; !isCustom {
-			builtin[rec] = ps
-		}
-	}
-	cat, err := catalog.Defender(catalog.Options{Params: builtin})
+	cat, err := catalog.Build(catalog.BuildOptions{Params: o.params, Policies: o.policies, Only: o.recommendations})
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	for _, def := range order {
-		if _, err := cat.AddDefinition(def, params[def.Name]); err != nil {
-			return nil, usageErrorf("--policy %s: %v", def.File, err)
-		}
-	}
-	if len(o.recommendations) > 0 {
-		if cat, err = cat.Select(o.recommendations); err != nil {
-			return nil, &UsageError{Err: err}
-		}
-	}
 	return cat, nil
-}
-
-func normaliseNumbers(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int64(x)) {
-			return int64(x)
-		}
-	case []any:
-		for i := range x {
-			x[i] = normaliseNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normaliseNumbers(x[k])
-		}
-	}
-	return v
 }
 
 func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) error {
 	if len(paths) == 0 && !opts.azure.enabled() {
 		return usageErrorf("nothing to scan: give files or directories, - for standard input, or --azure")
 	}
-	var failOn catalog.Severity
+	var failOn assess.Severity
 	if !strings.EqualFold(opts.failOn, "none") {
 		sev, err := catalog.ParseSeverity(opts.failOn)
 		if err != nil {
 			return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
 		}
-		failOn = sev
+		failOn = assess.Severity(sev)
 	}
 	outs, err := opts.outputs()
 	if err != nil {

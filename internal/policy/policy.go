@@ -299,11 +299,16 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // indexed reports whether a type supports tags and location (Indexed
-// mode): tracked resources, recognised by their location member.
+// mode): tracked resources, known by type or recognised by their location
+// member. Indexed mode is a property of the type, not of the document: a
+// key vault declared without its location (invalid IaC, a trimmed export)
+// is still evaluated.
 func indexed(doc *resource.Document) bool {
 	switch strings.ToLower(doc.Type) {
 	case "microsoft.insights/diagnosticsettings", "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups":
 		return false
+	case "microsoft.keyvault/vaults", "microsoft.keyvault/managedhsms", "microsoft.network/privateendpoints":
+		return true
 	}
 	if doc.Body == nil {
 		return true

@@ -22,7 +22,6 @@ import (
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/catalog"
-	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -90,6 +89,7 @@ func Cases() []Case {
 		{"live-azure", func(tb testing.TB) *assess.Result { return Judge(tb, Live()) }},
 		{"input-errors", func(tb testing.TB) *assess.Result { return Judge(tb, Estate(0)[:1], InputErrors()...) }},
 		{"constructed", Constructed},
+		{"deployments", func(tb testing.TB) *assess.Result { return Judge(tb, Deployments()) }},
 	}
 }
 
@@ -102,12 +102,10 @@ func Cases() []Case {
 // file name with spaces.
 func Constructed(tb testing.TB) *assess.Result {
 	tb.Helper()
-	cat := Catalog(tb)
-	keyExpiry, _ := cat.Lookup("keyvault-key-expiry")
-	rbac, _ := cat.Lookup("keyvault-rbac")
-	custom := &catalog.Recommendation{ID: "custom-owner-tag", Title: "Key Vault objects should carry an owner tag", Severity: catalog.Low,
+	keyExpiry, rbac := defenderRecommendation(tb, "keyvault-key-expiry"), defenderRecommendation(tb, "keyvault-rbac")
+	custom := &assess.Recommendation{ID: "custom-owner-tag", Title: "Key Vault objects should carry an owner tag", Severity: assess.Low,
 		Type: "Custom policy", Custom: true, Component: "*", Description: "Secrets and keys name their owner in a tag.",
-		RelatedPolicy: catalog.RelatedPolicy{ID: "custom-owner-tag", DisplayName: "Objects carry an owner tag", Version: "1.0.0"}}
+		RelatedPolicy: assess.RelatedPolicy{ID: "custom-owner-tag", DisplayName: "Objects carry an owner tag", Version: "1.0.0"}}
 	odd := assess.Resource{ID: VaultID("kv-odd"), Name: "kv-\"odd\" <b>&amp;</b> ключ", Type: resource.TypeVault,
 		Source: resource.Provenance{Kind: "terraform", File: "infra/my vault/ключ.tf", StartLine: 3, EndLine: 2, Address: `azurerm_key_vault.this["odd"]`}}
 	noLines := assess.Resource{ID: VaultID("kv-export"), Name: "kv-export", Type: resource.TypeVault,
@@ -120,8 +118,9 @@ func Constructed(tb testing.TB) *assess.Result {
 	until := time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC)
 	as := []*assess.Assessment{
 		{Recommendation: rbac, Resource: odd, Status: assess.Unhealthy,
-			Reason:  "line one\nline two\ttab \u2028 separator, invalid \xff byte, <script>alert(1)</script>",
-			Details: []policy.Reason{{Field: "Microsoft.KeyVault/vaults/enableRbacAuthorization", Path: "properties.enableRbacAuthorization", Operator: "equals", Negated: true, Expected: "true", Actual: false}}},
+			Reason: "line one\nline two\ttab \u2028 separator, invalid \xff byte, <script>alert(1)</script>",
+			Details: []assess.Detail{{Field: "Microsoft.KeyVault/vaults/enableRbacAuthorization", Path: "properties.enableRbacAuthorization", Operator: "not equals",
+				Code: "Current value must not be equal to the target value.", Expected: "true", Actual: false}}},
 		{Recommendation: rbac, Resource: noLines, Status: assess.Unhealthy, Reason: "the vault grants data access through access policies, not Azure RBAC"},
 		{Recommendation: rbac, Resource: stdin, Status: assess.Unknown, Reason: "the resource's properties could not be read: not in the export"},
 		{Recommendation: keyExpiry, Resource: odd, Status: assess.Unknown, Reason: "1 of 2 keys could not be judged: signing (the policy could not be evaluated: bad alias)",
@@ -143,7 +142,7 @@ func Constructed(tb testing.TB) *assess.Result {
 			}},
 		{Recommendation: custom, Resource: stdin, Status: assess.NotApplicable, Reason: "no components in the input", Components: []assess.Component{}},
 	}
-	recs := []*catalog.Recommendation{rbac, keyExpiry, custom}
+	recs := []*assess.Recommendation{rbac, keyExpiry, custom}
 	// In the assessor's order: by recommendation, then by resource ID.
 	sort.SliceStable(as, func(i, j int) bool {
 		ri, rj := slices.Index(recs, as[i].Recommendation), slices.Index(recs, as[j].Recommendation)
@@ -158,6 +157,19 @@ func Constructed(tb testing.TB) *assess.Result {
 	res.Summary = Summarise(res)
 	res.Summary.Inventory = assess.Inventory{Found: 3, Judged: 2, Unreadable: 1, Components: map[string]int{resource.TypeKey: 4, resource.TypeSecret: 1}}
 	return res
+}
+
+// defenderRecommendation is the result model's view of one of the
+// Defender recommendations, as the assessor gives it.
+func defenderRecommendation(tb testing.TB, id string) *assess.Recommendation {
+	tb.Helper()
+	for _, r := range Judge(tb, nil).Recommendations {
+		if r.ID == id {
+			return r
+		}
+	}
+	tb.Fatalf("no recommendation %s", id)
+	return nil
 }
 
 // Summarise counts a result's statuses per recommendation, as the
@@ -256,6 +268,29 @@ func Estate(shift int) []*resource.Document {
 	}
 }
 
+// Deployments is one Terraform module shared by two root modules (each
+// calling source = "../../"): its vault comes out twice with the same ID,
+// name, file, lines and address, told apart only by its deployment; one
+// root gives it a secret without expiry. Beside them, a root module's own
+// vault (whose deployment is its directory) and a managed HSM.
+func Deployments() []*resource.Document {
+	shared := func(dep string) *resource.Document {
+		v := vault("kv-shared", tf("modules/kv/main.tf", 1, 20, "module.kv.azurerm_key_vault.this"), map[string]any{"enableRbacAuthorization": dep == "envs/prod"})
+		v.ID = "terraform:module.kv.azurerm_key_vault.this"
+		v.Deployment = dep
+		return v
+	}
+	dev, prod := shared("envs/dev"), shared("envs/prod")
+	secret := component(resource.TypeSecret, "secrets", resource.Ref{ID: dev.ID}, "db", nil, &resource.Provenance{Kind: "terraform", File: "modules/kv/main.tf", StartLine: 22, EndLine: 26, Address: "module.kv.azurerm_key_vault_secret.db"})
+	secret.Deployment = "envs/dev"
+	own := vault("kv-own", tf("envs/prod/main.tf", 30, 40, "azurerm_key_vault.own"), healthy("kv-own"))
+	own.Deployment = "envs/prod"
+	hsmID := sub + "Microsoft.KeyVault/managedHSMs/hsm-one"
+	hsm := &resource.Document{ID: hsmID, Type: resource.TypeManagedHSM, Name: "hsm-one", Source: resource.Provenance{Kind: "azure-json", File: "saved/hsm.json", StartLine: 1, EndLine: 12},
+		Body: map[string]any{"id": hsmID, "name": "hsm-one", "type": resource.TypeManagedHSM, "location": "westeurope", "properties": map[string]any{"enableSoftDelete": true}}}
+	return []*resource.Document{prod, dev, secret, own, hsm}
+}
+
 // suppressed gives a component a kvguard:ignore on the line above it.
 func suppressed(doc *resource.Document) *resource.Document {
 	doc.Suppressions = []resource.Suppression{{RuleID: "keyvault-secret-expiry", Reason: "read-only archive", Pos: resource.Position{File: doc.Source.File, Line: doc.Source.StartLine - 1}}}
@@ -304,7 +339,8 @@ func InputErrors() []error {
 func Large(tb testing.TB, vaults, components int) *assess.Result {
 	tb.Helper()
 	cat := Catalog(tb)
-	res := &assess.Result{SchemaVersion: assess.SchemaVersion, GeneratedAt: Now, Recommendations: cat.Recommendations,
+	views := Judge(tb, nil).Recommendations // the result model's view of cat's recommendations, in order
+	res := &assess.Result{SchemaVersion: assess.SchemaVersion, GeneratedAt: Now, Recommendations: views,
 		Summary: assess.Summary{ByRecommendation: map[string]map[assess.Status]int{}}}
 	for _, r := range cat.Recommendations {
 		res.Summary.ByRecommendation[r.ID] = map[assess.Status]int{}
@@ -321,7 +357,7 @@ func Large(tb testing.TB, vaults, components int) *assess.Result {
 		}
 		r := assess.Resource{ID: VaultID(name), Name: name, Type: resource.TypeVault, Source: src}
 		for i, rec := range cat.Recommendations {
-			a := &assess.Assessment{Recommendation: rec, Resource: r, Status: statuses[(v+i)%len(statuses)], Reason: "the vault " + name + " " + rec.UnhealthyText}
+			a := &assess.Assessment{Recommendation: views[i], Resource: r, Status: statuses[(v+i)%len(statuses)], Reason: "the vault " + name + " " + rec.UnhealthyText}
 			if rec.Component != "" {
 				n := per * 6 / 10
 				typ, kind := resource.TypeSecret, "secrets"

@@ -114,6 +114,9 @@ type resultProperties struct {
 	SourceKind   string `json:"sourceKind,omitempty"`
 	Address      string `json:"address,omitempty"`
 	Placeholder  bool   `json:"placeholder,omitempty"`
+	// Deployment is the root module, template or Bicep file a planned
+	// resource belongs to.
+	Deployment string `json:"deployment,omitempty"`
 	// NoFileLocation marks a result placed only by its resource ID.
 	NoFileLocation bool `json:"noFileLocation,omitempty"`
 	// ExemptionExpired marks a finding whose kvguard:ignore has expired.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/assess"
-	"github.com/kvguard/kvguard/internal/catalog"
 )
 
 // fingerprintKey names kvguard's partial fingerprint. The version starts
@@ -19,7 +18,7 @@ const fingerprintKey = "kvguard/v1"
 // buildResult turns an assessment into a result; ok is false for the
 // verdicts SARIF does not carry (Healthy, NotApplicable: an alert absent
 // from a later upload is closed as fixed).
-func buildResult(a *assess.Assessment, index map[*catalog.Recommendation]int, loc *locator, stats *runStats) (res result, ok bool) {
+func buildResult(a *assess.Assessment, index map[*assess.Recommendation]int, loc *locator, stats *runStats) (res result, ok bool) {
 	switch a.Status {
 	case assess.Unhealthy, assess.Unknown, assess.Exempt:
 	default:
@@ -33,7 +32,7 @@ func buildResult(a *assess.Assessment, index map[*catalog.Recommendation]int, lo
 		PartialFingerprints: map[string]string{fingerprintKey: fingerprint(a)},
 		Properties: resultProperties{
 			Status: string(a.Status), ResourceID: a.Resource.ID, ResourceType: a.Resource.Type,
-			SourceKind: src.Kind, Address: src.Address, Placeholder: a.Resource.Placeholder,
+			SourceKind: src.Kind, Address: src.Address, Placeholder: a.Resource.Placeholder, Deployment: a.Resource.Deployment,
 			ExemptionExpired: a.Exemption != nil && a.Exemption.Expired,
 		},
 	}
@@ -61,11 +60,17 @@ func buildResult(a *assess.Assessment, index map[*catalog.Recommendation]int, lo
 
 // fingerprint identifies the finding across runs: the recommendation, the
 // resource ID (case-insensitive, as Azure compares IDs) and the address in
-// code. Line numbers are left out so that an alert survives edits above
-// it; a renamed resource is a new finding.
+// code, and the deployment when the code is a module shared by several
+// (Resource.DeployedBy: otherwise its copies would be one alert). Line
+// numbers are left out so that an alert survives edits above it; a
+// renamed resource is a new finding.
 func fingerprint(a *assess.Assessment) string {
 	h := sha256.New()
-	for _, part := range []string{a.Recommendation.ID, strings.ToLower(a.Resource.ID), a.Resource.Source.Address} {
+	parts := []string{a.Recommendation.ID, strings.ToLower(a.Resource.ID), a.Resource.Source.Address}
+	if dep := a.Resource.DeployedBy(); dep != "" {
+		parts = append(parts, dep)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -86,6 +91,9 @@ func message(a *assess.Assessment) string {
 	}
 	if r.Placeholder {
 		label += " (not in the input)"
+	}
+	if dep := r.DeployedBy(); dep != "" {
+		label += " (deployed by " + dep + ")"
 	}
 	if a.Status == assess.Unknown {
 		return label + ": kvguard could not reach a verdict: " + a.Reason

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/assess"
-	"github.com/kvguard/kvguard/internal/catalog"
 )
 
 // GitHub rejects a rule with more than 20 tags.
@@ -31,7 +30,7 @@ var severities = map[int]severityInfo{
 	1: {"note", "recommendation", "3.0"},
 }
 
-func severityOf(s catalog.Severity) severityInfo {
+func severityOf(s assess.Severity) severityInfo {
 	if info, ok := severities[s.Rank()]; ok {
 		return info
 	}
@@ -41,10 +40,10 @@ func severityOf(s catalog.Severity) severityInfo {
 // buildRules makes one rule per recommendation, in the result's order,
 // plus any recommendation an assessment names that the list lacks (so
 // that every result's ruleIndex is valid).
-func buildRules(r *assess.Result) ([]rule, map[*catalog.Recommendation]int) {
-	index := map[*catalog.Recommendation]int{}
+func buildRules(r *assess.Result) ([]rule, map[*assess.Recommendation]int) {
+	index := map[*assess.Recommendation]int{}
 	rules := []rule{}
-	add := func(rec *catalog.Recommendation) {
+	add := func(rec *assess.Recommendation) {
 		if _, ok := index[rec]; ok || rec == nil {
 			return
 		}
@@ -60,7 +59,7 @@ func buildRules(r *assess.Result) ([]rule, map[*catalog.Recommendation]int) {
 	return rules, index
 }
 
-func buildRule(rec *catalog.Recommendation) rule {
+func buildRule(rec *assess.Recommendation) rule {
 	sev := severityOf(rec.Severity)
 	title := rec.Title
 	if title == "" {
@@ -98,7 +97,7 @@ func buildRule(rec *catalog.Recommendation) rule {
 // tagsFor lists "security" (GitHub files the rule under security), the
 // platform, and each framework control as "<framework>/<control>" with
 // spaces made dashes: "MCSB/PA-7", "CIS-Azure-6.0/8.3.6".
-func tagsFor(rec *catalog.Recommendation) []string {
+func tagsFor(rec *assess.Recommendation) []string {
 	tags := []string{"security", "azure", "key-vault"}
 	if rec.Custom {
 		tags = append(tags, "custom")
@@ -157,7 +156,7 @@ func semanticVersion(v string) string {
 // CLI, Terraform and Bicep; as plain text and as Markdown with code
 // fences. Sections the recommendation leaves empty (custom definitions)
 // are left out.
-func helpFor(rec *catalog.Recommendation) (plain, markdown string) {
+func helpFor(rec *assess.Recommendation) (plain, markdown string) {
 	var t, m strings.Builder
 	para := func(label, body string) {
 		if body = strings.TrimSpace(body); body == "" {

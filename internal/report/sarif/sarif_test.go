@@ -349,13 +349,16 @@ func TestInputErrorsAreNotifications(t *testing.T) {
 	if len(inv.ToolExecutionNotifications) != len(r.Errors) {
 		t.Fatalf("%d notifications for %d input errors", len(inv.ToolExecutionNotifications), len(r.Errors))
 	}
-	first := inv.ToolExecutionNotifications[0]
-	g := first.Locations[0].PhysicalLocation.Region
-	if first.Level != "error" || g.StartLine != 3 || g.StartColumn != 17 || g.EndLine != 0 {
-		t.Errorf("first notification %+v region %+v, want an error at 3:17", first, g)
+	// Problems are listed by file, line, column: the two without a file
+	// first, then infra/broken.tf:3:17 (an error), then infra/main.tf:2 (a
+	// warning).
+	broken := inv.ToolExecutionNotifications[2]
+	g := broken.Locations[0].PhysicalLocation.Region
+	if broken.Level != "error" || g.StartLine != 3 || g.StartColumn != 17 || g.EndLine != 0 {
+		t.Errorf("third notification %+v region %+v, want an error at 3:17", broken, g)
 	}
-	if inv.ToolExecutionNotifications[1].Level != "warning" {
-		t.Errorf("second notification %+v, want a warning", inv.ToolExecutionNotifications[1])
+	if inv.ToolExecutionNotifications[3].Level != "warning" {
+		t.Errorf("fourth notification %+v, want a warning", inv.ToolExecutionNotifications[3])
 	}
 	onlyWarnings := reporttest.Judge(t, nil, resource.Warnf(resource.Position{File: "a.tf", Line: 1}, "unused"))
 	if inv := decode(t, write(t, Writer{}, onlyWarnings)).Runs[0].Invocations[0]; !inv.ExecutionSuccessful {

@@ -29,7 +29,7 @@ type Writer struct {
 func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	b := bufio.NewWriter(out)
 	inv := r.Summary.Inventory
-	fmt.Fprintf(b, "kvguard: %s judged against %d recommendations", plural(inv.Found+inv.Placeholders, "vault"), len(r.Recommendations))
+	fmt.Fprintf(b, "kvguard: %s found, judged against %s", plural(inv.Found, "vault"), plural(len(r.Recommendations), "recommendation"))
 	var parts []string
 	for _, t := range []struct{ typ, noun string }{{resource.TypeSecret, "secret"}, {resource.TypeKey, "key"}, {resource.TypeCertificate, "certificate"}} {
 		if n := inv.Components[t.typ]; n > 0 {
@@ -85,7 +85,10 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	fmt.Fprintf(b, "\n%d unhealthy, %d unknown, %d exempt, %d healthy", totals[assess.Unhealthy], totals[assess.Unknown], totals[assess.Exempt], totals[assess.Healthy])
 	fmt.Fprintf(b, "; vaults found %d, judged %d, unreadable %d", inv.Found, inv.Judged, inv.Unreadable)
 	if inv.Placeholders > 0 {
-		fmt.Fprintf(b, ", %d named only by their secrets or keys", inv.Placeholders)
+		fmt.Fprintf(b, ", %d more named only by their secrets or keys", inv.Placeholders)
+	}
+	if inv.ManagedHSMs > 0 {
+		fmt.Fprintf(b, "; managed HSMs found %d", inv.ManagedHSMs)
 	}
 	b.WriteString(".\n")
 	if totals[assess.Unhealthy] > 0 {
@@ -106,6 +109,9 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 	lead := fmt.Sprintf("  %-9s  %s: ", a.Status, name)
 	b.WriteString(lead + w.wrap(printable(a.Reason), utf8.RuneCountInString(lead), 15) + "\n")
 	if where := location(a.Resource.Source); where != "" {
+		if dep := a.Resource.DeployedBy(); dep != "" {
+			where += "  (deployed by " + printable(dep) + ")"
+		}
 		fmt.Fprintf(b, "  %-9s  %s\n", "", where)
 	} else if a.Resource.ID != "" && a.Resource.Name != "" && a.Resource.ID != a.Resource.Name {
 		fmt.Fprintf(b, "  %-9s  %s\n", "", printable(a.Resource.ID))

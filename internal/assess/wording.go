@@ -91,3 +91,52 @@ func unknownReason(pr policy.Result) string {
 	}
 	return "the verdict depends on values not known before deployment: " + strings.Join(parts, "; ")
 }
+
+// nouns renders "1 secret" or "3 secrets".
+func nouns(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// pluralVerb turns "has no expiration date" into "have no expiration
+// date" for plural counts.
+func pluralVerb(text string, n int) string {
+	if n == 1 {
+		return text
+	}
+	if rest, ok := strings.CutPrefix(text, "has "); ok {
+		return "have " + rest
+	}
+	if rest, ok := strings.CutPrefix(text, "is "); ok {
+		return "are " + rest
+	}
+	return text
+}
+
+// countNames renders n components, of which first are the first names.
+func countNames(first []string, n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " (" + first[0] + ")"
+	}
+	return fmt.Sprintf("%d %ss (%s)", n, noun, names(first, n))
+}
+
+// maxNames is how many component names a reason lists.
+const maxNames = 10
+
+// names lists the first (up to maxNames) of n component names.
+func names(first []string, n int) string {
+	var b strings.Builder
+	for i, name := range first {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name)
+	}
+	if n > maxNames {
+		fmt.Fprintf(&b, " and %d more", n-maxNames)
+	}
+	return b.String()
+}

@@ -10,28 +10,28 @@ import (
 // parentComps are the judged components of one vault, per data-plane
 // recommendation.
 //
-// Until Finish they are kept as verdicts: small records without pointers
-// whose names sit end to end in one byte slice. The garbage collector runs
+// Until Finish they are kept packed: small records without pointers whose
+// names sit end to end in one byte slice. The garbage collector runs
 // dozens of times while a saved estate of a million secrets is read, and
 // each time it would otherwise scan every Component kept so far (a million
-// structs of eight pointers); a verdict costs it nothing. Finish turns the
-// verdicts back into Components (materialize). A component a verdict
-// cannot describe (its own ID, a location in code, an exemption, a reason
-// of its own) is kept whole in odd.
+// structs of eight pointers); a packed component costs it nothing. Finish
+// turns them back into Components (materialize). A component that cannot
+// be packed (its own ID, a location in code, an exemption, a reason of its
+// own) is kept whole in odd.
 type parentComps struct {
 	ref        resource.Ref
 	deployment string
-	perRec     [][]verdict
+	perRec     [][]packed
 	names      []byte
 	odd        []Component
 }
 
-// verdict is one judged component in compact form. Its name is
+// packed is one judged component in compact form. Its name is
 // names[name:name+n], its ID the parent's ID (or URL) followed by
 // /<type's last segment>/<name>, its type types[typ], its status
-// statuses[status], and its reason one of verdictReasons. odd, when not
-// -1, says the component is odd[odd] instead.
-type verdict struct {
+// statuses[status], and its reason one of the reason codes below. odd,
+// when not -1, says the component is odd[odd] instead.
+type packed struct {
 	name, n uint32
 	odd     int32
 	status  uint8
@@ -39,10 +39,10 @@ type verdict struct {
 	reason  uint8
 }
 
-// The statuses a verdict encodes, by index.
+// The statuses a packed component encodes, by index.
 var statuses = [...]Status{"", Healthy, Unhealthy, NotApplicable, Unknown, Exempt}
 
-// The reasons a verdict encodes: none, the recommendation's
+// The reasons a packed component encodes: none, the recommendation's
 // ComponentUnhealthyText, and the --enabled-only skip.
 const (
 	reasonNone uint8 = iota
@@ -52,11 +52,11 @@ const (
 
 const disabledReason = "disabled; skipped by --enabled-only"
 
-// add keeps c, a verdict of the recommendation r (index i). prefixed says
+// add keeps c, judged on the recommendation r (index i). prefixed says
 // that c's ID is pc.ref's prefix for its type followed by its name. It is
 // called with the assessor's lock held.
 func (a *Assessor) add(pc *parentComps, i int, r *catalog.Recommendation, c *Component, prefixed bool) {
-	v := verdict{odd: -1}
+	v := packed{odd: -1}
 	status, sok := statusIndex(c.Status)
 	typ, tok := a.typeIndex(c.Type)
 	reason, rok := reasonRec, c.Reason == r.ComponentUnhealthyText && c.Status == Unhealthy
@@ -94,7 +94,7 @@ func statusIndex(s Status) (uint8, bool) {
 	return 0, false
 }
 
-// typeIndex numbers component types for verdicts (with the lock held).
+// typeIndex numbers component types for packing (with the lock held).
 func (a *Assessor) typeIndex(t string) (uint8, bool) {
 	for i, x := range a.types {
 		if x == t {
@@ -108,8 +108,8 @@ func (a *Assessor) typeIndex(t string) (uint8, bool) {
 	return uint8(len(a.types) - 1), true
 }
 
-// materialize turns the verdicts of recommendation i into Components, in
-// the order they were judged, and drops them.
+// materialize turns the packed components of recommendation i into
+// Components, in the order they were judged, and drops them.
 func (a *Assessor) materialize(pc *parentComps, i int, r *catalog.Recommendation, names string, prefixes map[uint8]*string) []Component {
 	vs := pc.perRec[i]
 	pc.perRec[i] = nil

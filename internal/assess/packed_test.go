@@ -13,14 +13,14 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-// TestVerdictsGiveTheSameResult judges a mix of components kept as compact
-// verdicts and kept whole, and requires the same result: every kind of
-// component a verdict describes (healthy, unhealthy, disabled under
+// TestPackedGivesTheSameResult judges a mix of components kept packed and
+// kept whole, and requires the same result: every kind of component
+// packing describes (healthy, unhealthy, disabled under
 // --enabled-only, IDs under a vault ID or URL, names sliced from IDs) and
 // every kind it does not (an ID of its own, a parent spelled differently
 // from its vault's first component, a location in code, an exemption, an
 // unknown value's reason).
-func TestVerdictsGiveTheSameResult(t *testing.T) {
+func TestPackedGivesTheSameResult(t *testing.T) {
 	t.Parallel()
 	cat, err := catalog.Defender(catalog.Options{})
 	if err != nil {
@@ -69,9 +69,9 @@ func TestVerdictsGiveTheSameResult(t *testing.T) {
 		fullID := cmp.Transformer("FullID", func(c Component) map[string]any {
 			return map[string]any{"ID": c.FullID(), "Name": c.Name, "Type": c.Type, "Status": c.Status, "Reason": c.Reason, "Source": c.Source, "Exemption": c.Exemption}
 		})
-		sameRec := cmp.Comparer(func(x, y *catalog.Recommendation) bool { return x == y })
+		sameRec := cmp.Comparer(func(x, y *Recommendation) bool { return x.ID == y.ID })
 		if diff := cmp.Diff(want, got, fullID, sameRec); diff != "" {
-			t.Errorf("enabledOnly=%v: verdicts differ from whole components (-whole +verdicts):\n%s", enabledOnly, diff)
+			t.Errorf("enabledOnly=%v: packed components differ from whole ones (-whole +packed):\n%s", enabledOnly, diff)
 		}
 		kinds := map[bool]int{}
 		for _, as := range got.Assessments {
@@ -123,7 +123,7 @@ func TestFinishInParallel(t *testing.T) {
 		}
 		return a.Finish(context.Background())
 	}
-	sameRec := cmp.Comparer(func(x, y *catalog.Recommendation) bool { return x == y })
+	sameRec := cmp.Comparer(func(x, y *Recommendation) bool { return x.ID == y.ID })
 	byMsg := cmpopts.SortSlices(func(x, y *resource.InputError) bool { return x.Error() < y.Error() })
 	want := judge(1)
 	for range 5 {
