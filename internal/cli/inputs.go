@@ -52,5 +52,8 @@ func (a *app) readAll(ctx context.Context, paths []string, opts *inputOptions, e
 	if err != nil {
 		return err
 	}
+	// Templates may read inside the trees named (and --read-root), for
+	// scan and inspect alike.
+	so.ReadRoots = append(scannedTrees(paths), so.ReadRoots...)
 	return source.Read(ctx, paths, so, emit, fail)
 }

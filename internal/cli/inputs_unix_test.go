@@ -44,11 +44,11 @@ func TestScanNamedSymlinkToDirectory(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want, got := parseReport(t, direct).vaults(), parseReport(t, out).vaults()
+	want, got := parseScanReport(t, direct).vaults(), parseScanReport(t, out).vaults()
 	if len(got) == 0 || strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("through the link: vaults %v, want %v", got, want)
 	}
-	for f := range parseReport(t, out).files() {
+	for f := range parseScanReport(t, out).files() {
 		if !strings.HasPrefix(f, link+string(filepath.Separator)) {
 			t.Errorf("location %s is not under the name given, %s", f, link)
 		}
@@ -89,7 +89,7 @@ func TestScanWalkSkipsSpecialFilesAndLinks(t *testing.T) {
 	if code != ExitFindings && code != ExitError {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	files := parseReport(t, out).files()
+	files := parseScanReport(t, out).files()
 	for f := range files {
 		if strings.HasPrefix(f, outside) || strings.Contains(f, "out.json") || strings.Contains(f, "outdir") {
 			t.Errorf("read outside the scanned tree: %s", f)
@@ -117,7 +117,7 @@ func TestScanWalkUnknownJSONIsNoError(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("walk: exit %d, want 0: %s", code, errOut)
 	}
-	if r := parseReport(t, out); strings.Contains(r.errorsOf(), "error ") {
+	if r := parseScanReport(t, out); strings.Contains(r.errorsOf(), "error ") {
 		t.Errorf("walk: errors reported:\n%s", r.errorsOf())
 	}
 	if code, _, errOut := runCLI(t, []string{"scan", host, "--format", "json"}, ""); code != ExitError || !strings.Contains(errOut, "host.json") {
@@ -165,7 +165,7 @@ func TestScanModuleCycles(t *testing.T) {
 			if code != ExitError {
 				t.Errorf("exit %d, want 2: %s", code, errOut)
 			}
-			msgs := parseReport(t, out).errorsOf()
+			msgs := parseScanReport(t, out).errorsOf()
 			a, b := filepath.Join(dir, tc.a), filepath.Join(dir, tc.b)
 			if !strings.Contains(msgs, "cycle") || !strings.Contains(msgs, a+" → "+b+" → "+a) {
 				t.Errorf("no error names the cycle %s → %s → %s:\n%s", a, b, a, msgs)
@@ -228,7 +228,7 @@ func TestScanPipes(t *testing.T) {
 			if code != ExitFindings {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			r := parseReport(t, out)
+			r := parseScanReport(t, out)
 			if len(r.vaults()) == 0 {
 				t.Errorf("no vaults read from the pipe: %s", errOut)
 			}
@@ -297,7 +297,7 @@ func TestScanStopsWhileAPipeWaits(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut.String(), "interrupted") {
 		t.Errorf("exit %d, want 2 and 'interrupted': %s", code, errOut.String())
 	}
-	_ = parseReport(t, out.String())
+	_ = parseScanReport(t, out.String())
 }
 
 // File names reach the terminal escaped: a name holding an escape

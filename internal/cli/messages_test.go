@@ -119,7 +119,7 @@ func TestScanSummarisesManyMessages(t *testing.T) {
 	if !strings.Contains(errOut, fmt.Sprintf("in all %d errors", n)) {
 		t.Errorf("stderr does not count the problems:\n%s", errOut)
 	}
-	if got := len(parseReport(t, out).Errors); got != n {
+	if got := len(parseScanReport(t, out).Errors); got != n {
 		t.Errorf("the JSON report keeps %d problems, want %d", got, n)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// jsonReport is what these tests read of a JSON report.
-type jsonReport struct {
+// scanReport is what these tests read of a JSON report.
+type scanReport struct {
 	Assessments []struct {
 		Resource struct {
 			ID     string `json:"id"`
@@ -28,9 +28,9 @@ type jsonReport struct {
 	} `json:"errors"`
 }
 
-func parseReport(t *testing.T, out string) jsonReport {
+func parseScanReport(t *testing.T, out string) scanReport {
 	t.Helper()
-	var r jsonReport
+	var r scanReport
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("not a JSON report: %v\n%s", err, out)
 	}
@@ -38,7 +38,7 @@ func parseReport(t *testing.T, out string) jsonReport {
 }
 
 // vaults are the IDs of the vaults judged, sorted.
-func (r jsonReport) vaults() []string {
+func (r scanReport) vaults() []string {
 	seen := map[string]bool{}
 	for _, a := range r.Assessments {
 		if a.Resource.Type == "Microsoft.KeyVault/vaults" {
@@ -54,7 +54,7 @@ func (r jsonReport) vaults() []string {
 }
 
 // files are the source files of the assessments.
-func (r jsonReport) files() map[string]bool {
+func (r scanReport) files() map[string]bool {
 	out := map[string]bool{}
 	for _, a := range r.Assessments {
 		out[a.Resource.Source.File] = true
@@ -63,7 +63,7 @@ func (r jsonReport) files() map[string]bool {
 }
 
 // errorsOf are the report's error and warning lines, "severity file: message".
-func (r jsonReport) errorsOf() string {
+func (r scanReport) errorsOf() string {
 	var b strings.Builder
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "%s %s: %s\n", e.Severity, e.File, e.Message)

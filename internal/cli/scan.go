@@ -153,7 +153,6 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
-		opts.input.readRoots = append(scannedTrees(paths), opts.input.readRoots...)
 		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
