@@ -340,77 +340,18 @@ func substitute(docs []*resource.Document, groups []choiceGroup, pick []int) []*
 	out := make([]*resource.Document, len(docs))
 	for i, d := range docs {
 		c := *d
-		c.Body, _ = copyValue(d.Body).(map[string]any)
+		c.Body, _ = resource.CopyValue(d.Body).(map[string]any)
 		out[i] = &c
 	}
 	for gi, g := range groups {
 		for _, s := range g.sites {
-			out[s.doc].Body, _ = setAt(out[s.doc].Body, s.path, s.values[pick[gi]]).(map[string]any)
+			out[s.doc].Body, _ = resource.SetAt(out[s.doc].Body, s.path, s.values[pick[gi]]).(map[string]any)
 		}
 	}
 	for _, d := range out {
-		d.Body, _ = dropAbsent(d.Body).(map[string]any)
+		d.Body, _ = resource.DropAbsent(d.Body).(map[string]any)
 	}
 	return out
-}
-
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = copyValue(e)
-		}
-		return a
-	}
-	return v
-}
-
-// setAt sets the value at path in v (already a copy), returning v.
-func setAt(v any, path []any, val any) any {
-	if len(path) == 0 {
-		return copyValue(val)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if k, ok := path[0].(string); ok {
-			x[k] = setAt(x[k], path[1:], val)
-		}
-	case []any:
-		if i, ok := path[0].(int); ok && i < len(x) {
-			x[i] = setAt(x[i], path[1:], val)
-		}
-	}
-	return v
-}
-
-// dropAbsent removes the members and elements set to Absent.
-func dropAbsent(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if resource.IsAbsent(e) {
-				delete(x, k)
-				continue
-			}
-			x[k] = dropAbsent(e)
-		}
-	case []any:
-		out := x[:0]
-		for _, e := range x {
-			if !resource.IsAbsent(e) {
-				out = append(out, dropAbsent(e))
-			}
-		}
-		return out
-	}
-	return v
 }
 
 // recordingRelated keeps the related documents a policy was given, so

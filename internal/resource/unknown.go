@@ -75,3 +75,67 @@ func (d *Document) Unfollowed() string {
 // count of 1e8 must fail fast with an input error rather than exhaust
 // memory. Readers take it from their options (the --max-instances flag).
 const DefaultMaxInstances = 50_000
+
+// CopyValue deep-copies plain JSON data (maps and slices; leaves are
+// shared), so that a body can be edited for one choice of its unknowns
+// without touching the document.
+func CopyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = CopyValue(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = CopyValue(e)
+		}
+		return a
+	}
+	return v
+}
+
+// SetAt sets the value at path (map keys as strings, slice indices as
+// ints) in v, which must already be a copy, and returns v.
+func SetAt(v any, path []any, val any) any {
+	if len(path) == 0 {
+		return CopyValue(val)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if k, ok := path[0].(string); ok {
+			x[k] = SetAt(x[k], path[1:], val)
+		}
+	case []any:
+		if i, ok := path[0].(int); ok && i < len(x) {
+			x[i] = SetAt(x[i], path[1:], val)
+		}
+	}
+	return v
+}
+
+// DropAbsent removes, in place, the members and elements of v set to
+// Absent (the property is not written) and returns v.
+func DropAbsent(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if IsAbsent(e) {
+				delete(x, k)
+				continue
+			}
+			x[k] = DropAbsent(e)
+		}
+	case []any:
+		out := x[:0]
+		for _, e := range x {
+			if !IsAbsent(e) {
+				out = append(out, DropAbsent(e))
+			}
+		}
+		return out
+	}
+	return v
+}

@@ -77,11 +77,11 @@ func mapGroups(in *input, groups []inputGroup) *built {
 	outs := make([]*built, g.n)
 	for i := range g.n {
 		c := *in
-		c.attrs = copyAny(in.attrs).(map[string]any)
+		c.attrs = resource.CopyValue(in.attrs).(map[string]any)
 		for _, s := range g.sites {
-			c.attrs = setPath(c.attrs, s.path, s.values[i]).(map[string]any)
+			c.attrs = resource.SetAt(c.attrs, s.path, s.values[i]).(map[string]any)
 		}
-		c.attrs = dropAbsent(c.attrs).(map[string]any)
+		c.attrs = resource.DropAbsent(c.attrs).(map[string]any)
 		outs[i] = mapGroups(&c, groups[1:])
 		if outs[i] == nil {
 			return nil
@@ -227,71 +227,11 @@ func asLists(vals []any) [][]any {
 // stripChoices returns a copy of v in which the groups' unknowns have no
 // choices.
 func stripChoices(v any, groups []inputGroup) any {
-	out := copyAny(v)
+	out := resource.CopyValue(v)
 	for _, g := range groups {
 		for _, s := range g.sites {
-			out = setPath(out, s.path, resource.Unknown{Expr: g.expr})
+			out = resource.SetAt(out, s.path, resource.Unknown{Expr: g.expr})
 		}
 	}
 	return out
-}
-
-func copyAny(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyAny(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = copyAny(e)
-		}
-		return a
-	}
-	return v
-}
-
-// setPath sets the value at path in v (a copy), returning v.
-func setPath(v any, path []any, val any) any {
-	if len(path) == 0 {
-		return copyAny(val)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if k, ok := path[0].(string); ok {
-			x[k] = setPath(x[k], path[1:], val)
-		}
-	case []any:
-		if i, ok := path[0].(int); ok && i < len(x) {
-			x[i] = setPath(x[i], path[1:], val)
-		}
-	}
-	return v
-}
-
-// dropAbsent removes the members and elements set to Absent: the argument
-// or block is not written.
-func dropAbsent(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if resource.IsAbsent(e) {
-				delete(x, k)
-				continue
-			}
-			x[k] = dropAbsent(e)
-		}
-	case []any:
-		out := x[:0]
-		for _, e := range x {
-			if !resource.IsAbsent(e) {
-				out = append(out, dropAbsent(e))
-			}
-		}
-		return out
-	}
-	return v
 }
