@@ -131,6 +131,7 @@ func (a *Assessor) evaluateComponent(doc *resource.Document, r *catalog.Recommen
 		if c.Reason == "" {
 			c.Reason = factsFromReasons(res.Reasons)
 		}
+		c.Reason = withNote(c.Reason, res)
 	case policy.Unknown:
 		c.Status, c.Reason = Unknown, unknownReason(res)
 	case policy.Error:

@@ -27,10 +27,10 @@ func (a *Assessor) judgeResource(doc *resource.Document, r *catalog.Recommendati
 		switch pr.Outcome {
 		case policy.Compliant:
 			as.Status = Healthy
-			as.Reason = facts(doc, r)
+			as.Reason = withNote(facts(doc, r), pr)
 		case policy.NonCompliant:
 			as.Status = Unhealthy
-			as.Reason = withFacts(r.UnhealthyText, doc, r, pr.Reasons)
+			as.Reason = withNote(withFacts(r.UnhealthyText, doc, r, pr.Reasons), pr)
 			if why := doc.Unfollowed(); why != "" && a.dependsOnUnfollowed(doc, r, idx, why) {
 				as.Status = Unknown
 				as.Reason += " in what was read; but " + why

@@ -67,6 +67,10 @@ func factsFromReasons(rs []policy.Reason) string {
 
 // unknownReason names the values that left a verdict open.
 func unknownReason(pr policy.Result) string {
+	if len(pr.Possibilities) > 0 {
+		// Trying every value of the unknowns named which decide it.
+		return pr.Note()
+	}
 	var parts []string
 	seen := map[string]bool{}
 	for _, r := range pr.Reasons {
@@ -139,4 +143,14 @@ func names(first []string, n int) string {
 		fmt.Fprintf(&b, " and %d more", n-maxNames)
 	}
 	return b.String()
+}
+
+// withNote adds what trying an unknown's every value established ("the
+// same for every value of var.x") to a Healthy or Unhealthy reason, so a
+// verdict reached despite an unknown says why it holds.
+func withNote(reason string, pr policy.Result) string {
+	if note := pr.Note(); note != "" {
+		return reason + " (" + note + ")"
+	}
+	return reason
 }
