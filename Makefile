@@ -15,9 +15,10 @@ test: ## vet and run every test with the race detector (what CI runs)
 golden: ## regenerate golden files after an intended output change
 	$(GO) test ./... -update
 
-lint: ## gofmt and vet
+lint: ## gofmt, vet and golangci-lint (pinned in tools/go.mod; what CI runs)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
 
 # FUZZTIME is how long each fuzz target runs. -timeout 0: go test's
 # default of 10m would stop a longer run.

@@ -13,7 +13,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
+	"github.com/kvguard/kvguard/internal/testsupport/bicepgen"
 	"os"
 	"path/filepath"
 	"runtime"

@@ -26,7 +26,7 @@ const (
 	targetRSSMiB = 300
 )
 
-// typedEstate is the snapshot bench/estate/synth writes, every member
+// typedEstate is the snapshot internal/testsupport/synth writes, every member
 // typed: what a plain Go program that reads the file would declare.
 type typedEstate struct {
 	Header struct {

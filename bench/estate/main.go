@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kvguard/kvguard/bench/estate/synth"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/saved"
 )

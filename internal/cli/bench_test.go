@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvguard/kvguard/bench/estate/synth"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
 // BenchmarkScanEstate runs the whole scan (read, judge, write the JSON

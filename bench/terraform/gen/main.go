@@ -17,7 +17,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/kvguard/kvguard/bench/terraform/gentree"
+	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/terraform"
 )

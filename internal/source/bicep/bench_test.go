@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kvguard/kvguard/bench/bicep/bicepgen"
+	"github.com/kvguard/kvguard/internal/testsupport/bicepgen"
 	"github.com/kvguard/kvguard/internal/testcorpus"
 
 	"github.com/kvguard/kvguard/internal/resource"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvguard/kvguard/bench/estate/synth"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 

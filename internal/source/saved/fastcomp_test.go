@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvguard/kvguard/bench/estate/synth"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
 )

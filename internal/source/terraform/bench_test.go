@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvguard/kvguard/bench/terraform/gentree"
+	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
