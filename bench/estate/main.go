@@ -30,9 +30,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/saved"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
 func main() {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
+
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // testEnv is the environment golden expressions run in.
 func testEnv(now time.Time) *Env {
@@ -116,20 +114,8 @@ func TestGolden(t *testing.T) {
 				v, err := EvalString(testEnv(now), line)
 				fmt.Fprintf(&out, "%s\n  => %s\n", line, render(v, err))
 			}
-			golden := filepath.Join("testdata", "TestGolden", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), out.String()); diff != "" {
-				t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-			}
+			goldenPath := filepath.Join("testdata", "TestGolden", name+".golden")
+			goldenfile.Check(t, goldenPath, out.Bytes())
 		})
 	}
 }

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
+)
 
 type cliCase struct {
 	name     string
@@ -38,22 +37,7 @@ func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	got = volatile.ReplaceAllString(got, `"generatedAt":"(redacted)"`)
 	path := filepath.Join("testdata", "TestCLI", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("stdout differs from %s (go test ./internal/cli -update rewrites it):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	goldenfile.Check(t, path, []byte(got))
 }
 
 const examples = "../../examples/azure"

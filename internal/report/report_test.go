@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 // This package has no golden files, but `go test ./... -update` passes
 // the flag to every test binary.
-var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 // TestEveryFormatWrites walks the registry: each format writes each
 // synthetic result, and the machine formats write JSON.

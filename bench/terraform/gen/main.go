@@ -17,9 +17,9 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/terraform"
+	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 )
 
 func main() {

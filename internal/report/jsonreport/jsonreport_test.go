@@ -3,7 +3,6 @@ package jsonreport
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +17,6 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/saved"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // schemaPath is the published schema of the report, from this package.
 var schemaPath = filepath.Join("..", "..", "..", "docs", "report.schema.json")
@@ -47,7 +44,7 @@ func TestGolden(t *testing.T) {
 	for _, c := range cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			reporttest.Golden(t, c.Name, write(t, c.Result(t)), *update)
+			reporttest.Golden(t, c.Name, write(t, c.Result(t)))
 		})
 	}
 }

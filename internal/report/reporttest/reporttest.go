@@ -6,10 +6,8 @@
 package reporttest
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/catalog"
@@ -400,26 +398,8 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // Golden compares got with testdata/<top-level test name>/<name>.golden, or writes
 // the file when update is set (go test ./internal/report/... -update).
-func Golden(t *testing.T, name string, got []byte, update bool) {
+func Golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	test, _, _ := strings.Cut(t.Name(), "/")
-	path := filepath.Join("testdata", test, name+".golden")
-	if update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report/... -update to create it)", err)
-	}
-	// Git on Windows may check golden files out with CRLF.
-	want = bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from the writer's output (-golden +got); if intended, run go test ./internal/report/... -update\n%s", path, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", test, name+".golden"), got)
 }

@@ -2,7 +2,6 @@ package sarif
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,8 +16,6 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/saved"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // examples are the bundled saved-Azure-JSON examples, relative to this
 // package's directory (the test's working directory).
@@ -85,7 +82,7 @@ func TestGolden(t *testing.T) {
 			out := write(t, w, r)
 			validate(t, schema, out)
 			checkGitHub(t, r, out)
-			reporttest.Golden(t, c.name, redact(t, w, out), *update)
+			reporttest.Golden(t, c.name, redact(t, w, out))
 		})
 	}
 }

@@ -2,7 +2,6 @@ package table
 
 import (
 	"bytes"
-	"flag"
 	"strings"
 	"testing"
 	"unicode"
@@ -11,8 +10,6 @@ import (
 	"github.com/kvguard/kvguard/internal/report/reporttest"
 	"github.com/kvguard/kvguard/internal/source/saved"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 func examples(tb testing.TB) *assess.Result {
 	return reporttest.Scan(tb, saved.New(saved.Options{}).Read,
@@ -41,7 +38,7 @@ func TestGolden(t *testing.T) {
 			if err := c.writer.Write(&buf, c.result(t)); err != nil {
 				t.Fatal(err)
 			}
-			reporttest.Golden(t, c.name, buf.Bytes(), *update)
+			reporttest.Golden(t, c.name, buf.Bytes())
 		})
 	}
 }

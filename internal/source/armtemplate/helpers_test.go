@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
+
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // examplesDir holds the ARM examples, at the repository root.
 var examplesDir = filepath.Join("..", "..", "..", "examples", "arm")
@@ -130,20 +127,5 @@ func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	dir := filepath.Join("testdata", strings.Split(t.Name(), "/")[0])
 	path := filepath.Join(dir, name+".golden")
-	if *update {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, path, got)
 }

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/testsupport/bicepgen"
 	"github.com/kvguard/kvguard/internal/testcorpus"
+	"github.com/kvguard/kvguard/internal/testsupport/bicepgen"
 
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"

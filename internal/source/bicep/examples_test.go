@@ -2,17 +2,14 @@ package bicep
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
+
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestExamples reads every example under examples/bicep and compares its
 // documents and problems with testdata/examples/<example>.golden.json.
@@ -38,23 +35,8 @@ func TestExamples(t *testing.T) {
 				}
 			}
 			got := exampleGolden(t, docs, err, filepath.Dir(main))
-			golden := filepath.Join("testdata", "examples", name+".golden.json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("documents (-want +got):\n%s", diff)
-			}
+			goldenPath := filepath.Join("testdata", "examples", name+".golden.json")
+			goldenfile.Check(t, goldenPath, got)
 		})
 	}
 }

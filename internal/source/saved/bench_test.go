@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
 // TestEstateReadsBack reads a small synthetic estate (the benchmark's

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
 // estateLines returns the resource lines of a small synthetic estate:

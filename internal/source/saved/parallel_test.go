@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kvguard/kvguard/internal/testsupport/synth"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
 // parallelConfig is how a test reads: workers, when an array goes

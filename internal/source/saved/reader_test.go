@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,12 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // result is what one read produced, in a form fit for golden files.
 type result struct {
@@ -101,22 +100,7 @@ func golden(t *testing.T, name string, got any) {
 	}
 	b = append(b, '\n')
 	path := filepath.Join("testdata", strings.Split(t.Name(), "/")[0], name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, path, b)
 }
 
 // TestShapes reads every fixture under testdata/shapes (one per shape the

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/testsupport/gentree"
 )
 
 // benchTrees caches the generated trees by size: generating 10,000

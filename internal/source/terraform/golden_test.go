@@ -3,19 +3,16 @@ package terraform
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // examplesDir holds the Terraform cases of examples/terraform, one per
 // directory (plan/ holds a plan JSON).
@@ -104,22 +101,7 @@ func TestGoldenExamples(t *testing.T) {
 			docs, errs, warns := read(t, filepath.ToSlash(path), Options{})
 			got := render(t, docs, errs, warns)
 			file := filepath.Join("testdata", "golden", name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", file, diff)
-			}
+			goldenfile.Check(t, file, got)
 		})
 	}
 	if n < 10 {

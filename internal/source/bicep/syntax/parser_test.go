@@ -1,17 +1,14 @@
 package syntax
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kvguard/kvguard/internal/testsupport/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestParseGolden parses every source under testdata/parse and compares
 // the tree's dump with the .golden file beside it.
@@ -40,20 +37,8 @@ func TestParseGolden(t *testing.T) {
 			if err != nil {
 				got += "errors:\n" + syntaxError(err)
 			}
-			golden := in + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("dump mismatch (-want +got):\n%s", diff)
-			}
+			goldenPath := in + ".golden"
+			goldenfile.Check(t, goldenPath, []byte(got))
 		})
 	}
 }
