@@ -417,7 +417,7 @@ var armComponentTypes = map[string]string{
 // armComponent and finish would, and records it for the reading
 // goroutine (parallel.go). It reports false, having recorded nothing,
 // when the general path must read the body after all.
-func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, sc scope) bool {
+func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, sc scope) bool { //nolint:funlen // hot-path decoder for saved Azure JSON documents, kept inline for speed
 	if c.id == nil || c.seen&seenAttrs == 0 {
 		return false // no attributes: the general path notes it
 	}

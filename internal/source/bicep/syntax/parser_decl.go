@@ -36,7 +36,7 @@ func (p *parser) decoratorCall() Expr {
 
 // decl parses one declaration. nested restricts it to a resource inside a
 // resource body.
-func (p *parser) decl(nested bool) Decl {
+func (p *parser) decl(nested bool) Decl { //nolint:funlen // one case per Bicep declaration keyword
 	start := p.peek().pos
 	ds := p.decorators()
 	t := p.peek()
