@@ -291,7 +291,7 @@ func (m *moduleInst) evalChosen(c *hclsyntax.ConditionalExpr, sc *scope, ty cty.
 	}
 	cond, err := convert.Convert(cond, cty.Bool)
 	if err != nil {
-		return cty.NilVal, nil, false
+		return cty.NilVal, nil, false //nolint:nilerr // a condition not convertible to bool means the value cannot be decided, not an error
 	}
 	branch := c.FalseResult
 	if cond.True() {

@@ -158,7 +158,7 @@ func (f fileFuncs) exists() function.Function {
 			}
 			st, err := os.Stat(abs)
 			if err != nil {
-				return cty.False, nil
+				return cty.False, nil //nolint:nilerr // fileexists(): a path that cannot be stat'ed does not exist, as in Terraform
 			}
 			if !st.Mode().IsRegular() {
 				return cty.NilVal, fmt.Errorf("%s is not a regular file", args[0].AsString())
