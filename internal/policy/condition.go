@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/jsonpos"
@@ -130,7 +129,6 @@ type operator struct {
 	name string // as written, canonical casing
 	kind opKind
 	neg  bool // the not* form
-	re   *regexp.Regexp
 }
 
 type opKind uint8

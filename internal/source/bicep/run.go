@@ -68,7 +68,6 @@ type run struct {
 	// reading holds the parameters files being read, against extends
 	// cycles.
 	reading map[string]bool
-	emit    func(*resource.Document)
 	// mapper turns evaluated resources into documents: the ARM template
 	// reader's rules, so that a Bicep file and its compiled template
 	// give equal documents.
