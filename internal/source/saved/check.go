@@ -92,7 +92,8 @@ func (fr *fileReader) checkVault(o *rawObject, doc *resource.Document, sc scope)
 	for _, r := range vaultRules {
 		m, path := props, pkey+"."
 		if r.in == inNetworkACLs {
-			acls, key, ok := lookup(props, "networkAcls")
+			acls, key, _ := lookup(props, "networkAcls")
+			var ok bool
 			if m, ok = acls.(map[string]any); !ok {
 				continue
 			}

@@ -187,7 +187,7 @@ func (s *fastScan) propsMember(c *fastComp, key []byte) bool {
 }
 
 func (s *fastScan) attrMember(c *fastComp, key []byte) bool {
-	slot := -1
+	var slot int
 	switch string(key) {
 	case "enabled":
 		if !c.once(seenEnabled) {

@@ -314,7 +314,7 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 	case "using":
 		p.next()
 		d := &UsingDecl{}
-		end := t.endPos
+		var end Pos
 		if p.atKeyword("none") {
 			end = p.next().endPos
 		} else {

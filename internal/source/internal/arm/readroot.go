@@ -139,7 +139,7 @@ func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
 		if strings.Contains(err.Error(), "escapes") {
 			return nil, fmt.Errorf("%w: %s leads outside the directories kvguard reads (a symlink or ..)", ErrOutside, shown)
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err))
+		return nil, fmt.Errorf("%w: %s: %w", ErrOutside, shown, cleanErr(err))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrOutside, shown)
@@ -149,7 +149,7 @@ func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
 	}
 	f, err := root.OpenFile(rel, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
 	}
 	defer f.Close()
 	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
@@ -157,7 +157,7 @@ func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
 	}
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("%s is larger than %d bytes", shown, max)
