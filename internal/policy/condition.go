@@ -440,7 +440,7 @@ func patternMatch(s, pattern string, insensitive bool) bool {
 				return false
 			}
 		case '?':
-			if !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
 				return false
 			}
 		case '.':

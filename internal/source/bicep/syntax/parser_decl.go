@@ -5,7 +5,7 @@ func (p *parser) decorators() []*Decorator {
 	var ds []*Decorator
 	for p.at(TokAt) {
 		at := p.next()
-		var x Expr = p.decoratorCall()
+		x := p.decoratorCall()
 		ds = append(ds, &Decorator{Span: Span{at.pos, x.End()}, Expr: x})
 		if !p.at(TokNewline) {
 			t := p.peek()

@@ -286,7 +286,7 @@ func (f fileFuncs) templatefile(table func() map[string]function.Function) funct
 			if !vars.IsWhollyKnown() {
 				return cty.DynamicVal, nil
 			}
-			if !(vars.Type().IsObjectType() || vars.Type().IsMapType()) || vars.IsNull() {
+			if (!vars.Type().IsObjectType() && !vars.Type().IsMapType()) || vars.IsNull() {
 				return cty.NilVal, function.NewArgErrorf(1, "invalid vars value: must be a map")
 			}
 			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: table()}
