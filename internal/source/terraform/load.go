@@ -453,8 +453,8 @@ func allowedByValidation(body hcl.Body, name string) []cty.Value {
 
 // realPath resolves the symlinks of an absolute path, or returns it as is.
 func realPath(abs string) string {
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved
 	}
 	return abs
 }
