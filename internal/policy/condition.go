@@ -195,7 +195,7 @@ func (l *leafCond) explain(c *evalCtx) (tri, []Reason) {
 	return r, []Reason{why}
 }
 
-func (l *leafCond) run(c *evalCtx, explain bool) (tri, Reason) { //nolint:gocognit // evaluation hot path of every leaf condition, kept in one place
+func (l *leafCond) run(c *evalCtx, explain bool) (tri, Reason) { //nolint:funlen,gocognit // evaluation hot path of every leaf condition, kept in one place
 	var why Reason
 	if c.applicability && !l.typeCond {
 		// Non-type conditions are treated as true (false when negated) when
@@ -521,7 +521,7 @@ func (k *countExpr) eval(c *evalCtx) (lo, hi int, err error) {
 }
 
 // compile turns a condition object into a cond.
-func (cp *compiler) compileCond(n *jsonpos.Node) (cond, error) { //nolint:gocognit // one case per policy condition form (allOf, anyOf, not, field, value, count)
+func (cp *compiler) compileCond(n *jsonpos.Node) (cond, error) { //nolint:funlen,gocognit // one case per policy condition form (allOf, anyOf, not, field, value, count)
 	if n == nil || n.Kind != jsonpos.Object {
 		return nil, cp.errAt(n, "a condition must be an object")
 	}

@@ -176,7 +176,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 	return cfg
 }
 
-func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:gocognit // one case per top-level block kind of a Terraform file
+func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:funlen,gocognit // one case per top-level block kind of a Terraform file
 	if err := funcs.Regular(name); err != nil {
 		ev.errorf(resource.Position{File: name}, "not read: %v", err)
 		return
