@@ -139,7 +139,7 @@ func readBelow(dir, rel, shown string, limit int64) ([]byte, error) {
 		if strings.Contains(err.Error(), "escapes") {
 			return nil, fmt.Errorf("%w: %s leads outside the directories kvguard reads (a symlink or ..)", ErrOutside, shown)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrOutside, shown, cleanErr(err))
+		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err)) //nolint:errorlint // only ErrOutside is for callers to match
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrOutside, shown)
@@ -149,7 +149,7 @@ func readBelow(dir, rel, shown string, limit int64) ([]byte, error) {
 	}
 	f, err := root.OpenFile(rel, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err)) //nolint:errorlint // not wrapped: a file gone after the Stat above is an error, not the caller's "not there" (os.ErrNotExist)
 	}
 	defer f.Close()
 	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
@@ -157,7 +157,7 @@ func readBelow(dir, rel, shown string, limit int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err)) //nolint:errorlint // not wrapped, as for OpenFile above: callers match os.ErrNotExist only from the Stat
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s is larger than %d bytes", shown, limit)
