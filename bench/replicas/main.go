@@ -176,7 +176,7 @@ func measureAll(corpus string, src []string, sizes string, runs int, work, bin s
 	if bin == "" {
 		bin = filepath.Join(work, "kvguard")
 		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/kvguard").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build (run from the repository root): %v\n%s", err, out)
+			return fmt.Errorf("go build (run from the repository root): %w\n%s", err, out)
 		}
 	}
 	fmt.Printf("corpus: %d files per full replica; %d CPUs; kvguard scan TREE --format json -o /dev/null\n", len(src), numCPU())
@@ -227,7 +227,7 @@ func scan(bin, tree, out string) (measurement, error) {
 	case errors.As(err, &exit) && exit.ExitCode() <= 2:
 		m.exit = exit.ExitCode() // 1: findings; 2: input errors, the report is written
 	case err != nil:
-		return m, fmt.Errorf("kvguard scan %s: %v\n%s", tree, err, stderr.String())
+		return m, fmt.Errorf("kvguard scan %s: %w\n%s", tree, err, stderr.String())
 	}
 	st := cmd.ProcessState
 	m.cpu = st.UserTime() + st.SystemTime()

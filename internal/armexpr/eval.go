@@ -197,7 +197,7 @@ func (p *program) evalIf(env *Env, n *callNode) (any, error) {
 		a, errA := p.eval(env, n.args[1])
 		b, errB := p.eval(env, n.args[2])
 		if errA != nil || errB != nil {
-			return resource.Unknown{Expr: p.callText(n)}, nil
+			return resource.Unknown{Expr: p.callText(n)}, nil //nolint:nilerr // an unknown condition with a failing branch yields an unknown, not an error
 		}
 		return ifUnknown(p.callText(n), c, a, b), nil
 	}

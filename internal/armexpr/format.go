@@ -120,7 +120,7 @@ func formatItem(v any, spec string) (string, error) {
 }
 
 // formatNumber applies a .NET standard or simple custom numeric format.
-func formatNumber(f float64, i int64, isInt bool, spec string) (string, error) {
+func formatNumber(f float64, i int64, isInt bool, spec string) (string, error) { //nolint:funlen // interpreter for .NET numeric format strings: one switch over the specifier letters, read as a table
 	if spec == "" {
 		if isInt {
 			return strconv.FormatInt(i, 10), nil

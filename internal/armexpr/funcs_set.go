@@ -4,7 +4,7 @@ import "strings"
 
 // intersectionFunc is intersection(): the elements (or members with equal
 // values) common to every argument.
-func intersectionFunc(_ *Env, a []any) (any, error) {
+func intersectionFunc(_ *Env, a []any) (any, error) { //nolint:gocognit // intersection() for both arrays and objects with deep equality: two parallel branches of one function
 	switch first := a[0].(type) {
 	case []any:
 		var out []any

@@ -263,7 +263,7 @@ func stringFuncs() map[string]Func {
 			query, _ := o["query"].(string)
 			var b strings.Builder
 			b.WriteString(scheme + "://" + host)
-			if p, ok := asInt(o["port"]); ok && !(scheme == "https" && p == 443) && !(scheme == "http" && p == 80) {
+			if p, ok := asInt(o["port"]); ok && (scheme != "https" || p != 443) && (scheme != "http" || p != 80) {
 				b.WriteString(":" + strconv.FormatInt(p, 10))
 			}
 			if path != "" && !strings.HasPrefix(path, "/") {

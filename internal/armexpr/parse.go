@@ -224,7 +224,7 @@ func (p *parser) expr(depth int) (node, error) {
 	}
 }
 
-func (p *parser) primary(depth int) (node, error) {
+func (p *parser) primary(depth int) (node, error) { //nolint:funlen,gocognit // recursive-descent primary expression: one case per token kind
 	if p.pos >= p.end {
 		return nil, errAt(p.pos, "unexpected end of expression, expected a value")
 	}

@@ -109,14 +109,6 @@ func asInt(v any) (int64, bool) {
 	return 0, false
 }
 
-func isNumber(v any) bool {
-	switch normalize(v).(type) {
-	case int64, float64:
-		return true
-	}
-	return false
-}
-
 func asFloat(v any) (float64, bool) {
 	switch x := normalize(v).(type) {
 	case int64:

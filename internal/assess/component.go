@@ -69,7 +69,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 	}
 	results, has = results[:len(a.data)], has[:len(a.data)]
 	var usedInline [4]bool
-	used := usedInline[:0]
+	var used []bool
 	if len(doc.Suppressions) > len(usedInline) {
 		used = make([]bool, len(doc.Suppressions))
 	} else {

@@ -181,9 +181,9 @@ func (i Inventory) ComponentCount() int {
 
 // Check returns ErrFindings when an assessment at or above min severity is
 // unhealthy.
-func (r *Result) Check(min Severity) error {
+func (r *Result) Check(least Severity) error {
 	for _, a := range r.Assessments {
-		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= min.Rank() {
+		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= least.Rank() {
 			return ErrFindings
 		}
 	}

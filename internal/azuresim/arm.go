@@ -340,13 +340,13 @@ func (s *Simulator) armKey(v *Vault, o *Object) map[string]any {
 // (an offset) and the page size (param, capped at max). next is the
 // absolute nextLink, or nil on the last page. Azure's nextLinks are
 // absolute and keep the api-version, and the SDK follows them verbatim.
-func (s *Simulator) page(r *http.Request, n, size, max int, param string) (start, end int, next any) {
+func (s *Simulator) page(r *http.Request, n, size, limit int, param string) (start, end int, next any) {
 	q := r.URL.Query()
 	if v, err := strconv.Atoi(q.Get(param)); err == nil && v > 0 {
 		size = v
 	}
-	if size > max {
-		size = max
+	if size > limit {
+		size = limit
 	}
 	start = decodeSkip(q.Get("$skiptoken"))
 	if start > n {

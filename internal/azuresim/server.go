@@ -118,7 +118,7 @@ type Simulator struct {
 }
 
 // New prepares a simulator serving estate. It does not listen yet (Start).
-func New(estate *Estate, opts Options) (*Simulator, error) {
+func New(estate *Estate, opts Options) (*Simulator, error) { //nolint:funlen // route table of the simulator: one registration per simulated endpoint
 	if estate == nil {
 		return nil, errors.New("azuresim: no estate")
 	}

@@ -251,7 +251,7 @@ func TestThrottling(t *testing.T) {
 	url := s.URL() + v.ID + "?api-version=2024-11-01"
 	var statuses, remaining []string
 	for range 4 {
-		resp := get(t, s, url, "principal-a")
+		resp := get(t, s, url, "principal-a") //nolint:bodyclose // get closes the body
 		statuses = append(statuses, resp.Status[:3])
 		remaining = append(remaining, resp.Header.Get("x-ms-ratelimit-remaining-subscription-reads"))
 		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
@@ -265,7 +265,7 @@ func TestThrottling(t *testing.T) {
 		t.Errorf("remaining reads (-want +got):\n%s", diff)
 	}
 	// Another principal has a bucket of its own.
-	if resp := get(t, s, url, "principal-b"); resp.StatusCode != http.StatusOK {
+	if resp := get(t, s, url, "principal-b"); resp.StatusCode != http.StatusOK { //nolint:bodyclose // get closes the body
 		t.Errorf("principal b: %d", resp.StatusCode)
 	}
 	graph := func() *http.Response {
@@ -281,7 +281,7 @@ func TestThrottling(t *testing.T) {
 	}
 	var quota []string
 	for range 3 {
-		r := graph()
+		r := graph() //nolint:bodyclose // graph closes the body
 		quota = append(quota, r.Status[:3]+" "+r.Header.Get("x-ms-user-quota-remaining"))
 		if !strings.HasPrefix(r.Header.Get("x-ms-user-quota-resets-after"), "00:0") {
 			t.Errorf("resets-after %q", r.Header.Get("x-ms-user-quota-resets-after"))
@@ -298,7 +298,7 @@ func TestFaults(t *testing.T) {
 	e := small()
 	v := e.Vaults()[0]
 	failing := start(t, e, Options{FailRate: 1})
-	if r := get(t, failing, failing.URL()+v.ID+"?api-version=1", "x"); r.StatusCode != 500 && r.StatusCode != 503 {
+	if r := get(t, failing, failing.URL()+v.ID+"?api-version=1", "x"); r.StatusCode != 500 && r.StatusCode != 503 { //nolint:bodyclose // get closes the body
 		t.Errorf("fail rate 1: %d", r.StatusCode)
 	}
 	dropping := start(t, small(), Options{DropRate: 1})
@@ -319,7 +319,7 @@ func TestClientDialsOnlyTheSimulator(t *testing.T) {
 	t.Parallel()
 	s := start(t, small(), Options{})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://management.azure.com/subscriptions", nil)
-	_, err := s.Client().Do(req)
+	_, err := s.Client().Do(req) //nolint:bodyclose // the dial is refused: there is no response
 	if err == nil || !strings.Contains(err.Error(), "refusing to dial") {
 		t.Errorf("err = %v", err)
 	}

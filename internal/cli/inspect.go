@@ -38,11 +38,6 @@ Use it to see why a verdict came out as it did, or to compare two inputs.`,
 	return cmd
 }
 
-type inspectDoc struct {
-	Body map[string]any `json:"-"`
-	Meta inspectMeta    `json:"kvguard"`
-}
-
 type inspectMeta struct {
 	Source       sourceJSON             `json:"source"`
 	Deployment   string                 `json:"deployment,omitempty"`

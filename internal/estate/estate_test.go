@@ -170,14 +170,14 @@ func TestLinksStayInTheirDeployment(t *testing.T) {
 		v.Deployment = dep
 		return v
 	}
-	a, real := planned(placeholderID, "a/main.bicep"), planned(concreteID, "a/main.bicep")
+	a, resolved := planned(placeholderID, "a/main.bicep"), planned(concreteID, "a/main.bicep")
 	existing := vault(sub+"Microsoft.KeyVault/vaults/kv-live", "kv-live.vault.azure.net", at("saved.json", 1), nil)
 	pe := &resource.Document{ID: sub + "Microsoft.Network/privateEndpoints/pe", Type: resource.TypePrivateEndpoint, Name: "pe", Deployment: "b/main.bicep",
 		Body: map[string]any{"properties": map[string]any{"privateLinkServiceConnections": []any{
 			map[string]any{"properties": map[string]any{"privateLinkServiceId": placeholderID}}}}}}
 	diag := &resource.Document{ID: placeholderID + "/providers/Microsoft.Insights/diagnosticSettings/d", Type: resource.TypeDiagnosticSetting, Name: "d",
 		Parent: resource.Ref{ID: placeholderID}, Deployment: "b/main.bicep"}
-	ix, _ := seal([]*resource.Document{a, real, existing, pe, diag})
+	ix, _ := seal([]*resource.Document{a, resolved, existing, pe, diag})
 	cases := []struct {
 		name string
 		ref  resource.Ref
@@ -187,8 +187,8 @@ func TestLinksStayInTheirDeployment(t *testing.T) {
 		{"placeholder ID, same deployment", resource.Ref{ID: placeholderID}, "a/main.bicep", a},
 		{"placeholder ID, other deployment", resource.Ref{ID: placeholderID}, "b/main.bicep", nil},
 		{"placeholder ID, existing data", resource.Ref{ID: placeholderID}, "", nil},
-		{"concrete ID, other deployment", resource.Ref{ID: concreteID}, "b/main.bicep", real},
-		{"concrete ID, existing data", resource.Ref{ID: concreteID}, "", real},
+		{"concrete ID, other deployment", resource.Ref{ID: concreteID}, "b/main.bicep", resolved},
+		{"concrete ID, existing data", resource.Ref{ID: concreteID}, "", resolved},
 		{"existing vault from a deployment", resource.Ref{ID: existing.ID}, "b/main.bicep", existing},
 		{"host, existing data", resource.Ref{Host: "kv-live.vault.azure.net"}, "", existing},
 		{"host, from a deployment", resource.Ref{Host: "kv-live.vault.azure.net"}, "b/main.bicep", nil},

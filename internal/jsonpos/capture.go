@@ -22,9 +22,9 @@ package jsonpos
 // streams the large value, exactly as it would have without Capture. err
 // is only an error found before the value (a missing separator), as Skip
 // would return it.
-func (d *Decoder) Capture(max int) (raw []byte, start Pos, ok bool, err error) {
-	if max <= 0 || max > d.maxValue() {
-		max = d.maxValue()
+func (d *Decoder) Capture(limit int) (raw []byte, start Pos, ok bool, err error) {
+	if limit <= 0 || limit > d.maxValue() {
+		limit = d.maxValue()
 	}
 	c, more, err := d.prepareValue()
 	if err != nil {
@@ -40,14 +40,14 @@ func (d *Decoder) Capture(max int) (raw []byte, start Pos, ok bool, err error) {
 	// makes the next read see the value directly again.
 	line, lineStart := d.line, d.lineStart
 	d.keep = d.pos
-	d.captureMax, d.captureHit = max, false
+	d.captureMax, d.captureHit = limit, false
 	if (c == '{' || c == '[') && !d.AllowComments {
 		ok = d.scanContainer()
 	} else {
 		ok = d.skipValue(c, d.depth()) == nil
 	}
 	d.captureMax = 0
-	if !ok || d.captureHit || d.pos-d.keep > max {
+	if !ok || d.captureHit || d.pos-d.keep > limit {
 		d.pos, d.line, d.lineStart = d.keep, line, lineStart
 		d.keep, d.captureHit = -1, false
 		if len(d.stack) > 0 {

@@ -171,7 +171,7 @@ func FuzzCapture(f *testing.F) {
 	for _, c := range captureCases {
 		f.Add(c, uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, c string, max uint8) {
+	f.Fuzz(func(t *testing.T, c string, limit uint8) {
 		for _, stream := range []bool{false, true} {
 			ref := elementDecoder(t, c, stream)
 			if ref == nil {
@@ -180,7 +180,7 @@ func FuzzCapture(f *testing.F) {
 			want := decodeValue(ref)
 			d := elementDecoder(t, c, stream)
 			depth := d.Depth()
-			raw, _, ok, err := d.Capture(int(max))
+			raw, _, ok, err := d.Capture(int(limit))
 			if err != nil {
 				t.Fatal(err)
 			}

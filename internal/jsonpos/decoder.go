@@ -580,7 +580,7 @@ func (d *Decoder) Value() (v any, start, end Pos, err error) {
 	return v, start, d.Pos(), err
 }
 
-func (d *Decoder) value(c byte, depth int) (any, error) {
+func (d *Decoder) value(c byte, depth int) (any, error) { //nolint:funlen,gocognit // hot-path JSON decoder: one case per token, kept inline for speed
 	switch c {
 	case '{':
 		if depth >= MaxDepth {

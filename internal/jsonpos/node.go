@@ -135,7 +135,7 @@ func (d *Decoder) Node() (*Node, error) {
 	return d.node(c, d.depth())
 }
 
-func (d *Decoder) node(c byte, depth int) (*Node, error) {
+func (d *Decoder) node(c byte, depth int) (*Node, error) { //nolint:funlen,gocognit // hot-path JSON decoder building positioned nodes: one case per token, kept inline for speed
 	n := &Node{Start: d.Pos()}
 	switch c {
 	case '{':

@@ -20,7 +20,7 @@ func (d *Decoder) Skip() (start, end Pos, err error) {
 // skipValue mirrors value without building anything. Containers are walked
 // with an explicit count of open brackets per level, so only the current
 // byte window is kept in memory however large the value is.
-func (d *Decoder) skipValue(c byte, depth int) error {
+func (d *Decoder) skipValue(c byte, depth int) error { //nolint:funlen,gocognit // hot-path JSON skipper: one case per token, kept inline for speed
 	switch c {
 	case '{', '[':
 		if depth >= MaxDepth {

@@ -50,7 +50,7 @@ func ParseDefinition(data []byte, file string) (*Definition, error) {
 	return definitionFromNode(root, file)
 }
 
-func definitionFromNode(root *jsonpos.Node, file string) (*Definition, error) {
+func definitionFromNode(root *jsonpos.Node, file string) (*Definition, error) { //nolint:funlen,gocognit // table-like walk over the fields of a policy definition, each with its own error
 	if root.Kind != jsonpos.Object {
 		return nil, posErr(file, root, "a policy definition must be a JSON object")
 	}

@@ -78,8 +78,10 @@ func (r Reason) OperatorText() string {
 	return r.Operator
 }
 
-// ActualText and ExpectedText render the values for people.
-func (r Reason) ActualText() string   { return display(r.Actual) }
+// ActualText renders the actual value for people.
+func (r Reason) ActualText() string { return display(r.Actual) }
+
+// ExpectedText renders the expected value for people.
 func (r Reason) ExpectedText() string { return display(r.Expected) }
 
 // IsUnknown reports whether the current value is unknown.

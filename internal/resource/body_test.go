@@ -1,24 +1,11 @@
 package resource
 
 import (
-	"bytes"
 	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func decodeBody(t *testing.T, s string) map[string]any {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	NormalizeNumbers(m)
-	return m
-}
 
 func TestStripSecretValues(t *testing.T) {
 	t.Parallel()

@@ -57,11 +57,11 @@ func Render(v any) string {
 
 // clip shortens long strings in messages.
 func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
+	const limit = 60
+	if len(s) <= limit {
 		return s
 	}
-	i := max
+	i := limit
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}

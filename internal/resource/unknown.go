@@ -17,7 +17,7 @@ type Choices struct {
 // absent is the type of Absent.
 type absent struct{}
 
-// Absent, as one of an Unknown's Choices, means the property may be left
+// Absent is, as one of an Unknown's Choices, the mark that the property may be left
 // out of the body (a Terraform dynamic block with no elements).
 var Absent any = absent{}
 

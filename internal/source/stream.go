@@ -49,10 +49,10 @@ func (r *run) readStream(ctx context.Context, name string, emit func(*resource.D
 	if spec == nil {
 		spec, _ = r.reg.byContent(head, true)
 	}
-	switch {
-	case spec.kind == "":
+	switch spec.kind {
+	case "":
 		return &resource.InputError{Pos: resource.Position{File: name}, Msg: spec.why}
-	case spec.kind == Bicep:
+	case Bicep:
 		return &resource.InputError{Pos: resource.Position{File: name}, Msg: "a Bicep file cannot be read from a pipe (its modules and parameters are found beside it): name the file"}
 	}
 	if sr, ok := r.readers[spec.kind].(streamReader); ok {

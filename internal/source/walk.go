@@ -44,14 +44,14 @@ func newWalker(d *discovery) *walker {
 
 // root adds a directory named on the command line.
 func (w *walker) root(p string) {
-	real, err := filepath.EvalSymlinks(p)
+	resolved, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		real = p
+		resolved = p
 	}
-	if abs, err := filepath.Abs(real); err == nil {
-		real = abs
+	if abs, err := filepath.Abs(resolved); err == nil {
+		resolved = abs
 	}
-	w.q.push(dir{path: p, root: &root{path: p, real: real}})
+	w.q.push(dir{path: p, root: &root{path: p, real: resolved}})
 }
 
 // wait waits for the walk to finish.
@@ -127,15 +127,15 @@ func (w *walker) follow(job dir, p string) (fs.FileMode, bool) {
 		w.d.skip(p, slog.LevelWarn, "a symbolic link that leads nowhere: "+friendly(err))
 		return 0, false
 	}
-	real, err := filepath.EvalSymlinks(p)
+	resolved, err := filepath.EvalSymlinks(p)
 	if err == nil {
-		real, err = filepath.Abs(real)
+		resolved, err = filepath.Abs(resolved)
 	}
 	switch {
 	case err != nil:
 		w.d.skip(p, slog.LevelWarn, "a symbolic link that cannot be resolved: "+friendly(err))
 		return 0, false
-	case real != job.root.real && !strings.HasPrefix(real, job.root.real+string(filepath.Separator)):
+	case resolved != job.root.real && !strings.HasPrefix(resolved, job.root.real+string(filepath.Separator)):
 		w.d.skip(p, slog.LevelWarn, "a symbolic link out of the directory being scanned: not followed (name its target to scan it)")
 		return 0, false
 	case info.IsDir():

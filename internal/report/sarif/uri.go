@@ -62,7 +62,7 @@ func (l *locator) physical(file string, start, end int) *physicalLocation {
 // isFile reports whether a provenance file name names a file: readers
 // write "-" or "<stdin>" for standard input.
 func isFile(name string) bool {
-	return name != "" && name != "-" && !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	return name != "" && name != "-" && (!strings.HasPrefix(name, "<") || !strings.HasSuffix(name, ">"))
 }
 
 // uri returns file as a URI relative to the root (with base %SRCROOT%),

@@ -140,7 +140,7 @@ func TestBicepFormsAgree(t *testing.T) {
 		// the symbolic form keeps them, and kvguard reports an existing
 		// vault as a placeholder.
 		a, b = withoutExisting(a), withoutExisting(b)
-		if diff := cmp.Diff(comparable(a), comparable(b), cmp.Comparer(func(x, y resource.Unknown) bool { return true })); diff != "" {
+		if diff := cmp.Diff(comparableDocs(a), comparableDocs(b), cmp.Comparer(func(x, y resource.Unknown) bool { return true })); diff != "" {
 			t.Errorf("%s: the two forms differ (-main.json +main.symbolicnames.json):\n%s", filepath.Dir(p), diff)
 			continue
 		}
@@ -164,7 +164,7 @@ func withoutExisting(docs []*resource.Document) []*resource.Document {
 	return out
 }
 
-func comparable(docs []*resource.Document) []*resource.Document {
+func comparableDocs(docs []*resource.Document) []*resource.Document {
 	out := make([]*resource.Document, len(docs))
 	for i, d := range docs {
 		c := *d

@@ -8,8 +8,6 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-const rgPrefix = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kvguard-rg/providers/"
-
 // TestPropertyNames checks that property names which are expressions are
 // evaluated (as Azure Resource Manager does, and as Bicep compiles
 // '${id}': {}), and that "[[" escapes a literal name.

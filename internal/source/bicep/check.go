@@ -84,7 +84,7 @@ func (c *checker) errorf(pos syntax.Pos, format string, args ...any) {
 }
 
 // expr checks an expression; sc holds the local names in scope.
-func (c *checker) expr(e syntax.Expr, sc *locals) {
+func (c *checker) expr(e syntax.Expr, sc *locals) { //nolint:funlen // type switch with one case per Bicep expression kind
 	if e == nil {
 		return
 	}

@@ -39,11 +39,11 @@ func (fe *fileEval) evalAccess(e syntax.Expr, sc *locals) (v any, short bool, er
 // base evaluates the left side of an access, keeping the chain's
 // short-circuit state.
 func (fe *fileEval) base(e syntax.Expr, sc *locals) (any, bool, error) {
-	switch e.(type) {
+	switch x := e.(type) {
 	case *syntax.PropertyExpr, *syntax.IndexExpr, *syntax.ResourceAccessExpr:
 		return fe.evalAccess(e, sc)
 	case *syntax.NonNullExpr:
-		return fe.base(e.(*syntax.NonNullExpr).X, sc)
+		return fe.base(x.X, sc)
 	}
 	v, err := fe.eval(e, sc)
 	return v, false, err

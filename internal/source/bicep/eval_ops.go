@@ -316,13 +316,13 @@ func (fe *fileEval) evalTernary(t *syntax.TernaryExpr, sc *locals) (any, error) 
 		a, errA := fe.value(t.Then, sc)
 		b, errB := fe.value(t.Else, sc)
 		if errA != nil || errB != nil {
-			return fe.unknownAt(t), nil
+			return fe.unknownAt(t), nil //nolint:nilerr // an unknown condition with a failing branch yields an unknown, not an error
 		}
 		// As the compiled if(cond, a, b): the branch the condition's
 		// choices select, or one of both when both are known.
 		v, err := fe.callBuiltin(t, "if", cv, a, b)
 		if err != nil {
-			return fe.unknownAt(t), nil
+			return fe.unknownAt(t), nil //nolint:nilerr // if() over an unknown condition that cannot be combined yields an unknown, not an error
 		}
 		return v, nil
 	}

@@ -68,7 +68,6 @@ type run struct {
 	// reading holds the parameters files being read, against extends
 	// cycles.
 	reading map[string]bool
-	emit    func(*resource.Document)
 	// mapper turns evaluated resources into documents: the ARM template
 	// reader's rules, so that a Bicep file and its compiled template
 	// give equal documents.
@@ -165,21 +164,21 @@ func unjoin(err error) []error {
 // files as they are (the user named them), anything else (modules,
 // imports, parameters files the code names, load*() files) only through
 // the read root.
-func (r *run) readFile(path string, max int64) ([]byte, error) {
+func (r *run) readFile(path string, limit int64) ([]byte, error) {
 	if !r.trusted[filepath.Clean(path)] {
-		return r.root.ReadFile(path, max)
+		return r.root.ReadFile(path, limit)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
 	}
 	return data, nil
 }

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	azpolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/managementgroups/armmanagementgroups"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -326,7 +326,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	vp := f.NewVaultsClient().NewListBySubscriptionPager(nil)
 	for vp.More() {
 		var raw *http.Response
-		if _, err := vp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
+		if _, err := vp.NextPage(azpolicy.WithCaptureResponse(ctx, &raw)); err != nil {
 			return recs, callFailed("list vaults", err)
 		}
 		if err := add(raw); err != nil {
@@ -336,7 +336,7 @@ func (s *scanner) listSubscriptionVaults(ctx context.Context, sub string) ([]*va
 	hp := f.NewManagedHsmsClient().NewListBySubscriptionPager(nil)
 	for hp.More() {
 		var raw *http.Response
-		if _, err := hp.NextPage(runtime.WithCaptureResponse(ctx, &raw)); err != nil {
+		if _, err := hp.NextPage(azpolicy.WithCaptureResponse(ctx, &raw)); err != nil {
 			return recs, callFailed("list managed HSMs", err)
 		}
 		if err := add(raw); err != nil {

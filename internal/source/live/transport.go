@@ -203,7 +203,7 @@ func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
 	body, err := runtime.Payload(resp)
 	if err != nil {
 		h.err = err
-		return resp, nil // the SDK reports it
+		return resp, nil //nolint:nilerr // the SDK reports it
 	}
 	page, err := decodeMap(body)
 	if err != nil {
@@ -221,7 +221,7 @@ func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
 	small, err := json.Marshal(page)
 	if err != nil {
 		h.err = err
-		return resp, nil
+		return resp, nil //nolint:nilerr // the error is kept in h.err and reported after the SDK's call returns
 	}
 	h.decoded = true
 	resp.Body = io.NopCloser(bytes.NewReader(small))

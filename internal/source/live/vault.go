@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azpolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
@@ -166,9 +167,9 @@ func (s *scanner) readBody(ctx context.Context, f *armkeyvault.ClientFactory, v 
 	var raw *http.Response
 	var err error
 	if r.typ == resource.TypeManagedHSM {
-		_, err = f.NewManagedHsmsClient().Get(runtime.WithCaptureResponse(ctx, &raw), r.rg, r.name, nil)
+		_, err = f.NewManagedHsmsClient().Get(azpolicy.WithCaptureResponse(ctx, &raw), r.rg, r.name, nil)
 	} else {
-		_, err = f.NewVaultsClient().Get(runtime.WithCaptureResponse(ctx, &raw), r.rg, r.name, nil)
+		_, err = f.NewVaultsClient().Get(azpolicy.WithCaptureResponse(ctx, &raw), r.rg, r.name, nil)
 	}
 	if err == nil {
 		var body map[string]any
@@ -277,7 +278,7 @@ func (s *scanner) readDataPlane(ctx context.Context, v *vaultRead) {
 		}
 		name, _ := c.body["name"].(string)
 		var raw *http.Response
-		if _, err := keys.GetKeyRotationPolicy(runtime.WithCaptureResponse(ctx, &raw), name, nil); err != nil {
+		if _, err := keys.GetKeyRotationPolicy(azpolicy.WithCaptureResponse(ctx, &raw), name, nil); err != nil {
 			v.gap(resource.PartKeyRotationPolicy, s.partError(ctx, "get the rotation policy of key "+name+" in "+uri, err))
 			return
 		}

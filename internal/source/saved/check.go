@@ -92,7 +92,8 @@ func (fr *fileReader) checkVault(o *rawObject, doc *resource.Document, sc scope)
 	for _, r := range vaultRules {
 		m, path := props, pkey+"."
 		if r.in == inNetworkACLs {
-			acls, key, ok := lookup(props, "networkAcls")
+			acls, key, _ := lookup(props, "networkAcls")
+			var ok bool
 			if m, ok = acls.(map[string]any); !ok {
 				continue
 			}
@@ -215,11 +216,11 @@ func render(v any) string {
 
 // clip shortens long strings in messages.
 func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
+	const limit = 60
+	if len(s) <= limit {
 		return s
 	}
-	i := max
+	i := limit
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}

@@ -187,7 +187,7 @@ func (s *fastScan) propsMember(c *fastComp, key []byte) bool {
 }
 
 func (s *fastScan) attrMember(c *fastComp, key []byte) bool {
-	slot := -1
+	var slot int
 	switch string(key) {
 	case "enabled":
 		if !c.once(seenEnabled) {
@@ -417,7 +417,7 @@ var armComponentTypes = map[string]string{
 // armComponent and finish would, and records it for the reading
 // goroutine (parallel.go). It reports false, having recorded nothing,
 // when the general path must read the body after all.
-func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, sc scope) bool {
+func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, sc scope) bool { //nolint:funlen // hot-path decoder for saved Azure JSON documents, kept inline for speed
 	if c.id == nil || c.seen&seenAttrs == 0 {
 		return false // no attributes: the general path notes it
 	}

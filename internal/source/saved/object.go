@@ -260,7 +260,7 @@ func (fr *fileReader) watched(o *rawObject, body map[string]any, key string, nam
 
 // readMembers reads an object whose member positions matter (properties,
 // attributes, tags), recording where each member's value starts.
-func (fr *fileReader) readMembers(o *rawObject, in where) (map[string]any, error) {
+func (fr *fileReader) readMembers(o *rawObject, in where) (map[string]any, error) { //nolint:funlen,gocognit // hot-path member decoder for saved Azure JSON, kept inline for speed
 	d := fr.d
 	if _, err := d.BeginObject(); err != nil {
 		return nil, err

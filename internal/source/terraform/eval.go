@@ -67,8 +67,8 @@ func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 // inside the scanned root (symlinks followed): a local module source such
 // as ../../../../ must not open the rest of the disk to file().
 func (ev *evaluator) allow(abs string) {
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
 	}
 	if !within(abs, ev.scanRoot) {
 		ev.log.Debug("module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
@@ -291,7 +291,7 @@ func (m *moduleInst) evalChosen(c *hclsyntax.ConditionalExpr, sc *scope, ty cty.
 	}
 	cond, err := convert.Convert(cond, cty.Bool)
 	if err != nil {
-		return cty.NilVal, nil, false
+		return cty.NilVal, nil, false //nolint:nilerr // a condition not convertible to bool means the value cannot be decided, not an error
 	}
 	branch := c.FalseResult
 	if cond.True() {

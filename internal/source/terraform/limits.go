@@ -22,11 +22,11 @@ type budget struct {
 	skipped int  // expansions refused after the first
 }
 
-func newBudget(max int) budget {
-	if max <= 0 {
-		max = resource.DefaultMaxInstances
+func newBudget(limit int) budget {
+	if limit <= 0 {
+		limit = resource.DefaultMaxInstances
 	}
-	return budget{max: max}
+	return budget{max: limit}
 }
 
 // reserve takes n instances of the budget for what (an address, or a

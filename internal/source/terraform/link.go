@@ -12,7 +12,7 @@ import (
 // that document's ID exactly, even when the code knows the subscription
 // and the document uses the placeholder (or the other way round). A
 // literal naming no vault of the read stays as written.
-func linkLiterals(bs []*built) {
+func linkLiterals(bs []*built) { //nolint:gocognit // one pass indexing vault IDs and one rewriting the reference attributes; the cases are table-like
 	byKey := map[string]string{}
 	byName := map[string][]string{}
 	for _, b := range bs {

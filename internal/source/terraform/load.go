@@ -176,7 +176,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 	return cfg
 }
 
-func (ev *evaluator) loadFile(cfg *moduleConfig, name string) {
+func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:funlen,gocognit // one case per top-level block kind of a Terraform file
 	if err := funcs.Regular(name); err != nil {
 		ev.errorf(resource.Position{File: name}, "not read: %v", err)
 		return
@@ -453,8 +453,8 @@ func allowedByValidation(body hcl.Body, name string) []cty.Value {
 
 // realPath resolves the symlinks of an absolute path, or returns it as is.
 func realPath(abs string) string {
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved
 	}
 	return abs
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
-func mapPrivateEndpoint(in *input) *built {
+func mapPrivateEndpoint(in *input) *built { //nolint:funlen // table-like attribute mapping of azurerm_private_endpoint
 	a := in.attrs
 	id := docID(in.sub, a["resource_group_name"], resource.TypePrivateEndpoint, a["name"], in.address)
 	props := map[string]any{}

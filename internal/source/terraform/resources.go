@@ -208,7 +208,7 @@ func (m *moduleInst) expandForEach(forEach *hcl.Attribute, what string) expansio
 	}
 	ty := v.Type()
 	isSet := ty.IsSetType() || ty.IsListType() || ty.IsTupleType()
-	if !(isSet || ty.IsMapType() || ty.IsObjectType()) {
+	if !isSet && !ty.IsMapType() && !ty.IsObjectType() {
 		m.ev.errorf(at, "%s: for_each must be a map or a set of strings, not %s", what, ty.FriendlyName())
 		return e
 	}

@@ -99,7 +99,7 @@ func (fs *fileSuppressions) forBlock(line int) []resource.Suppression {
 // jsonFileSuppressions reads the "//" comment properties of the resource
 // bodies of a .tf.json file (HCL's JSON syntax drops them): a string or an
 // array of strings each. The result is keyed by type.name.
-func (ev *evaluator) jsonFileSuppressions(name string, src []byte) map[string][]resource.Suppression {
+func (ev *evaluator) jsonFileSuppressions(name string, src []byte) map[string][]resource.Suppression { //nolint:gocognit // walk over the resource bodies of a .tf.json file with its string/array comment forms
 	root, err := jsonpos.Parse(src, name, false)
 	if err != nil {
 		return nil // the HCL parser reports the syntax error

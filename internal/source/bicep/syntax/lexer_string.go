@@ -78,8 +78,8 @@ func (l *lexer) multilineSegment(first bool, dollars int, p Pos) TokenKind {
 	}
 	for l.off < len(l.src) {
 		c := l.src[l.off]
-		switch {
-		case c == '$':
+		switch c {
+		case '$':
 			n := 0
 			for l.peek(0) == '$' {
 				l.off++
@@ -89,7 +89,7 @@ func (l *lexer) multilineSegment(first bool, dollars int, p Pos) TokenKind {
 				l.off++
 				return more
 			}
-		case c == '\'':
+		case '\'':
 			n := 0
 			for l.peek(0) == '\'' {
 				l.off++
@@ -98,7 +98,7 @@ func (l *lexer) multilineSegment(first bool, dollars int, p Pos) TokenKind {
 			if n >= 3 {
 				return done
 			}
-		case c == '\n' || c == '\r':
+		case '\n', '\r':
 			l.newline()
 		default:
 			l.off++

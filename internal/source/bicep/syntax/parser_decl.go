@@ -5,7 +5,7 @@ func (p *parser) decorators() []*Decorator {
 	var ds []*Decorator
 	for p.at(TokAt) {
 		at := p.next()
-		var x Expr = p.decoratorCall()
+		x := p.decoratorCall()
 		ds = append(ds, &Decorator{Span: Span{at.pos, x.End()}, Expr: x})
 		if !p.at(TokNewline) {
 			t := p.peek()
@@ -36,7 +36,7 @@ func (p *parser) decoratorCall() Expr {
 
 // decl parses one declaration. nested restricts it to a resource inside a
 // resource body.
-func (p *parser) decl(nested bool) Decl {
+func (p *parser) decl(nested bool) Decl { //nolint:funlen // one case per Bicep declaration keyword
 	start := p.peek().pos
 	ds := p.decorators()
 	t := p.peek()
@@ -314,7 +314,7 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 	case "using":
 		p.next()
 		d := &UsingDecl{}
-		end := t.endPos
+		var end Pos
 		if p.atKeyword("none") {
 			end = p.next().endPos
 		} else {

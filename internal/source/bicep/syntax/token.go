@@ -16,6 +16,7 @@ func (p Pos) String() string { return strconv.Itoa(p.Line) + ":" + strconv.Itoa(
 // TokenKind is the lexical class of a token.
 type TokenKind uint8
 
+// The token kinds.
 const (
 	TokEOF TokenKind = iota
 	TokNewline
@@ -24,8 +25,8 @@ const (
 	TokTrue
 	TokFalse
 	TokNull
-	// String tokens: a string without holes is TokString; an interpolated
-	// one is TokStringLeft ('...${), TokStringMiddle (}...${) and
+	// TokString is a string without holes; an interpolated string is
+	// TokStringLeft ('...${), TokStringMiddle (}...${) and
 	// TokStringRight (}...').
 	TokString
 	TokStringLeft

@@ -14,13 +14,13 @@ type Budget struct {
 	spent     bool
 }
 
-// NewBudget returns a Budget of max instances; max <= 0 means
+// NewBudget returns a Budget of limit instances; limit <= 0 means
 // resource.DefaultMaxInstances.
-func NewBudget(max int) *Budget {
-	if max <= 0 {
-		max = resource.DefaultMaxInstances
+func NewBudget(limit int) *Budget {
+	if limit <= 0 {
+		limit = resource.DefaultMaxInstances
 	}
-	return &Budget{max: max}
+	return &Budget{max: limit}
 }
 
 // Take reserves n instances. It is false, and stays false, once the

@@ -18,7 +18,7 @@ func ParseJSON(data []byte, file string) (*jsonpos.Node, error) {
 		return root, nil
 	}
 	var se *jsonpos.SyntaxError
-	if !errors.As(err, &se) || !(strings.Contains(se.Msg, "span lines") || strings.Contains(se.Msg, "control character")) {
+	if !errors.As(err, &se) || (!strings.Contains(se.Msg, "span lines") && !strings.Contains(se.Msg, "control character")) {
 		return nil, err
 	}
 	fixed, edits := escapeControlChars(data)

@@ -38,8 +38,8 @@ func NewReadRoot(dirs []string, input string) *ReadRoot {
 			continue
 		}
 		r.dirs = append(r.dirs, abs)
-		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-			r.dirs = append(r.dirs, real)
+		if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
+			r.dirs = append(r.dirs, resolved)
 		}
 	}
 	return r
@@ -55,8 +55,8 @@ func NewReadRootOf(dirs ...string) *ReadRoot {
 			continue
 		}
 		r.dirs = append(r.dirs, abs)
-		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-			r.dirs = append(r.dirs, real)
+		if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
+			r.dirs = append(r.dirs, resolved)
 		}
 	}
 	return r
@@ -92,7 +92,7 @@ func (r *ReadRoot) Dirs() []string { return r.dirs }
 // ReadFile reads the file at path, at most max bytes, when the root
 // allows it. A refusal wraps ErrOutside and says why, naming the path as
 // given and never anything read.
-func (r *ReadRoot) ReadFile(path string, max int64) ([]byte, error) {
+func (r *ReadRoot) ReadFile(path string, limit int64) ([]byte, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (r *ReadRoot) ReadFile(path string, max int64) ([]byte, error) {
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue
 		}
-		return readBelow(d, rel, path, max)
+		return readBelow(d, rel, path, limit)
 	}
 	return nil, fmt.Errorf("%w: %s is outside the directories kvguard reads (%s; --read-root adds one)", ErrOutside, path, strings.Join(r.shown(), ", "))
 }
@@ -125,7 +125,7 @@ func (r *ReadRoot) shown() []string {
 
 // readBelow reads rel below dir with os.Root, which refuses to leave dir
 // through a symlink or "..".
-func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
+func readBelow(dir, rel, shown string, limit int64) ([]byte, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
@@ -139,28 +139,28 @@ func readBelow(dir, rel, shown string, max int64) ([]byte, error) {
 		if strings.Contains(err.Error(), "escapes") {
 			return nil, fmt.Errorf("%w: %s leads outside the directories kvguard reads (a symlink or ..)", ErrOutside, shown)
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err))
+		return nil, fmt.Errorf("%w: %s: %v", ErrOutside, shown, cleanErr(err)) //nolint:errorlint // only ErrOutside is for callers to match
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrOutside, shown)
 	}
-	if real, err := filepath.EvalSymlinks(filepath.Join(dir, rel)); err == nil && special(real) {
+	if resolved, err := filepath.EvalSymlinks(filepath.Join(dir, rel)); err == nil && special(resolved) {
 		return nil, fmt.Errorf("%w: %s is a system file (/proc, /sys, /dev)", ErrOutside, shown)
 	}
 	f, err := root.OpenFile(rel, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err)) //nolint:errorlint // not wrapped: a file gone after the Stat above is an error, not the caller's "not there" (os.ErrNotExist)
 	}
 	defer f.Close()
 	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
 		return nil, fmt.Errorf("%w: %s changed while it was read", ErrOutside, shown)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err))
+		return nil, fmt.Errorf("%s: %v", shown, cleanErr(err)) //nolint:errorlint // not wrapped, as for OpenFile above: callers match os.ErrNotExist only from the Stat
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", shown, max)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", shown, limit)
 	}
 	return data, nil
 }

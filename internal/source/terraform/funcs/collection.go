@@ -175,7 +175,7 @@ var SumFunc = function.New(&function.Spec{
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 		v := args[0]
 		ty := v.Type()
-		if !(ty.IsListType() || ty.IsSetType() || ty.IsTupleType()) {
+		if !ty.IsListType() && !ty.IsSetType() && !ty.IsTupleType() {
 			return cty.NilVal, function.NewArgErrorf(0, "argument must be list, set, or tuple")
 		}
 		if v.LengthInt() == 0 {
@@ -206,7 +206,7 @@ var IndexFunc = function.New(&function.Spec{
 	Type: function.StaticReturnType(cty.Number),
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 		ty := args[0].Type()
-		if !(ty.IsListType() || ty.IsTupleType()) {
+		if !ty.IsListType() && !ty.IsTupleType() {
 			return cty.NilVal, function.NewArgErrorf(0, "argument must be a list or tuple")
 		}
 		for i, e := range args[0].AsValueSlice() {

@@ -37,8 +37,8 @@ func (f fileFuncs) resolve(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
 	}
 	if pseudo(abs) || f.opts.Allowed == nil || !f.opts.Allowed(abs) {
 		return "", errDenied
@@ -70,14 +70,14 @@ var ErrNotRegular = errors.New("not a regular file")
 // end it, and a pseudo-file such as /proc/self/environ holds the
 // environment. Every file kvguard reads as Terraform goes through it.
 func Regular(path string) error {
-	real, err := filepath.EvalSymlinks(path)
+	resolved, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return err
 	}
-	if abs, err := filepath.Abs(real); err == nil && pseudo(abs) {
+	if abs, err := filepath.Abs(resolved); err == nil && pseudo(abs) {
 		return fmt.Errorf("%s: %w (it is under %s)", path, ErrNotRegular, abs)
 	}
-	st, err := os.Stat(real)
+	st, err := os.Stat(resolved)
 	if err != nil {
 		return err
 	}
@@ -106,12 +106,12 @@ func (f fileFuncs) readFile(p string) ([]byte, error) {
 	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
 		return nil, errDenied // replaced between the check and the open
 	}
-	max := f.opts.maxBytes()
-	b, err := io.ReadAll(io.LimitReader(fh, max+1))
+	limit := f.opts.maxBytes()
+	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(b)) > max {
+	if int64(len(b)) > limit {
 		return nil, errDenied // too large to be configuration; treat as unknown
 	}
 	return b, nil
@@ -158,7 +158,7 @@ func (f fileFuncs) exists() function.Function {
 			}
 			st, err := os.Stat(abs)
 			if err != nil {
-				return cty.False, nil
+				return cty.False, nil //nolint:nilerr // fileexists(): a path that cannot be stat'ed does not exist, as in Terraform
 			}
 			if !st.Mode().IsRegular() {
 				return cty.NilVal, fmt.Errorf("%s is not a regular file", args[0].AsString())
@@ -286,7 +286,7 @@ func (f fileFuncs) templatefile(table func() map[string]function.Function) funct
 			if !vars.IsWhollyKnown() {
 				return cty.DynamicVal, nil
 			}
-			if !(vars.Type().IsObjectType() || vars.Type().IsMapType()) || vars.IsNull() {
+			if (!vars.Type().IsObjectType() && !vars.Type().IsMapType()) || vars.IsNull() {
 				return cty.NilVal, function.NewArgErrorf(1, "invalid vars value: must be a map")
 			}
 			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: table()}
