@@ -58,8 +58,8 @@ func TestTagReferences(t *testing.T) {
 // operator or function.
 type panicCond struct{}
 
-func (panicCond) eval(*evalCtx) tri                { panic("boom in a condition") }
-func (panicCond) explain(*evalCtx) (tri, []Reason) { panic("boom in a condition") }
+func (panicCond) eval(*evalCtx) truth                { panic("boom in a condition") }
+func (panicCond) explain(*evalCtx) (truth, []Reason) { panic("boom in a condition") }
 
 // TestPanicIsTheRulesError: a panic while evaluating one policy on one
 // document is that rule's Error outcome carrying the panic's message, for

@@ -354,7 +354,7 @@ func (p *Policy) evaluateOnce(doc *resource.Document, related Related, opts Opti
 	if c.err != nil {
 		return Result{Outcome: Error, Err: c.err}
 	}
-	if app == triFalse {
+	if app == truthFalse {
 		return Result{Outcome: NotApplicable}
 	}
 	r := p.ifCond.eval(c)
@@ -362,9 +362,9 @@ func (p *Policy) evaluateOnce(doc *resource.Document, related Related, opts Opti
 		return Result{Outcome: Error, Err: c.err}
 	}
 	switch r {
-	case triFalse:
+	case truthFalse:
 		return Result{Outcome: Compliant}
-	case triTrue:
+	case truthTrue:
 		if opts.SkipReasons {
 			return Result{Outcome: NonCompliant}
 		}
@@ -424,9 +424,9 @@ func (p *Policy) evalIfNotExists(c *evalCtx, doc *resource.Document, related Rel
 		return Result{Outcome: Error, Err: c.err}
 	}
 	switch r {
-	case triFalse:
+	case truthFalse:
 		return Result{Outcome: NotApplicable}
-	case triUnknown:
+	case truthUnknown:
 		_, why := p.ifCond.explain(c)
 		return Result{Outcome: Unknown, Reasons: findings(why)}
 	}
@@ -462,10 +462,10 @@ func (p *Policy) evalIfNotExists(c *evalCtx, doc *resource.Document, related Rel
 		}
 		c.fieldDoc = rd
 		switch p.exist.condition.eval(c) {
-		case triTrue:
+		case truthTrue:
 			c.fieldDoc = doc
 			return Result{Outcome: Compliant}
-		case triUnknown:
+		case truthUnknown:
 			anyUnknown = true
 			_, w := p.exist.condition.explain(c)
 			unknownWhy = append(unknownWhy, w...)
