@@ -37,7 +37,7 @@ var roles = map[string]role{
 func (fr *fileReader) resource(o *rawObject, sc scope, idv any, idPos jsonpos.Pos, via idMember) {
 	id, ok := idv.(string)
 	if !ok {
-		fr.problem(fr.pos(idPos), "", "id: expected a string, found %s", describe(idv))
+		fr.problem(fr.pos(idPos), "", "id: expected a string, found %s", resource.Describe(idv))
 		return
 	}
 	switch {
@@ -130,7 +130,7 @@ func (fr *fileReader) resourceType(o *rawObject, pid armID, id string) (string, 
 		s, isStr := v.(string)
 		if !isStr {
 			p, _ := o.pos(inRoot, key)
-			fr.problem(fr.pos(p), id, "%s: expected a string, found %s", key, describe(v))
+			fr.problem(fr.pos(p), id, "%s: expected a string, found %s", key, resource.Describe(v))
 			return "", false
 		}
 		given = s
@@ -309,13 +309,13 @@ func (fr *fileReader) suppressions(o *rawObject, doc *resource.Document) []*reso
 				for _, e := range x {
 					s, ok := e.(string)
 					if !ok {
-						errs = append(errs, resource.Errorf(fr.pos(p), "%s.%s: expected strings, found %s", key, k, describe(e)))
+						errs = append(errs, resource.Errorf(fr.pos(p), "%s.%s: expected strings, found %s", key, k, resource.Describe(e)))
 						continue
 					}
 					texts = append(texts, s)
 				}
 			default:
-				errs = append(errs, resource.Errorf(fr.pos(p), "%s.%s: expected a string or an array of strings, found %s", key, k, describe(v)))
+				errs = append(errs, resource.Errorf(fr.pos(p), "%s.%s: expected a string or an array of strings, found %s", key, k, resource.Describe(v)))
 			}
 			for _, t := range texts {
 				if !strings.Contains(t, resource.SuppressionMarker) {

@@ -113,7 +113,7 @@ func (fr *fileReader) attributes(entries []attrEntry, prefix string) (resource.O
 			if e.v.Kind == jsonpos.Bool {
 				val = e.v.Bool
 			} else {
-				msg = "expected a boolean, found " + describe(e.v.Interface())
+				msg = "expected a boolean, found " + resource.Describe(e.v.Interface())
 			}
 		} else {
 			var t string
@@ -122,7 +122,7 @@ func (fr *fileReader) attributes(entries []attrEntry, prefix string) (resource.O
 		}
 		if msg != "" {
 			errs = append(errs, resource.Errorf(fr.pos(e.pos), "%sattributes.%s: %s", prefix, e.key, msg))
-			val = resource.Unknown{Expr: fmt.Sprintf("%s = %s (%s)", e.key, render(e.v.Interface()), sp.why())}
+			val = resource.Unknown{Expr: fmt.Sprintf("%s = %s (%s)", e.key, resource.Render(e.v.Interface()), sp.why())}
 		}
 		if !set[sp.slot] {
 			slots[sp.slot], set[sp.slot] = val, true
@@ -228,17 +228,17 @@ func instant(v jsonpos.Scalar, unix, iso bool) (string, string) {
 		}
 		t, ok := parseISO(v.Str)
 		if !ok {
-			return "", fmt.Sprintf("%s is not an ISO 8601 time", describe(v.Str))
+			return "", fmt.Sprintf("%s is not an ISO 8601 time", resource.Describe(v.Str))
 		}
 		return resource.FormatTime(t), ""
 	}
 	switch {
 	case unix && iso:
-		return "", "expected Unix seconds or an ISO 8601 time, found " + describe(v.Interface())
+		return "", "expected Unix seconds or an ISO 8601 time, found " + resource.Describe(v.Interface())
 	case unix:
-		return "", "expected a number (Unix seconds), found " + describe(v.Interface())
+		return "", "expected a number (Unix seconds), found " + resource.Describe(v.Interface())
 	}
-	return "", "expected an ISO 8601 time, found " + describe(v.Interface())
+	return "", "expected an ISO 8601 time, found " + resource.Describe(v.Interface())
 }
 
 // isoLayouts are the forms az CLI and PowerShell write instants in:

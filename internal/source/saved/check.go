@@ -3,9 +3,7 @@ package saved
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/kvguard/kvguard/internal/jsonpos"
 	"github.com/kvguard/kvguard/internal/resource"
@@ -80,8 +78,8 @@ func (fr *fileReader) checkVault(o *rawObject, doc *resource.Document, sc scope)
 	props, isMap := pv.(map[string]any)
 	if !isMap {
 		p, _ := o.pos(inRoot, pkey)
-		msg := fmt.Sprintf("%s: expected an object, found %s", pkey, describe(pv))
-		doc.Body[pkey] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", pkey, render(pv))}
+		msg := fmt.Sprintf("%s: expected an object, found %s", pkey, resource.Describe(pv))
+		doc.Body[pkey] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", pkey, resource.Render(pv))}
 		doc.Gaps = append(doc.Gaps, resource.Gap{Part: resource.PartProperties, Err: "the input's " + msg})
 		return []*resource.InputError{resource.Errorf(fr.pos(p), "%s", msg)}
 	}
@@ -104,8 +102,8 @@ func (fr *fileReader) checkVault(o *rawObject, doc *resource.Document, sc scope)
 			continue
 		}
 		p, _ := o.pos(r.in, key)
-		errs = append(errs, resource.Errorf(fr.pos(p), "%s%s: expected %s, found %s", path, key, r.want, describe(v)))
-		m[key] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not %s)", key, render(v), r.want)}
+		errs = append(errs, resource.Errorf(fr.pos(p), "%s%s: expected %s, found %s", path, key, r.want, resource.Describe(v)))
+		m[key] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not %s)", key, resource.Render(v), r.want)}
 	}
 	if pecs, key, ok := lookup(props, "privateEndpointConnections"); ok {
 		if arr, ok := pecs.([]any); ok {
@@ -122,14 +120,14 @@ func (fr *fileReader) checkVault(o *rawObject, doc *resource.Document, sc scope)
 func (fr *fileReader) checkConnections(arr []any, path string, p jsonpos.Pos) []*resource.InputError {
 	var errs []*resource.InputError
 	bad := func(where string, v any, w want) *resource.InputError {
-		return resource.Errorf(fr.pos(p), "%s: expected %s, found %s", where, w, describe(v))
+		return resource.Errorf(fr.pos(p), "%s: expected %s, found %s", where, w, resource.Describe(v))
 	}
 	for i, e := range arr {
 		el := fmt.Sprintf("%s[%d]", path, i)
 		conn, ok := e.(map[string]any)
 		if !ok {
 			errs = append(errs, bad(el, e, wantObject))
-			arr[i] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", el[strings.LastIndex(el, ".")+1:], render(e))}
+			arr[i] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", el[strings.LastIndex(el, ".")+1:], resource.Render(e))}
 			continue
 		}
 		pv, pk, ok := lookup(conn, "properties")
@@ -139,7 +137,7 @@ func (fr *fileReader) checkConnections(arr []any, path string, p jsonpos.Pos) []
 		}
 		if !isMap {
 			errs = append(errs, bad(el+"."+pk, pv, wantObject))
-			conn[pk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", pk, render(pv))}
+			conn[pk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", pk, resource.Render(pv))}
 			continue
 		}
 		sv, sk, ok := lookup(props, "privateLinkServiceConnectionState")
@@ -149,7 +147,7 @@ func (fr *fileReader) checkConnections(arr []any, path string, p jsonpos.Pos) []
 		}
 		if !isMap {
 			errs = append(errs, bad(el+"."+pk+"."+sk, sv, wantObject))
-			props[sk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", sk, render(sv))}
+			props[sk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not an object)", sk, resource.Render(sv))}
 			continue
 		}
 		st, stk, ok := lookup(state, "status")
@@ -157,7 +155,7 @@ func (fr *fileReader) checkConnections(arr []any, path string, p jsonpos.Pos) []
 			continue
 		}
 		errs = append(errs, bad(el+"."+pk+"."+sk+"."+stk, st, wantString))
-		state[stk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not a string)", stk, render(st))}
+		state[stk] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not a string)", stk, resource.Render(st))}
 	}
 	return errs
 }
@@ -174,57 +172,6 @@ func noPropertiesReason(typ string, sc scope) string {
 	}
 	return "the input has no properties for this " + what + " (az keyvault list and az resource list do not return them; use " +
 		show + ", az graph query or kvguard scan --azure)"
-}
-
-// describe says what a JSON value is, for messages: the string "yes", the
-// number 1, an object.
-func describe(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "the boolean " + strconv.FormatBool(x)
-	case string:
-		return "the string " + strconv.Quote(clip(x))
-	case int64:
-		return "the number " + strconv.FormatInt(x, 10)
-	case float64:
-		return "the number " + strconv.FormatFloat(x, 'g', -1, 64)
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// render writes a value the way it appears in JSON, shortened, for an
-// Unknown's expression.
-func render(v any) string {
-	switch x := v.(type) {
-	case string:
-		return strconv.Quote(clip(x))
-	case map[string]any:
-		return "{…}"
-	case []any:
-		return "[…]"
-	case nil:
-		return "null"
-	}
-	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(describe(v), "the number "), "the boolean "), "the string ")
-}
-
-// clip shortens long strings in messages.
-func clip(s string) string {
-	const limit = 60
-	if len(s) <= limit {
-		return s
-	}
-	i := limit
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }
 
 // sortErrors orders a resource's errors by position, so that messages come

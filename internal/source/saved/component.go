@@ -16,7 +16,7 @@ func (fr *fileReader) armComponent(o *rawObject, sc scope, typ, id string, pid a
 		m, isMap := pv.(map[string]any)
 		if !isMap {
 			p, _ := o.pos(inRoot, pk)
-			errs = append(errs, resource.Errorf(fr.pos(p), "%s: expected an object, found %s", pk, describe(pv)))
+			errs = append(errs, resource.Errorf(fr.pos(p), "%s: expected an object, found %s", pk, resource.Describe(pv)))
 		} else {
 			props = m
 		}
@@ -28,7 +28,7 @@ func (fr *fileReader) armComponent(o *rawObject, sc scope, typ, id string, pid a
 			m, isMap := av.(map[string]any)
 			if !isMap {
 				p, _ := o.pos(inProps, ak)
-				errs = append(errs, resource.Errorf(fr.pos(p), "properties.%s: expected an object, found %s", ak, describe(av)))
+				errs = append(errs, resource.Errorf(fr.pos(p), "properties.%s: expected an object, found %s", ak, resource.Describe(av)))
 			} else {
 				attrMap = m
 			}
@@ -88,6 +88,6 @@ func (fr *fileReader) copyField(o *rawObject, errs *[]*resource.InputError, src 
 			}
 		}
 	}
-	*errs = append(*errs, resource.Errorf(fr.pos(p), "%s%s: expected %s, found %s", path, k, w, describe(v)))
-	fields[dst] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not %s)", k, render(v), w)}
+	*errs = append(*errs, resource.Errorf(fr.pos(p), "%s%s: expected %s, found %s", path, k, w, resource.Describe(v)))
+	fields[dst] = resource.Unknown{Expr: fmt.Sprintf("%s = %s (not %s)", k, resource.Render(v), w)}
 }

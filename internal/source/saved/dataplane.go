@@ -28,7 +28,7 @@ func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos json
 		m, isMap := av.(map[string]any)
 		if !isMap {
 			p, _ := o.pos(inRoot, ak)
-			errs = append(errs, resource.Errorf(fr.pos(p), "%s: expected an object, found %s", ak, describe(av)))
+			errs = append(errs, resource.Errorf(fr.pos(p), "%s: expected an object, found %s", ak, resource.Describe(av)))
 		} else {
 			attrs = m
 		}

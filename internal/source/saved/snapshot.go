@@ -111,7 +111,7 @@ func (fr *fileReader) snapshotHeader(v any, p jsonpos.Pos) {
 	fr.snap.header = true
 	h, ok := v.(map[string]any)
 	if !ok {
-		fr.problem(fr.pos(p), "", "kvguardSnapshot: expected an object, found %s", describe(v))
+		fr.problem(fr.pos(p), "", "kvguardSnapshot: expected an object, found %s", resource.Describe(v))
 		return
 	}
 	switch ver := h["version"].(type) {
@@ -122,7 +122,7 @@ func (fr *fileReader) snapshotHeader(v any, p jsonpos.Pos) {
 	case nil:
 		fr.problem(fr.pos(p), "", "kvguardSnapshot.version is missing; read as version 1")
 	default:
-		fr.problem(fr.pos(p), "", "kvguardSnapshot.version: expected the string \"1\", found %s", describe(ver))
+		fr.problem(fr.pos(p), "", "kvguardSnapshot.version: expected the string \"1\", found %s", resource.Describe(ver))
 	}
 	if sum, ok := h["summary"].(map[string]any); ok {
 		found, ok1 := sum["vaultsFound"].(int64)
@@ -175,7 +175,7 @@ func (fr *fileReader) readGaps() error {
 func (fr *fileReader) gap(i int, v any, p jsonpos.Pos) (gapEntry, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		fr.problem(fr.pos(p), "", "gaps[%d]: expected an object, found %s", i, describe(v))
+		fr.problem(fr.pos(p), "", "gaps[%d]: expected an object, found %s", i, resource.Describe(v))
 		return gapEntry{}, false
 	}
 	var g gapEntry
@@ -188,7 +188,7 @@ func (fr *fileReader) gap(i int, v any, p jsonpos.Pos) (gapEntry, bool) {
 		if !ok || !isStr || (s == "" && f.key != "error") {
 			what := "is missing"
 			if ok {
-				what = "expected a non-empty string, found " + describe(fv)
+				what = "expected a non-empty string, found " + resource.Describe(fv)
 			}
 			fr.problem(fr.pos(p), "", "gaps[%d].%s: %s", i, f.key, what)
 			return gapEntry{}, false
