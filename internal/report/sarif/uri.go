@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // srcRoot is the base the relative artifact URIs hang from; GitHub and
@@ -17,6 +18,8 @@ const srcRoot = "%SRCROOT%"
 type locator struct {
 	root string // absolute and clean, or "" when unknown
 	cwd  string // the working directory, or "" when unknown
+	// mu guards seen: results may be rendered from several goroutines.
+	mu   sync.Mutex
 	seen map[string]uriFor
 }
 
@@ -70,6 +73,8 @@ func isFile(name string) bool {
 // names are relative to the current directory, as the command line gave
 // them.
 func (l *locator) uri(file string) (uri, base string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	u, known := l.seen[file]
 	if !known {
 		u.uri, u.base, u.ok = l.resolve(file)
