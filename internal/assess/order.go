@@ -52,19 +52,8 @@ func compareResources(a, b *Resource) int {
 		strings.Compare(a.ID, b.ID),
 		strings.Compare(a.Name, b.Name),
 		strings.Compare(a.Type, b.Type),
-		compareBool(a.Placeholder, b.Placeholder),
+		estate.CompareBool(a.Placeholder, b.Placeholder),
 	)
-}
-
-// compareBool orders false before true.
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
 }
 
 // dedupe sorts components by name and drops a second listing of the same

@@ -50,13 +50,14 @@ func SortErrors(errs []*resource.InputError) {
 			cmp.Compare(a.Pos.Col, b.Pos.Col),
 			strings.Compare(a.Msg, b.Msg),
 			strings.Compare(a.ResourceID, b.ResourceID),
-			compareBool(a.Warning, b.Warning),
+			CompareBool(a.Warning, b.Warning),
 		)
 	})
 }
 
-// compareBool orders false before true.
-func compareBool(a, b bool) int {
+// CompareBool orders false before true, for the total orders on
+// provenance that keep reports independent of read order.
+func CompareBool(a, b bool) int {
 	switch {
 	case a == b:
 		return 0
