@@ -2,10 +2,11 @@ package armexpr
 
 import (
 	"errors"
-	"flag"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvguard/kvguard/internal/testsupport"
 )
 
 // FuzzParse checks that any string parses or fails with a positioned
@@ -52,7 +53,7 @@ func FuzzParse(f *testing.F) {
 		}
 		start := time.Now()
 		v, err := e.Eval(testEnv(time.Time{}))
-		if d := time.Since(start); fuzzing() && d > 2*time.Second {
+		if d := time.Since(start); testsupport.Fuzzing() && d > 2*time.Second {
 			t.Fatalf("Eval(%q) took %v", s, d)
 		}
 		if err != nil {
@@ -68,12 +69,4 @@ func FuzzParse(f *testing.F) {
 		_ = RenderValue(v)
 		_ = strings.TrimSpace(ToJSON(v))
 	})
-}
-
-// fuzzing reports whether go test -fuzz is generating inputs. Only then
-// is a slow input reported (a finding to look into, kept as a seed); the
-// seed corpus that go test runs never asserts on elapsed time.
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
 }

@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 // package itself may: test support (fixtures, the shared corpora) and the
 // inputs that build realistic documents. Tests never import bench/ (its
 // generators are imported by it, not the reverse) nor the CLI.
-var testAllowed = []string{"testcorpus", "testsupport/", "report/reporttest", "source/saved", "source/armtemplate",
+var testAllowed = []string{"testcorpus", "testsupport", "testsupport/", "report/reporttest", "source/saved", "source/armtemplate",
 	"resource", "jsonpos", "catalog", "policy", "assess", "estate", "azuresim", "atomicfile", "armexpr", "source/internal/arm"}
 
 // rule finds the most specific entry for a package.

@@ -3,12 +3,13 @@ package armtemplate
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvguard/kvguard/internal/testsupport"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -47,7 +48,7 @@ func FuzzTemplate(f *testing.F) {
 		}
 		lines := strings.Count(string(data), "\n") + 1
 		ctx := t.Context()
-		if fuzzing() {
+		if testsupport.Fuzzing() {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
@@ -64,7 +65,7 @@ func FuzzTemplate(f *testing.F) {
 				t.Fatalf("provenance past the end of the file: %+v (%d lines)", d.Source, lines)
 			}
 		})
-		if d := time.Since(start); fuzzing() && d > 8*time.Second {
+		if d := time.Since(start); testsupport.Fuzzing() && d > 8*time.Second {
 			t.Fatalf("read took %v", d)
 		}
 		for _, e := range flatten(err) {
@@ -91,12 +92,4 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-// fuzzing reports whether go test -fuzz is generating inputs. Only then
-// is a slow input reported (a finding to look into, kept as a seed); the
-// seed corpus that go test runs never asserts on elapsed time.
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
 }

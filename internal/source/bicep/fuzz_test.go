@@ -2,12 +2,13 @@ package bicep
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvguard/kvguard/internal/testsupport"
 
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/testcorpus"
@@ -48,7 +49,7 @@ func FuzzRead(f *testing.F) {
 			t.Fatal(err)
 		}
 		ctx := t.Context()
-		if fuzzing() {
+		if testsupport.Fuzzing() {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
@@ -60,16 +61,8 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("panic: %v", e)
 			}
 		}
-		if d := time.Since(start); fuzzing() && d > 8*time.Second {
+		if d := time.Since(start); testsupport.Fuzzing() && d > 8*time.Second {
 			t.Fatalf("reading took %v", d)
 		}
 	})
-}
-
-// fuzzing reports whether go test -fuzz is generating inputs. Only then
-// is a slow input reported (a finding to look into, kept as a seed); the
-// seed corpus that go test runs never asserts on elapsed time.
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
 }
