@@ -11,6 +11,7 @@ package assess
 
 import (
 	"errors"
+	"iter"
 	"path/filepath"
 	"time"
 
@@ -179,11 +180,31 @@ func (i Inventory) ComponentCount() int {
 	return n
 }
 
+// All yields the assessments in report order. Writers read assessments
+// only through All, never from a slice: a large scan keeps them on disk
+// in sorted runs and merges them as they are read, so All may be called
+// more than once and each call reads them afresh. After a loop over All,
+// Err reports whether they could all be read back.
+func (r *Result) All() iter.Seq[*Assessment] {
+	return func(yield func(*Assessment) bool) {
+		for _, a := range r.Assessments {
+			if !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// Err reports a failure to read the assessments back (see All).
+func (r *Result) Err() error {
+	return nil
+}
+
 // Check returns ErrFindings when an assessment at or above min severity is
-// unhealthy.
+// unhealthy. It reads the summary's counts, not the assessments.
 func (r *Result) Check(least Severity) error {
-	for _, a := range r.Assessments {
-		if a.Status == Unhealthy && a.Recommendation.Severity.Rank() >= least.Rank() {
+	for _, rec := range r.Recommendations {
+		if rec.Severity.Rank() >= least.Rank() && r.Summary.ByRecommendation[rec.ID][Unhealthy] > 0 {
 			return ErrFindings
 		}
 	}

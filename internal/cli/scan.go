@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -208,13 +209,16 @@ func sourceRoot(flag string) string {
 func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) error {
 	for _, o := range outs {
 		w := o.format.New(ro)
+		// res.Err: the assessments a scan spilled to disk could not all be
+		// read back, so the report is incomplete.
+		write := func(f io.Writer) error { return errors.Join(w.Write(f, res), res.Err()) }
 		if o.path == "" {
-			if err := w.Write(a.io.Out, res); err != nil {
+			if err := write(a.io.Out); err != nil {
 				return fmt.Errorf("write %s report: %w", o.format.ID, err)
 			}
 			continue
 		}
-		if err := atomicfile.Write(o.path, func(f io.Writer) error { return w.Write(f, res) }); err != nil {
+		if err := atomicfile.Write(o.path, write); err != nil {
 			return fmt.Errorf("write %s report to %s: %w", o.format.ID, o.path, err)
 		}
 	}

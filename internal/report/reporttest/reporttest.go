@@ -177,7 +177,7 @@ func Summarise(r *assess.Result) assess.Summary {
 	for _, rec := range r.Recommendations {
 		s.ByRecommendation[rec.ID] = map[assess.Status]int{}
 	}
-	for _, a := range r.Assessments {
+	for a := range r.All() {
 		s.ByRecommendation[a.Recommendation.ID][a.Status]++
 	}
 	return s

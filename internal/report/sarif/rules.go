@@ -53,7 +53,7 @@ func buildRules(r *assess.Result) ([]rule, map[*assess.Recommendation]int) {
 	for _, rec := range r.Recommendations {
 		add(rec)
 	}
-	for _, a := range r.Assessments {
+	for a := range r.All() {
 		add(a.Recommendation)
 	}
 	return rules, index

@@ -61,7 +61,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	e.raw(",\n      \"results\": [")
 	var stats runStats
-	for _, a := range r.Assessments {
+	for a := range r.All() {
 		res, ok := buildResult(a, index, loc, &stats)
 		if !ok {
 			continue

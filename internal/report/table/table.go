@@ -47,7 +47,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
 	byRec := map[string][]*assess.Assessment{}
-	for _, a := range r.Assessments {
+	for a := range r.All() {
 		byRec[a.Recommendation.ID] = append(byRec[a.Recommendation.ID], a)
 	}
 	totals := map[assess.Status]int{}
