@@ -16,7 +16,8 @@ import (
 // serveARM answers the Resource Manager operations kvguard reads:
 // subscriptions, management group descendants, vaults and managed HSMs
 // (list and GET), ARM-plane secrets and keys, private endpoint connections
-// and diagnostic settings. Everything else is 404; writes are 405, since
+// and diagnostic settings; and the generic reads the Azure CLI uses to
+// find them (resources.go). Everything else is 404; writes are 405, since
 // kvguard never writes.
 func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
@@ -51,11 +52,25 @@ func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := low[2:]
 	switch {
-	case len(rest) == 3 && rest[0] == "providers" && rest[1] == "microsoft.keyvault" && (rest[2] == "vaults" || rest[2] == "managedhsms"):
-		typ := resource.TypeVault
-		if rest[2] == "managedhsms" {
-			typ = resource.TypeManagedHSM
+	case len(rest) == 0:
+		s.getSubscription(w, sub)
+	case len(rest) == 1 && rest[0] == "resources":
+		s.listResources(w, r, sub, "")
+	case len(rest) == 1 && rest[0] == "resourcegroups":
+		s.listGroups(w, r, sub)
+	case len(rest) == 2 && rest[0] == "resourcegroups":
+		s.getGroup(w, sub, segs[3])
+	case len(rest) == 3 && rest[0] == "resourcegroups" && rest[2] == "resources":
+		s.listResources(w, r, sub, segs[3])
+	case len(rest) == 5 && rest[0] == "resourcegroups" && rest[2] == "providers" && rest[3] == "microsoft.keyvault":
+		typ, ok := vaultTypeOf(rest[4])
+		if !ok {
+			armError(w, http.StatusNotFound, "NotFound", "The simulator does not serve "+r.URL.Path)
+			return
 		}
+		s.listGroupVaults(w, r, sub, segs[3], typ)
+	case len(rest) == 3 && rest[0] == "providers" && rest[1] == "microsoft.keyvault" && (rest[2] == "vaults" || rest[2] == "managedhsms"):
+		typ, _ := vaultTypeOf(rest[2])
 		s.listVaults(w, r, sub, typ)
 	case len(rest) >= 6 && rest[0] == "resourcegroups" && rest[2] == "providers" && rest[3] == "microsoft.keyvault" && (rest[4] == "vaults" || rest[4] == "managedhsms"):
 		s.serveVault(w, r, segs[:8], low[8:])

@@ -59,13 +59,22 @@ func (s *Simulator) verify(tok string) (c tokenClaims, foreign, ok bool) {
 // azidentity.ClientSecretCredential and EnvironmentCredential.
 func (s *Simulator) serveToken(w http.ResponseWriter, r *http.Request) {
 	segs := segments(r.URL.Path)
-	if len(segs) == 0 || !strings.EqualFold(segs[0], s.estate.TenantID) {
+	// "adfs" is the authority of an Azure Stack (AD FS) cloud, which has
+	// no tenant in its path. Clients that take it (the Azure CLI, when a
+	// cloud's activeDirectory endpoint ends in /adfs) skip Entra ID's
+	// instance discovery at login.microsoftonline.com, so they can sign in
+	// to the simulator without reaching for a real host.
+	adfs := len(segs) > 0 && strings.EqualFold(segs[0], "adfs")
+	if len(segs) == 0 || (!adfs && !strings.EqualFold(segs[0], s.estate.TenantID)) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{
 			"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found. The simulator serves tenant " + s.estate.TenantID + " only.",
 		})
 		return
 	}
 	base := s.baseURL + "/" + s.estate.TenantID
+	if adfs {
+		base = s.baseURL + "/adfs"
+	}
 	switch {
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
 		writeJSON(w, http.StatusOK, map[string]any{

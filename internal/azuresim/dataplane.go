@@ -26,6 +26,10 @@ func (s *Simulator) serveDataPlane(w http.ResponseWriter, r *http.Request) {
 		kvError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "The simulator is read-only.", "")
 		return
 	}
+	if msg, code, refused := networkRefusal(v, r); refused && !s.opts.TrustedNetwork {
+		kvError(w, http.StatusForbidden, "Forbidden", msg, code)
+		return
+	}
 	segs := segments(strings.ToLower(r.URL.Path))
 	switch {
 	case len(segs) == 1 && segs[0] == "secrets":

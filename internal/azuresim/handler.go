@@ -36,6 +36,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(sw, r)
 		return
 	}
+	if rec.Plane == "metadata" {
+		s.serveMetadata(sw, r)
+		return
+	}
 	principal, ok := s.authenticate(sw, r, rec.Plane)
 	rec.Principal = principal
 	if !ok {
@@ -82,6 +86,8 @@ func (s *Simulator) plane(r *http.Request) string {
 		return "token"
 	case strings.HasPrefix(p, "/providers/microsoft.resourcegraph/"):
 		return "graph"
+	case strings.Trim(p, "/") == "metadata/endpoints":
+		return "metadata"
 	}
 	return "arm"
 }

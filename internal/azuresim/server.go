@@ -74,6 +74,14 @@ type Options struct {
 	// endpoint accepts (defaults: DefaultClientID, DefaultClientSecret).
 	ClientID     string
 	ClientSecret string
+	// TrustedNetwork admits every data-plane caller whatever the vault's
+	// network rules, as for a scanner that reaches each vault through an
+	// approved private endpoint. Without it the data plane applies them as
+	// Key Vault does to a caller on the internet (network.go): public
+	// network access disabled, or a firewall that denies by default and
+	// does not list the caller's address (127.0.0.1), answers 403
+	// ForbiddenByConnection or ForbiddenByFirewall.
+	TrustedNetwork bool
 	// NoRequestLog keeps only the requests that could have returned a
 	// secret's value, for long benchmarks; Stats still counts everything.
 	NoRequestLog bool

@@ -35,6 +35,8 @@ type simulateOptions struct {
 	noResourceGraph bool
 	listen          string
 	writeCloud      string
+	trustedNetwork  bool
+	proxy           string
 }
 
 func newSimulateCmd(stdout, stderr io.Writer, logger *slog.Logger) *cobra.Command {
@@ -76,6 +78,8 @@ and refuses every request for one. It runs until interrupted (Ctrl-C).`,
 	f.IntVar(&o.staleVaults, "stale-vaults", 0, "leave this many vaults without properties in Resource Graph (as if just created)")
 	f.BoolVar(&o.noResourceGraph, "no-resource-graph", false, "refuse Resource Graph queries (403), so that scanners fall back to ARM")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on")
+	f.BoolVar(&o.trustedNetwork, "trusted-network", false, "admit every data-plane caller whatever the vaults' network rules (as through private endpoints); by default firewalled vaults answer 403 ForbiddenByFirewall, as Azure does to a caller on the internet")
+	f.StringVar(&o.proxy, "proxy", "", "also serve an HTTPS CONNECT proxy at this address (e.g. 127.0.0.1:0) that tunnels vault hosts to the simulator, for clients such as the Azure CLI that take HTTPS_PROXY but no dialer (docs/azure.md)")
 	f.StringVar(&o.writeCloud, "write-cloud", filepath.Join(os.TempDir(), "kvguard-sim-cloud.json"), "write the cloud file for --cloud here")
 	return cmd
 }
@@ -125,7 +129,8 @@ func (o *simulateOptions) run(ctx context.Context, cmd *cobra.Command, stdout, s
 		FailRate: o.failRate, DropRate: o.dropRate, Seed: o.seed,
 		DisableResourceGraph: o.noResourceGraph, Logger: logger,
 		// A long-running server keeps no request log, only counters.
-		NoRequestLog: true,
+		NoRequestLog:   true,
+		TrustedNetwork: o.trustedNetwork,
 	}
 	for _, v := range kvs[:o.forbiddenVaults] {
 		opts.ForbiddenVaults = append(opts.ForbiddenVaults, v.Name)
@@ -147,6 +152,14 @@ func (o *simulateOptions) run(ctx context.Context, cmd *cobra.Command, stdout, s
 		return fmt.Errorf("write cloud file: %w", err)
 	}
 	o.describe(stdout, sim, est, from, opts)
+	if o.proxy != "" {
+		px, err := sim.NewProxy(o.proxy)
+		if err != nil {
+			return fmt.Errorf("--proxy: %w", err)
+		}
+		defer px.Close()
+		describeProxy(stdout, sim, px)
+	}
 	<-ctx.Done()
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -226,4 +239,25 @@ func orNone(ss []string) string {
 		return "none"
 	}
 	return strings.Join(ss, ", ")
+}
+
+// describeProxy prints how to point the Azure CLI at the simulator: a
+// cloud whose Entra ID endpoint is the simulator's AD FS-style authority
+// (so that MSAL does no instance discovery at a real host), the
+// simulator's certificate as the CA bundle, and the proxy for vault hosts.
+func describeProxy(w io.Writer, sim *azuresim.Simulator, px *azuresim.Proxy) {
+	tenant, id, secret := sim.Credentials()
+	fmt.Fprintf(w, `
+Azure CLI (az 2.45 or later), through the proxy at %[1]s:
+
+  export AZURE_CONFIG_DIR=$(mktemp -d) AZURE_CORE_COLLECT_TELEMETRY=false
+  export REQUESTS_CA_BUNDLE=<the "certificate" of the cloud file, saved as a PEM file>
+  export HTTPS_PROXY=%[1]s HTTP_PROXY=%[1]s NO_PROXY=127.0.0.1
+  az cloud register -n KvguardSimulator --endpoint-resource-manager %[2]s/ \
+      --endpoint-active-directory %[2]s/adfs --endpoint-active-directory-resource-id %[3]s \
+      --endpoint-management %[3]s --suffix-keyvault-dns %[4]s
+  az cloud set -n KvguardSimulator
+  az login --service-principal -u %[5]s -p %[6]s --tenant %[7]s
+  az keyvault list -o json
+`, px.URL(), sim.URL(), sim.ARMAudience(), sim.KeyVaultDNSSuffix(), id, secret, tenant)
 }

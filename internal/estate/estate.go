@@ -3,6 +3,7 @@ package estate
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -105,9 +106,63 @@ func resolveDuplicates(group []*resource.Document) (*resource.Document, []*resou
 			Pos:        PositionOf(d),
 			ResourceID: d.ID,
 			Msg:        fmt.Sprintf("duplicate resource ID %s (first at %s); the copy with the most information is judged", d.ID, DescribeSource(first.Source)),
+			Warning:    nothingLost(d, kept),
 		})
 	}
 	return kept, errs
+}
+
+// nothingLost reports whether judging kept instead of d loses nothing: d
+// is a summary without properties (az keyvault list or az resource list
+// beside az keyvault show), or says the same as kept (one vault saved by
+// two commands). Such a duplicate is a warning; copies that disagree are
+// an error, since only one of them is judged.
+func nothingLost(d, kept *resource.Document) bool {
+	if d == kept {
+		return true
+	}
+	if _, gap := d.GapFor(resource.PartProperties); gap {
+		return true
+	}
+	if _, gap := kept.GapFor(resource.PartProperties); gap {
+		return false
+	}
+	return sameValue(d.Body["properties"], kept.Body["properties"])
+}
+
+// sameValue compares two JSON values, a member that is null being the
+// same as one that is absent: az keyvault show prints every property of
+// its model, null where Azure sent none, and an ARM body leaves them out.
+func sameValue(a, b any) bool {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		for k, av := range am {
+			if av != nil && !sameValue(av, bm[k]) {
+				return false
+			}
+		}
+		for k, bv := range bm {
+			if bv != nil && am[k] == nil {
+				return false
+			}
+		}
+		return true
+	}
+	aa, aok := a.([]any)
+	ba, bok := b.([]any)
+	if aok && bok {
+		if len(aa) != len(ba) {
+			return false
+		}
+		for i := range aa {
+			if !sameValue(aa[i], ba[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // DeploymentScope separates the keys of planned documents of different

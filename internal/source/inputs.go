@@ -152,14 +152,24 @@ func isPolicyDefinition(head []byte) bool {
 // looksLikeAzure spots saved Azure JSON in a directory walk: resource IDs,
 // resource types ("type": "Microsoft.…"), Key Vault URLs or a kvguard
 // snapshot header. A mere mention of Microsoft (an Azure Function's
-// host.json names its extension bundle so) is not enough.
+// host.json names its extension bundle so) is not enough. Key Vault
+// data-plane bodies are also known by their shape — an object URL
+// (https://<host>/secrets|keys|certificates/…) beside "attributes" — so
+// that those of a sovereign or private cloud, whose vault hosts are on a
+// DNS suffix no list names, are read too.
 func looksLikeAzure(head []byte) bool {
 	for _, marker := range []string{`"kvguardSnapshot"`, `/subscriptions/`, `.vault.azure.`, `.vault.usgovcloudapi.`, `.vault.azure.cn`, `.managedhsm.azure.`} {
 		if bytes.Contains(head, []byte(marker)) {
 			return true
 		}
 	}
-	return resourceType.Match(head)
+	if resourceType.Match(head) {
+		return true
+	}
+	return bytes.Contains(head, []byte(`"attributes"`)) && dataPlaneObjectURL.Match(head)
 }
 
-var resourceType = regexp.MustCompile(`"type"\s*:\s*"(?:[Mm]icrosoft|MICROSOFT)\.`)
+var (
+	resourceType       = regexp.MustCompile(`"type"\s*:\s*"(?:[Mm]icrosoft|MICROSOFT)\.`)
+	dataPlaneObjectURL = regexp.MustCompile(`"(?:id|kid)"\s*:\s*"https://[^"/\s]+/(?:secrets|keys|certificates)/[^"/\s]+`)
+)
