@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/report/csvreport"
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
 	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
@@ -51,6 +52,8 @@ func All() []Format {
 			New: func(o Options) Writer { return jsonreport.Writer{ToolVersion: o.ToolVersion} }},
 		{ID: "sarif", Description: "SARIF 2.1.0 for GitHub code scanning and Azure DevOps (docs/sarif.md)",
 			New: func(o Options) Writer { return sarif.Writer{ToolVersion: o.ToolVersion, Root: o.SourceRoot} }},
+		{ID: "csv", Description: "one row per assessment, RFC 4180, formula-safe (docs/formats.md)",
+			New: func(Options) Writer { return csvreport.Writer{} }},
 	}
 }
 
