@@ -13,6 +13,7 @@ import (
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/csvreport"
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
+	"github.com/kvguard/kvguard/internal/report/junit"
 	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
 )
@@ -54,6 +55,8 @@ func All() []Format {
 			New: func(o Options) Writer { return sarif.Writer{ToolVersion: o.ToolVersion, Root: o.SourceRoot} }},
 		{ID: "csv", Description: "one row per assessment, RFC 4180, formula-safe (docs/formats.md)",
 			New: func(Options) Writer { return csvreport.Writer{} }},
+		{ID: "junit", Description: "JUnit XML for CI test tabs: a suite per recommendation, a case per resource (docs/formats.md)",
+			New: func(o Options) Writer { return junit.Writer{ToolVersion: o.ToolVersion} }},
 	}
 }
 
