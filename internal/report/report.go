@@ -14,6 +14,7 @@ import (
 	"github.com/kvguard/kvguard/internal/report/csvreport"
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
 	"github.com/kvguard/kvguard/internal/report/junit"
+	"github.com/kvguard/kvguard/internal/report/markdown"
 	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
 )
@@ -57,6 +58,8 @@ func All() []Format {
 			New: func(Options) Writer { return csvreport.Writer{} }},
 		{ID: "junit", Description: "JUnit XML for CI test tabs: a suite per recommendation, a case per resource (docs/formats.md)",
 			New: func(o Options) Writer { return junit.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "markdown", Aliases: []string{"md"}, Description: "a summary for pull-request comments and $GITHUB_STEP_SUMMARY, within 65,536 characters (docs/formats.md)",
+			New: func(o Options) Writer { return markdown.Writer{ToolVersion: o.ToolVersion} }},
 	}
 }
 

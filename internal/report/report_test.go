@@ -44,13 +44,13 @@ func TestLookup(t *testing.T) {
 	if got := All()[0].ID; got != "table" {
 		t.Errorf("the default format is %q, want table", got)
 	}
-	if ids := IDs(); !slices.Equal(ids, []string{"csv", "json", "junit", "sarif", "table"}) {
+	if ids := IDs(); !slices.Equal(ids, []string{"csv", "json", "junit", "markdown", "sarif", "table"}) {
 		t.Errorf("IDs() = %q", ids)
 	}
 	tests := []struct {
 		name, want string
 	}{
-		{"table", "table"}, {"TEXT", "table"}, {"json", "json"}, {"Sarif", "sarif"},
+		{"table", "table"}, {"TEXT", "table"}, {"json", "json"}, {"Sarif", "sarif"}, {"md", "markdown"},
 	}
 	for _, tt := range tests {
 		f, err := Lookup(tt.name)
@@ -59,7 +59,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("xml")
-	if err == nil || !strings.Contains(err.Error(), "csv, json, junit, sarif, table") {
+	if err == nil || !strings.Contains(err.Error(), "csv, json, junit, markdown, sarif, table") {
 		t.Errorf("Lookup(xml) = %v, want an error listing the formats", err)
 	}
 	seen := map[string]bool{}
