@@ -15,6 +15,7 @@ import (
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
 	"github.com/kvguard/kvguard/internal/report/junit"
 	"github.com/kvguard/kvguard/internal/report/markdown"
+	"github.com/kvguard/kvguard/internal/report/ocsf"
 	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
 )
@@ -60,6 +61,8 @@ func All() []Format {
 			New: func(o Options) Writer { return junit.Writer{ToolVersion: o.ToolVersion} }},
 		{ID: "markdown", Aliases: []string{"md"}, Description: "a summary for pull-request comments and $GITHUB_STEP_SUMMARY, within 65,536 characters (docs/formats.md)",
 			New: func(o Options) Writer { return markdown.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "ocsf", Description: "OCSF 1.8.0 Compliance Finding events (class 2003) as JSON lines, for SIEMs (docs/formats.md)",
+			New: func(o Options) Writer { return ocsf.Writer{ToolVersion: o.ToolVersion} }},
 	}
 }
 

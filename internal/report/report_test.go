@@ -16,6 +16,9 @@ import (
 // jsonFormats are the formats whose output is one JSON document.
 var jsonFormats = map[string]bool{"json": true, "sarif": true}
 
+// jsonLines are the formats that write one JSON document per line.
+var jsonLines = map[string]bool{"ocsf": true}
+
 // TestEveryFormatWrites walks the registry: each format writes each
 // synthetic result, and the machine formats write JSON.
 func TestEveryFormatWrites(t *testing.T) {
@@ -28,8 +31,16 @@ func TestEveryFormatWrites(t *testing.T) {
 				if err := f.New(Options{ToolVersion: reporttest.ToolVersion}).Write(&buf, c.Result(t)); err != nil {
 					t.Fatal(err)
 				}
-				if buf.Len() == 0 {
+				if buf.Len() == 0 && !jsonLines[f.ID] {
+					// An event stream of an empty scan is empty.
 					t.Fatal("no output")
+				}
+				if jsonLines[f.ID] {
+					for line := range strings.Lines(buf.String()) {
+						if !json.Valid([]byte(line)) {
+							t.Errorf("%s line is not JSON: %s", f.ID, line)
+						}
+					}
 				}
 				if jsonFormats[f.ID] && !json.Valid(buf.Bytes()) {
 					t.Errorf("%s output is not JSON", f.ID)
@@ -44,7 +55,7 @@ func TestLookup(t *testing.T) {
 	if got := All()[0].ID; got != "table" {
 		t.Errorf("the default format is %q, want table", got)
 	}
-	if ids := IDs(); !slices.Equal(ids, []string{"csv", "json", "junit", "markdown", "sarif", "table"}) {
+	if ids := IDs(); !slices.Equal(ids, []string{"csv", "json", "junit", "markdown", "ocsf", "sarif", "table"}) {
 		t.Errorf("IDs() = %q", ids)
 	}
 	tests := []struct {
@@ -59,7 +70,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("xml")
-	if err == nil || !strings.Contains(err.Error(), "csv, json, junit, markdown, sarif, table") {
+	if err == nil || !strings.Contains(err.Error(), "csv, json, junit, markdown, ocsf, sarif, table") {
 		t.Errorf("Lookup(xml) = %v, want an error listing the formats", err)
 	}
 	seen := map[string]bool{}
