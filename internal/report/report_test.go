@@ -55,7 +55,7 @@ func TestLookup(t *testing.T) {
 	if got := All()[0].ID; got != "table" {
 		t.Errorf("the default format is %q, want table", got)
 	}
-	if ids := IDs(); !slices.Equal(ids, []string{"csv", "json", "junit", "markdown", "ocsf", "sarif", "table"}) {
+	if ids := IDs(); !slices.Equal(ids, []string{"csv", "html", "json", "junit", "markdown", "ocsf", "sarif", "table"}) {
 		t.Errorf("IDs() = %q", ids)
 	}
 	tests := []struct {
@@ -70,7 +70,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("xml")
-	if err == nil || !strings.Contains(err.Error(), "csv, json, junit, markdown, ocsf, sarif, table") {
+	if err == nil || !strings.Contains(err.Error(), "csv, html, json, junit, markdown, ocsf, sarif, table") {
 		t.Errorf("Lookup(xml) = %v, want an error listing the formats", err)
 	}
 	seen := map[string]bool{}

@@ -80,12 +80,12 @@ func TestCommentLimit(t *testing.T) {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			t.Parallel()
 			out := write(t, Writer{ToolVersion: "1", Limit: limit}, r)
-			max := limit
-			if max == 0 {
-				max = CommentLimit
+			most := limit
+			if most == 0 {
+				most = CommentLimit
 			}
-			if len(out) > max || utf8.RuneCountInString(out) > max {
-				t.Errorf("%d bytes, %d characters; the limit is %d", len(out), utf8.RuneCountInString(out), max)
+			if len(out) > most || utf8.RuneCountInString(out) > most {
+				t.Errorf("%d bytes, %d characters; the limit is %d", len(out), utf8.RuneCountInString(out), most)
 			}
 			if !strings.Contains(out, "</sub>\n") || !strings.HasSuffix(out, "</sub>\n") {
 				t.Error("the footer was cut")
