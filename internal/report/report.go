@@ -11,7 +11,12 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/report/csvreport"
+	"github.com/kvguard/kvguard/internal/report/htmlreport"
 	"github.com/kvguard/kvguard/internal/report/jsonreport"
+	"github.com/kvguard/kvguard/internal/report/junit"
+	"github.com/kvguard/kvguard/internal/report/markdown"
+	"github.com/kvguard/kvguard/internal/report/ocsf"
 	"github.com/kvguard/kvguard/internal/report/sarif"
 	"github.com/kvguard/kvguard/internal/report/table"
 )
@@ -51,6 +56,16 @@ func All() []Format {
 			New: func(o Options) Writer { return jsonreport.Writer{ToolVersion: o.ToolVersion} }},
 		{ID: "sarif", Description: "SARIF 2.1.0 for GitHub code scanning and Azure DevOps (docs/sarif.md)",
 			New: func(o Options) Writer { return sarif.Writer{ToolVersion: o.ToolVersion, Root: o.SourceRoot} }},
+		{ID: "csv", Description: "one row per assessment, RFC 4180, formula-safe (docs/formats.md)",
+			New: func(Options) Writer { return csvreport.Writer{} }},
+		{ID: "html", Description: "one self-contained page: summary, charts, filters, a section per vault (docs/formats.md)",
+			New: func(o Options) Writer { return htmlreport.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "junit", Description: "JUnit XML for CI test tabs: a suite per recommendation, a case per resource (docs/formats.md)",
+			New: func(o Options) Writer { return junit.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "markdown", Aliases: []string{"md"}, Description: "a summary for pull-request comments and $GITHUB_STEP_SUMMARY, within 65,536 characters (docs/formats.md)",
+			New: func(o Options) Writer { return markdown.Writer{ToolVersion: o.ToolVersion} }},
+		{ID: "ocsf", Description: "OCSF 1.8.0 Compliance Finding events (class 2003) as JSON lines, for SIEMs (docs/formats.md)",
+			New: func(o Options) Writer { return ocsf.Writer{ToolVersion: o.ToolVersion} }},
 	}
 }
 

@@ -13,6 +13,12 @@ import (
 // This package has no golden files, but `go test ./... -update` passes
 // the flag to every test binary.
 
+// jsonFormats are the formats whose output is one JSON document.
+var jsonFormats = map[string]bool{"json": true, "sarif": true}
+
+// jsonLines are the formats that write one JSON document per line.
+var jsonLines = map[string]bool{"ocsf": true}
+
 // TestEveryFormatWrites walks the registry: each format writes each
 // synthetic result, and the machine formats write JSON.
 func TestEveryFormatWrites(t *testing.T) {
@@ -25,10 +31,18 @@ func TestEveryFormatWrites(t *testing.T) {
 				if err := f.New(Options{ToolVersion: reporttest.ToolVersion}).Write(&buf, c.Result(t)); err != nil {
 					t.Fatal(err)
 				}
-				if buf.Len() == 0 {
+				if buf.Len() == 0 && !jsonLines[f.ID] {
+					// An event stream of an empty scan is empty.
 					t.Fatal("no output")
 				}
-				if f.ID != "table" && !json.Valid(buf.Bytes()) {
+				if jsonLines[f.ID] {
+					for line := range strings.Lines(buf.String()) {
+						if !json.Valid([]byte(line)) {
+							t.Errorf("%s line is not JSON: %s", f.ID, line)
+						}
+					}
+				}
+				if jsonFormats[f.ID] && !json.Valid(buf.Bytes()) {
 					t.Errorf("%s output is not JSON", f.ID)
 				}
 			})
@@ -41,13 +55,13 @@ func TestLookup(t *testing.T) {
 	if got := All()[0].ID; got != "table" {
 		t.Errorf("the default format is %q, want table", got)
 	}
-	if ids := IDs(); !slices.Equal(ids, []string{"json", "sarif", "table"}) {
+	if ids := IDs(); !slices.Equal(ids, []string{"csv", "html", "json", "junit", "markdown", "ocsf", "sarif", "table"}) {
 		t.Errorf("IDs() = %q", ids)
 	}
 	tests := []struct {
 		name, want string
 	}{
-		{"table", "table"}, {"TEXT", "table"}, {"json", "json"}, {"Sarif", "sarif"},
+		{"table", "table"}, {"TEXT", "table"}, {"json", "json"}, {"Sarif", "sarif"}, {"md", "markdown"},
 	}
 	for _, tt := range tests {
 		f, err := Lookup(tt.name)
@@ -56,7 +70,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("xml")
-	if err == nil || !strings.Contains(err.Error(), "json, sarif, table") {
+	if err == nil || !strings.Contains(err.Error(), "csv, html, json, junit, markdown, ocsf, sarif, table") {
 		t.Errorf("Lookup(xml) = %v, want an error listing the formats", err)
 	}
 	seen := map[string]bool{}
