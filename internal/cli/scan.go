@@ -130,7 +130,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if !strings.EqualFold(opts.failOn, "none") {
 		sev, err := catalog.ParseSeverity(opts.failOn)
 		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
+			return usageErrorf("--fail-on %q: use low, medium, high or none", opts.failOn)
 		}
 		failOn = assess.Severity(sev)
 	}
