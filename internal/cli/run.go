@@ -93,7 +93,7 @@ func exitCode(err error, stderr io.Writer, cmd *cobra.Command) int {
 		return ExitOK
 	case errors.Is(err, errInput):
 		return ExitError
-	case errors.Is(err, assess.ErrFindings):
+	case errors.Is(err, assess.ErrFindings), errors.Is(err, errEmpty), errors.Is(err, errNewFindings):
 		return ExitFindings
 	case errors.As(err, &usage):
 		printError(stderr, usage.Err)
@@ -153,7 +153,7 @@ live Azure, Terraform (HCL and plan JSON), ARM templates, Bicep and saved Azure 
 	root.SetVersionTemplate(versionLine(a.version))
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
-	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a))
+	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a), newDiffCmd(a))
 	return root
 }
 
