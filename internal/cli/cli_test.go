@@ -52,6 +52,9 @@ func TestCLI(t *testing.T) {
 	listOutput := `[{"id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/fromlist", "location": "eastus", "name": "fromlist", "resourceGroup": "r", "tags": {}, "type": "Microsoft.KeyVault/vaults"}]`
 	cases := []cliCase{
 		{name: "scan-examples-table", args: []string{"scan", examples}, wantExit: ExitFindings, golden: true},
+		{name: "scan-examples-table-200", args: []string{"scan", examples, "--width", "200"}, wantExit: ExitFindings, golden: true},
+		{name: "scan-examples-table-verbose-80", args: []string{"scan", "../../examples/terraform", "-v", "--width", "80"}, wantExit: ExitFindings, golden: true},
+		{name: "rules-200", args: []string{"rules", "--width", "200"}, wantExit: ExitOK, golden: true},
 		{name: "scan-examples-json", args: []string{"scan", examples, "--format", "json"}, wantExit: ExitFindings, golden: true},
 		{name: "fail-on-none", args: []string{"scan", examples, "--fail-on", "none"}, wantExit: ExitOK},
 		{name: "fail-on-high", args: []string{"scan", examples, "--fail-on", "high"}, wantExit: ExitFindings},

@@ -52,3 +52,53 @@ func TestVersionOnce(t *testing.T) {
 		t.Errorf("kvguard -v: exit %d, want %d (no -v at the top)", code, ExitError)
 	}
 }
+
+// TestOutputFitsWidth: every line of the table and of rules fits the
+// width (80 when standard output is not a terminal, as here), live-scan
+// length reasons included.
+func TestOutputFitsWidth(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args  []string
+		width int
+	}{
+		{[]string{"scan", "../../examples", "-v"}, 80},
+		{[]string{"scan", "../../examples", "-v", "--width", "200"}, 200},
+		{[]string{"scan", "../../examples", "--width", "40"}, 40},
+		{[]string{"rules"}, 80},
+		{[]string{"rules", "--width", "50"}, 50},
+	} {
+		_, out, _ := runCLI(t, c.args, "")
+		if !strings.Contains(out, "\n") {
+			t.Fatalf("%v printed nothing", c.args)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if n := len([]rune(line)); n > c.width {
+				t.Errorf("%v: a line of %d columns: %q", c.args, n, line)
+			}
+		}
+		if strings.Contains(out, "\x1b[") {
+			t.Errorf("%v: colour in a pipe", c.args)
+		}
+	}
+}
+
+func TestColorWanted(t *testing.T) {
+	t.Parallel()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	cases := []struct {
+		tty  bool
+		env  map[string]string
+		want bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, map[string]string{"NO_COLOR": "1"}, false},
+		{true, map[string]string{"TERM": "dumb"}, false},
+	}
+	for _, c := range cases {
+		if got := colorWanted(c.tty, env(c.env)); got != c.want {
+			t.Errorf("tty %v env %v: %v, want %v", c.tty, c.env, got, c.want)
+		}
+	}
+}

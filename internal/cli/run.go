@@ -33,6 +33,10 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// ErrIsTerminal enables progress displays on stderr.
 	ErrIsTerminal bool
+	// OutWidth is standard output's width when it is a terminal (0 when
+	// it is not); OutColor allows colour there.
+	OutWidth int
+	OutColor bool
 }
 
 // UsageError is a mistake on the command line; it is printed with a hint
@@ -73,6 +77,9 @@ type app struct {
 // are still written).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	streams := IOStreams{In: stdin, Out: stdout, ErrOut: stderr, ErrIsTerminal: isTerminal(stderr)}
+	if w, ok := terminalWidth(stdout); ok {
+		streams.OutWidth, streams.OutColor = w, colorWanted(true, os.Getenv)
+	}
 	a := &app{io: streams, version: Version()}
 	level := new(slog.LevelVar)
 	level.Set(slog.LevelWarn)

@@ -180,7 +180,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if !opts.ux.quiet && !interrupted {
 		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
 	}
-	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
+	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
 		return err
 	}
 	switch {
@@ -225,6 +225,8 @@ func sourceRoot(flag string) string {
 
 func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) error {
 	for _, o := range outs {
+		ro := ro
+		ro.Width, ro.Color = a.tableLayout(o.path == "", ro.Width)
 		w := o.format.New(ro)
 		// res.Err: the assessments a scan spilled to disk could not all be
 		// read back, so the report is incomplete.

@@ -34,6 +34,8 @@ type uxOptions struct {
 	frameworks  []string
 	quiet       bool
 	baseline    string
+	// width is --width: -1 when not given.
+	width int
 
 	ignore []config.Entry
 	// now is the clock of suppression and ignore-entry expiry.
@@ -46,6 +48,7 @@ func (o *uxOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.failOnEmpty, "fail-on-empty", false, "exit 1 when nothing was judged (no key vault in the input)")
 	f.StringSliceVar(&o.severity, "severity", nil, "judge, show and write only recommendations of these severities: high, medium, low (comma-separated)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress, notes or warnings on stderr (errors still)")
+	f.IntVar(&o.width, "width", -1, "table: wrap lines to this many columns, 0 for none (default: the terminal's width, or 80 when standard output is not a terminal)")
 	f.StringVar(&o.baseline, "baseline", "", "report only findings that are not in this earlier JSON report (kvguard scan --format json)")
 }
 
@@ -398,4 +401,21 @@ func kindsOf(inputs []source.Input) string {
 		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// tableLayout is the table's width and colour for one output: --width
+// when given, else the terminal's on a terminal, else defaultWidth;
+// colour only on a terminal.
+func (a *app) tableLayout(toStdout bool, flag int) (int, bool) {
+	width := flag
+	if width < 0 {
+		width = defaultWidth
+		if toStdout && a.io.OutWidth > 0 {
+			width = a.io.OutWidth
+		}
+	}
+	if width > 0 {
+		width = max(width, minWidth)
+	}
+	return width, toStdout && a.io.OutColor
 }
