@@ -151,7 +151,7 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	for _, doc := range docs {
 		for i := range doc.Suppressions {
 			s := &doc.Suppressions[i]
-			if !used[s] {
+			if !used[s] && !s.Listed {
 				a.errs = append(a.errs, a.unusedSuppression(*s, doc))
 			}
 		}

@@ -151,7 +151,7 @@ func (a *Assessor) evaluateComponent(doc *resource.Document, r *catalog.Recommen
 func (a *Assessor) keep(doc *resource.Document, keys *keyCache, results []Component, has, used []bool) {
 	var warnings []*resource.InputError
 	for i, s := range doc.Suppressions {
-		if !used[i] {
+		if !used[i] && !s.Listed {
 			warnings = append(warnings, a.unusedSuppression(s, doc))
 		}
 	}

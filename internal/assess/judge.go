@@ -69,15 +69,22 @@ func matchesRule(id string, r *Recommendation) bool {
 }
 
 func applySuppression(s resource.Suppression, st Status, reason string, now time.Time) (Status, string, *Exemption) {
-	ex := &Exemption{Reason: s.Reason, Expires: s.Expires, Source: s.Pos}
+	ex := &Exemption{Reason: s.Reason, Expires: s.Expires, Source: s.Pos, Listed: s.Listed}
+	what := "a kvguard:ignore at "
+	if s.Listed {
+		what = "the ignore entry at "
+	}
 	if !s.Active(now) {
 		ex.Expired = true
-		return st, reason + fmt.Sprintf(" (a kvguard:ignore at %s expired on %s)", s.Pos, s.Expires.Format("2006-01-02")), ex
+		return st, reason + fmt.Sprintf(" (%s%s expired on %s)", what, s.Pos, s.Expires.Format("2006-01-02")), ex
 	}
 	if st != Unhealthy && st != Unknown {
 		return st, reason, nil
 	}
 	why := "suppressed by kvguard:ignore at " + s.Pos.String()
+	if s.Listed {
+		why = "ignored by the entry at " + s.Pos.String()
+	}
 	if s.Reason != "" {
 		why += ": " + s.Reason
 	}

@@ -145,6 +145,9 @@ type Exemption struct {
 	// assessment keeps its status and says so.
 	Expired bool
 	Source  resource.Position
+	// Listed is set when the suppression is an entry of an ignore list
+	// (Source is the entry), not an annotation in the code.
+	Listed bool
 }
 
 // Summary counts the results.

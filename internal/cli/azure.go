@@ -33,14 +33,14 @@ func (o *azureOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.on, "azure", false, "scan live Azure (credentials as every Azure tool: az login, environment, managed or workload identity)")
 	fs.StringSliceVar(&o.subscriptions, "subscription", nil, "--azure: scan this subscription ID (repeatable; default: every subscription the identity can read)")
 	fs.StringSliceVar(&o.managementGroups, "management-group", nil, "--azure: scan the subscriptions below this management group (repeatable)")
-	fs.StringVar(&o.cloud, "cloud", "AzureCloud", "--azure: AzureCloud, AzureChinaCloud, AzureUSGovernment, or a file with `az cloud show -o json` output")
+	fs.StringVar(&o.cloud, "cloud", "AzureCloud", "--azure: AzureCloud, AzureChinaCloud, AzureUSGovernment, or a file with 'az cloud show -o json' output")
 	fs.StringVar(&o.auth, "auth", "default", "--azure: credential: "+strings.Join(live.AuthMethods, ", ")+" (default honours AZURE_TOKEN_CREDENTIALS)")
 	fs.BoolVar(&o.noResourceGraph, "no-resource-graph", false, "--azure: list vaults per subscription through ARM instead of Azure Resource Graph")
 	fs.BoolVar(&o.dataPlane, "data-plane", false, "--azure: also read certificates and key rotation policies from each vault's data plane (needs Key Vault Reader and network access)")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "--azure: vaults read at once (the client-side rate limits keep the scan within Azure's limits)")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", time.Minute, "--azure: time limit of one request")
 	fs.DurationVar(&o.scanTimeout, "scan-timeout", 0, "--azure: time limit of the whole scan (0: none); what was read is still judged")
-	fs.StringVar(&o.save, "save", "", "--azure: write what was read to this snapshot file; `kvguard scan FILE` judges it offline")
+	fs.StringVar(&o.save, "save", "", "--azure: write what was read to this snapshot file; 'kvguard scan FILE' judges it offline")
 }
 
 func (o *azureOptions) enabled() bool { return o.on }

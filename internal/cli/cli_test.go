@@ -52,6 +52,9 @@ func TestCLI(t *testing.T) {
 	listOutput := `[{"id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/fromlist", "location": "eastus", "name": "fromlist", "resourceGroup": "r", "tags": {}, "type": "Microsoft.KeyVault/vaults"}]`
 	cases := []cliCase{
 		{name: "scan-examples-table", args: []string{"scan", examples}, wantExit: ExitFindings, golden: true},
+		{name: "scan-examples-table-200", args: []string{"scan", examples, "--width", "200"}, wantExit: ExitFindings, golden: true},
+		{name: "scan-examples-table-verbose-80", args: []string{"scan", "../../examples/terraform", "-v", "--width", "80"}, wantExit: ExitFindings, golden: true},
+		{name: "rules-200", args: []string{"rules", "--width", "200"}, wantExit: ExitOK, golden: true},
 		{name: "scan-examples-json", args: []string{"scan", examples, "--format", "json"}, wantExit: ExitFindings, golden: true},
 		{name: "fail-on-none", args: []string{"scan", examples, "--fail-on", "none"}, wantExit: ExitOK},
 		{name: "fail-on-high", args: []string{"scan", examples, "--fail-on", "high"}, wantExit: ExitFindings},
@@ -60,10 +63,10 @@ func TestCLI(t *testing.T) {
 			wantOut: []string{"kv-legacy"}, wantErr: []string{"bad.json:3:86: expected ',' or '}'"}},
 		{name: "stdin-az-keyvault-list", args: []string{"scan", "-", "--format", "json"}, stdin: listOutput, wantExit: ExitOK,
 			wantOut: []string{`"status":"Unknown"`, "az keyvault list"}},
-		{name: "unknown-format", args: []string{"scan", examples, "--format", "xml"}, wantExit: ExitError, wantErr: []string{`unknown format "xml"`, "Run 'kvguard --help'"}},
+		{name: "unknown-format", args: []string{"scan", examples, "--format", "xml"}, wantExit: ExitError, wantErr: []string{`unknown format "xml"`, "Run 'kvguard scan --help'"}},
 		{name: "nothing-to-scan", args: []string{"scan"}, wantExit: ExitError, wantErr: []string{"nothing to scan"}},
 		{name: "missing-path", args: []string{"scan", filepath.Join(dir, "nope")}, wantExit: ExitError, wantErr: []string{"nope: cannot read: no such file or directory"}},
-		{name: "bad-fail-on", args: []string{"scan", examples, "--fail-on", "severe"}, wantExit: ExitError, wantErr: []string{`unknown severity "severe"`}},
+		{name: "bad-fail-on", args: []string{"scan", examples, "--fail-on", "severe"}, wantExit: ExitError, wantErr: []string{`--fail-on "severe"`}},
 		{name: "bad-param", args: []string{"scan", examples, "--param", "keyvault-firewall.restrictIPAddresses=Maybe"}, wantExit: ExitError, wantErr: []string{"not one of the allowed values"}},
 		{name: "azure-flag-without-azure", args: []string{"scan", examples, "--subscription", "x"}, wantExit: ExitError, wantErr: []string{"--subscription applies to live scans: add --azure"}},
 		{name: "rules", args: []string{"rules"}, wantExit: ExitOK, golden: true},

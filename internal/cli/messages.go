@@ -23,7 +23,12 @@ const maxListed = 20
 // maxListed and a summary (counts per kind of message, with the number of
 // files each concerns, and where to find the rest). Every message stays
 // in the JSON and SARIF reports.
-func printMessages(w io.Writer, errs []*resource.InputError, outs []output) {
+func printMessages(w io.Writer, errs []*resource.InputError, outs []output, quiet bool) {
+	if quiet {
+		// --quiet: errors only; the warnings stay in the JSON and SARIF
+		// reports.
+		errs = slices.DeleteFunc(slices.Clone(errs), func(e *resource.InputError) bool { return e.Warning })
+	}
 	if len(errs) == 0 {
 		return
 	}

@@ -6,14 +6,17 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/report/table"
 )
 
 func newRulesCmd(a *app) *cobra.Command {
 	var format string
+	width := -1
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the recommendations kvguard checks",
@@ -25,7 +28,8 @@ func newRulesCmd(a *app) *cobra.Command {
 			}
 			switch strings.ToLower(format) {
 			case "table", "text":
-				return listRules(a.io.Out, cat)
+				w, _ := a.tableLayout(true, width)
+				return listRules(a.io.Out, cat, w)
 			case "json":
 				return writeJSON(a.io.Out, cat.Recommendations)
 			}
@@ -33,12 +37,17 @@ func newRulesCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
+	cmd.Flags().IntVar(&width, "width", -1, "wrap lines to this many columns, 0 for none (default: the terminal's width, or 80 when standard output is not a terminal)")
 	cmd.AddCommand(newRulesShowCmd(a))
 	return cmd
 }
 
-func listRules(w io.Writer, cat *catalog.Catalog) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+// listRules prints the recommendations: one line each when the width
+// allows, else the title wrapped in its column and the Azure Policy
+// GUID on a line of its own.
+func listRules(w io.Writer, cat *catalog.Catalog, width int) error {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tRECOMMENDATION\tAZURE POLICY")
 	for _, r := range cat.Recommendations {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Title, r.RelatedPolicy.ID)
@@ -46,8 +55,48 @@ func listRules(w io.Writer, cat *catalog.Catalog) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, "\nkvguard rules show <id> explains a recommendation and how to fix it.")
+	full := b.String()
+	if width > 0 && widest(full) > width {
+		full = narrowRules(cat, width)
+	}
+	if _, err := io.WriteString(w, full); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n"+strings.Join(table.Wrap("kvguard rules show <id> explains a recommendation and how to fix it.", width, width), "\n")+"\n")
 	return err
+}
+
+func widest(s string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		n = max(n, utf8.RuneCountInString(l))
+	}
+	return n
+}
+
+func narrowRules(cat *catalog.Catalog, width int) string {
+	idw := len("ID")
+	for _, r := range cat.Recommendations {
+		idw = max(idw, utf8.RuneCountInString(r.ID))
+	}
+	const sevw = 8
+	titlew := max(width-idw-2-sevw-2, 10)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-*s  %-*s  %s\n", idw, "ID", sevw, "SEVERITY", "RECOMMENDATION")
+	pad := strings.Repeat(" ", idw+2+sevw+2)
+	for _, r := range cat.Recommendations {
+		lines := table.Wrap(r.Title, titlew, titlew)
+		fmt.Fprintf(&b, "%-*s  %-*s  %s\n", idw, r.ID, sevw, r.Severity, lines[0])
+		for _, l := range lines[1:] {
+			b.WriteString(pad + l + "\n")
+		}
+		if r.RelatedPolicy.ID != "" {
+			for _, l := range table.Wrap("policy "+r.RelatedPolicy.ID, titlew, titlew) {
+				b.WriteString(pad + l + "\n")
+			}
+		}
+	}
+	return b.String()
 }
 
 func newRulesShowCmd(a *app) *cobra.Command {

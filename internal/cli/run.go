@@ -33,11 +33,25 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// ErrIsTerminal enables progress displays on stderr.
 	ErrIsTerminal bool
+	// OutWidth is standard output's width when it is a terminal (0 when
+	// it is not); OutColor allows colour there.
+	OutWidth int
+	OutColor bool
 }
 
 // UsageError is a mistake on the command line; it is printed with a hint
 // to run --help and exits 2.
 type UsageError struct{ Err error }
+
+// helpHint names the help of the command that was run ("kvguard scan
+// --help" after a mistyped scan flag).
+func helpHint(cmd *cobra.Command) string {
+	path := "kvguard"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	return "Run '" + path + " --help' for usage."
+}
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
@@ -63,6 +77,9 @@ type app struct {
 // are still written).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	streams := IOStreams{In: stdin, Out: stdout, ErrOut: stderr, ErrIsTerminal: isTerminal(stderr)}
+	if w, ok := terminalWidth(stdout); ok {
+		streams.OutWidth, streams.OutColor = w, colorWanted(true, os.Getenv)
+	}
 	a := &app{io: streams, version: Version()}
 	level := new(slog.LevelVar)
 	level.Set(slog.LevelWarn)
@@ -72,22 +89,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(err, stderr, cmd)
 }
 
-func exitCode(err error, stderr io.Writer) int {
+func exitCode(err error, stderr io.Writer, cmd *cobra.Command) int {
 	var usage *UsageError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, errInput):
 		return ExitError
-	case errors.Is(err, assess.ErrFindings):
+	case errors.Is(err, assess.ErrFindings), errors.Is(err, errEmpty), errors.Is(err, errNewFindings):
 		return ExitFindings
 	case errors.As(err, &usage):
 		printError(stderr, usage.Err)
-		fmt.Fprintln(stderr, "Run 'kvguard --help' for usage.")
+		fmt.Fprintln(stderr, helpHint(cmd))
 		return ExitError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "kvguard: interrupted")
@@ -137,9 +154,13 @@ live Azure, Terraform (HCL and plan JSON), ARM templates, Bicep and saved Azure 
 			return nil
 		},
 	}
+	// --version has no -v: under scan, -v is --verbose, and one letter
+	// should mean one thing. It prints what 'kvguard version' prints.
+	root.Flags().Bool("version", false, "print kvguard's version")
+	root.SetVersionTemplate(versionLine(a.version))
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
-	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a))
+	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a), newDiffCmd(a))
 	return root
 }
 
@@ -157,11 +178,14 @@ func newVersionCmd(a *app) *cobra.Command {
 		Short: "Print kvguard's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(a.io.Out, "kvguard %s\n", a.version)
+			_, err := io.WriteString(a.io.Out, versionLine(a.version))
 			return err
 		},
 	}
 }
+
+// versionLine is what version and --version print.
+func versionLine(v string) string { return "kvguard " + v + "\n" }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -30,6 +30,7 @@ type scanOptions struct {
 	sourceRoot      string
 	input           inputOptions
 	azure           azureOptions
+	ux              uxOptions
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -62,6 +63,9 @@ error (every result that could be computed is still written).`,
 					}
 				}
 			}
+			if err := applyConfig(cmd.Context(), cmd, opts, args); err != nil {
+				return err
+			}
 			return runScan(cmd.Context(), a, opts, args)
 		},
 	}
@@ -82,6 +86,7 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.input.readRoots, "read-root", nil, "ARM/Bicep: a directory linked templates, modules and load*() may read from, besides the paths scanned and their git repository (repeatable)")
 	f.StringArrayVar(&opts.input.allowEnv, "allow-env", nil, "Bicep: an environment variable readEnvironmentVariable() may read in a .bicepparam file (repeatable; none by default)")
 	opts.azure.addFlags(f)
+	opts.ux.addFlags(f)
 	return cmd
 }
 
@@ -130,7 +135,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if !strings.EqualFold(opts.failOn, "none") {
 		sev, err := catalog.ParseSeverity(opts.failOn)
 		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
+			return usageErrorf("--fail-on %q: use low, medium, high or none", opts.failOn)
 		}
 		failOn = assess.Severity(sev)
 	}
@@ -142,11 +147,15 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
-	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger})
+	if cat, err = opts.ux.narrow(cat); err != nil {
+		return err
+	}
+	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: opts.ux.now})
+	add := opts.ux.attach(as.Add)
 	fail := as.AddError
 	interrupted := false
 	if opts.azure.enabled() {
-		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, as.Add); err != nil {
+		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, add); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			}
@@ -154,7 +163,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
-		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
+		if err := a.readAll(ctx, paths, &opts.input, add, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			} else {
@@ -164,8 +173,14 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
-	printMessages(a.io.ErrOut, res.Errors, outs)
-	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
+	if res, err = opts.ux.review(a, res); err != nil {
+		return err
+	}
+	printMessages(a.io.ErrOut, res.Errors, outs, opts.ux.quiet)
+	if !opts.ux.quiet && !interrupted {
+		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
+	}
+	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
 		return err
 	}
 	switch {
@@ -173,6 +188,8 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		return context.Canceled
 	case res.HasErrors():
 		return errInput
+	case opts.ux.failOnEmpty && judgedNothing(res):
+		return errEmpty
 	case failOn != "":
 		return res.Check(failOn)
 	}
@@ -208,6 +225,8 @@ func sourceRoot(flag string) string {
 
 func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) error {
 	for _, o := range outs {
+		ro := ro
+		ro.Width, ro.Color = a.tableLayout(o.path == "", ro.Width)
 		w := o.format.New(ro)
 		// res.Err: the assessments a scan spilled to disk could not all be
 		// read back, so the report is incomplete.

@@ -15,6 +15,8 @@ var allowed = map[string][]string{
 	"jsonpos":                {},
 	"layering":               {},
 	"atomicfile":             {},
+	"config":                 {"resource"},
+	"baseline":               {"assess", "resource"},
 	"testcorpus":             {},
 	"testsupport":            {"resource"}, // generators for tests and benchmarks
 	"armexpr":                {"resource"},

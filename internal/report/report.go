@@ -41,6 +41,8 @@ type Options struct {
 	ToolVersion string
 	Verbose     bool
 	Width       int
+	// Color allows colour (the table on a terminal).
+	Color bool
 	// SourceRoot is the directory file locations are made relative to
 	// where a format needs one (SARIF's %SRCROOT%: for GitHub code
 	// scanning, the repository's root). Empty means the current directory.
@@ -51,7 +53,7 @@ type Options struct {
 func All() []Format {
 	return []Format{
 		{ID: "table", Aliases: []string{"text"}, Description: "a readable summary grouped by recommendation (default)",
-			New: func(o Options) Writer { return table.Writer{Verbose: o.Verbose, Width: o.Width} }},
+			New: func(o Options) Writer { return table.Writer{Verbose: o.Verbose, Width: o.Width, Color: o.Color} }},
 		{ID: "json", Description: "the versioned result model (docs/report.schema.json)",
 			New: func(o Options) Writer { return jsonreport.Writer{ToolVersion: o.ToolVersion} }},
 		{ID: "sarif", Description: "SARIF 2.1.0 for GitHub code scanning and Azure DevOps (docs/sarif.md)",

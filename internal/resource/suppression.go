@@ -18,6 +18,12 @@ type Suppression struct {
 	Reason  string    `json:"reason,omitempty"`
 	Expires time.Time `json:"expires,omitzero"` // zero: no expiry
 	Pos     Position  `json:"position"`
+	// Listed marks an entry of an ignore list (.kvguard.yaml,
+	// .kvguardignore.yaml) rather than an annotation in the code; Pos is
+	// the entry's. The list reports its own unused entries: one entry
+	// matches many resources, and a resource without a finding is no
+	// reason to warn.
+	Listed bool `json:"listed,omitempty"`
 }
 
 // ParseSuppression reads the annotation in text (a comment's text or a

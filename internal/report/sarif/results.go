@@ -213,6 +213,9 @@ func suppressionOf(ex *assess.Exemption, prefix string, loc *locator) suppressio
 		why += " (until " + ex.Expires.Format("2006-01-02") + ")"
 	}
 	s := suppression{Kind: "inSource", Status: "accepted", Justification: prefix + why}
+	if ex.Listed {
+		s.Kind = "external" // an ignore list beside the code, not an annotation in it
+	}
 	if pl := loc.physical(ex.Source.File, ex.Source.Line, 0); pl != nil {
 		s.Location = &location{PhysicalLocation: pl}
 	}

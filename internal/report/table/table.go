@@ -21,15 +21,25 @@ import (
 type Writer struct {
 	// Verbose also lists healthy and not-applicable resources.
 	Verbose bool
-	// Width wraps reasons; 0 means no wrapping.
+	// Width is the terminal's width: every line fits in it (reasons wrap
+	// under their resource, long titles within their column, IDs and
+	// paths are cut). 0 means no wrapping.
 	Width int
+	// Color colours statuses and severities (a terminal that asked for
+	// it: never in files, pipes or with NO_COLOR).
+	Color bool
 }
+
+// reasonIndent is where a wrapped reason continues: under the name,
+// after the status column.
+const reasonIndent = 13
 
 // Write writes the report.
 func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	b := bufio.NewWriter(out)
+	st := Styles{On: w.Color}
 	inv := r.Summary.Inventory
-	fmt.Fprintf(b, "kvguard: %s found, judged against %s", plural(inv.Found, "vault"), plural(len(r.Recommendations), "recommendation"))
+	head := fmt.Sprintf("kvguard: %s found, judged against %s", plural(inv.Found, "vault"), plural(len(r.Recommendations), "recommendation"))
 	var parts []string
 	for _, t := range []struct{ typ, noun string }{{resource.TypeSecret, "secret"}, {resource.TypeKey, "key"}, {resource.TypeCertificate, "certificate"}} {
 		if n := inv.Components[t.typ]; n > 0 {
@@ -37,37 +47,25 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		}
 	}
 	if len(parts) > 0 {
-		fmt.Fprintf(b, " (%s)", strings.Join(parts, ", "))
+		head += fmt.Sprintf(" (%s)", strings.Join(parts, ", "))
 	}
-	b.WriteString("\n\n")
-	// fmt pads by runes, so widths are counted in runes.
-	titleWidth := 0
-	for _, rec := range r.Recommendations {
-		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(rec.Title)+printable(rec.ID))+3)
-	}
-	fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
-	byRec := map[string][]*assess.Assessment{}
-	for a := range r.All() {
-		byRec[a.Recommendation.ID] = append(byRec[a.Recommendation.ID], a)
-	}
+	w.para(b, head, 0)
+	b.WriteString("\n")
 	totals := map[assess.Status]int{}
 	for _, rec := range r.Recommendations {
-		c := r.Summary.ByRecommendation[rec.ID]
-		applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
-		for s, n := range c {
+		for s, n := range r.Summary.ByRecommendation[rec.ID] {
 			totals[s] += n
 		}
-		count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
-		if c[assess.Unknown] > 0 {
-			count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
-		}
-		fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
-		for _, a := range byRec[rec.ID] {
-			if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
-				continue
-			}
-			w.writeAssessment(b, a)
-		}
+	}
+	judged := 0
+	for _, n := range totals {
+		judged += n
+	}
+	if judged == 0 && inv.Found == 0 {
+		// Six rows of "0 of 0" would read as "all healthy".
+		w.para(b, "No key vault was found: nothing was judged.", 0)
+	} else {
+		w.recommendations(b, r, st)
 	}
 	if len(r.Errors) > 0 {
 		errs, warns := 0, 0
@@ -80,24 +78,99 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		}
 		// The problems themselves go to stderr as file:line:col lines (and
 		// into the JSON report); the table only counts them.
-		fmt.Fprintf(b, "\nInput problems: %s, %s (listed on stderr).\n", plural(errs, "error"), plural(warns, "warning"))
+		b.WriteString("\n")
+		w.para(b, fmt.Sprintf("Input problems: %s, %s (listed on stderr).", plural(errs, "error"), plural(warns, "warning")), 0)
 	}
-	fmt.Fprintf(b, "\n%d unhealthy, %d unknown, %d exempt, %d healthy", totals[assess.Unhealthy], totals[assess.Unknown], totals[assess.Exempt], totals[assess.Healthy])
-	fmt.Fprintf(b, "; vaults found %d, judged %d, unreadable %d", inv.Found, inv.Judged, inv.Unreadable)
+	sum := fmt.Sprintf("%d unhealthy, %d unknown, %d exempt, %d healthy", totals[assess.Unhealthy], totals[assess.Unknown], totals[assess.Exempt], totals[assess.Healthy])
+	sum += fmt.Sprintf("; vaults found %d, judged %d, unreadable %d", inv.Found, inv.Judged, inv.Unreadable)
 	if inv.Placeholders > 0 {
-		fmt.Fprintf(b, ", %d more named only by their secrets or keys", inv.Placeholders)
+		sum += fmt.Sprintf(", %d more named only by their secrets or keys", inv.Placeholders)
 	}
 	if inv.ManagedHSMs > 0 {
-		fmt.Fprintf(b, "; managed HSMs found %d", inv.ManagedHSMs)
+		sum += fmt.Sprintf("; managed HSMs found %d", inv.ManagedHSMs)
 	}
-	b.WriteString(".\n")
+	b.WriteString("\n")
+	w.para(b, sum+".", 0)
 	if totals[assess.Unhealthy] > 0 {
-		b.WriteString("Run `kvguard rules show <id>` for why each recommendation matters and how to fix it.\n")
+		w.para(b, "Run `kvguard rules show <id>` for why each recommendation matters and how to fix it.", 0)
 	}
 	return b.Flush()
 }
 
-func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
+// para writes text wrapped to the width, continuation lines indented.
+func (w Writer) para(b *bufio.Writer, text string, indent int) {
+	for i, line := range Wrap(text, w.Width, w.Width-indent) {
+		if i > 0 {
+			b.WriteString(strings.Repeat(" ", indent))
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+}
+
+// recommendations writes the table of recommendations, each followed by
+// the resources it found unhealthy, unknown or exempt (all with Verbose).
+func (w Writer) recommendations(b *bufio.Writer, r *assess.Result, st Styles) {
+	counts := map[string]string{}
+	countWidth := len("UNHEALTHY")
+	titleWidth := len("RECOMMENDATION")
+	for _, rec := range r.Recommendations {
+		c := r.Summary.ByRecommendation[rec.ID]
+		applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
+		count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
+		if c[assess.Unknown] > 0 {
+			count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
+		}
+		counts[rec.ID] = count
+		countWidth = max(countWidth, len(count))
+		// fmt pads by runes, so widths are counted in runes.
+		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(rec.Title)+printable(rec.ID))+3)
+	}
+	// On a narrow terminal the severity and count go under the title.
+	stacked := w.Width > 0 && w.Width-2-8-2-countWidth < 16
+	switch {
+	case stacked:
+		titleWidth = w.Width
+		fmt.Fprintf(b, "RECOMMENDATION\n  %-8s  %s\n", "SEVERITY", "UNHEALTHY")
+	case w.Width > 0:
+		// The title column takes what the severity and count leave.
+		titleWidth = min(titleWidth, w.Width-2-8-2-countWidth)
+		fallthrough
+	default:
+		fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
+	}
+	byRec := map[string][]*assess.Assessment{}
+	for a := range r.All() {
+		byRec[a.Recommendation.ID] = append(byRec[a.Recommendation.ID], a)
+	}
+	for _, rec := range r.Recommendations {
+		title := printable(rec.Title) + " [" + printable(rec.ID) + "]"
+		lines := []string{title}
+		if w.Width > 0 {
+			lines = Wrap(title, titleWidth, titleWidth)
+		}
+		sev := printable(string(rec.Severity))
+		if stacked {
+			for _, l := range lines {
+				b.WriteString(l + "\n")
+			}
+			fmt.Fprintf(b, "  %s  %s\n", st.severity(fmt.Sprintf("%-8s", sev), sev), counts[rec.ID])
+		} else {
+			fmt.Fprintf(b, "%-*s  %s  %s\n", titleWidth, lines[0], st.severity(fmt.Sprintf("%-8s", sev), sev), counts[rec.ID])
+			for _, l := range lines[1:] {
+				b.WriteString(l + "\n")
+			}
+		}
+		for _, a := range byRec[rec.ID] {
+			if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
+				continue
+			}
+			w.writeAssessment(b, a, st)
+		}
+	}
+}
+
+func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment, st Styles) {
 	name := a.Resource.Name
 	if name == "" {
 		name = a.Resource.ID
@@ -106,15 +179,30 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 	if a.Resource.Placeholder {
 		name += " (not in the input)"
 	}
-	lead := fmt.Sprintf("  %-9s  %s: ", a.Status, name)
-	b.WriteString(lead + w.wrap(printable(a.Reason), utf8.RuneCountInString(lead), 15) + "\n")
-	if where := location(a.Resource.Source); where != "" {
+	indent := strings.Repeat(" ", reasonIndent)
+	status := st.status(fmt.Sprintf("%-9s", a.Status), string(a.Status))
+	text := name + ": " + printable(a.Reason)
+	lead := 4 + max(9, len(a.Status)) // "  Status  "
+	for i, line := range Wrap(text, w.Width-lead, w.Width-reasonIndent-2) {
+		if i == 0 {
+			b.WriteString("  " + status + "  " + line + "\n")
+		} else {
+			b.WriteString(indent + "  " + line + "\n")
+		}
+	}
+	var where string
+	if where = location(a.Resource.Source); where != "" {
 		if dep := a.Resource.DeployedBy(); dep != "" {
 			where += "  (deployed by " + printable(dep) + ")"
 		}
-		fmt.Fprintf(b, "  %-9s  %s\n", "", where)
 	} else if a.Resource.ID != "" && a.Resource.Name != "" && a.Resource.ID != a.Resource.Name {
-		fmt.Fprintf(b, "  %-9s  %s\n", "", printable(a.Resource.ID))
+		where = printable(a.Resource.ID)
+	}
+	if where != "" {
+		for _, line := range Wrap(where, w.Width-reasonIndent, w.Width-reasonIndent-2) {
+			b.WriteString(indent + line + "\n")
+			indent = strings.Repeat(" ", reasonIndent+2)
+		}
 	}
 	for _, c := range a.Components {
 		if c.Status != assess.Unhealthy && c.Status != assess.Unknown {
@@ -123,7 +211,16 @@ func (w Writer) writeAssessment(b *bufio.Writer, a *assess.Assessment) {
 		if c.Source == nil || location(*c.Source) == "" {
 			continue
 		}
-		fmt.Fprintf(b, "  %-9s    %s %s: %s\n", "", c.Status, printable(c.Name), location(*c.Source))
+		text := string(c.Status) + " " + printable(c.Name) + ": " + location(*c.Source)
+		for i, line := range Wrap(text, w.Width-reasonIndent-2, w.Width-reasonIndent-4) {
+			if i == 0 {
+				// Colour the status word at the start of the line only.
+				line = st.status(string(c.Status), string(c.Status)) + line[len(c.Status):]
+				b.WriteString(strings.Repeat(" ", reasonIndent+2) + line + "\n")
+			} else {
+				b.WriteString(strings.Repeat(" ", reasonIndent+4) + line + "\n")
+			}
+		}
 	}
 }
 
@@ -144,32 +241,6 @@ func location(s resource.Provenance) string {
 		parts = append(parts, printable(s.Address))
 	}
 	return strings.Join(parts, "  ")
-}
-
-// wrap breaks s into lines of at most Width runes where it can (a long
-// word stays whole). The first line starts at column first (after the
-// status and name), the others at column indent.
-func (w Writer) wrap(s string, first, indent int) string {
-	if w.Width <= indent+20 || first+utf8.RuneCountInString(s) <= w.Width {
-		return s
-	}
-	var out strings.Builder
-	col := first
-	for i, word := range strings.Fields(s) {
-		n := utf8.RuneCountInString(word)
-		if i > 0 {
-			if col+1+n > w.Width {
-				out.WriteString("\n" + strings.Repeat(" ", indent))
-				col = indent
-			} else {
-				out.WriteByte(' ')
-				col++
-			}
-		}
-		out.WriteString(word)
-		col += n
-	}
-	return out.String()
 }
 
 func plural(n int, noun string) string {

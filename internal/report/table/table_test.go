@@ -2,9 +2,11 @@ package table
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/reporttest"
@@ -83,19 +85,32 @@ func TestPrintable(t *testing.T) {
 func TestWrap(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		width int
-		in    string
-		want  string
+		first, rest int
+		in          string
+		want        []string
 	}{
-		{0, "no wrapping at all", "no wrapping at all"},
-		{30, "too narrow to wrap usefully at all", "too narrow to wrap usefully at all"},
-		{40, "one two three four five six seven eight nine", "one two three four five\n" + strings.Repeat(" ", 10) + "six seven eight nine"},
-		{40, "ключ ключ ключ ключ ключ", "ключ ключ ключ ключ ключ"}, // 24 runes, 44 bytes
-		{40, "a-single-word-longer-than-the-whole-line-stays whole", "a-single-word-longer-than-the-whole-line-stays\n" + strings.Repeat(" ", 10) + "whole"},
+		{0, 0, "no wrapping at all", []string{"no wrapping at all"}},
+		{25, 20, "one two three four five six seven eight nine", []string{"one two three four five", "six seven eight nine"}},
+		{40, 40, "ключ ключ ключ ключ ключ", []string{"ключ ключ ключ ключ ключ"}}, // 24 runes, 44 bytes
+		{10, 10, "ключ ключ ключ", []string{"ключ ключ", "ключ"}},
+		// A word longer than a line is cut: no line is wider than asked.
+		{20, 20, "at /subscriptions/0000/resourceGroups/rg/kv1 now", []string{"at", "/subscriptions/0000/", "resourceGroups/rg/kv", "1 now"}},
+		{10, 6, "abcdefghijklmnop", []string{"abcdefghij", "klmnop"}},
+		{5, 5, "", []string{""}},
 	}
 	for _, tt := range tests {
-		if got := (Writer{Width: tt.width}).wrap(tt.in, 15, 10); got != tt.want {
-			t.Errorf("width %d: wrap(%q) = %q, want %q", tt.width, tt.in, got, tt.want)
+		got := Wrap(tt.in, tt.first, tt.rest)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("Wrap(%q, %d, %d) = %q, want %q", tt.in, tt.first, tt.rest, got, tt.want)
+		}
+		for i, l := range got {
+			limit := tt.rest
+			if i == 0 {
+				limit = tt.first
+			}
+			if limit > 0 && len([]rune(l)) > limit {
+				t.Errorf("Wrap(%q): line %q is wider than %d", tt.in, l, limit)
+			}
 		}
 	}
 }
@@ -103,4 +118,34 @@ func TestWrap(t *testing.T) {
 func TestWriteError(t *testing.T) {
 	t.Parallel()
 	reporttest.CheckWriteError(t, Writer{})
+}
+
+// TestEveryLineFits: at any width, no line is wider than the terminal,
+// whatever the names, reasons and paths; colour adds no width.
+func TestEveryLineFits(t *testing.T) {
+	t.Parallel()
+	results := map[string]*assess.Result{"examples": examples(t), "constructed": reporttest.Constructed(t)}
+	for _, c := range reporttest.Cases() {
+		results[c.Name] = c.Result(t)
+	}
+	ansi := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	for name, res := range results {
+		for _, width := range []int{40, 80, 120, 200} {
+			for _, color := range []bool{false, true} {
+				var buf bytes.Buffer
+				if err := (Writer{Verbose: true, Width: width, Color: color}).Write(&buf, res); err != nil {
+					t.Fatal(err)
+				}
+				out := buf.String()
+				if color != strings.Contains(out, "\x1b[") && strings.Contains(out, "Unhealthy") {
+					t.Errorf("%s: colour %v, but escape sequences present: %v", name, color, !color)
+				}
+				for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+					if n := utf8.RuneCountInString(ansi.ReplaceAllString(line, "")); n > width {
+						t.Errorf("%s at %d columns (colour %v): a line of %d: %q", name, width, color, n, line)
+					}
+				}
+			}
+		}
+	}
 }

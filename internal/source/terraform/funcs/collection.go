@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/apparentlymart/go-textseg/v15/textseg"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -39,7 +38,7 @@ var LengthFunc = function.New(&function.Spec{
 			if v.IsNull() {
 				return cty.NilVal, errors.New("argument must not be null")
 			}
-			n, err := textseg.TokenCount([]byte(v.AsString()), textseg.ScanGraphemeClusters)
+			n, err := graphemes(v.AsString())
 			if err != nil {
 				return cty.NilVal, err
 			}
