@@ -93,35 +93,8 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}}
 	s := &stream{enc: enc, r: r, version: w.ToolVersion}
 	s.token(root)
-	next := 0 // the index in r.Recommendations of the next suite to open
-	open := -1
-	for a := range r.All() {
-		if open < 0 || r.Recommendations[open].ID != a.Recommendation.ID {
-			i := indexFrom(r.Recommendations, next, a.Recommendation.ID)
-			if i < 0 {
-				return fmt.Errorf("writing the JUnit report: assessment of %s is out of the recommendations' order", a.Recommendation.ID)
-			}
-			if open >= 0 {
-				s.token(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
-			}
-			for ; next < i; next++ { // recommendations with no assessment
-				s.startSuite(r.Recommendations[next])
-				s.token(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
-			}
-			s.startSuite(r.Recommendations[i])
-			open, next = i, i+1
-		}
-		s.element(caseOf(a))
-	}
-	if err := r.Err(); err != nil {
-		return fmt.Errorf("reading the assessments back: %w", err)
-	}
-	if open >= 0 {
-		s.token(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
-	}
-	for ; next < len(r.Recommendations); next++ {
-		s.startSuite(r.Recommendations[next])
-		s.token(xml.EndElement{Name: xml.Name{Local: "testsuite"}})
+	if err := s.writeSuites(); err != nil {
+		return err
 	}
 	if len(r.Errors) > 0 {
 		s.writeInput(in)
@@ -138,6 +111,89 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	if s.err != nil {
 		return fmt.Errorf("writing the JUnit report: %w", s.err)
+	}
+	return nil
+}
+
+// writeSuites writes a suite per recommendation, in catalog order. The
+// assessor yields assessments grouped by recommendation in that order, so
+// one pass streams them; a result in another order (one built by hand)
+// is read once per recommendation instead. A first pass checks which.
+func (s *stream) writeSuites() error {
+	grouped, err := inRecommendationOrder(s.r)
+	if err != nil {
+		return err
+	}
+	end := xml.EndElement{Name: xml.Name{Local: "testsuite"}}
+	if !grouped {
+		for _, rec := range s.r.Recommendations {
+			s.startSuite(rec)
+			for a := range s.r.All() {
+				if a.Recommendation.ID == rec.ID {
+					s.element(caseOf(a))
+				}
+			}
+			s.token(end)
+		}
+		return readErr(s.r)
+	}
+	next := 0 // the index in r.Recommendations of the next suite to open
+	open := false
+	for a := range s.r.All() {
+		if open && s.r.Recommendations[next-1].ID == a.Recommendation.ID {
+			s.element(caseOf(a))
+			continue
+		}
+		if open {
+			s.token(end)
+		}
+		for ; s.r.Recommendations[next].ID != a.Recommendation.ID; next++ { // recommendations with no assessment
+			s.startSuite(s.r.Recommendations[next])
+			s.token(end)
+		}
+		s.startSuite(s.r.Recommendations[next])
+		next, open = next+1, true
+		s.element(caseOf(a))
+	}
+	if open {
+		s.token(end)
+	}
+	for ; next < len(s.r.Recommendations); next++ {
+		s.startSuite(s.r.Recommendations[next])
+		s.token(end)
+	}
+	return readErr(s.r)
+}
+
+// inRecommendationOrder reports whether the assessments come grouped by
+// recommendation, in the order of r.Recommendations, every one of them
+// known.
+func inRecommendationOrder(r *assess.Result) (bool, error) {
+	next := 0
+	current := ""
+	ordered := true
+	for a := range r.All() {
+		if a.Recommendation.ID == current {
+			continue
+		}
+		i := indexFrom(r.Recommendations, next, a.Recommendation.ID)
+		if i < 0 {
+			if indexFrom(r.Recommendations, 0, a.Recommendation.ID) < 0 {
+				return false, fmt.Errorf("writing the JUnit report: %s's assessment of %s is of a recommendation the result does not list", a.Resource.ID, a.Recommendation.ID)
+			}
+			ordered = false
+		}
+		if !ordered {
+			break
+		}
+		current, next = a.Recommendation.ID, i+1
+	}
+	return ordered, readErr(r)
+}
+
+func readErr(r *assess.Result) error {
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading the assessments back: %w", err)
 	}
 	return nil
 }

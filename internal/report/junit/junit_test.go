@@ -139,6 +139,23 @@ func TestCaseNamesDiffer(t *testing.T) {
 	}
 }
 
+// TestAnyOrder writes a result whose assessments come vault by vault
+// rather than grouped by recommendation (reporttest.Large's order): every
+// assessment still lands in its recommendation's suite.
+func TestAnyOrder(t *testing.T) {
+	t.Parallel()
+	schema := loadXSD(t, "testdata/junit-10.xsd")
+	r := reporttest.Large(t, 4, 24)
+	var buf bytes.Buffer
+	if err := (Writer{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range schema.validate(buf.Bytes()) {
+		t.Errorf("junit-10.xsd: %s", e)
+	}
+	checkCounts(t, buf.Bytes(), r)
+}
+
 func TestText(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
