@@ -151,7 +151,9 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		return err
 	}
 	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: opts.ux.now})
-	add := opts.ux.attach(as.Add)
+	prog := startProgress(a.io.ErrOut, a.io.ErrIsTerminal && !opts.ux.quiet && len(paths) > 0 && !opts.azure.enabled())
+	defer prog.end()
+	add := prog.wrap(opts.ux.attach(as.Add))
 	fail := as.AddError
 	interrupted := false
 	if opts.azure.enabled() {
@@ -172,7 +174,9 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	// Judge and write what was read, even after Ctrl-C.
+	prog.judging()
 	res := as.Finish(context.WithoutCancel(ctx))
+	prog.end()
 	if res, err = opts.ux.review(a, res); err != nil {
 		return err
 	}
