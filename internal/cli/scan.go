@@ -177,12 +177,8 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	prog.judging()
 	res := as.Finish(context.WithoutCancel(ctx))
 	prog.end()
-	if res, err = opts.ux.review(a, res); err != nil {
+	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
-	}
-	printMessages(a.io.ErrOut, res.Errors, outs, opts.ux.quiet)
-	if !opts.ux.quiet && !interrupted {
-		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
 	}
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
 		return err
