@@ -126,6 +126,10 @@ func typeSegment(t string) string {
 }
 
 func (s *Simulator) denied(w http.ResponseWriter, r *http.Request, v *Vault, action, msg string) {
+	if code, message, ok := recordedAnswer(msg); ok {
+		armError(w, http.StatusForbidden, code, message)
+		return
+	}
 	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
 		"The client does not have authorization to perform action 'Microsoft.KeyVault/%s/%s' over scope '%s' or the scope is invalid (%s).",
 		typeSegment(v.Type), action, v.ID, msg))

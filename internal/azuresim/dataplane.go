@@ -50,6 +50,10 @@ func (s *Simulator) serveDataPlane(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) listItems(w http.ResponseWriter, r *http.Request, v *Vault, part string, objs []Object, render renderFunc) {
 	if msg, ok := s.forbiddenPart(v, part); ok {
+		if code, message, ok := recordedAnswer(msg); ok {
+			kvError(w, http.StatusForbidden, code, message, "")
+			return
+		}
 		kvError(w, http.StatusForbidden, "Forbidden",
 			"Client address is not authorized and caller is not a trusted service ("+msg+").", "ForbiddenByFirewall")
 		return

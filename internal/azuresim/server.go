@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -224,6 +225,22 @@ func (s *Simulator) forbiddenPart(v *Vault, part string) (string, bool) {
 	}
 	return "", false
 }
+
+// recordedAnswer takes apart a forbidden part's message when it is a
+// failure kvguard recorded in a snapshot ("list secrets of <id>: 403
+// AuthorizationFailed: The client …"): the simulator then gives that
+// answer again, code and message as Azure gave them, rather than
+// wrapping the whole recorded error in a message of its own (a scan of
+// the simulator would print the 403 message twice).
+func recordedAnswer(msg string) (code, message string, ok bool) {
+	m := recordedError.FindStringSubmatch(msg)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+var recordedError = regexp.MustCompile(`^(?s)[^:]*: 403 ([A-Za-z]+): (.+)$`)
 
 func (s *Simulator) findVault(nameOrID string) *Vault {
 	if v := s.vaults[resource.Key(nameOrID)]; v != nil {

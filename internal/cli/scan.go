@@ -151,7 +151,9 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		return err
 	}
 	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: opts.ux.now})
-	add := opts.ux.attach(as.Add)
+	prog := startProgress(a.io.ErrOut, a.io.ErrIsTerminal && !opts.ux.quiet && len(paths) > 0 && !opts.azure.enabled())
+	defer prog.end()
+	add := prog.wrap(opts.ux.attach(as.Add))
 	fail := as.AddError
 	interrupted := false
 	if opts.azure.enabled() {
@@ -172,13 +174,11 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	// Judge and write what was read, even after Ctrl-C.
+	prog.judging()
 	res := as.Finish(context.WithoutCancel(ctx))
-	if res, err = opts.ux.review(a, res); err != nil {
+	prog.end()
+	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
-	}
-	printMessages(a.io.ErrOut, res.Errors, outs, opts.ux.quiet)
-	if !opts.ux.quiet && !interrupted {
-		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
 	}
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
 		return err

@@ -128,6 +128,13 @@ func apply(cmd *cobra.Command, opts *scanOptions, cfg *config.Config) {
 		}
 		return false
 	}
+	applySelection(given, opts, cfg)
+	applyInputsAndOutputs(given, opts, cfg)
+	opts.ux.ignore = append(opts.ux.ignore, cfg.Ignore...)
+}
+
+// applySelection: what is judged and what fails the run.
+func applySelection(given func(...string) bool, opts *scanOptions, cfg *config.Config) {
 	if !given("recommendation") && len(cfg.Recommendations) > 0 {
 		opts.recommendations = cfg.Recommendations
 	}
@@ -169,6 +176,10 @@ func apply(cmd *cobra.Command, opts *scanOptions, cfg *config.Config) {
 	if !given("enabled-only") && cfg.EnabledOnly != nil {
 		opts.enabledOnly = *cfg.EnabledOnly
 	}
+}
+
+// applyInputsAndOutputs: how inputs are read and where reports go.
+func applyInputsAndOutputs(given func(...string) bool, opts *scanOptions, cfg *config.Config) {
 	if !given("format", "output") && len(cfg.Outputs) > 0 {
 		opts.formats = nil
 		for _, o := range cfg.Outputs {
@@ -193,7 +204,6 @@ func apply(cmd *cobra.Command, opts *scanOptions, cfg *config.Config) {
 	if !given("source-root") && cfg.SourceRoot != "" {
 		opts.sourceRoot = cfg.SourceRoot
 	}
-	opts.ux.ignore = append(opts.ux.ignore, cfg.Ignore...)
 }
 
 // narrow keeps the recommendations of the severities and frameworks
@@ -418,4 +428,19 @@ func (a *app) tableLayout(toStdout bool, flag int) (int, bool) {
 		width = max(width, minWidth)
 	}
 	return width, toStdout && a.io.OutColor
+}
+
+// report prepares the judged result for the writers: the ignore list's
+// warnings and the baseline (review), the input problems on stderr, and
+// why nothing was judged when that is so.
+func (a *app) report(ctx context.Context, opts *scanOptions, res *assess.Result, outs []output, paths []string, interrupted bool) (*assess.Result, error) {
+	res, err := opts.ux.review(a, res)
+	if err != nil {
+		return nil, err
+	}
+	printMessages(a.io.ErrOut, res.Errors, outs, opts.ux.quiet)
+	if !opts.ux.quiet && !interrupted {
+		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
+	}
+	return res, nil
 }

@@ -152,7 +152,7 @@ func compileGlob(glob string) (*regexp.Regexp, error) {
 	b.WriteString("$")
 	re, err := regexp.Compile(b.String())
 	if err != nil {
-		return nil, fmt.Errorf("bad glob: %v", err)
+		return nil, fmt.Errorf("bad glob: %w", err)
 	}
 	return re, nil
 }

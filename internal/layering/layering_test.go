@@ -14,6 +14,7 @@ var allowed = map[string][]string{
 	"resource":               {},
 	"jsonpos":                {},
 	"layering":               {},
+	"packaging":              {},
 	"atomicfile":             {},
 	"config":                 {"resource"},
 	"baseline":               {"assess", "resource"},
