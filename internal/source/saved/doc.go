@@ -16,7 +16,10 @@
 // carries its file and line range. The resources of a long array are
 // decoded by several workers (Options.Workers; parallel.go), and still
 // emitted in file order, on the calling goroutine, with the same documents
-// and errors as a read on one goroutine. The workers read ARM-plane secrets
+// and errors as a read on one goroutine. Where the array has one element
+// per line (a saved estate), the workers are handed blocks of whole lines
+// and find the elements themselves (blocks.go), so that no byte is scanned
+// twice and the reading goroutine only reads. The workers read ARM-plane secrets
 // and keys in the form Azure writes them on a fast path (fastcomp.go) that
 // builds the same documents without intermediate maps, and hand anything
 // else to the general path.

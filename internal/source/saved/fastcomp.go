@@ -70,13 +70,25 @@ const (
 // start, on the fast path; it reports false, having recorded nothing,
 // when the general path must read it.
 func (fr *fileReader) fastComponent(raw []byte, start jsonpos.Pos, sc scope) bool {
-	s := fastScan{b: raw}
+	_, _, ok := fr.fastComponentAt(raw, 0, true, start, sc)
+	return ok
+}
+
+// fastComponentAt reads the object at b[i:] (starting at start) on the fast
+// path, as fastComponent does; whole requires it to end where b does. It
+// returns where the object ends and the newlines it holds, and records
+// nothing unless ok.
+func (fr *fileReader) fastComponentAt(b []byte, i int, whole bool, start jsonpos.Pos, sc scope) (end, nl int, ok bool) {
+	s := fastScan{b: b, i: i}
 	c := &fr.fast
 	*c = fastComp{enabled: -1, tags: c.tags[:0]}
-	if !s.object(c, (*fastScan).rootMember) || s.i != len(raw) {
-		return false
+	if !s.object(c, (*fastScan).rootMember) || (whole && s.i != len(b)) {
+		return 0, 0, false
 	}
-	return fr.fastDocument(c, start, start.Line+s.nl, sc)
+	if !fr.fastDocument(c, start, start.Line+s.nl, sc) {
+		return 0, 0, false
+	}
+	return s.i, s.nl, true
 }
 
 // object reads an object, calling member for each of its members.

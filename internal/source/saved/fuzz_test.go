@@ -33,6 +33,9 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(mixedArray(3))
 	f.Add([]byte("[" + strings.Join(componentVariants(), ",\n") + "]"))
+	for _, data := range blockInputs() {
+		f.Add([]byte(data))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(stream bool) string {
 			var docs []*resource.Document
@@ -69,7 +72,7 @@ func FuzzRead(f *testing.F) {
 		if streamed := read(true); streamed != whole {
 			t.Fatalf("streamed read differs:\n%s\n%s", whole, streamed)
 		}
-		for _, c := range parallelConfigs[:2] {
+		for _, c := range []parallelConfig{parallelConfigs[0], parallelConfigs[1], {workers: 2, after: 0, chunk: 2, blocks: 60}} {
 			got := readResult(t, c.reader(Options{MaxValueBytes: 1 << 20}), iotest.HalfReader(bytes.NewReader(data)), "fuzz.json")
 			if got != whole {
 				t.Fatalf("parallel read %+v differs:\n%s\n%s", c, whole, got)

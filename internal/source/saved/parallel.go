@@ -79,6 +79,8 @@ type chunk struct {
 	panicked bool
 	panicVal any
 	stack    []byte
+
+	blk block // a block of lines (blocks.go) instead of captured elements
 }
 
 func (c *chunk) reset() {
@@ -88,6 +90,7 @@ func (c *chunk) reset() {
 	clear(c.errs)
 	c.errs, c.err = c.errs[:0], nil
 	c.panicked, c.panicVal, c.stack = false, nil, nil
+	c.blk = block{}
 }
 
 // parallel reads the elements of one array with workers.
@@ -104,6 +107,7 @@ type parallel struct {
 	cur     *chunk
 	window  int
 	readers []*fileReader
+	blk     blockState // blocks.go
 	wg      sync.WaitGroup
 	abort   atomic.Bool
 	failed  bool // a chunk stopped the file: nothing more is applied
@@ -248,6 +252,9 @@ func (p *parallel) settle(err error) error {
 // worker's panic goes on here, where the reader's boundary recovers it.
 func (p *parallel) apply(c *chunk) error {
 	p.flight = p.flight[1:]
+	if c.blk.on && !p.consistent(c) {
+		return p.resume(c, false)
+	}
 	fr := p.fr
 	for _, pd := range c.rec.docs {
 		fr.seen.sink += fr.seen.touch(pd.hash)
@@ -273,6 +280,12 @@ func (p *parallel) apply(c *chunk) error {
 	if err := c.err; err != nil {
 		p.fail()
 		return err
+	}
+	if c.blk.on && !c.blk.clean {
+		return p.resume(c, true)
+	}
+	if c.blk.on {
+		p.advance(c)
 	}
 	c.reset()
 	p.free = append(p.free, c)
@@ -311,7 +324,11 @@ func (p *parallel) close() {
 func (p *parallel) worker(wr *fileReader) {
 	defer p.wg.Done()
 	for c := range p.work {
-		if !p.abort.Load() {
+		switch {
+		case p.abort.Load():
+		case c.blk.on:
+			wr.readBlock(c, p.level, p.sc, p.depth)
+		default:
 			wr.readChunk(c, p.level, p.sc, p.depth)
 		}
 		c.done <- struct{}{}

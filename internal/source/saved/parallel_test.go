@@ -23,17 +23,27 @@ import (
 // parallelConfig is how a test reads: workers, when an array goes
 // parallel, and how many elements a chunk holds (small chunks put many in
 // flight at once).
+//
+// blocks is how blocks of lines are cut (blocks.go): 0 as by default, -1
+// not at all (elements are captured one by one), n after the first
+// newline n bytes in, at most 3n bytes (small blocks cut everywhere: in
+// elements, between an element and its separator, after it).
 type parallelConfig struct {
 	workers, after, chunk int
+	blocks                int
 }
 
 // parallelConfigs are the ways TestParallelMatchesSequential and FuzzRead
 // read each input besides sequentially.
 var parallelConfigs = []parallelConfig{
 	{workers: 2, after: 0, chunk: 1},
-	{workers: 3, after: 1, chunk: 2},
-	{workers: 2, after: 3, chunk: 7},
-	{workers: 4, after: 0, chunk: defaultChunkElems},
+	{workers: 3, after: 1, chunk: 2, blocks: -1},
+	{workers: 2, after: 3, chunk: 7, blocks: -1},
+	{workers: 4, after: 0, chunk: defaultChunkElems, blocks: -1},
+	{workers: 2, after: 0, chunk: 1, blocks: 1},
+	{workers: 3, after: 1, chunk: 2, blocks: 40},
+	{workers: 2, after: 3, chunk: 7, blocks: 300},
+	{workers: 3, after: 0, chunk: 3, blocks: 2000},
 }
 
 func (c parallelConfig) reader(opts Options) *Reader {
@@ -41,6 +51,12 @@ func (c parallelConfig) reader(opts Options) *Reader {
 	r := New(opts)
 	if c.workers > 1 {
 		r.parallelAfter, r.chunkElems = c.after, c.chunk
+		switch {
+		case c.blocks < 0:
+			r.blockMin, r.blockMax = 0, 0
+		case c.blocks > 0:
+			r.blockMin, r.blockMax = c.blocks, 3*c.blocks
+		}
 	}
 	return r
 }
@@ -124,6 +140,9 @@ func TestParallelMatchesSequential(t *testing.T) {
 		input{name: "mixed, then truncated", data: mixed[:len(mixed)*2/3]},
 		input{name: "estate", data: estate(t, synth.Config{Vaults: 40, Secrets: 900, Keys: 120, Seed: 3})},
 	)
+	for name, data := range blockInputs() {
+		inputs = append(inputs, input{name: "lines: " + name, data: []byte(data)})
+	}
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
 			t.Parallel()
@@ -271,5 +290,51 @@ func TestParallelPanicInEmit(t *testing.T) {
 func waitForGoroutines(before int) {
 	for runtime.NumGoroutine() > before {
 		runtime.Gosched()
+	}
+}
+
+// blockInputs are arrays of one element per line (what blocks.go reads)
+// broken in each way a block can meet: at its start, between elements,
+// inside one.
+func blockInputs() map[string]string {
+	comps := componentVariants()
+	line := func(i int) string {
+		return strings.Replace(comps[i%len(comps)], "/secrets/", fmt.Sprintf("/secrets/n%d", i), 1)
+	}
+	lines := func(n int, sep string, at map[int]string) string {
+		var b strings.Builder
+		b.WriteString("[\n")
+		for i := range n {
+			e, ok := at[i]
+			if !ok {
+				e = line(i)
+			}
+			b.WriteString(e)
+			if i < n-1 {
+				b.WriteString(sep)
+			}
+		}
+		b.WriteString("\n]")
+		return b.String()
+	}
+	return map[string]string{
+		"plain":                     lines(60, ",\n", nil),
+		"CRLF":                      lines(60, ",\r\n", nil),
+		"separator first":           lines(60, "\n, ", nil),
+		"separator alone":           lines(60, "\n,\n", nil),
+		"blank lines":               lines(60, ",\n\n \n", nil),
+		"two per line":              lines(60, ", ", map[int]string{}) + "\n",
+		"missing separator":         lines(60, ",\n", map[int]string{40: line(40) + "\n" + line(41)}),
+		"doubled separator":         lines(60, ",\n", map[int]string{40: ",\n" + line(40)}),
+		"trailing separator":        lines(60, ",\n", map[int]string{59: line(59) + ","}),
+		"a string and a number":     lines(60, ",\n", map[int]string{20: `"kv-name"`, 30: "42"}),
+		"a vault over lines":        lines(60, ",\n", map[int]string{25: strings.ReplaceAll(vaultLine("kv9"), ", ", ",\n  ")}),
+		"a newline in a string":     lines(60, ",\n", map[int]string{33: `{"id": "x` + "\n" + `y", "name": "z"}`}),
+		"malformed inside":          lines(60, ",\n", map[int]string{44: `{"id": "x" "name": 1}`}),
+		"an escape at a line's end": lines(60, ",\n", map[int]string{12: `{"id": "a\\", "note": "]}\\\"{["}`}),
+		"cut short":                 strings.TrimSuffix(lines(60, ",\n", nil), "\n]"),
+		"cut after a separator":     strings.TrimSuffix(lines(60, ",\n", nil), "\n]") + ",\n",
+		"more after the array":      `{"value": ` + lines(60, ",\n", nil) + ",\n" + `"more": [` + "\n" + vaultLine("after") + "\n]}",
+		"a second array":            `{"kvguardSnapshot": {"version": "1"}, "resources": ` + lines(60, ",\n", nil) + ",\n" + `"gaps": [` + "\n" + gapLine("kv1", "properties") + "\n]}",
 	}
 }

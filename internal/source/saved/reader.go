@@ -50,6 +50,8 @@ type Reader struct {
 	workers       int
 	parallelAfter int // see parallel.go; tests lower it
 	chunkElems    int // see parallel.go; tests lower it
+	blockMin      int // see blocks.go; tests lower them
+	blockMax      int
 }
 
 // New returns a Reader.
@@ -63,7 +65,8 @@ func New(opts Options) *Reader {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return &Reader{log: log, maxValue: opts.MaxValueBytes, maxHeld: defaultMaxHeld,
-		workers: workers, parallelAfter: defaultParallelAfter, chunkElems: defaultChunkElems}
+		workers: workers, parallelAfter: defaultParallelAfter, chunkElems: defaultChunkElems,
+		blockMin: defaultBlockMin, blockMax: defaultBlockMax}
 }
 
 // Read reads the file or directory at path and calls emit for each
@@ -147,7 +150,8 @@ func (r *Reader) readFile(ctx context.Context, path string, inDir bool, emit fun
 // file, so that one bad input can never stop a scan.
 func (r *Reader) read(ctx context.Context, in io.Reader, name string, inDir bool, emit func(*resource.Document), size int64) (err error) {
 	fr := &fileReader{ctx: ctx, log: r.log, file: name, lenient: inDir, emit: emit, maxHeld: r.maxHeld,
-		workers: r.workers, parallelAfter: r.parallelAfter, chunkElems: r.chunkElems}
+		workers: r.workers, parallelAfter: r.parallelAfter, chunkElems: r.chunkElems,
+		blockMin: r.blockMin, blockMax: r.blockMax}
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Debug("panic while reading", "file", name, "panic", p, "stack", string(debug.Stack()))

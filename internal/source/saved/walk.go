@@ -34,10 +34,11 @@ type fileReader struct {
 	// parallel reading (parallel.go): workers decode the elements of long
 	// arrays; rec is set in a worker's reader, which records what it
 	// would emit instead of emitting it.
-	workers       int
-	parallelAfter int
-	chunkElems    int
-	rec           *recording
+	workers            int
+	parallelAfter      int
+	chunkElems         int
+	blockMin, blockMax int // blocks.go; blockMax 0 turns blocks off
+	rec                *recording
 
 	// the last kvguard.readAt parsed, which most resources share, and
 	// the last apiVersion (fastcomp.go)
@@ -49,8 +50,12 @@ type fileReader struct {
 	// the fast path's scratch and interned values (fastcomp.go)
 	fast     fastComp
 	interned map[string]any
-	fastDocs int    // documents the fast path built
-	scratch  []byte // the fast path's string being built
+	fastDocs int // documents the fast path built
+	blocks   int // blocks of lines read whole (blocks.go)
+	// blockEnds counts the times block reading ended: once per long
+	// array when every block was read whole
+	blockEnds int
+	scratch   []byte // the fast path's string being built
 
 	// maps and rawObjects no document refers to any more, for reuse: a
 	// million secrets would otherwise allocate several maps each
@@ -187,6 +192,13 @@ func (fr *fileReader) elements(level int, sc scope, agg *unrecognised, par **par
 		}
 		if k == jsonpos.Object && *par == nil && fr.parallelFrom(n) {
 			*par = fr.startParallel(level, sc, agg)
+			if fr.blockMax > 0 && !fr.d.AllowComments {
+				(*par).startBlocks()
+				if err := (*par).runBlocks(); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if *par != nil {
 			// Objects go to the workers; anything else, and an object they
@@ -334,7 +346,7 @@ func (fr *fileReader) logSummary() {
 			fr.log.Debug("skipped resources of a type kvguard does not judge", "file", fr.file, "type", t, "count", fr.skipped[t])
 		}
 	}
-	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs, "fast", fr.fastDocs)
+	fr.log.Debug("read saved Azure JSON", "file", fr.file, "documents", fr.docs, "fast", fr.fastDocs, "blocks", fr.blocks, "blockEnds", fr.blockEnds)
 }
 
 // article names a JSON kind with its article, for messages.
