@@ -76,8 +76,6 @@ func (e *Estate) Seal() (*Index, []*resource.InputError) {
 		errs = append(errs, dups...)
 	}
 	e.groups, e.noID = map[string][]*resource.Document{}, nil
-	docs, folded := foldRotationPolicies(docs)
-	errs = append(errs, folded...)
 	slices.SortStableFunc(docs, Compare)
 	ix := newIndex(docs)
 	errs = append(errs, ix.linkPrivateEndpoints()...)

@@ -200,30 +200,3 @@ func AddISODuration(t time.Time, d string, sign int) (time.Time, bool) {
 	}
 	return t.AddDate(sign*y, sign*mo, sign*days).Add(time.Duration(sign) * clock), true
 }
-
-// TypeKeyRotationPolicy is the type of a key's rotation policy read apart
-// from its key (az keyvault key rotation-policy show, GET
-// /keys/{name}/rotationpolicy). No rule reads it: the estate folds it into
-// the key its Parent names (rotationPolicy, and the scheduledRotationDate
-// it gives), whichever input or file the key came from. Its Body holds
-// the policy under "rotationPolicy" in the REST shape.
-const TypeKeyRotationPolicy = "Microsoft.KeyVault.Data/vaults/keys/rotationPolicies"
-
-// ApplyRotationPolicy sets a key component's rotationPolicy to policy and
-// derives its scheduledRotationDate from its own attributes. A key that
-// already holds a policy keeps it (its own read is the fuller one).
-func ApplyRotationPolicy(key *Document, policy any) {
-	if key.Body == nil || policy == nil {
-		return
-	}
-	if cur, ok := key.Body["rotationPolicy"]; ok && cur != nil {
-		return
-	}
-	key.Body["rotationPolicy"] = policy
-	attrs, _ := key.Body["attributes"].(map[string]any)
-	if d := ScheduledRotationDate(policy, attrs["createdOn"], attrs["expiresOn"]); d != nil {
-		key.Body["scheduledRotationDate"] = d
-	} else {
-		delete(key.Body, "scheduledRotationDate")
-	}
-}

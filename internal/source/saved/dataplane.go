@@ -19,10 +19,6 @@ func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos json
 		fr.problem(fr.pos(idPos), "", "id %q is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>[/<version>])", rawID)
 		return
 	}
-	if u.what == urlRotationPolicy && !u.deleted {
-		fr.rotationPolicy(o, sc, u)
-		return
-	}
 	if !fr.isObject(o, u, via, idPos) {
 		return
 	}

@@ -22,21 +22,18 @@ var strictShapes = []struct {
 }{
 	{
 		// The issue's case: read as a key without expiry, it turned the
-		// real key of that name Unhealthy and grew the key count. It is
-		// now read as what it is: the key's rotation policy.
+		// real key of that name Unhealthy and grew the key count.
 		name: "az keyvault key rotation-policy show",
 		in: `{"attributes": {"created": "2024-10-23T08:00:00+00:00", "expiryTime": "P2Y", "updated": "2024-10-23T08:00:00+00:00"},
  "id": "https://kv1.vault.azure.net/keys/cmk/rotationpolicy",
  "lifetimeActions": [{"action": "Rotate", "timeAfterCreate": "P18M", "timeBeforeExpiry": null}]}`,
-		// Read as the key's rotation policy, which the estate folds into
-		// the key (estate.foldRotationPolicies).
-		docs: []string{"cmk"},
+		warnings: []string{"f.json:2:8 (https://kv1.vault.azure.net/keys/cmk): " + noteText[noteRotationPolicy]},
 	},
 	{
 		name: "REST key rotation policy",
 		in: `{"id": "https://kv1.vault.azure.net/keys/cmk/rotationpolicy", "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Rotate"}}],
  "attributes": {"expiryTime": "P1Y", "created": 1482188947, "updated": 1482188947}}`,
-		docs: []string{"cmk"},
+		warnings: []string{"f.json:1:8 (https://kv1.vault.azure.net/keys/cmk): " + noteText[noteRotationPolicy]},
 	},
 	{
 		name: "az keyvault certificate policy show",
