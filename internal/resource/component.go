@@ -51,7 +51,8 @@ func (a ObjectAttributes) body() map[string]any {
 // TypeSecret, TypeKey, TypeCertificate or TypeHSMKey) belonging to the
 // vault parent. fields holds the type's other alias fields at the top level
 // of the body: contentType and managed for secrets; keyType, keySize,
-// ellipticCurveName, rotationPolicy for keys; keyProperties, properties
+// ellipticCurveName, rotationPolicy for keys (whose scheduledRotationDate is
+// derived from it, ScheduledRotationDate); keyProperties, properties
 // (validityInMonths), lifetimeActions, issuer for certificates; tags.
 //
 // Every input builds components through this function so that the policy
@@ -67,6 +68,11 @@ func NewComponent(typ string, parent Ref, id, name string, attrs ObjectAttribute
 	body["name"] = name
 	body["type"] = typeValue(typ)
 	body["attributes"] = attrs.body()
+	if rp := fields["rotationPolicy"]; rp != nil && (typ == TypeKey || typ == TypeHSMKey) && fields["scheduledRotationDate"] == nil {
+		if d := ScheduledRotationDate(rp, attrs.Created, attrs.Expires); d != nil {
+			body["scheduledRotationDate"] = d
+		}
+	}
 	return &Document{ID: id, Type: typ, Name: name, Body: body, Parent: parent}
 }
 

@@ -143,6 +143,9 @@ func certificateFields(body, fields map[string]any) {
 	if is := firstMap(pol, "issuer", "issuerParameters"); is != nil {
 		props := map[string]any{}
 		copyAny(is, props, "name", "name")
+		if cn := issuerCommonName(body); cn != "" {
+			props["commonName"] = cn
+		}
 		fields["issuer"] = props
 	}
 }
