@@ -80,7 +80,7 @@ func (r *run) read(path string) {
 			r.reportAll(err)
 		}
 	}
-	r.log.Debug("reading bicep", "file", main)
+	r.log.DebugContext(r.ctx, "reading bicep", "file", main)
 	pf, err := r.parseFile(main)
 	if err != nil {
 		r.report(resource.Errorf(resource.Position{File: main}, "read bicep: %v", err))

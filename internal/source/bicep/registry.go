@@ -83,7 +83,7 @@ func (r *run) bicepConfig(dir string) bicepConfig {
 		p := filepath.Join(d, "bicepconfig.json")
 		if data, err := r.root.ReadFile(p, maxFileSize); err == nil {
 			if err := json.Unmarshal(stripJSONComments(data), &cfg); err != nil {
-				r.log.Info("bicepconfig.json not read", "file", p, "error", err)
+				r.log.InfoContext(r.ctx, "bicepconfig.json not read", "file", p, "error", err)
 			}
 			return cfg
 		}

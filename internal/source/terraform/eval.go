@@ -71,7 +71,7 @@ func (ev *evaluator) allow(abs string) {
 		abs = resolved
 	}
 	if !within(abs, ev.scanRoot) {
-		ev.log.Debug("module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
+		ev.log.DebugContext(ev.ctx, "module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
 		return
 	}
 	for _, a := range ev.allowed {
@@ -90,7 +90,7 @@ func (ev *evaluator) isAllowed(abs string) bool {
 			return true
 		}
 	}
-	ev.log.Debug("file outside the scanned tree not read", "path", abs)
+	ev.log.DebugContext(ev.ctx, "file outside the scanned tree not read", "path", abs)
 	return false
 }
 
@@ -149,7 +149,7 @@ func (ev *evaluator) evalFailed(ds hcl.Diagnostics) {
 		if d.Subject != nil {
 			where = pos(*d.Subject).String()
 		}
-		ev.log.Debug("expression not evaluated; treated as unknown", "at", where, "reason", d.Summary)
+		ev.log.DebugContext(ev.ctx, "expression not evaluated; treated as unknown", "at", where, "reason", d.Summary)
 	}
 }
 

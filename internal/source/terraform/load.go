@@ -168,7 +168,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 		return cfg
 	}
 	for _, n := range overrides {
-		ev.log.Debug("override file not merged", "file", filepath.Join(dir, n))
+		ev.log.DebugContext(ev.ctx, "override file not merged", "file", filepath.Join(dir, n))
 	}
 	for _, n := range names {
 		ev.loadFile(cfg, filepath.Join(dir, n))
