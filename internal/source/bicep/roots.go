@@ -1,9 +1,9 @@
 package bicep
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -54,13 +54,21 @@ func calledModules(files []string) map[string]bool {
 	return called
 }
 
+// moduleDecl finds where a file may declare a module: a declaration
+// starts its line (decorators end theirs), or follows a comment closed
+// on that line. Lines inside strings and comments may match too: they
+// cost only a parse.
+var moduleDecl = regexp.MustCompile(`(?m)(?:^|\*/)\x{FEFF}?[ \t]*module[ \t/]`)
+
 // ModuleCalls lists the local modules (Bicep files or ARM templates) the
 // Bicep file calls, cleaned, in declaration order. A directory walk uses
 // it to read called modules through their callers, and to find module
 // cycles. A file that cannot be read or parsed calls nothing.
 func ModuleCalls(file string) []string {
+	// A file without a module declaration is not parsed: a walk asks this
+	// of every Bicep file.
 	src, err := os.ReadFile(file)
-	if err != nil || !bytes.Contains(src, []byte("module")) {
+	if err != nil || !moduleDecl.Match(src) {
 		return nil
 	}
 	ast, _ := syntax.Parse(src, file)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -57,7 +58,7 @@ func calledDirs(dir string) []string {
 	for _, n := range files {
 		p := filepath.Join(dir, n)
 		src, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(src, []byte("module")) {
+		if err != nil || !mayCallModules(n, src) {
 			continue
 		}
 		parser := hclparse.NewParser()
@@ -97,6 +98,23 @@ func calledDirs(dir string) []string {
 		out = append(out, filepath.Join(dir, d))
 	}
 	return out
+}
+
+// moduleBlock finds where a native-syntax file may open a module block:
+// a block starts its line (HCL ends every body item with a newline), or
+// follows a comment closed on that line; the label is quoted or a bare
+// name. Lines inside strings and comments may match too: they cost only
+// a parse.
+var moduleBlock = regexp.MustCompile(`(?m)(?:^|\*/)\x{FEFF}?[ \t]*module[ \t"/]`)
+
+// mayCallModules reports whether a configuration file may hold a module
+// block, without parsing it: most files hold none, and a directory walk
+// asks this of every file.
+func mayCallModules(name string, src []byte) bool {
+	if strings.HasSuffix(name, ".json") {
+		return bytes.Contains(src, []byte(`"module"`))
+	}
+	return moduleBlock.Match(src)
 }
 
 // ModuleCalls lists the directories the module in dir calls: local
