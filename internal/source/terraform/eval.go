@@ -32,6 +32,7 @@ type evaluator struct {
 	scanRoot string
 
 	configs  map[string]*moduleConfig // by absolute directory
+	parses   *moduleParses            // the Reader's, shared by its reads
 	allowed  []string                 // directories file() may read
 	manifest map[string]string        // .terraform/modules/modules.json: key → dir
 	// funcs serves every module of the root: Terraform resolves relative
@@ -51,7 +52,7 @@ type evaluator struct {
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev := &evaluator{
-		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir,
+		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir, parses: &r.parses,
 		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
 		budget: newBudget(r.opts.MaxInstances),
 	}

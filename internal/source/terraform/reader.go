@@ -45,8 +45,9 @@ type Options struct {
 // Reader reads Terraform root modules and plan JSON into documents. It is
 // safe for concurrent use: each Read keeps its own state.
 type Reader struct {
-	opts Options
-	log  *slog.Logger
+	opts   Options
+	log    *slog.Logger
+	parses moduleParses
 }
 
 // New returns a Reader.
