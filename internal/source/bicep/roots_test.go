@@ -69,7 +69,7 @@ func TestModuleDeclFilter(t *testing.T) {
 		{"// this module deploys a vault\noutput id string = kv.outputs.id\n", false},
 		{"param moduleName string = 'module x'\n", false},
 	} {
-		if got := moduleDecl.MatchString(tc.src); got != tc.want {
+		if got := moduleDecl([]byte(tc.src)); got != tc.want {
 			t.Errorf("moduleDecl matches %q: %v, want %v", tc.src, got, tc.want)
 		}
 	}
@@ -88,7 +88,7 @@ func TestModuleDeclFilter(t *testing.T) {
 				return nil
 			}
 			checked++
-			if !moduleDecl.Match(src) {
+			if !moduleDecl(src) {
 				t.Errorf("%s: declares a module, but the filter says not", p)
 			}
 			return nil
