@@ -41,8 +41,9 @@ type Options struct {
 // Reader reads ARM templates into resource documents. It holds no state
 // between reads and is safe for concurrent use.
 type Reader struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	roots arm.RootDirs // opts.ReadRoots, resolved once
 }
 
 // New returns a Reader with opts.
@@ -51,7 +52,7 @@ func New(opts Options) *Reader {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Reader{opts: opts, log: log}
+	return &Reader{opts: opts, log: log, roots: arm.ResolveRootDirs(opts.ReadRoots)}
 }
 
 // IsTemplate reports whether a JSON file's leading bytes look like a
@@ -115,7 +116,7 @@ func (r *Reader) readData(ctx context.Context, path string, data []byte, emit fu
 	values := r.parameterValues(ctx, path, p)
 	m := arm.NewMapper(r.log, p.add)
 	eng := arm.New(arm.Options{Deployment: r.opts.Deployment, Logger: r.log,
-		ReadRoot: arm.NewReadRoot(r.opts.ReadRoots, path), MaxInstances: r.opts.MaxInstances})
+		ReadRoot: r.roots.For(path), MaxInstances: r.opts.MaxInstances})
 	eng.Deploy(ctx, path, root, values, m, p.add)
 	m.Finish(emit)
 	return errors.Join(p.errs...)
@@ -144,7 +145,7 @@ func (r *Reader) parameterValues(ctx context.Context, path string, p *problems) 
 	if len(files) == 0 {
 		// The file beside the template is read as the template's own
 		// files are: inside its read root.
-		root := arm.NewReadRoot(r.opts.ReadRoots, path)
+		root := r.roots.For(path)
 		read = func(f string) ([]byte, error) { return root.ReadFile(f, arm.MaxFileSize) }
 		base := strings.TrimSuffix(path, filepath.Ext(path))
 		for _, cand := range []string{base + ".parameters.json"} {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -31,18 +32,26 @@ type ReadRoot struct {
 // NewReadRoot returns the ReadRoot of an input read from the file input:
 // dirs (the scanned trees) and the input's own default root.
 func NewReadRoot(dirs []string, input string) *ReadRoot {
-	r := &ReadRoot{}
-	for _, d := range append(append([]string(nil), dirs...), DefaultReadRoot(input)) {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			continue
-		}
-		r.dirs = append(r.dirs, abs)
-		if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
-			r.dirs = append(r.dirs, resolved)
-		}
-	}
-	return r
+	return ResolveRootDirs(dirs).For(input)
+}
+
+// RootDirs are the directories every input of a reader may read below
+// (the scanned trees, --read-root), made absolute and resolved once for
+// all its inputs: resolving them is a system call per path element.
+type RootDirs struct {
+	dirs []string
+}
+
+// ResolveRootDirs resolves dirs for RootDirs.For.
+func ResolveRootDirs(dirs []string) RootDirs {
+	return RootDirs{dirs: NewReadRootOf(dirs...).dirs}
+}
+
+// For is the ReadRoot of an input read from the file input: NewReadRoot
+// of these directories.
+func (d RootDirs) For(input string) *ReadRoot {
+	own := NewReadRootOf(DefaultReadRoot(input))
+	return &ReadRoot{dirs: append(slices.Clone(d.dirs), own.dirs...)}
 }
 
 // NewReadRootOf returns the ReadRoot of exactly dirs: a directory the user
