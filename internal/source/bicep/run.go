@@ -64,6 +64,7 @@ type run struct {
 	steps     int
 	callDepth int
 	parsed    map[string]*parsedFile
+	configs   map[string]bicepConfig // bicepConfig's, by directory
 	imports   map[string]*fileEval
 	// reading holds the parameters files being read, against extends
 	// cycles.
