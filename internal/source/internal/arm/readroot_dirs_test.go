@@ -11,7 +11,9 @@ import (
 
 // RootDirs resolved once give every input the ReadRoot it had when each
 // input resolved them: the named trees, their link targets, and the
-// input's own default root.
+// input's own default root (the nearest git repository, else its
+// directory) and its link target, the same whether the directories'
+// facts are learnt or remembered.
 func TestRootDirsFor(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
@@ -31,13 +33,15 @@ func TestRootDirsFor(t *testing.T) {
 	}{
 		{filepath.Join(base, "tree/repo/app/main.bicep"), []string{filepath.Join(base, "tree"), filepath.Join(base, "link"), filepath.Join(base, "real"), filepath.Join(base, "tree/repo")}},
 		{filepath.Join(base, "real/x.json"), []string{filepath.Join(base, "tree"), filepath.Join(base, "link"), filepath.Join(base, "real"), filepath.Join(base, "real")}},
+		{filepath.Join(base, "link/x.json"), []string{filepath.Join(base, "tree"), filepath.Join(base, "link"), filepath.Join(base, "real"), filepath.Join(base, "link"), filepath.Join(base, "real")}},
+		{filepath.Join(base, "tree/repo/app"), []string{filepath.Join(base, "tree"), filepath.Join(base, "link"), filepath.Join(base, "real"), filepath.Join(base, "tree/repo")}},
 	} {
 		got := roots.For(tc.input).Dirs()
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("For(%s) = %v, want %v", tc.input, got, tc.want)
 		}
-		if again := NewReadRoot(named, tc.input).Dirs(); !slices.Equal(again, got) {
-			t.Errorf("NewReadRoot(%s) = %v, RootDirs.For = %v", tc.input, again, got)
+		if again := roots.For(tc.input).Dirs(); !slices.Equal(again, got) {
+			t.Errorf("For(%s) = %v, then %v from what it remembered", tc.input, got, again)
 		}
 	}
 	if len(roots.For(filepath.Join(base, "tree/x.bicep")).Dirs()) != 4 || len(roots.dirs) != 3 {
