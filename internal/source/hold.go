@@ -103,9 +103,10 @@ func (h *hold) log(handler slog.Handler, r slog.Record) (kept, drop bool) {
 	return false, false
 }
 
-// confirm passes on what was kept, and everything read afterwards. It
+// confirm passes on what was kept, and everything read afterwards; ctx
+// is the run's (not the hold's, whose records the hold would keep). It
 // returns whether the hold had a speculation slot, now free.
-func (h *hold) confirm() (freed bool) {
+func (h *hold) confirm(ctx context.Context) (freed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.state != undecided {
@@ -113,7 +114,7 @@ func (h *hold) confirm() (freed bool) {
 	}
 	h.state = confirmed
 	for _, l := range h.logs {
-		_ = l.h.Handle(context.Background(), l.r)
+		_ = l.h.Handle(ctx, l.r)
 	}
 	for _, d := range h.docs {
 		h.pass.emit(d)

@@ -143,7 +143,7 @@ func (r *run) decide(h *hold, confirm bool) {
 	r.mu.Unlock()
 	freed := false
 	if confirm {
-		freed = h.confirm()
+		freed = h.confirm(r.ctx)
 	} else {
 		freed = h.reject()
 	}

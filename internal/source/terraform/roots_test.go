@@ -66,7 +66,7 @@ func TestMayCallModules(t *testing.T) {
 	root := testcorpus.Dir(t, testcorpus.Corpus)
 	checked := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".tf") || strings.HasSuffix(p, ".tf.json")) {
+		if err != nil || d.IsDir() || (!strings.HasSuffix(p, ".tf") && !strings.HasSuffix(p, ".tf.json")) {
 			return err
 		}
 		src, err := os.ReadFile(p)
