@@ -21,7 +21,7 @@
 // after each run: the machine may be shared, and wall time then measures
 // the neighbours too. Then it scans each tree once more to a file and
 // checks that every full replica got the findings of r0, per
-// recommendation and status.
+// recommendation and status, failing if one did not.
 package main
 
 import (
@@ -256,7 +256,8 @@ func numCPU() int {
 
 // checkFindings scans the tree once more and compares each full
 // replica's assessments, counted per recommendation and status, with
-// r0's: findings must scale exactly.
+// r0's: findings must scale exactly, and the command fails when they do
+// not.
 func checkFindings(bin, tree, work string, full int) error {
 	report := filepath.Join(work, "report.json")
 	if _, err := scan(bin, tree, report); err != nil {
@@ -309,5 +310,14 @@ func checkFindings(bin, tree, work string, full int) error {
 		total += n
 	}
 	fmt.Printf("        findings: r0 has %d IaC assessments; %d of %d other full replicas differ from it %v\n", total, len(differ), max(0, full-1), differ)
-	return os.Remove(report)
+	if err := os.Remove(report); err != nil {
+		return err
+	}
+	switch {
+	case len(differ) > 0:
+		return fmt.Errorf("findings do not scale: %v got other findings than r0 (per recommendation and status)", differ)
+	case full > 0 && total == 0:
+		return errors.New("findings: r0 has no IaC assessment, nothing to compare")
+	}
+	return nil
 }

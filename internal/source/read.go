@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -36,7 +38,9 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, emit: g.send, q: newQueue[Input](false)}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, emit: g.send, q: newQueue[job](false),
+		holds: map[string]*hold{}, slots: make(chan struct{}, maxHeld*n)}
+	pass := holdSink{emit: g.send, fail: g.error}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -54,11 +58,35 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 					go func() { defer streams.Done(); r.read(in, g.error) }()
 					return
 				}
-				r.q.push(in)
+				if h := r.hold(inputKey(in)); h != nil {
+					r.decide(h, true)
+					return
+				}
+				r.q.push(job{in: in})
+			},
+			speculate: func(in Input) {
+				h := newHold(ctx, in, pass)
+				r.mu.Lock()
+				r.holds[inputKey(in)] = h
+				r.mu.Unlock()
+				r.q.push(job{in: in, h: h})
+			},
+			reject: func(in Input) {
+				if h := r.hold(inputKey(in)); h != nil {
+					r.decide(h, false)
+				}
 			},
 			skip: func(s Skipped) { log.Log(ctx, s.Level, "skipped", "file", s.Path, "why", s.Reason) },
 			fail: func(e *resource.InputError) { g.error(e) },
 		})
+		// Every deployment offered is decided by now, but for one that
+		// discovery gave under another spelling: it is read once.
+		r.mu.Lock()
+		holds := slices.Collect(maps.Values(r.holds))
+		r.mu.Unlock()
+		for _, h := range holds {
+			r.decide(h, false)
+		}
 		r.q.close()
 		pool.Wait()
 		streams.Wait()
@@ -71,6 +99,10 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 	return ctx.Err()
 }
 
+// maxHeld is how many deployments per reader may be read, and held, before
+// the walk is over and it is known whether they are read at all.
+const maxHeld = 4
+
 // run is one Read.
 type run struct {
 	ctx     context.Context
@@ -78,40 +110,113 @@ type run struct {
 	reg     registry
 	readers map[Kind]Reader
 	emit    func(*resource.Document)
-	q       *queue[Input]
+	q       *queue[job]
+
+	mu    sync.Mutex
+	holds map[string]*hold // the deployments offered to speculate, by inputKey
+	// slots bounds the holds read and not yet decided, and so what
+	// they keep.
+	slots chan struct{}
+}
+
+// job is an input to read; h is set for a deployment offered to
+// speculate.
+type job struct {
+	in Input
+	h  *hold
+}
+
+func (r *run) hold(key string) *hold {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.holds[key]
+}
+
+// decide confirms or rejects a hold, freeing its slot; the run forgets
+// it (a rejected input handed out later after all is read afresh).
+func (r *run) decide(h *hold, confirm bool) {
+	key := inputKey(h.in)
+	r.mu.Lock()
+	if r.holds[key] == h {
+		delete(r.holds, key)
+	}
+	r.mu.Unlock()
+	freed := false
+	if confirm {
+		freed = h.confirm(r.ctx)
+	} else {
+		freed = h.reject()
+	}
+	if freed {
+		<-r.slots
+	}
 }
 
 // work reads inputs from the queue until it is empty and closed.
 func (r *run) work(fail func(error)) {
 	for {
-		in, ok := r.q.pop()
+		j, ok := r.q.pop()
 		if !ok {
 			return
 		}
-		if r.ctx.Err() == nil {
-			r.read(in, fail)
+		switch {
+		case r.ctx.Err() != nil:
+		case j.h == nil:
+			r.read(j.in, fail)
+		case r.speculate(j.h):
+			r.readAs(j.h.ctx, j.in, j.h.emit, j.h.fail)
+			j.h.cancel() // read: release the context
 		}
 		r.q.done()
 	}
 }
 
+// speculate waits until a held deployment may be read: when it is
+// confirmed, or when a slot is free while it is undecided. It reports
+// false when the deployment is rejected (or the read cancelled).
+func (r *run) speculate(h *hold) bool {
+	for {
+		switch h.decision() {
+		case rejected:
+			return false
+		case confirmed:
+			return true
+		}
+		select {
+		case r.slots <- struct{}{}:
+			if h.occupy() {
+				return true
+			}
+			<-r.slots // decided meanwhile
+		case <-h.decided:
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+}
+
 func (r *run) read(in Input, fail func(error)) {
-	if err := r.readOne(in); err != nil {
+	r.readAs(r.ctx, in, r.emit, fail)
+}
+
+// readAs reads in under ctx, sending to emit and fail.
+func (r *run) readAs(ctx context.Context, in Input, emit func(*resource.Document), fail func(error)) {
+	if err := r.readOne(ctx, in, emit); err != nil {
 		fail(err)
 	}
 }
 
 // readOne reads one input with the reader of its kind. A panic becomes
 // an error on the input.
-func (r *run) readOne(in Input) (err error) {
-	ctx, opts, readers, emit, log := r.ctx, r.opts, r.readers, r.emit, r.opts.logger()
+func (r *run) readOne(ctx context.Context, in Input, emit func(*resource.Document)) (err error) {
+	opts, readers, log := r.opts, r.readers, r.opts.logger()
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("reader panic", "input", in.Path, "panic", p)
+			log.ErrorContext(ctx, "reader panic", "input", in.Path, "panic", p)
 			err = &resource.InputError{Pos: resource.Position{File: in.Path}, Msg: fmt.Sprintf("kvguard could not read this input (internal error: %v); please report it", p)}
 		}
 	}()
-	log.Debug("reading", "input", in.Path, "kind", in.Kind)
+	log.DebugContext(ctx, "reading", "input", in.Path, "kind", in.Kind)
 	switch {
 	case in.Kind == Stdin:
 		if opts.Stdin == nil {
@@ -189,6 +294,11 @@ func (h *gatedHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *gatedHandler) Handle(ctx context.Context, r slog.Record) error {
+	if held := heldBy(ctx); held != nil {
+		if kept, drop := held.log(h, r); kept || drop {
+			return nil
+		}
+	}
 	h.g.mu.RLock()
 	defer h.g.mu.RUnlock()
 	if h.g.closed {

@@ -41,8 +41,9 @@ type Options struct {
 // Reader reads ARM templates into resource documents. It holds no state
 // between reads and is safe for concurrent use.
 type Reader struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	roots arm.RootDirs // opts.ReadRoots, resolved once
 }
 
 // New returns a Reader with opts.
@@ -51,7 +52,7 @@ func New(opts Options) *Reader {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Reader{opts: opts, log: log}
+	return &Reader{opts: opts, log: log, roots: arm.ResolveRootDirs(opts.ReadRoots)}
 }
 
 // IsTemplate reports whether a JSON file's leading bytes look like a
@@ -97,7 +98,7 @@ func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Docu
 func (r *Reader) readData(ctx context.Context, path string, data []byte, emit func(*resource.Document)) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("internal error reading template", "file", path, "panic", p, "stack", string(debug.Stack()))
+			r.log.ErrorContext(ctx, "internal error reading template", "file", path, "panic", p, "stack", string(debug.Stack()))
 			err = errors.Join(err, resource.Errorf(resource.Position{File: path}, "internal error reading template: %v", p))
 		}
 	}()
@@ -112,10 +113,10 @@ func (r *Reader) readData(ctx context.Context, path string, data []byte, emit fu
 		return resource.Errorf(arm.Pos(path, root.Start), "not an ARM template: no resources member")
 	}
 	p := &problems{seen: map[string]bool{}}
-	values := r.parameterValues(path, p)
+	values := r.parameterValues(ctx, path, p)
 	m := arm.NewMapper(r.log, p.add)
 	eng := arm.New(arm.Options{Deployment: r.opts.Deployment, Logger: r.log,
-		ReadRoot: arm.NewReadRoot(r.opts.ReadRoots, path), MaxInstances: r.opts.MaxInstances})
+		ReadRoot: r.roots.For(path), MaxInstances: r.opts.MaxInstances})
 	eng.Deploy(ctx, path, root, values, m, p.add)
 	m.Finish(emit)
 	return errors.Join(p.errs...)
@@ -138,18 +139,18 @@ func (p *problems) add(e *resource.InputError) {
 
 // parameterValues loads the parameter files for the template at path: the
 // configured ones, or else "<base>.parameters.json" beside the template.
-func (r *Reader) parameterValues(path string, p *problems) map[string]any {
+func (r *Reader) parameterValues(ctx context.Context, path string, p *problems) map[string]any {
 	files := r.opts.ParameterFiles
 	read := arm.ReadFile
 	if len(files) == 0 {
 		// The file beside the template is read as the template's own
 		// files are: inside its read root.
-		root := arm.NewReadRoot(r.opts.ReadRoots, path)
+		root := r.roots.For(path)
 		read = func(f string) ([]byte, error) { return root.ReadFile(f, arm.MaxFileSize) }
 		base := strings.TrimSuffix(path, filepath.Ext(path))
 		for _, cand := range []string{base + ".parameters.json"} {
 			if st, err := os.Stat(cand); err == nil && !st.IsDir() {
-				r.log.Info("using the parameter file beside the template", "template", path, "parameters", cand)
+				r.log.InfoContext(ctx, "using the parameter file beside the template", "template", path, "parameters", cand)
 				files = []string{cand}
 				break
 			}

@@ -14,6 +14,10 @@ import (
 // == to equals(), ?? to coalesce(), ...), so that values come out as the
 // ARM template reader computes them from the compiled template.
 
+// formatBraces escapes a literal part of an interpolated string for
+// format(); built once, since building a Replacer costs more than using it.
+var formatBraces = strings.NewReplacer("{", "{{", "}", "}}")
+
 func (fe *fileEval) evalString(s *syntax.StringExpr, sc *locals) (any, error) {
 	if len(s.Exprs) == 0 {
 		return s.Parts[0], nil
@@ -23,7 +27,7 @@ func (fe *fileEval) evalString(s *syntax.StringExpr, sc *locals) (any, error) {
 	var f strings.Builder
 	args := make([]any, 1, len(s.Exprs)+1)
 	for i, part := range s.Parts {
-		f.WriteString(strings.NewReplacer("{", "{{", "}", "}}").Replace(part))
+		f.WriteString(formatBraces.Replace(part))
 		if i < len(s.Exprs) {
 			v, err := fe.eval(s.Exprs[i], sc)
 			if err != nil {

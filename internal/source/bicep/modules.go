@@ -45,7 +45,7 @@ func (fe *fileEval) declareModule(d *syntax.ModuleDecl) {
 			fe.run.report(resource.Warnf(fe.position(d.Path.Pos()), "registry module %s not followed: %s; what it deploys for the vaults it is handed is unknown", lit, why))
 		} else {
 			ms.target, ms.cache = path, root
-			fe.run.log.Info("registry module read from the Bicep restore cache", "module", lit, "file", path)
+			fe.run.log.InfoContext(fe.run.ctx, "registry module read from the Bicep restore cache", "module", lit, "file", path)
 		}
 	} else {
 		ms.target = filepath.Join(filepath.Dir(fe.file.Name), filepath.FromSlash(lit))

@@ -126,7 +126,7 @@ func (r *run) paramsFor(main string) (map[string]any, error) {
 		base := strings.TrimSuffix(main, filepath.Ext(main))
 		for _, cand := range []string{base + ".bicepparam", base + ".parameters.json"} {
 			if st, err := os.Stat(cand); err == nil && !st.IsDir() {
-				r.log.Info("using the parameters file beside the Bicep file", "file", main, "parameters", cand)
+				r.log.InfoContext(r.ctx, "using the parameters file beside the Bicep file", "file", main, "parameters", cand)
 				files = []string{cand}
 				break
 			}

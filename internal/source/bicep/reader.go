@@ -13,11 +13,13 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/internal/arm"
 )
 
 // Reader reads Bicep files into resource documents.
 type Reader struct {
-	opts Options
+	opts  Options
+	roots arm.RootDirs // opts.ReadRoots, resolved once
 }
 
 // New returns a Reader.
@@ -25,7 +27,7 @@ func New(opts Options) *Reader {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Reader{opts: opts}
+	return &Reader{opts: opts, roots: arm.ResolveRootDirs(opts.ReadRoots)}
 }
 
 // Read reads the Bicep file (or the .bicepparam file) at path and calls
@@ -34,7 +36,7 @@ func New(opts Options) *Reader {
 // not followed, ...) have Warning set. Everything that can be read is
 // read, whatever fails.
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
-	rn := newRun(ctx, r.opts, path)
+	rn := newRunIn(ctx, r.opts, r.roots, path)
 	defer func() {
 		if p := recover(); p != nil {
 			r.opts.Logger.Error("bicep reader panic", "file", path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -80,7 +82,7 @@ func (r *run) read(path string) {
 			r.reportAll(err)
 		}
 	}
-	r.log.Debug("reading bicep", "file", main)
+	r.log.DebugContext(r.ctx, "reading bicep", "file", main)
 	pf, err := r.parseFile(main)
 	if err != nil {
 		r.report(resource.Errorf(resource.Position{File: main}, "read bicep: %v", err))

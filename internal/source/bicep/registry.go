@@ -78,14 +78,31 @@ func (r *run) cachedModule(ref, from string) (path string, root *arm.ReadRoot, w
 // bicepConfig reads the nearest bicepconfig.json at or above dir, inside
 // the read root (none: the defaults).
 func (r *run) bicepConfig(dir string) bicepConfig {
+	if cfg, ok := r.configs[dir]; ok {
+		return cfg
+	}
+	cfg := r.findBicepConfig(dir)
+	if r.configs == nil {
+		r.configs = map[string]bicepConfig{}
+	}
+	r.configs[dir] = cfg
+	return cfg
+}
+
+// findBicepConfig looks for bicepconfig.json from dir up. Where there is
+// none (the usual case, at every level up to the root) that costs one
+// system call, not the ReadRoot's checks in each of its directories.
+func (r *run) findBicepConfig(dir string) bicepConfig {
 	var cfg bicepConfig
 	for d := dir; ; {
 		p := filepath.Join(d, "bicepconfig.json")
-		if data, err := r.root.ReadFile(p, maxFileSize); err == nil {
-			if err := json.Unmarshal(stripJSONComments(data), &cfg); err != nil {
-				r.log.Info("bicepconfig.json not read", "file", p, "error", err)
+		if _, err := os.Lstat(p); err == nil {
+			if data, err := r.root.ReadFile(p, maxFileSize); err == nil {
+				if err := json.Unmarshal(stripJSONComments(data), &cfg); err != nil {
+					r.log.InfoContext(r.ctx, "bicepconfig.json not read", "file", p, "error", err)
+				}
+				return cfg
 			}
-			return cfg
 		}
 		up := filepath.Dir(d)
 		if up == d {

@@ -50,7 +50,7 @@ func (fe *fileEval) declareResource(d *syntax.ResourceDecl, parent *resSym) (*re
 	}
 	if prop(rs.body, "name") == nil && fe.hasExtensions() {
 		rs.notARM = true
-		fe.run.log.Debug("extension resource not evaluated", "file", fe.file.Name, "resource", rs.address, "type", rs.typ)
+		fe.run.log.DebugContext(fe.run.ctx, "extension resource not evaluated", "file", fe.file.Name, "resource", rs.address, "type", rs.typ)
 	}
 	fe.resources = append(fe.resources, rs)
 	for _, it := range rs.body.Items {

@@ -54,13 +54,41 @@ func calledModules(files []string) map[string]bool {
 	return called
 }
 
+// moduleDecl reports whether a file may declare a module: a declaration
+// starts its line (decorators end theirs), or follows a comment closed
+// on that line. Lines inside strings and comments may match too: they
+// cost only a parse.
+func moduleDecl(src []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(src[i:], []byte("module"))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len("module")
+		if i < len(src) && strings.IndexByte(" \t/", src[i]) >= 0 && startsLine(src[:at]) {
+			return true
+		}
+	}
+}
+
+// startsLine reports whether what precedes a word on its line is only
+// blanks, after the line's start, a byte order mark or a closed comment.
+func startsLine(before []byte) bool {
+	before = bytes.TrimRight(before, " \t")
+	return len(before) == 0 || before[len(before)-1] == '\n' ||
+		bytes.HasSuffix(before, []byte("*/")) || bytes.Equal(before, []byte("\ufeff"))
+}
+
 // ModuleCalls lists the local modules (Bicep files or ARM templates) the
 // Bicep file calls, cleaned, in declaration order. A directory walk uses
 // it to read called modules through their callers, and to find module
 // cycles. A file that cannot be read or parsed calls nothing.
 func ModuleCalls(file string) []string {
+	// A file without a module declaration is not parsed: a walk asks this
+	// of every Bicep file.
 	src, err := os.ReadFile(file)
-	if err != nil || !bytes.Contains(src, []byte("module")) {
+	if err != nil || !moduleDecl(src) {
 		return nil
 	}
 	ast, _ := syntax.Parse(src, file)

@@ -1,10 +1,16 @@
 package bicep
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
+	"github.com/kvguard/kvguard/internal/testcorpus"
 )
 
 func TestRootFiles(t *testing.T) {
@@ -43,5 +49,55 @@ func TestModuleTemplates(t *testing.T) {
 	want := []string{filepath.Join(dir, "modules", "a.json")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ModuleTemplates = %v, want %v", got, want)
+	}
+}
+
+// The module-declaration filter never misses a declaration: the forms
+// one can take (a decorator ends its line), and every file of the corpus
+// and the compiler's samples that declares a module.
+func TestModuleDeclFilter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		src  string
+		want bool
+	}{
+		{"module kv './kv.bicep' = {\n  name: 'kv'\n}\n", true},
+		{"@batchSize(1)\n  module kv './kv.bicep' = [for i in range(0, 2): {\n  name: 'kv${i}'\n}]\n", true},
+		{"param x string\r\nmodule\tkv './kv.bicep' = {\r\n}\r\n", true},
+		{"/* a\n comment */ module kv './kv.bicep' = {\n}\n", true},
+		{"\ufeffmodule kv './kv.bicep' = {\n}\n", true},
+		{"// this module deploys a vault\noutput id string = kv.outputs.id\n", false},
+		{"param moduleName string = 'module x'\n", false},
+	} {
+		if got := moduleDecl([]byte(tc.src)); got != tc.want {
+			t.Errorf("moduleDecl matches %q: %v, want %v", tc.src, got, tc.want)
+		}
+	}
+	checked := 0
+	for _, root := range []string{testcorpus.Dir(t, testcorpus.Corpus), testcorpus.Dir(t, testcorpus.BicepSamples)} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".bicep") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			ast, _ := syntax.Parse(src, p)
+			if ast == nil || !slices.ContainsFunc(ast.Decls, func(d syntax.Decl) bool { _, ok := d.(*syntax.ModuleDecl); return ok }) {
+				return nil
+			}
+			checked++
+			if !moduleDecl(src) {
+				t.Errorf("%s: declares a module, but the filter says not", p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked == 0 {
+		t.Error("no file declaring a module")
 	}
 }

@@ -64,6 +64,7 @@ type run struct {
 	steps     int
 	callDepth int
 	parsed    map[string]*parsedFile
+	configs   map[string]bicepConfig // bicepConfig's, by directory
 	imports   map[string]*fileEval
 	// reading holds the parameters files being read, against extends
 	// cycles.
@@ -85,13 +86,18 @@ type run struct {
 
 // newRun prepares the read of the input at path.
 func newRun(ctx context.Context, opts Options, path string) *run {
+	return newRunIn(ctx, opts, arm.ResolveRootDirs(opts.ReadRoots), path)
+}
+
+// newRunIn is newRun with opts.ReadRoots already resolved.
+func newRunIn(ctx context.Context, opts Options, roots arm.RootDirs, path string) *run {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	rn := &run{ctx: ctx, opts: opts, log: opts.Logger, parsed: map[string]*parsedFile{}, seen: map[string]bool{}}
 	rn.mapper = arm.NewMapper(opts.Logger, rn.report)
 	rn.budget = arm.NewBudget(opts.MaxInstances)
-	rn.root = arm.NewReadRoot(opts.ReadRoots, path)
+	rn.root = roots.For(path)
 	rn.trusted = map[string]bool{filepath.Clean(path): true}
 	for _, f := range opts.ParameterFiles {
 		rn.trusted[filepath.Clean(f)] = true

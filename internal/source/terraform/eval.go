@@ -32,6 +32,7 @@ type evaluator struct {
 	scanRoot string
 
 	configs  map[string]*moduleConfig // by absolute directory
+	parses   *moduleParses            // the Reader's, shared by its reads
 	allowed  []string                 // directories file() may read
 	manifest map[string]string        // .terraform/modules/modules.json: key → dir
 	// funcs serves every module of the root: Terraform resolves relative
@@ -51,7 +52,7 @@ type evaluator struct {
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev := &evaluator{
-		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir,
+		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir, parses: &r.parses,
 		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
 		budget: newBudget(r.opts.MaxInstances),
 	}
@@ -71,7 +72,7 @@ func (ev *evaluator) allow(abs string) {
 		abs = resolved
 	}
 	if !within(abs, ev.scanRoot) {
-		ev.log.Debug("module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
+		ev.log.DebugContext(ev.ctx, "module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
 		return
 	}
 	for _, a := range ev.allowed {
@@ -90,7 +91,7 @@ func (ev *evaluator) isAllowed(abs string) bool {
 			return true
 		}
 	}
-	ev.log.Debug("file outside the scanned tree not read", "path", abs)
+	ev.log.DebugContext(ev.ctx, "file outside the scanned tree not read", "path", abs)
 	return false
 }
 
@@ -149,7 +150,7 @@ func (ev *evaluator) evalFailed(ds hcl.Diagnostics) {
 		if d.Subject != nil {
 			where = pos(*d.Subject).String()
 		}
-		ev.log.Debug("expression not evaluated; treated as unknown", "at", where, "reason", d.Summary)
+		ev.log.DebugContext(ev.ctx, "expression not evaluated; treated as unknown", "at", where, "reason", d.Summary)
 	}
 }
 

@@ -152,7 +152,7 @@ func (ev *evaluator) convertVar(decl *variableDecl, v cty.Value) (out cty.Value)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			ev.log.Debug("type conversion failed", "variable", decl.name, "panic", r)
+			ev.log.DebugContext(ev.ctx, "type conversion failed", "variable", decl.name, "panic", r)
 			out = v
 		}
 	}()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
@@ -168,7 +167,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 		return cfg
 	}
 	for _, n := range overrides {
-		ev.log.Debug("override file not merged", "file", filepath.Join(dir, n))
+		ev.log.DebugContext(ev.ctx, "override file not merged", "file", filepath.Join(dir, n))
 	}
 	for _, n := range names {
 		ev.loadFile(cfg, filepath.Join(dir, n))
@@ -188,15 +187,15 @@ func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:funlen,
 	}
 	ev.files++
 	cfg.nfiles++
-	cfg.files[name] = src
-	p := hclparse.NewParser()
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(name, ".json") {
-		f, diags = p.ParseJSON(src, name)
+	var fp *fileParse
+	if cfg.absDir != ev.rootAbs && ev.parses != nil {
+		fp = ev.parses.parse(name, src) // a called module: others may call it too
 	} else {
-		f, diags = p.ParseHCL(src, name)
+		fp = parseFile(name, src)
 	}
+	src = fp.src
+	cfg.files[name] = src
+	f, diags := fp.file, fp.diags
 	ev.diags(diags)
 	if f == nil || f.Body == nil {
 		return

@@ -45,8 +45,9 @@ type Options struct {
 // Reader reads Terraform root modules and plan JSON into documents. It is
 // safe for concurrent use: each Read keeps its own state.
 type Reader struct {
-	opts Options
-	log  *slog.Logger
+	opts   Options
+	log    *slog.Logger
+	parses moduleParses
 }
 
 // New returns a Reader.
@@ -66,7 +67,7 @@ func New(opts Options) *Reader {
 func (r *Reader) Read(ctx context.Context, path string, emit func(*resource.Document)) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Debug("panic in terraform reader", "path", path, "panic", p, "stack", string(debug.Stack()))
+			r.log.DebugContext(ctx, "panic in terraform reader", "path", path, "panic", p, "stack", string(debug.Stack()))
 			err = errors.Join(err, resource.Errorf(resource.Position{File: path}, "internal error reading Terraform input: %v", p))
 		}
 	}()
@@ -90,7 +91,7 @@ func (r *Reader) readDir(ctx context.Context, dir string, emit func(*resource.Do
 	for _, b := range bs {
 		emit(b.doc)
 	}
-	r.log.Debug("terraform module read", "dir", dir, "files", ev.files, "documents", len(bs), "problems", len(ev.errs))
+	r.log.DebugContext(ctx, "terraform module read", "dir", dir, "files", ev.files, "documents", len(bs), "problems", len(ev.errs))
 	if err := ctx.Err(); err != nil {
 		ev.errs = append(ev.errs, fmt.Errorf("read %s: %w", dir, err))
 	}

@@ -57,7 +57,7 @@ func calledDirs(dir string) []string {
 	for _, n := range files {
 		p := filepath.Join(dir, n)
 		src, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(src, []byte("module")) {
+		if err != nil || !mayCallModules(n, src) {
 			continue
 		}
 		parser := hclparse.NewParser()
@@ -97,6 +97,43 @@ func calledDirs(dir string) []string {
 		out = append(out, filepath.Join(dir, d))
 	}
 	return out
+}
+
+// moduleBlock reports whether a native-syntax file may open a module block:
+// a block starts its line (HCL ends every body item with a newline), or
+// follows a comment closed on that line; the label is quoted or a bare
+// name. Lines inside strings and comments may match too: they cost only
+// a parse.
+func moduleBlock(src []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(src[i:], []byte("module"))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len("module")
+		if i < len(src) && strings.IndexByte(" \t\"/", src[i]) >= 0 && startsLine(src[:at]) {
+			return true
+		}
+	}
+}
+
+// startsLine reports whether what precedes a word on its line is only
+// blanks, after the line's start, a byte order mark or a closed comment.
+func startsLine(before []byte) bool {
+	before = bytes.TrimRight(before, " \t")
+	return len(before) == 0 || before[len(before)-1] == '\n' ||
+		bytes.HasSuffix(before, []byte("*/")) || bytes.Equal(before, []byte("\ufeff"))
+}
+
+// mayCallModules reports whether a configuration file may hold a module
+// block, without parsing it: most files hold none, and a directory walk
+// asks this of every file.
+func mayCallModules(name string, src []byte) bool {
+	if strings.HasSuffix(name, ".json") {
+		return bytes.Contains(src, []byte(`"module"`))
+	}
+	return moduleBlock(src)
 }
 
 // ModuleCalls lists the directories the module in dir calls: local

@@ -1,10 +1,16 @@
 package terraform
 
 import (
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/kvguard/kvguard/internal/testcorpus"
 )
 
 func TestRootModules(t *testing.T) {
@@ -28,5 +34,65 @@ func TestRootModules(t *testing.T) {
 	}
 	if got := RootModules(nil); len(got) != 0 {
 		t.Errorf("RootModules(nil) = %v", got)
+	}
+}
+
+// mayCallModules never misses a module block: the forms a block can
+// take, and every file of the corpus that holds one; and it spares the
+// parse of files that only mention modules.
+func TestMayCallModules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"main.tf", "module \"kv\" {\n  source = \"./kv\"\n}\n", true},
+		{"main.tf", "locals {}\n\n  \tmodule \"kv\" {\n}\n", true},
+		{"main.tf", "module kv {\n}\n", true},
+		{"main.tf", "module\t\"kv\" {\n}\n", true},
+		{"main.tf", "module\"kv\" {\n}\n", true},
+		{"main.tf", "/* a\n comment */ module \"kv\" {\n}\n", true},
+		{"main.tf", "\ufeffmodule \"kv\" {\n}\n", true},
+		{"main.tf", "locals {}\r\nmodule \"kv\" {\r\n}\r\n", true},
+		{"main.tf.json", `{"module": {"kv": {"source": "./kv"}}}`, true},
+		{"main.tf", "output \"id\" {\n  value = module.kv.id\n}\n", false},
+		{"main.tf", "# this module deploys a vault\nresource \"azurerm_key_vault\" \"kv\" {}\n", false},
+		{"main.tf.json", `{"output": {"id": {"value": "${module.kv.id}"}}}`, false},
+	} {
+		if got := mayCallModules(tc.name, []byte(tc.src)); got != tc.want {
+			t.Errorf("mayCallModules(%s, %q) = %v, want %v", tc.name, tc.src, got, tc.want)
+		}
+	}
+	root := testcorpus.Dir(t, testcorpus.Corpus)
+	checked := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (!strings.HasSuffix(p, ".tf") && !strings.HasSuffix(p, ".tf.json")) {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		parser := hclparse.NewParser()
+		f, _ := parser.ParseHCL(src, p)
+		if strings.HasSuffix(p, ".json") {
+			f, _ = parser.ParseJSON(src, p)
+		}
+		if f == nil || f.Body == nil {
+			return nil
+		}
+		if bc, _, _ := f.Body.PartialContent(moduleSchema); bc != nil && len(bc.Blocks) > 0 {
+			checked++
+			if !mayCallModules(p, src) {
+				t.Errorf("%s: holds a module block, but mayCallModules says not", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Error("no corpus file with a module block")
 	}
 }

@@ -112,7 +112,7 @@ func (ev *evaluator) loadVarFile(p string, cfg *moduleConfig, vals map[string]ct
 			continue
 		}
 		if cfg.variables[n] == nil {
-			ev.log.Debug("value for undeclared variable ignored", "file", p, "variable", n)
+			ev.log.DebugContext(ev.ctx, "value for undeclared variable ignored", "file", p, "variable", n)
 			continue
 		}
 		vals[n] = v

@@ -87,7 +87,7 @@ func (e *Engine) Nest(ctx context.Context, d Deployment, m *Mapper, report func(
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			e.log.Error("internal error reading template", "file", d.Path, "panic", p, "stack", string(debug.Stack()))
+			e.log.ErrorContext(ctx, "internal error reading template", "file", d.Path, "panic", p, "stack", string(debug.Stack()))
 			n, err = nil, resource.Errorf(resource.Position{File: d.Path}, "internal error reading template: %v", p)
 		}
 	}()

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // ErrOutside marks a read the ReadRoot refused: the file lies outside the
@@ -31,18 +33,101 @@ type ReadRoot struct {
 // NewReadRoot returns the ReadRoot of an input read from the file input:
 // dirs (the scanned trees) and the input's own default root.
 func NewReadRoot(dirs []string, input string) *ReadRoot {
-	r := &ReadRoot{}
-	for _, d := range append(append([]string(nil), dirs...), DefaultReadRoot(input)) {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			continue
+	return ResolveRootDirs(dirs).For(input)
+}
+
+// RootDirs are the directories every input of a reader may read below
+// (the scanned trees, --read-root), made absolute and resolved once for
+// all its inputs: resolving them is a system call per path element. It
+// also remembers, for the directories its inputs lie in and their
+// parents, where they really are and the git repository holding them,
+// so that each input's own root costs a couple of system calls, not one
+// per level of the tree.
+type RootDirs struct {
+	dirs []string
+	memo *dirMemo
+}
+
+// ResolveRootDirs resolves dirs for RootDirs.For.
+func ResolveRootDirs(dirs []string) RootDirs {
+	return RootDirs{dirs: NewReadRootOf(dirs...).dirs, memo: &dirMemo{known: map[string]dirFacts{}}}
+}
+
+// For is the ReadRoot of an input read from the file input: NewReadRoot
+// of these directories.
+func (d RootDirs) For(input string) *ReadRoot {
+	dirs := slices.Clone(d.dirs)
+	abs, err := filepath.Abs(input)
+	if err != nil || d.memo == nil {
+		return &ReadRoot{dirs: append(dirs, NewReadRootOf(DefaultReadRoot(input)).dirs...)}
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	own := abs
+	if top := d.memo.facts(abs).git; top != "" {
+		own = top
+	}
+	dirs = append(dirs, own)
+	if resolved := d.memo.facts(own).real; resolved != "" && resolved != own {
+		dirs = append(dirs, resolved)
+	}
+	return &ReadRoot{dirs: dirs}
+}
+
+// dirMemo holds dirFacts by absolute directory, at most maxMemoDirs of
+// them (it starts afresh when full: memory does not grow with the tree).
+type dirMemo struct {
+	mu    sync.Mutex
+	known map[string]dirFacts
+}
+
+const maxMemoDirs = 4096
+
+// dirFacts is what DefaultReadRoot and EvalSymlinks would say of a
+// directory: the nearest directory at or above it with a .git entry
+// ("" if none), and its path with symbolic links resolved ("" if that
+// fails).
+type dirFacts struct {
+	git, real string
+}
+
+// facts learns a directory's facts from its parent's: one Lstat for the
+// .git entry and one for the directory itself, resolved afresh only when
+// it is a symbolic link.
+func (m *dirMemo) facts(dir string) dirFacts {
+	m.mu.Lock()
+	f, ok := m.known[dir]
+	m.mu.Unlock()
+	if ok {
+		return f
+	}
+	up := filepath.Dir(dir)
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		f.git = dir
+	}
+	if up == dir {
+		f.real, _ = filepath.EvalSymlinks(dir)
+	} else {
+		parent := m.facts(up)
+		if f.git == "" {
+			f.git = parent.git
 		}
-		r.dirs = append(r.dirs, abs)
-		if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
-			r.dirs = append(r.dirs, resolved)
+		st, err := os.Lstat(dir)
+		switch {
+		case err == nil && st.Mode()&os.ModeSymlink == 0 && parent.real != "":
+			f.real = filepath.Join(parent.real, filepath.Base(dir))
+		default:
+			f.real, _ = filepath.EvalSymlinks(dir)
 		}
 	}
-	return r
+	m.mu.Lock()
+	if len(m.known) >= maxMemoDirs {
+		clear(m.known)
+	}
+	m.known[dir] = f
+	m.mu.Unlock()
+	return f
 }
 
 // NewReadRootOf returns the ReadRoot of exactly dirs: a directory the user
