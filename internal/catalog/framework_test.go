@@ -20,10 +20,10 @@ type initiative struct {
 		} `json:"metadata"`
 		Parameters        map[string]struct{ DefaultValue any } `json:"parameters"`
 		PolicyDefinitions []struct {
-			PolicyDefinitionID          string                          `json:"policyDefinitionId"`
-			PolicyDefinitionReferenceID string                          `json:"policyDefinitionReferenceId"`
+			PolicyDefinitionID          string                         `json:"policyDefinitionId"`
+			PolicyDefinitionReferenceID string                         `json:"policyDefinitionReferenceId"`
 			Parameters                  map[string]struct{ Value any } `json:"parameters"`
-			GroupNames                  []string                        `json:"groupNames"`
+			GroupNames                  []string                       `json:"groupNames"`
 		} `json:"policyDefinitions"`
 	} `json:"properties"`
 }
