@@ -139,7 +139,7 @@ live Azure, Terraform (HCL and plan JSON), ARM templates, Bicep and saved Azure 
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
-	root.AddCommand(newScanCmd(a), newRulesCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a))
+	root.AddCommand(newScanCmd(a), newRulesCmd(a), newFrameworksCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a))
 	return root
 }
 
