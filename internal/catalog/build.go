@@ -79,6 +79,21 @@ func Build(o BuildOptions) (*Catalog, error) {
 		}
 		customIDs = append(customIDs, r.ID)
 	}
+	ids := cat.selection(o, fw, customIDs)
+	out, err := cat.Select(ids)
+	if err != nil {
+		return nil, err
+	}
+	out.Skipped = cat.Skipped
+	out.Framework = fw
+	return out, nil
+}
+
+// selection lists the IDs a scan judges: every judgeable one (--all,
+// noting in Skipped what it leaves out), a framework's, or the defaults;
+// then -r's, which narrow the defaults and add to the others; and the
+// user's own definitions.
+func (cat *Catalog) selection(o BuildOptions, fw *Benchmark, customIDs []string) []string {
 	var ids []string
 	switch {
 	case o.All:
@@ -104,13 +119,7 @@ func Build(o BuildOptions) (*Catalog, error) {
 	} else {
 		ids = append(ids, customIDs...)
 	}
-	out, err := cat.Select(ids)
-	if err != nil {
-		return nil, err
-	}
-	out.Skipped = cat.Skipped
-	out.Framework = fw
-	return out, nil
+	return ids
 }
 
 // parseParams reads "RECOMMENDATION.NAME=VALUE" settings into values per
