@@ -160,6 +160,9 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	estate.SortErrors(a.errs)
 	res.Errors = a.errs
 	res.Summary = a.summarise(res.Assessments, idx, placeholders)
+	if a.cat.Framework != nil {
+		res.Compliance = complianceOf(a.cat.Framework, res)
+	}
 	return res
 }
 

@@ -51,6 +51,9 @@ type Result struct {
 	Errors []*resource.InputError
 	// EnabledOnly records that disabled secrets and keys were skipped.
 	EnabledOnly bool
+	// Compliance is the framework's per-control view (--framework), or
+	// nil.
+	Compliance *Compliance
 }
 
 // Assessment is one recommendation's verdict on one resource.

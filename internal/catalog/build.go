@@ -19,9 +19,16 @@ type BuildOptions struct {
 	// Policies are files of custom policy definitions (Azure Policy JSON)
 	// added as recommendations (--policy).
 	Policies []string
-	// Only keeps the recommendations with these IDs (--recommendation);
-	// empty keeps all.
+	// Only keeps the recommendations with these IDs (--recommendation),
+	// taken from every recommendation kvguard has.
 	Only []string
+	// All judges every recommendation kvguard has (--all), except the
+	// deprecated ones and those whose parameters have no value; Skipped
+	// lists the latter.
+	All bool
+	// Framework judges the recommendations a framework assigns
+	// (--framework), with its parameter values under the user's --param.
+	Framework string
 }
 
 // Build assembles the catalog a scan judges with: the Defender
@@ -53,19 +60,66 @@ func Build(o BuildOptions) (*Catalog, error) {
 			builtin[rec] = ps
 		}
 	}
-	cat, err := Defender(Options{Params: builtin})
+	var fw *Benchmark
+	if o.Framework != "" {
+		if fw, err = LookupBenchmark(o.Framework); err != nil {
+			return nil, fmt.Errorf("--framework: %w", err)
+		}
+		builtin = fw.params(builtin)
+	}
+	cat, err := All(Options{Params: builtin})
 	if err != nil {
 		return nil, err
 	}
+	var customIDs []string
 	for _, def := range order {
-		if _, err := cat.AddDefinition(def, params[def.Name]); err != nil {
+		r, err := cat.AddDefinition(def, params[def.Name])
+		if err != nil {
 			return nil, fmt.Errorf("--policy %s: %w", def.File, err)
 		}
+		customIDs = append(customIDs, r.ID)
 	}
-	if len(o.Only) > 0 {
-		return cat.Select(o.Only)
+	ids := cat.selection(o, fw, customIDs)
+	out, err := cat.Select(ids)
+	if err != nil {
+		return nil, err
 	}
-	return cat, nil
+	out.Skipped = cat.Skipped
+	out.Framework = fw
+	return out, nil
+}
+
+// selection lists the IDs a scan judges: every judgeable one (--all,
+// noting in Skipped what it leaves out), a framework's, or the defaults;
+// then -r's, which narrow the defaults and add to the others; and the
+// user's own definitions.
+func (cat *Catalog) selection(o BuildOptions, fw *Benchmark, customIDs []string) []string {
+	var ids []string
+	switch {
+	case o.All:
+		for _, r := range cat.Recommendations {
+			switch {
+			case r.Custom:
+			case r.Deprecated:
+				cat.Skipped = append(cat.Skipped, Skip{ID: r.ID, Reason: "deprecated by Microsoft; select it with -r " + r.ID})
+			case !r.Judgeable():
+				cat.Skipped = append(cat.Skipped, Skip{ID: r.ID, Reason: r.NeedsParamsError().Error()})
+			default:
+				ids = append(ids, r.ID)
+			}
+		}
+	case fw != nil:
+		ids = fw.Recommendations()
+	default:
+		ids = cat.defaults()
+	}
+	ids = append(ids, o.Only...)
+	if len(o.Only) > 0 && !o.All && fw == nil {
+		ids = o.Only // -r alone narrows; with --all or --framework it adds
+	} else {
+		ids = append(ids, customIDs...)
+	}
+	return ids
 }
 
 // parseParams reads "RECOMMENDATION.NAME=VALUE" settings into values per

@@ -5,8 +5,10 @@
 // the assessment key, rationale, remediation for the portal, the Azure CLI,
 // Terraform and Bicep, and framework mappings.
 //
-// The six Defender for Cloud Key Vault recommendations are the default set,
-// embedded in the binary. Users add their own definitions (FromDefinition).
+// The six Defender for Cloud Key Vault recommendations are the default set;
+// every other Key Vault and Managed HSM built-in has its own definition
+// too (builtin/), judged with --all, a framework, or -r. All are embedded
+// in the binary. Users add their own definitions (AddDefinition).
 // The catalog imports the policy engine; it never imports inputs, the
 // assessor or reports.
 package catalog
@@ -23,7 +25,7 @@ import (
 	"github.com/kvguard/kvguard/internal/policy"
 )
 
-//go:embed defender/*.json
+//go:embed defender/*.json builtin/*.json
 var defenderFS embed.FS
 
 // Severity is Defender's severity scale.
@@ -95,6 +97,21 @@ type Recommendation struct {
 	ReasonFields []string `json:"reasonFields,omitempty"`
 	// Custom marks a user's own definition.
 	Custom bool `json:"custom,omitempty"`
+	// Target is the resource type the recommendation judges (a vault, a
+	// managed HSM, a private endpoint); components roll up to it.
+	Target string `json:"target,omitempty"`
+	// Default marks the six Defender recommendations kvguard scan judges
+	// without --all, -r or --framework.
+	Default bool `json:"default,omitempty"`
+	// Deprecated marks a built-in Microsoft has deprecated: listed, judged
+	// only when selected by ID.
+	Deprecated bool `json:"deprecated,omitempty"`
+	// Preview marks a built-in Microsoft ships as a preview.
+	Preview bool `json:"preview,omitempty"`
+	// NeedsParams names the parameters that have no default and were given
+	// no value: the recommendation cannot be judged until they are
+	// (--param ID.NAME=VALUE). Policy is nil then.
+	NeedsParams []string `json:"needsParams,omitempty"`
 
 	Definition *policy.Definition `json:"-"`
 	Policy     *policy.Policy     `json:"-"`
@@ -133,7 +150,29 @@ func (r *Recommendation) PolicyDefinitionID() string {
 // Catalog is an ordered set of recommendations.
 type Catalog struct {
 	Recommendations []*Recommendation
-	byID            map[string]*Recommendation
+	// Skipped are the recommendations --all left out, and why.
+	Skipped []Skip
+	// Framework is the framework the scan judges (--framework), or nil.
+	Framework *Benchmark
+	byID      map[string]*Recommendation
+}
+
+// Skip is a recommendation left out of a scan, with the reason.
+type Skip struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// defaults lists the six Defender recommendations and the user's own
+// definitions: what kvguard scan judges unless told otherwise.
+func (c *Catalog) defaults() []string {
+	var ids []string
+	for _, r := range c.Recommendations {
+		if r.Default || r.Custom {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // Lookup finds a recommendation by ID (case-insensitive) or by its related
@@ -164,30 +203,66 @@ type entry struct {
 	Policy json.RawMessage `json:"policy"`
 }
 
+// typeVault is the type most recommendations judge.
+const typeVault = "Microsoft.KeyVault/vaults"
+
+// defenderOrder is Defender's order of its six recommendations, the
+// default set.
+var defenderOrder = map[string]int{"keyvault-rbac": 0, "keyvault-secret-expiry": 1, "keyvault-key-expiry": 2, "keyvault-soft-delete": 3, "keyvault-firewall": 4, "keyvault-private-link": 5}
+
 // Defender returns the six Defender for Cloud Key Vault recommendations,
 // compiled, in Defender's order.
 func Defender(opts Options) (*Catalog, error) {
-	files, err := fs.Glob(defenderFS, "defender/*.json")
+	all, err := All(opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{byID: map[string]*Recommendation{}}
-	for _, f := range files {
-		data, err := defenderFS.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		r, err := load(data, f, opts)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.add(r); err != nil {
-			return nil, err
+	out := &Catalog{byID: map[string]*Recommendation{}}
+	for _, r := range all.Recommendations {
+		if r.Default {
+			if err := out.add(r); err != nil {
+				return nil, err
+			}
 		}
 	}
-	order := map[string]int{"keyvault-rbac": 0, "keyvault-secret-expiry": 1, "keyvault-key-expiry": 2, "keyvault-soft-delete": 3, "keyvault-firewall": 4, "keyvault-private-link": 5}
+	return out, nil
+}
+
+// All returns every recommendation kvguard writes: the six Defender ones
+// first, in Defender's order, then every other Key Vault and Managed HSM
+// built-in by ID. A recommendation whose parameters lack a value is
+// listed with NeedsParams and no compiled policy.
+func All(opts Options) (*Catalog, error) {
+	c := &Catalog{byID: map[string]*Recommendation{}}
+	for _, dir := range []string{"defender", "builtin"} {
+		files, err := fs.Glob(defenderFS, dir+"/*.json")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			data, err := defenderFS.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			r, err := load(data, f, opts)
+			if err != nil {
+				return nil, err
+			}
+			r.Default = dir == "defender"
+			if err := c.add(r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	sort.SliceStable(c.Recommendations, func(i, j int) bool {
-		return order[c.Recommendations[i].ID] < order[c.Recommendations[j].ID]
+		a, b := c.Recommendations[i], c.Recommendations[j]
+		if a.Default != b.Default {
+			return a.Default
+		}
+		if a.Default {
+			return defenderOrder[a.ID] < defenderOrder[b.ID]
+		}
+		return a.ID < b.ID
 	})
 	for id := range opts.Params {
 		if _, ok := c.Lookup(id); !ok {
@@ -209,11 +284,52 @@ func load(data []byte, file string, opts Options) (*Recommendation, error) {
 	r := e.Recommendation
 	r.Definition = def
 	def.ID = "kvguard/" + r.ID
-	r.Policy, err = policy.Compile(def, opts.Params[r.ID])
+	if r.Target == "" {
+		r.Target = typeVault
+	}
+	given := opts.Params[r.ID]
+	for _, p := range def.SortedParameters() {
+		if _, ok := lookupParam(given, p.Name); !ok && !p.HasDefault {
+			r.NeedsParams = append(r.NeedsParams, p.Name)
+		}
+	}
+	if len(r.NeedsParams) > 0 {
+		// Checked still, so that a bad value is reported now.
+		for name := range given {
+			if _, ok := def.Parameters[strings.ToLower(name)]; !ok {
+				return nil, fmt.Errorf("recommendation %s: definition has no parameter %q", r.ID, name)
+			}
+		}
+		return &r, nil
+	}
+	r.Policy, err = policy.Compile(def, given)
 	if err != nil {
 		return nil, fmt.Errorf("recommendation %s: %w", r.ID, err)
 	}
 	return &r, nil
+}
+
+// lookupParam finds a parameter value by name, case-insensitively.
+func lookupParam(values map[string]any, name string) (any, bool) {
+	for k, v := range values {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// Judgeable reports whether the recommendation has a compiled policy:
+// false when a parameter without a default was given no value.
+func (r *Recommendation) Judgeable() bool { return r.Policy != nil }
+
+// NeedsParamsError says which --param settings would make r judgeable.
+func (r *Recommendation) NeedsParamsError() error {
+	var flags []string
+	for _, p := range r.NeedsParams {
+		flags = append(flags, "--param "+r.ID+"."+p+"=VALUE")
+	}
+	return fmt.Errorf("recommendation %s needs a value for %s, which has no default: give %s", r.ID, strings.Join(r.NeedsParams, ", "), strings.Join(flags, " "))
 }
 
 func (c *Catalog) add(r *Recommendation) error {
@@ -280,6 +396,9 @@ func (c *Catalog) Select(ids []string) (*Catalog, error) {
 	out := &Catalog{byID: map[string]*Recommendation{}}
 	for _, r := range c.Recommendations {
 		if keep[r] {
+			if !r.Judgeable() {
+				return nil, r.NeedsParamsError()
+			}
 			if err := out.add(r); err != nil {
 				return nil, err
 			}

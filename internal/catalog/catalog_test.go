@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"github.com/kvguard/kvguard/internal/testcorpus"
 	"os"
@@ -187,6 +188,121 @@ func TestSameVerdictsAsMicrosoft(t *testing.T) {
 				}
 				t.Logf("%d documents: %v", len(docs), counts)
 			})
+		}
+	}
+}
+
+// indexEntry is one line of the built-in definitions' index.json.
+type indexEntry struct {
+	GUID        string `json:"guid"`
+	File        string `json:"file"`
+	DisplayName string `json:"displayName"`
+	Mode        string `json:"mode"`
+	Version     string `json:"version"`
+	Category    string `json:"category"`
+	Preview     bool   `json:"preview"`
+	Deprecated  bool   `json:"deprecated"`
+}
+
+func readIndex(t *testing.T) []indexEntry {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(builtinDir(t), "index.json"))
+	if err != nil {
+		t.Skipf("index.json of Microsoft's definitions is not available: %v", err)
+	}
+	var idx []indexEntry
+	if err := json.Unmarshal(data, &idx); err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
+// TestEveryBuiltinHasARecommendation: every public Key Vault built-in
+// (and the Key Vault service endpoint one filed under Network) has a
+// recommendation, with Microsoft's name, version, mode and status.
+func TestEveryBuiltinHasARecommendation(t *testing.T) {
+	t.Parallel()
+	all, err := All(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, e := range readIndex(t) {
+		if strings.Contains(e.File, "azure-government") || (e.Category != "Key Vault" && e.GUID != "ea4d6841-2173-4317-9747-ff522a45120f") {
+			continue
+		}
+		want++
+		r, ok := all.Lookup(e.GUID)
+		if !ok {
+			t.Errorf("no recommendation for %s %q", e.GUID, e.DisplayName)
+			continue
+		}
+		if r.RelatedPolicy.DisplayName != e.DisplayName || r.RelatedPolicy.Version != e.Version {
+			t.Errorf("%s names %q %s, Microsoft's is %q %s", r.ID, r.RelatedPolicy.DisplayName, r.RelatedPolicy.Version, e.DisplayName, e.Version)
+		}
+		if !strings.EqualFold(r.Definition.Mode, e.Mode) {
+			t.Errorf("%s has mode %s, Microsoft's %s", r.ID, r.Definition.Mode, e.Mode)
+		}
+		if r.Deprecated != e.Deprecated || r.Preview != e.Preview {
+			t.Errorf("%s: deprecated %v preview %v, Microsoft's %v %v", r.ID, r.Deprecated, r.Preview, e.Deprecated, e.Preview)
+		}
+	}
+	if len(all.Recommendations) != want {
+		t.Errorf("%d recommendations, %d built-ins", len(all.Recommendations), want)
+	}
+}
+
+func TestEveryRecommendationDescribed(t *testing.T) {
+	t.Parallel()
+	all, err := All(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all.Recommendations {
+		if r.Remediation.Portal == "" || r.Remediation.CLI == "" || r.Remediation.Terraform == "" || r.Remediation.Bicep == "" {
+			t.Errorf("%s lacks remediation for a tool", r.ID)
+		}
+		if r.Title == "" || r.Description == "" || r.Rationale == "" || r.Logic == "" || r.Requirement == "" || r.UnhealthyText == "" {
+			t.Errorf("%s lacks descriptive metadata", r.ID)
+		}
+		if r.Severity.Rank() == 0 {
+			t.Errorf("%s has severity %q", r.ID, r.Severity)
+		}
+		if r.Component != "" && (r.ComponentNoun == "" || r.ComponentUnhealthyText == "") {
+			t.Errorf("%s judges components but does not phrase their findings", r.ID)
+		}
+		// Our own words: neither the definition's name nor its
+		// description is Microsoft's.
+		if strings.EqualFold(r.Definition.DisplayName, r.RelatedPolicy.DisplayName) || strings.EqualFold(r.Title, r.RelatedPolicy.DisplayName) && !r.Default {
+			t.Errorf("%s reuses Microsoft's display name", r.ID)
+		}
+		if r.Judgeable() == (len(r.NeedsParams) > 0) {
+			t.Errorf("%s: judgeable %v with parameters %v lacking values", r.ID, r.Judgeable(), r.NeedsParams)
+		}
+	}
+}
+
+func TestDescriptionsAreOurOwn(t *testing.T) {
+	t.Parallel()
+	all, err := All(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all.Recommendations {
+		for _, f := range microsoftFiles(t, r.RelatedPolicy.ID) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			def, err := policy.ParseDefinition(data, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ours := range []string{r.Description, r.Definition.Description, r.Rationale, r.Logic} {
+				if def.Description != "" && strings.Contains(ours, def.Description) {
+					t.Errorf("%s copies Microsoft's description of %s", r.ID, r.RelatedPolicy.ID)
+				}
+			}
 		}
 	}
 }

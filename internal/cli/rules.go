@@ -16,53 +16,161 @@ import (
 
 func newRulesCmd(a *app) *cobra.Command {
 	var format string
+	var all bool
 	width := -1
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the recommendations kvguard checks",
-		Args:  cobra.NoArgs,
+		Long: `Rules lists the six Defender for Cloud recommendations kvguard scan judges by default;
+--all lists every Key Vault and Managed HSM built-in kvguard has a definition for, with its
+source policy, mode, severity, parameters and status (preview, deprecated, or a parameter
+that needs a value before it can be judged).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cat, err := catalog.Defender(catalog.Options{})
+			cat, err := catalog.All(catalog.Options{})
 			if err != nil {
 				return err
+			}
+			rules := cat.Recommendations
+			if !all {
+				rules = nil
+				for _, r := range cat.Recommendations {
+					if r.Default {
+						rules = append(rules, r)
+					}
+				}
 			}
 			switch strings.ToLower(format) {
 			case "table", "text":
 				w, _ := a.tableLayout(true, width)
-				return listRules(a.io.Out, cat, w)
+				return listRules(a.io.Out, rules, all, w)
 			case "json":
-				return writeJSON(a.io.Out, cat.Recommendations)
+				views := make([]ruleView, len(rules))
+				for i, r := range rules {
+					views[i] = viewRule(r)
+				}
+				return writeJSON(a.io.Out, views)
 			}
 			return usageErrorf("unknown --format %q (table, json)", format)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
 	cmd.Flags().IntVar(&width, "width", -1, "wrap lines to this many columns, 0 for none (default: the terminal's width, or 80 when standard output is not a terminal)")
+	cmd.Flags().BoolVar(&all, "all", false, "list every recommendation, not only the six judged by default")
 	cmd.AddCommand(newRulesShowCmd(a))
 	return cmd
 }
 
-// listRules prints the recommendations: one line each when the width
-// allows, else the title wrapped in its column and the Azure Policy
-// GUID on a line of its own.
-func listRules(w io.Writer, cat *catalog.Catalog, width int) error {
+// ruleView is a recommendation as kvguard rules --format json shows it:
+// its metadata, its definition's mode and its parameters.
+type ruleView struct {
+	*catalog.Recommendation
+	Mode       string      `json:"mode"`
+	Parameters []paramView `json:"parameters"`
+}
+
+// paramView is one parameter of a recommendation's definition.
+type paramView struct {
+	Name          string `json:"name"`
+	Type          string `json:"type"`
+	Default       any    `json:"default,omitempty"`
+	AllowedValues []any  `json:"allowedValues,omitempty"`
+}
+
+func viewRule(r *catalog.Recommendation) ruleView {
+	v := ruleView{Recommendation: r, Mode: r.Definition.Mode, Parameters: []paramView{}}
+	for _, p := range r.Definition.SortedParameters() {
+		pv := paramView{Name: p.Name, Type: p.Type, AllowedValues: p.AllowedValues}
+		if p.HasDefault {
+			pv.Default = p.Default
+		}
+		v.Parameters = append(v.Parameters, pv)
+	}
+	return v
+}
+
+// status says how a recommendation is judged: by default, on request, not
+// until a parameter has a value, or (deprecated) only when selected.
+func status(r *catalog.Recommendation) string {
+	var s []string
+	switch {
+	case r.Default:
+		s = append(s, "default")
+	case r.Deprecated:
+		s = append(s, "deprecated (-r only)")
+	case !r.Judgeable():
+		s = append(s, "needs --param "+strings.Join(r.NeedsParams, ", "))
+	default:
+		s = append(s, "--all")
+	}
+	if r.Preview {
+		s = append(s, "preview")
+	}
+	return strings.Join(s, ", ")
+}
+
+// paramSummary lists a recommendation's parameters other than the effect,
+// with their defaults.
+func paramSummary(r *catalog.Recommendation) string {
+	var out []string
+	for _, p := range r.Definition.SortedParameters() {
+		if strings.Contains(strings.ToLower(p.Name), "effect") {
+			continue
+		}
+		if p.HasDefault {
+			out = append(out, p.Name+"="+compactJSON(p.Default))
+		} else {
+			out = append(out, p.Name+"=?")
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, " ")
+}
+
+func compactJSON(v any) string {
+	if s, ok := v.(string); ok && s != "" {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func listRules(w io.Writer, rules []*catalog.Recommendation, all bool, width int) error {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tRECOMMENDATION\tAZURE POLICY")
-	for _, r := range cat.Recommendations {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Title, r.RelatedPolicy.ID)
+	if all {
+		fmt.Fprintln(tw, "ID\tSEVERITY\tMODE\tJUDGED\tAZURE POLICY\tPARAMETERS")
+		for _, r := range rules {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Definition.Mode, status(r), r.RelatedPolicy.ID, paramSummary(r))
+		}
+	} else {
+		fmt.Fprintln(tw, "ID\tSEVERITY\tRECOMMENDATION\tAZURE POLICY")
+		for _, r := range rules {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Title, r.RelatedPolicy.ID)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	full := b.String()
-	if width > 0 && widest(full) > width {
-		full = narrowRules(cat, width)
+	// --all's table is a reference listing with wide columns; only the
+	// default listing is folded to the width.
+	if !all && width > 0 && widest(full) > width {
+		full = narrowRules(rules, width)
 	}
 	if _, err := io.WriteString(w, full); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n"+strings.Join(table.Wrap("kvguard rules show <id> explains a recommendation and how to fix it.", width, width), "\n")+"\n")
+	hint := "kvguard rules show <id> explains a recommendation and how to fix it; kvguard rules --all lists every one."
+	if all {
+		hint = fmt.Sprintf("%d recommendations. kvguard scan judges the default ones; --all the others too, -r ID any one, --framework ID a framework's. kvguard rules show <id> explains a recommendation and how to fix it.", len(rules))
+	}
+	_, err := io.WriteString(w, "\n"+strings.Join(table.Wrap(hint, width, width), "\n")+"\n")
 	return err
 }
 
@@ -74,9 +182,9 @@ func widest(s string) int {
 	return n
 }
 
-func narrowRules(cat *catalog.Catalog, width int) string {
+func narrowRules(rules []*catalog.Recommendation, width int) string {
 	idw := len("ID")
-	for _, r := range cat.Recommendations {
+	for _, r := range rules {
 		idw = max(idw, utf8.RuneCountInString(r.ID))
 	}
 	const sevw = 8
@@ -84,7 +192,7 @@ func narrowRules(cat *catalog.Catalog, width int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-*s  %-*s  %s\n", idw, "ID", sevw, "SEVERITY", "RECOMMENDATION")
 	pad := strings.Repeat(" ", idw+2+sevw+2)
-	for _, r := range cat.Recommendations {
+	for _, r := range rules {
 		lines := table.Wrap(r.Title, titlew, titlew)
 		fmt.Fprintf(&b, "%-*s  %-*s  %s\n", idw, r.ID, sevw, r.Severity, lines[0])
 		for _, l := range lines[1:] {
@@ -107,7 +215,7 @@ func newRulesShowCmd(a *app) *cobra.Command {
 		Short: "Explain a recommendation: logic, rationale, remediation",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := catalog.Defender(catalog.Options{})
+			cat, err := catalog.All(catalog.Options{})
 			if err != nil {
 				return err
 			}
@@ -161,6 +269,9 @@ func showRule(w io.Writer, r *catalog.Recommendation) error {
 	fmt.Fprintf(&b, "%s\n%s\n\n", r.Title, strings.Repeat("=", len(r.Title)))
 	fmt.Fprintf(&b, "ID:              %s\nSeverity:        %s\nType:            %s\n", r.ID, r.Severity, r.Type)
 	fmt.Fprintf(&b, "Azure Policy:    %s (%s, version %s)\n", r.RelatedPolicy.DisplayName, r.RelatedPolicy.ID, r.RelatedPolicy.Version)
+	if r.Definition != nil {
+		fmt.Fprintf(&b, "Mode:            %s\nJudged:          %s\nParameters:      %s\n", r.Definition.Mode, status(r), paramSummary(r))
+	}
 	switch {
 	case r.AssessmentKey != "" && r.AssessmentKeyNote != "":
 		fmt.Fprintf(&b, "Assessment key:  %s (%s)\n", r.AssessmentKey, r.AssessmentKeyNote)

@@ -24,6 +24,8 @@ type scanOptions struct {
 	failOn          string
 	enabledOnly     bool
 	recommendations []string
+	all             bool
+	framework       string
 	policies        []string
 	params          []string
 	verbose         bool
@@ -74,7 +76,9 @@ error (every result that could be computed is still written).`,
 	f.StringVarP(&opts.output, "output", "o", "", "write the (first) format to this file instead of standard output")
 	f.StringVar(&opts.failOn, "fail-on", "low", "exit 1 when an unhealthy assessment has at least this severity: low, medium, high, or none")
 	f.BoolVar(&opts.enabledOnly, "enabled-only", false, "skip disabled secrets and keys (the CIS benchmark's reading; Azure Policy judges them too)")
-	f.StringSliceVarP(&opts.recommendations, "recommendation", "r", nil, "judge only these recommendation IDs (see kvguard rules)")
+	f.StringSliceVarP(&opts.recommendations, "recommendation", "r", nil, "judge only these recommendation IDs (see kvguard rules --all); with --all or --framework, judge these too")
+	f.BoolVar(&opts.all, "all", false, "judge every Key Vault and Managed HSM recommendation, not only the six Defender ones (see kvguard rules --all)")
+	f.StringVar(&opts.framework, "framework", "", "judge a compliance framework's policies with its parameters and add a per-control view: mcsb, cis-azure-2.0.0, cis-azure-2.1.0, cis-azure-3.0.0 (see kvguard frameworks)")
 	f.StringArrayVar(&opts.policies, "policy", nil, "add a policy definition file (Azure Policy JSON) to the checks (repeatable)")
 	f.StringArrayVar(&opts.params, "param", nil, "set a policy parameter: RECOMMENDATION.NAME=VALUE (VALUE may be JSON), e.g. keyvault-firewall.restrictIPAddresses=Yes")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "table: also list healthy and not-applicable resources")
@@ -120,7 +124,7 @@ func (o *scanOptions) outputs() ([]output, error) {
 }
 
 func (o *scanOptions) catalog() (*catalog.Catalog, error) {
-	cat, err := catalog.Build(catalog.BuildOptions{Params: o.params, Policies: o.policies, Only: o.recommendations})
+	cat, err := catalog.Build(catalog.BuildOptions{Params: o.params, Policies: o.policies, Only: o.recommendations, All: o.all, Framework: o.framework})
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
@@ -146,6 +150,11 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	cat, err := opts.catalog()
 	if err != nil {
 		return err
+	}
+	if !opts.ux.quiet {
+		for _, s := range cat.Skipped {
+			fmt.Fprintf(a.io.ErrOut, "kvguard: not judged: %s: %s\n", s.ID, s.Reason)
+		}
 	}
 	if cat, err = opts.ux.narrow(cat); err != nil {
 		return err

@@ -45,9 +45,52 @@ var aliasPaths = map[string]string{
 	"microsoft.network/privateendpoints/privatelinkserviceconnections[*].privatelinkserviceid":       "properties.privateLinkServiceConnections[*].properties.privateLinkServiceId",
 	"microsoft.network/privateendpoints/manualprivatelinkserviceconnections[*].groupids[*]":          "properties.manualPrivateLinkServiceConnections[*].properties.groupIds[*]",
 	"microsoft.network/privateendpoints/manualprivatelinkserviceconnections[*].privatelinkserviceid": "properties.manualPrivateLinkServiceConnections[*].properties.privateLinkServiceId",
-	// Certificate lifetime actions: the alias has no [*] but reads every action.
+}
+
+// dataPlaneAliases are the Microsoft.KeyVault.Data and
+// Microsoft.ManagedHSM.Data aliases the built-ins read, with the path of
+// each in a component document (resource.NewComponent; the Shapes in
+// docs/architecture.md). Microsoft publishes no mapping for them: the
+// paths follow the alias names, which follow the Key Vault REST model
+// (policy-ground-truth.md §D2), so that every input builds the same
+// shape. Listing them, rather than leaving them to defaultAliasPath,
+// makes an alias a new definition reads a decision (TestDataPlaneAliasesListed).
+var dataPlaneAliases = map[string]string{
+	// Secrets: the SecretBundle's attributes (exp, nbf, created as ISO
+	// 8601 instants) and contentType.
+	"microsoft.keyvault.data/vaults/secrets/attributes.expireson": "attributes.expiresOn",
+	"microsoft.keyvault.data/vaults/secrets/attributes.notbefore": "attributes.notBefore",
+	"microsoft.keyvault.data/vaults/secrets/attributes.createdon": "attributes.createdOn",
+	"microsoft.keyvault.data/vaults/secrets/contenttype":          "contentType",
+	// Keys: attributes, the JWK's kty, its size in bits and crv, and the
+	// next rotation the rotation policy schedules (createdOn +
+	// timeAfterCreate, or expiresOn - timeBeforeExpiry, of its Rotate
+	// action; absent without one).
+	"microsoft.keyvault.data/vaults/keys/attributes.expireson":  "attributes.expiresOn",
+	"microsoft.keyvault.data/vaults/keys/attributes.notbefore":  "attributes.notBefore",
+	"microsoft.keyvault.data/vaults/keys/attributes.createdon":  "attributes.createdOn",
+	"microsoft.keyvault.data/vaults/keys/keytype":               "keyType",
+	"microsoft.keyvault.data/vaults/keys/keysize":               "keySize",
+	"microsoft.keyvault.data/vaults/keys/ellipticcurvename":     "ellipticCurveName",
+	"microsoft.keyvault.data/vaults/keys/scheduledrotationdate": "scheduledRotationDate",
+	// Certificates: attributes, and the certificate policy's key_props,
+	// x509_props.validity_months and issuer; the issuer's common name is
+	// the X.509 issuer's CN.
+	"microsoft.keyvault.data/vaults/certificates/attributes.expireson":            "attributes.expiresOn",
+	"microsoft.keyvault.data/vaults/certificates/keyproperties.keytype":           "keyProperties.keyType",
+	"microsoft.keyvault.data/vaults/certificates/keyproperties.keysize":           "keyProperties.keySize",
+	"microsoft.keyvault.data/vaults/certificates/keyproperties.ellipticcurvename": "keyProperties.ellipticCurveName",
+	"microsoft.keyvault.data/vaults/certificates/properties.validityinmonths":     "properties.validityInMonths",
+	"microsoft.keyvault.data/vaults/certificates/issuer.name":                     "issuer.name",
+	"microsoft.keyvault.data/vaults/certificates/issuer.commonname":               "issuer.commonName",
+	// The lifetime action aliases have no [*] but read every action.
 	"microsoft.keyvault.data/vaults/certificates/lifetimeaction.daysbeforeexpiry":   "lifetimeActions[*].daysBeforeExpiry",
 	"microsoft.keyvault.data/vaults/certificates/lifetimeaction.lifetimepercentage": "lifetimeActions[*].lifetimePercentage",
+	// Managed HSM keys: as vault keys.
+	"microsoft.managedhsm.data/managedhsms/keys/attributes.expireson": "attributes.expiresOn",
+	"microsoft.managedhsm.data/managedhsms/keys/keytype":              "keyType",
+	"microsoft.managedhsm.data/managedhsms/keys/keysize":              "keySize",
+	"microsoft.managedhsm.data/managedhsms/keys/ellipticcurvename":    "ellipticCurveName",
 }
 
 // dataPlanePrefixes are the resource-provider-mode namespaces whose aliases
@@ -163,6 +206,9 @@ func resolveField(name string) (fieldRef, error) {
 	}
 	typ := strings.ToLower(name[:slash])
 	raw, ok := aliasPaths[lower]
+	if !ok {
+		raw, ok = dataPlaneAliases[lower]
+	}
 	if !ok {
 		raw = defaultAliasPath(typ, name[slash+1:])
 	}

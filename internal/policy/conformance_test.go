@@ -161,3 +161,66 @@ func TestConformanceBuiltins(t *testing.T) {
 	}
 	t.Logf("outcomes over %d definitions × %d documents: %v", len(files), len(docs), fmt.Sprint(outcomes))
 }
+
+// TestDataPlaneAliasesListed: every Microsoft.KeyVault.Data and
+// Microsoft.ManagedHSM.Data alias Microsoft's definitions read has its
+// document path in dataPlaneAliases, and every entry there is read by
+// one of them, so that the component shapes are a decision, not a
+// default.
+func TestDataPlaneAliasesListed(t *testing.T) {
+	t.Parallel()
+	used := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && strings.EqualFold(k, "field") {
+					used[strings.ToLower(s)] = true
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case string:
+			for _, fn := range []string{"field('", "current('"} {
+				rest := x
+				for {
+					i := strings.Index(rest, fn)
+					if i < 0 {
+						break
+					}
+					rest = rest[i+len(fn):]
+					if j := strings.IndexByte(rest, '\''); j > 0 {
+						used[strings.ToLower(rest[:j])] = true
+					}
+				}
+			}
+		}
+	}
+	for _, f := range builtinFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := ParseDefinition(data, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walk(def.Rule())
+	}
+	for a := range used {
+		if strings.Contains(a, ".data/") {
+			if _, ok := dataPlaneAliases[a]; !ok {
+				t.Errorf("data-plane alias %s has no document path in dataPlaneAliases", a)
+			}
+		}
+	}
+	for a := range dataPlaneAliases {
+		if !used[a] {
+			t.Errorf("dataPlaneAliases lists %s, which no built-in reads", a)
+		}
+	}
+}

@@ -170,6 +170,11 @@ func (cp *compiler) compileExistence(details *jsonpos.Node) (*existence, error) 
 // Effect is the effect the policy applies (lower-case), after parameters.
 func (p *Policy) Effect() string { return p.effect }
 
+// Param is the value a parameter is bound to (defaults included), by
+// name, case-insensitively; nil when the definition has no such
+// parameter.
+func (p *Policy) Param(name string) any { return p.params[strings.ToLower(name)] }
+
 // Mode is the definition's mode (lower-case).
 func (p *Policy) Mode() string { return p.mode }
 

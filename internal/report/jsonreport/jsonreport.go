@@ -38,6 +38,10 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	b.bool(r.EnabledOnly)
 	b.raw("},\n")
 	writeSummary(b, r)
+	if r.Compliance != nil {
+		b.raw(",\n\"compliance\":")
+		b.marshal(r.Compliance)
+	}
 	b.raw(`,"recommendations":[`)
 	for i, rec := range r.Recommendations {
 		if i > 0 {

@@ -59,7 +59,24 @@ func Scan(tb testing.TB, read ReadFunc, paths ...string) *assess.Result {
 // Judge runs the assessor on documents and input errors.
 func Judge(tb testing.TB, docs []*resource.Document, errs ...error) *assess.Result {
 	tb.Helper()
-	a := assess.New(Catalog(tb), assess.Options{Now: Now, Workers: 2})
+	return JudgeWith(tb, Catalog(tb), docs, errs...)
+}
+
+// Framework judges documents against a framework's catalog (--framework),
+// so that the result has a compliance view.
+func Framework(tb testing.TB, id string, docs []*resource.Document) *assess.Result {
+	tb.Helper()
+	cat, err := catalog.Build(catalog.BuildOptions{Framework: id})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return JudgeWith(tb, cat, docs)
+}
+
+// JudgeWith runs the assessor with a given catalog.
+func JudgeWith(tb testing.TB, cat *catalog.Catalog, docs []*resource.Document, errs ...error) *assess.Result {
+	tb.Helper()
+	a := assess.New(cat, assess.Options{Now: Now, Workers: 2})
 	for _, d := range docs {
 		a.Add(d)
 	}
@@ -88,6 +105,9 @@ func Cases() []Case {
 		{"input-errors", func(tb testing.TB) *assess.Result { return Judge(tb, Estate(0)[:1], InputErrors()...) }},
 		{"constructed", Constructed},
 		{"deployments", func(tb testing.TB) *assess.Result { return Judge(tb, Deployments()) }},
+		{"framework", func(tb testing.TB) *assess.Result {
+			return Framework(tb, "cis-azure-2.0.0", append(Estate(0), Deployments()...))
+		}},
 	}
 }
 

@@ -56,7 +56,26 @@ func buildRules(r *assess.Result) ([]rule, map[*assess.Recommendation]int) {
 	for a := range r.All() {
 		add(a.Recommendation)
 	}
+	if r.Compliance != nil {
+		addComplianceTags(rules, r.Compliance)
+	}
 	return rules, index
+}
+
+// addComplianceTags tags each rule with the controls of the scan's
+// framework it judges, as "<framework>/<control>" ("mcsb/DP-8",
+// "cis-azure-3.0.0/3.3.5").
+func addComplianceTags(rules []rule, c *assess.Compliance) {
+	for i := range rules {
+		for _, ctl := range c.Controls {
+			for _, p := range ctl.Policies {
+				tag := c.Framework + "/" + strings.Join(strings.Fields(ctl.ID), "-")
+				if p.Recommendation == rules[i].ID && !slices.Contains(rules[i].Properties.Tags, tag) && len(rules[i].Properties.Tags) < maxTags {
+					rules[i].Properties.Tags = append(rules[i].Properties.Tags, tag)
+				}
+			}
+		}
+	}
 }
 
 func buildRule(rec *assess.Recommendation) rule {

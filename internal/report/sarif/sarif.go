@@ -78,7 +78,14 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	e.raw("],\n      \"invocations\": ")
 	e.value("      ", []invocation{buildInvocation(r, loc, stats)})
-	e.raw(",\n      \"columnKind\": \"unicodeCodePoints\"\n    }\n  ]\n}\n")
+	e.raw(",\n      \"columnKind\": \"unicodeCodePoints\"")
+	if r.Compliance != nil {
+		// SARIF has no place for a compliance view: the run's property
+		// bag carries the framework's per-control counts.
+		e.raw(",\n      \"properties\": ")
+		e.value("      ", map[string]any{"compliance": r.Compliance})
+	}
+	e.raw("\n    }\n  ]\n}\n")
 	return e.flush()
 }
 

@@ -67,6 +67,9 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	} else {
 		w.recommendations(b, r, st)
 	}
+	if r.Compliance != nil {
+		writeCompliance(b, r.Compliance)
+	}
 	if len(r.Errors) > 0 {
 		errs, warns := 0, 0
 		for _, e := range r.Errors {
@@ -167,6 +170,38 @@ func (w Writer) recommendations(b *bufio.Writer, r *assess.Result, st Styles) {
 			}
 			w.writeAssessment(b, a, st)
 		}
+	}
+}
+
+// writeCompliance prints the framework's per-control view: resources
+// passed, failed and unknown, and the recommendations behind each control.
+func writeCompliance(b *bufio.Writer, c *assess.Compliance) {
+	fmt.Fprintf(b, "\nCOMPLIANCE: %s (initiative %s, version %s)\n", printable(c.Title), printable(c.Initiative.ID), printable(c.Initiative.Version))
+	idWidth, titleWidth := len("CONTROL"), len("TITLE")
+	for _, ctl := range c.Controls {
+		idWidth = max(idWidth, utf8.RuneCountInString(printable(ctl.ID)))
+		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(ctl.Title)))
+	}
+	fmt.Fprintf(b, "%-*s  %-*s  %6s  %6s  %7s  %s\n", idWidth, "CONTROL", titleWidth, "TITLE", "PASSED", "FAILED", "UNKNOWN", "POLICIES")
+	partial := false
+	for _, ctl := range c.Controls {
+		var recs []string
+		for _, p := range ctl.Policies {
+			if p.Recommendation == "" {
+				recs = append(recs, p.PolicyID+" (not judged)")
+				continue
+			}
+			recs = append(recs, p.Recommendation)
+		}
+		mark := ""
+		if ctl.Partial {
+			mark, partial = "*", true
+		}
+		fmt.Fprintf(b, "%-*s  %-*s  %6d  %6d  %7d  %s\n", idWidth, printable(ctl.ID)+mark, titleWidth, printable(ctl.Title),
+			ctl.Counts.Passed, ctl.Counts.Failed, ctl.Counts.Unknown, printable(strings.Join(recs, ", ")))
+	}
+	if partial {
+		b.WriteString("* the initiative maps policies beyond Key Vault's to this control: the counts cover its Key Vault part only.\n")
 	}
 }
 
