@@ -69,6 +69,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 			w.writeAssessment(b, a)
 		}
 	}
+	w.writeAssignments(b, r)
 	if len(r.Errors) > 0 {
 		errs, warns := 0, 0
 		for _, e := range r.Errors {
@@ -89,6 +90,9 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	if inv.ManagedHSMs > 0 {
 		fmt.Fprintf(b, "; managed HSMs found %d", inv.ManagedHSMs)
+	}
+	if n := r.Refusals(); n > 0 {
+		fmt.Fprintf(b, "; %s refused by Azure Policy", plural(n, "deployment"))
 	}
 	b.WriteString(".\n")
 	if totals[assess.Unhealthy] > 0 {
