@@ -102,7 +102,9 @@ func Assignments(tb testing.TB) *assess.Result {
 	const scope = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app"
 	src := tf("infra/main.tf", 10, 24, "azurerm_key_vault.main")
 	kv := assess.Resource{ID: VaultID("kv-main"), Name: "kv-main", Type: resource.TypeVault, Source: src, Deployment: "infra"}
-	asg := func(name string) string { return scope + "/providers/Microsoft.Authorization/policyAssignments/" + name }
+	asg := func(name string) string {
+		return scope + "/providers/Microsoft.Authorization/policyAssignments/" + name
+	}
 	def := func(name string) string {
 		return "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/policyDefinitions/" + name
 	}
@@ -112,7 +114,7 @@ func Assignments(tb testing.TB) *assess.Result {
 	res.AddAssignmentVerdicts(scope, 3, []*assess.AssignmentVerdict{
 		{Resource: kv, AssignmentID: asg("deny-soft-delete"), AssignmentName: "Deny vaults without soft delete", DefinitionID: def("kv-soft-delete"),
 			DefinitionName: "Key vaults must have soft delete", Effect: "Deny", Enforced: true, View: assess.RequestView, Outcome: assess.Refused,
-			Reason: "Azure Policy would refuse the deployment: assignment \"Deny vaults without soft delete\" denies it by policy \"Key vaults must have soft delete\", judging the request",
+			Reason:  "Azure Policy would refuse the deployment: assignment \"Deny vaults without soft delete\" denies it by policy \"Key vaults must have soft delete\", judging the request",
 			Details: missing, Exemption: &assess.PolicyExemption{ID: scope + "/providers/Microsoft.Authorization/policyExemptions/old", Name: "old", Category: "Waiver",
 				Expires: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Expired: true}},
 		{Resource: kv, AssignmentID: asg("kv-baseline"), AssignmentName: "Key Vault baseline", DefinitionID: def("kv-no-public-access"),
