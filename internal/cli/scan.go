@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/assignment"
 	"github.com/kvguard/kvguard/internal/atomicfile"
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/report"
@@ -30,6 +32,7 @@ type scanOptions struct {
 	sourceRoot      string
 	input           inputOptions
 	azure           azureOptions
+	assign          assignmentOptions
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -46,17 +49,26 @@ show/list, az graph query, ARM REST bodies, az keyvault secret/key list, kvguard
 Directories are walked recursively; - reads saved Azure JSON from standard input.
 --azure scans live Azure instead of (or besides) files.
 
-Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings; 2 a usage or input
-error (every result that could be computed is still written).`,
+--assignments (or --assignments-from-azure) with --target-scope also applies your tenant's
+own Azure Policy: which Deny assignment would refuse each resource's deployment (judging the
+request, before the resource provider's defaults), and what the compliance view would show.
+
+Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings (a deployment a Deny
+assignment would refuse counts, whatever its severity, unless --fail-on none); 2 a usage
+or input error (every result that could be computed is still written).`,
 		Example: `  kvguard scan ./examples
   kvguard scan vaults.json secrets/ --format json -o results.json
   az keyvault list -o json | kvguard scan -
   kvguard scan ./infra --format sarif -o kvguard.sarif
   kvguard scan main.bicep --parameters main.bicepparam
-  kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000`,
+  kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000
+  kvguard scan ./infra --assignments policy.json --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
 				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
+						continue // they apply to --assignments-from-azure too
+					}
 					if cmd.Flags().Changed(name) {
 						return usageErrorf("--%s applies to live scans: add --azure", name)
 					}
@@ -82,6 +94,7 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.input.readRoots, "read-root", nil, "ARM/Bicep: a directory linked templates, modules and load*() may read from, besides the paths scanned and their git repository (repeatable)")
 	f.StringArrayVar(&opts.input.allowEnv, "allow-env", nil, "Bicep: an environment variable readEnvironmentVariable() may read in a .bicepparam file (repeatable; none by default)")
 	opts.azure.addFlags(f)
+	opts.assign.addFlags(f)
 	return cmd
 }
 
@@ -142,11 +155,23 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
-	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger})
+	now := time.Now()
+	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: now})
 	fail := as.AddError
+	add := as.Add
+	var judge *assignment.Judge
+	var target assignment.Scope
+	if opts.assign.enabled() {
+		if judge, target, err = opts.assign.prepare(ctx, a, &opts.azure, now, fail); err != nil {
+			return err
+		}
+		add = func(d *resource.Document) { as.Add(d); judge.Add(d) }
+	} else if opts.assign.target != "" {
+		return usageErrorf("--target-scope applies to --assignments and --assignments-from-azure")
+	}
 	interrupted := false
 	if opts.azure.enabled() {
-		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, as.Add); err != nil {
+		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, add); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			}
@@ -154,7 +179,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
-		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
+		if err := a.readAll(ctx, paths, &opts.input, add, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			} else {
@@ -164,6 +189,9 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
+	if judge != nil {
+		res.AddAssignmentVerdicts(target.ID, judge.Assignments(), judge.Finish())
+	}
 	printMessages(a.io.ErrOut, res.Errors, outs)
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
 		return err
