@@ -54,6 +54,10 @@ type Result struct {
 	// Compliance is the framework's per-control view (--framework), or
 	// nil.
 	Compliance *Compliance
+	// AssignmentVerdicts are the verdicts of the tenant's own policy
+	// assignments (--assignments), sorted by resource then assignment;
+	// nil when none were given.
+	AssignmentVerdicts []*AssignmentVerdict
 }
 
 // Assessment is one recommendation's verdict on one resource.
@@ -159,6 +163,9 @@ type Summary struct {
 	ByRecommendation map[string]map[Status]int
 	// Inventory counts the vaults seen; Found = Judged + Unreadable.
 	Inventory Inventory
+	// Assignments counts the tenant's assignment verdicts; nil when no
+	// assignments were given.
+	Assignments *AssignmentSummary
 }
 
 // Inventory counts the vaults found in the input: judged on everything,
@@ -207,8 +214,13 @@ func (r *Result) Err() error {
 }
 
 // Check returns ErrFindings when an assessment at or above min severity is
-// unhealthy. It reads the summary's counts, not the assessments.
+// unhealthy, or when an enforced Deny assignment of the tenant would
+// refuse a deployment (whatever the severity). It reads the summary's
+// counts, not the assessments.
 func (r *Result) Check(least Severity) error {
+	if r.Refusals() > 0 {
+		return ErrFindings
+	}
 	for _, rec := range r.Recommendations {
 		if rec.Severity.Rank() >= least.Rank() && r.Summary.ByRecommendation[rec.ID][Unhealthy] > 0 {
 			return ErrFindings

@@ -33,6 +33,9 @@ func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
 	for i, sg := range segs {
 		low[i] = strings.ToLower(sg)
 	}
+	if s.servePolicy(w, r, segs) {
+		return
+	}
 	switch {
 	case len(low) == 1 && low[0] == "subscriptions":
 		s.listSubscriptions(w, r)

@@ -22,6 +22,11 @@ type Estate struct {
 	Subscriptions []*Subscription
 	// ManagementGroups name groups of subscriptions.
 	ManagementGroups []ManagementGroup
+	// Policy holds the tenant's Azure Policy objects as ARM returns them
+	// (id, name, type, properties): policy assignments, definitions
+	// (built-in ones at /providers/Microsoft.Authorization/...), set
+	// definitions and exemptions, at any scope (policy.go serves them).
+	Policy []map[string]any
 }
 
 // Subscription is one Azure subscription of the estate.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/assignment"
 	"github.com/kvguard/kvguard/internal/atomicfile"
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/report"
@@ -33,6 +34,7 @@ type scanOptions struct {
 	input           inputOptions
 	azure           azureOptions
 	ux              uxOptions
+	assign          assignmentOptions
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -49,17 +51,26 @@ show/list, az graph query, ARM REST bodies, az keyvault secret/key list, kvguard
 Directories are walked recursively; - reads saved Azure JSON from standard input.
 --azure scans live Azure instead of (or besides) files.
 
-Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings; 2 a usage or input
-error (every result that could be computed is still written).`,
+--assignments (or --assignments-from-azure) with --target-scope also applies your tenant's
+own Azure Policy: which Deny assignment would refuse each resource's deployment (judging the
+request, before the resource provider's defaults), and what the compliance view would show.
+
+Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings (a deployment a Deny
+assignment would refuse counts, whatever its severity, unless --fail-on none); 2 a usage
+or input error (every result that could be computed is still written).`,
 		Example: `  kvguard scan ./examples
   kvguard scan vaults.json secrets/ --format json -o results.json
   az keyvault list -o json | kvguard scan -
   kvguard scan ./infra --format sarif -o kvguard.sarif
   kvguard scan main.bicep --parameters main.bicepparam
-  kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000`,
+  kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000
+  kvguard scan ./infra --assignments policy.json --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
 				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
+						continue // they apply to --assignments-from-azure too
+					}
 					if cmd.Flags().Changed(name) {
 						return usageErrorf("--%s applies to live scans: add --azure", name)
 					}
@@ -91,6 +102,7 @@ error (every result that could be computed is still written).`,
 	f.StringArrayVar(&opts.input.allowEnv, "allow-env", nil, "Bicep: an environment variable readEnvironmentVariable() may read in a .bicepparam file (repeatable; none by default)")
 	opts.azure.addFlags(f)
 	opts.ux.addFlags(f)
+	opts.assign.addFlags(f)
 	return cmd
 }
 
@@ -164,6 +176,17 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	defer prog.end()
 	add := prog.wrap(opts.ux.attach(as.Add))
 	fail := as.AddError
+	var judge *assignment.Judge
+	var target assignment.Scope
+	if opts.assign.enabled() {
+		if judge, target, err = opts.assign.prepare(ctx, a, &opts.azure, opts.ux.now, fail); err != nil {
+			return err
+		}
+		inner := add
+		add = func(d *resource.Document) { inner(d); judge.Add(d) }
+	} else if opts.assign.target != "" {
+		return usageErrorf("--target-scope applies to --assignments and --assignments-from-azure")
+	}
 	interrupted := false
 	if opts.azure.enabled() {
 		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, add); err != nil {
@@ -186,6 +209,9 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	prog.judging()
 	res := as.Finish(context.WithoutCancel(ctx))
 	prog.end()
+	if judge != nil {
+		res.AddAssignmentVerdicts(target.ID, judge.Assignments(), judge.Finish())
+	}
 	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"catalog":                {"policy"},
 	"estate":                 {"resource", "policy"},
 	"assess":                 {"estate", "catalog", "policy", "resource"},
+	"assignment":             {"assess", "estate", "policy", "resource", "jsonpos"},
 	"report":                 {"assess", "resource", "report/"},
 	"report/reporttest":      {"assess", "catalog", "resource", "testsupport/"}, // test support: judges through the assessor
 	"source/saved":           {"resource", "jsonpos"},

@@ -50,6 +50,14 @@ func ParseDefinition(data []byte, file string) (*Definition, error) {
 	return definitionFromNode(root, file)
 }
 
+// DefinitionFromNode reads a policy definition from an already parsed JSON
+// value (one element of a list such as az policy definition list's), in
+// the forms ParseDefinition accepts; positions are those of the file the
+// node was parsed from.
+func DefinitionFromNode(root *jsonpos.Node, file string) (*Definition, error) {
+	return definitionFromNode(root, file)
+}
+
 func definitionFromNode(root *jsonpos.Node, file string) (*Definition, error) { //nolint:funlen,gocognit // table-like walk over the fields of a policy definition, each with its own error
 	if root.Kind != jsonpos.Object {
 		return nil, posErr(file, root, "a policy definition must be a JSON object")

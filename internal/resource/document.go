@@ -71,6 +71,13 @@ type Document struct {
 	// documents are kept apart. Empty for resources that exist (saved or
 	// live data), whose IDs are unique.
 	Deployment string
+	// ServiceDefaults are the body paths (dot-separated, e.g.
+	// properties.enableSoftDelete) an IaC input filled in with what the
+	// resource provider stores when the request leaves them out. The
+	// request a deployment sends does not carry them, and the provider
+	// applies them after Azure Policy has judged the request: a Deny
+	// preview judges the body without them (docs/deny-preview.md).
+	ServiceDefaults []string
 }
 
 // Ref names another resource: by resource ID, or (for data-plane objects

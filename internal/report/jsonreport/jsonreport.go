@@ -52,7 +52,12 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	b.raw("],\n\"assessments\":[")
 	writeAssessments(b, r.Assessments, runtime.GOMAXPROCS(0))
-	b.raw("],\n\"errors\":[")
+	b.raw("]")
+	if r.Summary.Assignments != nil {
+		b.raw(",\n\"assignments\":")
+		writeAssignments(b, r)
+	}
+	b.raw(",\n\"errors\":[")
 	for i, e := range r.Errors {
 		if i > 0 {
 			b.raw(",")
@@ -161,22 +166,9 @@ func writeAssessment(b *buf, a *assess.Assessment) {
 	b.str(string(rec.Severity))
 	b.raw(`,"policyDefinitionId":`)
 	b.str(rec.RelatedPolicy.ID)
-	b.raw(`},"resource":{"id":`)
-	b.str(a.Resource.ID)
-	b.raw(`,"name":`)
-	b.str(a.Resource.Name)
-	b.raw(`,"type":`)
-	b.str(a.Resource.Type)
-	if a.Resource.Placeholder {
-		b.raw(`,"placeholder":true`)
-	}
-	if a.Resource.Deployment != "" {
-		b.raw(`,"deployment":`)
-		b.str(a.Resource.Deployment)
-	}
-	b.raw(`,"source":`)
-	writeSource(b, &a.Resource.Source)
-	b.raw(`},"status":`)
+	b.raw(`},"resource":`)
+	writeResource(b, &a.Resource)
+	b.raw(`,"status":`)
 	b.str(string(a.Status))
 	b.raw(`,"reason":`)
 	b.str(a.Reason)
@@ -204,6 +196,25 @@ func writeAssessment(b *buf, a *assess.Assessment) {
 		}
 		b.raw("]")
 	}
+	b.raw("}")
+}
+
+func writeResource(b *buf, r *assess.Resource) {
+	b.raw(`{"id":`)
+	b.str(r.ID)
+	b.raw(`,"name":`)
+	b.str(r.Name)
+	b.raw(`,"type":`)
+	b.str(r.Type)
+	if r.Placeholder {
+		b.raw(`,"placeholder":true`)
+	}
+	if r.Deployment != "" {
+		b.raw(`,"deployment":`)
+		b.str(r.Deployment)
+	}
+	b.raw(`,"source":`)
+	writeSource(b, &r.Source)
 	b.raw("}")
 }
 

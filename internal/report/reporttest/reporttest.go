@@ -108,7 +108,47 @@ func Cases() []Case {
 		{"framework", func(tb testing.TB) *assess.Result {
 			return Framework(tb, "cis-azure-2.0.0", append(Estate(0), Deployments()...))
 		}},
+		{"assignments", Assignments},
 	}
+}
+
+// Assignments is a result with the verdicts of a tenant's own policy
+// assignments (--assignments): a Deny refusal judged on the request, a
+// DoNotEnforce Deny, an initiative member exempt by a Waiver, an expired
+// exemption and an Audit verdict on the stored resource.
+func Assignments(tb testing.TB) *assess.Result {
+	tb.Helper()
+	res := Judge(tb, Estate(0)[:2])
+	const scope = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app"
+	src := tf("infra/main.tf", 10, 24, "azurerm_key_vault.main")
+	kv := assess.Resource{ID: VaultID("kv-main"), Name: "kv-main", Type: resource.TypeVault, Source: src, Deployment: "infra"}
+	asg := func(name string) string {
+		return scope + "/providers/Microsoft.Authorization/policyAssignments/" + name
+	}
+	def := func(name string) string {
+		return "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/policyDefinitions/" + name
+	}
+	set := "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/policySetDefinitions/kv-baseline"
+	missing := []assess.Detail{{Field: "Microsoft.KeyVault/vaults/enableSoftDelete", Path: "properties.enableSoftDelete", Operator: "exists",
+		Code: "Current value must exist.", Expected: true, Actual: nil}}
+	res.AddAssignmentVerdicts(scope, 3, []*assess.AssignmentVerdict{
+		{Resource: kv, AssignmentID: asg("deny-soft-delete"), AssignmentName: "Deny vaults without soft delete", DefinitionID: def("kv-soft-delete"),
+			DefinitionName: "Key vaults must have soft delete", Effect: "Deny", Enforced: true, View: assess.RequestView, Outcome: assess.Refused,
+			Reason:  "Azure Policy would refuse the deployment: assignment \"Deny vaults without soft delete\" denies it by policy \"Key vaults must have soft delete\", judging the request",
+			Details: missing, Exemption: &assess.PolicyExemption{ID: scope + "/providers/Microsoft.Authorization/policyExemptions/old", Name: "old", Category: "Waiver",
+				Expires: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Expired: true}},
+		{Resource: kv, AssignmentID: asg("kv-baseline"), AssignmentName: "Key Vault baseline", DefinitionID: def("kv-no-public-access"),
+			DefinitionName: "Key vaults must disable public network access", SetDefinitionID: set, ReferenceID: "publicAccess", Effect: "Deny",
+			Enforced: true, View: assess.RequestView, Outcome: assess.PolicyExempt, Reason: "exempt (Waiver, exemption pna)",
+			Exemption: &assess.PolicyExemption{ID: scope + "/providers/Microsoft.Authorization/policyExemptions/pna", Name: "pna", Category: "Waiver"}},
+		{Resource: kv, AssignmentID: asg("trial"), AssignmentName: "Trial: purge protection", DefinitionID: def("kv-purge"),
+			DefinitionName: "Key vaults must have purge protection", Effect: "Deny", View: assess.RequestView, Outcome: assess.PolicyNonCompliant,
+			Reason: "assignment \"Trial: purge protection\" is in DoNotEnforce mode: Azure would not refuse the deployment"},
+		{Resource: kv, AssignmentID: asg("audit-soft-delete"), AssignmentName: "Audit soft delete", DefinitionID: def("kv-soft-delete"),
+			DefinitionName: "Key vaults must have soft delete", Effect: "Audit", Enforced: true, View: assess.StoredView, Outcome: assess.PolicyCompliant,
+			Reason: "meets policy \"Key vaults must have soft delete\""},
+	})
+	return res
 }
 
 // Constructed is a result built by hand for what the assessor rarely or

@@ -82,11 +82,22 @@ func checkGitHub(t *testing.T, r *assess.Result, out []byte) {
 			reported = append(reported, a)
 		}
 	}
-	if len(run.Results) != len(reported) {
-		t.Fatalf("%d results for %d unhealthy, unknown or exempt assessments", len(run.Results), len(reported))
+	tenant := 0
+	for _, v := range r.AssignmentVerdicts {
+		if reportedVerdict(v) {
+			tenant++
+		}
+	}
+	if len(run.Results) != len(reported)+tenant {
+		t.Fatalf("%d results for %d unhealthy, unknown or exempt assessments and %d tenant policy verdicts", len(run.Results), len(reported), tenant)
+	}
+	for _, res := range run.Results[len(reported):] {
+		if res.RuleIndex >= len(rules) || rules[res.RuleIndex].ID != res.RuleID || !strings.HasPrefix(res.RuleID, "azure-policy/") {
+			t.Errorf("tenant verdict: ruleId %q and ruleIndex %d do not name its assignment rule", res.RuleID, res.RuleIndex)
+		}
 	}
 	seen := map[string]bool{}
-	for i, res := range run.Results {
+	for i, res := range run.Results[:len(reported)] {
 		a := reported[i]
 		where := res.RuleID + " " + a.Resource.ID
 		if res.RuleID == "" || res.RuleIndex >= len(rules) || rules[res.RuleIndex].ID != res.RuleID || res.RuleID != a.Recommendation.ID {

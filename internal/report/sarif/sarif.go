@@ -48,6 +48,7 @@ type Writer struct {
 func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	loc := newLocator(w.Root)
 	rules, index := buildRules(r)
+	rules, tenantIndex := addAssignmentRules(rules, r)
 
 	e := newEncoder(out)
 	e.raw("{\n  \"$schema\": \"" + SchemaURI + "\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ")
@@ -72,6 +73,17 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		stats.results++
 		e.raw("\n        ")
 		e.value("        ", res)
+	}
+	for _, v := range r.AssignmentVerdicts {
+		if !reportedVerdict(v) {
+			continue
+		}
+		if stats.results > 0 {
+			e.raw(",")
+		}
+		stats.results++
+		e.raw("\n        ")
+		e.value("        ", buildAssignmentResult(v, tenantIndex, loc, &stats))
 	}
 	if stats.results > 0 {
 		e.raw("\n      ")

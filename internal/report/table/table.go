@@ -70,6 +70,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	if r.Compliance != nil {
 		writeCompliance(b, r.Compliance)
 	}
+	w.writeAssignments(b, r)
 	if len(r.Errors) > 0 {
 		errs, warns := 0, 0
 		for _, e := range r.Errors {
@@ -91,6 +92,9 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	if inv.ManagedHSMs > 0 {
 		sum += fmt.Sprintf("; managed HSMs found %d", inv.ManagedHSMs)
+	}
+	if n := r.Refusals(); n > 0 {
+		sum += fmt.Sprintf("; %s refused by Azure Policy", plural(n, "deployment"))
 	}
 	b.WriteString("\n")
 	w.para(b, sum+".", 0)

@@ -210,10 +210,10 @@ func (m *Mapper) document(res *Resource) *resource.Document {
 	}
 	switch strings.ToLower(res.Type) {
 	case strings.ToLower(resource.TypeVault):
-		applyVaultDefaults(body, res.APIVersion)
+		doc.ServiceDefaults = applyVaultDefaults(body, res.APIVersion)
 	case strings.ToLower(resource.TypeManagedHSM):
-		if props := propsOf(body); props != nil {
-			setDefault(props, "enableSoftDelete", true)
+		if props := propsOf(body); props != nil && setDefault(props, "enableSoftDelete", true) {
+			doc.ServiceDefaults = []string{"properties.enableSoftDelete"}
 		}
 	case strings.ToLower(resource.TypeARMSecret):
 		doc = secretDocument(res, body)
@@ -374,9 +374,9 @@ func propsOf(body map[string]any) map[string]any {
 }
 
 // setDefault sets key when it is absent or null (Azure's service default).
-func setDefault(m map[string]any, key string, v any) {
+func setDefault(m map[string]any, key string, v any) bool {
 	if cur, ok := resource.LookupFold(m, key); ok && cur != nil {
-		return
+		return false
 	}
 	for k := range m {
 		if strings.EqualFold(k, key) {
@@ -384,6 +384,7 @@ func setDefault(m map[string]any, key string, v any) {
 		}
 	}
 	m[key] = v
+	return true
 }
 
 // setFold sets key, replacing it in any case.
@@ -401,16 +402,28 @@ func setFold(m map[string]any, key string, v any) {
 const rbacDefaultAPIVersion = "2026-02-01"
 
 // applyVaultDefaults fills in what Azure stores for a vault whose request
-// leaves it out. Explicit values (false, unknown) are kept.
-func applyVaultDefaults(body map[string]any, api string) {
+// leaves it out, and returns the paths it filled (the request does not
+// carry them). Explicit values (false, unknown) are kept.
+func applyVaultDefaults(body map[string]any, api string) []string {
 	props := propsOf(body)
 	if props == nil { // properties is itself unknown
-		return
+		return nil
 	}
-	setDefault(props, "enableSoftDelete", true)
-	setDefault(props, "enableRbacAuthorization", rbacDefault(api))
-	setDefault(props, "publicNetworkAccess", "Enabled")
-	setDefault(props, "softDeleteRetentionInDays", int64(90))
+	var filled []string
+	for _, d := range []struct {
+		key string
+		v   any
+	}{
+		{"enableSoftDelete", true},
+		{"enableRbacAuthorization", rbacDefault(api)},
+		{"publicNetworkAccess", "Enabled"},
+		{"softDeleteRetentionInDays", int64(90)},
+	} {
+		if setDefault(props, d.key, d.v) {
+			filled = append(filled, "properties."+d.key)
+		}
+	}
+	return filled
 }
 
 // rbacDefault is enableRbacAuthorization when omitted: true from API
