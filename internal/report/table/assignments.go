@@ -17,9 +17,10 @@ func (w Writer) writeAssignments(b *bufio.Writer, r *assess.Result) {
 		return
 	}
 	c := s.ByOutcome
-	fmt.Fprintf(b, "\nAZURE POLICY at %s: %s judged; %d would refuse the deployment, %d non-compliant, %d exempt, %d unknown, %d compliant\n",
+	b.WriteString("\n")
+	w.para(b, fmt.Sprintf("AZURE POLICY at %s: %s judged; %d would refuse the deployment, %d non-compliant, %d exempt, %d unknown, %d compliant",
 		printable(s.TargetScope), plural(s.Assignments, "assignment"), c[assess.Refused], c[assess.PolicyNonCompliant], c[assess.PolicyExempt],
-		c[assess.PolicyUnknown]+c[assess.PolicyError], c[assess.PolicyCompliant])
+		c[assess.PolicyUnknown]+c[assess.PolicyError], c[assess.PolicyCompliant]), 2)
 	for _, v := range r.AssignmentVerdicts {
 		if !w.Verbose && v.Outcome == assess.PolicyCompliant {
 			continue
@@ -34,12 +35,16 @@ func (w Writer) writeAssignments(b *bufio.Writer, r *assess.Result) {
 		if v.SetDefinitionID != "" {
 			policy = v.SetDefinitionID + " [" + v.ReferenceID + "]"
 		}
-		fmt.Fprintf(b, "  %-12s  %s %s (%s view): %s\n", "", printable(v.Effect), printable(v.AssignmentID), v.View, printable(policy))
+		const pad = 16 // under the outcome column
+		under := func(text string) {
+			b.WriteString(strings.Repeat(" ", pad) + w.wrap(text, pad, pad) + "\n")
+		}
+		under(fmt.Sprintf("%s %s (%s view): %s", printable(v.Effect), printable(v.AssignmentID), v.View, printable(policy)))
 		if where := location(v.Resource.Source); where != "" {
-			fmt.Fprintf(b, "  %-12s  %s\n", "", where)
+			under(where)
 		}
 		for _, d := range v.Details {
-			fmt.Fprintf(b, "  %-12s  %s: %s\n", "", printable(d.Field), printable(d.Code))
+			under(printable(d.Field) + ": " + printable(d.Code))
 		}
 	}
 }

@@ -7,6 +7,7 @@ package table
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -68,7 +69,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		w.recommendations(b, r, st)
 	}
 	if r.Compliance != nil {
-		writeCompliance(b, r.Compliance)
+		w.fitted(b, func(bw *bufio.Writer) { writeCompliance(bw, r.Compliance) })
 	}
 	w.writeAssignments(b, r)
 	if len(r.Errors) > 0 {
@@ -174,6 +175,22 @@ func (w Writer) recommendations(b *bufio.Writer, r *assess.Result, st Styles) {
 			}
 			w.writeAssessment(b, a, st)
 		}
+	}
+}
+
+// fitted runs write into a buffer and copies its lines, each folded to
+// the width (continuations under the second column).
+func (w Writer) fitted(b *bufio.Writer, write func(*bufio.Writer)) {
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	write(bw)
+	_ = bw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if w.Width > 0 && utf8.RuneCountInString(line) > w.Width {
+			w.para(b, line, 9)
+			continue
+		}
+		b.WriteString(line + "\n")
 	}
 }
 
