@@ -51,6 +51,11 @@ type Result struct {
 	Errors []*resource.InputError
 	// EnabledOnly records that disabled secrets and keys were skipped.
 	EnabledOnly bool
+
+	// spilled holds the runs a large scan wrote to disk; Assessments are
+	// then what was left in memory, and All merges the two.
+	spilled *spillFile
+	readErr error
 }
 
 // Assessment is one recommendation's verdict on one resource.
@@ -187,17 +192,35 @@ func (i Inventory) ComponentCount() int {
 // Err reports whether they could all be read back.
 func (r *Result) All() iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
-		for _, a := range r.Assessments {
-			if !yield(a) {
-				return
+		if r.spilled == nil {
+			for _, a := range r.Assessments {
+				if !yield(a) {
+					return
+				}
 			}
+			return
+		}
+		if err := r.spilled.merge(r.Assessments, yield); err != nil && r.readErr == nil {
+			r.readErr = err
 		}
 	}
 }
 
 // Err reports a failure to read the assessments back (see All).
 func (r *Result) Err() error {
-	return nil
+	return r.readErr
+}
+
+// Close releases what the result keeps on disk (see All); it may be read
+// no more.
+func (r *Result) Close() error {
+	if r.spilled == nil {
+		return nil
+	}
+	err := r.spilled.close()
+	r.spilled = nil
+	r.Assessments = nil
+	return err
 }
 
 // Check returns ErrFindings when an assessment at or above min severity is

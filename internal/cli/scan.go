@@ -16,6 +16,7 @@ import (
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/report"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source"
 )
 
 type scanOptions struct {
@@ -154,7 +155,10 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
-		if err := a.readAll(ctx, paths, &opts.input, as.Add, fail); err != nil {
+		// Each input is judged as soon as it is read, and dropped (see
+		// assess.Unit).
+		open := func(source.Input) source.Unit { return as.Unit() }
+		if err := a.readUnits(ctx, paths, &opts.input, open, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			} else {
@@ -164,6 +168,11 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
+	defer func() {
+		if err := res.Close(); err != nil {
+			a.logger.Warn("could not remove the temporary file of assessments", "err", err)
+		}
+	}()
 	printMessages(a.io.ErrOut, res.Errors, outs)
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
 		return err

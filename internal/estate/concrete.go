@@ -33,3 +33,51 @@ func Concrete(id string) bool {
 	}
 	return true
 }
+
+// Crosses reports whether a document may be linked to or from a document
+// of another input, so that it cannot be judged with its own input's
+// documents alone: it is a resource that exists (saved or live data, no
+// deployment: existing resources link by ID and host across files), or it
+// holds an ID that names a real subscription (its own, its parent's, or a
+// private endpoint's target), which may be concrete (see Concrete). A
+// planned document that does neither links only within its deployment,
+// and nothing of another deployment links to it.
+//
+// The test on IDs is wider than Concrete: an ID with a real subscription
+// and an expression in a later segment is not concrete, but a concrete
+// document's search of its resource group would still find it.
+func Crosses(doc *resource.Document) bool {
+	if doc.Deployment == "" {
+		return true
+	}
+	if realSubscription(doc.ID) || realSubscription(doc.Parent.ID) || realSubscription(resource.ParentID(doc.ID)) {
+		return true
+	}
+	if !doc.IsType(resource.TypePrivateEndpoint) {
+		return false
+	}
+	for _, key := range []string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
+		v, _ := doc.Get("properties", key)
+		conns, _ := v.([]any)
+		for _, c := range conns {
+			cm, _ := c.(map[string]any)
+			props, _ := lookupMap(cm, "properties")
+			if t, ok := resource.LookupFold(props, "privateLinkServiceId"); ok {
+				if s, ok := t.(string); ok && realSubscription(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// realSubscription reports whether id parses as a resource ID of a
+// subscription that is not the placeholder templates are evaluated with.
+func realSubscription(id string) bool {
+	if id == "" {
+		return false
+	}
+	pid, ok := resource.ParseID(id)
+	return ok && pid.Subscription != "" && !strings.EqualFold(pid.Subscription, placeholderSubscription)
+}

@@ -21,13 +21,40 @@ import (
 // log afterwards is dropped, so that what was read can be judged and
 // written while they wind down.
 func Read(ctx context.Context, paths []string, opts Options, emit func(*resource.Document), fail func(error)) error {
-	return read(ctx, paths, opts, kinds, workers(), emit, fail)
+	return read(ctx, paths, opts, kinds, workers(), func(Input) Unit { return emitUnit(emit) }, fail)
 }
 
-// read is Read with the given kinds, walking and reading with n
+// Unit receives the documents of one input: a deployment unit (a
+// Terraform root module, a template, a Bicep entry file, a plan) or a
+// file of saved Azure JSON, or standard input. Its consumer can link and
+// judge the unit once Done is called, and drop its documents.
+type Unit interface {
+	// Add takes one document of the unit.
+	Add(*resource.Document)
+	// Done says that the unit has been read: Add is not called again.
+	Done()
+}
+
+// ReadUnits is Read, unit by unit: open is called once per input, before
+// its first document, on the goroutine that reads it; the input's
+// documents go to that unit's Add, and its Done is called once the input
+// has been read (after its problems went to fail). Units are read
+// concurrently. When ctx is cancelled, Done is not called for the units
+// still being read: the caller finishes them.
+func ReadUnits(ctx context.Context, paths []string, opts Options, open func(Input) Unit, fail func(error)) error {
+	return read(ctx, paths, opts, kinds, workers(), open, fail)
+}
+
+// emitUnit is a unit that only passes documents on.
+type emitUnit func(*resource.Document)
+
+func (e emitUnit) Add(d *resource.Document) { e(d) }
+func (emitUnit) Done()                      {}
+
+// read is ReadUnits with the given kinds, walking and reading with n
 // goroutines each.
-func read(ctx context.Context, paths []string, opts Options, reg registry, n int, emit func(*resource.Document), fail func(error)) error {
-	g := &gate{emit: emit, fail: fail}
+func read(ctx context.Context, paths []string, opts Options, reg registry, n int, open func(Input) Unit, fail func(error)) error {
+	g := &gate{fail: fail}
 	opts.Logger = slog.New(&gatedHandler{g: g, h: opts.logger().Handler()})
 	log := opts.Logger
 	readers := map[Kind]Reader{}
@@ -36,7 +63,7 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, emit: g.send, q: newQueue[Input](false)}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[Input](false)}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -77,7 +104,8 @@ type run struct {
 	opts    *Options
 	reg     registry
 	readers map[Kind]Reader
-	emit    func(*resource.Document)
+	open    func(Input) Unit
+	g       *gate
 	q       *queue[Input]
 }
 
@@ -95,16 +123,21 @@ func (r *run) work(fail func(error)) {
 	}
 }
 
+// read reads one input as one unit: its documents, then its problems,
+// then Done.
 func (r *run) read(in Input, fail func(error)) {
-	if err := r.readOne(in); err != nil {
+	u := r.open(in)
+	err := r.readOne(in, func(d *resource.Document) { r.g.send(u, d) })
+	if err != nil {
 		fail(err)
 	}
+	r.g.done(u)
 }
 
-// readOne reads one input with the reader of its kind. A panic becomes
-// an error on the input.
-func (r *run) readOne(in Input) (err error) {
-	ctx, opts, readers, emit, log := r.ctx, r.opts, r.readers, r.emit, r.opts.logger()
+// readOne reads one input with the reader of its kind, sending its
+// documents to emit. A panic becomes an error on the input.
+func (r *run) readOne(in Input, emit func(*resource.Document)) (err error) {
+	ctx, opts, readers, log := r.ctx, r.opts, r.readers, r.opts.logger()
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("reader panic", "input", in.Path, "panic", p)
@@ -152,15 +185,22 @@ func (r *run) tag(in Input, emit func(*resource.Document)) func(*resource.Docume
 type gate struct {
 	mu     sync.RWMutex
 	closed bool
-	emit   func(*resource.Document)
 	fail   func(error)
 }
 
-func (g *gate) send(d *resource.Document) {
+func (g *gate) send(u Unit, d *resource.Document) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if !g.closed {
-		g.emit(d)
+		u.Add(d)
+	}
+}
+
+func (g *gate) done(u Unit) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		u.Done()
 	}
 }
 

@@ -47,7 +47,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		writeRecommendation(b, rec)
 	}
 	b.raw("],\n\"assessments\":[")
-	writeAssessments(b, r.Assessments, runtime.GOMAXPROCS(0))
+	writeAssessments(b, r.All(), runtime.GOMAXPROCS(0))
 	b.raw("],\n\"errors\":[")
 	for i, e := range r.Errors {
 		if i > 0 {

@@ -46,29 +46,42 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(rec.Title)+printable(rec.ID))+3)
 	}
 	fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
-	byRec := map[string][]*assess.Assessment{}
-	for a := range r.All() {
-		byRec[a.Recommendation.ID] = append(byRec[a.Recommendation.ID], a)
-	}
+	// Assessments come in recommendation order: each recommendation's
+	// line is written when its first assessment (or the next
+	// recommendation's) comes, so that none is held.
 	totals := map[assess.Status]int{}
-	for _, rec := range r.Recommendations {
-		c := r.Summary.ByRecommendation[rec.ID]
-		applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
-		for s, n := range c {
-			totals[s] += n
-		}
-		count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
-		if c[assess.Unknown] > 0 {
-			count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
-		}
-		fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
-		for _, a := range byRec[rec.ID] {
-			if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
-				continue
+	index := map[string]int{}
+	for i, rec := range r.Recommendations {
+		index[rec.ID] = i
+	}
+	next := 0
+	headUpTo := func(last int) {
+		for ; next <= last && next < len(r.Recommendations); next++ {
+			rec := r.Recommendations[next]
+			c := r.Summary.ByRecommendation[rec.ID]
+			applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
+			for s, n := range c {
+				totals[s] += n
 			}
-			w.writeAssessment(b, a)
+			count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
+			if c[assess.Unknown] > 0 {
+				count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
+			}
+			fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
 		}
 	}
+	for a := range r.All() {
+		i, ok := index[a.Recommendation.ID]
+		if !ok || i < next-1 {
+			continue // not one of the result's, or out of order: cannot be placed
+		}
+		headUpTo(i)
+		if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
+			continue
+		}
+		w.writeAssessment(b, a)
+	}
+	headUpTo(len(r.Recommendations) - 1)
 	if len(r.Errors) > 0 {
 		errs, warns := 0, 0
 		for _, e := range r.Errors {
