@@ -211,6 +211,15 @@ func (r *Result) Err() error {
 	return r.readErr
 }
 
+// Runs is how many sorted runs of assessments the scan spilled to disk
+// (see Options.SpillBytes).
+func (r *Result) Runs() int {
+	if r.spilled == nil {
+		return 0
+	}
+	return len(r.spilled.sections)
+}
+
 // Close releases what the result keeps on disk (see All); it may be read
 // no more.
 func (r *Result) Close() error {

@@ -106,10 +106,13 @@ func (u *Unit) Done() {
 // their peak, and those kept until Finish: what bounds the assessor's
 // memory (Stats).
 type docCount struct {
-	live, peak, held atomic.Int64
+	live, peak, held, total atomic.Int64
 }
 
 func (c *docCount) add(n int) {
+	if n > 0 {
+		c.total.Add(int64(n))
+	}
 	v := c.live.Add(int64(n))
 	for {
 		p := c.peak.Load()
@@ -126,8 +129,9 @@ func (c *docCount) kept() int { return int(c.held.Load()) }
 // Stats counts the documents (other than components, which are judged as
 // they arrive and dropped) an assessor holds.
 type Stats struct {
-	// Live is how many are held now, Peak the most held at once.
-	Live, Peak int
+	// Documents is how many were given; Live is how many are held now,
+	// Peak the most held at once.
+	Documents, Live, Peak int
 	// Kept is how many were kept until Finish, because they may link
 	// across units (see Unit).
 	Kept int
@@ -135,5 +139,5 @@ type Stats struct {
 
 // Stats returns the assessor's document counts.
 func (a *Assessor) Stats() Stats {
-	return Stats{Live: int(a.docs.live.Load()), Peak: int(a.docs.peak.Load()), Kept: a.docs.kept()}
+	return Stats{Documents: int(a.docs.total.Load()), Live: int(a.docs.live.Load()), Peak: int(a.docs.peak.Load()), Kept: a.docs.kept()}
 }

@@ -168,6 +168,8 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
+	st := as.Stats()
+	a.logger.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept, "runs spilled", res.Runs())
 	defer func() {
 		if err := res.Close(); err != nil {
 			a.logger.Warn("could not remove the temporary file of assessments", "err", err)

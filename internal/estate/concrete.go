@@ -11,6 +11,10 @@ import (
 // the all-zero GUID, which Azure gives no subscription.
 const placeholderSubscription = "00000000-0000-0000-0000-000000000000"
 
+// openChars mark a segment of an ID that is open before deployment: an
+// expression, a placeholder, an unknown.
+const openChars = "[]{}()$ '\""
+
 // Concrete reports whether id is an Azure resource ID with no part left
 // open before deployment: it parses as a resource ID, names a real
 // subscription (not the all-zero placeholder templates are evaluated
@@ -27,7 +31,7 @@ func Concrete(id string) bool {
 		return false
 	}
 	for _, seg := range strings.Split(strings.Trim(id, "/"), "/") {
-		if seg == "" || strings.ContainsAny(seg, "[]{}()$ '\"") {
+		if seg == "" || strings.ContainsAny(seg, openChars) {
 			return false
 		}
 	}
@@ -73,11 +77,13 @@ func Crosses(doc *resource.Document) bool {
 }
 
 // realSubscription reports whether id parses as a resource ID of a
-// subscription that is not the placeholder templates are evaluated with.
+// subscription that is neither the placeholder templates are evaluated
+// with nor an expression or placeholder ("{subscription}").
 func realSubscription(id string) bool {
 	if id == "" {
 		return false
 	}
 	pid, ok := resource.ParseID(id)
-	return ok && pid.Subscription != "" && !strings.EqualFold(pid.Subscription, placeholderSubscription)
+	return ok && pid.Subscription != "" && !strings.EqualFold(pid.Subscription, placeholderSubscription) &&
+		!strings.ContainsAny(pid.Subscription, openChars)
 }

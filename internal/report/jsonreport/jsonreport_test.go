@@ -407,7 +407,7 @@ func TestPiecesMatchOneByOne(t *testing.T) {
 	r := reporttest.Large(t, 300, 40000)
 	components := 0
 	for a := range r.All() {
-		components += 1 + len(a.Components)
+		components += assessmentWeight + len(a.Components)
 	}
 	if components < (3*piecesPerWorker+1)*pieceComponents { // with 3 workers
 		t.Fatalf("only %d components: the window is never full", components)

@@ -14,10 +14,13 @@ import (
 // components, formatted into buffers of their own by a worker per
 // processor, and copied into the output in order: the bytes are those of
 // formatting them one after the other. At most a few pieces per worker
-// are held at once.
+// are held at once. An assessment weighs as much as assessmentWeight
+// components (its reason, details and resource): a piece of a scan of
+// templates, with few components, holds a few hundred assessments.
 const (
-	pieceComponents = 4096
-	piecesPerWorker = 3
+	pieceComponents  = 4096
+	piecesPerWorker  = 3
+	assessmentWeight = 8
 )
 
 // writeAssessments writes the assessments, comma- and newline-separated,
@@ -76,7 +79,7 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 	for a := range all {
 		piece = append(piece, a)
 		count++
-		n += 1 + len(a.Components)
+		n += assessmentWeight + len(a.Components)
 		if n >= pieceComponents {
 			send(piece, first)
 			piece, first, n = nil, count, 0
