@@ -29,9 +29,17 @@ type Options struct {
 	// run (merged when the result is read); 0 means DefaultSpillBytes,
 	// negative never spills.
 	SpillBytes int
+	// SpillMessages is how many input problems are kept in memory before
+	// they are sorted and spilled as a run; 0 means DefaultSpillMessages,
+	// negative never spills.
+	SpillMessages int
 	// TempDir is where runs are spilled; "" means os.TempDir().
 	TempDir string
 }
+
+// DefaultSpillMessages is Options.SpillMessages's default: a scan of a
+// hundred thousand templates gives a quarter of a million warnings.
+const DefaultSpillMessages = 1 << 14
 
 // DefaultSpillBytes is Options.SpillBytes's default.
 const DefaultSpillBytes = 16 << 20
@@ -58,14 +66,18 @@ type Assessor struct {
 	order map[*Recommendation]int
 	est   *estate.Estate // documents kept until Finish
 
-	mu    sync.Mutex
-	errs  []*resource.InputError
-	comps map[string]*parentComps // kept until Finish; by estate.RefKey of the parent and deployment
-	total map[string]int          // components by type
-	types []string                // component types, numbered for packing
-	sum   Summary                 // of the assessments recorded so far
-	open  map[*Unit]bool          // units not yet done
-	runs  *runs
+	mu   sync.Mutex
+	errs []*resource.InputError // not yet spilled (see errorRuns)
+	// errRuns are the problems spilled; nErrors and nWarnings count all.
+	errRuns            errorRuns
+	errSpillFailed     bool
+	nErrors, nWarnings int
+	comps              map[string]*parentComps // kept until Finish; by estate.RefKey of the parent and deployment
+	total              map[string]int          // components by type
+	types              []string                // component types, numbered for packing
+	sum                Summary                 // of the assessments recorded so far
+	open               map[*Unit]bool          // units not yet done
+	runs               *runs
 	// keepWhole keeps every component as a Component rather than packed
 	// (tests compare the two).
 	keepWhole bool
@@ -89,6 +101,9 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 	}
 	if opts.SpillBytes == 0 {
 		opts.SpillBytes = DefaultSpillBytes
+	}
+	if opts.SpillMessages == 0 {
+		opts.SpillMessages = DefaultSpillMessages
 	}
 	a := &Assessor{
 		cat: cat, opts: opts,
@@ -145,8 +160,30 @@ func (a *Assessor) AddError(err error) {
 	}
 	list := estate.Flatten(err)
 	a.mu.Lock()
-	a.errs = append(a.errs, list...)
+	a.addErrs(list)
 	a.mu.Unlock()
+}
+
+// addErrs keeps input problems (with the lock held), spilling them as a
+// run when there are many.
+func (a *Assessor) addErrs(list []*resource.InputError) {
+	for _, e := range list {
+		if e.Warning {
+			a.nWarnings++
+		} else {
+			a.nErrors++
+		}
+	}
+	a.errs = append(a.errs, list...)
+	if a.opts.SpillMessages > 0 && len(a.errs) >= a.opts.SpillMessages && !a.errSpillFailed {
+		if err := a.errRuns.spill(a.opts.TempDir, a.errs); err != nil {
+			a.opts.Logger.Warn("messages kept in memory", "err", err)
+			a.errSpillFailed = true
+			return
+		}
+		clear(a.errs)
+		a.errs = a.errs[:0]
+	}
 }
 
 // Finish waits for pending components, finishes the units that were not
@@ -176,6 +213,10 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	res.Assessments, res.spilled = a.runs.finish()
 	estate.SortErrors(a.errs)
 	res.Errors = a.errs
+	res.nErrors, res.nWarnings = a.nErrors, a.nWarnings
+	if a.errRuns.f != nil {
+		res.errRuns = &a.errRuns
+	}
 	res.Summary = a.sum
 	res.Summary.Inventory.Components = a.total
 	return res
@@ -236,7 +277,7 @@ func (a *Assessor) record(j judged) {
 	a.runs.add(j.as)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.errs = append(a.errs, j.errs...)
+	a.addErrs(j.errs)
 	for _, x := range j.as {
 		a.sum.ByRecommendation[x.Recommendation.ID][x.Status]++
 	}

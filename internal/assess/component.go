@@ -173,7 +173,7 @@ func (a *Assessor) keep(doc *resource.Document, comps map[string]*parentComps, k
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.total[doc.Type]++
-	a.errs = append(a.errs, warnings...)
+	a.addErrs(warnings)
 	pc := comps[key]
 	if pc == nil {
 		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]packed, len(a.data))}

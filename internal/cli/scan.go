@@ -169,13 +169,15 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	// Judge and write what was read, even after Ctrl-C.
 	res := as.Finish(context.WithoutCancel(ctx))
 	st := as.Stats()
-	a.logger.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept, "runs spilled", res.Runs())
+	runs, msgRuns := res.Runs()
+	a.logger.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept,
+		"runs of assessments spilled", runs, "runs of messages spilled", msgRuns)
 	defer func() {
 		if err := res.Close(); err != nil {
 			a.logger.Warn("could not remove the temporary file of assessments", "err", err)
 		}
 	}()
-	printMessages(a.io.ErrOut, res.Errors, outs)
+	printMessages(a.io.ErrOut, res.AllErrors(), outs)
 	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot)}); err != nil {
 		return err
 	}

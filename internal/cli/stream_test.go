@@ -23,7 +23,8 @@ import (
 type scanned struct {
 	reports [3][]byte
 	stats   assess.Stats
-	runs    int
+	runs    int // of assessments
+	msgRuns int // of input problems
 }
 
 // pipeline scans paths as the scan command does, either unit by unit
@@ -36,7 +37,7 @@ func pipeline(t *testing.T, paths []string, units bool, spill int) scanned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as := assess.New(cat, assess.Options{Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), SpillBytes: spill, TempDir: t.TempDir()})
+	as := assess.New(cat, assess.Options{Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), SpillBytes: spill, SpillMessages: spill, TempDir: t.TempDir()})
 	so := source.Options{ReadRoots: scannedTrees(paths)}
 	if units {
 		err = source.ReadUnits(context.Background(), paths, so, func(source.Input) source.Unit { return as.Unit() }, as.AddError)
@@ -67,7 +68,8 @@ func pipeline(t *testing.T, paths []string, units bool, spill int) scanned {
 		}
 		s.reports[i] = b.Bytes()
 	}
-	s.stats, s.runs = as.Stats(), res.Runs()
+	s.stats = as.Stats()
+	s.runs, s.msgRuns = res.Runs()
 	return s
 }
 
@@ -93,11 +95,11 @@ func TestStreamingGivesTheSameReports(t *testing.T) {
 						t.Errorf("spilling past %d bytes: the %s report differs from the whole estate's:\n%s", spill, format, firstDifference(whole.reports[i], got.reports[i]))
 					}
 				}
-				if spill == 1 && got.runs < 10 {
-					t.Errorf("spilling past 1 byte wrote %d runs; want one per unit judged", got.runs)
+				if spill == 1 && (got.runs < 10 || got.msgRuns < 2) {
+					t.Errorf("spilling past 1 byte and 1 message wrote %d and %d runs; want one per unit judged and per batch of messages", got.runs, got.msgRuns)
 				}
-				if spill == -1 && got.runs != 0 {
-					t.Errorf("never spilling wrote %d runs", got.runs)
+				if spill == -1 && got.runs+got.msgRuns != 0 {
+					t.Errorf("never spilling wrote %d and %d runs", got.runs, got.msgRuns)
 				}
 			}
 			if whole.stats.Peak != whole.stats.Documents {

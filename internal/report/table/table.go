@@ -82,15 +82,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		w.writeAssessment(b, a)
 	}
 	headUpTo(len(r.Recommendations) - 1)
-	if len(r.Errors) > 0 {
-		errs, warns := 0, 0
-		for _, e := range r.Errors {
-			if e.Warning {
-				warns++
-			} else {
-				errs++
-			}
-		}
+	if errs, warns := r.ErrorCounts(); errs+warns > 0 {
 		// The problems themselves go to stderr as file:line:col lines (and
 		// into the JSON report); the table only counts them.
 		fmt.Fprintf(b, "\nInput problems: %s, %s (listed on stderr).\n", plural(errs, "error"), plural(warns, "warning"))
