@@ -202,7 +202,7 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	close(a.work)
 	a.wg.Wait()
 
-	j := a.judge(ctx, a.est, a.comps, a.opts.Workers)
+	j := a.judge(func() bool { return ctx.Err() != nil }, a.est, a.comps, a.opts.Workers)
 	a.record(j)
 	a.docs.add(-a.docs.kept())
 
@@ -232,8 +232,9 @@ type judged struct {
 
 // judge links the documents of est, judges them and rolls up the
 // components of comps (which it empties) to their vaults, on up to
-// workers goroutines.
-func (a *Assessor) judge(ctx context.Context, est *estate.Estate, comps map[string]*parentComps, workers int) judged {
+// workers goroutines; it judges no more resources once stopped (if not
+// nil) says so.
+func (a *Assessor) judge(stopped func() bool, est *estate.Estate, comps map[string]*parentComps, workers int) judged {
 	idx, problems := est.Seal()
 	j := judged{errs: problems, vaults: idx.Vaults()}
 	used := map[*resource.Suppression]bool{}
@@ -245,7 +246,7 @@ func (a *Assessor) judge(ctx context.Context, est *estate.Estate, comps map[stri
 	j.as = fanOut(len(docs), workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
 		var out []*Assessment
 		for _, doc := range docs[lo:hi] {
-			if ctx.Err() != nil {
+			if stopped != nil && stopped() {
 				break
 			}
 			for _, r := range a.ctrl {

@@ -1,7 +1,6 @@
 package assess
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 
@@ -97,7 +96,7 @@ func (u *Unit) Done() {
 	u.docs = nil
 	// Judged on this goroutine: units are read (and done) on several at
 	// once.
-	a.record(a.judge(context.Background(), est, u.comps, 1))
+	a.record(a.judge(nil, est, u.comps, 1))
 	u.comps = nil
 	a.docs.add(-n)
 }

@@ -46,42 +46,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		titleWidth = max(titleWidth, utf8.RuneCountInString(printable(rec.Title)+printable(rec.ID))+3)
 	}
 	fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, "RECOMMENDATION", "SEVERITY", "UNHEALTHY")
-	// Assessments come in recommendation order: each recommendation's
-	// line is written when its first assessment (or the next
-	// recommendation's) comes, so that none is held.
-	totals := map[assess.Status]int{}
-	index := map[string]int{}
-	for i, rec := range r.Recommendations {
-		index[rec.ID] = i
-	}
-	next := 0
-	headUpTo := func(last int) {
-		for ; next <= last && next < len(r.Recommendations); next++ {
-			rec := r.Recommendations[next]
-			c := r.Summary.ByRecommendation[rec.ID]
-			applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
-			for s, n := range c {
-				totals[s] += n
-			}
-			count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
-			if c[assess.Unknown] > 0 {
-				count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
-			}
-			fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
-		}
-	}
-	for a := range r.All() {
-		i, ok := index[a.Recommendation.ID]
-		if !ok || i < next-1 {
-			continue // not one of the result's, or out of order: cannot be placed
-		}
-		headUpTo(i)
-		if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
-			continue
-		}
-		w.writeAssessment(b, a)
-	}
-	headUpTo(len(r.Recommendations) - 1)
+	totals := w.writeRecommendations(b, r, titleWidth)
 	if errs, warns := r.ErrorCounts(); errs+warns > 0 {
 		// The problems themselves go to stderr as file:line:col lines (and
 		// into the JSON report); the table only counts them.
@@ -215,4 +180,46 @@ func printable(s string) string {
 func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// writeRecommendations writes each recommendation's line and the
+// assessments under it, and returns the counts per status. Assessments
+// come in recommendation order: a recommendation's line is written when
+// its first assessment (or the next recommendation's) comes, so that none
+// is held.
+func (w Writer) writeRecommendations(b *bufio.Writer, r *assess.Result, titleWidth int) map[assess.Status]int {
+	totals := map[assess.Status]int{}
+	index := map[string]int{}
+	for i, rec := range r.Recommendations {
+		index[rec.ID] = i
+	}
+	next := 0
+	headUpTo := func(last int) {
+		for ; next <= last && next < len(r.Recommendations); next++ {
+			rec := r.Recommendations[next]
+			c := r.Summary.ByRecommendation[rec.ID]
+			applicable := c[assess.Healthy] + c[assess.Unhealthy] + c[assess.Unknown] + c[assess.Exempt]
+			for s, n := range c {
+				totals[s] += n
+			}
+			count := fmt.Sprintf("%d of %d", c[assess.Unhealthy], applicable)
+			if c[assess.Unknown] > 0 {
+				count += fmt.Sprintf(" (%d unknown)", c[assess.Unknown])
+			}
+			fmt.Fprintf(b, "%-*s  %-8s  %s\n", titleWidth, printable(rec.Title)+" ["+printable(rec.ID)+"]", printable(string(rec.Severity)), count)
+		}
+	}
+	for a := range r.All() {
+		i, ok := index[a.Recommendation.ID]
+		if !ok || i < next-1 {
+			continue // not one of the result's, or out of order: cannot be placed
+		}
+		headUpTo(i)
+		if !w.Verbose && (a.Status == assess.Healthy || a.Status == assess.NotApplicable) {
+			continue
+		}
+		w.writeAssessment(b, a)
+	}
+	headUpTo(len(r.Recommendations) - 1)
+	return totals
 }
