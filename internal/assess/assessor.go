@@ -24,13 +24,37 @@ type Options struct {
 	// Workers evaluate components in parallel; 0 means GOMAXPROCS.
 	Workers int
 	Logger  *slog.Logger
+	// SpillBytes is about how many bytes of assessments are kept in
+	// memory before they are sorted and written to a temporary file as a
+	// run (merged when the result is read); 0 means DefaultSpillBytes,
+	// negative never spills.
+	SpillBytes int
+	// SpillMessages is how many input problems are kept in memory before
+	// they are sorted and spilled as a run; 0 means DefaultSpillMessages,
+	// negative never spills.
+	SpillMessages int
+	// TempDir is where runs are spilled; "" means os.TempDir().
+	TempDir string
 }
 
+// DefaultSpillMessages is Options.SpillMessages's default: a scan of a
+// hundred thousand templates gives a quarter of a million warnings.
+const DefaultSpillMessages = 1 << 14
+
+// DefaultSpillBytes is Options.SpillBytes's default.
+const DefaultSpillBytes = 16 << 20
+
 // Assessor collects documents as inputs produce them and judges them.
-// Components (secrets, keys) are judged as they arrive and only their
-// verdicts are kept, so that a million secrets fit in little memory; other
-// documents go to the estate until Finish, which needs them all to link
-// private endpoints and related resources.
+//
+// Documents arrive unit by unit (see Unit): a unit whose documents link
+// only among themselves is linked and judged as soon as it is complete,
+// its assessments kept in sorted runs (spilled to disk past
+// Options.SpillBytes) and its documents dropped, so that memory does not
+// grow with the number of inputs. What may link across units (resources
+// that exist, IDs naming a real subscription: see estate.Crosses) is kept
+// until Finish, with the documents given to Add. Components (secrets,
+// keys) are judged as they arrive and only their verdicts are kept, so
+// that a million secrets fit in little memory.
 type Assessor struct {
 	cat   *catalog.Catalog
 	opts  Options
@@ -38,18 +62,29 @@ type Assessor struct {
 	ctrl  []*catalog.Recommendation
 	data  []*catalog.Recommendation
 	views map[*catalog.Recommendation]*Recommendation
-	est   *estate.Estate
+	recs  []*Recommendation // in catalog order
+	order map[*Recommendation]int
+	est   *estate.Estate // documents kept until Finish
 
-	mu    sync.Mutex
-	errs  []*resource.InputError
-	comps map[string]*parentComps // estate.RefKey of the parent and deployment
-	total map[string]int          // components by type
-	types []string                // component types, numbered for packing
+	mu   sync.Mutex
+	errs []*resource.InputError // not yet spilled (see errorRuns)
+	// errRuns are the problems spilled; nErrors and nWarnings count all.
+	errRuns            errorRuns
+	errSpillFailed     bool
+	nErrors, nWarnings int
+	comps              map[string]*parentComps // kept until Finish; by estate.RefKey of the parent and deployment
+	total              map[string]int          // components by type
+	types              []string                // component types, numbered for packing
+	sum                Summary                 // of the assessments recorded so far
+	open               map[*Unit]bool          // units not yet done
+	runs               *runs
 	// keepWhole keeps every component as a Component rather than packed
 	// (tests compare the two).
 	keepWhole bool
 
-	work chan *resource.Document
+	docs docCount
+
+	work chan work
 	wg   sync.WaitGroup
 }
 
@@ -64,23 +99,37 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.SpillBytes == 0 {
+		opts.SpillBytes = DefaultSpillBytes
+	}
+	if opts.SpillMessages == 0 {
+		opts.SpillMessages = DefaultSpillMessages
+	}
 	a := &Assessor{
 		cat: cat, opts: opts,
 		popts: policy.Options{Now: opts.Now},
 		views: map[*catalog.Recommendation]*Recommendation{},
+		order: map[*Recommendation]int{},
 		est:   estate.New(),
 		comps: map[string]*parentComps{},
 		total: map[string]int{},
-		work:  make(chan *resource.Document, 4096),
+		open:  map[*Unit]bool{},
+		sum:   Summary{ByRecommendation: map[string]map[Status]int{}},
+		work:  make(chan work, 4096),
 	}
 	for _, r := range cat.Recommendations {
-		a.views[r] = viewOf(r)
+		v := viewOf(r)
+		a.views[r] = v
+		a.order[v] = len(a.recs)
+		a.recs = append(a.recs, v)
+		a.sum.ByRecommendation[r.ID] = map[Status]int{}
 		if r.Component != "" {
 			a.data = append(a.data, r)
 		} else {
 			a.ctrl = append(a.ctrl, r)
 		}
 	}
+	a.runs = newRuns(a.order, opts.SpillBytes, opts.TempDir)
 	for range opts.Workers {
 		a.wg.Add(1)
 		go a.worker()
@@ -88,15 +137,18 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 	return a
 }
 
-// Add takes one document. It is safe to call from several goroutines.
+// Add takes one document that belongs to no unit: it is kept until
+// Finish. It is safe to call from several goroutines.
 func (a *Assessor) Add(doc *resource.Document) {
 	if doc == nil {
 		return
 	}
 	if estate.IsComponent(doc) {
-		a.work <- doc
+		a.work <- work{doc: doc}
 		return
 	}
+	a.docs.add(1)
+	a.docs.keep(1)
 	a.est.Add(doc)
 }
 
@@ -108,34 +160,96 @@ func (a *Assessor) AddError(err error) {
 	}
 	list := estate.Flatten(err)
 	a.mu.Lock()
-	a.errs = append(a.errs, list...)
+	a.addErrs(list)
 	a.mu.Unlock()
 }
 
-// Finish waits for pending components, links related documents, judges
-// every resource and returns the result.
+// addErrs keeps input problems (with the lock held), spilling them as a
+// run when there are many.
+func (a *Assessor) addErrs(list []*resource.InputError) {
+	for _, e := range list {
+		if e.Warning {
+			a.nWarnings++
+		} else {
+			a.nErrors++
+		}
+	}
+	a.errs = append(a.errs, list...)
+	if a.opts.SpillMessages > 0 && len(a.errs) >= a.opts.SpillMessages && !a.errSpillFailed {
+		if err := a.errRuns.spill(a.opts.TempDir, a.errs); err != nil {
+			a.opts.Logger.Warn("messages kept in memory", "err", err)
+			a.errSpillFailed = true
+			return
+		}
+		clear(a.errs)
+		a.errs = a.errs[:0]
+	}
+}
+
+// Finish waits for pending components, finishes the units that were not
+// done (a scan cut short), links and judges what was kept, and returns
+// the result. The result may hold runs on disk: Close it once written.
 func (a *Assessor) Finish(ctx context.Context) *Result {
+	a.mu.Lock()
+	open := make([]*Unit, 0, len(a.open))
+	for u := range a.open {
+		open = append(open, u)
+	}
+	a.mu.Unlock()
+	for _, u := range open {
+		u.Done()
+	}
 	close(a.work)
 	a.wg.Wait()
+
+	j := a.judge(func() bool { return ctx.Err() != nil }, a.est, a.comps, a.opts.Workers)
+	a.record(j)
+	a.docs.add(-a.docs.kept())
+
 	a.mu.Lock()
 	defer a.mu.Unlock()
-
-	res := &Result{SchemaVersion: SchemaVersion, GeneratedAt: a.opts.Now.UTC(), EnabledOnly: a.opts.EnabledOnly}
-	for _, r := range a.cat.Recommendations {
-		res.Recommendations = append(res.Recommendations, a.views[r])
+	res := &Result{SchemaVersion: SchemaVersion, GeneratedAt: a.opts.Now.UTC(), EnabledOnly: a.opts.EnabledOnly,
+		Recommendations: a.recs}
+	res.Assessments, res.spilled = a.runs.finish()
+	estate.SortErrors(a.errs)
+	res.Errors = a.errs
+	res.nErrors, res.nWarnings = a.nErrors, a.nWarnings
+	if a.errRuns.f != nil {
+		res.errRuns = &a.errRuns
 	}
-	idx, problems := a.est.Seal()
-	a.errs = append(a.errs, problems...)
+	res.Summary = a.sum
+	res.Summary.Inventory.Components = a.total
+	if a.cat.Framework != nil {
+		res.Compliance = complianceOf(a.cat.Framework, res)
+	}
+	return res
+}
+
+// judged is what judging a set of documents gives.
+type judged struct {
+	as           []*Assessment
+	errs         []*resource.InputError
+	vaults       []*resource.Document
+	placeholders int
+}
+
+// judge links the documents of est, judges them and rolls up the
+// components of comps (which it empties) to their vaults, on up to
+// workers goroutines; it judges no more resources once stopped (if not
+// nil) says so.
+func (a *Assessor) judge(stopped func() bool, est *estate.Estate, comps map[string]*parentComps, workers int) judged {
+	idx, problems := est.Seal()
+	j := judged{errs: problems, vaults: idx.Vaults()}
 	used := map[*resource.Suppression]bool{}
 	docs := idx.Docs()
 
 	// The documents are judged in parallel, in pieces whose results are
 	// joined in order, so that the result is what judging them one by one
 	// gives.
-	res.Assessments = fanOut(len(docs), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+	j.as = fanOut(len(docs), workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
 		var out []*Assessment
 		for _, doc := range docs[lo:hi] {
-			if ctx.Err() != nil {
+			if stopped != nil && stopped() {
 				break
 			}
 			for _, r := range a.ctrl {
@@ -146,54 +260,45 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 		}
 		return out
 	})
-	rolled, placeholders := a.rollUp(idx, used)
-	res.Assessments = append(res.Assessments, rolled...)
+	rolled, placeholders, warnings := a.rollUp(idx, comps, workers, used)
+	j.as = append(j.as, rolled...)
+	j.errs = append(j.errs, warnings...)
+	j.placeholders = placeholders
 	for _, doc := range docs {
 		for i := range doc.Suppressions {
 			s := &doc.Suppressions[i]
 			if !used[s] && !s.Listed {
-				a.errs = append(a.errs, a.unusedSuppression(*s, doc))
+				j.errs = append(j.errs, a.unusedSuppression(*s, doc))
 			}
 		}
 	}
-	sortAssessments(res.Assessments, res.Recommendations)
-	estate.SortErrors(a.errs)
-	res.Errors = a.errs
-	res.Summary = a.summarise(res.Assessments, idx, placeholders)
-	if a.cat.Framework != nil {
-		res.Compliance = complianceOf(a.cat.Framework, res)
-	}
-	return res
+	return j
 }
 
-// summarise counts the assessments per recommendation and status, and
-// the vaults: found = judged + unreadable, where a vault is unreadable
-// when a part of it could not be read (its properties, a listing of its
-// secrets or keys); a module that was not followed does not make it
-// unreadable. Managed HSMs are counted apart.
-func (a *Assessor) summarise(as []*Assessment, idx *estate.Index, placeholders int) Summary {
-	s := Summary{ByRecommendation: map[string]map[Status]int{}}
-	for _, r := range a.cat.Recommendations {
-		s.ByRecommendation[r.ID] = map[Status]int{}
+// record counts what was judged into the summary and keeps the
+// assessments (see runs) and problems.
+func (a *Assessor) record(j judged) {
+	a.runs.add(j.as)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.addErrs(j.errs)
+	for _, x := range j.as {
+		a.sum.ByRecommendation[x.Recommendation.ID][x.Status]++
 	}
-	for _, x := range as {
-		s.ByRecommendation[x.Recommendation.ID][x.Status]++
-	}
-	for _, d := range idx.Vaults() {
+	inv := &a.sum.Inventory
+	for _, d := range j.vaults {
 		switch {
 		case d.IsType(resource.TypeManagedHSM):
-			s.Inventory.ManagedHSMs++
+			inv.ManagedHSMs++
 		case unreadable(d):
-			s.Inventory.Found++
-			s.Inventory.Unreadable++
+			inv.Found++
+			inv.Unreadable++
 		default:
-			s.Inventory.Found++
-			s.Inventory.Judged++
+			inv.Found++
+			inv.Judged++
 		}
 	}
-	s.Inventory.Placeholders = placeholders
-	s.Inventory.Components = a.total
-	return s
+	inv.Placeholders += j.placeholders
 }
 
 // unreadable reports whether a part of a vault could not be read.

@@ -9,11 +9,25 @@ import (
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
+// work is a component to judge and the unit it belongs to (nil for
+// documents given to Assessor.Add).
+type work struct {
+	doc  *resource.Document
+	unit *Unit
+}
+
 func (a *Assessor) worker() {
 	defer a.wg.Done()
 	var keys keyCache
-	for doc := range a.work {
-		a.judgeComponent(doc, &keys)
+	for w := range a.work {
+		comps := a.comps
+		if w.unit != nil {
+			comps = w.unit.comps
+		}
+		a.judgeComponent(w.doc, comps, &keys)
+		if w.unit != nil {
+			w.unit.pending.Done()
+		}
 	}
 }
 
@@ -58,8 +72,8 @@ func (k *keyCache) idPrefix(r resource.Ref, dep, typ, id, name string) *string {
 const maxInline = 8
 
 // judgeComponent evaluates the data-plane recommendations on one component
-// and keeps the verdicts.
-func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
+// and keeps the verdicts in comps.
+func (a *Assessor) judgeComponent(doc *resource.Document, comps map[string]*parentComps, keys *keyCache) {
 	// The verdicts stay on the stack for small catalogs.
 	var inline [maxInline]Component
 	var inlineHas [maxInline]bool
@@ -110,7 +124,7 @@ func (a *Assessor) judgeComponent(doc *resource.Document, keys *keyCache) {
 		}
 		has[i] = a.evaluateComponent(doc, r, c, used)
 	}
-	a.keep(doc, keys, results, has, used)
+	a.keep(doc, comps, keys, results, has, used)
 }
 
 // evaluateComponent judges one component on one recommendation into c,
@@ -146,9 +160,9 @@ func (a *Assessor) evaluateComponent(doc *resource.Document, r *catalog.Recommen
 	return true
 }
 
-// keep stores a component's verdicts under its parent and reports its
-// unused suppressions.
-func (a *Assessor) keep(doc *resource.Document, keys *keyCache, results []Component, has, used []bool) {
+// keep stores a component's verdicts under its parent in comps and
+// reports its unused suppressions.
+func (a *Assessor) keep(doc *resource.Document, comps map[string]*parentComps, keys *keyCache, results []Component, has, used []bool) {
 	var warnings []*resource.InputError
 	for i, s := range doc.Suppressions {
 		if !used[i] && !s.Listed {
@@ -159,11 +173,11 @@ func (a *Assessor) keep(doc *resource.Document, keys *keyCache, results []Compon
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.total[doc.Type]++
-	a.errs = append(a.errs, warnings...)
-	pc := a.comps[key]
+	a.addErrs(warnings)
+	pc := comps[key]
 	if pc == nil {
 		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]packed, len(a.data))}
-		a.comps[key] = pc
+		comps[key] = pc
 	}
 	for i := range results {
 		if has[i] {

@@ -10,39 +10,6 @@ import (
 	"github.com/kvguard/kvguard/internal/estate"
 )
 
-// sortAssessments orders assessments by recommendation (in the result's
-// order), then by resource: ID (case-insensitively), provenance,
-// deployment. Inputs are read concurrently, and the order must not depend
-// on it: two assessments of one recommendation tie only when their
-// resources are the same in every field a report shows.
-func sortAssessments(as []*Assessment, recs []*Recommendation) {
-	order := map[*Recommendation]int{}
-	for i, r := range recs {
-		order[r] = i
-	}
-	type keyed struct {
-		rec int
-		id  string
-		a   *Assessment
-	}
-	ks := make([]keyed, len(as))
-	for i, a := range as {
-		ks[i] = keyed{order[a.Recommendation], strings.ToLower(a.Resource.ID), a}
-	}
-	slices.SortStableFunc(ks, func(x, y keyed) int {
-		if c := cmp.Compare(x.rec, y.rec); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.id, y.id); c != 0 {
-			return c
-		}
-		return compareResources(&x.a.Resource, &y.a.Resource)
-	})
-	for i := range ks {
-		as[i] = ks[i].a
-	}
-}
-
 // compareResources orders resources of one ID by where they were read,
 // then by the rest of what identifies them.
 func compareResources(a, b *Resource) int {

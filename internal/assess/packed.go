@@ -1,6 +1,8 @@
 package assess
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/catalog"
@@ -108,9 +110,49 @@ func (a *Assessor) typeIndex(t string) (uint8, bool) {
 	return uint8(len(a.types) - 1), true
 }
 
+// componentTypes returns the component types numbered so far (see
+// typeIndex), for materialize.
+func (a *Assessor) componentTypes() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.types)
+}
+
+// mergeComps moves the groups of components of src into dst: a group
+// under a key dst lacks is moved whole, one under a key dst has is
+// appended to dst's (src's names and odd components renumbered).
+func mergeComps(dst, src map[string]*parentComps) {
+	for k, pc := range src {
+		d := dst[k]
+		if d == nil {
+			dst[k] = pc
+			continue
+		}
+		if len(d.names)+len(pc.names) > 1<<32-1 {
+			// The renumbered names would not fit: keep them apart, under
+			// a key of their own that sorts right after k.
+			dst[k+"\x00"+strconv.Itoa(len(dst))] = pc
+			continue
+		}
+		base, odd := uint32(len(d.names)), int32(len(d.odd))
+		d.names = append(d.names, pc.names...)
+		d.odd = append(d.odd, pc.odd...)
+		for i, vs := range pc.perRec {
+			for _, v := range vs {
+				if v.odd >= 0 {
+					v.odd += odd
+				} else {
+					v.name += base
+				}
+				d.perRec[i] = append(d.perRec[i], v)
+			}
+		}
+	}
+}
+
 // materialize turns the packed components of recommendation i into
 // Components, in the order they were judged, and drops them.
-func (a *Assessor) materialize(pc *parentComps, i int, r *catalog.Recommendation, names string, prefixes map[uint8]*string) []Component {
+func materialize(pc *parentComps, i int, r *catalog.Recommendation, names string, prefixes map[uint8]*string, types []string) []Component {
 	vs := pc.perRec[i]
 	pc.perRec[i] = nil
 	if len(vs) == 0 {
@@ -124,7 +166,7 @@ func (a *Assessor) materialize(pc *parentComps, i int, r *catalog.Recommendation
 		}
 		c := &out[j]
 		c.Name = names[v.name : v.name+v.n]
-		c.Type = a.types[v.typ]
+		c.Type = types[v.typ]
 		c.Status = statuses[v.status]
 		switch v.reason {
 		case reasonRec:

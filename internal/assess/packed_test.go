@@ -70,7 +70,7 @@ func TestPackedGivesTheSameResult(t *testing.T) {
 			return map[string]any{"ID": c.FullID(), "Name": c.Name, "Type": c.Type, "Status": c.Status, "Reason": c.Reason, "Source": c.Source, "Exemption": c.Exemption}
 		})
 		sameRec := cmp.Comparer(func(x, y *Recommendation) bool { return x.ID == y.ID })
-		if diff := cmp.Diff(want, got, fullID, sameRec); diff != "" {
+		if diff := cmp.Diff(want, got, fullID, sameRec, cmpopts.IgnoreUnexported(Result{})); diff != "" {
 			t.Errorf("enabledOnly=%v: packed components differ from whole ones (-whole +packed):\n%s", enabledOnly, diff)
 		}
 		kinds := map[bool]int{}
@@ -127,7 +127,7 @@ func TestFinishInParallel(t *testing.T) {
 	byMsg := cmpopts.SortSlices(func(x, y *resource.InputError) bool { return x.Error() < y.Error() })
 	want := judge(1)
 	for range 5 {
-		if diff := cmp.Diff(want, judge(4), sameRec, byMsg, cmp.AllowUnexported(Component{})); diff != "" {
+		if diff := cmp.Diff(want, judge(4), sameRec, byMsg, cmp.AllowUnexported(Component{}), cmpopts.IgnoreUnexported(Result{})); diff != "" {
 			t.Fatalf("4 workers differ from 1 (-1 +4):\n%s", diff)
 		}
 	}

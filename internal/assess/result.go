@@ -47,7 +47,8 @@ type Result struct {
 	Recommendations []*Recommendation
 	Assessments     []*Assessment
 	Summary         Summary
-	// Errors are input problems (and warnings), in the order found.
+	// Errors are input problems (and warnings), in report order; a large
+	// scan keeps most of them on disk: read them with AllErrors.
 	Errors []*resource.InputError
 	// EnabledOnly records that disabled secrets and keys were skipped.
 	EnabledOnly bool
@@ -58,6 +59,16 @@ type Result struct {
 	// assignments (--assignments), sorted by resource then assignment;
 	// nil when none were given.
 	AssignmentVerdicts []*AssignmentVerdict
+
+	// spilled holds the runs a large scan wrote to disk; Assessments are
+	// then what was left in memory, and All merges the two.
+	spilled *spillFile
+	readErr error
+	// errRuns hold the input problems spilled to disk; Errors are then
+	// what was left in memory, and AllErrors merges the two.
+	// nErrors and nWarnings count them all.
+	errRuns            *errorRuns
+	nErrors, nWarnings int
 }
 
 // Assessment is one recommendation's verdict on one resource.
@@ -200,17 +211,92 @@ func (i Inventory) ComponentCount() int {
 // Err reports whether they could all be read back.
 func (r *Result) All() iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
-		for _, a := range r.Assessments {
-			if !yield(a) {
-				return
+		if r.spilled == nil {
+			for _, a := range r.Assessments {
+				if !yield(a) {
+					return
+				}
 			}
+			return
+		}
+		if err := r.spilled.merge(r.Assessments, yield); err != nil && r.readErr == nil {
+			r.readErr = err
 		}
 	}
 }
 
 // Err reports a failure to read the assessments back (see All).
 func (r *Result) Err() error {
-	return nil
+	return r.readErr
+}
+
+// AllErrors yields the input problems (and warnings) in report order:
+// by file, line, column and message. Writers read them only through
+// AllErrors: like assessments, a large scan keeps them on disk. After a
+// loop over AllErrors, Err reports whether they could all be read back.
+func (r *Result) AllErrors() iter.Seq[*resource.InputError] {
+	return func(yield func(*resource.InputError) bool) {
+		if r.errRuns == nil {
+			for _, e := range r.Errors {
+				if !yield(e) {
+					return
+				}
+			}
+			return
+		}
+		for e, err := range r.errRuns.merge(r.Errors) {
+			if err != nil {
+				if r.readErr == nil {
+					r.readErr = err
+				}
+				return
+			}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// ErrorCounts counts the input problems: errors and warnings.
+func (r *Result) ErrorCounts() (errs, warnings int) {
+	if r.errRuns != nil {
+		return r.nErrors, r.nWarnings
+	}
+	for _, e := range r.Errors {
+		if e.Warning {
+			warnings++
+		} else {
+			errs++
+		}
+	}
+	return errs, warnings
+}
+
+// Runs is how many sorted runs of assessments and of input problems the
+// scan spilled to disk (see Options.SpillBytes and SpillMessages).
+func (r *Result) Runs() (assessments, problems int) {
+	if r.spilled != nil {
+		assessments = len(r.spilled.sections)
+	}
+	if r.errRuns != nil {
+		problems = len(r.errRuns.sections)
+	}
+	return assessments, problems
+}
+
+// Close releases what the result keeps on disk (see All); it may be read
+// no more.
+func (r *Result) Close() error {
+	err := r.errRuns.close()
+	r.errRuns = nil
+	if r.spilled == nil {
+		return err
+	}
+	err = errors.Join(err, r.spilled.close())
+	r.spilled = nil
+	r.Assessments = nil
+	return err
 }
 
 // Check returns ErrFindings when an assessment at or above min severity is
@@ -231,10 +317,6 @@ func (r *Result) Check(least Severity) error {
 
 // HasErrors reports whether an input error (not a warning) occurred.
 func (r *Result) HasErrors() bool {
-	for _, e := range r.Errors {
-		if !e.Warning {
-			return true
-		}
-	}
-	return false
+	errs, _ := r.ErrorCounts()
+	return errs > 0
 }

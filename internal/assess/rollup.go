@@ -13,25 +13,28 @@ import (
 // rollUp judges each vault on the data-plane recommendations from its
 // components: unhealthy if any component is, not applicable if it has
 // none, the failing components listed. It also returns how many vaults
-// are known only by their components.
-func (a *Assessor) rollUp(ix *estate.Index, used map[*resource.Suppression]bool) ([]*Assessment, int) {
-	order, placeholders := a.attach(ix)
+// are known only by their components, and the warnings about ambiguous
+// parents. It takes the groups of components out of comps.
+func (a *Assessor) rollUp(ix *estate.Index, comps map[string]*parentComps, workers int, used map[*resource.Suppression]bool) ([]*Assessment, int, []*resource.InputError) {
+	order, placeholders, warnings := a.attach(ix, comps)
+	types := a.componentTypes()
 	// The vaults are judged in parallel, in pieces joined in order.
-	return fanOut(len(order), a.opts.Workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
+	return fanOut(len(order), workers, used, func(lo, hi int, used map[*resource.Suppression]bool) []*Assessment {
 		var out []*Assessment
 		for _, t := range order[lo:hi] {
-			out = a.judgeTarget(t, used, out)
+			out = a.judgeTarget(t, types, used, out)
 		}
 		return out
-	}), placeholders
+	}), placeholders, warnings
 }
 
 // attach gives every group of components to the vault its parent
 // reference names, or to a placeholder vault when the estate has none,
 // and returns the vaults in order: the estate's, then the placeholders in
-// key order, and the number of placeholders. An ambiguous reference is
-// reported (with the lock held).
-func (a *Assessor) attach(ix *estate.Index) ([]*target, int) {
+// key order, the number of placeholders, and a warning for each
+// ambiguous reference. It empties comps.
+func (a *Assessor) attach(ix *estate.Index, comps map[string]*parentComps) ([]*target, int, []*resource.InputError) {
+	var warnings []*resource.InputError
 	targets := map[*resource.Document]*target{}
 	var order []*target
 	for _, v := range ix.Vaults() {
@@ -40,17 +43,17 @@ func (a *Assessor) attach(ix *estate.Index) ([]*target, int) {
 		order = append(order, t)
 	}
 	placeholders := map[string]*target{}
-	keys := make([]string, 0, len(a.comps))
-	for k := range a.comps {
+	keys := make([]string, 0, len(comps))
+	for k := range comps {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		pc := a.comps[k]
+		pc := comps[k]
 		var t *target
 		if m := ix.VaultFor(pc.ref, pc.deployment); m.Doc != nil {
 			if w := m.Warning("the secrets and keys listed for " + pc.ref.String()); w != nil {
-				a.errs = append(a.errs, w)
+				warnings = append(warnings, w)
 			}
 			t = targets[m.Doc]
 			if t == nil { // a component whose parent is not a vault (an HSM key under an unknown type)
@@ -67,9 +70,9 @@ func (a *Assessor) attach(ix *estate.Index) ([]*target, int) {
 			}
 		}
 		t.pcs = append(t.pcs, pc)
-		delete(a.comps, k)
+		delete(comps, k)
 	}
-	return order, len(placeholders)
+	return order, len(placeholders), warnings
 }
 
 // target is a vault (or a placeholder for one) with its components.
@@ -81,14 +84,15 @@ type target struct {
 }
 
 // judgeTarget appends the data-plane assessments of one vault to out.
-func (a *Assessor) judgeTarget(t *target, used map[*resource.Suppression]bool, out []*Assessment) []*Assessment {
+// types are the component types numbered for packing.
+func (a *Assessor) judgeTarget(t *target, types []string, used map[*resource.Suppression]bool, out []*Assessment) []*Assessment {
 	for _, pc := range t.pcs {
 		names, prefixes := string(pc.names), map[uint8]*string{}
 		for i, r := range a.data {
 			// Each vault's verdicts become Components as the vault's turn
 			// comes, and are dropped: a million components must not exist
 			// twice.
-			cs := a.materialize(pc, i, r, names, prefixes)
+			cs := materialize(pc, i, r, names, prefixes, types)
 			if t.comps[i] == nil {
 				t.comps[i] = cs
 			} else {

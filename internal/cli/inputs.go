@@ -57,3 +57,13 @@ func (a *app) readAll(ctx context.Context, paths []string, opts *inputOptions, e
 	so.ReadRoots = append(scannedTrees(paths), so.ReadRoots...)
 	return source.Read(ctx, paths, so, emit, fail)
 }
+
+// readUnits is readAll, unit by unit (see source.ReadUnits).
+func (a *app) readUnits(ctx context.Context, paths []string, opts *inputOptions, open func(source.Input) source.Unit, fail func(error)) error {
+	so, err := opts.sourceOptions(a)
+	if err != nil {
+		return err
+	}
+	so.ReadRoots = append(scannedTrees(paths), so.ReadRoots...)
+	return source.ReadUnits(ctx, paths, so, open, fail)
+}

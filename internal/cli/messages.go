@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -23,26 +25,25 @@ const maxListed = 20
 // maxListed and a summary (counts per kind of message, with the number of
 // files each concerns, and where to find the rest). Every message stays
 // in the JSON and SARIF reports.
-func printMessages(w io.Writer, errs []*resource.InputError, outs []output, quiet bool) {
-	if quiet {
-		// --quiet: errors only; the warnings stay in the JSON and SARIF
-		// reports.
-		errs = slices.DeleteFunc(slices.Clone(errs), func(e *resource.InputError) bool { return e.Warning })
+func printMessages(w io.Writer, all iter.Seq[*resource.InputError], outs []output, quiet bool) {
+	// --quiet: errors only; the warnings stay in the JSON and SARIF
+	// reports.
+	errs := func(yield func(*resource.InputError) bool) {
+		for e := range all {
+			if quiet && e.Warning {
+				continue
+			}
+			if !yield(e) {
+				return
+			}
+		}
 	}
-	if len(errs) == 0 {
-		return
-	}
-	sorted := slices.Clone(errs)
-	slices.SortStableFunc(sorted, func(a, b *resource.InputError) int {
+	// The first maxListed in this order are kept as they come (ties in
+	// the order they come); the others are only counted.
+	order := func(a, b *resource.InputError) int {
 		return cmp.Or(cmpBool(a.Warning, b.Warning), cmp.Compare(a.Pos.File, b.Pos.File),
 			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col),
 			cmp.Compare(a.ResourceID, b.ResourceID), cmp.Compare(a.Msg, b.Msg))
-	})
-	for _, e := range sorted[:min(len(sorted), maxListed)] {
-		fmt.Fprintf(w, "kvguard: %s: %s\n", severityWord(e), escapeTerminal(e.Error()))
-	}
-	if len(sorted) <= maxListed {
-		return
 	}
 	type tally struct {
 		severity, kind string
@@ -52,7 +53,10 @@ func printMessages(w io.Writer, errs []*resource.InputError, outs []output, quie
 	byKind := map[string]*tally{}
 	files := map[string]bool{}
 	errors := 0
-	for _, e := range sorted {
+	first := make([]*resource.InputError, 0, maxListed+1)
+	total := 0
+	for e := range errs {
+		total++
 		where := cmp.Or(e.Pos.File, e.ResourceID)
 		files[where] = true
 		if !e.Warning {
@@ -66,6 +70,18 @@ func printMessages(w io.Writer, errs []*resource.InputError, outs []output, quie
 		}
 		t.count++
 		t.files[where] = true
+		if len(first) == maxListed && order(e, first[maxListed-1]) >= 0 {
+			continue
+		}
+		i := sort.Search(len(first), func(i int) bool { return order(e, first[i]) < 0 })
+		first = slices.Insert(first, i, e)
+		first = first[:min(len(first), maxListed)]
+	}
+	for _, e := range first {
+		fmt.Fprintf(w, "kvguard: %s: %s\n", severityWord(e), escapeTerminal(e.Error()))
+	}
+	if total <= maxListed {
+		return
 	}
 	tallies := make([]*tally, 0, len(byKind))
 	for _, t := range byKind {
@@ -74,8 +90,8 @@ func printMessages(w io.Writer, errs []*resource.InputError, outs []output, quie
 	slices.SortFunc(tallies, func(a, b *tally) int {
 		return cmp.Or(cmp.Compare(a.severity, b.severity), cmp.Compare(b.count, a.count), cmp.Compare(a.kind, b.kind))
 	})
-	fmt.Fprintf(w, "kvguard: … and %d more; in all %s and %s, in %s:\n", len(sorted)-maxListed,
-		plural(errors, "error"), plural(len(sorted)-errors, "warning"), plural(len(files), "file"))
+	fmt.Fprintf(w, "kvguard: … and %d more; in all %s and %s, in %s:\n", total-maxListed,
+		plural(errors, "error"), plural(total-errors, "warning"), plural(len(files), "file"))
 	for _, t := range tallies {
 		fmt.Fprintf(w, "kvguard: %8d %-7s %s (%s)\n", t.count, t.severity, escapeTerminal(t.kind), plural(len(t.files), "file"))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestPrintMessages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var b bytes.Buffer
-		printMessages(&b, tc.errs, tc.outs, false)
+		printMessages(&b, slices.Values(tc.errs), tc.outs, false)
 		got := b.String()
 		if n := strings.Count(got, "\n"); n != tc.lines {
 			t.Errorf("%s: %d lines, want %d:\n%s", tc.name, n, tc.lines, got)

@@ -17,6 +17,7 @@ import (
 	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/report"
 	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source"
 )
 
 type scanOptions struct {
@@ -197,7 +198,18 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		}
 	}
 	if len(paths) > 0 && ctx.Err() == nil {
-		if err := a.readAll(ctx, paths, &opts.input, add, fail); err != nil {
+		// Each input is judged as soon as it is read, and dropped (see
+		// assess.Unit).
+		open := func(source.Input) source.Unit {
+			u := as.Unit()
+			add := prog.wrap(opts.ux.attach(u.Add))
+			if judge != nil {
+				inner := add
+				add = func(d *resource.Document) { inner(d); judge.Add(d) }
+			}
+			return decoratedUnit{add: add, done: u.Done}
+		}
+		if err := a.readUnits(ctx, paths, &opts.input, open, fail); err != nil {
 			if ctx.Err() != nil {
 				interrupted = true
 			} else {
@@ -212,6 +224,15 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if judge != nil {
 		res.AddAssignmentVerdicts(target.ID, judge.Assignments(), judge.Finish())
 	}
+	st := as.Stats()
+	runs, msgRuns := res.Runs()
+	a.logger.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept,
+		"runs of assessments spilled", runs, "runs of messages spilled", msgRuns)
+	defer func() {
+		if err := res.Close(); err != nil {
+			a.logger.Warn("could not remove the temporary file of assessments", "err", err)
+		}
+	}()
 	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
 	}
@@ -278,3 +299,14 @@ func writeOutputs(a *app, outs []output, res *assess.Result, ro report.Options) 
 	}
 	return nil
 }
+
+// decoratedUnit is a unit whose documents pass through the scan's
+// decorations (progress, the ignore list, the tenant's assignments) on
+// their way to the assessor's unit.
+type decoratedUnit struct {
+	add  func(*resource.Document)
+	done func()
+}
+
+func (u decoratedUnit) Add(d *resource.Document) { u.add(d) }
+func (u decoratedUnit) Done()                    { u.done() }

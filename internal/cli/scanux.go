@@ -438,7 +438,7 @@ func (a *app) report(ctx context.Context, opts *scanOptions, res *assess.Result,
 	if err != nil {
 		return nil, err
 	}
-	printMessages(a.io.ErrOut, res.Errors, outs, opts.ux.quiet)
+	printMessages(a.io.ErrOut, res.AllErrors(), outs, opts.ux.quiet)
 	if !opts.ux.quiet && !interrupted {
 		explainEmpty(ctx, a.io.ErrOut, res, paths, opts.azure.enabled())
 	}

@@ -205,3 +205,39 @@ func TestLinksStayInTheirDeployment(t *testing.T) {
 		t.Errorf("another deployment's diagnostic setting is related through a placeholder ID: %v", docs)
 	}
 }
+
+// TestCrosses: a document can be judged with its own input's documents
+// alone unless it exists (no deployment) or names a real subscription in
+// its ID, its parent's or a private endpoint's target.
+func TestCrosses(t *testing.T) {
+	t.Parallel()
+	const concreteVault = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+	const zero = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+	const placeholder = "/subscriptions/{subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+	pe := func(target any) *resource.Document {
+		return &resource.Document{ID: "terraform:azurerm_private_endpoint.pe", Type: resource.TypePrivateEndpoint, Deployment: "main",
+			Body: map[string]any{"properties": map[string]any{"privateLinkServiceConnections": []any{
+				map[string]any{"properties": map[string]any{"privateLinkServiceId": target}}}}}}
+	}
+	for _, c := range []struct {
+		name string
+		doc  *resource.Document
+		want bool
+	}{
+		{"existing", &resource.Document{ID: placeholder, Type: resource.TypeVault}, true},
+		{"planned, placeholder subscription", &resource.Document{ID: placeholder, Type: resource.TypeVault, Deployment: "main"}, false},
+		{"planned, all-zero subscription", &resource.Document{ID: zero, Type: resource.TypeVault, Deployment: "main"}, false},
+		{"planned, Terraform address", &resource.Document{ID: "terraform:azurerm_key_vault.kv", Type: resource.TypeVault, Deployment: "main"}, false},
+		{"planned, real subscription", &resource.Document{ID: concreteVault, Type: resource.TypeVault, Deployment: "main"}, true},
+		{"planned, real subscription and an expression", &resource.Document{ID: concreteVault + "/secrets/[parameters('s')]", Deployment: "main"}, true},
+		{"planned secret of a concrete vault", &resource.Document{ID: "terraform:azurerm_key_vault_secret.s", Parent: resource.Ref{ID: concreteVault}, Deployment: "main"}, true},
+		{"planned secret of a planned vault", &resource.Document{ID: "terraform:azurerm_key_vault_secret.s", Parent: resource.Ref{ID: placeholder}, Deployment: "main"}, false},
+		{"private endpoint to a concrete vault", pe(concreteVault), true},
+		{"private endpoint to a planned vault", pe("terraform:azurerm_key_vault.kv"), false},
+		{"private endpoint to an unknown", pe(resource.Unknown{Expr: "var.kv"}), false},
+	} {
+		if got := Crosses(c.doc); got != c.want {
+			t.Errorf("%s: Crosses = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

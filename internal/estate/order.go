@@ -43,16 +43,19 @@ func CompareSources(a, b resource.Provenance) int {
 // (then resource ID, errors before warnings): the report lists them in
 // this order whatever order the inputs were read in.
 func SortErrors(errs []*resource.InputError) {
-	slices.SortStableFunc(errs, func(a, b *resource.InputError) int {
-		return cmp.Or(
-			strings.Compare(a.Pos.File, b.Pos.File),
-			cmp.Compare(a.Pos.Line, b.Pos.Line),
-			cmp.Compare(a.Pos.Col, b.Pos.Col),
-			strings.Compare(a.Msg, b.Msg),
-			strings.Compare(a.ResourceID, b.ResourceID),
-			CompareBool(a.Warning, b.Warning),
-		)
-	})
+	slices.SortStableFunc(errs, CompareErrors)
+}
+
+// CompareErrors is SortErrors's order.
+func CompareErrors(a, b *resource.InputError) int {
+	return cmp.Or(
+		strings.Compare(a.Pos.File, b.Pos.File),
+		cmp.Compare(a.Pos.Line, b.Pos.Line),
+		cmp.Compare(a.Pos.Col, b.Pos.Col),
+		strings.Compare(a.Msg, b.Msg),
+		strings.Compare(a.ResourceID, b.ResourceID),
+		CompareBool(a.Warning, b.Warning),
+	)
 }
 
 // CompareBool orders false before true, for the total orders on

@@ -42,21 +42,10 @@ func sortResults(inputs []Input, skipped []Skipped, errs []*resource.InputError)
 
 // discoverer receives what discovery finds, from several goroutines at
 // once: inputs to read as they are found, files left out, and problems.
-//
-// A deployment is read on its own only if no other deployment of the
-// tree calls it, which is certain only once the whole tree is walked (a
-// module call may point anywhere in it: ../../modules/kv). So that
-// reading need not wait for the walk, discovery offers each deployment
-// nothing calls so far to speculate as soon as it is found; a reader may
-// read it then, holding back what it reads. input later confirms it (it
-// is a root), or reject withdraws it (a caller was found, or the plan
-// says it is not read on its own). Both may be nil.
 type discoverer struct {
-	input     func(Input)
-	skip      func(Skipped)
-	fail      func(*resource.InputError)
-	speculate func(Input)
-	reject    func(Input)
+	input func(Input)
+	skip  func(Skipped)
+	fail  func(*resource.InputError)
 }
 
 // discovery is one run of Discover.
@@ -69,9 +58,6 @@ type discovery struct {
 	mu      sync.Mutex
 	seen    map[string]bool  // kind and path of the inputs handed out
 	defs    map[string]*node // deployments that may call each other, by absolute path
-	// called holds the absolute paths some deployment calls, so far: a
-	// deployment found there is not offered to speculate.
-	called map[string]bool
 }
 
 // node is one deployment of the tree: it is read on its own unless
@@ -82,17 +68,14 @@ type node struct {
 	named   bool    // named on the command line: always read
 	calls   []string
 	callers []*node
-	// offered are the inputs offered to speculate and not rejected.
-	offered []Input
 }
 
 // discover finds the inputs named by paths and hands them to out:
-// inputs that nothing else can call at once, as the walk finds them
-// (deployments named on the command line among them); the other
+// inputs that nothing else can call at once, as the walk finds them;
 // deployments once the walk is over and it is known which ones another
-// deployment calls, after offering them to speculate as they are found.
+// deployment calls.
 func discover(ctx context.Context, paths []string, reg registry, workers int, out discoverer) {
-	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}, called: map[string]bool{}}
+	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}}
 	d.wd, _ = os.Getwd()
 	w := newWalker(d)
 	for _, p := range paths {
@@ -148,7 +131,7 @@ func (d *discovery) named(p string) {
 
 // input hands an input out once.
 func (d *discovery) input(in Input) {
-	key := inputKey(in)
+	key := string(in.Kind) + "\x00" + filepath.Clean(in.Path)
 	d.mu.Lock()
 	dup := d.seen[key]
 	d.seen[key] = true
@@ -159,68 +142,21 @@ func (d *discovery) input(in Input) {
 }
 
 // deployment records a deployment that may call others, or be called.
-// A deployment named on the command line is always read: it is handed
-// out at once. One that nothing calls so far is offered to speculate;
-// the deployments it calls are withdrawn from speculation, since a
-// deployment another one calls is never read on its own unless named.
 func (d *discovery) deployment(p string, spec *kindSpec, named bool) {
 	calls := spec.calls(p)
 	in := Input{Path: p, Kind: spec.kind}
 	key := d.abs(p)
-	var give, offer, withdraw []Input
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	n := d.defs[key]
 	if n == nil {
 		n = &node{key: key, calls: calls}
 		d.defs[key] = n
-		for _, c := range calls {
-			target := d.abs(c)
-			if target == key {
-				continue // a call of itself: its reader reports it
-			}
-			d.called[target] = true
-			if t := d.defs[target]; t != nil && !t.named {
-				withdraw = append(withdraw, t.offered...)
-				t.offered = nil
-			}
-		}
 	}
 	n.named = n.named || named
 	if !slices.Contains(n.inputs, in) {
 		n.inputs = append(n.inputs, in)
 	}
-	switch {
-	case n.named:
-		give = slices.Clone(n.inputs)
-	case !d.called[key] && !d.seen[inputKey(in)] && !slices.Contains(n.offered, in):
-		n.offered = append(n.offered, in)
-		offer = append(offer, in)
-	}
-	d.mu.Unlock()
-	d.withdraw(withdraw)
-	for _, in := range give {
-		d.input(in)
-	}
-	if d.out.speculate != nil {
-		for _, in := range offer {
-			d.out.speculate(in)
-		}
-	}
-}
-
-// withdraw tells the readers not to read these inputs on their own.
-func (d *discovery) withdraw(inputs []Input) {
-	if d.out.reject == nil {
-		return
-	}
-	for _, in := range inputs {
-		d.out.reject(in)
-	}
-}
-
-// inputKey identifies an input: two spellings of one path are one.
-func inputKey(in Input) string {
-	return string(in.Kind) + "\x00" + filepath.Clean(in.Path)
 }
 
 func (d *discovery) abs(p string) string {

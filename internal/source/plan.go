@@ -48,10 +48,6 @@ func (d *discovery) plan() {
 	}
 	inCycle := d.cycles(nodes, reached)
 	for _, n := range nodes {
-		if !n.named && len(n.callers) > 0 {
-			d.withdraw(n.offered) // none left: a caller withdrew them as it was found
-			n.offered = nil
-		}
 		switch {
 		case n.named || len(n.callers) == 0:
 			for _, in := range n.inputs {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -23,13 +21,40 @@ import (
 // log afterwards is dropped, so that what was read can be judged and
 // written while they wind down.
 func Read(ctx context.Context, paths []string, opts Options, emit func(*resource.Document), fail func(error)) error {
-	return read(ctx, paths, opts, kinds, workers(), emit, fail)
+	return read(ctx, paths, opts, kinds, workers(), func(Input) Unit { return emitUnit(emit) }, fail)
 }
 
-// read is Read with the given kinds, walking and reading with n
+// Unit receives the documents of one input: a deployment unit (a
+// Terraform root module, a template, a Bicep entry file, a plan) or a
+// file of saved Azure JSON, or standard input. Its consumer can link and
+// judge the unit once Done is called, and drop its documents.
+type Unit interface {
+	// Add takes one document of the unit.
+	Add(*resource.Document)
+	// Done says that the unit has been read: Add is not called again.
+	Done()
+}
+
+// ReadUnits is Read, unit by unit: open is called once per input, before
+// its first document, on the goroutine that reads it; the input's
+// documents go to that unit's Add, and its Done is called once the input
+// has been read (after its problems went to fail). Units are read
+// concurrently. When ctx is cancelled, Done is not called for the units
+// still being read: the caller finishes them.
+func ReadUnits(ctx context.Context, paths []string, opts Options, open func(Input) Unit, fail func(error)) error {
+	return read(ctx, paths, opts, kinds, workers(), open, fail)
+}
+
+// emitUnit is a unit that only passes documents on.
+type emitUnit func(*resource.Document)
+
+func (e emitUnit) Add(d *resource.Document) { e(d) }
+func (emitUnit) Done()                      {}
+
+// read is ReadUnits with the given kinds, walking and reading with n
 // goroutines each.
-func read(ctx context.Context, paths []string, opts Options, reg registry, n int, emit func(*resource.Document), fail func(error)) error {
-	g := &gate{emit: emit, fail: fail}
+func read(ctx context.Context, paths []string, opts Options, reg registry, n int, open func(Input) Unit, fail func(error)) error {
+	g := &gate{fail: fail}
 	opts.Logger = slog.New(&gatedHandler{g: g, h: opts.logger().Handler()})
 	log := opts.Logger
 	readers := map[Kind]Reader{}
@@ -38,9 +63,7 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, emit: g.send, q: newQueue[job](false),
-		holds: map[string]*hold{}, slots: make(chan struct{}, maxHeld*n)}
-	pass := holdSink{emit: g.send, fail: g.error}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[Input](false)}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -58,35 +81,11 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 					go func() { defer streams.Done(); r.read(in, g.error) }()
 					return
 				}
-				if h := r.hold(inputKey(in)); h != nil {
-					r.decide(h, true)
-					return
-				}
-				r.q.push(job{in: in})
-			},
-			speculate: func(in Input) {
-				h := newHold(ctx, in, pass)
-				r.mu.Lock()
-				r.holds[inputKey(in)] = h
-				r.mu.Unlock()
-				r.q.push(job{in: in, h: h})
-			},
-			reject: func(in Input) {
-				if h := r.hold(inputKey(in)); h != nil {
-					r.decide(h, false)
-				}
+				r.q.push(in)
 			},
 			skip: func(s Skipped) { log.Log(ctx, s.Level, "skipped", "file", s.Path, "why", s.Reason) },
 			fail: func(e *resource.InputError) { g.error(e) },
 		})
-		// Every deployment offered is decided by now, but for one that
-		// discovery gave under another spelling: it is read once.
-		r.mu.Lock()
-		holds := slices.Collect(maps.Values(r.holds))
-		r.mu.Unlock()
-		for _, h := range holds {
-			r.decide(h, false)
-		}
 		r.q.close()
 		pool.Wait()
 		streams.Wait()
@@ -99,124 +98,53 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 	return ctx.Err()
 }
 
-// maxHeld is how many deployments per reader may be read, and held, before
-// the walk is over and it is known whether they are read at all.
-const maxHeld = 4
-
 // run is one Read.
 type run struct {
 	ctx     context.Context
 	opts    *Options
 	reg     registry
 	readers map[Kind]Reader
-	emit    func(*resource.Document)
-	q       *queue[job]
-
-	mu    sync.Mutex
-	holds map[string]*hold // the deployments offered to speculate, by inputKey
-	// slots bounds the holds read and not yet decided, and so what
-	// they keep.
-	slots chan struct{}
-}
-
-// job is an input to read; h is set for a deployment offered to
-// speculate.
-type job struct {
-	in Input
-	h  *hold
-}
-
-func (r *run) hold(key string) *hold {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.holds[key]
-}
-
-// decide confirms or rejects a hold, freeing its slot; the run forgets
-// it (a rejected input handed out later after all is read afresh).
-func (r *run) decide(h *hold, confirm bool) {
-	key := inputKey(h.in)
-	r.mu.Lock()
-	if r.holds[key] == h {
-		delete(r.holds, key)
-	}
-	r.mu.Unlock()
-	freed := false
-	if confirm {
-		freed = h.confirm(r.ctx)
-	} else {
-		freed = h.reject()
-	}
-	if freed {
-		<-r.slots
-	}
+	open    func(Input) Unit
+	g       *gate
+	q       *queue[Input]
 }
 
 // work reads inputs from the queue until it is empty and closed.
 func (r *run) work(fail func(error)) {
 	for {
-		j, ok := r.q.pop()
+		in, ok := r.q.pop()
 		if !ok {
 			return
 		}
-		switch {
-		case r.ctx.Err() != nil:
-		case j.h == nil:
-			r.read(j.in, fail)
-		case r.speculate(j.h):
-			r.readAs(j.h.ctx, j.in, j.h.emit, j.h.fail)
-			j.h.cancel() // read: release the context
+		if r.ctx.Err() == nil {
+			r.read(in, fail)
 		}
 		r.q.done()
 	}
 }
 
-// speculate waits until a held deployment may be read: when it is
-// confirmed, or when a slot is free while it is undecided. It reports
-// false when the deployment is rejected (or the read cancelled).
-func (r *run) speculate(h *hold) bool {
-	for {
-		switch h.decision() {
-		case rejected:
-			return false
-		case confirmed:
-			return true
-		}
-		select {
-		case r.slots <- struct{}{}:
-			if h.occupy() {
-				return true
-			}
-			<-r.slots // decided meanwhile
-		case <-h.decided:
-		case <-r.ctx.Done():
-			return false
-		}
-	}
-}
-
+// read reads one input as one unit: its documents, then its problems,
+// then Done.
 func (r *run) read(in Input, fail func(error)) {
-	r.readAs(r.ctx, in, r.emit, fail)
-}
-
-// readAs reads in under ctx, sending to emit and fail.
-func (r *run) readAs(ctx context.Context, in Input, emit func(*resource.Document), fail func(error)) {
-	if err := r.readOne(ctx, in, emit); err != nil {
+	u := r.open(in)
+	err := r.readOne(in, func(d *resource.Document) { r.g.send(u, d) })
+	if err != nil {
 		fail(err)
 	}
+	r.g.done(u)
 }
 
-// readOne reads one input with the reader of its kind. A panic becomes
-// an error on the input.
-func (r *run) readOne(ctx context.Context, in Input, emit func(*resource.Document)) (err error) {
-	opts, readers, log := r.opts, r.readers, r.opts.logger()
+// readOne reads one input with the reader of its kind, sending its
+// documents to emit. A panic becomes an error on the input.
+func (r *run) readOne(in Input, emit func(*resource.Document)) (err error) {
+	ctx, opts, readers, log := r.ctx, r.opts, r.readers, r.opts.logger()
 	defer func() {
 		if p := recover(); p != nil {
-			log.ErrorContext(ctx, "reader panic", "input", in.Path, "panic", p)
+			log.Error("reader panic", "input", in.Path, "panic", p)
 			err = &resource.InputError{Pos: resource.Position{File: in.Path}, Msg: fmt.Sprintf("kvguard could not read this input (internal error: %v); please report it", p)}
 		}
 	}()
-	log.DebugContext(ctx, "reading", "input", in.Path, "kind", in.Kind)
+	log.Debug("reading", "input", in.Path, "kind", in.Kind)
 	switch {
 	case in.Kind == Stdin:
 		if opts.Stdin == nil {
@@ -257,15 +185,22 @@ func (r *run) tag(in Input, emit func(*resource.Document)) func(*resource.Docume
 type gate struct {
 	mu     sync.RWMutex
 	closed bool
-	emit   func(*resource.Document)
 	fail   func(error)
 }
 
-func (g *gate) send(d *resource.Document) {
+func (g *gate) send(u Unit, d *resource.Document) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if !g.closed {
-		g.emit(d)
+		u.Add(d)
+	}
+}
+
+func (g *gate) done(u Unit) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		u.Done()
 	}
 }
 
@@ -294,11 +229,6 @@ func (h *gatedHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *gatedHandler) Handle(ctx context.Context, r slog.Record) error {
-	if held := heldBy(ctx); held != nil {
-		if kept, drop := held.log(h, r); kept || drop {
-			return nil
-		}
-	}
 	h.g.mu.RLock()
 	defer h.g.mu.RUnlock()
 	if h.g.closed {

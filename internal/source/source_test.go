@@ -222,9 +222,10 @@ func fakeKinds(x func(context.Context, string, func(*resource.Document)) error, 
 
 // collect gathers what a read emits and fails.
 type collect struct {
-	mu   sync.Mutex
-	docs []string
-	errs []error
+	mu     sync.Mutex
+	docs   []string
+	errs   []error
+	events []string // fail and Done, in order
 }
 
 func (c *collect) emit(d *resource.Document) {
@@ -232,7 +233,84 @@ func (c *collect) emit(d *resource.Document) {
 	c.docs = append(c.docs, d.ID)
 	c.mu.Unlock()
 }
-func (c *collect) fail(err error) { c.mu.Lock(); c.errs = append(c.errs, err); c.mu.Unlock() }
+func (c *collect) fail(err error) {
+	c.mu.Lock()
+	c.errs = append(c.errs, err)
+	c.events = append(c.events, "fail "+err.Error())
+	c.mu.Unlock()
+}
+
+// units opens a unit per input that passes its documents on to emit and
+// records, when Done, the input and how many documents it had.
+func (c *collect) units(in Input) Unit { return &collectUnit{c: c, in: in} }
+
+type collectUnit struct {
+	c    *collect
+	in   Input
+	docs int
+	done bool
+}
+
+func (u *collectUnit) Add(d *resource.Document) {
+	u.c.mu.Lock()
+	if u.done {
+		u.c.events = append(u.c.events, "document after Done in "+filepath.Base(u.in.Path))
+	}
+	u.docs++
+	u.c.mu.Unlock()
+	u.c.emit(d)
+}
+
+func (u *collectUnit) Done() {
+	u.c.mu.Lock()
+	defer u.c.mu.Unlock()
+	if u.done {
+		u.c.events = append(u.c.events, "Done twice for "+filepath.Base(u.in.Path))
+	}
+	u.done = true
+	u.c.events = append(u.c.events, fmt.Sprintf("done %s %d", filepath.Base(u.in.Path), u.docs))
+}
+
+// Each input is one unit: its documents go to its own Add, its problems
+// to fail, then Done is called once.
+func TestReadUnits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"a.x": "", "b.x": "", "c.y": ""})
+	reg := fakeKinds(func(_ context.Context, path string, emit func(*resource.Document)) error {
+		if strings.HasSuffix(path, "a.x") {
+			for i := range 3 {
+				emit(&resource.Document{ID: fmt.Sprint(path, i)})
+			}
+			return nil
+		}
+		emit(&resource.Document{ID: path})
+		return errors.New("b is broken")
+	}, nil)
+	for _, n := range []int{1, 2} {
+		var c collect
+		if err := read(context.Background(), []string{dir}, Options{}, reg, n, c.units, c.fail); err != nil {
+			t.Fatal(err)
+		}
+		// Units are read concurrently: compare each unit's events in order.
+		var a, b, y []string
+		for _, e := range c.events {
+			switch {
+			case strings.Contains(e, "a.x"):
+				a = append(a, e)
+			case strings.Contains(e, "b"):
+				b = append(b, e)
+			case strings.Contains(e, "c.y"):
+				y = append(y, e)
+			default:
+				t.Errorf("%d readers: unexpected event %q", n, e)
+			}
+		}
+		if !reflect.DeepEqual(a, []string{"done a.x 3"}) || !reflect.DeepEqual(b, []string{"fail b is broken", "done b.x 1"}) || !reflect.DeepEqual(y, []string{"done c.y 1"}) {
+			t.Errorf("%d readers: events %q", n, c.events)
+		}
+	}
+}
 
 // Reading starts while the walk goes on: the walk cannot finish until an
 // input it found has been read (here, the deployment's call finder waits
@@ -248,7 +326,7 @@ func TestReadOverlapsWalk(t *testing.T) {
 		return nil
 	}, func(string) []string { <-started; return nil })
 	var c collect
-	if err := read(context.Background(), []string{dir}, Options{}, reg, 1, c.emit, c.fail); err != nil {
+	if err := read(context.Background(), []string{dir}, Options{}, reg, 1, c.units, c.fail); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.docs) != 2 || len(c.errs) != 0 {
@@ -266,7 +344,7 @@ func TestWalkIsParallel(t *testing.T) {
 	barrier.Add(2)
 	reg := fakeKinds(nil, func(string) []string { barrier.Done(); barrier.Wait(); return nil })
 	var c collect
-	if err := read(context.Background(), []string{dir}, Options{}, reg, 2, c.emit, c.fail); err != nil {
+	if err := read(context.Background(), []string{dir}, Options{}, reg, 2, c.units, c.fail); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.docs) != 2 {
@@ -287,7 +365,7 @@ func TestReadRecoversPanics(t *testing.T) {
 		return nil
 	}, nil)
 	var c collect
-	if err := read(context.Background(), []string{dir}, Options{}, reg, 2, c.emit, c.fail); err != nil {
+	if err := read(context.Background(), []string{dir}, Options{}, reg, 2, c.units, c.fail); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.docs) != 1 || !strings.HasSuffix(c.docs[0], "good.x") {
@@ -316,7 +394,7 @@ func TestReadReturnsOnCancel(t *testing.T) {
 	}, nil)
 	var c collect
 	go func() { <-entered; cancel() }()
-	if err := read(ctx, []string{dir}, Options{}, reg, 1, c.emit, c.fail); !errors.Is(err, context.Canceled) {
+	if err := read(ctx, []string{dir}, Options{}, reg, 1, c.units, c.fail); !errors.Is(err, context.Canceled) {
 		t.Errorf("read returned %v, want context.Canceled", err)
 	}
 	close(release)

@@ -51,19 +51,21 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		writeRecommendation(b, rec)
 	}
 	b.raw("],\n\"assessments\":[")
-	writeAssessments(b, r.Assessments, runtime.GOMAXPROCS(0))
+	writeAssessments(b, r.All(), runtime.GOMAXPROCS(0))
 	b.raw("]")
 	if r.Summary.Assignments != nil {
 		b.raw(",\n\"assignments\":")
 		writeAssignments(b, r)
 	}
 	b.raw(",\n\"errors\":[")
-	for i, e := range r.Errors {
+	i := 0
+	for e := range r.AllErrors() {
 		if i > 0 {
 			b.raw(",")
 		}
 		b.raw("\n")
 		writeError(b, e)
+		i++
 	}
 	b.raw("]}\n")
 	return b.close()
@@ -106,14 +108,7 @@ func writeSummary(b *buf, r *assess.Result) {
 	b.raw(`,"total":`)
 	b.int(inv.ComponentCount())
 	b.raw("}")
-	errs, warns := 0, 0
-	for _, e := range r.Errors {
-		if e.Warning {
-			warns++
-		} else {
-			errs++
-		}
-	}
+	errs, warns := r.ErrorCounts()
 	b.raw(`},"errors":`)
 	b.int(errs)
 	b.raw(`,"warnings":`)

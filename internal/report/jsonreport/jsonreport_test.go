@@ -405,12 +405,16 @@ func TestComponentIDsInTwoParts(t *testing.T) {
 func TestPiecesMatchOneByOne(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Large(t, 300, 40000)
-	if len(cutPieces(r.Assessments)) < 3*piecesPerWorker {
-		t.Fatalf("only %d pieces: the window is never full", len(cutPieces(r.Assessments)))
+	components := 0
+	for a := range r.All() {
+		components += assessmentWeight + len(a.Components)
+	}
+	if components < (3*piecesPerWorker+1)*pieceComponents { // with 3 workers
+		t.Fatalf("only %d components: the window is never full", components)
 	}
 	var one, pieces buf
-	formatAssessments(&one, r.Assessments, 0)
-	writeAssessments(&pieces, r.Assessments, 3)
+	formatAssessments(&one, r.All(), 0)
+	writeAssessments(&pieces, r.All(), 3)
 	if !bytes.Equal(one.b, pieces.b) {
 		t.Errorf("pieces differ from one by one (%d and %d bytes)", len(pieces.b), len(one.b))
 	}

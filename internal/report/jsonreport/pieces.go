@@ -1,6 +1,8 @@
 package jsonreport
 
 import (
+	"iter"
+	"slices"
 	"sync"
 
 	"github.com/kvguard/kvguard/internal/assess"
@@ -12,25 +14,29 @@ import (
 // components, formatted into buffers of their own by a worker per
 // processor, and copied into the output in order: the bytes are those of
 // formatting them one after the other. At most a few pieces per worker
-// are held at once.
+// are held at once. An assessment weighs as much as assessmentWeight
+// components (its reason, details and resource): a piece of a scan of
+// templates, with few components, holds a few hundred assessments.
 const (
-	pieceComponents = 4096
-	piecesPerWorker = 3
+	pieceComponents  = 4096
+	piecesPerWorker  = 3
+	assessmentWeight = 8
 )
 
 // writeAssessments writes the assessments, comma- and newline-separated,
 // as elements of the "assessments" array, formatting them on up to
-// workers goroutines.
-func writeAssessments(b *buf, as []*assess.Assessment, workers int) {
-	pieces := cutPieces(as)
-	if len(pieces) < 2 || workers < 2 {
-		formatAssessments(b, as, 0)
+// workers goroutines. It reads them once, in order, holding only the
+// pieces in flight.
+func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
+	if workers < 2 {
+		formatAssessments(b, all, 0)
 		return
 	}
 	type job struct {
-		lo, hi int
-		out    buf
-		done   chan struct{}
+		as    []*assess.Assessment
+		first int
+		out   buf
+		done  chan struct{}
 	}
 	jobs := make(chan *job)
 	var wg sync.WaitGroup
@@ -39,7 +45,7 @@ func writeAssessments(b *buf, as []*assess.Assessment, workers int) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				formatAssessments(&j.out, as[j.lo:j.hi], j.lo)
+				formatAssessments(&j.out, slices.Values(j.as), j.first)
 				close(j.done)
 			}
 		}()
@@ -55,17 +61,32 @@ func writeAssessments(b *buf, as []*assess.Assessment, workers int) {
 		b.grown()
 		spare = append(spare, j.out.b[:0])
 	}
-	for i := range pieces {
+	send := func(as []*assess.Assessment, first int) {
 		if len(inFlight) == window {
 			put(inFlight[0])
 			inFlight = inFlight[1:]
 		}
-		j := &job{lo: pieces[i][0], hi: pieces[i][1], done: make(chan struct{})}
+		j := &job{as: as, first: first, done: make(chan struct{})}
 		if n := len(spare); n > 0 {
 			j.out.b, spare = spare[n-1], spare[:n-1]
 		}
 		inFlight = append(inFlight, j)
 		jobs <- j
+	}
+	// Pieces of about pieceComponents components each.
+	var piece []*assess.Assessment
+	first, n, count := 0, 0, 0
+	for a := range all {
+		piece = append(piece, a)
+		count++
+		n += assessmentWeight + len(a.Components)
+		if n >= pieceComponents {
+			send(piece, first)
+			piece, first, n = nil, count, 0
+		}
+	}
+	if len(piece) > 0 {
+		send(piece, first)
 	}
 	for _, j := range inFlight {
 		put(j)
@@ -73,30 +94,14 @@ func writeAssessments(b *buf, as []*assess.Assessment, workers int) {
 }
 
 // formatAssessments writes as, the assessments from index first on.
-func formatAssessments(b *buf, as []*assess.Assessment, first int) {
-	for i, a := range as {
-		if first+i > 0 {
+func formatAssessments(b *buf, as iter.Seq[*assess.Assessment], first int) {
+	i := first
+	for a := range as {
+		if i > 0 {
 			b.raw(",")
 		}
 		b.raw("\n")
 		writeAssessment(b, a)
+		i++
 	}
-}
-
-// cutPieces cuts the assessments into runs of about pieceComponents
-// components each, as [lo, hi) pairs.
-func cutPieces(as []*assess.Assessment) [][2]int {
-	var pieces [][2]int
-	lo, n := 0, 0
-	for i, a := range as {
-		n += 1 + len(a.Components)
-		if n >= pieceComponents {
-			pieces = append(pieces, [2]int{lo, i + 1})
-			lo, n = i+1, 0
-		}
-	}
-	if lo < len(as) {
-		pieces = append(pieces, [2]int{lo, len(as)})
-	}
-	return pieces
 }

@@ -118,7 +118,7 @@ func buildInvocation(r *assess.Result, loc *locator, stats runStats) invocation 
 		// run started.
 		inv.StartTimeUTC = r.GeneratedAt.UTC().Format(time.RFC3339)
 	}
-	for _, ie := range r.Errors {
+	for ie := range r.AllErrors() {
 		n := notification{Level: "error", Message: text{Text: ie.Msg}}
 		if ie.Warning {
 			n.Level = "warning"

@@ -72,15 +72,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		w.fitted(b, func(bw *bufio.Writer) { writeCompliance(bw, r.Compliance) })
 	}
 	w.writeAssignments(b, r)
-	if len(r.Errors) > 0 {
-		errs, warns := 0, 0
-		for _, e := range r.Errors {
-			if e.Warning {
-				warns++
-			} else {
-				errs++
-			}
-		}
+	if errs, warns := r.ErrorCounts(); errs+warns > 0 {
 		// The problems themselves go to stderr as file:line:col lines (and
 		// into the JSON report); the table only counts them.
 		b.WriteString("\n")
@@ -338,3 +330,4 @@ func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
+

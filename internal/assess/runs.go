@@ -1,0 +1,379 @@
+package assess
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// runs keeps the assessments of a scan in report order without holding
+// them all: they collect in a buffer, which is sorted and written to a
+// temporary file as a run whenever it holds about limit bytes. The
+// result reads them back by merging the runs and what is left in the
+// buffer (Result.All). The report order is known up front (see
+// compareAssessments), so the merge gives the bytes sorting everything in
+// memory would.
+type runs struct {
+	mu    sync.Mutex
+	order map[*Recommendation]int
+	limit int // <= 0: never spill
+	dir   string
+	buf   []*Assessment
+	size  int
+	file  *spillFile
+	// failed is set when a run could not be written: the assessments
+	// then stay in memory (the report is still complete).
+	failed bool
+}
+
+func newRuns(order map[*Recommendation]int, limit int, dir string) *runs {
+	return &runs{order: order, limit: limit, dir: dir}
+}
+
+// add keeps as, spilling the buffer as a run once it is full.
+func (r *runs) add(as []*Assessment) {
+	if len(as) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf = append(r.buf, as...)
+	for _, a := range as {
+		r.size += sizeOf(a)
+	}
+	if r.limit > 0 && r.size >= r.limit && !r.failed {
+		if err := r.spill(); err != nil {
+			r.failed = true
+		}
+	}
+}
+
+// spill writes the buffer, sorted, as a run.
+func (r *runs) spill() error {
+	if r.file == nil {
+		f, err := newSpillFile(r.dir, r.order)
+		if err != nil {
+			return err
+		}
+		r.file = f
+	}
+	sortAssessments(r.buf, r.order)
+	if err := r.file.write(r.buf); err != nil {
+		return err
+	}
+	clear(r.buf)
+	r.buf, r.size = r.buf[:0], 0
+	return nil
+}
+
+// finish returns what is left in the buffer, sorted, and the runs
+// written (nil when none was).
+func (r *runs) finish() ([]*Assessment, *spillFile) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sortAssessments(r.buf, r.order)
+	buf := r.buf
+	r.buf, r.size = nil, 0
+	if r.file != nil && len(r.file.sections) == 0 {
+		r.file.close()
+		r.file = nil
+	}
+	return buf, r.file
+}
+
+// sizeOf estimates the memory an assessment holds, for the spill limit.
+func sizeOf(a *Assessment) int {
+	n := 256 + len(a.Resource.ID) + len(a.Resource.Name) + len(a.Resource.Deployment) + len(a.Reason) + 150*len(a.Details)
+	for i := range a.Components {
+		c := &a.Components[i]
+		n += 160 + len(c.ID) + len(c.Name) + len(c.Reason)
+	}
+	return n
+}
+
+// spillFile holds runs end to end in one temporary file, removed as soon
+// as it is created where the system allows (and by close otherwise), so
+// that nothing is left behind.
+type spillFile struct {
+	f        *os.File
+	name     string // to remove in close; "" once removed
+	sections [][2]int64
+	end      int64
+	order    map[*Recommendation]int
+	recs     []*Recommendation // by index in order
+}
+
+func newSpillFile(dir string, order map[*Recommendation]int) (*spillFile, error) {
+	f, err := os.CreateTemp(dir, "kvguard-runs-*")
+	if err != nil {
+		return nil, fmt.Errorf("spill assessments: %w", err)
+	}
+	s := &spillFile{f: f, name: f.Name(), order: order, recs: make([]*Recommendation, len(order))}
+	if os.Remove(f.Name()) == nil {
+		s.name = ""
+	}
+	for r, i := range order {
+		s.recs[i] = r
+	}
+	return s, nil
+}
+
+// write appends one run.
+func (s *spillFile) write(as []*Assessment) error {
+	cw := &countingWriter{w: s.f}
+	bw := bufio.NewWriterSize(cw, 1<<18)
+	enc := gob.NewEncoder(bw)
+	var w wireAssessment
+	for _, a := range as {
+		w.from(a, s.order)
+		if err := enc.Encode(&w); err != nil {
+			return fmt.Errorf("spill assessments: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("spill assessments: %w", err)
+	}
+	s.sections = append(s.sections, [2]int64{s.end, s.end + cw.n})
+	s.end += cw.n
+	return nil
+}
+
+func (s *spillFile) close() error {
+	err := s.f.Close()
+	if s.name != "" {
+		err = errors.Join(err, os.Remove(s.name))
+		s.name = ""
+	}
+	return err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// merge yields the assessments of every run and of tail (sorted) in
+// report order, until yield returns false. It returns the first error
+// reading a run back.
+func (s *spillFile) merge(tail []*Assessment, yield func(*Assessment) bool) error {
+	h := &cursors{order: s.order}
+	var errs []error
+	for _, sec := range s.sections {
+		dec := gob.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(s.f, sec[0], sec[1]-sec[0]), 1<<16))
+		c := &cursor{next: func() (*Assessment, error) {
+			var w wireAssessment
+			if err := dec.Decode(&w); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil, nil
+				}
+				return nil, fmt.Errorf("read spilled assessments back: %w", err)
+			}
+			return w.to(s.recs)
+		}}
+		h.push(c, &errs)
+	}
+	i := 0
+	h.push(&cursor{next: func() (*Assessment, error) {
+		if i == len(tail) {
+			return nil, nil
+		}
+		i++
+		return tail[i-1], nil
+	}}, &errs)
+	for h.Len() > 0 {
+		c := h.list[0]
+		if !yield(c.a) {
+			return errors.Join(errs...)
+		}
+		if c.advance(&errs) {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cursor is the next assessment of one run.
+type cursor struct {
+	a    *Assessment
+	key  string // strings.ToLower(a.Resource.ID)
+	next func() (*Assessment, error)
+}
+
+// advance reads the cursor's next assessment; false at the end of its
+// run or on an error (appended to errs).
+func (c *cursor) advance(errs *[]error) bool {
+	a, err := c.next()
+	if err != nil {
+		*errs = append(*errs, err)
+		return false
+	}
+	if a == nil {
+		return false
+	}
+	c.a, c.key = a, strings.ToLower(a.Resource.ID)
+	return true
+}
+
+// cursors is a heap of cursors, the one with the first assessment on top.
+type cursors struct {
+	order map[*Recommendation]int
+	list  []*cursor
+}
+
+func (h *cursors) push(c *cursor, errs *[]error) {
+	if c.advance(errs) {
+		heap.Push(h, c)
+	}
+}
+
+func (h *cursors) Len() int { return len(h.list) }
+func (h *cursors) Less(i, j int) bool {
+	x, y := h.list[i], h.list[j]
+	return compareAssessments(h.order, x.a, y.a, x.key, y.key) < 0
+}
+func (h *cursors) Swap(i, j int) { h.list[i], h.list[j] = h.list[j], h.list[i] }
+func (h *cursors) Push(x any)    { h.list = append(h.list, x.(*cursor)) }
+func (h *cursors) Pop() any {
+	c := h.list[len(h.list)-1]
+	h.list = h.list[:len(h.list)-1]
+	return c
+}
+
+// compareAssessments is the report order: by recommendation (in the
+// result's order), then by resource: ID (case-insensitively; xk and yk
+// are the lower-cased IDs), provenance, deployment; then by status and
+// reason, so that not even two assessments of one resource tie.
+func compareAssessments(order map[*Recommendation]int, x, y *Assessment, xk, yk string) int {
+	if c := cmp.Compare(order[x.Recommendation], order[y.Recommendation]); c != 0 {
+		return c
+	}
+	if c := strings.Compare(xk, yk); c != 0 {
+		return c
+	}
+	return cmp.Or(compareResources(&x.Resource, &y.Resource),
+		strings.Compare(string(x.Status), string(y.Status)), strings.Compare(x.Reason, y.Reason))
+}
+
+// wireAssessment is an assessment as a run keeps it: its recommendation
+// by index, details' values as JSON, components with their full IDs.
+type wireAssessment struct {
+	Rec        int
+	Resource   Resource
+	Status     Status
+	Reason     string
+	Details    []wireDetail
+	Components []wireComponent
+	Exemption  *Exemption
+}
+
+type wireDetail struct {
+	Field, Path, Operator, Code string
+	Expected, Actual            []byte
+}
+
+type wireComponent struct {
+	ID, Name, Type string
+	Status         Status
+	Reason         string
+	Source         *resource.Provenance
+	Exemption      *Exemption
+}
+
+func (w *wireAssessment) from(a *Assessment, order map[*Recommendation]int) {
+	*w = wireAssessment{Rec: order[a.Recommendation], Resource: a.Resource, Status: a.Status, Reason: a.Reason, Exemption: a.Exemption,
+		Details: w.Details[:0], Components: w.Components[:0]}
+	for _, d := range a.Details {
+		w.Details = append(w.Details, wireDetail{Field: d.Field, Path: d.Path, Operator: d.Operator, Code: d.Code,
+			Expected: jsonValue(d.Expected), Actual: jsonValue(d.Actual)})
+	}
+	for i := range a.Components {
+		c := &a.Components[i]
+		w.Components = append(w.Components, wireComponent{ID: c.FullID(), Name: c.Name, Type: c.Type, Status: c.Status,
+			Reason: c.Reason, Source: c.Source, Exemption: c.Exemption})
+	}
+}
+
+func (w *wireAssessment) to(recs []*Recommendation) (*Assessment, error) {
+	if w.Rec < 0 || w.Rec >= len(recs) {
+		return nil, fmt.Errorf("read spilled assessments back: recommendation %d of %d", w.Rec, len(recs))
+	}
+	a := &Assessment{Recommendation: recs[w.Rec], Resource: w.Resource, Status: w.Status, Reason: w.Reason, Exemption: w.Exemption}
+	if len(w.Details) > 0 {
+		a.Details = make([]Detail, len(w.Details))
+		for i, d := range w.Details {
+			a.Details[i] = Detail{Field: d.Field, Path: d.Path, Operator: d.Operator, Code: d.Code,
+				Expected: plainValue(d.Expected), Actual: plainValue(d.Actual)}
+		}
+	}
+	if len(w.Components) > 0 {
+		a.Components = make([]Component, len(w.Components))
+		for i, c := range w.Components {
+			a.Components[i] = Component{ID: c.ID, Name: c.Name, Type: c.Type, Status: c.Status, Reason: c.Reason,
+				Source: c.Source, Exemption: c.Exemption}
+		}
+	}
+	return a, nil
+}
+
+// jsonValue encodes a detail's value as the JSON report writes it
+// (HTML characters unescaped); a value JSON cannot hold is kept as the
+// string the report writes for it.
+func jsonValue(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return []byte(`"(unrepresentable value)"`)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+// plainValue decodes a detail's value as plain JSON data, numbers as
+// json.Number: written again, they give the same digits.
+func plainValue(b []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return string(b)
+	}
+	return v
+}
+
+// sortAssessments sorts assessments in report order (compareAssessments).
+func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
+	type keyed struct {
+		key string
+		a   *Assessment
+	}
+	ks := make([]keyed, len(as))
+	for i, a := range as {
+		ks[i] = keyed{strings.ToLower(a.Resource.ID), a}
+	}
+	slices.SortStableFunc(ks, func(x, y keyed) int {
+		return compareAssessments(order, x.a, y.a, x.key, y.key)
+	})
+	for i := range ks {
+		as[i] = ks[i].a
+	}
+}
