@@ -21,7 +21,7 @@ func TestFrameworkExampleIsCurrent(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatal("examples/frameworks/README.md has no compliance block")
 	}
-	code, out, errOut := runCLI(t, []string{"scan", filepath.Join(root, "examples", "estate.json"), "--framework", "cis-azure-3.0.0", "--fail-on", "none"}, "")
+	code, out, errOut := runCLI(t, []string{"scan", filepath.Join(root, "examples", "estate.json"), "--framework", "cis-azure-3.0.0", "--fail-on", "none", "--width", "0"}, "")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
