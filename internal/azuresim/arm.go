@@ -53,6 +53,12 @@ func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
 		armError(w, http.StatusNotFound, "SubscriptionNotFound", "The subscription '"+segs[1]+"' could not be found.")
 		return
 	}
+	s.serveSubscription(w, r, sub, segs, low)
+}
+
+// serveSubscription answers the paths below /subscriptions/{s} (segs and
+// low: the path's segments as sent and lower-cased).
+func (s *Simulator) serveSubscription(w http.ResponseWriter, r *http.Request, sub *Subscription, segs, low []string) {
 	rest := low[2:]
 	switch {
 	case len(rest) == 0:

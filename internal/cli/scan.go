@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,28 +149,16 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if len(paths) == 0 && !opts.azure.enabled() {
 		return usageErrorf("nothing to scan: give files or directories, - for standard input, or --azure")
 	}
-	var failOn assess.Severity
-	if !strings.EqualFold(opts.failOn, "none") {
-		sev, err := catalog.ParseSeverity(opts.failOn)
-		if err != nil {
-			return usageErrorf("--fail-on %q: use low, medium, high or none", opts.failOn)
-		}
-		failOn = assess.Severity(sev)
+	failOn, err := parseFailOn(opts.failOn)
+	if err != nil {
+		return err
 	}
 	outs, err := opts.outputs()
 	if err != nil {
 		return err
 	}
-	cat, err := opts.catalog()
+	cat, err := opts.scanCatalog(a)
 	if err != nil {
-		return err
-	}
-	if !opts.ux.quiet {
-		for _, s := range cat.Skipped {
-			fmt.Fprintf(a.io.ErrOut, "kvguard: not judged: %s: %s\n", s.ID, s.Reason)
-		}
-	}
-	if cat, err = opts.ux.narrow(cat); err != nil {
 		return err
 	}
 	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: opts.ux.now})
@@ -183,39 +172,13 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		if judge, target, err = opts.assign.prepare(ctx, a, &opts.azure, opts.ux.now, fail); err != nil {
 			return err
 		}
-		inner := add
-		add = func(d *resource.Document) { inner(d); judge.Add(d) }
+		add = alsoTo(add, judge)
 	} else if opts.assign.target != "" {
 		return usageErrorf("--target-scope applies to --assignments and --assignments-from-azure")
 	}
-	interrupted := false
-	if opts.azure.enabled() {
-		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, add); err != nil {
-			if ctx.Err() != nil {
-				interrupted = true
-			}
-			fail(err)
-		}
-	}
-	if len(paths) > 0 && ctx.Err() == nil {
-		// Each input is judged as soon as it is read, and dropped (see
-		// assess.Unit).
-		open := func(source.Input) source.Unit {
-			u := as.Unit()
-			add := prog.wrap(opts.ux.attach(u.Add))
-			if judge != nil {
-				inner := add
-				add = func(d *resource.Document) { inner(d); judge.Add(d) }
-			}
-			return decoratedUnit{add: add, done: u.Done}
-		}
-		if err := a.readUnits(ctx, paths, &opts.input, open, fail); err != nil {
-			if ctx.Err() != nil {
-				interrupted = true
-			} else {
-				return err
-			}
-		}
+	interrupted, err := readInputs(ctx, a, opts, paths, as, add, judge, prog)
+	if err != nil {
+		return err
 	}
 	// Judge and write what was read, even after Ctrl-C.
 	prog.judging()
@@ -224,10 +187,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if judge != nil {
 		res.AddAssignmentVerdicts(target.ID, judge.Assignments(), judge.Finish())
 	}
-	st := as.Stats()
-	runs, msgRuns := res.Runs()
-	a.logger.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept,
-		"runs of assessments spilled", runs, "runs of messages spilled", msgRuns)
+	logStats(a.logger, as, res)
 	defer func() {
 		if err := res.Close(); err != nil {
 			a.logger.Warn("could not remove the temporary file of assessments", "err", err)
@@ -250,6 +210,82 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 		return res.Check(failOn)
 	}
 	return nil
+}
+
+// readInputs reads live Azure and the paths into the assessor, input by
+// input; interrupted is set when the scan was cancelled meanwhile.
+func readInputs(ctx context.Context, a *app, opts *scanOptions, paths []string, as *assess.Assessor, add func(*resource.Document), judge *assignment.Judge, prog *progress) (bool, error) {
+	fail := as.AddError
+	interrupted := false
+	if opts.azure.enabled() {
+		if _, err := opts.azure.scan(ctx, a.io.ErrOut, a.io.ErrIsTerminal, a.logger, add); err != nil {
+			if ctx.Err() != nil {
+				interrupted = true
+			}
+			fail(err)
+		}
+	}
+	if len(paths) > 0 && ctx.Err() == nil {
+		// Each input is judged as soon as it is read, and dropped (see
+		// assess.Unit).
+		open := func(source.Input) source.Unit {
+			u := as.Unit()
+			return decoratedUnit{add: alsoTo(prog.wrap(opts.ux.attach(u.Add)), judge), done: u.Done}
+		}
+		if err := a.readUnits(ctx, paths, &opts.input, open, fail); err != nil {
+			if ctx.Err() != nil {
+				interrupted = true
+			} else {
+				return false, err
+			}
+		}
+	}
+	return interrupted, nil
+}
+
+// parseFailOn reads --fail-on: "" for none.
+func parseFailOn(s string) (assess.Severity, error) {
+	if strings.EqualFold(s, "none") {
+		return "", nil
+	}
+	sev, err := catalog.ParseSeverity(s)
+	if err != nil {
+		return "", usageErrorf("--fail-on %q: use low, medium, high or none", s)
+	}
+	return assess.Severity(sev), nil
+}
+
+// scanCatalog builds the scan's catalog, says which recommendations it
+// leaves out and why, and narrows it to --severity.
+func (o *scanOptions) scanCatalog(a *app) (*catalog.Catalog, error) {
+	cat, err := o.catalog()
+	if err != nil {
+		return nil, err
+	}
+	if !o.ux.quiet {
+		for _, s := range cat.Skipped {
+			fmt.Fprintf(a.io.ErrOut, "kvguard: not judged: %s: %s\n", s.ID, s.Reason)
+		}
+	}
+	return o.ux.narrow(cat)
+}
+
+// alsoTo sends each document to add and then to the tenant's assignments
+// (when there are any).
+func alsoTo(add func(*resource.Document), judge *assignment.Judge) func(*resource.Document) {
+	if judge == nil {
+		return add
+	}
+	return func(d *resource.Document) { add(d); judge.Add(d) }
+}
+
+// logStats says, at debug level, how many documents were held at once
+// and how many runs were spilled: the memory bound at work.
+func logStats(log *slog.Logger, as *assess.Assessor, res *assess.Result) {
+	st := as.Stats()
+	runs, msgRuns := res.Runs()
+	log.Debug("judged", "documents", st.Documents, "most held at once", st.Peak, "kept until the end", st.Kept,
+		"runs of assessments spilled", runs, "runs of messages spilled", msgRuns)
 }
 
 func severityWord(e *resource.InputError) string {
