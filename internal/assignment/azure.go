@@ -9,6 +9,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -89,40 +90,19 @@ func (fe *fetcher) assignments(t Scope) error {
 	c := fe.f.NewAssignmentsClient()
 	switch {
 	case t.ManagementGroup != "":
-		p := c.NewListForManagementGroupPager(t.ManagementGroup, &armpolicy.AssignmentsClientListForManagementGroupOptions{Filter: &atScope})
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, a := range page.Value {
-				fe.add(a)
-			}
-		}
+		return drain(fe, c.NewListForManagementGroupPager(t.ManagementGroup, &armpolicy.AssignmentsClientListForManagementGroupOptions{Filter: &atScope}),
+			func(r armpolicy.AssignmentsClientListForManagementGroupResponse) []*armpolicy.Assignment {
+				return r.Value
+			})
 	case t.ResourceGroup != "":
-		p := c.NewListForResourceGroupPager(t.ResourceGroup, &armpolicy.AssignmentsClientListForResourceGroupOptions{Filter: &atScope})
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, a := range page.Value {
-				fe.add(a)
-			}
-		}
+		return drain(fe, c.NewListForResourceGroupPager(t.ResourceGroup, &armpolicy.AssignmentsClientListForResourceGroupOptions{Filter: &atScope}),
+			func(r armpolicy.AssignmentsClientListForResourceGroupResponse) []*armpolicy.Assignment {
+				return r.Value
+			})
 	default:
-		p := c.NewListPager(&armpolicy.AssignmentsClientListOptions{Filter: &atScope})
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, a := range page.Value {
-				fe.add(a)
-			}
-		}
+		return drain(fe, c.NewListPager(&armpolicy.AssignmentsClientListOptions{Filter: &atScope}),
+			func(r armpolicy.AssignmentsClientListResponse) []*armpolicy.Assignment { return r.Value })
 	}
-	return nil
 }
 
 func (fe *fetcher) exemptions(t Scope) error {
@@ -130,39 +110,30 @@ func (fe *fetcher) exemptions(t Scope) error {
 	switch {
 	case t.ManagementGroup != "":
 		atScope := "atScope()"
-		p := c.NewListForManagementGroupPager(t.ManagementGroup, &armpolicy.ExemptionsClientListForManagementGroupOptions{Filter: &atScope})
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, x := range page.Value {
-				fe.add(x)
-			}
-		}
+		return drain(fe, c.NewListForManagementGroupPager(t.ManagementGroup, &armpolicy.ExemptionsClientListForManagementGroupOptions{Filter: &atScope}),
+			func(r armpolicy.ExemptionsClientListForManagementGroupResponse) []*armpolicy.Exemption {
+				return r.Value
+			})
 	case t.ResourceGroup != "":
 		// No filter: the exemptions at the group, above it and on the
 		// resources in it.
-		p := c.NewListForResourceGroupPager(t.ResourceGroup, nil)
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, x := range page.Value {
-				fe.add(x)
-			}
-		}
+		return drain(fe, c.NewListForResourceGroupPager(t.ResourceGroup, nil),
+			func(r armpolicy.ExemptionsClientListForResourceGroupResponse) []*armpolicy.Exemption { return r.Value })
 	default:
-		p := c.NewListPager(nil)
-		for p.More() {
-			page, err := p.NextPage(fe.ctx)
-			if err != nil {
-				return err
-			}
-			for _, x := range page.Value {
-				fe.add(x)
-			}
+		return drain(fe, c.NewListPager(nil),
+			func(r armpolicy.ExemptionsClientListResponse) []*armpolicy.Exemption { return r.Value })
+	}
+}
+
+// drain reads every page of a list and adds each object on it.
+func drain[R, T any](fe *fetcher, p *runtime.Pager[R], items func(R) []*T) error {
+	for p.More() {
+		page, err := p.NextPage(fe.ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range items(page) {
+			fe.add(x)
 		}
 	}
 	return nil
