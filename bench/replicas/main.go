@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ func main() {
 	runs := flag.Int("runs", 3, "scans per size with -measure")
 	work := flag.String("work", "", "where -measure builds its trees and kvguard (default: a temporary directory, removed after)")
 	bin := flag.String("bin", "", "scan with this kvguard binary instead of building one (to compare builds)")
+	trivy := flag.String("trivy", "", "with -measure, also scan each tree with this Trivy binary (`trivy config`), side by side (bench/README.md says how to build it)")
+	trivyRuns := flag.Int("trivy-runs", 1, "Trivy scans per size with -trivy")
 	flag.Parse()
 	log.SetFlags(0)
 	src, err := corpusFiles(*corpus)
@@ -63,7 +66,8 @@ func main() {
 		}
 		fmt.Printf("%d files in %s (%d per full replica)\n", *files, *out, len(src))
 	case *measure != "":
-		if err := measureAll(*corpus, src, *measure, *runs, *work, *bin); err != nil {
+		peer := peer{bin: *trivy, runs: *trivyRuns}
+		if err := measureAll(*corpus, src, *measure, *runs, *work, *bin, peer); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -164,7 +168,7 @@ func unique(name string, data []byte, replica int) []byte {
 }
 
 // measureAll builds kvguard and a tree per size, and scans each.
-func measureAll(corpus string, src []string, sizes string, runs int, work, bin string) error {
+func measureAll(corpus string, src []string, sizes string, runs int, work, bin string, trivy peer) error {
 	if work == "" {
 		dir, err := os.MkdirTemp("", "kvguard-replicas-")
 		if err != nil {
@@ -189,19 +193,70 @@ func measureAll(corpus string, src []string, sizes string, runs int, work, bin s
 		if err := build(corpus, src, tree, n); err != nil {
 			return err
 		}
+		var ours []time.Duration
 		for r := 1; r <= runs; r++ {
 			m, err := scan(bin, tree, os.DevNull)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%6d files  run %d: wall %6.2f s  CPU %6.2f s (%3.0f%%)  peak RSS %4.0f MiB  exit %d  load %s → %s\n",
-				n, r, m.wall.Seconds(), m.cpu.Seconds(), 100*m.cpu.Seconds()/m.wall.Seconds(), float64(m.maxRSS)/(1<<20), m.exit, m.loadBefore, m.loadAfter)
+			ours = append(ours, m.wall)
+			printRun("kvguard", n, r, m)
+		}
+		if trivy.bin != "" {
+			if err := trivy.compare(n, tree, work, ours); err != nil {
+				return err
+			}
 		}
 		if err := checkFindings(bin, tree, work, n/len(src)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// printRun prints one scan's cost on a line.
+func printRun(tool string, n, r int, m measurement) {
+	fmt.Printf("%-7s %6d files  run %d: wall %7.2f s  CPU %7.2f s (%3.0f%%)  peak RSS %5.0f MiB  exit %d  load %s → %s\n",
+		tool, n, r, m.wall.Seconds(), m.cpu.Seconds(), 100*m.cpu.Seconds()/m.wall.Seconds(), float64(m.maxRSS)/(1<<20), m.exit, m.loadBefore, m.loadAfter)
+}
+
+// peer is the scanner measured beside kvguard: Trivy's `trivy config`,
+// built from source outside the repository (bench/README.md).
+type peer struct {
+	bin  string
+	runs int
+}
+
+// compare scans tree with Trivy and prints how many times kvguard's
+// median wall time fits into Trivy's.
+func (p peer) compare(n int, tree, work string, ours []time.Duration) error {
+	var theirs []time.Duration
+	for r := 1; r <= max(1, p.runs); r++ {
+		// Trivy's own check bundle is embedded; a cache of its own keeps
+		// the runs from reading or writing the user's.
+		cmd := exec.Command(p.bin, "config", "--skip-check-update", "--quiet", "--format", "json", "-o", os.DevNull, tree)
+		cmd.Env = append(os.Environ(), "TRIVY_CACHE_DIR="+filepath.Join(work, "trivy-cache"))
+		m, err := run(cmd)
+		if err != nil {
+			return fmt.Errorf("trivy config %s: %w", tree, err)
+		}
+		theirs = append(theirs, m.wall)
+		printRun("trivy", n, r, m)
+	}
+	k, t := median(ours), median(theirs)
+	fmt.Printf("        Trivy ÷ kvguard (median wall): %.1f× (%.2f s / %.2f s)\n", t.Seconds()/k.Seconds(), t.Seconds(), k.Seconds())
+	return nil
+}
+
+// median is the middle of ds (the mean of the two middle ones for an
+// even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // measurement is one scan's cost.
@@ -214,8 +269,17 @@ type measurement struct {
 
 // scan runs kvguard on tree, writing the JSON report to out.
 func scan(bin, tree, out string) (measurement, error) {
+	m, err := run(exec.Command(bin, "scan", tree, "--format", "json", "-o", out))
+	if err != nil {
+		return m, fmt.Errorf("kvguard scan %s: %w", tree, err)
+	}
+	return m, nil
+}
+
+// run runs cmd and measures it; exit statuses 1 (findings) and 2 (input
+// errors, the report still written) are results, not failures.
+func run(cmd *exec.Cmd) (measurement, error) {
 	m := measurement{loadBefore: load()}
-	cmd := exec.Command(bin, "scan", tree, "--format", "json", "-o", out)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -227,7 +291,7 @@ func scan(bin, tree, out string) (measurement, error) {
 	case errors.As(err, &exit) && exit.ExitCode() <= 2:
 		m.exit = exit.ExitCode() // 1: findings; 2: input errors, the report is written
 	case err != nil:
-		return m, fmt.Errorf("kvguard scan %s: %w\n%s", tree, err, stderr.String())
+		return m, fmt.Errorf("%w\n%s", err, stderr.String())
 	}
 	st := cmd.ProcessState
 	m.cpu = st.UserTime() + st.SystemTime()
