@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestHelpAndMessages: what a new user meets first reads right.
@@ -25,8 +29,10 @@ func TestHelpAndMessages(t *testing.T) {
 			if code != c.wantExit {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.wantExit, out, errOut)
 			}
+			// Help is wrapped to the width: compare words, not lines.
+			flat := strings.Join(strings.Fields(out), " ")
 			for _, w := range c.wantOut {
-				if !strings.Contains(out, w) {
+				if !strings.Contains(flat, w) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
 			}
@@ -99,6 +105,62 @@ func TestColorWanted(t *testing.T) {
 	for _, c := range cases {
 		if got := colorWanted(c.tty, env(c.env)); got != c.want {
 			t.Errorf("tty %v env %v: %v, want %v", c.tty, c.env, got, c.want)
+		}
+	}
+}
+
+// TestHelpFitsWidth: every command's --help fits 80 columns (standard
+// output is not a terminal here), its description refilled, its flags
+// wrapped under their descriptions.
+func TestHelpFitsWidth(t *testing.T) {
+	t.Parallel()
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			walk(sub, append(slices.Clone(path), sub.Name()))
+		}
+	}
+	walk(newRootCmd(&app{}, new(slog.LevelVar)), nil)
+	if len(paths) < 8 {
+		t.Fatalf("only %d commands found", len(paths))
+	}
+	for _, p := range paths {
+		code, out, errOut := runCLI(t, append(p, "--help"), "")
+		if code != ExitOK {
+			t.Errorf("%v --help: exit %d: %s", p, code, errOut)
+			continue
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if n := len([]rune(line)); n > defaultWidth {
+				t.Errorf("kvguard %s --help: a line of %d columns:\n%s", strings.Join(p, " "), n, line)
+			}
+		}
+	}
+	// The flags' descriptions are wrapped, not cut: a long one is whole.
+	_, out, _ := runCLI(t, []string{"scan", "--help"}, "")
+	if !strings.Contains(out, "      --width int                  table: wrap lines to this many columns, 0 for\n                                   none") {
+		t.Errorf("scan --help: --width's description is not wrapped under itself:\n%s", out)
+	}
+}
+
+func TestFitHelp(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in string
+		width    int
+		want     string
+	}{
+		{"a paragraph is refilled", "one two three\nfour five\n\nUsage:\n", 10, "one two\nthree four\nfive\n\nUsage:\n"},
+		{"a listed line hangs under its description", "Usage:\n  -a, --all   judge every one of them\n", 34, "Usage:\n  -a, --all   judge every one of\n              them\n"},
+		{"too narrow a description column: left whole", "Usage:\n  -a, --all   judge every one of them\n", 30, "Usage:\n  -a, --all   judge every one of them\n"},
+		{"an example is left whole", "Usage:\n  kvguard scan ./a/very/long/path\n", 10, "Usage:\n  kvguard scan ./a/very/long/path\n"},
+		{"short lines are untouched", "Usage:\n  kvguard   x\n", 80, "Usage:\n  kvguard   x\n"},
+	}
+	for _, c := range cases {
+		if got := fitHelp(c.in, c.width); got != c.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", c.name, got, c.want)
 		}
 	}
 }
