@@ -196,6 +196,9 @@ func TestEmptyResults(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
 			}
+			if c.name == "missing path" && strings.Contains(errOut, "files under") {
+				t.Errorf("a missing path is said to hold no inputs, besides the error:\n%s", errOut)
+			}
 			if c.name == "quiet" && errOut != "" {
 				t.Errorf("--quiet printed:\n%s", errOut)
 			}

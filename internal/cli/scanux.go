@@ -351,7 +351,9 @@ func explainEmpty(ctx context.Context, w io.Writer, res *assess.Result, paths []
 	inv := res.Summary.Inventory
 	var files []string
 	for _, p := range paths {
-		if p != "-" {
+		// A path that cannot be read is already an error above: saying
+		// that no inputs were found under it would add nothing.
+		if _, err := os.Stat(p); p != "-" && err == nil {
 			files = append(files, p)
 		}
 	}
