@@ -157,10 +157,14 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("reading the assessments back: %w", err)
 	}
-	for _, e := range r.Errors {
+	// AllErrors, not Errors: a large scan keeps its problems on disk.
+	for e := range r.AllErrors() {
 		if err := enc.Encode(errorOf(e, meta, at)); err != nil {
 			return fmt.Errorf("writing the OCSF events: %w", err)
 		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading the input problems back: %w", err)
 	}
 	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing the OCSF events: %w", err)
