@@ -164,3 +164,33 @@ func TestFitHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestTableLayout: the terminal's width and colour apply to standard
+// output on a terminal only; a report file gets 80 columns and no
+// colour; --width wins, within the narrowest table laid out.
+func TestTableLayout(t *testing.T) {
+	t.Parallel()
+	tty := &app{io: IOStreams{OutWidth: 120, OutColor: true}}
+	pipe := &app{}
+	cases := []struct {
+		name      string
+		a         *app
+		toStdout  bool
+		flag      int
+		width     int
+		wantColor bool
+	}{
+		{"terminal", tty, true, -1, 120, true},
+		{"a file beside a terminal", tty, false, -1, defaultWidth, false},
+		{"a pipe", pipe, true, -1, defaultWidth, false},
+		{"--width 200 in a pipe", pipe, true, 200, 200, false},
+		{"--width 10 on a terminal", tty, true, 10, minWidth, true},
+		{"--width 0: no wrapping", tty, true, 0, 0, true},
+	}
+	for _, c := range cases {
+		w, color := c.a.tableLayout(c.toStdout, c.flag)
+		if w != c.width || color != c.wantColor {
+			t.Errorf("%s: width %d colour %v, want %d %v", c.name, w, color, c.width, c.wantColor)
+		}
+	}
+}
