@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kvguard/kvguard/internal/estate"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -69,6 +70,9 @@ type Result struct {
 	// nErrors and nWarnings count them all.
 	errRuns            *errorRuns
 	nErrors, nWarnings int
+	// keep, when set, is the view's filter (Only): All yields only the
+	// assessments it accepts.
+	keep func(*Assessment) bool
 }
 
 // Assessment is one recommendation's verdict on one resource.
@@ -210,6 +214,51 @@ func (i Inventory) ComponentCount() int {
 // more than once and each call reads them afresh. After a loop over All,
 // Err reports whether they could all be read back.
 func (r *Result) All() iter.Seq[*Assessment] {
+	if r.keep == nil {
+		return r.all()
+	}
+	return func(yield func(*Assessment) bool) {
+		for a := range r.all() {
+			if r.keep(a) && !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// Only returns a view of the result whose All yields only the
+// assessments keep accepts, read as they stream past: nothing is copied,
+// so a large scan's assessments stay on disk (the baseline's filter is
+// one). The view shares the result's files: close one of the two, not
+// both; the caller adjusts the view's Summary.
+func (r *Result) Only(keep func(*Assessment) bool) *Result {
+	v := *r
+	if prev := r.keep; prev != nil {
+		v.keep = func(a *Assessment) bool { return prev(a) && keep(a) }
+	} else {
+		v.keep = keep
+	}
+	return &v
+}
+
+// AddErrors adds problems found after judging (the ignore list's review
+// of its entries), in report order, and counts them like the others:
+// ErrorCounts, HasErrors and AllErrors see them, whether or not the scan
+// spilled its problems to disk.
+func (r *Result) AddErrors(errs ...*resource.InputError) {
+	for _, e := range errs {
+		if e.Warning {
+			r.nWarnings++
+		} else {
+			r.nErrors++
+		}
+	}
+	r.Errors = append(r.Errors, errs...)
+	estate.SortErrors(r.Errors)
+}
+
+// all yields every assessment, merging the spilled runs.
+func (r *Result) all() iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
 		if r.spilled == nil {
 			for _, a := range r.Assessments {

@@ -222,16 +222,25 @@ func set(fs []Finding) map[string]bool {
 	return m
 }
 
-// Filter returns the result with only the findings that are not in the
-// baseline, and how many were left out. An assessment all of whose
-// findings (itself and its unhealthy or unknown components) are in the
-// baseline is left out; one with a new component stays whole. The
-// summary's counts follow. The error is res.Err: the assessments could
-// not all be read back.
+// Filter returns a view of the result with only the findings that are
+// not in the baseline, and how many were left out. An assessment all of
+// whose findings (itself and its unhealthy or unknown components) are in
+// the baseline is left out; one with a new component stays whole. The
+// summary's counts follow. Nothing is held: one pass counts what is left
+// out, and the view (assess.Result.Only) skips it again as writers read
+// the assessments, so a large scan's stay on disk. The view shares the
+// result's files (close one of the two). The error is res.Err: the
+// assessments could not all be read back.
 func Filter(res *assess.Result, base []Finding) (*assess.Result, int, error) {
 	known := set(base)
-	out := &assess.Result{SchemaVersion: res.SchemaVersion, GeneratedAt: res.GeneratedAt, Recommendations: res.Recommendations,
-		Errors: res.Errors, EnabledOnly: res.EnabledOnly, Summary: res.Summary}
+	// inBaseline: every finding of a is known (and it has some).
+	inBaseline := func(a *assess.Assessment) (int, bool) {
+		fs := Of(a)
+		if len(fs) == 0 || slices.ContainsFunc(fs, func(f Finding) bool { return !known[f.Fingerprint] }) {
+			return 0, false
+		}
+		return len(fs), true
+	}
 	counts := map[string]map[assess.Status]int{}
 	for id, c := range res.Summary.ByRecommendation {
 		counts[id] = map[assess.Status]int{}
@@ -239,16 +248,20 @@ func Filter(res *assess.Result, base []Finding) (*assess.Result, int, error) {
 			counts[id][s] = n
 		}
 	}
-	out.Summary.ByRecommendation = counts
 	dropped := 0
 	for a := range res.All() {
-		fs := Of(a)
-		if len(fs) > 0 && slices.IndexFunc(fs, func(f Finding) bool { return !known[f.Fingerprint] }) < 0 {
-			dropped += len(fs)
+		if n, ok := inBaseline(a); ok {
+			dropped += n
 			counts[a.Recommendation.ID][a.Status]--
-			continue
 		}
-		out.Assessments = append(out.Assessments, a)
 	}
-	return out, dropped, res.Err()
+	if err := res.Err(); err != nil {
+		return nil, 0, err
+	}
+	out := res.Only(func(a *assess.Assessment) bool {
+		_, ok := inBaseline(a)
+		return !ok
+	})
+	out.Summary.ByRecommendation = counts
+	return out, dropped, nil
 }

@@ -25,7 +25,7 @@ type assignmentOptions struct {
 }
 
 func (o *assignmentOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.files, "assignments", nil, "judge with your tenant's Azure Policy: a file of az policy assignment/definition/set-definition/exemption list -o json output, or a kvguard policy snapshot (repeatable; see docs/deny-preview.md)")
+	fs.StringArrayVar(&o.files, "assignments", nil, "judge with your tenant's Azure Policy: a file of the JSON output of az policy assignment, definition, set-definition or exemption list, or a kvguard policy snapshot (repeatable; see docs/deny-preview.md)")
 	fs.BoolVar(&o.fromAzure, "assignments-from-azure", false, "read the assignments, definitions and exemptions at --target-scope from Azure (Reader; --cloud and --auth apply)")
 	fs.StringVar(&o.target, "target-scope", "", "where the scanned IaC will be deployed, for --assignments: /subscriptions/<id>/resourceGroups/<name> (or a subscription or management group)")
 }

@@ -108,6 +108,7 @@ func TestBaseline(t *testing.T) {
 			if len(seen) > 0 {
 				t.Errorf("findings already in the baseline reported again: %v", seen)
 			}
+			checkSummaryFollows(t, out)
 			// kvguard diff agrees.
 			now := filepath.Join(dir, "now.json")
 			runCLI(t, []string{"scan", tree, "--format", "json", "-o", now}, "")
@@ -195,6 +196,9 @@ func TestEmptyResults(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
 			}
+			if c.name == "missing path" && strings.Contains(errOut, "files under") {
+				t.Errorf("a missing path is said to hold no inputs, besides the error:\n%s", errOut)
+			}
 			if c.name == "quiet" && errOut != "" {
 				t.Errorf("--quiet printed:\n%s", errOut)
 			}
@@ -217,5 +221,33 @@ func TestSeverityFilter(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, []string{"scan", examples, "--severity", "urgent"}, ""); code != ExitError || !strings.Contains(errOut, "use high, medium or low") {
 		t.Errorf("bad --severity: exit %d: %s", code, errOut)
+	}
+}
+
+// checkSummaryFollows: the JSON report's per-recommendation counts are
+// those of the assessments it lists (the baseline's filter adjusts them).
+func checkSummaryFollows(t *testing.T, out string) {
+	t.Helper()
+	var rep struct {
+		Summary struct {
+			Recommendations []struct {
+				ID                 string
+				Unhealthy, Unknown int
+			}
+		}
+		Assessments []reportVerdict
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not a JSON report: %v", err)
+	}
+	listed := map[string]int{}
+	for _, a := range rep.Assessments {
+		listed[a.Recommendation.ID+"/"+a.Status]++
+	}
+	for _, r := range rep.Summary.Recommendations {
+		if r.Unhealthy != listed[r.ID+"/Unhealthy"] || r.Unknown != listed[r.ID+"/Unknown"] {
+			t.Errorf("summary of %s: %d unhealthy, %d unknown; the report lists %d and %d",
+				r.ID, r.Unhealthy, r.Unknown, listed[r.ID+"/Unhealthy"], listed[r.ID+"/Unknown"])
+		}
 	}
 }

@@ -113,6 +113,13 @@ func TestIgnoreList(t *testing.T) {
 			if !strings.Contains(sarifOut, `"kind": "external"`) && !strings.Contains(sarifOut, `"kind":"external"`) {
 				t.Errorf("SARIF has no external suppression:\n%.2000s", sarifOut)
 			}
+			// Every other format carries the entry's reason.
+			for _, format := range []string{"table", "csv", "junit", "markdown", "ocsf", "html"} {
+				_, got, _ := runCLIAt(t, before, "scan", dir, "--format", format, "--width", "0")
+				if !strings.Contains(got, "until its migration") {
+					t.Errorf("the %s report lacks the ignore entry's reason:\n%.3000s", format, got)
+				}
+			}
 			// After the expiry day the finding is back and the entry reported.
 			_, out, errOut = runCLIAt(t, after, "scan", dir, "--format", "json")
 			if v := reportVerdicts(t, out)["keyvault-rbac/kv-legacy"]; v.Status != "Unhealthy" || !strings.Contains(v.Reason, "expired on 2027-01-31") {

@@ -24,7 +24,8 @@ that could not be known before deployment, the parts that could not be read and 
 suppressions found. Private endpoints are already linked into the vaults they target.
 Use it to see why a verdict came out as it did, or to compare two inputs.`,
 		Example: `  kvguard inspect main.bicep
-  kvguard inspect ./infra --var env=prod | jq '.documents[] | select(.type == "Microsoft.KeyVault/vaults")'`,
+  kvguard inspect ./infra --var env=prod |
+    jq '.documents[] | select(.type == "Microsoft.KeyVault/vaults")'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInspect(cmd.Context(), a, opts, args)

@@ -66,7 +66,8 @@ or input error (every result that could be computed is still written).`,
   kvguard scan ./infra --format sarif -o kvguard.sarif
   kvguard scan main.bicep --parameters main.bicepparam
   kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000
-  kvguard scan ./infra --assignments policy.json --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
+  kvguard scan ./infra --assignments policy.json \
+    --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
 				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {

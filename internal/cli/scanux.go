@@ -305,8 +305,9 @@ func (o *uxOptions) review(a *app, res *assess.Result) (*assess.Result, error) {
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
-		res.Errors = append(res.Errors, config.Review(o.ignore, used, o.now)...)
-		slices.SortStableFunc(res.Errors, compareInputErrors)
+		// AddErrors counts them too: the stderr summary and the exit
+		// code see them even when the scan spilled its problems to disk.
+		res.AddErrors(config.Review(o.ignore, used, o.now)...)
 	}
 	if o.baseline != "" {
 		base, err := baseline.Read(o.baseline)
@@ -323,16 +324,6 @@ func (o *uxOptions) review(a *app, res *assess.Result) (*assess.Result, error) {
 		res = filtered
 	}
 	return res, nil
-}
-
-func compareInputErrors(a, b *resource.InputError) int {
-	switch {
-	case a.Pos.File != b.Pos.File:
-		return strings.Compare(a.Pos.File, b.Pos.File)
-	case a.Pos.Line != b.Pos.Line:
-		return a.Pos.Line - b.Pos.Line
-	}
-	return strings.Compare(a.Msg, b.Msg)
 }
 
 // errEmpty is a scan that judged nothing, under --fail-on-empty: exit 1.
@@ -360,7 +351,9 @@ func explainEmpty(ctx context.Context, w io.Writer, res *assess.Result, paths []
 	inv := res.Summary.Inventory
 	var files []string
 	for _, p := range paths {
-		if p != "-" {
+		// A path that cannot be read is already an error above: saying
+		// that no inputs were found under it would add nothing.
+		if _, err := os.Stat(p); p != "-" && err == nil {
 			files = append(files, p)
 		}
 	}

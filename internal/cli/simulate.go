@@ -54,8 +54,9 @@ estate it generates (--vaults ...), and can add latency, Azure's throttling limi
 transient 5xx errors, dropped connections and forbidden vaults. It holds no secret values
 and refuses every request for one. It runs until interrupted (Ctrl-C).`,
 		Example: `  kvguard simulate --estate examples/estate.json
-  kvguard simulate --vaults 500 --subscriptions 5 --secrets-per-vault 50 --keys-per-vault 20 \
-      --latency 20ms --throttle --fail-rate 0.05 --forbidden-vaults 3`,
+  kvguard simulate --vaults 500 --subscriptions 5 \
+    --secrets-per-vault 50 --keys-per-vault 20 \
+    --latency 20ms --throttle --fail-rate 0.05 --forbidden-vaults 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd.Context(), cmd, stdout, stderr, logger)

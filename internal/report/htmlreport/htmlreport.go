@@ -175,7 +175,8 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	for _, e := range r.Errors {
+	// AllErrors, not Errors: a large scan keeps its problems on disk.
+	for e := range r.AllErrors() {
 		p := problem{Level: "error", Where: text(e.Pos.String()), Message: text(e.Msg)}
 		if e.Warning {
 			p.Level = "warning"
@@ -184,6 +185,9 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 			p.Where = text(e.ResourceID)
 		}
 		d.Problems = append(d.Problems, p)
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading the input problems back: %w", err)
 	}
 	b := bufio.NewWriterSize(out, 1<<16)
 	if err := pageTemplate.Execute(b, d); err != nil {

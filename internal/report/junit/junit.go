@@ -83,8 +83,8 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		c := suiteCounts(r.Summary.ByRecommendation[rec.ID])
 		total.tests, total.failures, total.skipped = total.tests+c.tests, total.failures+c.failures, total.skipped+c.skipped
 	}
-	in := inputCounts(r.Errors)
-	if len(r.Errors) > 0 {
+	in := inputCounts(r)
+	if in.tests > 0 {
 		total.tests, total.errors, total.skipped = total.tests+in.tests, total.errors+in.errors, total.skipped+in.skipped
 	}
 	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
@@ -96,8 +96,11 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	if err := s.writeSuites(); err != nil {
 		return err
 	}
-	if len(r.Errors) > 0 {
+	if in.tests > 0 {
 		s.writeInput(in)
+		if err := r.Err(); err != nil && s.err == nil {
+			s.err = fmt.Errorf("reading the input problems back: %w", err)
+		}
 	}
 	s.token(root.End())
 	if s.err == nil {
@@ -240,7 +243,10 @@ func (s *stream) properties(props []property) {
 // writeInput writes the input problems' suite.
 func (s *stream) writeInput(c counts) {
 	s.token(suiteStart(InputSuite, "kvguard-input", c, s.r.GeneratedAt))
-	for i, e := range s.r.Errors {
+	// AllErrors, not Errors: a large scan keeps its problems on disk.
+	i := -1
+	for e := range s.r.AllErrors() {
+		i++
 		where := e.Pos.String()
 		if where == "" {
 			where = resource.QuoteName(e.ResourceID)
@@ -279,16 +285,9 @@ func suiteCounts(c map[assess.Status]int) counts {
 	return n
 }
 
-func inputCounts(errs []*resource.InputError) counts {
-	c := counts{tests: len(errs)}
-	for _, e := range errs {
-		if e.Warning {
-			c.skipped++
-		} else {
-			c.errors++
-		}
-	}
-	return c
+func inputCounts(r *assess.Result) counts {
+	errs, warns := r.ErrorCounts()
+	return counts{tests: errs + warns, errors: errs, skipped: warns}
 }
 
 func indexFrom(recs []*assess.Recommendation, from int, id string) int {

@@ -72,7 +72,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		return fmt.Errorf("writing the Markdown report: the summary alone is %d bytes, over the limit of %d", doc.Len()+len(footer), limit)
 	}
 	sec := &section{limit: budget}
-	writeProblems(sec, r.Errors)
+	writeProblems(sec, r)
 	if err := writeDetails(sec, r); err != nil {
 		return err
 	}
@@ -249,30 +249,28 @@ func (s *section) fits(n, reserve int) bool { return s.b.Len()+n+reserve <= s.li
 // truncation note.
 const reserve = 400
 
-func writeProblems(s *section, errs []*resource.InputError) {
-	if len(errs) == 0 {
+func writeProblems(s *section, r *assess.Result) {
+	nerr, nwarn := r.ErrorCounts()
+	if nerr+nwarn == 0 {
 		return
 	}
-	nerr := 0
-	for _, e := range errs {
-		if !e.Warning {
-			nerr++
-		}
-	}
 	head := fmt.Sprintf("<details><summary>Input problems: %s, %s</summary>\n\n",
-		plural(nerr, "error", "errors"), plural(len(errs)-nerr, "warning", "warnings"))
+		plural(nerr, "error", "errors"), plural(nwarn, "warning", "warnings"))
 	if !s.fits(len(head), reserve) {
 		return
 	}
 	s.b.WriteString(head)
-	for i, e := range errs {
+	// AllErrors, not Errors: a large scan keeps its problems on disk.
+	i := -1
+	for e := range r.AllErrors() {
+		i++
 		level := "error"
 		if e.Warning {
 			level = "warning"
 		}
 		line := fmt.Sprintf("- **%s** %s\n", level, escape(e.Error()))
 		if !s.fits(len(line), reserve) {
-			fmt.Fprintf(&s.b, "\n%s\n", omitted(len(errs)-i, "input problem", "input problems"))
+			fmt.Fprintf(&s.b, "\n%s\n", omitted(nerr+nwarn-i, "input problem", "input problems"))
 			break
 		}
 		s.b.WriteString(line)

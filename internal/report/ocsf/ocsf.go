@@ -111,10 +111,34 @@ type compliance struct {
 }
 
 type resourceDetails struct {
-	UID  string         `json:"uid"`
-	Name string         `json:"name,omitempty"`
-	Type string         `json:"type,omitempty"`
-	Data map[string]any `json:"data,omitempty"`
+	UID  string `json:"uid"`
+	Name string `json:"name,omitempty"`
+	Type string `json:"type,omitempty"`
+	// Data is a *vaultData or a *componentData, or nil.
+	Data any `json:"data,omitempty"`
+}
+
+// vaultData, componentData and sourceData are structs rather than maps
+// (one of each per component of a million-component scan); their fields
+// are in the order of their keys, as encoding/json writes a map's.
+type vaultData struct {
+	Deployment  string      `json:"deployment,omitempty"`
+	Placeholder bool        `json:"placeholder,omitempty"`
+	Source      *sourceData `json:"source,omitempty"`
+}
+
+type componentData struct {
+	Reason string      `json:"reason"`
+	Source *sourceData `json:"source,omitempty"`
+	Status string      `json:"status"`
+}
+
+type sourceData struct {
+	Address   string `json:"address,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+	File      string `json:"file,omitempty"`
+	Kind      string `json:"kind"`
+	StartLine int    `json:"start_line,omitempty"`
 }
 
 type remediation struct {
@@ -157,10 +181,14 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("reading the assessments back: %w", err)
 	}
-	for _, e := range r.Errors {
+	// AllErrors, not Errors: a large scan keeps its problems on disk.
+	for e := range r.AllErrors() {
 		if err := enc.Encode(errorOf(e, meta, at)); err != nil {
 			return fmt.Errorf("writing the OCSF events: %w", err)
 		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading the input problems back: %w", err)
 	}
 	if err := b.Flush(); err != nil {
 		return fmt.Errorf("writing the OCSF events: %w", err)
@@ -285,54 +313,29 @@ func remediationOf(rec *assess.Recommendation) string {
 // did not pass (each with its status and reason in data).
 func resources(a *assess.Assessment) []resourceDetails {
 	res := a.Resource
-	data := map[string]any{}
-	if src := source(res.Source); src != nil {
-		data["source"] = src
+	out := []resourceDetails{{UID: text(res.ID), Name: text(res.Name), Type: text(res.Type)}}
+	if vd := (vaultData{Source: source(res.Source), Deployment: text(res.Deployment), Placeholder: res.Placeholder}); vd != (vaultData{}) {
+		out[0].Data = &vd
 	}
-	if res.Deployment != "" {
-		data["deployment"] = text(res.Deployment)
-	}
-	if res.Placeholder {
-		data["placeholder"] = true
-	}
-	if len(data) == 0 {
-		data = nil
-	}
-	out := []resourceDetails{{UID: text(res.ID), Name: text(res.Name), Type: text(res.Type), Data: data}}
 	for i := range a.Components {
 		c := &a.Components[i]
 		if c.Status == assess.Healthy || c.Status == assess.NotApplicable {
 			continue
 		}
-		cd := map[string]any{"status": string(c.Status), "reason": text(c.Reason)}
+		cd := &componentData{Status: string(c.Status), Reason: text(c.Reason)}
 		if c.Source != nil {
-			if src := source(*c.Source); src != nil {
-				cd["source"] = src
-			}
+			cd.Source = source(*c.Source)
 		}
 		out = append(out, resourceDetails{UID: text(c.FullID()), Name: text(c.Name), Type: text(c.Type), Data: cd})
 	}
 	return out
 }
 
-func source(s resource.Provenance) map[string]any {
+func source(s resource.Provenance) *sourceData {
 	if s.Kind == "" && s.File == "" {
 		return nil
 	}
-	m := map[string]any{"kind": s.Kind}
-	if s.File != "" {
-		m["file"] = text(s.File)
-	}
-	if s.StartLine > 0 {
-		m["start_line"] = s.StartLine
-	}
-	if s.EndLine > 0 {
-		m["end_line"] = s.EndLine
-	}
-	if s.Address != "" {
-		m["address"] = text(s.Address)
-	}
-	return m
+	return &sourceData{Kind: s.Kind, File: text(s.File), StartLine: max(s.StartLine, 0), EndLine: max(s.EndLine, 0), Address: text(s.Address)}
 }
 
 // unmapped carries what OCSF has no attribute for: the policy
@@ -410,6 +413,16 @@ func fingerprint(a *assess.Assessment) string {
 // a log viewer would act on, keeping line breaks and tabs (JSON escapes
 // them).
 func text(s string) string {
+	// Most strings are printable ASCII: returned as they are, without
+	// the splitting below (a million components' names and reasons).
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f || c == '\n' || c == '\t'
+	}
+	if plain {
+		return s
+	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		parts := strings.Split(l, "\t")

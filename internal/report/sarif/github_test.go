@@ -183,3 +183,11 @@ func checkLevelAndSuppressions(t *testing.T, where string, a *assess.Assessment,
 		}
 	}
 }
+
+// invocation is the run's invocation as a reader decodes it (the writer
+// streams it without a struct).
+type invocation struct {
+	ExecutionSuccessful        bool           `json:"executionSuccessful"`
+	StartTimeUTC               string         `json:"startTimeUtc,omitempty"`
+	ToolExecutionNotifications []notification `json:"toolExecutionNotifications,omitempty"`
+}

@@ -127,12 +127,6 @@ type resultProperties struct {
 	SuppressionsOmitted     int `json:"suppressionsOmitted,omitempty"`
 }
 
-type invocation struct {
-	ExecutionSuccessful        bool           `json:"executionSuccessful"`
-	StartTimeUTC               string         `json:"startTimeUtc,omitempty"`
-	ToolExecutionNotifications []notification `json:"toolExecutionNotifications,omitempty"`
-}
-
 type notification struct {
 	Level     string     `json:"level"`
 	Message   text       `json:"message"`

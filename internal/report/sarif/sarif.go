@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/resource"
 )
 
 // SchemaURI is the $schema written in every log: the OASIS schema the
@@ -89,7 +90,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		e.raw("\n      ")
 	}
 	e.raw("],\n      \"invocations\": ")
-	e.value("      ", []invocation{buildInvocation(r, loc, stats)})
+	writeInvocation(e, r, loc, stats)
 	e.raw(",\n      \"columnKind\": \"unicodeCodePoints\"")
 	if r.Compliance != nil {
 		// SARIF has no place for a compliance view: the run's property
@@ -109,49 +110,85 @@ type runStats struct {
 	noFile int
 }
 
-// buildInvocation says whether the inputs were read without error and
-// carries every input problem as a notification at its place.
-func buildInvocation(r *assess.Result, loc *locator, stats runStats) invocation {
-	inv := invocation{ExecutionSuccessful: !r.HasErrors()}
+// writeInvocation writes the run's one invocation: whether the inputs
+// were read without error, and every input problem as a notification at
+// its place. The notifications are encoded one at a time as AllErrors
+// yields them (a large scan keeps them on disk), never gathered: memory
+// stays that of one problem however many there are. The layout is what
+// encoding/json's indentation would give the whole array.
+func writeInvocation(e *encoder, r *assess.Result, loc *locator, stats runStats) {
+	e.raw("[\n        {\n          \"executionSuccessful\": ")
+	e.value("", !r.HasErrors())
 	if !r.GeneratedAt.IsZero() {
 		// The assessor's clock: the instant judged at, taken when the
 		// run started.
-		inv.StartTimeUTC = r.GeneratedAt.UTC().Format(time.RFC3339)
+		e.raw(",\n          \"startTimeUtc\": ")
+		e.value("", r.GeneratedAt.UTC().Format(time.RFC3339))
+	}
+	n := 0
+	emit := func(nt notification) {
+		if n == 0 {
+			e.raw(",\n          \"toolExecutionNotifications\": [")
+		} else {
+			e.raw(",")
+		}
+		n++
+		e.raw("\n            ")
+		e.value("            ", nt)
 	}
 	for ie := range r.AllErrors() {
-		n := notification{Level: "error", Message: text{Text: ie.Msg}}
-		if ie.Warning {
-			n.Level = "warning"
-		}
-		if n.Message.Text == "" {
-			n.Message.Text = ie.Error()
-		}
-		l := location{}
-		// A position is a point: no end line.
-		if pl := loc.physical(ie.Pos.File, ie.Pos.Line, 0); pl != nil {
-			if pl.Region != nil && ie.Pos.Col > 0 {
-				pl.Region.StartColumn = ie.Pos.Col
-			}
-			l.PhysicalLocation = pl
-		}
-		if ie.ResourceID != "" {
-			l.LogicalLocations = []logicalLocation{{FullyQualifiedName: ie.ResourceID, Kind: "resource"}}
-		}
-		if l.PhysicalLocation != nil || l.LogicalLocations != nil {
-			n.Locations = []location{l}
-		}
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+		emit(inputNotification(ie, loc))
 	}
+	for _, nt := range runNotifications(stats) {
+		emit(nt)
+	}
+	if n > 0 {
+		e.raw("\n          ]")
+	}
+	e.raw("\n        }\n      ]")
+}
+
+// inputNotification is one input problem, at its file position and
+// resource when it has them.
+func inputNotification(ie *resource.InputError, loc *locator) notification {
+	n := notification{Level: "error", Message: text{Text: ie.Msg}}
+	if ie.Warning {
+		n.Level = "warning"
+	}
+	if n.Message.Text == "" {
+		n.Message.Text = ie.Error()
+	}
+	l := location{}
+	// A position is a point: no end line.
+	if pl := loc.physical(ie.Pos.File, ie.Pos.Line, 0); pl != nil {
+		if pl.Region != nil && ie.Pos.Col > 0 {
+			pl.Region.StartColumn = ie.Pos.Col
+		}
+		l.PhysicalLocation = pl
+	}
+	if ie.ResourceID != "" {
+		l.LogicalLocations = []logicalLocation{{FullyQualifiedName: ie.ResourceID, Kind: "resource"}}
+	}
+	if l.PhysicalLocation != nil || l.LogicalLocations != nil {
+		n.Locations = []location{l}
+	}
+	return n
+}
+
+// runNotifications are the run-level notes: results GitHub cannot place,
+// and a run over GitHub's limit.
+func runNotifications(stats runStats) []notification {
+	var out []notification
 	if stats.noFile > 0 {
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, notification{Level: "note", Message: text{Text: plural(stats.noFile, "result has", "results have") +
+		out = append(out, notification{Level: "note", Message: text{Text: plural(stats.noFile, "result has", "results have") +
 			" no file location (the resources were read from live Azure or standard input); they carry the resource ID as a logical location. " +
 			"GitHub code scanning shows only results with a file location; the JSON report lists them all."}})
 	}
 	if stats.results > gitHubMaxResults {
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, notification{Level: "warning", Message: text{Text: plural(stats.results, "result", "results") +
+		out = append(out, notification{Level: "warning", Message: text{Text: plural(stats.results, "result", "results") +
 			" in one run: GitHub code scanning rejects uploads with more than 25000 results per run; scan fewer resources per upload."}})
 	}
-	return inv
+	return out
 }
 
 // encoder writes hand-laid JSON around values encoded by encoding/json,

@@ -73,10 +73,11 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 	}
 	w.writeAssignments(b, r)
 	if errs, warns := r.ErrorCounts(); errs+warns > 0 {
-		// The problems themselves go to stderr as file:line:col lines (and
-		// into the JSON report); the table only counts them.
+		// The problems go to stderr as file:line:col lines, or, when there
+		// are many, the first ones and a summary by kind; the JSON and
+		// SARIF reports keep every one. The table only counts them.
 		b.WriteString("\n")
-		w.para(b, fmt.Sprintf("Input problems: %s, %s (listed on stderr).", plural(errs, "error"), plural(warns, "warning")), 0)
+		w.para(b, fmt.Sprintf("Input problems: %s, %s (see stderr; the JSON and SARIF reports list every one).", plural(errs, "error"), plural(warns, "warning")), 0)
 	}
 	sum := fmt.Sprintf("%d unhealthy, %d unknown, %d exempt, %d healthy", totals[assess.Unhealthy], totals[assess.Unknown], totals[assess.Exempt], totals[assess.Healthy])
 	sum += fmt.Sprintf("; vaults found %d, judged %d, unreadable %d", inv.Found, inv.Judged, inv.Unreadable)
