@@ -362,4 +362,3 @@ func resultRows(res *assess.Result) iter.Seq[Row] {
 		}
 	}
 }
-

@@ -243,4 +243,3 @@ func TestIngestRefusesBadRows(t *testing.T) {
 		})
 	}
 }
-
