@@ -44,6 +44,8 @@ func (c *clock) Add(d time.Duration) {
 type engineCase struct {
 	name string
 	dsn  string
+	// schema is the PostgreSQL schema the test owns ("" for SQLite).
+	schema string
 }
 
 // engines returns a fresh SQLite file and, when KVGUARD_TEST_POSTGRES is
@@ -51,21 +53,21 @@ type engineCase struct {
 // test binaries never share tables.
 func engines(t testing.TB) []engineCase {
 	t.Helper()
-	out := []engineCase{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db")}}
-	if dsn := postgresDSN(t); dsn != "" {
-		out = append(out, engineCase{"postgres", dsn})
+	out := []engineCase{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db"), ""}}
+	if dsn, schema := postgresDSN(t); dsn != "" {
+		out = append(out, engineCase{"postgres", dsn, schema})
 	}
 	return out
 }
 
 // postgresDSN creates a schema for the test and returns a DSN using it,
 // or "" (logging how to run the PostgreSQL half) when none is configured.
-func postgresDSN(t testing.TB) string {
+func postgresDSN(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
 		t.Logf("PostgreSQL part skipped: set %s=postgres://user@host:5432/db?sslmode=disable to run it", postgresEnv)
-		return ""
+		return "", ""
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -74,7 +76,7 @@ func postgresDSN(t testing.TB) string {
 	t.Cleanup(func() { _ = admin.Close() })
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	schema := "kvguard_test_" + hex.EncodeToString(b[:])
+	schema = "kvguard_test_" + hex.EncodeToString(b[:])
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("create schema on %s: %v", postgresEnv, err)
 	}
@@ -87,7 +89,7 @@ func postgresDSN(t testing.TB) string {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	return base + sep + "search_path=" + schema + "&application_name=" + schema
+	return base + sep + "search_path=" + schema + "&application_name=" + schema, schema
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
