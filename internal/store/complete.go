@@ -71,6 +71,13 @@ func (sc *Scan) Complete(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", st.what, err)
 			}
 		}
+		if s.engine == Postgres {
+			// Fresh statistics, or the planner joins a million staged rows
+			// it believes absent with nested loops.
+			if _, err := tx.ExecContext(ctx, "ANALYZE staged_results, resources, findings"); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+		}
 		want, err := s.wantExemption(ctx, tx, now, "s.recommendation_id")
 		if err != nil {
 			return err

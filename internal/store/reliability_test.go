@@ -288,4 +288,3 @@ func backupAndRestore(t *testing.T, s *Store, e engineCase) string {
 	}
 	return target + "&search_path=" + e.schema
 }
-
