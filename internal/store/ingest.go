@@ -62,7 +62,6 @@ type batch struct {
 	args       []any
 	keys       map[string]struct{}
 	full       *sql.Stmt
-	written    int64
 }
 
 func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
@@ -117,7 +116,6 @@ func (b *batch) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.written += int64(n)
 	b.args = b.args[:0]
 	clear(b.keys)
 	return nil
@@ -256,12 +254,13 @@ func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]R
 		if err := s.putRecommendations(ctx, tx, recs); err != nil {
 			return err
 		}
-		nErr, err := sc.putErrors(ctx, tx, errs)
-		if err != nil {
+		if err := sc.putErrors(ctx, tx, errs); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET results = results + ?, input_errors = input_errors + ?,
-			lease_until = ? WHERE id = ?`), st.results.written, nErr, s.now()+s.opts.Lease.Milliseconds(), sc.id)
+		// Counted, not added up: a retried ingest rewrites rows.
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET results = (SELECT COUNT(*) FROM staged_results WHERE scan_id = ?),
+			input_errors = (SELECT COUNT(*) FROM scan_errors WHERE scan_id = ?), lease_until = ? WHERE id = ?`),
+			sc.id, sc.id, s.now()+s.opts.Lease.Milliseconds(), sc.id)
 		return err
 	})
 }
@@ -293,7 +292,7 @@ func (s *Store) putRecommendations(ctx context.Context, tx *sql.Tx, recs []Recom
 
 // putErrors stores input problems keyed by a hash of their content, so
 // that a retried ingest does not repeat them.
-func (sc *Scan) putErrors(ctx context.Context, tx *sql.Tx, errs []*resource.InputError) (int64, error) {
+func (sc *Scan) putErrors(ctx context.Context, tx *sql.Tx, errs []*resource.InputError) error {
 	b := sc.s.newBatch(tx, "INSERT INTO scan_errors (scan_id, seq, severity, file, line, col, resource_id, message) VALUES ",
 		"ON CONFLICT (scan_id, seq) DO NOTHING", 8)
 	defer b.close()
@@ -307,10 +306,10 @@ func (sc *Scan) putErrors(ctx context.Context, tx *sql.Tx, errs []*resource.Inpu
 		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s\x00%s", sev, e.Pos.File, e.Pos.Line, e.Pos.Col, e.ResourceID, msg)
 		seq := int64(h.Sum64() >> 1)
 		if err := b.add(ctx, fmt.Sprint(seq), sc.id, seq, sev, e.Pos.File, e.Pos.Line, e.Pos.Col, e.ResourceID, msg); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return b.written + int64(len(b.args)/b.cols), b.flush(ctx)
+	return b.flush(ctx)
 }
 
 // Ingest stages a scan's result model (see IngestRows): every

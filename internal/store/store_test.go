@@ -211,6 +211,9 @@ func TestIngestIdempotent(t *testing.T) {
 			if n["staged_results"] != 3 || n["staged_resources"] != 2 {
 				t.Errorf("staged after retries: %v", n)
 			}
+			if info, _ := s.ScanInfo(ctx, sc.ID()); info.Results != 3 {
+				t.Errorf("the scan counts %d results after retries, want 3", info.Results)
+			}
 			if err := sc.Complete(ctx); err != nil {
 				t.Fatal(err)
 			}
