@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// exemptionMatch is the SQL condition under which exemption e applies to
+// the finding of recommendation rec on resource r at instant now (a
+// literal: the clock's value, never user input).
+func exemptionMatch(now int64, rec string) string {
+	return `e.revoked_at = 0 AND e.expires_at > ` + strconv.FormatInt(now, 10) + `
+	AND (e.recommendation_id = '' OR e.recommendation_id = ` + rec + `)
+	AND ((e.scope_kind = 'resource' AND e.target = lower(r.resource_id))
+	  OR (e.scope_kind = 'resourceGroup' AND e.target = r.resource_group)
+	  OR (e.scope_kind = 'subscription' AND e.target = r.subscription)
+	  OR (e.scope_kind = 'repositoryPath' AND e.target = r.repository
+	      AND (e.path = '' OR r.file = e.path OR substr(r.file, 1, length(e.path) + 1) = e.path || '/')))`
+}
+
+// wantExemption is the SQL expression of the exemption a finding should
+// carry: the oldest that applies, or 0. With no exemption active it is
+// the constant 0, which spares a million subqueries.
+func (s *Store) wantExemption(ctx context.Context, tx *sql.Tx, now int64, rec string) (string, error) {
+	var n int64
+	if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM exemptions WHERE revoked_at = 0 AND expires_at > ?"), now).Scan(&n); err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "0", nil
+	}
+	return "COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE " + exemptionMatch(now, rec) + "), 0)", nil
+}
+
+// Complete makes the scan's staged results current, atomically: in one
+// transaction every finding that is new, changed (status, reason or
+// exemption) or gone gets one history row, the current state is updated,
+// resources no longer seen are marked gone, and the staging is dropped.
+// A scan that fails before Complete leaves the current state untouched.
+func (sc *Scan) Complete(ctx context.Context) error {
+	s := sc.s
+	now := s.now()
+	return s.inTx(ctx, fmt.Sprintf("complete scan %d", sc.id), func(tx *sql.Tx) error {
+		if err := sc.checkRunning(ctx, tx); err != nil {
+			return err
+		}
+		var repo, commit string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT repository, commit_sha FROM scans WHERE id = ?"), sc.id).Scan(&repo, &commit); err != nil {
+			return err
+		}
+		steps := []struct {
+			what  string
+			query string
+			args  []any
+		}{
+			{"resources", `INSERT INTO resources (scope, resource_id, deployment, name, type, subscription, resource_group,
+				source_kind, repository, commit_sha, file, line, address, placeholder, tags, first_seen, last_seen, gone_at)
+				SELECT ?, resource_id, deployment, name, type, subscription, resource_group, source_kind, ?, ?, file, line,
+				address, placeholder, tags, ?, ?, 0 FROM staged_resources WHERE scan_id = ?
+				ON CONFLICT (scope, resource_id, deployment) DO UPDATE SET name = excluded.name, type = excluded.type,
+				subscription = excluded.subscription, resource_group = excluded.resource_group,
+				source_kind = excluded.source_kind, repository = excluded.repository, commit_sha = excluded.commit_sha,
+				file = excluded.file, line = excluded.line, address = excluded.address,
+				placeholder = excluded.placeholder, tags = excluded.tags, last_seen = excluded.last_seen, gone_at = 0`,
+				[]any{sc.scope, repo, commit, now, now, sc.id}},
+		}
+		for _, st := range steps {
+			if _, err := tx.ExecContext(ctx, s.q(st.query), st.args...); err != nil {
+				return fmt.Errorf("%s: %w", st.what, err)
+			}
+		}
+		if s.engine == Postgres {
+			// Fresh statistics, or the planner joins a million staged rows
+			// it believes absent with nested loops.
+			if _, err := tx.ExecContext(ctx, "ANALYZE staged_results, resources, findings"); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+		}
+		want, err := s.wantExemption(ctx, tx, now, "s.recommendation_id")
+		if err != nil {
+			return err
+		}
+		changes, err := sc.applyChanges(ctx, tx, now, want)
+		if err != nil {
+			return err
+		}
+		removed, err := sc.removeUnseen(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE scans SET status = 'succeeded', finished_at = ?, changes = ?
+			WHERE id = ? AND status = 'running'`), now, changes+removed, sc.id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n != 1 {
+			return errNotRunning
+		}
+		return nil
+	})
+}
+
+// applyChanges records the new and changed findings in history and the
+// current state.
+func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want string) (int64, error) {
+	s := sc.s
+	from := ` FROM staged_results s
+		JOIN resources r ON r.scope = ? AND r.resource_id = s.resource_id AND r.deployment = s.deployment
+		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
+		WHERE s.scan_id = ? AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> ` + want + `)`
+	n := strconv.FormatInt(now, 10)
+	id := strconv.FormatInt(sc.id, 10)
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+		prev_status, status, reason, exemption_id)
+		SELECT r.id, s.recommendation_id, s.component, `+n+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason, `+want+from),
+		sc.scope, sc.id)
+	if err != nil {
+		return 0, fmt.Errorf("history: %w", err)
+	}
+	changes, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("history: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
+		exemption_id, since, scan_id)
+		SELECT r.id, s.recommendation_id, s.component, s.status, s.reason, `+want+`, `+n+`, `+id+from+`
+		ON CONFLICT (resource_ref, recommendation_id, component) DO UPDATE SET
+		since = CASE WHEN findings.status <> excluded.status THEN excluded.since ELSE findings.since END,
+		status = excluded.status, reason = excluded.reason, exemption_id = excluded.exemption_id, scan_id = excluded.scan_id`),
+		sc.scope, sc.id); err != nil {
+		return 0, fmt.Errorf("current state: %w", err)
+	}
+	return changes, nil
+}
+
+// removeUnseen ends the findings of the scope that the scan did not
+// report (a resource deleted, a component removed) with a 'Removed'
+// history row, marks unseen resources gone and drops the staging.
+func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64, error) {
+	s := sc.s
+	unseen := `NOT EXISTS (SELECT 1 FROM staged_results s WHERE s.scan_id = ? AND s.resource_id = r.resource_id
+		AND s.deployment = r.deployment AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+		prev_status, status, reason, exemption_id)
+		SELECT f.resource_ref, f.recommendation_id, f.component, ?, ?, f.status, 'Removed', '', 0
+		FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE r.scope = ? AND `+unseen),
+		now, sc.id, sc.scope, sc.id)
+	if err != nil {
+		return 0, fmt.Errorf("removed findings: %w", err)
+	}
+	removed, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if removed > 0 {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM findings WHERE resource_ref IN (SELECT id FROM resources WHERE scope = ?)
+			AND NOT EXISTS (SELECT 1 FROM resources r JOIN staged_results s ON s.resource_id = r.resource_id
+			AND s.deployment = r.deployment WHERE r.id = findings.resource_ref AND s.scan_id = ?
+			AND s.recommendation_id = findings.recommendation_id AND s.component = findings.component)`),
+			sc.scope, sc.id); err != nil {
+			return 0, fmt.Errorf("removed findings: %w", err)
+		}
+	}
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{`UPDATE resources SET gone_at = ? WHERE scope = ? AND gone_at = 0 AND NOT EXISTS (SELECT 1 FROM staged_resources s
+			WHERE s.scan_id = ? AND s.resource_id = resources.resource_id AND s.deployment = resources.deployment)`,
+			[]any{now, sc.scope, sc.id}},
+		{"DELETE FROM staged_results WHERE scan_id = ?", []any{sc.id}},
+		{"DELETE FROM staged_resources WHERE scan_id = ?", []any{sc.id}},
+	} {
+		if _, err := tx.ExecContext(ctx, s.q(q.query), q.args...); err != nil {
+			return 0, fmt.Errorf("finish: %w", err)
+		}
+	}
+	return removed, nil
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/assess"
+)
+
+// postgresEnv names the PostgreSQL server the tests use besides SQLite.
+const postgresEnv = "KVGUARD_TEST_POSTGRES"
+
+// clock is an injected clock: tests move it, never sleep.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// engineCase is a fresh, empty database on one engine.
+type engineCase struct {
+	name string
+	dsn  string
+	// schema is the PostgreSQL schema the test owns ("" for SQLite).
+	schema string
+}
+
+// engines returns a fresh SQLite file and, when KVGUARD_TEST_POSTGRES is
+// set, a fresh PostgreSQL schema (dropped at the end), so that parallel
+// test binaries never share tables.
+func engines(t testing.TB) []engineCase {
+	t.Helper()
+	out := []engineCase{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db"), ""}}
+	if dsn, schema := postgresDSN(t); dsn != "" {
+		out = append(out, engineCase{"postgres", dsn, schema})
+	}
+	return out
+}
+
+// postgresDSN creates a schema for the test and returns a DSN using it,
+// or "" (logging how to run the PostgreSQL half) when none is configured.
+func postgresDSN(t testing.TB) (dsn, schema string) {
+	t.Helper()
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Logf("PostgreSQL part skipped: set %s=postgres://user@host:5432/db?sslmode=disable to run it", postgresEnv)
+		return "", ""
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", postgresEnv, err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema = "kvguard_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema on %s: %v", postgresEnv, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema + "&application_name=" + schema, schema
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func open(t testing.TB, dsn string, c *clock, opts ...func(*Options)) *Store {
+	t.Helper()
+	o := Options{Now: c.Now, Logger: quiet()}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := Open(context.Background(), dsn, o)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// verdict is a compact row for tests: resource, recommendation,
+// component, status, reason.
+type verdict struct{ res, rec, comp, status, reason string }
+
+func rowsOf(vs []verdict) func(func(Row) bool) {
+	infos := map[string]*ResourceInfo{}
+	return func(yield func(Row) bool) {
+		for _, v := range vs {
+			ri := infos[v.res]
+			if ri == nil {
+				ri = &ResourceInfo{ID: v.res, Name: filepath.Base(v.res), Type: "Microsoft.KeyVault/vaults"}
+				infos[v.res] = ri
+			}
+			if !yield(Row{Resource: ri, Recommendation: v.rec, Component: v.comp, Status: assess.Status(v.status), Reason: v.reason}) {
+				return
+			}
+		}
+	}
+}
+
+// scanOnce runs a whole scan of scope with the verdicts.
+func scanOnce(t testing.TB, s *Store, scope string, vs []verdict) *Scan {
+	t.Helper()
+	ctx := context.Background()
+	sc, err := s.Begin(ctx, scope, Live, Labels{})
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	if err := sc.IngestRows(ctx, rowsOf(vs), nil, nil); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if err := sc.Complete(ctx); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	return sc
+}
+
+// state renders the current findings as "resource rec comp effective reason" lines.
+func state(t testing.TB, s *Store, f Filter) []string {
+	t.Helper()
+	fs, err := s.Current(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, x := range fs {
+		out = append(out, strings.Join([]string{filepath.Base(x.ResourceID), x.Recommendation, x.Component, string(x.Effective), x.Reason}, " "))
+	}
+	return out
+}
+
+const (
+	vaultA = "/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv-a"
+	vaultB = "/subscriptions/00000000-0000-0000-0000-00000000000b/resourceGroups/rg-b/providers/Microsoft.KeyVault/vaults/kv-b"
+)

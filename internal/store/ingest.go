@@ -1,0 +1,363 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"iter"
+	"strings"
+
+	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/resource"
+)
+
+// ResourceInfo describes a judged resource. It holds names, types and
+// places in code: never a value.
+type ResourceInfo struct {
+	ID string
+	// Deployment tells apart the copies of a planned (IaC) resource
+	// declared by several deployments; "" for resources that exist.
+	Deployment  string
+	Name        string
+	Type        string
+	SourceKind  string
+	File        string
+	Line        int
+	Address     string
+	Placeholder bool
+	// Tags feed owner rules; the result model has none, the server may
+	// add them.
+	Tags map[string]string
+}
+
+// Row is one verdict: a recommendation on a resource, or on one of its
+// components (secret, key, certificate) when Component names it.
+type Row struct {
+	Resource       *ResourceInfo
+	Recommendation string
+	Component      string
+	Status         assess.Status
+	Reason         string
+}
+
+// RecommendationInfo is what the store keeps of a recommendation.
+type RecommendationInfo struct {
+	ID, Title, Severity, Type string
+}
+
+// batchRows is how many rows one INSERT carries: well under SQLite's
+// 32,766 and PostgreSQL's 65,535 parameters.
+const batchRows = 400
+
+// batch accumulates the rows of one multi-row INSERT … ON CONFLICT. Keys
+// seen in the pending statement are remembered because PostgreSQL refuses
+// a statement that updates one row twice.
+type batch struct {
+	s          *Store
+	tx         *sql.Tx
+	head, tail string
+	cols       int
+	args       []any
+	keys       map[string]struct{}
+	full       *sql.Stmt
+}
+
+func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
+	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[string]struct{}{}}
+}
+
+func (b *batch) add(ctx context.Context, key string, vals ...any) error {
+	if _, dup := b.keys[key]; dup {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+	}
+	b.keys[key] = struct{}{}
+	b.args = append(b.args, vals...)
+	if len(b.args) >= batchRows*b.cols {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *batch) sql(n int) string {
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	row := "(" + strings.Repeat("?, ", b.cols-1) + "?)"
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(row)
+	}
+	sb.WriteString(" ")
+	sb.WriteString(b.tail)
+	return b.s.q(sb.String())
+}
+
+func (b *batch) flush(ctx context.Context) error {
+	n := len(b.args) / b.cols
+	if n == 0 {
+		return nil
+	}
+	var err error
+	if n == batchRows {
+		if b.full == nil {
+			if b.full, err = b.tx.PrepareContext(ctx, b.sql(n)); err != nil {
+				return err
+			}
+		}
+		_, err = b.full.ExecContext(ctx, b.args...)
+	} else {
+		_, err = b.tx.ExecContext(ctx, b.sql(n), b.args...)
+	}
+	if err != nil {
+		return err
+	}
+	b.args = b.args[:0]
+	clear(b.keys)
+	return nil
+}
+
+func (b *batch) close() {
+	if b.full != nil {
+		_ = b.full.Close()
+	}
+}
+
+// stager writes one Ingest call's rows into the scan's staging tables.
+type stager struct {
+	sc        *Scan
+	resources *batch
+	results   *batch
+	seen      map[*ResourceInfo]struct{}
+}
+
+func (sc *Scan) newStager(tx *sql.Tx) *stager {
+	s := sc.s
+	return &stager{sc: sc, seen: map[*ResourceInfo]struct{}{},
+		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, name, type,
+			subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
+			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET name = excluded.name, type = excluded.type,
+			subscription = excluded.subscription, resource_group = excluded.resource_group,
+			source_kind = excluded.source_kind, file = excluded.file, line = excluded.line,
+			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 13),
+		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_id, deployment, recommendation_id,
+			component, status, reason) VALUES `,
+			`ON CONFLICT (scan_id, resource_id, deployment, recommendation_id, component)
+			DO UPDATE SET status = excluded.status, reason = excluded.reason`, 7),
+	}
+}
+
+func (st *stager) add(ctx context.Context, r Row) error {
+	if r.Resource == nil || r.Resource.ID == "" {
+		return fmt.Errorf("a row of recommendation %q has no resource ID", r.Recommendation)
+	}
+	if r.Recommendation == "" {
+		return fmt.Errorf("%s: a row has no recommendation", r.Resource.ID)
+	}
+	switch r.Status {
+	case assess.Healthy, assess.Unhealthy, assess.NotApplicable, assess.Unknown, assess.Exempt:
+	default:
+		return fmt.Errorf("%s: recommendation %s: unknown status %q", r.Resource.ID, r.Recommendation, r.Status)
+	}
+	ri := r.Resource
+	if _, ok := st.seen[ri]; !ok {
+		st.seen[ri] = struct{}{}
+		sub, rg := scopeOf(ri.ID)
+		tags, err := tagsJSON(ri.Tags)
+		if err != nil {
+			return fmt.Errorf("%s: tags: %w", ri.ID, err)
+		}
+		placeholder := 0
+		if ri.Placeholder {
+			placeholder = 1
+		}
+		if err := st.resources.add(ctx, ri.ID+"\x00"+ri.Deployment, st.sc.id, ri.ID, ri.Deployment, ri.Name, ri.Type,
+			sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
+			return err
+		}
+	}
+	return st.results.add(ctx, ri.ID+"\x00"+ri.Deployment+"\x00"+r.Recommendation+"\x00"+r.Component,
+		st.sc.id, ri.ID, ri.Deployment, r.Recommendation, r.Component, string(r.Status), r.Reason)
+}
+
+func (st *stager) flush(ctx context.Context) error {
+	if err := st.resources.flush(ctx); err != nil {
+		return err
+	}
+	return st.results.flush(ctx)
+}
+
+func (st *stager) close() { st.resources.close(); st.results.close() }
+
+func tagsJSON(tags map[string]string) (string, error) {
+	if len(tags) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(tags) // map keys are sorted: the same tags, the same text
+	return string(b), err
+}
+
+// scopeOf returns the subscription ID and the resource group's ID
+// (lower case, as Azure compares them) of an Azure resource ID, or "".
+func scopeOf(id string) (sub, rg string) {
+	parts := strings.Split(strings.ToLower(id), "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if parts[i] == "subscriptions" && sub == "" {
+			sub = parts[i+1]
+		}
+		if parts[i] == "resourcegroups" && sub != "" && rg == "" {
+			rg = "/subscriptions/" + sub + "/resourcegroups/" + parts[i+1]
+		}
+	}
+	return sub, rg
+}
+
+// IngestRows stages rows in one transaction: when it returns nil they
+// are acknowledged (they survive a crash) but not current until
+// Complete. Ingesting the same rows again (a retried job) overwrites
+// them: rows are keyed by scan × resource × recommendation × component.
+func (sc *Scan) IngestRows(ctx context.Context, rows iter.Seq[Row], recs []RecommendationInfo, errs []*resource.InputError) error {
+	return sc.ingest(ctx, rows, func() ([]RecommendationInfo, []*resource.InputError, error) { return recs, errs, nil })
+}
+
+// ingest stages rows, then what tail returns once they are read (a
+// streamed report names its recommendations and errors anywhere), all in
+// one transaction; an error from tail rolls everything back.
+func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]RecommendationInfo, []*resource.InputError, error)) error {
+	s := sc.s
+	return s.inTx(ctx, fmt.Sprintf("ingest into scan %d", sc.id), func(tx *sql.Tx) error {
+		if err := sc.checkRunning(ctx, tx); err != nil {
+			return err
+		}
+		st := sc.newStager(tx)
+		defer st.close()
+		var addErr error
+		for r := range rows {
+			if addErr = st.add(ctx, r); addErr != nil {
+				break
+			}
+		}
+		if addErr != nil {
+			return addErr
+		}
+		if err := st.flush(ctx); err != nil {
+			return err
+		}
+		recs, errs, err := tail()
+		if err != nil {
+			return err
+		}
+		if err := s.putRecommendations(ctx, tx, recs); err != nil {
+			return err
+		}
+		if err := sc.putErrors(ctx, tx, errs); err != nil {
+			return err
+		}
+		// Counted, not added up: a retried ingest rewrites rows.
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET results = (SELECT COUNT(*) FROM staged_results WHERE scan_id = ?),
+			input_errors = (SELECT COUNT(*) FROM scan_errors WHERE scan_id = ?), lease_until = ? WHERE id = ?`),
+			sc.id, sc.id, s.now()+s.opts.Lease.Milliseconds(), sc.id)
+		return err
+	})
+}
+
+// checkRunning refuses to ingest into a scan that was failed, completed
+// or taken over.
+func (sc *Scan) checkRunning(ctx context.Context, tx *sql.Tx) error {
+	var status string
+	if err := tx.QueryRowContext(ctx, sc.s.q("SELECT status FROM scans WHERE id = ?"), sc.id).Scan(&status); err != nil {
+		return err
+	}
+	if status != string(Running) {
+		return fmt.Errorf("scan is %s: %w", status, errNotRunning)
+	}
+	return nil
+}
+
+func (s *Store) putRecommendations(ctx context.Context, tx *sql.Tx, recs []RecommendationInfo) error {
+	b := s.newBatch(tx, "INSERT INTO recommendations (id, title, severity, type) VALUES ",
+		"ON CONFLICT (id) DO UPDATE SET title = excluded.title, severity = excluded.severity, type = excluded.type", 4)
+	defer b.close()
+	for _, r := range recs {
+		if err := b.add(ctx, r.ID, r.ID, r.Title, r.Severity, r.Type); err != nil {
+			return err
+		}
+	}
+	return b.flush(ctx)
+}
+
+// putErrors stores input problems keyed by a hash of their content, so
+// that a retried ingest does not repeat them.
+func (sc *Scan) putErrors(ctx context.Context, tx *sql.Tx, errs []*resource.InputError) error {
+	b := sc.s.newBatch(tx, "INSERT INTO scan_errors (scan_id, seq, severity, file, line, col, resource_id, message) VALUES ",
+		"ON CONFLICT (scan_id, seq) DO NOTHING", 8)
+	defer b.close()
+	for _, e := range errs {
+		sev := "error"
+		if e.Warning {
+			sev = "warning"
+		}
+		msg := e.Msg // the message the JSON report writes
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s\x00%s", sev, e.Pos.File, e.Pos.Line, e.Pos.Col, e.ResourceID, msg)
+		seq := int64(h.Sum64() >> 1)
+		if err := b.add(ctx, fmt.Sprint(seq), sc.id, seq, sev, e.Pos.File, e.Pos.Line, e.Pos.Col, e.ResourceID, msg); err != nil {
+			return err
+		}
+	}
+	return b.flush(ctx)
+}
+
+// Ingest stages a scan's result model (see IngestRows): every
+// assessment, each of its components, the recommendations and the
+// input problems. It reads the assessments through Result.All, as the
+// report writers do.
+func (sc *Scan) Ingest(ctx context.Context, res *assess.Result) error {
+	recs := make([]RecommendationInfo, 0, len(res.Recommendations))
+	for _, r := range res.Recommendations {
+		recs = append(recs, RecommendationInfo{ID: r.ID, Title: r.Title, Severity: string(r.Severity), Type: r.Type})
+	}
+	var errs []*resource.InputError
+	for e := range res.AllErrors() {
+		errs = append(errs, e)
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("ingest into scan %d: read the input problems: %w", sc.id, err)
+	}
+	if err := sc.IngestRows(ctx, resultRows(res), recs, errs); err != nil {
+		return err
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("ingest into scan %d: read the assessments back: %w", sc.id, err)
+	}
+	return nil
+}
+
+// resultRows turns assessments into rows, sharing one ResourceInfo per
+// resource so it is staged once.
+func resultRows(res *assess.Result) iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		var last *ResourceInfo
+		for a := range res.All() {
+			r := &a.Resource
+			if last == nil || last.ID != r.ID || last.Deployment != r.Deployment {
+				last = &ResourceInfo{ID: r.ID, Deployment: r.Deployment, Name: r.Name, Type: r.Type,
+					SourceKind: r.Source.Kind, File: r.Source.File, Line: r.Source.StartLine, Address: r.Source.Address,
+					Placeholder: r.Placeholder}
+			}
+			if !yield(Row{Resource: last, Recommendation: a.Recommendation.ID, Status: a.Status, Reason: a.Reason}) {
+				return
+			}
+			for i := range a.Components {
+				c := &a.Components[i]
+				if !yield(Row{Resource: last, Recommendation: a.Recommendation.ID, Component: c.Name, Status: c.Status, Reason: c.Reason}) {
+					return
+				}
+			}
+		}
+	}
+}
