@@ -65,6 +65,15 @@ var equivalenceCases = []equivalenceCase{
 	{name: "arm/firewall", example: "arm/firewall.json"},
 	{name: "arm/keys-expiry", example: "arm/keys-expiry.json"},
 	{name: "arm/linked", example: "arm/linked/main.json"},
+	// Managed HSMs and their keys, a vault key's rotation policy and
+	// diagnostic settings as extension resources, judged with --all; the
+	// twin is ARM lists (HSMs, vault keys with rotationPolicy, diagnostic
+	// settings) and az keyvault key show --hsm-name of the HSM keys.
+	{name: "arm/managed-hsm", example: "arm/managed-hsm.json", args: []string{"--all"},
+		unknown: map[string]string{
+			"kv-arm-rotation/keyvault-key-active-days":  "a value that is not known", // the creation time
+			"kv-arm-rotation/keyvault-key-max-validity": "a value that is not known", // the creation time
+		}},
 	{name: "arm/nested-deployment", example: "arm/nested-deployment.json"},
 	{name: "arm/private-link", example: "arm/private-link.json"},
 	{name: "arm/rbac-default-2026", example: "arm/rbac-default-2026.json"},
@@ -83,6 +92,13 @@ var equivalenceCases = []equivalenceCase{
 	{name: "bicep/bicepparam", example: "bicep/bicepparam"},
 	{name: "bicep/firewall", example: "bicep/firewall"},
 	{name: "bicep/keys-expiry", example: "bicep/keys-expiry"},
+	// The ARM case managed-hsm in Bicep (scope: for the diagnostic
+	// settings, nested keys); the twin is the ARM case's.
+	{name: "bicep/managed-hsm", example: "bicep/managed-hsm", args: []string{"--all"},
+		unknown: map[string]string{
+			"kv-arm-rotation/keyvault-key-active-days":  "a value that is not known", // the creation time
+			"kv-arm-rotation/keyvault-key-max-validity": "a value that is not known", // the creation time
+		}},
 	// The registry module's vault (kv-avm) is in neither side: its code is
 	// not in the repository.
 	{name: "bicep/module", example: "bicep/module"},
