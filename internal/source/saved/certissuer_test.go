@@ -18,8 +18,10 @@ import (
 // TestCertificateIssuerCommonName: az keyvault certificate show output
 // carries the certificate (cer); its issuer's common name is what the
 // non-integrated CA rules read (issuer.commonName), beside the policy's
-// issuer name. A list item, without cer, has no commonName; a cer that is
-// not a certificate gives none either.
+// issuer name. A cer that is not a certificate leaves the common name
+// unknown; a list item, without policy or cer, leaves the policy's fields
+// unknown too (never absent: an absent key type or issuer would fail the
+// rules that read them).
 func TestCertificateIssuerCommonName(t *testing.T) {
 	t.Parallel()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
@@ -52,8 +54,8 @@ func TestCertificateIssuerCommonName(t *testing.T) {
 	}
 	want := map[string]any{
 		"web":    map[string]any{"name": "Unknown", "commonName": "Contoso Issuing CA 1"},
-		"bad":    map[string]any{"name": "Unknown"},
-		"listed": nil,
+		"bad":    map[string]any{"name": "Unknown", "commonName": resource.Unknown{Expr: noIssuerCN}},
+		"listed": map[string]any{"name": resource.Unknown{Expr: noPolicy}, "commonName": resource.Unknown{Expr: noPolicy}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("issuer (-want +got):\n%s", diff)

@@ -105,6 +105,14 @@ func modulusBits(n string) int {
 func certificateFields(body, fields map[string]any) {
 	pol, ok := body["policy"].(map[string]any)
 	if !ok {
+		// A list item (az keyvault certificate list, the data plane's
+		// list) carries no policy: what the certificate rules read is
+		// unknown, not absent (an absent key type is not an allowed one).
+		u := resource.Unknown{Expr: noPolicy}
+		fields["keyProperties"] = u
+		fields["properties"] = map[string]any{"validityInMonths": u}
+		fields["lifetimeActions"] = u
+		fields["issuer"] = map[string]any{"name": u, "commonName": u}
 		return
 	}
 	if kp := firstMap(pol, "key_props", "keyProperties"); kp != nil {
@@ -143,11 +151,40 @@ func certificateFields(body, fields map[string]any) {
 	if is := firstMap(pol, "issuer", "issuerParameters"); is != nil {
 		props := map[string]any{}
 		copyAny(is, props, "name", "name")
-		if cn := issuerCommonName(body); cn != "" {
+		switch cn := issuerCommonName(body); {
+		case cn != "":
 			props["commonName"] = cn
+		case selfSignedCN(pol, props) != "":
+			props["commonName"] = selfSignedCN(pol, props)
+		default:
+			props["commonName"] = resource.Unknown{Expr: noIssuerCN}
 		}
 		fields["issuer"] = props
 	}
+}
+
+// What a saved certificate without its policy, or without its X.509
+// certificate, cannot say.
+const (
+	noPolicy   = "the certificate's policy, which the input does not carry (az keyvault certificate list has none: save az keyvault certificate show)"
+	noIssuerCN = "the issuing CA's common name: the input has no parsable certificate (cer)"
+)
+
+// selfSignedCN is the issuer's common name of a self-signed certificate
+// (policy issuer Self): its own subject's CN; "" otherwise.
+func selfSignedCN(pol, issuer map[string]any) string {
+	if n, _ := issuer["name"].(string); !strings.EqualFold(n, "Self") {
+		return ""
+	}
+	xp := firstMap(pol, "x509_props", "x509CertificateProperties")
+	subject, _ := firstValue(xp, "subject").(string)
+	for _, part := range strings.Split(subject, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "CN") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func firstMap(m map[string]any, keys ...string) map[string]any {

@@ -311,6 +311,102 @@ resource "azurerm_key_vault_certificate" "imported" {
 	}
 }
 
+// TestCertificatePolicyDefaults: what Key Vault fills in for a
+// certificate policy that leaves it out (key size, curve), and what only
+// issuance or import tells (the signing CA's CN, an imported
+// certificate's key, validity and issuer; every object's creation time),
+// which must be unknown, never absent.
+func TestCertificatePolicyDefaults(t *testing.T) {
+	t.Parallel()
+	policy := func(issuer, key, subject string) string {
+		return `certificate_policy {
+    issuer_parameters {
+      name = ` + issuer + `
+    }
+    key_properties {
+      exportable = true
+      reuse_key  = false
+      ` + key + `
+    }
+    secret_properties {
+      content_type = "application/x-pkcs12"
+    }
+    x509_certificate_properties {
+      key_usage          = ["digitalSignature"]
+      subject            = ` + subject + `
+      validity_in_months = 12
+    }
+  }`
+	}
+	tests := []struct {
+		name, pre, body string
+		want            map[string]any
+	}{
+		{
+			name: "RSA without key_size is 2048 bits",
+			body: policy(`"Self"`, `key_type = "RSA"`, `"CN=a.example.com"`),
+			want: map[string]any{"keyProperties.keySize": int64(2048), "issuer.commonName": "a.example.com"},
+		},
+		{
+			name: "EC without curve is P-256",
+			body: policy(`"Self"`, `key_type = "EC-HSM"`, `"CN=a.example.com"`),
+			want: map[string]any{"keyProperties.ellipticCurveName": "P-256", "keyProperties.keySize": nil},
+		},
+		{
+			name: "written values kept",
+			body: policy(`"Self"`, `key_type = "EC"
+      curve = "P-384"
+      key_size = 384`, `"CN=a.example.com"`),
+			want: map[string]any{"keyProperties.ellipticCurveName": "P-384", "keyProperties.keySize": int64(384)},
+		},
+		{
+			name: "a CA's common name is known after issuance",
+			body: policy(`"DigiCert"`, `key_type = "RSA"`, `"CN=a.example.com"`),
+			want: map[string]any{"issuer.name": "DigiCert", "issuer.commonName": resource.Unknown{Expr: certIssuerCN}},
+		},
+		{
+			name: "a self-signed subject from a variable",
+			pre:  `variable "subject" { type = string }`,
+			body: policy(`"Self"`, `key_type = "RSA"`, `var.subject`),
+			want: map[string]any{"issuer.commonName": resource.Unknown{Expr: "var.subject"}},
+		},
+		{
+			name: "imported without a policy",
+			body: `certificate {
+    contents = "MIIC"
+  }`,
+			want: map[string]any{
+				"keyProperties":               resource.Unknown{Expr: certImportedKey},
+				"properties.validityInMonths": resource.Unknown{Expr: certImportedValidity},
+				"issuer.name":                 resource.Unknown{Expr: certImportedIssuer},
+				"attributes.expiresOn":        resource.Unknown{Expr: certImportedExpiry},
+			},
+		},
+		{
+			name: "created at apply",
+			body: policy(`"Self"`, `key_type = "RSA"`, `"CN=a"`),
+			want: map[string]any{"attributes.createdOn": resource.Unknown{Expr: "azurerm_key_vault_certificate.c creation time (known after apply)"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			docs := readHCL(t, tc.pre+"\n"+vault("kv", "")+`
+resource "azurerm_key_vault_certificate" "c" {
+  name         = "c"
+  key_vault_id = azurerm_key_vault.kv.id
+  `+tc.body+`
+}`)
+			d := byAddress(t, docs, "azurerm_key_vault_certificate.c")
+			for path, want := range tc.want {
+				if diff := cmp.Diff(want, at(t, d, path)); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", path, diff)
+				}
+			}
+		})
+	}
+}
+
 func TestPrivateEndpointMapping(t *testing.T) {
 	t.Parallel()
 	pe := func(name, target, manual string) string {

@@ -33,6 +33,14 @@ func component(in *input, typ, parentPath, segment string, attrs resource.Object
 	return &built{doc: d, suffix: suffix}
 }
 
+// created is an object's creation time: the instant apply creates it,
+// which the code cannot say. Rules that count from it (maximum validity,
+// active days, a rotation timeAfterCreate) are then unknown, not judged
+// against a guessed date or failing on an absent one.
+func created(in *input) resource.Unknown {
+	return resource.Unknown{Expr: in.address + " creation time (known after apply)"}
+}
+
 func mapSecret(in *input) *built {
 	a := in.attrs
 	attrs := resource.ObjectAttributes{
@@ -40,6 +48,7 @@ func mapSecret(in *input) *built {
 		Enabled:   true,
 		Expires:   instant(a["expiration_date"]),
 		NotBefore: instant(a["not_before_date"]),
+		Created:   created(in),
 	}
 	fields := map[string]any{"contentType": a["content_type"], "managed": false, "tags": a["tags"]}
 	return component(in, resource.TypeSecret, "key_vault_id", "secrets", attrs, fields)
@@ -95,13 +104,13 @@ func rotationPolicy(a map[string]any) any {
 
 func mapKey(in *input) *built {
 	a := in.attrs
-	attrs := resource.ObjectAttributes{Enabled: true, Expires: instant(a["expiration_date"]), NotBefore: instant(a["not_before_date"])}
+	attrs := resource.ObjectAttributes{Enabled: true, Expires: instant(a["expiration_date"]), NotBefore: instant(a["not_before_date"]), Created: created(in)}
 	return component(in, resource.TypeKey, "key_vault_id", "keys", attrs, keyFields(a))
 }
 
 func mapHSMKey(in *input) *built {
 	a := in.attrs
-	attrs := resource.ObjectAttributes{Enabled: true, Expires: instant(a["expiration_date"]), NotBefore: instant(a["not_before_date"])}
+	attrs := resource.ObjectAttributes{Enabled: true, Expires: instant(a["expiration_date"]), NotBefore: instant(a["not_before_date"]), Created: created(in)}
 	return component(in, resource.TypeHSMKey, "managed_hsm_id", "keys", attrs, keyFields(a))
 }
 
@@ -111,59 +120,120 @@ func mapHSMKey(in *input) *built {
 const (
 	certIssuedExpiry   = "certificate notAfter, known after issuance"
 	certImportedExpiry = "certificate notAfter, known after import"
+	// certIssuerCN is the common name of the CA that signs a certificate
+	// issued by a CA (not Self): Key Vault's policy names the issuer, the
+	// signing CA's CN is only in the certificate it returns.
+	certIssuerCN = "the issuing CA's common name, known after issuance"
+	// certImported* stand for what Key Vault derives from an imported
+	// certificate when certificate_policy is left out (the provider's
+	// certificate_policy is Optional+Computed): its key, validity and
+	// issuer come from the certificate's contents, which kvguard never
+	// reads.
+	certImportedKey      = "the imported certificate's key, known after import"
+	certImportedValidity = "the imported certificate's validity, known after import"
+	certImportedIssuer   = "the imported certificate's issuer, known after import"
 )
 
 func mapCertificate(in *input) *built {
 	a := in.attrs
 	fields := map[string]any{"tags": a["tags"]}
 	policy, unk := first(a, "certificate_policy")
-	if unk != nil {
+	imported, _ := blocks(a, "certificate")
+	switch {
+	case unk != nil:
 		fields["keyProperties"] = unk
-	}
-	if policy != nil {
-		kp, kunk := first(policy, "key_properties")
-		switch {
-		case kunk != nil:
-			fields["keyProperties"] = kunk
-		case kp != nil:
-			k := map[string]any{}
-			put(k, "keyType", kp["key_type"])
-			put(k, "keySize", kp["key_size"])
-			put(k, "ellipticCurveName", kp["curve"])
-			put(k, "exportable", kp["exportable"])
-			put(k, "reuseKey", kp["reuse_key"])
-			fields["keyProperties"] = k
-		}
-		if x, xunk := first(policy, "x509_certificate_properties"); xunk != nil {
-			fields["properties"] = map[string]any{"validityInMonths": xunk}
-		} else if x != nil {
-			fields["properties"] = map[string]any{"validityInMonths": x["validity_in_months"]}
-		}
-		fields["lifetimeActions"] = lifetimeActions(policy)
-		issuer := map[string]any{}
-		if ip, iunk := first(policy, "issuer_parameters"); iunk != nil {
-			issuer["name"] = iunk
-		} else if ip != nil {
-			put(issuer, "name", ip["name"])
-			if n, ok := ip["name"].(string); ok && strings.EqualFold(n, "Self") {
-				if x, _ := first(policy, "x509_certificate_properties"); x != nil {
-					if s, ok := x["subject"].(string); ok {
-						put(issuer, "commonName", commonName(s))
-					}
-				}
-			}
-		}
-		fields["issuer"] = issuer
-		if sp, _ := first(policy, "secret_properties"); sp != nil {
-			fields["contentType"] = sp["content_type"]
-		}
+	case policy != nil:
+		certificatePolicy(policy, fields)
+	case len(imported) > 0:
+		fields["keyProperties"] = resource.Unknown{Expr: certImportedKey}
+		fields["properties"] = map[string]any{"validityInMonths": resource.Unknown{Expr: certImportedValidity}}
+		fields["issuer"] = map[string]any{"name": resource.Unknown{Expr: certImportedIssuer}, "commonName": resource.Unknown{Expr: certImportedIssuer}}
 	}
 	expiry := resource.Unknown{Expr: certIssuedExpiry}
-	if imp, _ := blocks(a, "certificate"); len(imp) > 0 {
+	if len(imported) > 0 {
 		expiry = resource.Unknown{Expr: certImportedExpiry}
 	}
-	attrs := resource.ObjectAttributes{Enabled: true, Expires: expiry}
+	attrs := resource.ObjectAttributes{Enabled: true, Expires: expiry, Created: created(in)}
 	return component(in, resource.TypeCertificate, "key_vault_id", "certificates", attrs, fields)
+}
+
+// certificatePolicy maps certificate_policy into the certificate's fields.
+func certificatePolicy(policy, fields map[string]any) {
+	kp, kunk := first(policy, "key_properties")
+	switch {
+	case kunk != nil:
+		fields["keyProperties"] = kunk
+	case kp != nil:
+		fields["keyProperties"] = certKeyProperties(kp)
+	}
+	if x, xunk := first(policy, "x509_certificate_properties"); xunk != nil {
+		fields["properties"] = map[string]any{"validityInMonths": xunk}
+	} else if x != nil {
+		fields["properties"] = map[string]any{"validityInMonths": x["validity_in_months"]}
+	}
+	fields["lifetimeActions"] = lifetimeActions(policy)
+	fields["issuer"] = certIssuer(policy)
+	if sp, _ := first(policy, "secret_properties"); sp != nil {
+		fields["contentType"] = sp["content_type"]
+	}
+}
+
+// certKeyProperties maps key_properties. key_size and curve are
+// Optional+Computed in the provider: left out, Key Vault chooses them, as
+// for keys: 2048 bits for RSA, P-256 for EC (its defaults for a
+// certificate's key_props).
+func certKeyProperties(kp map[string]any) map[string]any {
+	k := map[string]any{}
+	put(k, "keyType", kp["key_type"])
+	put(k, "keySize", kp["key_size"])
+	put(k, "ellipticCurveName", kp["curve"])
+	put(k, "exportable", kp["exportable"])
+	put(k, "reuseKey", kp["reuse_key"])
+	if kt, ok := kp["key_type"].(string); ok {
+		switch {
+		case strings.HasPrefix(kt, "RSA") && k["keySize"] == nil:
+			k["keySize"] = int64(2048)
+		case strings.HasPrefix(kt, "EC") && k["ellipticCurveName"] == nil:
+			k["ellipticCurveName"] = "P-256"
+		}
+	}
+	return k
+}
+
+// certIssuer maps issuer_parameters. commonName is the CN of the CA that
+// signs the certificate: the subject's own CN when it is self-signed,
+// else the CA's, which only the issued certificate shows.
+func certIssuer(policy map[string]any) map[string]any {
+	issuer := map[string]any{}
+	ip, iunk := first(policy, "issuer_parameters")
+	switch {
+	case iunk != nil:
+		issuer["name"] = iunk
+		issuer["commonName"] = iunk
+	case ip != nil:
+		put(issuer, "name", ip["name"])
+		switch n := ip["name"].(type) {
+		case string:
+			if !strings.EqualFold(n, "Self") {
+				issuer["commonName"] = resource.Unknown{Expr: certIssuerCN}
+				break
+			}
+			x, xunk := first(policy, "x509_certificate_properties")
+			if xunk != nil {
+				issuer["commonName"] = xunk
+			} else if x != nil {
+				switch s := x["subject"].(type) {
+				case string:
+					put(issuer, "commonName", commonName(s))
+				case resource.Unknown:
+					issuer["commonName"] = s
+				}
+			}
+		case resource.Unknown:
+			issuer["commonName"] = n
+		}
+	}
+	return issuer
 }
 
 func lifetimeActions(policy map[string]any) any {

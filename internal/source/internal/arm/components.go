@@ -65,10 +65,21 @@ func componentAttributes(body map[string]any) (map[string]any, resource.ObjectAt
 	return pm, attrs
 }
 
+// createdAt is a secret's or key's creation time: the instant the
+// deployment creates it, which the template cannot say. Rules that count
+// from it (maximum validity, active days, a rotation timeAfterCreate) are
+// then unknown, rather than judged against a guessed date.
+func createdAt(res *Resource, attrs *resource.ObjectAttributes) {
+	if attrs.Created == nil {
+		attrs.Created = resource.Unknown{Expr: "the creation time of " + LastSegment(res.Name) + " (known after deployment)"}
+	}
+}
+
 // secretDocument is the component document of a vaults/secrets resource:
 // metadata only, never the value.
 func secretDocument(res *Resource, body map[string]any) *resource.Document {
 	pm, attrs := componentAttributes(body)
+	createdAt(res, &attrs)
 	fields := map[string]any{}
 	if ct, ok := resource.LookupFold(pm, "contentType"); ok {
 		fields["contentType"] = ct
@@ -83,6 +94,7 @@ func secretDocument(res *Resource, body map[string]any) *resource.Document {
 // HSM key) resource.
 func keyDocument(res *Resource, body map[string]any, typ string) *resource.Document {
 	pm, attrs := componentAttributes(body)
+	createdAt(res, &attrs)
 	fields := map[string]any{}
 	for src, dst := range map[string]string{"kty": "keyType", "keySize": "keySize", "curveName": "ellipticCurveName", "rotationPolicy": "rotationPolicy"} {
 		if v, ok := resource.LookupFold(pm, src); ok {

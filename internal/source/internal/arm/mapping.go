@@ -212,9 +212,7 @@ func (m *Mapper) document(res *Resource) *resource.Document {
 	case strings.ToLower(resource.TypeVault):
 		doc.ServiceDefaults = applyVaultDefaults(body, res.APIVersion)
 	case strings.ToLower(resource.TypeManagedHSM):
-		if props := propsOf(body); props != nil && setDefault(props, "enableSoftDelete", true) {
-			doc.ServiceDefaults = []string{"properties.enableSoftDelete"}
-		}
+		doc.ServiceDefaults = applyHSMDefaults(body)
 	case strings.ToLower(resource.TypeARMSecret):
 		doc = secretDocument(res, body)
 	case strings.ToLower(resource.TypeARMKey):
@@ -395,6 +393,34 @@ func setFold(m map[string]any, key string, v any) {
 		}
 	}
 	m[key] = v
+}
+
+// applyHSMDefaults fills in what Azure stores for a managed HSM whose
+// request leaves it out, and returns the paths it filled. The defaults are
+// the ones Microsoft's REST specification declares for ManagedHsmProperties
+// (azure-rest-api-specs, Microsoft.KeyVault/stable/2023-07-01/
+// managedHsm.json: enableSoftDelete true, softDeleteRetentionInDays 90,
+// enablePurgeProtection true, publicNetworkAccess "Enabled").
+func applyHSMDefaults(body map[string]any) []string {
+	props := propsOf(body)
+	if props == nil {
+		return nil
+	}
+	var filled []string
+	for _, d := range []struct {
+		key string
+		v   any
+	}{
+		{"enableSoftDelete", true},
+		{"softDeleteRetentionInDays", int64(90)},
+		{"enablePurgeProtection", true},
+		{"publicNetworkAccess", "Enabled"},
+	} {
+		if setDefault(props, d.key, d.v) {
+			filled = append(filled, "properties."+d.key)
+		}
+	}
+	return filled
 }
 
 // rbacDefaultAPIVersion is the first Key Vault API version that creates

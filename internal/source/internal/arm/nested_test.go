@@ -206,3 +206,71 @@ func TestMapper(t *testing.T) {
 		t.Errorf("manual connection state (-want +got):\n%s", diff)
 	}
 }
+
+// TestHSMDefaults: a managed HSM gets the REST specification's defaults
+// for what its request leaves out, listed as service defaults (the
+// request does not carry them, so a Deny preview judges without them);
+// written values, false and unknown ones included, are kept.
+func TestHSMDefaults(t *testing.T) {
+	t.Parallel()
+	hsm := rgPrefix + "Microsoft.KeyVault/managedHSMs/h"
+	tests := []struct {
+		name      string
+		props     map[string]any
+		want      map[string]any
+		defaulted []string
+	}{
+		{
+			name:  "all left out",
+			props: map[string]any{},
+			want: map[string]any{"enableSoftDelete": true, "softDeleteRetentionInDays": int64(90), "enablePurgeProtection": true,
+				"publicNetworkAccess": "Enabled"},
+			defaulted: []string{"properties.enableSoftDelete", "properties.softDeleteRetentionInDays", "properties.enablePurgeProtection",
+				"properties.publicNetworkAccess"},
+		},
+		{
+			name:  "written kept",
+			props: map[string]any{"enablePurgeProtection": false, "softDeleteRetentionInDays": int64(7), "publicNetworkAccess": resource.Unknown{Expr: "p"}},
+			want: map[string]any{"enableSoftDelete": true, "softDeleteRetentionInDays": int64(7), "enablePurgeProtection": false,
+				"publicNetworkAccess": resource.Unknown{Expr: "p"}},
+			defaulted: []string{"properties.enableSoftDelete"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewMapper(nil, nil)
+			m.Add(&Resource{Type: resource.TypeManagedHSM, Name: "h", ID: hsm, Body: map[string]any{"properties": tc.props}})
+			var docs []*resource.Document
+			m.Finish(func(d *resource.Document) { docs = append(docs, d) })
+			if len(docs) != 1 {
+				t.Fatalf("%d documents", len(docs))
+			}
+			if diff := cmp.Diff(tc.want, docs[0].Body["properties"]); diff != "" {
+				t.Errorf("properties (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.defaulted, docs[0].ServiceDefaults); diff != "" {
+				t.Errorf("service defaults (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestComponentsCreatedAtDeployment: a template's secrets and keys are
+// created by the deployment, at a time the template cannot say.
+func TestComponentsCreatedAtDeployment(t *testing.T) {
+	t.Parallel()
+	vault := rgPrefix + "Microsoft.KeyVault/vaults/kv"
+	m := NewMapper(nil, nil)
+	m.Add(&Resource{Type: resource.TypeARMKey, Name: "kv/k", ID: vault + "/keys/k", Body: map[string]any{"properties": map[string]any{"kty": "RSA"}}})
+	m.Add(&Resource{Type: resource.TypeARMSecret, Name: "kv/s", ID: vault + "/secrets/s", Body: map[string]any{"properties": map[string]any{}}})
+	var got []any
+	m.Finish(func(d *resource.Document) { got = append(got, mustGet(t, d, "attributes", "createdOn")) })
+	want := []any{
+		resource.Unknown{Expr: "the creation time of k (known after deployment)"},
+		resource.Unknown{Expr: "the creation time of s (known after deployment)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("createdOn (-want +got):\n%s", diff)
+	}
+}
