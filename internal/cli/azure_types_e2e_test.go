@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +22,9 @@ var typesNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 const typesSub = "0b1e55ed-0000-4000-8000-000000000001"
 
-func typesDay(y int, m time.Month, d int) int64 { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() }
+func typesDay(y int, m time.Month, d int) int64 {
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()
+}
 
 func typesID(kind, name string) string {
 	return "/subscriptions/" + typesSub + "/resourceGroups/rg-types/providers/Microsoft.KeyVault/" + kind + "/" + name
@@ -141,22 +142,137 @@ func runTypes(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// typesParams make the recommendations whose defaults accept every case
+// tell the cases apart (and give issuer-cn its required parameter).
+var typesParams = []string{
+	"--param", `keyvault-certificate-ec-curve.allowedECNames=["P-256","P-384"]`,
+	"--param", "keyvault-certificate-issuer-cn.caCommonName=DigiCert",
+	"--param", `keyvault-certificate-issuer-cns.caCommonNames=["DigiCert Global G2 TLS RSA SHA256 2020 CA1"]`,
+	"--param", `managedhsm-key-ec-curve.allowedECNames=["P-256","P-384"]`,
+	"--param", "managedhsm-key-aes-size.minimumOCTKeySize=256",
+}
+
+// TestLiveNewTypesVerdicts: every certificate, managed HSM key and
+// resource-log recommendation gives the expected verdict on the vault or
+// HSM built to pass it, the one built to fail it, and Unknown on the one
+// whose part answers 403.
 func TestLiveNewTypesVerdicts(t *testing.T) {
-	_, cloud := startSimulator(t, typesEstate(), azuresim.Options{})
-	code, out, stderr := runTypes(t, "scan", "--azure", "--cloud", cloud, "--auth", "client-secret", "--data-plane", "--all",
-		"--format", "json", "--fail-on", "none")
+	sim, cloud := startSimulator(t, typesEstate(), azuresim.Options{})
+	args := append([]string{"scan", "--azure", "--cloud", cloud, "--auth", "client-secret", "--data-plane", "--all",
+		"--format", "json", "--fail-on", "none"}, typesParams...)
+	code, out, stderr := runTypes(t, args...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
+	if !strings.Contains(stderr, "3 vaults found, 2 judged, 1 unreadable, 3 managed HSMs found, 2 judged, 1 unreadable") {
+		t.Errorf("stderr lacks the summary counting HSMs apart:\n%s", stderr)
+	}
 	got := readVerdicts(t, []byte(out)).Status
-	var keys []string
-	for k := range got {
-		keys = append(keys, k)
+	const (
+		H = "Healthy"
+		U = "Unhealthy"
+		X = "Unknown"
+	)
+	// Statuses on the bad, the good and the locked vault (HSM).
+	cases := map[string][3]string{
+		"keyvault-certificate-ec-curve":        {U, H, X},
+		"keyvault-certificate-expiring":        {U, H, X},
+		"keyvault-certificate-integrated-ca":   {U, H, X},
+		"keyvault-certificate-issuer-cn":       {U, H, X},
+		"keyvault-certificate-issuer-cns":      {U, H, X},
+		"keyvault-certificate-key-type":        {U, H, X},
+		"keyvault-certificate-lifetime-action": {U, H, X},
+		"keyvault-certificate-rsa-size":        {U, H, X},
+		"keyvault-certificate-validity":        {U, H, X},
+		"keyvault-resource-logs":               {U, H, U},
+		"managedhsm-key-aes-size":              {U, H, X},
+		"managedhsm-key-ec-curve":              {U, H, X},
+		"managedhsm-key-expiring":              {U, H, X},
+		"managedhsm-key-expiry":                {U, H, X},
+		"managedhsm-key-rsa-size":              {U, H, X},
+		"managedhsm-key-type":                  {H, H, X},
+		"managedhsm-purge-protection":          {U, H, H},
+		"managedhsm-resource-logs":             {U, H, X},
+		"managedhsm-diagnostics-event-hub":     {U, U, X},
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%s %s", k, got[k])
+	for rec, want := range cases {
+		kind, names := "vaults", [3]string{"kv-certs-bad", "kv-certs-good", "kv-certs-locked"}
+		if strings.HasPrefix(rec, "managedhsm-") {
+			kind, names = "managedHSMs", [3]string{"hsm-bad", "hsm-good", "hsm-locked"}
+		}
+		for i, name := range names {
+			k := rec + "|" + strings.ToLower(typesID(kind, name))
+			if got[k] != want[i] {
+				t.Errorf("%s on %s: %q, want %s", rec, name, got[k], want[i])
+			}
+		}
 	}
-	_ = filepath.Join
-	_ = cmp.Diff
+	for _, r := range sim.Requests() {
+		if r.ValueRequest() {
+			t.Errorf("request for a secret value: %s %s%s", r.Method, r.Host, r.Path)
+		}
+	}
+}
+
+// TestLiveNewTypesMatchSaved: the verdicts of every recommendation on the
+// certificates, HSMs, HSM keys and diagnostic settings read live equal
+// those of the --save snapshot judged offline, for the hand-built estate
+// and a generated one under faults.
+func TestLiveNewTypesMatchSaved(t *testing.T) {
+	gen := azuresim.Generate(azuresim.GenOptions{Subscriptions: 2, Vaults: 10, ManagedHSMs: 4, KeysPerVault: 2,
+		CertificatesPerVault: 5, KeysPerHSM: 6, Seed: 31})
+	cases := []struct {
+		name   string
+		estate *azuresim.Estate
+		sim    azuresim.Options
+		// want are verdicts the live scan must give somewhere, so that
+		// the comparison covers them.
+		want []string
+	}{
+		{"hand-built", typesEstate(), azuresim.Options{}, []string{
+			"keyvault-certificate-validity=Unhealthy", "keyvault-certificate-validity=Healthy", "keyvault-certificate-validity=Unknown",
+			"managedhsm-key-rsa-size=Unhealthy", "managedhsm-key-rsa-size=Healthy", "managedhsm-key-rsa-size=Unknown",
+			"managedhsm-resource-logs=Healthy", "managedhsm-resource-logs=Unhealthy",
+			"keyvault-certificate-issuer-cn=Healthy", "keyvault-certificate-issuer-cn=Unhealthy",
+		}},
+		{"generated with faults", gen, azuresim.Options{FailRate: 0.05, DropRate: 0.03, ThrottleRate: 0.1, Seed: 6,
+			ForbiddenVaults: []string{"kvsim-00002", "hsmsim-001"}}, []string{
+			"keyvault-certificate-validity=Unhealthy", "keyvault-certificate-rsa-size=Unhealthy", "keyvault-certificate-validity=Unknown",
+			"keyvault-certificate-lifetime-action=Unhealthy", "keyvault-certificate-integrated-ca=Unhealthy",
+			"managedhsm-key-expiry=Unhealthy", "managedhsm-key-ec-curve=Unhealthy", "managedhsm-key-type=Unknown",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, cloud := startSimulator(t, tc.estate, tc.sim)
+			snap := filepath.Join(t.TempDir(), "snapshot.json")
+			args := append([]string{"scan", "--azure", "--cloud", cloud, "--auth", "client-secret", "--data-plane", "--all",
+				"--save", snap, "--format", "json", "--fail-on", "none"}, typesParams...)
+			code, live, stderr := runTypes(t, args...)
+			if code != ExitOK {
+				t.Fatalf("live scan exit %d\n%s", code, stderr)
+			}
+			args = append([]string{"scan", snap, "--all", "--format", "json", "--fail-on", "none"}, typesParams...)
+			code, saved, stderr := runTypes(t, args...)
+			if code != ExitOK {
+				t.Fatalf("offline scan exit %d\n%s", code, stderr)
+			}
+			lv, ov := readVerdicts(t, []byte(live)), readVerdicts(t, []byte(saved))
+			seen := map[string]bool{}
+			for k, st := range lv.Status {
+				rec, _, _ := strings.Cut(k, "|")
+				if strings.HasPrefix(rec, "keyvault-certificate-") || strings.HasPrefix(rec, "managedhsm-") {
+					seen[rec+"="+st] = true
+				}
+			}
+			for _, want := range tc.want {
+				if !seen[want] {
+					t.Errorf("no %s in the live scan: the estate does not exercise it (%v)", want, seen)
+				}
+			}
+			if diff := cmp.Diff(ov, lv); diff != "" {
+				t.Errorf("live verdicts differ from the snapshot's (-offline +live):\n%s", diff)
+			}
+		})
+	}
 }
