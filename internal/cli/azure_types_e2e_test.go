@@ -2,11 +2,16 @@ package cli
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kvguard/kvguard/internal/azuresim"
@@ -274,5 +279,102 @@ func TestLiveNewTypesMatchSaved(t *testing.T) {
 				t.Errorf("live verdicts differ from the snapshot's (-offline +live):\n%s", diff)
 			}
 		})
+	}
+}
+
+// restSaver saves what `az rest` gives for the estate's resources: the
+// Resource Manager's vault and managed HSM lists, each vault's ARM-plane
+// keys and each HSM's keys, diagnostic settings, and each certificate's
+// bundle from the vault's data plane.
+type restSaver struct {
+	t     *testing.T
+	sim   *azuresim.Simulator
+	dir   string
+	cred  azcore.TokenCredential
+	files int
+}
+
+func (r *restSaver) save(name, url, audience string) {
+	r.t.Helper()
+	tok, err := r.cred.GetToken(r.t.Context(), policy.TokenRequestOptions{Scopes: []string{audience + "/.default"}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(r.t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	resp, err := r.sim.Client().Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		r.t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
+	}
+	writeFile(r.t, filepath.Join(r.dir, name+".json"), b)
+	r.files++
+}
+
+// TestLiveNewTypesMatchRESTOutputs: the REST bodies a user saves with az
+// rest (certificate bundles with their policies, managed HSMs and their
+// keys, diagnostic settings) judge as the live scan does.
+func TestLiveNewTypesMatchRESTOutputs(t *testing.T) {
+	est := typesEstate()
+	for _, v := range est.Vaults() {
+		v.Forbidden = nil // a 403 leaves nothing to save
+	}
+	sim, cloud := startSimulator(t, est, azuresim.Options{})
+	tenant, id, secret := sim.Credentials()
+	cred, err := azidentity.NewClientSecretCredential(tenant, id, secret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: azcore.ClientOptions{Cloud: sim.Cloud(), Transport: sim.Client()}, DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &restSaver{t: t, sim: sim, dir: t.TempDir(), cred: cred}
+	arm, vaultAudience := strings.TrimRight(sim.URL(), "/"), "https://"+strings.TrimPrefix(sim.KeyVaultDNSSuffix(), ".")
+	armAudience := strings.TrimRight(sim.ARMAudience(), "/")
+	for _, sub := range est.Subscriptions {
+		base := arm + "/subscriptions/" + sub.ID + "/providers/Microsoft.KeyVault/"
+		r.save("vaults-"+sub.ID, base+"vaults?api-version=2024-11-01", armAudience)
+		r.save("hsms-"+sub.ID, base+"managedHSMs?api-version=2024-11-01", armAudience)
+		for _, v := range sub.Vaults {
+			r.save("diag-"+v.Name, arm+v.ID+"/providers/Microsoft.Insights/diagnosticSettings?api-version=2021-05-01-preview", armAudience)
+			if v.Type == resource.TypeManagedHSM {
+				r.save("keys-"+v.Name, arm+v.ID+"/keys?api-version=2024-11-01", armAudience)
+				continue
+			}
+			for _, c := range v.Certificates {
+				r.save("cert-"+v.Name+"-"+c.Name, "https://"+v.Name+sim.KeyVaultDNSSuffix()+"/certificates/"+c.Name+"?api-version=7.6", vaultAudience)
+			}
+		}
+	}
+	args := append([]string{"scan", "--azure", "--cloud", cloud, "--auth", "client-secret", "--data-plane", "--all",
+		"--format", "json", "--fail-on", "none"}, typesParams...)
+	code, live, stderr := runTypes(t, args...)
+	if code != ExitOK {
+		t.Fatalf("live scan exit %d\n%s", code, stderr)
+	}
+	args = append([]string{"scan", r.dir, "--all", "--format", "json", "--fail-on", "none"}, typesParams...)
+	code, saved, stderr := runTypes(t, args...)
+	if code != ExitOK {
+		t.Fatalf("scan of the REST outputs: exit %d\n%s", code, stderr)
+	}
+	lv, ov := readVerdicts(t, []byte(live)).Status, readVerdicts(t, []byte(saved)).Status
+	compared := 0
+	for k, st := range lv {
+		rec, _, _ := strings.Cut(k, "|")
+		if !strings.HasPrefix(rec, "keyvault-certificate-") && !strings.HasPrefix(rec, "managedhsm-") && rec != "keyvault-resource-logs" {
+			continue
+		}
+		compared++
+		if ov[k] != st {
+			t.Errorf("%s: live %s, saved REST outputs %q", k, st, ov[k])
+		}
+	}
+	if compared < 3*9+3*11 {
+		t.Errorf("%d verdicts compared", compared)
 	}
 }
