@@ -1,9 +1,10 @@
 // Package live reads live Azure through the Azure SDK for Go and turns
 // what it reads into resource documents (docs/architecture.md): key vaults
 // and managed HSMs, their secrets and keys (through ARM: Reader is enough,
-// it works through vault firewalls and never returns a value), their
-// diagnostic settings, and, with Options.DataPlane, certificates and key
-// rotation policies from each vault's own data plane.
+// it works through vault firewalls and never returns a value; a managed
+// HSM's keys too), their diagnostic settings, and, with Options.DataPlane,
+// certificates with their policies and key rotation policies from each
+// vault's own data plane.
 //
 // Inventory comes from Azure Resource Graph, with a per-subscription ARM
 // fallback. Requests are paced by client-side limits matching Azure's,
@@ -11,7 +12,8 @@
 // and bounded per request and per scan. A part of a vault that could not
 // be read becomes a resource.Gap on the vault's document, so that the
 // verdicts depending on it are Unknown, never Healthy; the summary counts
-// vaults found, judged and unreadable (found = judged + unreadable).
+// vaults found, judged and unreadable (found = judged + unreadable), and
+// managed HSMs apart.
 //
 // The scan can be saved as a snapshot (docs/snapshot.md) that
 // internal/source/saved reads offline to the same verdicts.
