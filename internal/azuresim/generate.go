@@ -126,6 +126,18 @@ func genVault(tenant, sub string, i int, o GenOptions) *Vault {
 			"properties": props,
 		},
 	}
+	genObjects(v, r, i, o)
+	switch p := r.Float64(); {
+	case p < 0.5:
+		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, true))
+	case p < 0.6:
+		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, false))
+	}
+	return v
+}
+
+// genObjects gives vault i its secrets, keys and certificates.
+func genObjects(v *Vault, r *rand.Rand, i int, o GenOptions) {
 	for j := range o.SecretsPerVault {
 		v.Secrets = append(v.Secrets, genSecret(r, j))
 	}
@@ -140,13 +152,6 @@ func genVault(tenant, sub string, i int, o GenOptions) *Vault {
 		genCertificatePolicy(rc, &c)
 		v.Certificates = append(v.Certificates, c)
 	}
-	switch p := r.Float64(); {
-	case p < 0.5:
-		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, true))
-	case p < 0.6:
-		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, false))
-	}
-	return v
 }
 
 func pick(r *rand.Rand, p float64, a, b string) string {
