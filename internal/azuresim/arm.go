@@ -15,8 +15,9 @@ import (
 
 // serveARM answers the Resource Manager operations kvguard reads:
 // subscriptions, management group descendants, vaults and managed HSMs
-// (list and GET), ARM-plane secrets and keys, private endpoint connections
-// and diagnostic settings; and the generic reads the Azure CLI uses to
+// (list and GET), ARM-plane secrets and keys (a managed HSM's keys too),
+// private endpoint connections and diagnostic settings (of vaults and
+// managed HSMs alike); and the generic reads the Azure CLI uses to
 // find them (resources.go). Everything else is 404; writes are 405, since
 // kvguard never writes.
 func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +114,10 @@ func (s *Simulator) serveVault(w http.ResponseWriter, r *http.Request, idSegs, r
 		s.listObjects(w, r, v, resource.TypeKey, v.Keys, s.armKey)
 	case len(rest) == 2 && rest[0] == "keys" && isVault:
 		s.getObject(w, r, v, resource.TypeKey, v.Keys, rest[1], s.armKey)
+	case len(rest) == 1 && rest[0] == "keys":
+		s.listObjects(w, r, v, resource.TypeHSMKey, v.Keys, s.armHSMKey)
+	case len(rest) == 2 && rest[0] == "keys":
+		s.getObject(w, r, v, resource.TypeHSMKey, v.Keys, rest[1], s.armHSMKey)
 	case len(rest) == 1 && rest[0] == "privateendpointconnections":
 		pecs, _ := props(v.Body)["privateEndpointConnections"].([]any)
 		writeJSON(w, http.StatusOK, map[string]any{"value": orEmpty(pecs)})
@@ -245,7 +250,7 @@ type renderFunc func(v *Vault, o *Object) map[string]any
 func (s *Simulator) listObjects(w http.ResponseWriter, r *http.Request, v *Vault, part string, objs []Object, render renderFunc) {
 	if msg, ok := s.forbiddenPart(v, part); ok {
 		action := "secrets/read"
-		if part == resource.TypeKey {
+		if part == resource.TypeKey || part == resource.TypeHSMKey {
 			action = "keys/read"
 		}
 		s.denied(w, r, v, action, msg)
@@ -361,6 +366,17 @@ func (s *Simulator) armKey(v *Vault, o *Object) map[string]any {
 	if t := tagsOf(o); t != nil {
 		body["tags"] = t
 	}
+	return body
+}
+
+// armHSMKey renders a managed HSM's key as Resource Manager lists it
+// (Microsoft.KeyVault/managedHSMs/keys: a proxy resource, no location),
+// attributes in Unix seconds as for a vault's keys.
+func (s *Simulator) armHSMKey(v *Vault, o *Object) map[string]any {
+	body := s.armKey(v, o)
+	delete(body, "location")
+	body["id"] = v.ID + "/keys/" + o.Name
+	body["type"] = resource.TypeARMHSMKey
 	return body
 }
 

@@ -9,7 +9,8 @@ import (
 
 // serveDataPlane answers a vault's data plane, reached at
 // https://<vault>.vault.azuresim.test/: the secret, key and certificate
-// lists (metadata only) and key rotation policies. A request for one
+// lists (metadata only), key rotation policies, and certificates with
+// their policies (certificates.go). A request for one
 // secret, which would carry its value, is refused (403) and recorded: the
 // simulator has no values and kvguard must never ask.
 func (s *Simulator) serveDataPlane(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +44,8 @@ func (s *Simulator) serveDataPlane(w http.ResponseWriter, r *http.Request) {
 		s.rotationPolicy(w, v, segs[1])
 	case len(segs) == 1 && segs[0] == "certificates":
 		s.listItems(w, r, v, resource.TypeCertificate, v.Certificates, s.dataPlaneCertificate)
+	case (len(segs) == 2 || len(segs) == 3) && segs[0] == "certificates":
+		s.serveCertificate(w, v, segs)
 	default:
 		kvError(w, http.StatusNotFound, "NotFound", "The simulator does not serve "+r.URL.Path, "")
 	}

@@ -54,7 +54,8 @@ type Vault struct {
 	// Body is the ARM GET body. The simulator rewrites properties.vaultUri
 	// (hsmUri) to its own Key Vault DNS suffix when it serves it.
 	Body map[string]any
-	// Secrets, Keys and Certificates are the vault's objects (vaults only).
+	// Secrets and Certificates are a key vault's objects; Keys those of
+	// a key vault or a managed HSM.
 	Secrets      []Object
 	Keys         []Object
 	Certificates []Object
@@ -90,6 +91,15 @@ type Object struct {
 	RotationPolicy map[string]any
 	// X5t is a certificate's thumbprint.
 	X5t string
+	// CertificatePolicy is a certificate's policy as the data plane
+	// writes it (key_props, x509_props, lifetime_actions, issuer,
+	// secret_props, attributes), without its id; nil when unknown, and
+	// then the certificate is served without one.
+	CertificatePolicy map[string]any
+	// IssuerCN is the common name of the CA that signed a certificate:
+	// the issuer of the X.509 certificate served as its cer ("" for a
+	// self-signed one).
+	IssuerCN string
 }
 
 // VaultCount returns the number of key vaults and managed HSMs.
@@ -127,8 +137,9 @@ func (e *Estate) sortAll() {
 }
 
 // LoadEstate reads an estate from a kvguard snapshot (docs/snapshot.md):
-// vaults and managed HSMs, ARM-plane secrets and keys, data-plane
-// certificates, diagnostic settings, and the gaps (served as 403s). Other
+// vaults and managed HSMs, ARM-plane secrets and keys (of vaults and
+// managed HSMs), data-plane certificates (with their policies when the
+// snapshot holds their bundles), diagnostic settings, and the gaps (served as 403s). Other
 // resources are ignored.
 func LoadEstate(path string) (*Estate, error) {
 	f, err := os.Open(path)
@@ -276,7 +287,7 @@ func (b *estateBuilder) addChild(body map[string]any) {
 			if v := b.vaults[resource.Key(resource.ParentID(id))]; v != nil {
 				v.Secrets = append(v.Secrets, objectFromARM(body))
 			}
-		case resource.TypeARMKey:
+		case resource.TypeARMKey, resource.TypeARMHSMKey:
 			if v := b.vaults[resource.Key(resource.ParentID(id))]; v != nil {
 				v.Keys = append(v.Keys, objectFromARM(body))
 			}
@@ -359,6 +370,19 @@ func objectFromDataPlane(body map[string]any) Object {
 	o.Tags = stringMap(body["tags"])
 	o.Managed, _ = body["managed"].(bool)
 	o.X5t, _ = body["x5t"].(string)
+	// A certificate bundle (GET /certificates/{name}, as a --data-plane
+	// snapshot holds it) carries the policy and the X.509 certificate.
+	if p, ok := body["policy"].(map[string]any); ok {
+		o.CertificatePolicy = make(map[string]any, len(p))
+		for k, e := range p {
+			if k != "id" {
+				o.CertificatePolicy[k] = e
+			}
+		}
+	}
+	if cer, ok := body["cer"].(string); ok {
+		o.IssuerCN = issuerOf(cer)
+	}
 	return o
 }
 

@@ -22,6 +22,9 @@ type GenOptions struct {
 	SecretsPerVault      int
 	KeysPerVault         int
 	CertificatesPerVault int
+	// KeysPerHSM are the keys of every managed HSM, listed through
+	// Resource Manager (managedHSMs/{name}/keys).
+	KeysPerHSM int
 	// Seed makes the estate reproducible: the same options give the same
 	// estate.
 	Seed uint64
@@ -58,7 +61,7 @@ func Generate(o GenOptions) *Estate {
 	}
 	for i := range o.ManagedHSMs {
 		s := e.Subscriptions[i%o.Subscriptions]
-		s.Vaults = append(s.Vaults, genHSM(e.TenantID, s.ID, i, o.Seed))
+		s.Vaults = append(s.Vaults, genHSM(e.TenantID, s.ID, i, o))
 	}
 	half := (o.Subscriptions + 1) / 2
 	mg := ManagementGroup{Name: "sim-mg-a"}
@@ -123,15 +126,7 @@ func genVault(tenant, sub string, i int, o GenOptions) *Vault {
 			"properties": props,
 		},
 	}
-	for j := range o.SecretsPerVault {
-		v.Secrets = append(v.Secrets, genSecret(r, j))
-	}
-	for j := range o.KeysPerVault {
-		v.Keys = append(v.Keys, genKey(r, j))
-	}
-	for j := range o.CertificatesPerVault {
-		v.Certificates = append(v.Certificates, genCertificate(r, j))
-	}
+	genObjects(v, r, i, o)
 	switch p := r.Float64(); {
 	case p < 0.5:
 		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, true))
@@ -139,6 +134,24 @@ func genVault(tenant, sub string, i int, o GenOptions) *Vault {
 		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, false))
 	}
 	return v
+}
+
+// genObjects gives vault i its secrets, keys and certificates.
+func genObjects(v *Vault, r *rand.Rand, i int, o GenOptions) {
+	for j := range o.SecretsPerVault {
+		v.Secrets = append(v.Secrets, genSecret(r, j))
+	}
+	for j := range o.KeysPerVault {
+		v.Keys = append(v.Keys, genKey(r, j))
+	}
+	// Certificate policies draw from a source of their own, so that the
+	// rest of a generated estate is what it was before they existed.
+	rc := rand.New(rand.NewPCG(o.Seed^certSalt, uint64(i)))
+	for j := range o.CertificatesPerVault {
+		c := genCertificate(r, j)
+		genCertificatePolicy(rc, &c)
+		v.Certificates = append(v.Certificates, c)
+	}
 }
 
 func pick(r *rand.Rand, p float64, a, b string) string {
@@ -226,12 +239,12 @@ func genDiagnostic(vaultID string, enabled bool) map[string]any {
 	}
 }
 
-func genHSM(tenant, sub string, i int, seed uint64) *Vault {
-	r := rand.New(rand.NewPCG(seed^0x5eed, uint64(i)))
+func genHSM(tenant, sub string, i int, o GenOptions) *Vault {
+	r := rand.New(rand.NewPCG(o.Seed^0x5eed, uint64(i)))
 	name := fmt.Sprintf("hsmsim-%03d", i)
 	rg := "rg-sim-hsm"
 	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.KeyVault/managedHSMs/%s", sub, rg, name)
-	return &Vault{
+	v := &Vault{
 		ID: id, Type: resource.TypeManagedHSM, Name: name, ResourceGroup: rg, Subscription: sub,
 		Body: map[string]any{
 			"id": id, "name": name, "type": resource.TypeManagedHSM, "location": "westeurope",
@@ -246,4 +259,97 @@ func genHSM(tenant, sub string, i int, seed uint64) *Vault {
 			},
 		},
 	}
+	for j := range o.KeysPerHSM {
+		v.Keys = append(v.Keys, genHSMKey(r, j))
+	}
+	switch p := r.Float64(); {
+	case p < 0.5:
+		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, true))
+	case p < 0.6:
+		v.DiagnosticSettings = append(v.DiagnosticSettings, genDiagnostic(id, false))
+	}
+	return v
+}
+
+// certSalt seeds the certificate policies' source apart from the vault's.
+const certSalt = 0xce27
+
+// The issuers of generated certificates: the policy's issuer name and the
+// common name of the CA that signs such a certificate ("" self-signed).
+var genIssuers = []struct{ name, cn string }{
+	{"Self", ""},
+	{"DigiCert", "DigiCert Global G2 TLS RSA SHA256 2020 CA1"},
+	{"GlobalSign", "GlobalSign GCC R3 DV TLS CA 2020"},
+	{"Unknown", "Contoso Internal Issuing CA"},
+}
+
+// genCertificatePolicy gives a certificate a policy (the data plane's
+// shape) that mixes the healthy and unhealthy cases of the certificate
+// recommendations: key type and size or curve, validity, issuer, and
+// lifetime actions.
+func genCertificatePolicy(r *rand.Rand, o *Object) {
+	key := map[string]any{"exportable": true, "reuse_key": false}
+	switch p := r.Float64(); {
+	case p < 0.5:
+		key["kty"], key["key_size"] = "RSA", int64(2048)
+	case p < 0.65:
+		key["kty"], key["key_size"] = "RSA", int64(4096)
+	case p < 0.75:
+		key["kty"], key["key_size"] = "RSA", int64(1024)
+	case p < 0.9:
+		key["kty"], key["crv"] = "EC", "P-256"
+	default:
+		key["kty"], key["crv"] = "EC", "P-256K"
+	}
+	months := []int64{12, 12, 12, 24, 36}[r.IntN(5)]
+	is := genIssuers[r.IntN(len(genIssuers))]
+	o.IssuerCN = is.cn
+	var actions []any
+	switch p := r.Float64(); {
+	case p < 0.5:
+		actions = append(actions, lifetimeAction("lifetime_percentage", 80, "AutoRenew"))
+	case p < 0.8:
+		actions = append(actions, lifetimeAction("days_before_expiry", 30, "EmailContacts"))
+	case p < 0.9:
+		actions = append(actions, lifetimeAction("days_before_expiry", 10, "AutoRenew"))
+	}
+	o.CertificatePolicy = map[string]any{
+		"key_props":    key,
+		"secret_props": map[string]any{"contentType": "application/x-pkcs12"},
+		"x509_props": map[string]any{
+			"subject": "CN=" + o.Name + ".contoso.test", "ekus": []any{"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"},
+			"key_usage": []any{"digitalSignature", "keyEncipherment"}, "validity_months": months,
+			"basic_constraints": map[string]any{"ca": false},
+		},
+		"lifetime_actions": orEmpty(actions),
+		"issuer":           map[string]any{"name": is.name},
+		"attributes":       map[string]any{"enabled": true, "created": o.Created, "updated": o.Updated},
+	}
+}
+
+func lifetimeAction(trigger string, n int64, action string) map[string]any {
+	return map[string]any{"trigger": map[string]any{trigger: n}, "action": map[string]any{"action_type": action}}
+}
+
+// genHSMKey makes a managed HSM key: HSM-backed types only, as a managed
+// HSM holds, with sizes and curves on both sides of the recommendations'
+// defaults.
+func genHSMKey(r *rand.Rand, j int) Object {
+	o := Object{Name: fmt.Sprintf("hsmkey-%03d", j), Enabled: true}
+	genTimes(r, &o, 0.6)
+	switch p := r.Float64(); {
+	case p < 0.4:
+		o.KeyType, o.KeySize = "RSA-HSM", 2048
+	case p < 0.55:
+		o.KeyType, o.KeySize = "RSA-HSM", 3072
+	case p < 0.75:
+		o.KeyType, o.Curve = "EC-HSM", pick(r, 0.7, "P-256", "P-256K")
+	default:
+		o.KeyType = "oct-HSM"
+		o.KeySize = 256
+		if r.Float64() < 0.4 {
+			o.KeySize = 128
+		}
+	}
+	return o
 }

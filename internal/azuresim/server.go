@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -51,7 +52,8 @@ type Options struct {
 	Clock func() time.Time
 	// ForbiddenVaults names vaults (by name or resource ID) whose
 	// secrets, keys and certificates answer 403, on the ARM plane and the
-	// data plane alike, as a deny assignment would.
+	// data plane alike, as a deny assignment would; for a managed HSM,
+	// its keys.
 	ForbiddenVaults []string
 	// DisableResourceGraph makes Resource Graph refuse every query (403),
 	// to exercise the per-subscription ARM fallback.
@@ -115,6 +117,9 @@ type Simulator struct {
 	log     requestLog
 	faults  *faults
 	signKey []byte
+	// cers caches the X.509 certificates served for certificates
+	// (resource.Key(vault ID)/name → base64 DER).
+	cers sync.Map
 
 	armAudience   string
 	vaultResource string
@@ -189,7 +194,11 @@ func New(estate *Estate, opts Options) (*Simulator, error) { //nolint:funlen // 
 		if v == nil {
 			return nil, fmt.Errorf("azuresim: forbidden vault %q is not in the estate", name)
 		}
-		for _, part := range []string{resource.TypeSecret, resource.TypeKey, resource.TypeCertificate} {
+		parts := []string{resource.TypeSecret, resource.TypeKey, resource.TypeCertificate}
+		if v.Type == resource.TypeManagedHSM {
+			parts = []string{resource.TypeHSMKey}
+		}
+		for _, part := range parts {
 			s.forbid(v, part, "")
 		}
 	}

@@ -76,11 +76,10 @@ func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTermi
 		opts.Progress = stderr
 	}
 	sum, err := live.Scan(ctx, opts, emit)
-	if !stderrIsTerminal && (sum.VaultsFound > 0 || err == nil) {
+	if !stderrIsTerminal && (sum.VaultsFound+sum.ManagedHSMsFound > 0 || err == nil) {
 		// The progress display prints this line itself on a terminal.
-		fmt.Fprintf(stderr, "kvguard: azure: %d subscriptions, %d vaults found, %d judged, %d unreadable; %d requests (%d retries, %d throttled) in %s\n",
-			sum.Subscriptions, sum.VaultsFound, sum.VaultsJudged, sum.VaultsUnreadable,
-			sum.Requests, sum.Retries, sum.Throttled, sum.Elapsed.Round(100*time.Millisecond))
+		fmt.Fprintf(stderr, "kvguard: azure: %s; %d requests (%d retries, %d throttled) in %s\n",
+			sum.Counts(), sum.Requests, sum.Retries, sum.Throttled, sum.Elapsed.Round(100*time.Millisecond))
 	}
 	if err == nil && o.save != "" {
 		logger.Info("snapshot written", "path", o.save)

@@ -177,7 +177,7 @@ func TestExampleEstateVerdicts(t *testing.T) {
 	if len(recs) != 6 {
 		t.Errorf("recommendations judged: %v, want the six", recs)
 	}
-	if !strings.Contains(stderr, "7 vaults found, 5 judged, 2 unreadable") {
+	if !strings.Contains(stderr, "6 vaults found, 4 judged, 2 unreadable, 1 managed HSMs found, 1 judged, 0 unreadable") {
 		t.Errorf("stderr lacks the summary:\n%s", stderr)
 	}
 }

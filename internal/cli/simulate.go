@@ -24,6 +24,7 @@ type simulateOptions struct {
 	keys            int
 	certificates    int
 	hsms            int
+	hsmKeys         int
 	subscriptions   int
 	seed            uint64
 	latency         time.Duration
@@ -69,6 +70,7 @@ and refuses every request for one. It runs until interrupted (Ctrl-C).`,
 	f.IntVar(&o.keys, "keys-per-vault", 5, "generated estate: keys in every vault")
 	f.IntVar(&o.certificates, "certificates-per-vault", 1, "generated estate: certificates in every vault")
 	f.IntVar(&o.hsms, "managed-hsms", 0, "generated estate: managed HSMs")
+	f.IntVar(&o.hsmKeys, "keys-per-hsm", 2, "generated estate: keys in every managed HSM")
 	f.IntVar(&o.subscriptions, "subscriptions", 2, "generated estate: subscriptions the vaults are spread over")
 	f.Uint64Var(&o.seed, "seed", 1, "generated estate and fault injection: the same seed gives the same run")
 	f.DurationVar(&o.latency, "latency", 0, "add this latency to every request")
@@ -98,12 +100,12 @@ func (o *simulateOptions) loadEstate(cmd *cobra.Command) (*azuresim.Estate, stri
 	if o.vaults == 0 {
 		o.vaults = 20
 	}
-	if o.vaults < 0 || o.secrets < 0 || o.keys < 0 || o.certificates < 0 || o.hsms < 0 || o.subscriptions <= 0 {
+	if o.vaults < 0 || o.secrets < 0 || o.keys < 0 || o.certificates < 0 || o.hsms < 0 || o.hsmKeys < 0 || o.subscriptions <= 0 {
 		return nil, "", usageErrorf("estate sizes must not be negative, and --subscriptions must be at least 1")
 	}
 	e := azuresim.Generate(azuresim.GenOptions{
 		Subscriptions: o.subscriptions, Vaults: o.vaults, ManagedHSMs: o.hsms,
-		SecretsPerVault: o.secrets, KeysPerVault: o.keys, CertificatesPerVault: o.certificates, Seed: o.seed,
+		SecretsPerVault: o.secrets, KeysPerVault: o.keys, CertificatesPerVault: o.certificates, KeysPerHSM: o.hsmKeys, Seed: o.seed,
 	})
 	return e, fmt.Sprintf("generated (seed %d)", o.seed), nil
 }

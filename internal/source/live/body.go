@@ -18,11 +18,14 @@ import (
 //   - an ARM resource (its id starts with /subscriptions/...): vaults,
 //     managed HSMs, private endpoints and diagnostic settings become
 //     documents with the body as is; ARM-plane secrets and keys
-//     (Microsoft.KeyVault/vaults/secrets, .../keys) become components
-//     (resource.NewComponent) whose parent is the vault;
-//   - a Key Vault data-plane list item (its id or kid is
-//     https://<vault host>/secrets|keys|certificates/<name>...): a component
-//     whose parent is the vault's host.
+//     (Microsoft.KeyVault/vaults/secrets, .../keys, and
+//     Microsoft.KeyVault/managedHSMs/keys) become components
+//     (resource.NewComponent) whose parent is the vault or HSM;
+//   - a Key Vault data-plane list item or certificate bundle (its id or
+//     kid is https://<vault host>/secrets|keys|certificates/<name>...): a
+//     component whose parent is the vault's host; a certificate's policy
+//     and the issuer of its X.509 certificate give the certificate
+//     fields (resource.CertificateFields).
 //
 // ok is false when the body is neither. Secret values are never copied.
 // Numbers must already be normalised (NormalizeNumbers). The caller sets
@@ -63,7 +66,7 @@ func fromARMBody(id string, body map[string]any) (*resource.Document, bool) {
 			"tags":        body["tags"],
 		}
 		return resource.NewComponent(resource.TypeSecret, resource.Ref{ID: resource.ParentID(id)}, id, name, attributesOf(props), fields), true
-	case resource.TypeARMKey:
+	case resource.TypeARMKey, resource.TypeARMHSMKey:
 		fields := map[string]any{
 			"keyType":           props["kty"],
 			"keySize":           props["keySize"],
@@ -71,7 +74,11 @@ func fromARMBody(id string, body map[string]any) (*resource.Document, bool) {
 			"rotationPolicy":    props["rotationPolicy"],
 			"tags":              body["tags"],
 		}
-		return resource.NewComponent(resource.TypeKey, resource.Ref{ID: resource.ParentID(id)}, id, name, attributesOf(props), fields), true
+		ctyp := resource.TypeKey
+		if typ == resource.TypeARMHSMKey {
+			ctyp = resource.TypeHSMKey
+		}
+		return resource.NewComponent(ctyp, resource.Ref{ID: resource.ParentID(id)}, id, name, attributesOf(props), fields), true
 	case resource.TypeDiagnosticSetting:
 		// An extension resource: its scope is the resource it is about.
 		parent := ""
@@ -108,6 +115,13 @@ func fromDataPlaneItem(id string, body map[string]any) (*resource.Document, bool
 		}
 		return resource.NewComponent(resource.TypeKey, parent, id, name, attributesOf(body), fields), true
 	case "certificates":
+		// A bundle (GET /certificates/{name}) names its version; the
+		// certificate is the versionless object, as list items name it.
+		if len(parts) > 2 {
+			host := strings.TrimSuffix(strings.ToLower(u.Host), ":443")
+			id = "https://" + host + "/" + parts[0] + "/" + name
+		}
+		resource.CertificateFields(body, fields)
 		return resource.NewComponent(resource.TypeCertificate, parent, id, name, attributesOf(body), fields), true
 	}
 	return nil, false

@@ -70,8 +70,8 @@ func TestFaultsChangeTimeNotVerdicts(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("documents differ from the quiet scan (-quiet +%s):\n%s", tc.name, diff)
 			}
-			if sum.VaultsFound != 16 || sum.VaultsJudged != 16 {
-				t.Errorf("summary %+v: want 16 vaults found and judged", sum)
+			if sum.VaultsFound != 15 || sum.VaultsJudged != 15 || sum.ManagedHSMsFound != 1 || sum.ManagedHSMsJudged != 1 {
+				t.Errorf("summary %+v: want 15 vaults and 1 managed HSM found and judged", sum)
 			}
 			st := sim.Stats()
 			if tc.wantThrottled && (st.Throttled == 0 || sum.Throttled == 0) {
@@ -104,8 +104,8 @@ func TestForbiddenAndUnreadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.VaultsFound != sum.VaultsJudged+sum.VaultsUnreadable || sum.VaultsUnreadable != 3 || sum.VaultsFound != 16 {
-		t.Errorf("summary %+v: want 16 found, 3 unreadable, found = judged + unreadable", sum)
+	if sum.VaultsFound != sum.VaultsJudged+sum.VaultsUnreadable || sum.VaultsUnreadable != 3 || sum.VaultsFound != 15 || sum.ManagedHSMsFound != 1 {
+		t.Errorf("summary %+v: want 15 vaults found, 3 unreadable, found = judged + unreadable, and 1 managed HSM", sum)
 	}
 	cases := []struct {
 		vault     *azuresim.Vault
@@ -232,9 +232,13 @@ func TestManagementGroupScope(t *testing.T) {
 	for _, s := range mg.Subscriptions {
 		inGroup[strings.ToLower(s)] = true
 	}
-	want := 0
+	want, wantHSMs := 0, 0
 	for _, v := range est.Vaults() {
-		if inGroup[strings.ToLower(v.Subscription)] {
+		switch {
+		case !inGroup[strings.ToLower(v.Subscription)]:
+		case v.Type == resource.TypeManagedHSM:
+			wantHSMs++
+		default:
 			want++
 		}
 	}
@@ -247,8 +251,8 @@ func TestManagementGroupScope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.VaultsFound != want || sum.Subscriptions != len(mg.Subscriptions) {
-			t.Errorf("no-resource-graph=%v: %+v, want %d vaults in %d subscriptions", noGraph, sum, want, len(mg.Subscriptions))
+		if sum.VaultsFound != want || sum.ManagedHSMsFound != wantHSMs || sum.Subscriptions != len(mg.Subscriptions) {
+			t.Errorf("no-resource-graph=%v: %+v, want %d vaults and %d managed HSMs in %d subscriptions", noGraph, sum, want, wantHSMs, len(mg.Subscriptions))
 		}
 	}
 }
@@ -413,7 +417,7 @@ func TestCloudFileAndEnvironmentCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.VaultsFound != 16 || sum.VaultsJudged != 16 {
+	if sum.VaultsFound != 15 || sum.VaultsJudged != 15 || sum.ManagedHSMsFound != 1 {
 		t.Errorf("summary %+v", sum)
 	}
 	if len(c.byType(resource.TypeCertificate)) == 0 {

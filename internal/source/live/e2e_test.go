@@ -115,8 +115,9 @@ func TestScanSmallEstate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("summary: %+v", sum)
-	if sum.VaultsFound != 14 || sum.VaultsJudged != 14 || sum.VaultsUnreadable != 0 || sum.Subscriptions != 3 {
-		t.Errorf("summary = %+v, want 14 found and judged in 3 subscriptions", sum)
+	if sum.VaultsFound != 12 || sum.VaultsJudged != 12 || sum.VaultsUnreadable != 0 || sum.Subscriptions != 3 ||
+		sum.ManagedHSMsFound != 2 || sum.ManagedHSMsJudged != 2 {
+		t.Errorf("summary = %+v, want 12 vaults and 2 managed HSMs found and judged in 3 subscriptions", sum)
 	}
 	if n := len(c.byType(resource.TypeSecret)); n != 12*30 {
 		t.Errorf("%d secrets, want %d", n, 12*30)

@@ -32,15 +32,17 @@ func (s *scanner) startProgress() func(Summary) {
 	return func(sum Summary) {
 		close(stop)
 		<-done
-		fmt.Fprintf(w, "\r\x1b[Kkvguard: %d subscriptions, %d vaults found, %d judged, %d unreadable; %d requests (%d retries, %d throttled) in %s (Azure's limits allow no less than %s)\n",
-			sum.Subscriptions, sum.VaultsFound, sum.VaultsJudged, sum.VaultsUnreadable,
-			sum.Requests, sum.Retries, sum.Throttled, sum.Elapsed.Round(100*time.Millisecond), sum.LowerBound.Round(100*time.Millisecond))
+		fmt.Fprintf(w, "\r\x1b[Kkvguard: %s; %d requests (%d retries, %d throttled) in %s (Azure's limits allow no less than %s)\n",
+			sum.Counts(), sum.Requests, sum.Retries, sum.Throttled, sum.Elapsed.Round(100*time.Millisecond), sum.LowerBound.Round(100*time.Millisecond))
 	}
 }
 
 func (s *scanner) progressLine(elapsed time.Duration) string {
-	found := s.found.Load()
-	done := s.judged.Load() + s.unread.Load()
+	var found, done int64
+	for k := range s.found {
+		found += s.found[k].Load()
+		done += s.judged[k].Load() + s.unread[k].Load()
+	}
 	vaults := "listing vaults"
 	if found > 0 || done > 0 {
 		vaults = fmt.Sprintf("vaults %d/%d", done, found)
@@ -48,4 +50,17 @@ func (s *scanner) progressLine(elapsed time.Duration) string {
 	return fmt.Sprintf("kvguard: %d subscriptions · %s · %d requests · %d retries · %d throttled · waited %s · %s",
 		s.nSubs.Load(), vaults, s.meter.requests.Load(), s.meter.retries.Load(), s.meter.throttled.Load(),
 		time.Duration(s.meter.waitNanos.Load()).Round(100*time.Millisecond), elapsed.Round(time.Second))
+}
+
+// Counts words what the scan found: "3 subscriptions, 12 vaults found, 11
+// judged, 1 unreadable", and the managed HSMs apart when there are any
+// (", 2 managed HSMs found, 2 judged, 0 unreadable").
+func (sum Summary) Counts() string {
+	out := fmt.Sprintf("%d subscriptions, %d vaults found, %d judged, %d unreadable",
+		sum.Subscriptions, sum.VaultsFound, sum.VaultsJudged, sum.VaultsUnreadable)
+	if sum.ManagedHSMsFound > 0 {
+		out += fmt.Sprintf(", %d managed HSMs found, %d judged, %d unreadable",
+			sum.ManagedHSMsFound, sum.ManagedHSMsJudged, sum.ManagedHSMsUnreadable)
+	}
+	return out
 }

@@ -1,9 +1,10 @@
 // Package live reads live Azure through the Azure SDK for Go and turns
 // what it reads into resource documents (docs/architecture.md): key vaults
 // and managed HSMs, their secrets and keys (through ARM: Reader is enough,
-// it works through vault firewalls and never returns a value), their
-// diagnostic settings, and, with Options.DataPlane, certificates and key
-// rotation policies from each vault's own data plane.
+// it works through vault firewalls and never returns a value; a managed
+// HSM's keys too), their diagnostic settings, and, with Options.DataPlane,
+// certificates with their policies and key rotation policies from each
+// vault's own data plane.
 //
 // Inventory comes from Azure Resource Graph, with a per-subscription ARM
 // fallback. Requests are paced by client-side limits matching Azure's,
@@ -11,7 +12,8 @@
 // and bounded per request and per scan. A part of a vault that could not
 // be read becomes a resource.Gap on the vault's document, so that the
 // verdicts depending on it are Unknown, never Healthy; the summary counts
-// vaults found, judged and unreadable (found = judged + unreadable).
+// vaults found, judged and unreadable (found = judged + unreadable), and
+// managed HSMs apart.
 //
 // The scan can be saved as a snapshot (docs/snapshot.md) that
 // internal/source/saved reads offline to the same verdicts.
@@ -93,14 +95,20 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Summary says what a scan did. Vaults counts key vaults and managed
-// HSMs; VaultsFound = VaultsJudged + VaultsUnreadable, where an unreadable
-// vault is one with at least one gap.
+// Summary says what a scan did. Vaults counts key vaults, ManagedHSMs
+// managed HSMs, apart (the Key Vault recommendations do not judge HSMs,
+// and a report counts them as managedHSMsFound); VaultsFound =
+// VaultsJudged + VaultsUnreadable, and the same for HSMs, where an
+// unreadable vault (HSM) is one with at least one gap.
 type Summary struct {
 	Subscriptions    int
 	VaultsFound      int
 	VaultsJudged     int
 	VaultsUnreadable int
+	// ManagedHSMsFound = ManagedHSMsJudged + ManagedHSMsUnreadable.
+	ManagedHSMsFound      int
+	ManagedHSMsJudged     int
+	ManagedHSMsUnreadable int
 	// Requests counts HTTP requests sent (every try); Retries the tries
 	// after a retryable failure; Throttled the 429 answers.
 	Requests  int
@@ -146,6 +154,19 @@ func Scan(ctx context.Context, opts Options, emit func(*resource.Document)) (Sum
 	return sum, err
 }
 
+// The kinds of resource the summary counts apart.
+const (
+	kindVault = 0
+	kindHSM   = 1
+)
+
+func kindOf(typ string) int {
+	if typ == resource.TypeManagedHSM {
+		return kindHSM
+	}
+	return kindVault
+}
+
 // ErrScanTimeout is the cause of a scan stopped by Options.ScanTimeout.
 var ErrScanTimeout = errors.New("the scan time limit was reached")
 
@@ -169,9 +190,11 @@ type scanner struct {
 	scopeSubs []string
 	tenantID  string
 	nSubs     atomic.Int64
-	found     atomic.Int64
-	judged    atomic.Int64
-	unread    atomic.Int64
+	// Vaults and managed HSMs found, judged and unreadable, indexed by
+	// kindOf.
+	found  [2]atomic.Int64
+	judged [2]atomic.Int64
+	unread [2]atomic.Int64
 }
 
 func newScanner(opts Options, emit func(*resource.Document)) (*scanner, error) {
@@ -283,7 +306,9 @@ func (s *scanner) run(ctx context.Context) error {
 	s.scopeSubs = subs
 	start := time.Now()
 	recs, invErr := s.inventory(ctx, subs)
-	s.found.Store(int64(len(recs)))
+	for _, r := range recs {
+		s.found[kindOf(r.typ)].Add(1)
+	}
 	s.log.Debug("inventory", "subscriptions", len(subs), "vaults", len(recs), "took", time.Since(start).Round(time.Millisecond))
 	s.readAll(ctx, recs)
 	return errors.Join(invErr, stopError(ctx))
@@ -308,15 +333,18 @@ func (s *scanner) summary(start time.Time) Summary {
 		reads = append(reads, n)
 	}
 	return Summary{
-		Subscriptions:    int(s.nSubs.Load()),
-		VaultsFound:      int(s.found.Load()),
-		VaultsJudged:     int(s.judged.Load()),
-		VaultsUnreadable: int(s.unread.Load()),
-		Requests:         int(s.meter.requests.Load()),
-		Retries:          int(s.meter.retries.Load()),
-		Throttled:        int(s.meter.throttled.Load()),
-		ThrottleWait:     time.Duration(s.meter.waitNanos.Load()),
-		Elapsed:          time.Since(start),
-		LowerBound:       ThrottleLowerBound(reads, tenant, graph),
+		Subscriptions:         int(s.nSubs.Load()),
+		VaultsFound:           int(s.found[kindVault].Load()),
+		VaultsJudged:          int(s.judged[kindVault].Load()),
+		VaultsUnreadable:      int(s.unread[kindVault].Load()),
+		ManagedHSMsFound:      int(s.found[kindHSM].Load()),
+		ManagedHSMsJudged:     int(s.judged[kindHSM].Load()),
+		ManagedHSMsUnreadable: int(s.unread[kindHSM].Load()),
+		Requests:              int(s.meter.requests.Load()),
+		Retries:               int(s.meter.retries.Load()),
+		Throttled:             int(s.meter.throttled.Load()),
+		ThrottleWait:          time.Duration(s.meter.waitNanos.Load()),
+		Elapsed:               time.Since(start),
+		LowerBound:            ThrottleLowerBound(reads, tenant, graph),
 	}
 }

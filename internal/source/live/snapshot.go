@@ -56,6 +56,10 @@ type snapshotSummary struct {
 	VaultsFound      int `json:"vaultsFound"`
 	VaultsJudged     int `json:"vaultsJudged"`
 	VaultsUnreadable int `json:"vaultsUnreadable"`
+	// Managed HSMs are counted apart (omitted when there are none).
+	ManagedHSMsFound      int `json:"managedHSMsFound,omitempty"`
+	ManagedHSMsJudged     int `json:"managedHSMsJudged,omitempty"`
+	ManagedHSMsUnreadable int `json:"managedHSMsUnreadable,omitempty"`
 }
 
 func newSnapshotWriter(path string) (*snapshotWriter, error) {
@@ -163,6 +167,8 @@ func (s *scanner) header(sum Summary) snapshotHeader {
 		Summary: snapshotSummary{
 			Subscriptions: sum.Subscriptions, VaultsFound: sum.VaultsFound,
 			VaultsJudged: sum.VaultsJudged, VaultsUnreadable: sum.VaultsUnreadable,
+			ManagedHSMsFound: sum.ManagedHSMsFound, ManagedHSMsJudged: sum.ManagedHSMsJudged,
+			ManagedHSMsUnreadable: sum.ManagedHSMsUnreadable,
 		},
 	}
 }

@@ -128,7 +128,7 @@ func (s *scanner) notRead(ctx context.Context, r *vaultRecord) *vaultRead {
 // parts are the parts read for a vault besides its properties.
 func (s *scanner) parts(r *vaultRecord) []string {
 	if r.typ == resource.TypeManagedHSM {
-		return []string{resource.TypeDiagnosticSetting}
+		return []string{resource.TypeHSMKey, resource.TypeDiagnosticSetting}
 	}
 	p := []string{resource.TypeSecret, resource.TypeKey, resource.TypeDiagnosticSetting}
 	if s.opts.DataPlane {
@@ -138,8 +138,10 @@ func (s *scanner) parts(r *vaultRecord) []string {
 }
 
 // readVault reads one vault: its body when the inventory's is incomplete,
-// its secrets and keys through ARM, its diagnostic settings, and with
-// DataPlane its certificates and key rotation policies.
+// its secrets and keys through ARM (a managed HSM's keys too: Resource
+// Manager lists them, with their attributes, type, size and curve), its
+// diagnostic settings, and with DataPlane its certificates with their
+// policies and its keys' rotation policies.
 func (s *scanner) readVault(ctx context.Context, r *vaultRecord) *vaultRead {
 	v := &vaultRead{rec: r}
 	f, err := s.factory(r.sub)
@@ -154,6 +156,8 @@ func (s *scanner) readVault(ctx context.Context, r *vaultRecord) *vaultRead {
 		s.readList(ctx, v, resource.TypeSecret, apiKeyVault,
 			f.NewSecretsClient().NewListPager(r.rg, r.name, &armkeyvault.SecretsClientListOptions{Top: ptr(int32(armPageSize))}))
 		s.readList(ctx, v, resource.TypeKey, apiKeyVault, f.NewKeysClient().NewListPager(r.rg, r.name, nil))
+	} else {
+		s.readList(ctx, v, resource.TypeHSMKey, apiKeyVault, f.NewManagedHsmKeysClient().NewListPager(r.rg, r.name, nil))
 	}
 	s.readList(ctx, v, resource.TypeDiagnosticSetting, apiMonitor, s.diag.NewListPager(r.id, nil))
 	if s.opts.DataPlane && r.typ == resource.TypeVault {
@@ -199,6 +203,8 @@ func nextPage(ctx context.Context, p pager) ([]map[string]any, error) {
 		_, err = x.NextPage(cctx)
 	case *runtime.Pager[armkeyvault.KeysClientListResponse]:
 		_, err = x.NextPage(cctx)
+	case *runtime.Pager[armkeyvault.ManagedHsmKeysClientListResponse]:
+		_, err = x.NextPage(cctx)
 	case *runtime.Pager[diagListResponse]:
 		_, err = x.NextPage(cctx)
 	case *runtime.Pager[azcertificates.ListCertificatePropertiesResponse]:
@@ -231,7 +237,7 @@ func listName(part string) string {
 	switch part {
 	case resource.TypeSecret:
 		return "secrets"
-	case resource.TypeKey:
+	case resource.TypeKey, resource.TypeHSMKey:
 		return "keys"
 	case resource.TypeCertificate:
 		return "certificates"
@@ -262,7 +268,9 @@ func (s *scanner) readDataPlane(ctx context.Context, v *vaultRead) {
 		v.gap(resource.TypeCertificate, err)
 		return
 	}
+	first := len(v.children)
 	s.readList(ctx, v, resource.TypeCertificate, "7.6", certs.NewListCertificatePropertiesPager(nil))
+	s.readCertificates(ctx, v, certs, uri, v.children[first:])
 	keys, err := azkeys.NewClient(uri, s.cred, &azkeys.ClientOptions{ClientOptions: s.kvOpts})
 	if err != nil {
 		v.gap(resource.PartKeyRotationPolicy, err)
@@ -290,6 +298,48 @@ func (s *scanner) readDataPlane(ctx context.Context, v *vaultRead) {
 		delete(pol, "id")
 		kp["rotationPolicy"] = pol
 	}
+}
+
+// readCertificates replaces each listed certificate by its bundle (GET
+// /certificates/{name}): its policy (key type, size, curve, validity,
+// issuer, lifetime actions) and its public X.509 certificate (cer), whose
+// issuer is the CA that signed it. The bundle holds no private key: Key
+// Vault keeps that in the backing secret, which kvguard never reads. The
+// first failure is a certificates gap, and the rest are not asked for:
+// the certificate verdicts are Unknown anyway.
+func (s *scanner) readCertificates(ctx context.Context, v *vaultRead, certs *azcertificates.Client, uri string, listed []child) {
+	if _, failed := gapFor(v.gaps, resource.TypeCertificate); failed {
+		return
+	}
+	for i := range listed {
+		c := &listed[i]
+		id, _ := c.body["id"].(string)
+		name := resource.ObjectNameFromURL(id)
+		if name == "" {
+			continue
+		}
+		var raw *http.Response
+		if _, err := certs.GetCertificate(azpolicy.WithCaptureResponse(ctx, &raw), name, "", nil); err != nil {
+			v.gap(resource.TypeCertificate, s.partError(ctx, "get certificate "+name+" in "+uri, err))
+			return
+		}
+		bundle, err := decodeObject(raw)
+		if err != nil {
+			v.gap(resource.TypeCertificate, fmt.Errorf("certificate %s in %s: %w", name, uri, err))
+			return
+		}
+		resource.StripSecretValues(bundle)
+		c.body, c.readAt = bundle, time.Now()
+	}
+}
+
+func gapFor(gaps []resource.Gap, part string) (resource.Gap, bool) {
+	for _, g := range gaps {
+		if g.Part == part {
+			return g, true
+		}
+	}
+	return resource.Gap{}, false
 }
 
 // partError words a failed read for a gap: what was asked, the status and
@@ -374,7 +424,7 @@ func (s *scanner) finish(v *vaultRead) {
 		Source: resource.Provenance{Kind: "azure", APIVersion: r.apiVersion, ReadAt: r.readAt},
 	}
 	if len(v.gaps) > 0 {
-		s.unread.Add(1)
+		s.unread[kindOf(r.typ)].Add(1)
 		for _, g := range v.gaps {
 			if s.snap != nil {
 				s.snap.gap(r.id, g)
@@ -382,7 +432,7 @@ func (s *scanner) finish(v *vaultRead) {
 			s.log.Debug("vault part not read", "vault", r.id, "part", g.Part, "err", g.Err)
 		}
 	} else {
-		s.judged.Add(1)
+		s.judged[kindOf(r.typ)].Add(1)
 	}
 	s.emit(doc)
 	for _, c := range v.children {
