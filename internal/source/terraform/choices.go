@@ -101,6 +101,7 @@ func mapGroups(in *input, groups []inputGroup) *built {
 		bodies[i] = b.doc.Body
 	}
 	first.doc.Body = mergeChoices(g.expr, bodies).(map[string]any)
+	mergeZoneGroups(first, outs, g.expr)
 	return first
 }
 

@@ -39,6 +39,9 @@ type input struct {
 type built struct {
 	doc    *resource.Document
 	suffix string
+	// zoneGroups are an endpoint's DNS zone groups, emitted as its child
+	// documents (emitBuilt).
+	zoneGroups []zoneGroup
 }
 
 // mappers are the azurerm resource types kvguard turns into documents.
