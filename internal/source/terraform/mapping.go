@@ -292,7 +292,7 @@ func mapVault(in *input) *built {
 	}
 	body := topLevel(in, id, resource.TypeVault)
 	body["properties"] = props
-	return &built{doc: &resource.Document{ID: id, Type: resource.TypeVault, Name: nameOf(a["name"], in.address), Body: body}}
+	return withRequestDefaults(&built{doc: &resource.Document{ID: id, Type: resource.TypeVault, Name: nameOf(a["name"], in.address), Body: body}})
 }
 
 // networkAcls maps the network_acls block, present only when written.
