@@ -82,17 +82,24 @@ func writeVerdict(b *buf, v *assess.AssignmentVerdict) {
 		b.bool(x.Expired)
 		b.raw("}")
 	}
-	if len(v.RequestChanges) > 0 {
-		b.raw(`,"requestChanges":[`)
-		for i, c := range v.RequestChanges {
-			if i > 0 {
-				b.raw(",")
-			}
-			writeRequestChange(b, c)
-		}
-		b.raw("]")
-	}
+	writeRequestChanges(b, v.RequestChanges)
 	b.raw("}")
+}
+
+// writeRequestChanges writes the changes Append and Modify assignments
+// make to the request (none: nothing).
+func writeRequestChanges(b *buf, cs []assess.RequestChange) {
+	if len(cs) == 0 {
+		return
+	}
+	b.raw(`,"requestChanges":[`)
+	for i, c := range cs {
+		if i > 0 {
+			b.raw(",")
+		}
+		writeRequestChange(b, c)
+	}
+	b.raw("]")
 }
 
 func writeRequestChange(b *buf, c assess.RequestChange) {
