@@ -69,6 +69,25 @@ type AssignmentVerdict struct {
 	// Exemption is the policy exemption that applies (or applied until it
 	// expired).
 	Exemption *PolicyExemption
+	// RequestChanges are the changes other assignments' Append and Modify
+	// effects make to the request before this Deny judges it (Azure
+	// evaluates them first), in the order applied.
+	RequestChanges []RequestChange
+}
+
+// RequestChange is one change an Append or Modify assignment makes to a
+// deployment's request.
+type RequestChange struct {
+	AssignmentID, AssignmentName, ReferenceID string
+	// Effect is Append or Modify; Operation add, addOrReplace, remove or
+	// append.
+	Effect, Operation string
+	// Field is the alias as the definition writes it, Path the property
+	// of the resource it sets.
+	Field, Path string
+	// Before is the request's value (nil when absent), After the value
+	// sent on (nil when removed).
+	Before, After any
 }
 
 // PolicyExemption is a tenant's exemption as applied to a verdict.

@@ -121,24 +121,16 @@ func (j *Judge) judge(doc *resource.Document, idx *estate.Index) []*assess.Assig
 	id := j.DeployedID(doc)
 	planned := doc.Deployment != ""
 	var out []*assess.AssignmentVerdict
+	var req *request
+	if planned {
+		req = j.request(doc, idx, id)
+	}
 	for _, b := range j.bounds {
-		if !j.set.covers(b.a.Scope, id) || j.excluded(b.a, id) {
+		effect, overridden, unknownWhy, ok := j.applies(b, doc, id)
+		if !ok {
 			continue
 		}
-		in, unknownWhy := selected(b.a.ResourceSelectors, doc, "")
-		if !in {
-			continue
-		}
-		effect, overridden := b.p.Effect(), ""
-		for _, o := range b.a.Overrides {
-			if ok, _ := allMatch(o.Selectors, doc, b.refID); ok {
-				effect, overridden = strings.ToLower(o.Value), o.Value
-			}
-		}
-		if effect == "disabled" {
-			continue
-		}
-		v := j.verdict(b, doc, idx, effect, planned)
+		v := j.verdict(b, doc, idx, effect, req)
 		if v == nil {
 			continue
 		}
@@ -157,6 +149,28 @@ func (j *Judge) judge(doc *resource.Document, idx *estate.Index) []*assess.Assig
 		return cmp.Or(cmp.Compare(strings.ToLower(x.AssignmentID), strings.ToLower(y.AssignmentID)), cmp.Compare(x.ReferenceID, y.ReferenceID))
 	})
 	return out
+}
+
+// applies reports whether assignment member b applies to doc (deployed
+// as id): its scope covers it, no notScope excludes it, its resource
+// selectors pick it, and its effect (after overrides, named in
+// overridden when one set it) is not Disabled. unknownWhy names a value
+// the selectors read that is unknown.
+func (j *Judge) applies(b *bound, doc *resource.Document, id string) (effect, overridden, unknownWhy string, ok bool) {
+	if !j.set.covers(b.a.Scope, id) || j.excluded(b.a, id) {
+		return "", "", "", false
+	}
+	in, unknownWhy := selected(b.a.ResourceSelectors, doc, "")
+	if !in {
+		return "", "", "", false
+	}
+	effect = b.p.Effect()
+	for _, o := range b.a.Overrides {
+		if ok, _ := allMatch(o.Selectors, doc, b.refID); ok {
+			effect, overridden = strings.ToLower(o.Value), o.Value
+		}
+	}
+	return effect, overridden, unknownWhy, effect != "disabled"
 }
 
 func (j *Judge) excluded(a *Assignment, id string) bool {
@@ -205,10 +219,11 @@ func deletePath(m map[string]any, path []string) {
 	}
 }
 
-func (j *Judge) verdict(b *bound, doc *resource.Document, idx *estate.Index, effect string, planned bool) *assess.AssignmentVerdict {
+func (j *Judge) verdict(b *bound, doc *resource.Document, idx *estate.Index, effect string, req *request) *assess.AssignmentVerdict { //nolint:funlen // one switch over the outcomes, each with its sentence
+	planned := req != nil
 	view, judged := assess.StoredView, doc
 	if effect == "deny" && planned {
-		view, judged = assess.RequestView, requestView(doc)
+		view, judged = assess.RequestView, req.doc
 	}
 	var rel policy.Related
 	if idx != nil {
@@ -255,6 +270,9 @@ func (j *Judge) verdict(b *bound, doc *resource.Document, idx *estate.Index, eff
 		v.Outcome = assess.PolicyError
 		v.Reason = fmt.Sprintf("%s of assignment %q could not be evaluated: %v", what, v.AssignmentName, r.Err)
 	}
+	if planned {
+		req.explain(v, b, effect)
+	}
 	if b.viaCat {
 		v.Reason += " (judged with kvguard's copy of the built-in definition)"
 	}
@@ -284,11 +302,11 @@ func effectName(e string) string {
 	return strings.ToUpper(e[:1]) + e[1:]
 }
 
-// exempt applies the first exemption (by ID) that covers the verdict.
-func (j *Judge) exempt(v *assess.AssignmentVerdict, b *bound, doc *resource.Document, id string) {
+// exemptionFor finds the first exemption (by ID) that covers member b on
+// the resource deployed as id, and the first that did until it expired.
+func (j *Judge) exemptionFor(b *bound, doc *resource.Document, id string) (active, expired *Exemption) {
 	xs := append([]*Exemption(nil), j.set.Exemptions...)
 	slices.SortStableFunc(xs, func(x, y *Exemption) int { return cmp.Compare(resource.Key(x.ID), resource.Key(y.ID)) })
-	var expired *Exemption
 	for _, x := range xs {
 		if !strings.EqualFold(x.AssignmentID, b.a.ID) || !j.set.covers(x.Scope, id) {
 			continue
@@ -305,6 +323,15 @@ func (j *Judge) exempt(v *assess.AssignmentVerdict, b *bound, doc *resource.Docu
 			}
 			continue
 		}
+		return x, expired
+	}
+	return nil, expired
+}
+
+// exempt applies the first exemption (by ID) that covers the verdict.
+func (j *Judge) exempt(v *assess.AssignmentVerdict, b *bound, doc *resource.Document, id string) {
+	x, expired := j.exemptionFor(b, doc, id)
+	if x != nil {
 		v.Exemption = &assess.PolicyExemption{ID: x.ID, Name: x.Name, Category: x.Category, Expires: x.ExpiresOn}
 		if v.Outcome != assess.PolicyCompliant {
 			v.Reason = fmt.Sprintf("exempt (%s, exemption %s); without it: %s", x.Category, x.Name, v.Reason)

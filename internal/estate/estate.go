@@ -61,8 +61,9 @@ func (e *Estate) Add(doc *resource.Document) {
 	e.groups[k] = append(e.groups[k], doc)
 }
 
-// Seal ends collection: it resolves duplicates, indexes the documents and
-// links every private endpoint into the vault it targets. It returns the
+// Seal ends collection: it resolves duplicates, indexes the documents,
+// links every private endpoint into the vault it targets and derives the
+// vaults' privateEndpointConnections children (deriveConnections). It returns the
 // index and the problems found (duplicates, ambiguous or unknown endpoint
 // targets). The result does not depend on the order documents were
 // added in.
@@ -80,6 +81,7 @@ func (e *Estate) Seal() (*Index, []*resource.InputError) {
 	slices.SortStableFunc(docs, Compare)
 	ix := newIndex(docs)
 	errs = append(errs, ix.linkPrivateEndpoints()...)
+	ix.deriveConnections()
 	SortErrors(errs)
 	return ix, errs
 }

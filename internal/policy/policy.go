@@ -21,6 +21,7 @@ type Policy struct {
 	mode   string // lower-case
 	ifCond cond
 	exist  *existence
+	mut    *mutation // append and modify details (mutate.go)
 }
 
 // existence is the auditIfNotExists / deployIfNotExists details.
@@ -123,7 +124,11 @@ func Compile(def *Definition, params map[string]any) (p *Policy, err error) {
 	}
 	p.effect = strings.ToLower(es)
 	switch p.effect {
-	case "audit", "deny", "disabled", "modify", "append", "denyaction", "manual":
+	case "audit", "deny", "disabled", "denyaction", "manual":
+	case "modify", "append":
+		if p.mut, err = cp.compileMutation(thenNode, p.effect); err != nil {
+			return nil, err
+		}
 	case "auditifnotexists", "deployifnotexists":
 		details := thenNode.GetFold("details")
 		if details == nil || details.Kind != jsonpos.Object {

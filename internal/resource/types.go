@@ -7,6 +7,9 @@ import "strings"
 const (
 	TypeHSMPEConnection = "Microsoft.KeyVault/managedHSMs/privateEndpointConnections"
 	TypeARMHSMKey       = "Microsoft.KeyVault/managedHSMs/keys"
+	// TypePrivateDNSZoneGroup is a private endpoint's DNS zone group, the
+	// child keyvault-private-dns-zone looks for.
+	TypePrivateDNSZoneGroup = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"
 )
 
 // canonicalTypes maps the lower-cased form of each well-known type to its
@@ -19,6 +22,7 @@ var canonicalTypes = func() map[string]string {
 		TypeVault, TypeManagedHSM, TypeSecret, TypeKey, TypeCertificate, TypeHSMKey,
 		TypePrivateEndpoint, TypeDiagnosticSetting, TypeVaultPEConnection, TypeSubscription,
 		TypeARMSecret, TypeARMKey, TypeResourceDeployment, TypeHSMPEConnection, TypeARMHSMKey,
+		TypePrivateDNSZoneGroup,
 	} {
 		m[strings.ToLower(t)] = t
 	}

@@ -82,5 +82,46 @@ func writeVerdict(b *buf, v *assess.AssignmentVerdict) {
 		b.bool(x.Expired)
 		b.raw("}")
 	}
+	writeRequestChanges(b, v.RequestChanges)
+	b.raw("}")
+}
+
+// writeRequestChanges writes the changes Append and Modify assignments
+// make to the request (none: nothing).
+func writeRequestChanges(b *buf, cs []assess.RequestChange) {
+	if len(cs) == 0 {
+		return
+	}
+	b.raw(`,"requestChanges":[`)
+	for i, c := range cs {
+		if i > 0 {
+			b.raw(",")
+		}
+		writeRequestChange(b, c)
+	}
+	b.raw("]")
+}
+
+func writeRequestChange(b *buf, c assess.RequestChange) {
+	b.raw(`{"assignment":{"id":`)
+	b.str(c.AssignmentID)
+	b.raw(`,"name":`)
+	b.str(c.AssignmentName)
+	if c.ReferenceID != "" {
+		b.raw(`,"referenceId":`)
+		b.str(c.ReferenceID)
+	}
+	b.raw(`},"effect":`)
+	b.str(c.Effect)
+	b.raw(`,"operation":`)
+	b.str(c.Operation)
+	b.raw(`,"field":`)
+	b.str(c.Field)
+	b.raw(`,"path":`)
+	b.str(c.Path)
+	b.raw(`,"before":`)
+	b.marshal(c.Before)
+	b.raw(`,"after":`)
+	b.marshal(c.After)
 	b.raw("}")
 }

@@ -21,15 +21,16 @@ const (
 // roles lists the types kvguard reads from saved JSON, by canonical type
 // (types are canonicalised before the lookup).
 var roles = map[string]role{
-	resource.TypeVault:             roleVault,
-	resource.TypeManagedHSM:        roleVault,
-	resource.TypePrivateEndpoint:   roleRelated,
-	resource.TypeDiagnosticSetting: roleRelated,
-	resource.TypeVaultPEConnection: roleRelated,
-	resource.TypeHSMPEConnection:   roleRelated,
-	resource.TypeARMSecret:         roleComponent,
-	resource.TypeARMKey:            roleComponent,
-	resource.TypeARMHSMKey:         roleComponent,
+	resource.TypeVault:               roleVault,
+	resource.TypeManagedHSM:          roleVault,
+	resource.TypePrivateEndpoint:     roleRelated,
+	resource.TypeDiagnosticSetting:   roleRelated,
+	resource.TypeVaultPEConnection:   roleRelated,
+	resource.TypeHSMPEConnection:     roleRelated,
+	resource.TypePrivateDNSZoneGroup: roleRelated,
+	resource.TypeARMSecret:           roleComponent,
+	resource.TypeARMKey:              roleComponent,
+	resource.TypeARMHSMKey:           roleComponent,
 }
 
 // resource classifies an object that has an identity and emits its
@@ -103,7 +104,7 @@ func (fr *fileReader) arm(o *rawObject, sc scope, id string, idPos jsonpos.Pos) 
 	switch typ {
 	case resource.TypeDiagnosticSetting:
 		doc.Parent = resource.Ref{ID: pid.scope}
-	case resource.TypeVaultPEConnection, resource.TypeHSMPEConnection:
+	case resource.TypeVaultPEConnection, resource.TypeHSMPEConnection, resource.TypePrivateDNSZoneGroup:
 		doc.Parent = resource.Ref{ID: pid.parent}
 	}
 	var errs []*resource.InputError

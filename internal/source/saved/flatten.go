@@ -23,10 +23,11 @@ var envelope = map[string]bool{
 // flattened lists, per type, members that only a flattened body has at the
 // top level; one of them present (and no "properties") marks the body.
 var flattened = map[string][]string{
-	resource.TypePrivateEndpoint:   {"privateLinkServiceConnections", "manualPrivateLinkServiceConnections", "subnet", "customDnsConfigs", "networkInterfaces"},
-	resource.TypeDiagnosticSetting: {"logs", "metrics", "workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "serviceBusRuleId"},
-	resource.TypeVaultPEConnection: {"privateLinkServiceConnectionState", "privateEndpoint"},
-	resource.TypeHSMPEConnection:   {"privateLinkServiceConnectionState", "privateEndpoint"},
+	resource.TypePrivateEndpoint:     {"privateLinkServiceConnections", "manualPrivateLinkServiceConnections", "subnet", "customDnsConfigs", "networkInterfaces"},
+	resource.TypeDiagnosticSetting:   {"logs", "metrics", "workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "serviceBusRuleId"},
+	resource.TypeVaultPEConnection:   {"privateLinkServiceConnectionState", "privateEndpoint"},
+	resource.TypeHSMPEConnection:     {"privateLinkServiceConnectionState", "privateEndpoint"},
+	resource.TypePrivateDNSZoneGroup: {"privateDnsZoneConfigs"},
 }
 
 // unflatten puts a flattened az body of typ back into ARM shape.
@@ -43,6 +44,17 @@ func unflatten(typ string, body map[string]any) {
 		}
 	}
 	body["properties"] = props
+	if typ == resource.TypePrivateDNSZoneGroup {
+		// az network private-endpoint dns-zone-group list flattens each
+		// config's properties too.
+		if confs, ok := props["privateDnsZoneConfigs"].([]any); ok {
+			for _, c := range confs {
+				if m, ok := c.(map[string]any); ok {
+					unflattenItem(m, "privateDnsZoneId", "recordSets")
+				}
+			}
+		}
+	}
 	if typ == resource.TypePrivateEndpoint {
 		for _, k := range [...]string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
 			if conns, ok := props[k].([]any); ok {

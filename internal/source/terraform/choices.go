@@ -101,6 +101,10 @@ func mapGroups(in *input, groups []inputGroup) *built {
 		bodies[i] = b.doc.Body
 	}
 	first.doc.Body = mergeChoices(g.expr, bodies).(map[string]any)
+	mergeZoneGroups(first, outs, g.expr)
+	if first.doc.IsType(resource.TypeVault) {
+		withRequestDefaults(first) // of the merged body: a property the choices disagree on is sent
+	}
 	return first
 }
 

@@ -39,6 +39,9 @@ type input struct {
 type built struct {
 	doc    *resource.Document
 	suffix string
+	// zoneGroups are an endpoint's DNS zone groups, emitted as its child
+	// documents (emitBuilt).
+	zoneGroups []zoneGroup
 }
 
 // mappers are the azurerm resource types kvguard turns into documents.
@@ -289,7 +292,7 @@ func mapVault(in *input) *built {
 	}
 	body := topLevel(in, id, resource.TypeVault)
 	body["properties"] = props
-	return &built{doc: &resource.Document{ID: id, Type: resource.TypeVault, Name: nameOf(a["name"], in.address), Body: body}}
+	return withRequestDefaults(&built{doc: &resource.Document{ID: id, Type: resource.TypeVault, Name: nameOf(a["name"], in.address), Body: body}})
 }
 
 // networkAcls maps the network_acls block, present only when written.

@@ -81,7 +81,7 @@ func mapPrivateEndpoint(in *input) *built { //nolint:funlen // table-like attrib
 	}
 	body := topLevel(in, id, resource.TypePrivateEndpoint)
 	body["properties"] = props
-	return &built{doc: &resource.Document{ID: id, Type: resource.TypePrivateEndpoint, Name: nameOf(a["name"], in.address), Body: body}}
+	return withZoneGroups(in, &built{doc: &resource.Document{ID: id, Type: resource.TypePrivateEndpoint, Name: nameOf(a["name"], in.address), Body: body}})
 }
 
 // defaultRetention is the retentionPolicy Azure returns for a log or

@@ -66,7 +66,7 @@ func (r *Reader) readPlanFile(ctx context.Context, path string, emit func(*resou
 	}
 	linkLiterals(bs)
 	for _, b := range bs {
-		emit(b.doc)
+		emitBuilt(b, emit)
 	}
 	if err := ctx.Err(); err != nil {
 		pr.errs = append(pr.errs, fmt.Errorf("read %s: %w", path, err))

@@ -89,7 +89,7 @@ func (r *Reader) readDir(ctx context.Context, dir string, emit func(*resource.Do
 	ev := newEvaluator(ctx, r, dir)
 	bs := ev.readModule()
 	for _, b := range bs {
-		emit(b.doc)
+		emitBuilt(b, emit)
 	}
 	r.log.DebugContext(ctx, "terraform module read", "dir", dir, "files", ev.files, "documents", len(bs), "problems", len(ev.errs))
 	if err := ctx.Err(); err != nil {
