@@ -182,4 +182,3 @@ func TestHeldSpeculationsAreBounded(t *testing.T) {
 		}
 	}
 }
-
