@@ -42,10 +42,21 @@ func sortResults(inputs []Input, skipped []Skipped, errs []*resource.InputError)
 
 // discoverer receives what discovery finds, from several goroutines at
 // once: inputs to read as they are found, files left out, and problems.
+//
+// A deployment (a Terraform module, a template, a Bicep file) is a root,
+// read on its own, only if no other deployment of the tree calls it,
+// which is known for sure only once the walk is over. When deployment is
+// set, it receives each deployment as soon as the walk finds it, for a
+// reading that may be thrown away: input confirms it later (the plan
+// found it a root) or drop rejects it (a caller was found: as soon as
+// one is, else at the plan). Without deployment, input receives the
+// roots once the walk is over.
 type discoverer struct {
-	input func(Input)
-	skip  func(Skipped)
-	fail  func(*resource.InputError)
+	input      func(Input)
+	skip       func(Skipped)
+	fail       func(*resource.InputError)
+	deployment func(Input)
+	drop       func(Input)
 }
 
 // discovery is one run of Discover.
@@ -58,6 +69,12 @@ type discovery struct {
 	mu      sync.Mutex
 	seen    map[string]bool  // kind and path of the inputs handed out
 	defs    map[string]*node // deployments that may call each other, by absolute path
+	// callers are the deployments that call a path (absolute, cleaned),
+	// found or not: the plan, built as the walk goes.
+	callers map[string][]*node
+	// namesDone: every path named on the command line has been taken,
+	// so a deployment found with a caller is known not to be a root.
+	namesDone bool
 }
 
 // node is one deployment of the tree: it is read on its own unless
@@ -68,6 +85,8 @@ type node struct {
 	named   bool    // named on the command line: always read
 	calls   []string
 	callers []*node
+	// dropped: known not to be a root, its inputs were dropped.
+	dropped bool
 }
 
 // discover finds the inputs named by paths and hands them to out:
@@ -75,9 +94,11 @@ type node struct {
 // deployments once the walk is over and it is known which ones another
 // deployment calls.
 func discover(ctx context.Context, paths []string, reg registry, workers int, out discoverer) {
-	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}}
+	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}, callers: map[string][]*node{}}
 	d.wd, _ = os.Getwd()
-	w := newWalker(d)
+	// Files named on the command line first: once they are all known, a
+	// deployment the walk finds with a caller is known not to be a root.
+	var dirs []string
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			break
@@ -91,12 +112,19 @@ func discover(ctx context.Context, paths []string, reg registry, workers int, ou
 		case err != nil:
 			d.errorf(p, err, "cannot read: %s", friendly(err))
 		case info.IsDir():
-			w.root(p)
+			dirs = append(dirs, p)
 		case !info.Mode().IsRegular():
 			d.input(Input{Path: p, Kind: Stream})
 		default:
 			d.named(p)
 		}
+	}
+	d.mu.Lock()
+	d.namesDone = true
+	d.mu.Unlock()
+	w := newWalker(d)
+	for _, p := range dirs {
+		w.root(p)
 	}
 	w.wait()
 	if ctx.Err() == nil {
@@ -141,22 +169,53 @@ func (d *discovery) input(in Input) {
 	}
 }
 
-// deployment records a deployment that may call others, or be called.
+// deployment records a deployment that may call others, or be called,
+// and hands it out to be read at once unless it is known to be called.
 func (d *discovery) deployment(p string, spec *kindSpec, named bool) {
 	calls := spec.calls(p)
 	in := Input{Path: p, Kind: spec.kind}
 	key := d.abs(p)
+	var drop []Input
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	n := d.defs[key]
 	if n == nil {
 		n = &node{key: key, calls: calls}
 		d.defs[key] = n
+		for _, c := range calls {
+			ck := d.abs(c)
+			if ck == key || slices.Contains(d.callers[ck], n) {
+				continue
+			}
+			d.callers[ck] = append(d.callers[ck], n)
+			if t := d.defs[ck]; t != nil {
+				drop = d.dropCalled(t, drop)
+			}
+		}
 	}
 	n.named = n.named || named
-	if !slices.Contains(n.inputs, in) {
+	fresh := !slices.Contains(n.inputs, in)
+	if fresh {
 		n.inputs = append(n.inputs, in)
 	}
+	drop = d.dropCalled(n, drop)
+	speculate := fresh && !n.dropped && d.out.deployment != nil
+	d.mu.Unlock()
+	for _, in := range drop {
+		d.out.drop(in)
+	}
+	if speculate {
+		d.out.deployment(in)
+	}
+}
+
+// dropCalled marks n as no root when it is known to have a caller (with
+// the lock held), adding its inputs to drop.
+func (d *discovery) dropCalled(n *node, drop []Input) []Input {
+	if n.dropped || n.named || !d.namesDone || len(d.callers[n.key]) == 0 || d.out.drop == nil {
+		return drop
+	}
+	n.dropped = true
+	return append(drop, n.inputs...)
 }
 
 func (d *discovery) abs(p string) string {

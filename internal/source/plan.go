@@ -13,21 +13,21 @@ import (
 // callers; deployments that call each other in a cycle that nothing
 // outside calls are an error naming the cycle (none of them could be
 // read: each is a module of another). The roots are handed out in path
-// order.
+// order; the others are dropped, if they were not already (see
+// discoverer).
+//
+// The calls were gathered as the walk went (see deployment): what is
+// left is a pass over the deployments, and a search for the cycles
+// among those that were called.
 func (d *discovery) plan() {
 	nodes := make([]*node, 0, len(d.defs))
 	for _, n := range d.defs {
 		slices.SortFunc(n.inputs, func(a, b Input) int { return cmp.Compare(a.Path, b.Path) })
+		n.callers = d.callers[n.key]
+		slices.SortFunc(n.callers, func(a, b *node) int { return cmp.Compare(a.key, b.key) })
 		nodes = append(nodes, n)
 	}
 	slices.SortFunc(nodes, func(a, b *node) int { return cmp.Compare(a.key, b.key) })
-	for _, n := range nodes {
-		for _, c := range n.calls {
-			if t := d.defs[d.abs(c)]; t != nil && t != n && !slices.Contains(t.callers, n) {
-				t.callers = append(t.callers, n)
-			}
-		}
-	}
 	reached := map[*node]bool{}
 	var stack []*node
 	for _, n := range nodes {
@@ -48,8 +48,9 @@ func (d *discovery) plan() {
 	}
 	inCycle := d.cycles(nodes, reached)
 	for _, n := range nodes {
+		root := n.named || len(n.callers) == 0
 		switch {
-		case n.named || len(n.callers) == 0:
+		case root:
 			for _, in := range n.inputs {
 				d.input(in)
 			}
@@ -60,6 +61,12 @@ func (d *discovery) plan() {
 		case !inCycle[n]:
 			for _, in := range n.inputs {
 				d.skip(in.Path, slog.LevelInfo, "called only from a cycle of calls (reported), so not read")
+			}
+		}
+		if !root && !n.dropped && d.out.drop != nil {
+			n.dropped = true
+			for _, in := range n.inputs {
+				d.out.drop(in)
 			}
 		}
 	}

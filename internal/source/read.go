@@ -41,6 +41,14 @@ type Unit interface {
 // has been read (after its problems went to fail). Units are read
 // concurrently. When ctx is cancelled, Done is not called for the units
 // still being read: the caller finishes them.
+//
+// Deployments are read while the walk goes on, before it is known which
+// of them are roots (see discoverer): what such a reading gives (its
+// documents, problems and the log records its reader made with the
+// context it was given) is held until the deployment is found to be a
+// root, then handed to its unit, or thrown away if another deployment
+// calls it; open is called only for roots. What is held is bounded (see
+// Options.held): past it, deployments wait for the plan.
 func ReadUnits(ctx context.Context, paths []string, opts Options, open func(Input) Unit, fail func(error)) error {
 	return read(ctx, paths, opts, kinds, workers(), open, fail)
 }
@@ -63,7 +71,8 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[Input](false)}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[job](false),
+		specs: map[string]*speculation{}, budget: opts.heldBudget()}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -81,10 +90,12 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 					go func() { defer streams.Done(); r.read(in, g.error) }()
 					return
 				}
-				r.q.push(in)
+				r.confirm(in)
 			},
-			skip: func(s Skipped) { log.Log(ctx, s.Level, "skipped", "file", s.Path, "why", s.Reason) },
-			fail: func(e *resource.InputError) { g.error(e) },
+			skip:       func(s Skipped) { log.Log(ctx, s.Level, "skipped", "file", s.Path, "why", s.Reason) },
+			fail:       func(e *resource.InputError) { g.error(e) },
+			deployment: r.speculate,
+			drop:       r.drop,
 		})
 		r.q.close()
 		pool.Wait()
@@ -106,18 +117,34 @@ type run struct {
 	readers map[Kind]Reader
 	open    func(Input) Unit
 	g       *gate
-	q       *queue[Input]
+	q       *queue[job]
+
+	mu     sync.Mutex
+	specs  map[string]*speculation // by inputKey
+	held   int                     // the weight of what is held
+	budget int                     // the most held before deployments wait
+}
+
+// job is an input to read, or a speculation to go on with: read it, or
+// hand out what was held for it.
+type job struct {
+	in   Input
+	spec *speculation
 }
 
 // work reads inputs from the queue until it is empty and closed.
 func (r *run) work(fail func(error)) {
 	for {
-		in, ok := r.q.pop()
+		j, ok := r.q.pop()
 		if !ok {
 			return
 		}
 		if r.ctx.Err() == nil {
-			r.read(in, fail)
+			if j.spec != nil {
+				r.advance(j.spec, fail)
+			} else {
+				r.read(j.in, fail)
+			}
 		}
 		r.q.done()
 	}
@@ -127,7 +154,7 @@ func (r *run) work(fail func(error)) {
 // then Done.
 func (r *run) read(in Input, fail func(error)) {
 	u := r.open(in)
-	err := r.readOne(in, func(d *resource.Document) { r.g.send(u, d) })
+	err := r.readOne(r.ctx, in, func(d *resource.Document) { r.g.send(u, d) })
 	if err != nil {
 		fail(err)
 	}
@@ -136,15 +163,15 @@ func (r *run) read(in Input, fail func(error)) {
 
 // readOne reads one input with the reader of its kind, sending its
 // documents to emit. A panic becomes an error on the input.
-func (r *run) readOne(in Input, emit func(*resource.Document)) (err error) {
-	ctx, opts, readers, log := r.ctx, r.opts, r.readers, r.opts.logger()
+func (r *run) readOne(ctx context.Context, in Input, emit func(*resource.Document)) (err error) {
+	opts, readers, log := r.opts, r.readers, r.opts.logger()
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("reader panic", "input", in.Path, "panic", p)
+			log.ErrorContext(ctx, "reader panic", "input", in.Path, "panic", p)
 			err = &resource.InputError{Pos: resource.Position{File: in.Path}, Msg: fmt.Sprintf("kvguard could not read this input (internal error: %v); please report it", p)}
 		}
 	}()
-	log.Debug("reading", "input", in.Path, "kind", in.Kind)
+	log.DebugContext(ctx, "reading", "input", in.Path, "kind", in.Kind)
 	switch {
 	case in.Kind == Stdin:
 		if opts.Stdin == nil {
@@ -212,6 +239,15 @@ func (g *gate) error(err error) {
 	}
 }
 
+// handle passes a log record held by a speculation to its handler.
+func (g *gate) handle(ctx context.Context, h slog.Handler, r slog.Record) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		_ = h.Handle(ctx, r)
+	}
+}
+
 func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
@@ -229,6 +265,10 @@ func (h *gatedHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *gatedHandler) Handle(ctx context.Context, r slog.Record) error {
+	if hold, ok := ctx.Value(holdKey{}).(*holding); ok {
+		hold.log(h.h, r)
+		return nil
+	}
 	h.g.mu.RLock()
 	defer h.g.mu.RUnlock()
 	if h.g.closed {

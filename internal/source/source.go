@@ -75,6 +75,9 @@ type Options struct {
 	ReadRoots []string
 	// AllowEnv names the environment variables a .bicepparam file may read.
 	AllowEnv []string
+	// held bounds what deployments read before the plan confirms them
+	// may hold (see ReadUnits); 0 means defaultHeldBudget. Tests set it.
+	held int
 }
 
 func (o *Options) logger() *slog.Logger {

@@ -24,6 +24,7 @@ import (
 type evaluator struct {
 	ctx     context.Context
 	log     *slog.Logger
+	dirs    *dirMemo
 	opts    Options
 	rootDir string
 	rootAbs string
@@ -52,12 +53,12 @@ type evaluator struct {
 
 func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 	ev := &evaluator{
-		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir, parses: &r.parses,
+		ctx: ctx, log: r.log, opts: r.opts, rootDir: dir, parses: &r.parses, dirs: &r.dirs,
 		configs: map[string]*moduleConfig{}, seen: map[string]bool{},
 		budget: newBudget(r.opts.MaxInstances),
 	}
 	ev.rootAbs, _ = filepath.Abs(dir)
-	ev.scanRoot = scanRoot(r.opts.Root, ev.rootAbs)
+	ev.scanRoot = ev.scanRootOf(r.opts.Root)
 	ev.allow(ev.rootAbs)
 	ev.funcs = funcs.Table(funcs.Options{BaseDir: dir, Allowed: ev.isAllowed})
 	ev.manifest = readManifest(dir)
@@ -68,9 +69,7 @@ func newEvaluator(ctx context.Context, r *Reader, dir string) *evaluator {
 // inside the scanned root (symlinks followed): a local module source such
 // as ../../../../ must not open the rest of the disk to file().
 func (ev *evaluator) allow(abs string) {
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
+	abs = ev.dirs.real(abs)
 	if !within(abs, ev.scanRoot) {
 		ev.log.DebugContext(ev.ctx, "module directory outside the scanned root: its files are not read by file functions", "dir", abs, "root", ev.scanRoot)
 		return

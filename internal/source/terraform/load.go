@@ -154,7 +154,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 		return c
 	}
 	cfg := &moduleConfig{
-		dir: dir, absDir: abs, realDir: realPath(abs), files: map[string][]byte{},
+		dir: dir, absDir: abs, realDir: ev.dirs.real(abs), files: map[string][]byte{},
 		variables: map[string]*variableDecl{}, locals: map[string]*hcl.Attribute{},
 		outputs: map[string]*hcl.Attribute{}, byKey: map[string]*resourceDecl{},
 		callByKey: map[string]*callDecl{},
@@ -176,7 +176,7 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 }
 
 func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:funlen,gocognit // one case per top-level block kind of a Terraform file
-	if err := funcs.Regular(name); err != nil {
+	if err := funcs.RegularIn(name, cfg.realDir); err != nil {
 		ev.errorf(resource.Position{File: name}, "not read: %v", err)
 		return
 	}

@@ -138,7 +138,7 @@ func (m *moduleInst) resolveSource(decl *callDecl) (dir, why string) {
 	if err != nil {
 		abs = dir
 	}
-	abs = realPath(abs) // a symlink to a caller's directory is that caller
+	abs = m.ev.dirs.real(abs) // a symlink to a caller's directory is that caller
 	for _, a := range m.ancestors {
 		if a == abs {
 			m.ev.errorf(pos(decl.sourceRange), "%s: module cycle: %s; not followed", m.qual("module."+decl.name), m.cycleChain(abs, dir))

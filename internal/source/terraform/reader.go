@@ -48,6 +48,7 @@ type Reader struct {
 	opts   Options
 	log    *slog.Logger
 	parses moduleParses
+	dirs   dirMemo
 }
 
 // New returns a Reader.

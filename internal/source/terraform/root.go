@@ -26,6 +26,19 @@ func scanRoot(root, rootAbs string) string {
 	return dir
 }
 
+// scanRootOf is scanRoot, with the facts of directories remembered.
+func (ev *evaluator) scanRootOf(root string) string {
+	if root != "" || ev.dirs == nil {
+		return scanRoot(root, ev.rootAbs)
+	}
+	f := ev.dirs.facts(filepath.Clean(ev.rootAbs))
+	dir := f.git
+	if dir == "" {
+		dir = ev.rootAbs
+	}
+	return ev.dirs.real(dir)
+}
+
 // gitTop returns the nearest directory at or above dir holding .git, or "".
 func gitTop(dir string) string {
 	for {

@@ -87,6 +87,24 @@ func Regular(path string) error {
 	return nil
 }
 
+// RegularIn is Regular for a file whose directory is known to be realDir
+// once resolved (absolute): a file that is no symbolic link is then
+// checked with one Lstat, not one per level of the tree. With realDir
+// "", or for a link, it is Regular.
+func RegularIn(path, realDir string) error {
+	st, err := os.Lstat(path)
+	if realDir == "" || err != nil || st.Mode()&os.ModeSymlink != 0 {
+		return Regular(path)
+	}
+	if pseudo(filepath.Join(realDir, filepath.Base(path))) {
+		return fmt.Errorf("%s: %w (it is under %s)", path, ErrNotRegular, realDir)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	return nil
+}
+
 func (f fileFuncs) readFile(p string) ([]byte, error) {
 	abs, err := f.resolve(p)
 	if err != nil {
