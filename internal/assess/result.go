@@ -63,6 +63,7 @@ type Result struct {
 	// spilled holds the runs a large scan wrote to disk; Assessments are
 	// then what was left in memory, and All merges the two.
 	spilled *spillFile
+	order   map[*Recommendation]int // the recommendations' places, for merging runs
 	readErr error
 	// errRuns hold the input problems spilled to disk; Errors are then
 	// what was left in memory, and AllErrors merges the two.
@@ -219,7 +220,7 @@ func (r *Result) All() iter.Seq[*Assessment] {
 			}
 			return
 		}
-		if err := r.spilled.merge(r.Assessments, yield); err != nil && r.readErr == nil {
+		if err := mergeAssessments(r.spilled, r.order, r.Assessments, yield); err != nil && r.readErr == nil {
 			r.readErr = err
 		}
 	}
@@ -244,16 +245,8 @@ func (r *Result) AllErrors() iter.Seq[*resource.InputError] {
 			}
 			return
 		}
-		for e, err := range r.errRuns.merge(r.Errors) {
-			if err != nil {
-				if r.readErr == nil {
-					r.readErr = err
-				}
-				return
-			}
-			if !yield(e) {
-				return
-			}
+		if err := mergeErrors(r.errRuns, r.Errors, yield); err != nil && r.readErr == nil {
+			r.readErr = err
 		}
 	}
 }
@@ -276,13 +269,7 @@ func (r *Result) ErrorCounts() (errs, warnings int) {
 // Runs is how many sorted runs of assessments and of input problems the
 // scan spilled to disk (see Options.SpillBytes and SpillMessages).
 func (r *Result) Runs() (assessments, problems int) {
-	if r.spilled != nil {
-		assessments = len(r.spilled.sections)
-	}
-	if r.errRuns != nil {
-		problems = len(r.errRuns.sections)
-	}
-	return assessments, problems
+	return r.spilled.runs(), r.errRuns.runs()
 }
 
 // Close releases what the result keeps on disk (see All); it may be read
