@@ -81,6 +81,9 @@ type Assessor struct {
 	// keepWhole keeps every component as a Component rather than packed
 	// (tests compare the two).
 	keepWhole bool
+	// compactMin is how many components a roll-up must have to be kept
+	// compact (compact.go); tests lower it.
+	compactMin int
 
 	docs docCount
 
@@ -107,16 +110,17 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 	}
 	a := &Assessor{
 		cat: cat, opts: opts,
-		popts:   policy.Options{Now: opts.Now},
-		views:   map[*catalog.Recommendation]*Recommendation{},
-		order:   map[*Recommendation]int{},
-		est:     estate.New(),
-		comps:   map[string]*parentComps{},
-		total:   map[string]int{},
-		open:    map[*Unit]bool{},
-		sum:     Summary{ByRecommendation: map[string]map[Status]int{}},
-		work:    make(chan work, 4096),
-		errRuns: newErrorRuns(),
+		popts:      policy.Options{Now: opts.Now},
+		views:      map[*catalog.Recommendation]*Recommendation{},
+		order:      map[*Recommendation]int{},
+		est:        estate.New(),
+		comps:      map[string]*parentComps{},
+		total:      map[string]int{},
+		open:       map[*Unit]bool{},
+		sum:        Summary{ByRecommendation: map[string]map[Status]int{}},
+		work:       make(chan work, 4096),
+		errRuns:    newErrorRuns(),
+		compactMin: compactMin,
 	}
 	for _, r := range cat.Recommendations {
 		v := viewOf(r)

@@ -88,6 +88,10 @@ type Assessment struct {
 	// Exemption is the suppression that applies (or applied until it
 	// expired).
 	Exemption *Exemption
+
+	// compact holds the Components of a large roll-up until All yields
+	// the assessment (compact.go).
+	compact *compactComps
 }
 
 // Resource identifies the judged resource and where it came from.
@@ -214,13 +218,14 @@ func (r *Result) All() iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
 		if r.spilled == nil {
 			for _, a := range r.Assessments {
-				if !yield(a) {
+				if !yield(whole(a)) {
 					return
 				}
 			}
 			return
 		}
-		if err := mergeAssessments(r.spilled, r.order, r.Assessments, yield); err != nil && r.readErr == nil {
+		all := func(a *Assessment) bool { return yield(whole(a)) }
+		if err := mergeAssessments(r.spilled, r.order, r.Assessments, all); err != nil && r.readErr == nil {
 			r.readErr = err
 		}
 	}

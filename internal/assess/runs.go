@@ -91,6 +91,9 @@ func sizeOf(a *Assessment) int {
 		c := &a.Components[i]
 		n += 160 + len(c.ID) + len(c.Name) + len(c.Reason)
 	}
+	if a.compact != nil {
+		n += a.compact.size()
+	}
 	return n
 }
 
@@ -170,6 +173,7 @@ type wireAssessment struct {
 	Reason     string
 	Details    []wireDetail
 	Components []wireComponent
+	Compact    *wireCompact
 	Exemption  *Exemption
 }
 
@@ -188,16 +192,32 @@ type wireComponent struct {
 
 func (w *wireAssessment) from(a *Assessment, order map[*Recommendation]int) {
 	*w = wireAssessment{Rec: order[a.Recommendation], Resource: a.Resource, Status: a.Status, Reason: a.Reason, Exemption: a.Exemption,
-		Details: w.Details[:0], Components: w.Components[:0]}
+		Details: w.Details[:0], Components: w.Components[:0], Compact: w.Compact}
+	if a.compact != nil {
+		if w.Compact == nil {
+			w.Compact = &wireCompact{}
+		}
+		w.Compact.from(a.compact)
+	} else {
+		w.Compact = nil
+	}
 	for _, d := range a.Details {
 		w.Details = append(w.Details, wireDetail{Field: d.Field, Path: d.Path, Operator: d.Operator, Code: d.Code,
 			Expected: jsonValue(d.Expected), Actual: jsonValue(d.Actual)})
 	}
 	for i := range a.Components {
-		c := &a.Components[i]
-		w.Components = append(w.Components, wireComponent{ID: c.FullID(), Name: c.Name, Type: c.Type, Status: c.Status,
-			Reason: c.Reason, Source: c.Source, Exemption: c.Exemption})
+		w.Components = append(w.Components, wireOf(&a.Components[i]))
 	}
+}
+
+func wireOf(c *Component) wireComponent {
+	return wireComponent{ID: c.FullID(), Name: c.Name, Type: c.Type, Status: c.Status,
+		Reason: c.Reason, Source: c.Source, Exemption: c.Exemption}
+}
+
+func (c *wireComponent) component() Component {
+	return Component{ID: c.ID, Name: c.Name, Type: c.Type, Status: c.Status, Reason: c.Reason,
+		Source: c.Source, Exemption: c.Exemption}
 }
 
 func (w *wireAssessment) to(recs []*Recommendation) (*Assessment, error) {
@@ -214,10 +234,16 @@ func (w *wireAssessment) to(recs []*Recommendation) (*Assessment, error) {
 	}
 	if len(w.Components) > 0 {
 		a.Components = make([]Component, len(w.Components))
-		for i, c := range w.Components {
-			a.Components[i] = Component{ID: c.ID, Name: c.Name, Type: c.Type, Status: c.Status, Reason: c.Reason,
-				Source: c.Source, Exemption: c.Exemption}
+		for i := range w.Components {
+			a.Components[i] = w.Components[i].component()
 		}
+	}
+	if w.Compact != nil {
+		cc, err := w.Compact.to()
+		if err != nil {
+			return nil, err
+		}
+		a.compact = cc
 	}
 	return a, nil
 }
