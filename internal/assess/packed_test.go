@@ -161,9 +161,9 @@ func TestCompactGivesTheSameResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs := packedMix()
-	judge := func(min, spill int) *Result {
+	judge := func(least, spill int) *Result {
 		a := New(cat, Options{Now: now, Workers: 1, SpillBytes: spill, TempDir: t.TempDir()})
-		a.compactMin = min
+		a.compactMin = least
 		for _, d := range docs {
 			a.Add(d)
 		}
