@@ -69,7 +69,7 @@ type Assessor struct {
 	mu   sync.Mutex
 	errs []*resource.InputError // not yet spilled (see errorRuns)
 	// errRuns are the problems spilled; nErrors and nWarnings count all.
-	errRuns            errorRuns
+	errRuns            *errorRuns
 	errSpillFailed     bool
 	nErrors, nWarnings int
 	comps              map[string]*parentComps // kept until Finish; by estate.RefKey of the parent and deployment
@@ -81,6 +81,9 @@ type Assessor struct {
 	// keepWhole keeps every component as a Component rather than packed
 	// (tests compare the two).
 	keepWhole bool
+	// compactMin is how many components a roll-up must have to be kept
+	// compact (compact.go); tests lower it.
+	compactMin int
 
 	docs docCount
 
@@ -107,15 +110,17 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 	}
 	a := &Assessor{
 		cat: cat, opts: opts,
-		popts: policy.Options{Now: opts.Now},
-		views: map[*catalog.Recommendation]*Recommendation{},
-		order: map[*Recommendation]int{},
-		est:   estate.New(),
-		comps: map[string]*parentComps{},
-		total: map[string]int{},
-		open:  map[*Unit]bool{},
-		sum:   Summary{ByRecommendation: map[string]map[Status]int{}},
-		work:  make(chan work, 4096),
+		popts:      policy.Options{Now: opts.Now},
+		views:      map[*catalog.Recommendation]*Recommendation{},
+		order:      map[*Recommendation]int{},
+		est:        estate.New(),
+		comps:      map[string]*parentComps{},
+		total:      map[string]int{},
+		open:       map[*Unit]bool{},
+		sum:        Summary{ByRecommendation: map[string]map[Status]int{}},
+		work:       make(chan work, 4096),
+		errRuns:    newErrorRuns(),
+		compactMin: compactMin,
 	}
 	for _, r := range cat.Recommendations {
 		v := viewOf(r)
@@ -176,7 +181,7 @@ func (a *Assessor) addErrs(list []*resource.InputError) {
 	}
 	a.errs = append(a.errs, list...)
 	if a.opts.SpillMessages > 0 && len(a.errs) >= a.opts.SpillMessages && !a.errSpillFailed {
-		if err := a.errRuns.spill(a.opts.TempDir, a.errs); err != nil {
+		if err := spillErrors(a.errRuns, a.opts.TempDir, a.errs); err != nil {
 			a.opts.Logger.Warn("messages kept in memory", "err", err)
 			a.errSpillFailed = true
 			return
@@ -209,13 +214,13 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res := &Result{SchemaVersion: SchemaVersion, GeneratedAt: a.opts.Now.UTC(), EnabledOnly: a.opts.EnabledOnly,
-		Recommendations: a.recs}
+		Recommendations: a.recs, order: a.order}
 	res.Assessments, res.spilled = a.runs.finish()
 	estate.SortErrors(a.errs)
 	res.Errors = a.errs
 	res.nErrors, res.nWarnings = a.nErrors, a.nWarnings
-	if a.errRuns.f != nil {
-		res.errRuns = &a.errRuns
+	if a.errRuns.runs() > 0 {
+		res.errRuns = a.errRuns
 	}
 	res.Summary = a.sum
 	res.Summary.Inventory.Components = a.total

@@ -26,36 +26,7 @@ func TestPackedGivesTheSameResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var docs []*resource.Document
-	for v := range 5 {
-		vd := vault(fmt.Sprintf("kv%d", v), healthyProps(fmt.Sprintf("kv%d", v)))
-		docs = append(docs, vd)
-		parents := []resource.Ref{{ID: vd.ID}, {ID: strings.ToUpper(vd.ID)}, {Host: fmt.Sprintf("kv%d.vault.azure.net", v)}}
-		for s := range 40 {
-			attrs := resource.ObjectAttributes{Enabled: s%7 != 0}
-			switch s % 4 {
-			case 0:
-				attrs.Expires = "2027-01-01T00:00:00Z"
-			case 1:
-				attrs.Expires = resource.Unknown{Expr: "var.expiry"}
-			}
-			p := parents[s%3]
-			d := secret(p, fmt.Sprintf("s%d", s%30), attrs)
-			if s%11 == 0 {
-				d.ID = strings.ToLower(d.ID) + "/0123"
-				d.Name = d.ID[strings.LastIndexByte(d.ID, '/')+1:]
-			}
-			if s%13 == 0 {
-				d.Source = resource.Provenance{Kind: "terraform", File: "main.tf", StartLine: s, EndLine: s, Address: fmt.Sprintf("azurerm_key_vault_secret.s%d", s)}
-			}
-			if s%9 == 0 {
-				d.Suppressions = []resource.Suppression{{RuleID: "keyvault-secret-expiry", Reason: "rotated", Pos: resource.Position{File: "main.tf", Line: s}}}
-			}
-			docs = append(docs, d)
-			k := resource.NewComponent(resource.TypeKey, p, strings.Replace(d.ID, "/secrets/", "/keys/", 1), d.Name, attrs, map[string]any{"keyType": "RSA"})
-			docs = append(docs, k)
-		}
-	}
+	docs := packedMix()
 	for _, enabledOnly := range []bool{false, true} {
 		judge := func(whole bool) *Result {
 			a := New(cat, Options{Now: now, EnabledOnly: enabledOnly, Workers: 1}) // one worker: warnings in a fixed order
@@ -70,7 +41,7 @@ func TestPackedGivesTheSameResult(t *testing.T) {
 			return map[string]any{"ID": c.FullID(), "Name": c.Name, "Type": c.Type, "Status": c.Status, "Reason": c.Reason, "Source": c.Source, "Exemption": c.Exemption}
 		})
 		sameRec := cmp.Comparer(func(x, y *Recommendation) bool { return x.ID == y.ID })
-		if diff := cmp.Diff(want, got, fullID, sameRec, cmpopts.IgnoreUnexported(Result{})); diff != "" {
+		if diff := cmp.Diff(expanded(want), expanded(got), fullID, sameRec, cmpopts.IgnoreUnexported(Result{}, Assessment{})); diff != "" {
 			t.Errorf("enabledOnly=%v: packed components differ from whole ones (-whole +packed):\n%s", enabledOnly, diff)
 		}
 		kinds := map[bool]int{}
@@ -127,8 +98,101 @@ func TestFinishInParallel(t *testing.T) {
 	byMsg := cmpopts.SortSlices(func(x, y *resource.InputError) bool { return x.Error() < y.Error() })
 	want := judge(1)
 	for range 5 {
-		if diff := cmp.Diff(want, judge(4), sameRec, byMsg, cmp.AllowUnexported(Component{}), cmpopts.IgnoreUnexported(Result{})); diff != "" {
+		if diff := cmp.Diff(expanded(want), expanded(judge(4)), sameRec, byMsg, cmp.AllowUnexported(Component{}), cmpopts.IgnoreUnexported(Result{}, Assessment{})); diff != "" {
 			t.Fatalf("4 workers differ from 1 (-1 +4):\n%s", diff)
 		}
+	}
+}
+
+// packedMix is a mix of components of every kind packing and compaction
+// describe and of every kind they do not (see TestPackedGivesTheSameResult).
+func packedMix() []*resource.Document {
+	var docs []*resource.Document
+	for v := range 5 {
+		vd := vault(fmt.Sprintf("kv%d", v), healthyProps(fmt.Sprintf("kv%d", v)))
+		docs = append(docs, vd)
+		parents := []resource.Ref{{ID: vd.ID}, {ID: strings.ToUpper(vd.ID)}, {Host: fmt.Sprintf("kv%d.vault.azure.net", v)}}
+		for s := range 40 {
+			attrs := resource.ObjectAttributes{Enabled: s%7 != 0}
+			switch s % 4 {
+			case 0:
+				attrs.Expires = "2027-01-01T00:00:00Z"
+			case 1:
+				attrs.Expires = resource.Unknown{Expr: "var.expiry"}
+			}
+			p := parents[s%3]
+			d := secret(p, fmt.Sprintf("s%d", s%30), attrs)
+			if s%11 == 0 {
+				d.ID = strings.ToLower(d.ID) + "/0123"
+				d.Name = d.ID[strings.LastIndexByte(d.ID, '/')+1:]
+			}
+			if s%13 == 0 {
+				d.Source = resource.Provenance{Kind: "terraform", File: "main.tf", StartLine: s, EndLine: s, Address: fmt.Sprintf("azurerm_key_vault_secret.s%d", s)}
+			}
+			if s%9 == 0 {
+				d.Suppressions = []resource.Suppression{{RuleID: "keyvault-secret-expiry", Reason: "rotated", Pos: resource.Position{File: "main.tf", Line: s}}}
+			}
+			docs = append(docs, d)
+			k := resource.NewComponent(resource.TypeKey, p, strings.Replace(d.ID, "/secrets/", "/keys/", 1), d.Name, attrs, map[string]any{"keyType": "RSA"})
+			docs = append(docs, k)
+		}
+	}
+	return docs
+}
+
+// expanded is r with its assessments as All yields them (components made
+// again from their compact form), for comparing results.
+func expanded(r *Result) *Result {
+	cp := *r
+	cp.Assessments = nil
+	for a := range r.All() {
+		cp.Assessments = append(cp.Assessments, a)
+	}
+	return &cp
+}
+
+// TestCompactGivesTheSameResult keeps every roll-up's components compact
+// (compact.go), in memory and in spilled runs, and requires what All
+// yields to be what keeping them as Components gives.
+func TestCompactGivesTheSameResult(t *testing.T) {
+	t.Parallel()
+	cat, err := catalog.Defender(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := packedMix()
+	judge := func(least, spill int) *Result {
+		a := New(cat, Options{Now: now, Workers: 1, SpillBytes: spill, TempDir: t.TempDir()})
+		a.compactMin = least
+		for _, d := range docs {
+			a.Add(d)
+		}
+		r := a.Finish(context.Background())
+		t.Cleanup(func() { _ = r.Close() })
+		return r
+	}
+	want := expanded(judge(1<<30, -1))
+	compacted := 0
+	for _, spill := range []int{-1, 1} {
+		r := judge(1, spill)
+		for _, a := range r.Assessments {
+			if a.compact != nil {
+				compacted++
+			}
+		}
+		got := expanded(r)
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		fullID := cmp.Transformer("FullID", func(c Component) map[string]any {
+			return map[string]any{"ID": c.FullID(), "Name": c.Name, "Type": c.Type, "Status": c.Status, "Reason": c.Reason, "Source": c.Source, "Exemption": c.Exemption}
+		})
+		sameRec := cmp.Comparer(func(x, y *Recommendation) bool { return x.ID == y.ID })
+		if diff := cmp.Diff(want, got, fullID, sameRec, cmpopts.IgnoreUnexported(Result{}, Assessment{})); diff != "" {
+			t.Errorf("spill %d: compact components differ from whole ones (-whole +compact):\n%s", spill, diff)
+		}
+	}
+	if compacted == 0 {
+		t.Error("no assessment was kept compact in memory")
 	}
 }

@@ -64,6 +64,7 @@ type Result struct {
 	// spilled holds the runs a large scan wrote to disk; Assessments are
 	// then what was left in memory, and All merges the two.
 	spilled *spillFile
+	order   map[*Recommendation]int // the recommendations' places, for merging runs
 	readErr error
 	// errRuns hold the input problems spilled to disk; Errors are then
 	// what was left in memory, and AllErrors merges the two.
@@ -91,6 +92,10 @@ type Assessment struct {
 	// Exemption is the suppression that applies (or applied until it
 	// expired).
 	Exemption *Exemption
+
+	// compact holds the Components of a large roll-up until All yields
+	// the assessment (compact.go).
+	compact *compactComps
 }
 
 // Resource identifies the judged resource and where it came from.
@@ -262,13 +267,14 @@ func (r *Result) all() iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
 		if r.spilled == nil {
 			for _, a := range r.Assessments {
-				if !yield(a) {
+				if !yield(whole(a)) {
 					return
 				}
 			}
 			return
 		}
-		if err := r.spilled.merge(r.Assessments, yield); err != nil && r.readErr == nil {
+		all := func(a *Assessment) bool { return yield(whole(a)) }
+		if err := mergeAssessments(r.spilled, r.order, r.Assessments, all); err != nil && r.readErr == nil {
 			r.readErr = err
 		}
 	}
@@ -293,16 +299,8 @@ func (r *Result) AllErrors() iter.Seq[*resource.InputError] {
 			}
 			return
 		}
-		for e, err := range r.errRuns.merge(r.Errors) {
-			if err != nil {
-				if r.readErr == nil {
-					r.readErr = err
-				}
-				return
-			}
-			if !yield(e) {
-				return
-			}
+		if err := mergeErrors(r.errRuns, r.Errors, yield); err != nil && r.readErr == nil {
+			r.readErr = err
 		}
 	}
 }
@@ -325,13 +323,7 @@ func (r *Result) ErrorCounts() (errs, warnings int) {
 // Runs is how many sorted runs of assessments and of input problems the
 // scan spilled to disk (see Options.SpillBytes and SpillMessages).
 func (r *Result) Runs() (assessments, problems int) {
-	if r.spilled != nil {
-		assessments = len(r.spilled.sections)
-	}
-	if r.errRuns != nil {
-		problems = len(r.errRuns.sections)
-	}
-	return assessments, problems
+	return r.spilled.runs(), r.errRuns.runs()
 }
 
 // Close releases what the result keeps on disk (see All); it may be read

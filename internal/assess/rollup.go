@@ -108,8 +108,10 @@ func (a *Assessor) judgeTarget(t *target, types []string, used map[*resource.Sup
 		}
 		as := &Assessment{Recommendation: a.views[r], Resource: t.res}
 		as.Components = dedupe(t.comps[i])
+		t.comps[i] = nil // compacted below: the Components must not outlive it
 		a.judgeRollUp(as, t.doc, r)
 		a.applyResourceSuppressions(as, t.doc, used)
+		a.compact(as)
 		out = append(out, as)
 	}
 	return out

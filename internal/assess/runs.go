@@ -1,16 +1,11 @@
 package assess
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
-	"container/heap"
 	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -63,14 +58,10 @@ func (r *runs) add(as []*Assessment) {
 // spill writes the buffer, sorted, as a run.
 func (r *runs) spill() error {
 	if r.file == nil {
-		f, err := newSpillFile(r.dir, r.order)
-		if err != nil {
-			return err
-		}
-		r.file = f
+		r.file = newSpillFile(r.order)
 	}
 	sortAssessments(r.buf, r.order)
-	if err := r.file.write(r.buf); err != nil {
+	if err := r.file.write(r.dir, r.buf); err != nil {
 		return err
 	}
 	clear(r.buf)
@@ -86,8 +77,8 @@ func (r *runs) finish() ([]*Assessment, *spillFile) {
 	sortAssessments(r.buf, r.order)
 	buf := r.buf
 	r.buf, r.size = nil, 0
-	if r.file != nil && len(r.file.sections) == 0 {
-		r.file.close()
+	if r.file != nil && r.file.runs() == 0 {
+		_ = r.file.close() // a failed first run: nothing to read back
 		r.file = nil
 	}
 	return buf, r.file
@@ -100,163 +91,62 @@ func sizeOf(a *Assessment) int {
 		c := &a.Components[i]
 		n += 160 + len(c.ID) + len(c.Name) + len(c.Reason)
 	}
+	if a.compact != nil {
+		n += a.compact.size()
+	}
 	return n
 }
 
-// spillFile holds runs end to end in one temporary file, removed as soon
-// as it is created where the system allows (and by close otherwise), so
-// that nothing is left behind.
-type spillFile struct {
-	f        *os.File
-	name     string // to remove in close; "" once removed
-	sections [][2]int64
-	end      int64
-	order    map[*Recommendation]int
-	recs     []*Recommendation // by index in order
-}
+// spillFile is the file of runs of assessments.
+type spillFile = runFile[*Assessment]
 
-func newSpillFile(dir string, order map[*Recommendation]int) (*spillFile, error) {
-	f, err := os.CreateTemp(dir, "kvguard-runs-*")
-	if err != nil {
-		return nil, fmt.Errorf("spill assessments: %w", err)
-	}
-	s := &spillFile{f: f, name: f.Name(), order: order, recs: make([]*Recommendation, len(order))}
-	if os.Remove(f.Name()) == nil {
-		s.name = ""
-	}
+// newSpillFile returns an empty file of runs of assessments; order numbers
+// the recommendations, which a run keeps by number.
+func newSpillFile(order map[*Recommendation]int) *spillFile {
+	recs := make([]*Recommendation, len(order))
 	for r, i := range order {
-		s.recs[i] = r
+		recs[i] = r
 	}
-	return s, nil
-}
-
-// write appends one run.
-func (s *spillFile) write(as []*Assessment) error {
-	cw := &countingWriter{w: s.f}
-	bw := bufio.NewWriterSize(cw, 1<<18)
-	enc := gob.NewEncoder(bw)
 	var w wireAssessment
-	for _, a := range as {
-		w.from(a, s.order)
-		if err := enc.Encode(&w); err != nil {
-			return fmt.Errorf("spill assessments: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("spill assessments: %w", err)
-	}
-	s.sections = append(s.sections, [2]int64{s.end, s.end + cw.n})
-	s.end += cw.n
-	return nil
-}
-
-func (s *spillFile) close() error {
-	err := s.f.Close()
-	if s.name != "" {
-		err = errors.Join(err, os.Remove(s.name))
-		s.name = ""
-	}
-	return err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// merge yields the assessments of every run and of tail (sorted) in
-// report order, until yield returns false. It returns the first error
-// reading a run back.
-func (s *spillFile) merge(tail []*Assessment, yield func(*Assessment) bool) error {
-	h := &cursors{order: s.order}
-	var errs []error
-	for _, sec := range s.sections {
-		dec := gob.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(s.f, sec[0], sec[1]-sec[0]), 1<<16))
-		c := &cursor{next: func() (*Assessment, error) {
+	return &spillFile{
+		what: "assessments", bufSize: 1 << 18,
+		encode: func(enc *gob.Encoder, a *Assessment) error {
+			w.from(a, order)
+			return enc.Encode(&w)
+		},
+		decode: func(dec *gob.Decoder) (*Assessment, error) {
 			var w wireAssessment
 			if err := dec.Decode(&w); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil, nil
-				}
-				return nil, fmt.Errorf("read spilled assessments back: %w", err)
+				return nil, err
 			}
-			return w.to(s.recs)
-		}}
-		h.push(c, &errs)
-	}
-	i := 0
-	h.push(&cursor{next: func() (*Assessment, error) {
-		if i == len(tail) {
-			return nil, nil
-		}
-		i++
-		return tail[i-1], nil
-	}}, &errs)
-	for h.Len() > 0 {
-		c := h.list[0]
-		if !yield(c.a) {
-			return errors.Join(errs...)
-		}
-		if c.advance(&errs) {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// cursor is the next assessment of one run.
-type cursor struct {
-	a    *Assessment
-	key  string // strings.ToLower(a.Resource.ID)
-	next func() (*Assessment, error)
-}
-
-// advance reads the cursor's next assessment; false at the end of its
-// run or on an error (appended to errs).
-func (c *cursor) advance(errs *[]error) bool {
-	a, err := c.next()
-	if err != nil {
-		*errs = append(*errs, err)
-		return false
-	}
-	if a == nil {
-		return false
-	}
-	c.a, c.key = a, strings.ToLower(a.Resource.ID)
-	return true
-}
-
-// cursors is a heap of cursors, the one with the first assessment on top.
-type cursors struct {
-	order map[*Recommendation]int
-	list  []*cursor
-}
-
-func (h *cursors) push(c *cursor, errs *[]error) {
-	if c.advance(errs) {
-		heap.Push(h, c)
+			return w.to(recs)
+		},
 	}
 }
 
-func (h *cursors) Len() int { return len(h.list) }
-func (h *cursors) Less(i, j int) bool {
-	x, y := h.list[i], h.list[j]
-	return compareAssessments(h.order, x.a, y.a, x.key, y.key) < 0
+// keyedAssessment is an assessment with its lower-cased resource ID, the
+// merge's sort key (computed once per assessment, not per comparison).
+type keyedAssessment struct {
+	key string
+	a   *Assessment
 }
-func (h *cursors) Swap(i, j int) { h.list[i], h.list[j] = h.list[j], h.list[i] }
-func (h *cursors) Push(x any)    { h.list = append(h.list, x.(*cursor)) }
-func (h *cursors) Pop() any {
-	c := h.list[len(h.list)-1]
-	h.list = h.list[:len(h.list)-1]
-	return c
+
+func keyAssessment(a *Assessment) keyedAssessment {
+	return keyedAssessment{strings.ToLower(a.Resource.ID), a}
+}
+
+// mergeAssessments yields the assessments of every run of s and of tail
+// (sorted) in report order, until yield returns false. It returns the
+// first error reading a run back.
+func mergeAssessments(s *spillFile, order map[*Recommendation]int, tail []*Assessment, yield func(*Assessment) bool) error {
+	srcs := s.sources(tail)
+	keyed := make([]source[keyedAssessment], len(srcs))
+	for i, src := range srcs {
+		keyed[i] = mapSource(src, keyAssessment)
+	}
+	return kMerge(keyed, func(x, y keyedAssessment) int {
+		return compareAssessments(order, x.a, y.a, x.key, y.key)
+	}, func(k keyedAssessment) bool { return yield(k.a) })
 }
 
 // compareAssessments is the report order: by recommendation (in the
@@ -283,6 +173,7 @@ type wireAssessment struct {
 	Reason     string
 	Details    []wireDetail
 	Components []wireComponent
+	Compact    *wireCompact
 	Exemption  *Exemption
 }
 
@@ -301,16 +192,32 @@ type wireComponent struct {
 
 func (w *wireAssessment) from(a *Assessment, order map[*Recommendation]int) {
 	*w = wireAssessment{Rec: order[a.Recommendation], Resource: a.Resource, Status: a.Status, Reason: a.Reason, Exemption: a.Exemption,
-		Details: w.Details[:0], Components: w.Components[:0]}
+		Details: w.Details[:0], Components: w.Components[:0], Compact: w.Compact}
+	if a.compact != nil {
+		if w.Compact == nil {
+			w.Compact = &wireCompact{}
+		}
+		w.Compact.from(a.compact)
+	} else {
+		w.Compact = nil
+	}
 	for _, d := range a.Details {
 		w.Details = append(w.Details, wireDetail{Field: d.Field, Path: d.Path, Operator: d.Operator, Code: d.Code,
 			Expected: jsonValue(d.Expected), Actual: jsonValue(d.Actual)})
 	}
 	for i := range a.Components {
-		c := &a.Components[i]
-		w.Components = append(w.Components, wireComponent{ID: c.FullID(), Name: c.Name, Type: c.Type, Status: c.Status,
-			Reason: c.Reason, Source: c.Source, Exemption: c.Exemption})
+		w.Components = append(w.Components, wireOf(&a.Components[i]))
 	}
+}
+
+func wireOf(c *Component) wireComponent {
+	return wireComponent{ID: c.FullID(), Name: c.Name, Type: c.Type, Status: c.Status,
+		Reason: c.Reason, Source: c.Source, Exemption: c.Exemption}
+}
+
+func (c *wireComponent) component() Component {
+	return Component{ID: c.ID, Name: c.Name, Type: c.Type, Status: c.Status, Reason: c.Reason,
+		Source: c.Source, Exemption: c.Exemption}
 }
 
 func (w *wireAssessment) to(recs []*Recommendation) (*Assessment, error) {
@@ -327,10 +234,16 @@ func (w *wireAssessment) to(recs []*Recommendation) (*Assessment, error) {
 	}
 	if len(w.Components) > 0 {
 		a.Components = make([]Component, len(w.Components))
-		for i, c := range w.Components {
-			a.Components[i] = Component{ID: c.ID, Name: c.Name, Type: c.Type, Status: c.Status, Reason: c.Reason,
-				Source: c.Source, Exemption: c.Exemption}
+		for i := range w.Components {
+			a.Components[i] = w.Components[i].component()
 		}
+	}
+	if w.Compact != nil {
+		cc, err := w.Compact.to()
+		if err != nil {
+			return nil, err
+		}
+		a.compact = cc
 	}
 	return a, nil
 }

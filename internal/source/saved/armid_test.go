@@ -3,6 +3,7 @@ package saved
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -93,23 +94,37 @@ func TestFoldHash(t *testing.T) {
 	}
 }
 
-// TestIDSet: equal IDs in any case are one, distinct IDs never are.
+// TestIDSet: equal IDs in any case are one, distinct IDs never are, with
+// the table grown from the heap to off it (idSet.alloc) or reserved off it
+// at once, and after it has been released.
 func TestIDSet(t *testing.T) {
 	t.Parallel()
-	var s idSet
 	base := "/subscriptions/5ab00000-0000-4000-8000-000000000000/resourceGroups/rg-001/providers/Microsoft.KeyVault/vaults/kv-%05d/secrets/secret-%d"
-	for i := range 200_000 {
-		id := fmt.Sprintf(base, i%1000, i)
-		if _, dup := s.add(id, i+1); dup {
-			t.Fatalf("%s reported as a duplicate", id)
+	for _, reserve := range []int{0, 200_000} {
+		var s idSet
+		s.reserve(reserve)
+		for round := range 2 { // the second after release
+			for i := range 200_000 {
+				id := fmt.Sprintf(base, i%1000, i)
+				if _, dup := s.add(id, i+1); dup {
+					t.Fatalf("reserve %d, round %d: %s reported as a duplicate", reserve, round, id)
+				}
+			}
+			first, dup := s.add(strings.ToUpper(fmt.Sprintf(base, 7, 7))+"/", 1)
+			if !dup || first != 8 {
+				t.Errorf("reserve %d, round %d: upper-case copy: dup %v, first %d", reserve, round, dup, first)
+			}
+			if !s.has(fmt.Sprintf(base, 999, 199_999)) || s.has(fmt.Sprintf(base, 0, 200_000)) {
+				t.Errorf("reserve %d, round %d: has is wrong", reserve, round)
+			}
+			if round == 0 && s.off == nil && runtime.GOOS == "linux" {
+				t.Errorf("reserve %d: a table of %d slots is on the heap", reserve, len(s.keys))
+			}
+			s.release()
+			if s.has(fmt.Sprintf(base, 1, 1)) {
+				t.Errorf("reserve %d: released set still has an ID", reserve)
+			}
 		}
-	}
-	first, dup := s.add(strings.ToUpper(fmt.Sprintf(base, 7, 7))+"/", 1)
-	if !dup || first != 8 {
-		t.Errorf("upper-case copy: dup %v, first %d", dup, first)
-	}
-	if !s.has(fmt.Sprintf(base, 999, 199_999)) || s.has(fmt.Sprintf(base, 0, 200_000)) {
-		t.Error("has is wrong")
 	}
 }
 

@@ -21,11 +21,44 @@ import (
 // a Go map: they are random already, so a slot is found from the hash
 // itself, and the reading goroutine adds a million of them in file order
 // (parallel.go), where a map's hashing and probing were a tenth of its time.
+//
+// A large table (a saved estate's: 40 MB) is mapped outside the Go heap
+// where the system allows (offHeap): it holds no pointers, and on the heap
+// it would count twice towards the scan's peak memory, since the garbage
+// collector lets the heap grow to twice what is live before it runs.
 type idSet struct {
 	keys  [][2]uint64 // a power of two of slots; {0, 0} is empty
 	lines []int32
 	n     int
 	sink  uint64 // see touch
+	off   []byte // the mapping keys and lines are in, if off the heap
+}
+
+// offHeapMin is the size of table worth mapping off the heap.
+const offHeapMin = 1 << 20
+
+// alloc gives the set an empty table of size slots.
+func (s *idSet) alloc(size int) {
+	s.release()
+	if n := size * (16 + 4); n >= offHeapMin {
+		if b, ok := offHeap(n); ok {
+			s.off = b
+			s.keys, s.lines = slotsOf(b, size)
+			return
+		}
+	}
+	s.keys, s.lines = make([][2]uint64, size), make([]int32, size)
+}
+
+// release gives back a table mapped off the heap and empties the set. It
+// is called when the input has been read; the set may be used again (it
+// starts over on the heap).
+func (s *idSet) release() {
+	if s.off != nil {
+		b := s.off
+		s.keys, s.lines, s.off, s.n = nil, nil, nil, 0
+		freeOffHeap(b)
+	}
 }
 
 // add records id first seen on line. If an equal ID was recorded before,
@@ -63,7 +96,7 @@ func (s *idSet) reserve(n int) {
 		size *= 2
 	}
 	if size > len(s.keys) && s.n == 0 {
-		s.keys, s.lines = make([][2]uint64, size), make([]int32, size)
+		s.alloc(size)
 	}
 }
 
@@ -102,9 +135,11 @@ func (s *idSet) has(id string) bool {
 
 // grow doubles the table (at most three quarters full) and rehashes it.
 func (s *idSet) grow() {
-	keys, lines := s.keys, s.lines
+	keys, lines, off := s.keys, s.lines, s.off
 	size := max(1024, 2*len(keys))
-	s.keys, s.lines = make([][2]uint64, size), make([]int32, size)
+	s.off = nil // kept until the slots are moved
+	s.alloc(size)
+	defer freeOffHeap(off)
 	mask := uint64(size - 1)
 	for j, h := range keys {
 		if h == ([2]uint64{}) {

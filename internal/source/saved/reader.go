@@ -162,6 +162,7 @@ func (r *Reader) read(ctx context.Context, in io.Reader, name string, inDir bool
 			err = errors.Join(fr.errs...)
 		}
 	}()
+	defer fr.seen.release() // a large table is off the heap (idSet)
 	br := bufio.NewReaderSize(in, 64<<10)
 	src, ok, serr := sniff(br, inDir)
 	if serr != nil {
