@@ -101,7 +101,9 @@ func modulusBits(n string) int {
 
 // certificateFields maps a certificate's policy, as the data plane (REST
 // snake_case) or az (camelCase) gives it, to the fields the certificate
-// aliases read. List items carry no policy; then nothing is added.
+// aliases read: resource.CertificateFields, the mapping live shares, plus
+// what a saved body may lack. A list item carries no policy, and a body
+// without a parsable cer has no issuer common name: unknown, not absent.
 func certificateFields(body, fields map[string]any) {
 	pol, ok := body["policy"].(map[string]any)
 	if !ok {
@@ -115,51 +117,15 @@ func certificateFields(body, fields map[string]any) {
 		fields["issuer"] = map[string]any{"name": u, "commonName": u}
 		return
 	}
-	if kp := firstMap(pol, "key_props", "keyProperties"); kp != nil {
-		props := map[string]any{}
-		copyAny(kp, props, "keyType", "kty", "keyType")
-		copyAny(kp, props, "keySize", "key_size", "keySize")
-		copyAny(kp, props, "ellipticCurveName", "crv", "curve")
-		fields["keyProperties"] = props
-	}
-	if xp := firstMap(pol, "x509_props", "x509CertificateProperties"); xp != nil {
-		props := map[string]any{}
-		copyAny(xp, props, "validityInMonths", "validity_months", "validityInMonths")
-		if len(props) > 0 {
-			fields["properties"] = props
-		}
-	}
-	if la, ok := firstValue(pol, "lifetime_actions", "lifetimeActions").([]any); ok {
-		var out []any
-		for _, e := range la {
-			m, ok := e.(map[string]any)
-			if !ok {
-				continue
+	resource.CertificateFields(body, fields)
+	if props, ok := fields["issuer"].(map[string]any); ok {
+		if _, known := props["commonName"]; !known {
+			if cn := selfSignedCN(pol, props); cn != "" {
+				props["commonName"] = cn
+			} else {
+				props["commonName"] = resource.Unknown{Expr: noIssuerCN}
 			}
-			a := map[string]any{}
-			if tr := firstMap(m, "trigger"); tr != nil {
-				copyAny(tr, a, "daysBeforeExpiry", "days_before_expiry", "daysBeforeExpiry")
-				copyAny(tr, a, "lifetimePercentage", "lifetime_percentage", "lifetimePercentage")
-			}
-			if ac := firstMap(m, "action"); ac != nil {
-				copyAny(ac, a, "action", "action_type", "actionType")
-			}
-			out = append(out, a)
 		}
-		fields["lifetimeActions"] = out
-	}
-	if is := firstMap(pol, "issuer", "issuerParameters"); is != nil {
-		props := map[string]any{}
-		copyAny(is, props, "name", "name")
-		switch cn := issuerCommonName(body); {
-		case cn != "":
-			props["commonName"] = cn
-		case selfSignedCN(pol, props) != "":
-			props["commonName"] = selfSignedCN(pol, props)
-		default:
-			props["commonName"] = resource.Unknown{Expr: noIssuerCN}
-		}
-		fields["issuer"] = props
 	}
 }
 
@@ -199,12 +165,6 @@ func firstValue(m map[string]any, keys ...string) any {
 		}
 	}
 	return nil
-}
-
-func copyAny(from, to map[string]any, dst string, keys ...string) {
-	if v := firstValue(from, keys...); v != nil {
-		to[dst] = v
-	}
 }
 
 // objectURL is a Key Vault object URL taken apart.
