@@ -19,6 +19,8 @@ var allowed = map[string][]string{
 	"config":                 {"resource"},
 	"baseline":               {"assess", "resource"},
 	"testcorpus":             {},
+	"readfs":                 {},           // reading files and directories in few system calls: imports nothing of kvguard's
+	"gcpace":                 {},           // pacing the garbage collector to a heap budget
 	"testsupport":            {"resource"}, // generators for tests and benchmarks
 	"armexpr":                {"resource"},
 	"policy":                 {"resource", "jsonpos", "armexpr"},
@@ -29,13 +31,13 @@ var allowed = map[string][]string{
 	"report":                 {"assess", "resource", "report/"},
 	"report/reporttest":      {"assess", "catalog", "resource", "testsupport/"}, // test support: judges through the assessor
 	"source/saved":           {"resource", "jsonpos"},
-	"source/terraform":       {"resource", "jsonpos", "source/terraform/"},
-	"source/internal/arm":    {"resource", "jsonpos", "armexpr"},
+	"source/terraform":       {"resource", "jsonpos", "source/terraform/", "readfs"},
+	"source/internal/arm":    {"resource", "jsonpos", "armexpr", "readfs"},
 	"source/armtemplate":     {"resource", "jsonpos", "armexpr", "source/internal/arm"},
-	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/internal/arm", "source/bicep/syntax"},
+	"source/bicep":           {"resource", "jsonpos", "armexpr", "source/internal/arm", "source/bicep/syntax", "readfs"},
 	"source/bicep/syntax":    {"resource"},
 	"source/live":            {"resource", "jsonpos", "atomicfile"},
-	"source":                 {"resource", "armexpr", "source/"},
+	"source":                 {"resource", "armexpr", "source/", "readfs"},
 	"azuresim":               {"resource"},
 	"store":                  {"assess", "resource"}, // kvguard serve's database: nothing below imports it
 	"cli":                    {""},                   // the wiring: anything

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/kvguard/kvguard/internal/readfs"
 )
 
 // walker walks directories on every core. Each directory is listed by
@@ -76,7 +78,7 @@ func (w *walker) work() {
 
 // list reads one directory.
 func (w *walker) list(job dir) {
-	entries, err := os.ReadDir(job.path)
+	entries, err := readfs.ReadDir(job.path)
 	if err != nil {
 		w.d.errorf(job.path, err, "cannot read: %s", friendly(err))
 	}

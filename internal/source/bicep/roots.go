@@ -2,11 +2,13 @@ package bicep
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/kvguard/kvguard/internal/readfs"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 )
 
@@ -87,7 +89,10 @@ func startsLine(before []byte) bool {
 func ModuleCalls(file string) []string {
 	// A file without a module declaration is not parsed: a walk asks this
 	// of every Bicep file.
-	src, err := os.ReadFile(file)
+	src, err := readfs.ReadFile(file, -1)
+	if errors.Is(err, readfs.ErrSymlink) {
+		src, err = os.ReadFile(file)
+	}
 	if err != nil || !moduleDecl(src) {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvguard/kvguard/internal/armexpr"
+	"github.com/kvguard/kvguard/internal/readfs"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/bicep/syntax"
 	"github.com/kvguard/kvguard/internal/source/internal/arm"
@@ -173,6 +174,12 @@ func unjoin(err error) []error {
 func (r *run) readFile(path string, limit int64) ([]byte, error) {
 	if !r.trusted[filepath.Clean(path)] {
 		return r.root.ReadFile(path, limit)
+	}
+	if data, err := readfs.ReadFile(path, limit); !errors.Is(err, readfs.ErrSymlink) && !errors.Is(err, readfs.ErrNotRegular) {
+		if errors.Is(err, readfs.ErrTooLarge) {
+			return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+		}
+		return data, err
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -2,6 +2,8 @@ package terraform
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/kvguard/kvguard/internal/readfs"
 	"github.com/kvguard/kvguard/internal/resource"
 	"github.com/kvguard/kvguard/internal/source/terraform/funcs"
 )
@@ -120,7 +123,7 @@ var outputSchema = &hcl.BodySchema{
 // order Terraform loads them (lexical), leaving out override files, which
 // kvguard does not merge, and editor droppings Terraform also ignores.
 func configFiles(dir string) (files, overrides []string, err error) {
-	ents, err := os.ReadDir(dir)
+	ents, err := readfs.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,6 +144,27 @@ func configFiles(dir string) (files, overrides []string, err error) {
 	}
 	sort.Strings(files)
 	return files, overrides, nil
+}
+
+// readRegular reads a configuration file of the module directory whose
+// resolved path is realDir: one that is no symbolic link in four system
+// calls (readfs), a link or anything odd the long way (funcs.RegularIn,
+// then os.ReadFile). An error wrapping funcs.ErrNotRegular means it is
+// not to be read; any other, that it could not be.
+func readRegular(name, realDir string) ([]byte, error) {
+	if realDir != "" && !funcs.UnderSystemDir(filepath.Join(realDir, filepath.Base(name))) {
+		src, err := readfs.ReadFile(name, -1)
+		if !errors.Is(err, readfs.ErrSymlink) && !errors.Is(err, readfs.ErrNotRegular) {
+			return src, err
+		}
+	}
+	if err := funcs.RegularIn(name, realDir); err != nil {
+		if errors.Is(err, funcs.ErrNotRegular) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", funcs.ErrNotRegular, err)
+	}
+	return os.ReadFile(name)
 }
 
 // load parses a module directory. Problems become errors on the
@@ -176,11 +200,11 @@ func (ev *evaluator) load(dir string) *moduleConfig {
 }
 
 func (ev *evaluator) loadFile(cfg *moduleConfig, name string) { //nolint:funlen,gocognit // one case per top-level block kind of a Terraform file
-	if err := funcs.RegularIn(name, cfg.realDir); err != nil {
+	src, err := readRegular(name, cfg.realDir)
+	if errors.Is(err, funcs.ErrNotRegular) {
 		ev.errorf(resource.Position{File: name}, "not read: %v", err)
 		return
 	}
-	src, err := os.ReadFile(name)
 	if err != nil {
 		ev.errorf(resource.Position{File: name}, "read: %v", err)
 		return

@@ -2,6 +2,8 @@ package terraform
 
 import (
 	"bytes"
+	"errors"
+	"github.com/kvguard/kvguard/internal/readfs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +58,10 @@ func calledDirs(dir string) []string {
 	}
 	for _, n := range files {
 		p := filepath.Join(dir, n)
-		src, err := os.ReadFile(p)
+		src, err := readfs.ReadFile(p, -1)
+		if errors.Is(err, readfs.ErrSymlink) {
+			src, err = os.ReadFile(p)
+		}
 		if err != nil || !mayCallModules(n, src) {
 			continue
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kvguard/kvguard/internal/readfs"
 )
 
 // ErrOutside marks a read the ReadRoot refused: the file lies outside the
@@ -28,6 +30,9 @@ var ErrOutside = errors.New("not read")
 // the git repository holding it, else its own directory.
 type ReadRoot struct {
 	dirs []string // absolute, cleaned
+	// wd is the working directory when the root was made, for making
+	// paths absolute without os.Getwd's two system calls each time.
+	wd string
 }
 
 // NewReadRoot returns the ReadRoot of an input read from the file input:
@@ -46,18 +51,29 @@ func NewReadRoot(dirs []string, input string) *ReadRoot {
 type RootDirs struct {
 	dirs []string
 	memo *dirMemo
+	wd   string
 }
 
 // ResolveRootDirs resolves dirs for RootDirs.For.
 func ResolveRootDirs(dirs []string) RootDirs {
-	return RootDirs{dirs: NewReadRootOf(dirs...).dirs, memo: &dirMemo{known: map[string]dirFacts{}}}
+	wd, _ := os.Getwd()
+	return RootDirs{dirs: NewReadRootOf(dirs...).dirs, memo: &dirMemo{known: map[string]dirFacts{}}, wd: wd}
+}
+
+// absIn is filepath.Abs with the working directory wd known ("" when it
+// is not).
+func absIn(wd, p string) (string, error) {
+	if filepath.IsAbs(p) || wd == "" {
+		return filepath.Abs(p)
+	}
+	return filepath.Join(wd, p), nil
 }
 
 // For is the ReadRoot of an input read from the file input: NewReadRoot
 // of these directories.
 func (d RootDirs) For(input string) *ReadRoot {
 	dirs := slices.Clone(d.dirs)
-	abs, err := filepath.Abs(input)
+	abs, err := absIn(d.wd, input)
 	if err != nil || d.memo == nil {
 		return &ReadRoot{dirs: append(dirs, NewReadRootOf(DefaultReadRoot(input)).dirs...)}
 	}
@@ -72,7 +88,7 @@ func (d RootDirs) For(input string) *ReadRoot {
 	if resolved := d.memo.facts(own).real; resolved != "" && resolved != own {
 		dirs = append(dirs, resolved)
 	}
-	return &ReadRoot{dirs: dirs}
+	return &ReadRoot{dirs: dirs, wd: d.wd}
 }
 
 // dirMemo holds dirFacts by absolute directory, at most maxMemoDirs of
@@ -178,7 +194,7 @@ func (r *ReadRoot) Dirs() []string { return r.dirs }
 // allows it. A refusal wraps ErrOutside and says why, naming the path as
 // given and never anything read.
 func (r *ReadRoot) ReadFile(path string, limit int64) ([]byte, error) {
-	abs, err := filepath.Abs(path)
+	abs, err := absIn(r.wd, path)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +205,9 @@ func (r *ReadRoot) ReadFile(path string, limit int64) ([]byte, error) {
 		rel, err := filepath.Rel(d, abs)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue
+		}
+		if data, ok := r.readFast(abs, limit); ok {
+			return data, nil
 		}
 		return readBelow(d, rel, path, limit)
 	}
@@ -206,6 +225,24 @@ func (r *ReadRoot) shown() []string {
 		}
 	}
 	return out
+}
+
+// readFast reads abs in a few system calls when it is a regular file, no
+// symbolic link itself, whose real path (learnt from the open file) lies
+// below one of the root's directories and outside /proc, /sys and /dev:
+// what readBelow allows, checked on the file actually read. ok is false
+// when it could not tell, and readBelow decides (and words the refusal).
+func (r *ReadRoot) readFast(abs string, limit int64) (data []byte, ok bool) {
+	data, real, err := readfs.ReadFileReal(abs, limit)
+	if err != nil || special(real) {
+		return nil, false
+	}
+	for _, d := range r.dirs {
+		if real == d || strings.HasPrefix(real, d+string(filepath.Separator)) || d == string(filepath.Separator) {
+			return data, true
+		}
+	}
+	return nil, false
 }
 
 // readBelow reads rel below dir with os.Root, which refuses to leave dir

@@ -51,6 +51,10 @@ func (f fileFuncs) resolve(p string) (string, error) {
 // (/proc/self/environ) or never end (/dev/zero, /dev/stdin).
 var pseudoRoots = []string{"/proc", "/dev", "/sys"}
 
+// UnderSystemDir reports whether the absolute path abs lies under /proc,
+// /sys or /dev, whose files are never read.
+func UnderSystemDir(abs string) bool { return pseudo(abs) }
+
 func pseudo(abs string) bool {
 	abs = filepath.ToSlash(abs)
 	for _, r := range pseudoRoots {

@@ -1,0 +1,131 @@
+// Package gcpace paces Go's garbage collector to a heap budget instead of
+// a fixed ratio.
+//
+// A scan allocates far more than it keeps: parse trees, tokens and
+// documents live for one deployment unit and are dropped. With the
+// runtime's default (GOGC=100) the collector runs whenever the heap has
+// doubled since the last cycle, so a scan whose live heap is 20 MB
+// collects every 20 MB allocated and spends a sixth of its CPU marking.
+// Memory is budgeted (bench/replicas: 150 MiB at 10,000 files), so the
+// heap may grow well past twice the live data while the live data is
+// small. After every cycle, Start's pacer sets the ratio that lets the
+// heap reach the budget before the next one: high while little is live,
+// back to the default (never lower) once half the budget is live. The
+// heap then stays within max(budget, 2 × live), as by default, and the
+// collector runs a few times less often.
+//
+// It paces nothing when the user set GOGC or GOMEMLIMIT: their choice
+// wins. Nothing it does changes what a scan reports.
+package gcpace
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+)
+
+// Bounds of the ratio the pacer sets: never below the runtime's default,
+// never so high that a burst of allocation before the next cycle could
+// run far past the budget.
+const (
+	minPercent = 100
+	maxPercent = 800
+)
+
+// Pacer adjusts the collector's ratio after every cycle until Stop.
+type Pacer struct {
+	// mu orders an adjustment and Stop, so that Stop's restored ratio is
+	// the last word.
+	mu      sync.Mutex
+	budget  uint64
+	stopped atomic.Bool
+	old     int
+	sample  []metrics.Sample
+	// Cycles counts the adjustments made, for tests.
+	cycles atomic.Int64
+	last   atomic.Int64
+}
+
+// Start paces the collector to keep the heap within budget bytes (or
+// twice the live heap, when that is more). getenv reads the environment
+// (os.Getenv): with GOGC or GOMEMLIMIT set it does nothing. The returned
+// Pacer's Stop restores the ratio in force before.
+func Start(budget uint64, getenv func(string) string) *Pacer {
+	p := &Pacer{budget: budget}
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || budget == 0 {
+		p.stopped.Store(true)
+		return p
+	}
+	p.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	p.old = debug.SetGCPercent(percentFor(budget, 0))
+	p.arm()
+	return p
+}
+
+// Stop ends the pacing and restores the previous ratio.
+func (p *Pacer) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped.Swap(true) {
+		return
+	}
+	debug.SetGCPercent(p.old)
+}
+
+// Percent is the ratio the pacer set last (0 before its first cycle).
+func (p *Pacer) Percent() int { return int(p.last.Load()) }
+
+// Cycles is the number of collections the pacer has seen.
+func (p *Pacer) Cycles() int64 { return p.cycles.Load() }
+
+// sentinel is an object whose only job is to become garbage: its
+// finalizer runs once per collection that finds it unreachable. It
+// holds a pointer so that the allocator never places it in a tiny block
+// shared with other objects (whose finalizer would then be delayed).
+type sentinel struct {
+	p    *Pacer
+	_pad [2]uint64
+}
+
+func (p *Pacer) arm() {
+	s := &sentinel{p: p}
+	runtime.SetFinalizer(s, func(s *sentinel) {
+		if s.p.adjust() {
+			s.p.arm()
+		}
+	})
+}
+
+// adjust sets the ratio for the live heap now, unless stopped (false).
+func (p *Pacer) adjust() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped.Load() {
+		return false
+	}
+	metrics.Read(p.sample)
+	var live uint64
+	if p.sample[0].Value.Kind() == metrics.KindUint64 {
+		live = p.sample[0].Value.Uint64()
+	}
+	pct := percentFor(p.budget, live)
+	debug.SetGCPercent(pct)
+	p.last.Store(int64(pct))
+	p.cycles.Add(1)
+	return true
+}
+
+// percentFor is the ratio that lets a heap of live bytes grow to budget
+// before the next collection, within [minPercent, maxPercent].
+func percentFor(budget, live uint64) int {
+	if live == 0 {
+		return maxPercent
+	}
+	if live*2 >= budget {
+		return minPercent
+	}
+	pct := (budget - live) * 100 / live
+	return int(min(max(pct, minPercent), maxPercent))
+}

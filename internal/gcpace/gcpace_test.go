@@ -1,0 +1,94 @@
+package gcpace
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+func TestPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		budget, live uint64
+		want         int
+	}{
+		{80 * mib, 0, maxPercent},              // nothing live yet: the most allowed
+		{80 * mib, 5 * mib, maxPercent},        // 1500% would fit the budget: capped
+		{80 * mib, 10 * mib, 700},              // grows to 80 MiB exactly
+		{80 * mib, 20 * mib, 300},              // grows to 80 MiB exactly
+		{80 * mib, 39 * mib, 105},              // just under half the budget
+		{80 * mib, 40 * mib, minPercent},       // half the budget live: the runtime's default
+		{80 * mib, 200 * mib, minPercent},      // over the budget: never below the default
+		{80 * mib, 30*mib + 1, 166},            // rounds down
+		{1, 1, minPercent},                     // a budget of one byte
+		{^uint64(0), 1 << 40, maxPercent},      // no overflow at the extremes
+		{100 * mib, 100*mib - 1, minPercent},   // live just under the budget
+		{100 * mib, 25 * mib, 300},             // grows to 100 MiB exactly
+		{64 * mib, 16 * mib, 300},              // grows to 64 MiB exactly
+		{64 * mib, 8 * mib, 700},               // grows to 64 MiB exactly
+		{64 * mib, 31 * mib, 106},              // just under half
+		{64 * mib, 33 * mib, minPercent},       // over half
+		{64 * mib, 64 * mib, minPercent},       // all of it
+		{64 * mib, 1, maxPercent},              // a byte live
+		{0, 0, maxPercent},                     // Start refuses a zero budget before asking
+		{64 * mib, 64*mib + 1<<30, minPercent}, // far over
+	}
+	for _, tt := range tests {
+		if got := percentFor(tt.budget, tt.live); got != tt.want {
+			t.Errorf("percentFor(%d, %d) = %d, want %d", tt.budget, tt.live, got, tt.want)
+		}
+	}
+}
+
+// The user's GOGC or GOMEMLIMIT wins: Start leaves the collector alone.
+func TestUserSettingsWin(t *testing.T) {
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		before := debug.SetGCPercent(100)
+		p := Start(64<<20, func(k string) string {
+			if k == name {
+				return "200"
+			}
+			return ""
+		})
+		if got := debug.SetGCPercent(before); got != 100 {
+			t.Errorf("with %s set, the ratio became %d", name, got)
+		}
+		p.Stop()
+		runtime.GC()
+		if p.Cycles() != 0 {
+			t.Errorf("with %s set, the pacer saw %d cycles", name, p.Cycles())
+		}
+	}
+}
+
+// After collections the pacer has set the ratio its formula gives for a
+// small live heap (a test's), and Stop restores the old one.
+func TestPacesAfterEachCycle(t *testing.T) {
+	old := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(old)
+	p := Start(1<<40, func(string) string { return "" })
+	// The finalizer that paces runs on its own goroutine after a cycle:
+	// collect until it has run, a bounded number of times.
+	for i := 0; i < 1000 && p.Cycles() < 2; i++ {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if p.Cycles() < 2 {
+		t.Fatalf("after 1000 collections the pacer saw %d", p.Cycles())
+	}
+	if p.Percent() != maxPercent {
+		t.Errorf("ratio %d with a tiny live heap and a huge budget, want %d", p.Percent(), maxPercent)
+	}
+	p.Stop()
+	if got := debug.SetGCPercent(old); got != 150 {
+		t.Errorf("Stop left the ratio at %d, want the 150 in force before", got)
+	}
+	n := p.Cycles()
+	for range 5 {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if p.Cycles() != n {
+		t.Errorf("the pacer went on after Stop: %d cycles, then %d", n, p.Cycles())
+	}
+}
