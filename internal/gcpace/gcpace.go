@@ -85,8 +85,7 @@ func (p *Pacer) Cycles() int64 { return p.cycles.Load() }
 // holds a pointer so that the allocator never places it in a tiny block
 // shared with other objects (whose finalizer would then be delayed).
 type sentinel struct {
-	p    *Pacer
-	_pad [2]uint64
+	p *Pacer
 }
 
 func (p *Pacer) arm() {

@@ -57,6 +57,6 @@ var ErrNoRealPath = errors.New("cannot resolve an open file's path")
 // symbolic link of its directories resolved), learnt from the open file
 // itself, so that a caller checking where a file really is checks the
 // file it read and not one swapped in since.
-func ReadFileReal(path string, limit int64) (data []byte, real string, err error) {
+func ReadFileReal(path string, limit int64) (data []byte, realPath string, err error) {
 	return readFileReal(path, limit)
 }

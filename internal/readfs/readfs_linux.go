@@ -24,7 +24,7 @@ func readFileReal(path string, limit int64) ([]byte, string, error) {
 	return readOpen(path, limit, true)
 }
 
-func readOpen(path string, limit int64, wantReal bool) (data []byte, real string, err error) {
+func readOpen(path string, limit int64, wantReal bool) (data []byte, realPath string, err error) {
 	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
@@ -41,7 +41,7 @@ func readOpen(path string, limit int64, wantReal bool) (data []byte, real string
 		return nil, "", &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
 	}
 	if wantReal {
-		if real, err = fdPath(fd); err != nil {
+		if realPath, err = fdPath(fd); err != nil {
 			return nil, "", &fs.PathError{Op: "open", Path: path, Err: err}
 		}
 	}
@@ -66,7 +66,7 @@ func readOpen(path string, limit int64, wantReal bool) (data []byte, real string
 			return nil, "", tooLarge(path, limit)
 		}
 		if n == 0 || len(buf) < cap(buf) && int64(len(buf)) >= size {
-			return buf, real, nil
+			return buf, realPath, nil
 		}
 	}
 }

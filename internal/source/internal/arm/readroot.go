@@ -233,12 +233,12 @@ func (r *ReadRoot) shown() []string {
 // what readBelow allows, checked on the file actually read. ok is false
 // when it could not tell, and readBelow decides (and words the refusal).
 func (r *ReadRoot) readFast(abs string, limit int64) (data []byte, ok bool) {
-	data, real, err := readfs.ReadFileReal(abs, limit)
-	if err != nil || special(real) {
+	data, realPath, err := readfs.ReadFileReal(abs, limit)
+	if err != nil || special(realPath) {
 		return nil, false
 	}
 	for _, d := range r.dirs {
-		if real == d || strings.HasPrefix(real, d+string(filepath.Separator)) || d == string(filepath.Separator) {
+		if realPath == d || strings.HasPrefix(realPath, d+string(filepath.Separator)) || d == string(filepath.Separator) {
 			return data, true
 		}
 	}
