@@ -3,6 +3,7 @@ package arm
 import (
 	"io"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -420,7 +421,30 @@ func applyHSMDefaults(body map[string]any) []string {
 			filled = append(filled, "properties."+d.key)
 		}
 	}
+	if uri, ok := hsmURI(body["name"]); ok && setDefault(props, "hsmUri", uri) {
+		filled = append(filled, "properties.hsmUri")
+	}
 	return filled
+}
+
+// hsmNameRE is a managed HSM's name as Azure accepts it (3–24 letters,
+// digits and dashes; managedHsm.json's name pattern).
+var hsmNameRE = regexp.MustCompile(`^[a-zA-Z0-9-]{3,24}$`)
+
+// hsmURI is the properties.hsmUri Azure gives a managed HSM named name in
+// the public cloud (https://NAME.managedhsm.azure.net/, as GET returns
+// it), so that data-plane documents naming the HSM by host (saved key
+// lists, live HSM keys) link to the planned HSM as they do to a live one.
+// A template deploys into a cloud it does not name; kvguard evaluates
+// templates in AzureCloud (environment()), so the public suffix is the
+// one the rest of the evaluation assumes. false when the name is not a
+// known valid string (an expression, an Unknown): then the URI is too.
+func hsmURI(name any) (string, bool) {
+	n, ok := name.(string)
+	if !ok || !hsmNameRE.MatchString(n) {
+		return "", false
+	}
+	return "https://" + n + ".managedhsm.azure.net/", true
 }
 
 // rbacDefaultAPIVersion is the first Key Vault API version that creates
