@@ -65,6 +65,9 @@ type Assessor struct {
 	recs  []*Recommendation // in catalog order
 	order map[*Recommendation]int
 	est   *estate.Estate // documents kept until Finish
+	// rot joins key rotation policies saved apart from their keys to
+	// those keys, which it holds until Finish.
+	rot *estate.RotationPolicies
 
 	mu   sync.Mutex
 	errs []*resource.InputError // not yet spilled (see errorRuns)
@@ -114,6 +117,7 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 		views:      map[*catalog.Recommendation]*Recommendation{},
 		order:      map[*Recommendation]int{},
 		est:        estate.New(),
+		rot:        estate.NewRotationPolicies(),
 		comps:      map[string]*parentComps{},
 		total:      map[string]int{},
 		open:       map[*Unit]bool{},
@@ -145,7 +149,7 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 // Add takes one document that belongs to no unit: it is kept until
 // Finish. It is safe to call from several goroutines.
 func (a *Assessor) Add(doc *resource.Document) {
-	if doc == nil {
+	if doc == nil || a.rot.Take(doc) {
 		return
 	}
 	if estate.IsComponent(doc) {
@@ -204,6 +208,15 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	for _, u := range open {
 		u.Done()
 	}
+	// Keys held for their saved rotation policies are judged now, with
+	// the documents kept until Finish: saved Azure JSON always is.
+	keys, unmatched := a.rot.Finish()
+	for _, d := range keys {
+		a.work <- work{doc: d}
+	}
+	a.mu.Lock()
+	a.addErrs(unmatched)
+	a.mu.Unlock()
 	close(a.work)
 	a.wg.Wait()
 

@@ -45,6 +45,14 @@ func (u *Unit) Add(doc *resource.Document) {
 		return
 	}
 	crosses := estate.Crosses(doc)
+	if u.a.rot.Take(doc) {
+		// Held until Finish (estate.RotationPolicies): what the unit
+		// links to it must wait too.
+		u.mu.Lock()
+		u.crosses = u.crosses || crosses
+		u.mu.Unlock()
+		return
+	}
 	if estate.IsComponent(doc) {
 		if crosses {
 			u.mu.Lock()

@@ -53,3 +53,27 @@ func StripSecretValues(body map[string]any) {
 // policies could not be read from its data plane: the key components are
 // there, their rotationPolicy may not be.
 const PartKeyRotationPolicy = TypeKey + "/rotationPolicy"
+
+// TypeKeyRotationPolicy is the type of a document that holds a key's
+// rotation policy read apart from the key (az keyvault key rotation-policy
+// show, GET …/keys/{name}/rotationpolicy): Body is the policy as saved,
+// without its id; Name is the key's name and Parent names its vault (or
+// managed HSM) by host. It is no resource Azure Policy judges but a part
+// of a key, joined to it before judging (estate.RotationPolicies). The
+// kvguard/ prefix keeps it out of the data-plane component types.
+const TypeKeyRotationPolicy = "kvguard/keyRotationPolicy"
+
+// SetRotationPolicy gives a key document (TypeKey, TypeHSMKey) the rotation
+// policy read apart from it, and the scheduledRotationDate it schedules
+// (ScheduledRotationDate), as if the key had been read with it.
+func SetRotationPolicy(key *Document, policy any) {
+	key.Body["rotationPolicy"] = policy
+	var created, expires any
+	if a, ok := key.Body["attributes"].(map[string]any); ok {
+		created, expires = a["createdOn"], a["expiresOn"]
+	}
+	delete(key.Body, "scheduledRotationDate")
+	if d := ScheduledRotationDate(policy, created, expires); d != nil {
+		key.Body["scheduledRotationDate"] = d
+	}
+}

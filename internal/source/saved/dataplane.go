@@ -19,6 +19,10 @@ func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos json
 		fr.problem(fr.pos(idPos), "", "id %q is not a Key Vault object URL (https://<vault>/secrets|keys|certificates/<name>[/<version>])", rawID)
 		return
 	}
+	if u.what == urlRotationPolicy && !u.deleted {
+		fr.rotationPolicy(o, sc, u)
+		return
+	}
 	if !fr.isObject(o, u, via, idPos) {
 		return
 	}
@@ -65,6 +69,25 @@ func (fr *fileReader) dataPlane(o *rawObject, sc scope, rawID string, idPos json
 	doc := resource.NewComponent(typ, resource.Ref{Host: u.host}, u.id, name, oa, fields)
 	fr.recycle(fields, attrs, o.body)
 	fr.finish(o, sc, doc, errs)
+}
+
+// rotationPolicy emits a key's rotation policy saved apart from the key
+// (az keyvault key rotation-policy show, the REST GET body) as a
+// resource.TypeKeyRotationPolicy document, which the assessment joins to
+// the key of that vault and name (estate.RotationPolicies): the key's
+// own document, from a key list, has no policy. Both shapes are kept as
+// given (az flattens the actions: {"action": "Rotate", "timeAfterCreate":
+// …}); resource.ScheduledRotationDate reads either.
+func (fr *fileReader) rotationPolicy(o *rawObject, sc scope, u objectURL) {
+	body := make(map[string]any, len(o.body))
+	for k, v := range o.body {
+		if !strings.EqualFold(k, "id") {
+			body[k] = v
+		}
+	}
+	doc := &resource.Document{ID: u.id + "/rotationpolicy", Type: resource.TypeKeyRotationPolicy, Name: u.name,
+		Parent: resource.Ref{Host: u.host}, Body: body}
+	fr.finish(o, sc, doc, nil)
 }
 
 // keyFields maps a data-plane key's type, size and curve: top-level kty

@@ -36,9 +36,12 @@
 //   - Secrets, keys and certificates become resource.NewComponent documents;
 //     their vault is the ID's parent, or the URL's host for data-plane
 //     objects. A data-plane document is read as one only when it has that
-//     shape (shape.go): key rotation policies, certificate policies,
-//     list-versions items and deleted objects share the URLs but are not
-//     objects; they are noted once per file (a warning), never guessed.
+//     shape (shape.go): certificate policies, list-versions items and
+//     deleted objects share the URLs but are not objects; they are noted
+//     once per file (a warning), never guessed. A key rotation policy (az
+//     keyvault key rotation-policy show) becomes a
+//     resource.TypeKeyRotationPolicy document, joined to its key before
+//     judging (estate.RotationPolicies).
 //   - A snapshot's gaps are attached to the resources they name; a gap
 //     naming a resource absent from the snapshot becomes a
 //     resource.Placeholder (nil Body, "properties" gap).

@@ -11,12 +11,12 @@ import (
 // object, no version), or the body of a show (its URL names a version,
 // and it carries what only a show carries: a secret's value, a key's
 // JSON web key, a certificate's policy or cer). What sits beside objects
-// under the same URLs is recognised and never taken for one: a key's
-// rotation policy (…/keys/<name>/rotationpolicy), a certificate's policy
-// (…/policy), the items of list-versions (a URL with a version and
-// nothing else), deleted objects (list-deleted output). Those are noted
-// once per file (a warning), with how to give kvguard what it reads
-// instead; certificate issuers, contacts and pending operations, which no
+// under the same URLs is recognised and never taken for one: a
+// certificate's policy (…/policy), the items of list-versions (a URL with
+// a version and nothing else), deleted objects (list-deleted output).
+// Those are noted once per file (a warning), with how to give kvguard what
+// it reads instead. A key's rotation policy (…/keys/<name>/rotationpolicy)
+// is read, as a part of its key (dataplane.go, rotationPolicy); certificate issuers, contacts and pending operations, which no
 // recommendation reads, are skipped with a debug note like other types.
 
 // idMember says which member gave an object its identity.
@@ -33,8 +33,7 @@ const (
 type noteKind uint8
 
 const (
-	noteRotationPolicy noteKind = iota
-	noteCertPolicy
+	noteCertPolicy noteKind = iota
 	noteSecretVersion
 	noteKeyVersion
 	noteCertVersion
@@ -47,9 +46,6 @@ const (
 
 // noteText says what each noted shape is and what kvguard reads instead.
 var noteText = [noteKinds]string{
-	noteRotationPolicy: "a key rotation policy (az keyvault key rotation-policy show) is not read yet: " +
-		"the key is judged from its own document (az keyvault key list or show); " +
-		"a kvguard snapshot (kvguard scan --azure --data-plane --save) carries rotation policies",
 	noteCertPolicy: "a certificate policy (az keyvault certificate policy show) is not read yet: " +
 		"certificates are judged from az keyvault certificate show, which includes the policy",
 	noteSecretVersion: "a secret version (az keyvault secret list-versions) is not read: " +
@@ -86,9 +82,6 @@ type pendingNote struct {
 // or skipped here.
 func (fr *fileReader) isObject(o *rawObject, u objectURL, via idMember, idPos jsonpos.Pos) bool {
 	switch u.what {
-	case urlRotationPolicy:
-		fr.note(noteRotationPolicy, idPos, u.id)
-		return false
 	case urlCertPolicy:
 		fr.note(noteCertPolicy, idPos, u.id)
 		return false

@@ -21,19 +21,20 @@ var strictShapes = []struct {
 	warnings []string
 }{
 	{
-		// The issue's case: read as a key without expiry, it turned the
-		// real key of that name Unhealthy and grew the key count.
+		// Once read as a key without expiry, it turned the real key of
+		// that name Unhealthy and grew the key count; now it is the
+		// key's rotation policy, joined to it before judging.
 		name: "az keyvault key rotation-policy show",
 		in: `{"attributes": {"created": "2024-10-23T08:00:00+00:00", "expiryTime": "P2Y", "updated": "2024-10-23T08:00:00+00:00"},
  "id": "https://kv1.vault.azure.net/keys/cmk/rotationpolicy",
  "lifetimeActions": [{"action": "Rotate", "timeAfterCreate": "P18M", "timeBeforeExpiry": null}]}`,
-		warnings: []string{"f.json:2:8 (https://kv1.vault.azure.net/keys/cmk): " + noteText[noteRotationPolicy]},
+		docs: []string{"cmk"}, // a TypeKeyRotationPolicy document, never a key (TestRotationPolicyDocument)
 	},
 	{
 		name: "REST key rotation policy",
 		in: `{"id": "https://kv1.vault.azure.net/keys/cmk/rotationpolicy", "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Rotate"}}],
  "attributes": {"expiryTime": "P1Y", "created": 1482188947, "updated": 1482188947}}`,
-		warnings: []string{"f.json:1:8 (https://kv1.vault.azure.net/keys/cmk): " + noteText[noteRotationPolicy]},
+		docs: []string{"cmk"},
 	},
 	{
 		name: "az keyvault certificate policy show",
@@ -178,5 +179,59 @@ func TestMissingAttributesNoted(t *testing.T) {
 	want := []string{"f.json:1:2 (https://kv1.vault.azure.net/secrets/projected): " + noteText[noteNoAttributes] + " (and 3 more like it in this file)"}
 	if len(errs) != 0 || !cmp.Equal(want, warns) {
 		t.Errorf("errors %q, warnings (-want +got):\n%s", errs, cmp.Diff(want, warns))
+	}
+}
+
+// TestRotationPolicyDocument: a saved rotation policy (az's flat shape and
+// the REST body) becomes a resource.TypeKeyRotationPolicy document naming
+// its key and vault, its body the policy without the id.
+func TestRotationPolicyDocument(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		in         string
+		wantID     string
+		wantHost   string
+		wantAction any
+	}{
+		{
+			name: "az",
+			in: `{"attributes": {"expiryTime": "P2Y"}, "id": "https://kv1.vault.azure.net/keys/cmk/rotationpolicy",
+ "lifetimeActions": [{"action": "Rotate", "timeAfterCreate": "P18M", "timeBeforeExpiry": null}]}`,
+			wantID: "https://kv1.vault.azure.net/keys/cmk/rotationpolicy", wantHost: "kv1.vault.azure.net", wantAction: "Rotate",
+		},
+		{
+			name:   "REST, managed HSM",
+			in:     `{"id": "https://hsm1.managedhsm.azure.net/keys/cmk/rotationpolicy", "lifetimeActions": [{"trigger": {"timeAfterCreate": "P30D"}, "action": {"type": "Rotate"}}]}`,
+			wantID: "https://hsm1.managedhsm.azure.net/keys/cmk/rotationpolicy", wantHost: "hsm1.managedhsm.azure.net",
+			wantAction: map[string]any{"type": "Rotate"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var docs []*resource.Document
+			err := New(Options{}).ReadFrom(t.Context(), strings.NewReader(tt.in), "f.json", func(d *resource.Document) { docs = append(docs, d) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(docs) != 1 {
+				t.Fatalf("got %d documents, want 1", len(docs))
+			}
+			d := docs[0]
+			if d.Type != resource.TypeKeyRotationPolicy || d.ID != tt.wantID || d.Name != "cmk" || d.Parent.Host != tt.wantHost {
+				t.Errorf("got type %q id %q name %q parent %v", d.Type, d.ID, d.Name, d.Parent)
+			}
+			if _, ok := d.Body["id"]; ok {
+				t.Error("the body keeps the policy's id")
+			}
+			acts, _ := d.Body["lifetimeActions"].([]any)
+			if len(acts) != 1 {
+				t.Fatalf("lifetimeActions = %v", d.Body["lifetimeActions"])
+			}
+			if diff := cmp.Diff(tt.wantAction, acts[0].(map[string]any)["action"]); diff != "" {
+				t.Errorf("action (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
