@@ -156,6 +156,9 @@ func runWorker(ctx context.Context, a *app, o *workerOptions) error {
 	}
 	fmt.Fprintf(a.io.ErrOut, "kvguard: worker: scan %d of %s enqueued\n", id, o.scope)
 	if !o.wait {
+		if o.concurrency == 0 {
+			cancel() // enqueued: nothing left to do here
+		}
 		return <-ran
 	}
 	si, err := c.Wait(ctx, id)
