@@ -39,8 +39,9 @@ var allowed = map[string][]string{
 	"source/live":            {"resource", "jsonpos", "atomicfile"},
 	"source":                 {"resource", "armexpr", "source/", "readfs"},
 	"azuresim":               {"resource"},
-	"store":                  {"assess", "resource"}, // kvguard serve's database: nothing below imports it
-	"cli":                    {""},                   // the wiring: anything
+	"store":                  {"assess", "resource"},                                    // kvguard serve's database: nothing below imports it
+	"jobs":                   {"store", "assess", "catalog", "resource", "source/live"}, // scans as River jobs shared by worker processes
+	"cli":                    {""},                                                      // the wiring: anything
 	"source/terraform/funcs": {},
 }
 

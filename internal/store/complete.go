@@ -46,6 +46,9 @@ func (sc *Scan) Complete(ctx context.Context) error {
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
 		}
+		if err := partsMissing(ctx, s, tx, sc.id); err != nil {
+			return err
+		}
 		var repo, commit string
 		if err := tx.QueryRowContext(ctx, s.q("SELECT repository, commit_sha FROM scans WHERE id = ?"), sc.id).Scan(&repo, &commit); err != nil {
 			return err

@@ -1,0 +1,300 @@
+package jobs_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/azuresim"
+	"github.com/kvguard/kvguard/internal/catalog"
+	"github.com/kvguard/kvguard/internal/jobs"
+	"github.com/kvguard/kvguard/internal/resource"
+	"github.com/kvguard/kvguard/internal/source/live"
+	"github.com/kvguard/kvguard/internal/store"
+)
+
+// estateSize is the kill test's estate: 200 subscriptions × 50 vaults
+// (KVGUARD_KILL_SUBSCRIPTIONS and KVGUARD_KILL_VAULTS_PER_SUBSCRIPTION
+// change it), 20 × 10 under -race.
+func estateSize() (subs, perSub int) {
+	subs, perSub = 200, 50
+	if raceEnabled {
+		subs, perSub = 20, 10
+	}
+	return envInt("KVGUARD_KILL_SUBSCRIPTIONS", subs), envInt("KVGUARD_KILL_VAULTS_PER_SUBSCRIPTION", perSub)
+}
+
+// TestKilledWorker: three worker processes share one scan of an estate
+// served under Azure's throttling; one is killed with SIGKILL after a
+// random number of events (documents read); the scan still completes,
+// with every vault judged exactly once, no duplicate rows, and the
+// verdicts of a single-process scan of the same estate. No assertion
+// depends on time.
+func TestKilledWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes and scans thousands of vaults")
+	}
+	subs, perSub := estateSize()
+	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: subs, Vaults: subs * perSub, SecretsPerVault: 2, KeysPerVault: 1, Seed: 14})
+	sim, err := azuresim.New(est, azuresim.Options{Throttle: true, ThrottleRate: 0.02, Seed: 14, NoRequestLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cloud := filepath.Join(t.TempDir(), "cloud.json")
+	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tenant, id, secret := sim.Credentials()
+	t.Setenv("AZURE_TENANT_ID", tenant)
+	t.Setenv("AZURE_CLIENT_ID", id)
+	t.Setenv("AZURE_CLIENT_SECRET", secret)
+
+	start := time.Now()
+	want := referenceVerdicts(t, cloud)
+	t.Logf("single-process scan: %d verdicts in %s", len(want), time.Since(start).Round(time.Millisecond))
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			start := time.Now()
+			var ids []string
+			for _, s := range est.Subscriptions {
+				ids = append(ids, s.ID)
+			}
+			got, docs := killedScan(t, db.dsn, cloud, ids)
+			t.Logf("%s: three workers, one killed: %d verdicts, %d documents read, in %s", db.name, len(got), docs,
+				time.Since(start).Round(time.Millisecond))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// referenceVerdicts scans the estate in this process, as kvguard scan
+// --azure does, into a store of its own, and returns its findings.
+func referenceVerdicts(t *testing.T, cloud string) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	cat, err := catalog.Build(catalog.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := assess.New(cat, assess.Options{})
+	if _, err := live.Scan(ctx, live.Options{Cloud: cloud, Auth: "client-secret", Concurrency: 64}, func(d *resource.Document) { as.Add(d) }); err != nil {
+		t.Fatal(err)
+	}
+	res := as.Finish(ctx)
+	defer res.Close()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "reference.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sc, err := st.Begin(ctx, "tenant", store.Live, store.Labels{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Ingest(ctx, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Complete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return findings(t, st)
+}
+
+func findings(t *testing.T, st *store.Store) map[string]string {
+	t.Helper()
+	fs, err := st.Current(t.Context(), store.Filter{Components: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range fs {
+		k := strings.ToLower(f.ResourceID) + "|" + f.Recommendation + "|" + f.Component
+		if _, dup := out[k]; dup {
+			t.Errorf("duplicate finding %s", k)
+		}
+		out[k] = string(f.Status) + " " + f.Reason
+	}
+	return out
+}
+
+// worker is a worker process and the events it wrote.
+type worker struct {
+	cmd    *exec.Cmd
+	events atomic.Int64
+	done   chan struct{}
+}
+
+func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.Bool) *worker {
+	t.Helper()
+	w := &worker{done: make(chan struct{})}
+	w.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	w.cmd.Env = append(os.Environ(), workerEnv+"=1", dsnEnv+"="+dsn, cloudEnv+"="+cloud)
+	w.cmd.Stderr = &prefixed{t: t}
+	out, err := w.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if !strings.HasPrefix(sc.Text(), "event document ") {
+				continue
+			}
+			if n := w.events.Add(1); killAt > 0 && n == killAt {
+				// SIGKILL: no deferred function, no River shutdown, a job
+				// left running in the queue.
+				_ = w.cmd.Process.Kill()
+				killed.Store(true)
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	return w
+}
+
+// killedScan runs the scan on three worker processes, killing one, and
+// returns the findings and the documents the workers read.
+func killedScan(t *testing.T, dsn, cloud string, subIDs []string) (map[string]string, int64) {
+	subs := len(subIDs)
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, dsn, store.Options{Recover: store.RecoverExpired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	opts := workerOptions(cloud)
+	opts.InsertOnly = true
+	c, err := jobs.New(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(envInt("KVGUARD_KILL_SEED", int(time.Now().UnixNano()%1e9)))
+	rng := rand.New(rand.NewPCG(seed, 0))
+	// Every worker reads about a third of the documents (4 per vault:
+	// the vault, 2 secrets, 1 key); the victim dies within its first half.
+	perWorker := int64(estateDocs()) / 3
+	killAt, victim := 1+rng.Int64N(max(perWorker/2, 1)), rng.IntN(3)
+	t.Logf("seed %d (KVGUARD_KILL_SEED): worker %d is killed at its document %d", seed, victim, killAt)
+	var killed atomic.Bool
+	workers := make([]*worker, 3)
+	for i := range workers {
+		at := int64(0)
+		if i == victim {
+			at = killAt
+		}
+		workers[i] = startWorker(t, dsn, cloud, at, &killed)
+	}
+	scanID, err := c.EnqueueScan(ctx, "tenant", subIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := c.Wait(ctx, scanID)
+	stopWorkers(t, workers)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if !killed.Load() {
+		t.Errorf("the victim read fewer than %d documents: no worker was killed", killAt)
+	}
+	if si.Done != int64(subs) || si.Total != int64(subs) {
+		t.Errorf("parts done %d of %d, want %d of %d", si.Done, si.Total, subs, subs)
+	}
+	checkRows(t, st, scanID, subs)
+	var docs int64
+	for _, w := range workers {
+		docs += w.events.Load()
+	}
+	return findings(t, st), docs
+}
+
+func stopWorkers(t *testing.T, workers []*worker) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			_ = w.cmd.Process.Signal(syscall.SIGTERM)
+			<-w.done
+			_ = w.cmd.Wait()
+		})
+	}
+	wg.Wait()
+}
+
+// checkRows: every vault once among the scope's resources, one history
+// row per finding (the scan's first), and every job completed.
+func checkRows(t *testing.T, st *store.Store, scanID int64, subs int) {
+	t.Helper()
+	db := st.DB()
+	q := func(query string, args ...any) int64 {
+		t.Helper()
+		if st.Engine() == store.Postgres {
+			for i := 1; strings.Contains(query, "?"); i++ {
+				query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
+			}
+		}
+		var n int64
+		if err := db.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	_, perSub := estateSize()
+	if n, distinct := q("SELECT COUNT(*) FROM resources WHERE type = ?", resource.TypeVault),
+		q("SELECT COUNT(DISTINCT lower(resource_id)) FROM resources WHERE type = ?", resource.TypeVault); n != int64(subs*perSub) || distinct != n {
+		t.Errorf("%d vault rows, %d distinct, want %d", n, distinct, subs*perSub)
+	}
+	if h, f := q("SELECT COUNT(*) FROM history WHERE scan_id = ?", scanID), q("SELECT COUNT(*) FROM findings"); h != f {
+		t.Errorf("%d history rows for %d findings: a verdict was recorded twice", h, f)
+	}
+	if n := q("SELECT COUNT(*) FROM scan_parts WHERE scan_id = ? AND done_at = 0", scanID); n != 0 {
+		t.Errorf("%d parts not done in a completed scan", n)
+	}
+	if n := q("SELECT COUNT(*) FROM river_job WHERE kind = ? AND state <> 'completed'", jobs.KindSubscription); n != 0 {
+		t.Errorf("%d subscription jobs not completed", n)
+	}
+	t.Logf("subscription jobs retried after the kill: %d", q("SELECT COUNT(*) FROM river_job WHERE kind = ? AND attempt > 1", jobs.KindSubscription))
+}
+
+func estateDocs() int {
+	subs, perSub := estateSize()
+	return subs * perSub * 4
+}
+
+// prefixed passes a worker's stderr to the test log.
+type prefixed struct {
+	t  *testing.T
+	mu sync.Mutex
+}
+
+func (p *prefixed) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.t.Logf("worker: %s", strings.TrimSpace(string(b)))
+	return len(b), nil
+}

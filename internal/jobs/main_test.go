@@ -1,0 +1,119 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/jobs"
+	"github.com/kvguard/kvguard/internal/source/live"
+	"github.com/kvguard/kvguard/internal/store"
+)
+
+// The environment of a worker process: the test binary re-executed with
+// workerEnv set runs a worker instead of the tests.
+const (
+	workerEnv   = "KVGUARD_JOBS_WORKER"
+	dsnEnv      = "KVGUARD_JOBS_DSN"
+	cloudEnv    = "KVGUARD_JOBS_CLOUD"
+	postgresEnv = "KVGUARD_TEST_POSTGRES"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) != "" {
+		os.Exit(runWorker())
+	}
+	os.Exit(m.Run())
+}
+
+// workerOptions are the settings of the test's workers: short leases and
+// timeouts so that a killed worker's job is rescued within the test.
+func workerOptions(cloud string) jobs.Options {
+	return jobs.Options{
+		Live: live.Options{Cloud: cloud, Auth: "client-secret", Concurrency: 16,
+			RequestTimeout: 30 * time.Second},
+		Concurrency:       4,
+		TenantConcurrency: 8,
+		JobTimeout:        20 * time.Second,
+		RescueAfter:       21 * time.Second,
+		LeaseTTL:          6 * time.Second,
+		PollInterval:      200 * time.Millisecond,
+	}
+}
+
+// runWorker is a worker process: it works jobs until SIGTERM, writing
+// its events on stdout.
+func runWorker() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := store.Open(ctx, os.Getenv(dsnEnv), store.Options{Recover: store.RecoverExpired, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 1
+	}
+	defer st.Close()
+	opts := workerOptions(os.Getenv(cloudEnv))
+	opts.Events, opts.Logger = os.Stdout, logger
+	c, err := jobs.New(ctx, st, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 1
+	}
+	if err := c.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 1
+	}
+	return 0
+}
+
+// databases are the engines a test runs on: SQLite, and PostgreSQL when
+// KVGUARD_TEST_POSTGRES names one (in a schema of its own).
+func databases(t *testing.T) []struct{ name, dsn string } {
+	t.Helper()
+	out := []struct{ name, dsn string }{{"sqlite", t.TempDir() + "/kvguard.db"}}
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Logf("PostgreSQL part skipped: set %s=postgres://user@host:5432/db?sslmode=disable to run it", postgresEnv)
+		return out
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", postgresEnv, err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "kvguard_jobs_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return append(out, struct{ name, dsn string }{"postgres", base + sep + "search_path=" + schema})
+}
+
+// envInt reads an integer from the environment, or def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
