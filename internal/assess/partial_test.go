@@ -63,3 +63,32 @@ func TestPartialGaps(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnosticSettingsGap: a vault whose diagnostic settings could not
+// be read is Unknown on the resource-logs rule, which looks for them, and
+// judged as usual on its own settings.
+func TestDiagnosticSettingsGap(t *testing.T) {
+	t.Parallel()
+	all, err := catalog.All(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := all.Select([]string{"keyvault-resource-logs", "keyvault-soft-delete", "keyvault-firewall"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault("kv", healthyProps("kv"))
+	v.Gaps = []resource.Gap{{Part: resource.TypeDiagnosticSetting, Err: "403 on diagnosticSettings"}}
+	a := New(cat, Options{Now: now})
+	a.Add(v)
+	r := a.Finish(context.Background())
+	for rec, want := range map[string]Status{"keyvault-resource-logs": Unknown, "keyvault-soft-delete": Healthy, "keyvault-firewall": Healthy} {
+		as := find(t, r, rec, "kv")
+		if as.Status != want {
+			t.Errorf("%s: %s %q, want %s", rec, as.Status, as.Reason, want)
+		}
+		if want == Unknown && !strings.Contains(as.Reason, "403 on diagnosticSettings") {
+			t.Errorf("%s: reason %q does not name the gap", rec, as.Reason)
+		}
+	}
+}
