@@ -88,7 +88,7 @@ func run(c config) error {
 	if c.kvguard == "" {
 		c.kvguard = filepath.Join(dir, "kvguard")
 		if out, err := exec.Command("go", "build", "-o", c.kvguard, "./cmd/kvguard").CombinedOutput(); err != nil {
-			return fmt.Errorf("build kvguard: %v\n%s", err, out)
+			return fmt.Errorf("build kvguard: %w\n%s", err, out)
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
