@@ -62,6 +62,9 @@ type Assessor struct {
 	ctrl  []*catalog.Recommendation
 	data  []*catalog.Recommendation
 	views map[*catalog.Recommendation]*Recommendation
+	// reads are the fields each data-plane recommendation's rule reads
+	// (policy.Reads), to tell which a partial gap concerns.
+	reads map[*catalog.Recommendation][]string
 	recs  []*Recommendation // in catalog order
 	order map[*Recommendation]int
 	est   *estate.Estate // documents kept until Finish
@@ -115,6 +118,7 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 		cat: cat, opts: opts,
 		popts:      policy.Options{Now: opts.Now},
 		views:      map[*catalog.Recommendation]*Recommendation{},
+		reads:      map[*catalog.Recommendation][]string{},
 		order:      map[*Recommendation]int{},
 		est:        estate.New(),
 		rot:        estate.NewRotationPolicies(),
@@ -134,6 +138,9 @@ func New(cat *catalog.Catalog, opts Options) *Assessor {
 		a.sum.ByRecommendation[r.ID] = map[Status]int{}
 		if r.Component != "" {
 			a.data = append(a.data, r)
+			if r.Policy != nil {
+				a.reads[r] = policy.Reads(r.Policy.Def)
+			}
 		} else {
 			a.ctrl = append(a.ctrl, r)
 		}

@@ -176,6 +176,13 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 			}
 			return
 		}
+		if g, p, ok := a.partialGap(doc, r); ok {
+			// The components were read, the part this rule reads was
+			// not: a component failing here may fail only for want of it.
+			as.Status = Unknown
+			as.Reason = fmt.Sprintf("the vault's %s could not be read: %s", p.Noun, g.Err)
+			return
+		}
 	}
 	as.Status, as.Reason = rollUpStatus(&n, len(as.Components), noun, r.ComponentUnhealthyText)
 	if doc == nil || as.Status == Unhealthy {
@@ -272,4 +279,16 @@ func countComponents(cs []Component) componentCounts {
 		}
 	}
 	return n
+}
+
+// partialGap returns the first gap of doc marking a part of its components
+// (resource.PartialGap) that r reads: r's verdict on them cannot be known.
+// Rules that do not read the part are judged as usual.
+func (a *Assessor) partialGap(doc *resource.Document, r *catalog.Recommendation) (resource.Gap, resource.PartialGap, bool) {
+	for _, g := range doc.Gaps {
+		if p, ok := resource.PartialGapOf(g); ok && p.ReadBy(r.Component, a.reads[r]) {
+			return g, p, true
+		}
+	}
+	return resource.Gap{}, resource.PartialGap{}, false
 }

@@ -16,6 +16,9 @@ import (
 // a vault's data plane, after the latency, authentication, throttling and
 // fault injection that apply to it.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Bandwidth > 0 {
+		w = &pacedWriter{ResponseWriter: w, rate: s.opts.Bandwidth, ctx: r.Context()}
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	rec := Request{Time: s.now(), Method: r.Method, Host: hostOnly(r.Host), Path: r.URL.Path, Query: r.URL.RawQuery}
 	rec.Plane = s.plane(r)

@@ -2,11 +2,13 @@ package azuresim
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -179,5 +181,23 @@ func TestProxyTunnelsOnlyToTheSimulator(t *testing.T) {
 	}
 	if px.Tunnels() != 1 {
 		t.Errorf("%d tunnels, want 1", px.Tunnels())
+	}
+}
+
+// TestBandwidthPacesResponses: a response of n bytes at a bandwidth of b
+// bytes per second waits n/b seconds in its writes (measured by the
+// waits asked for, not by a clock).
+func TestBandwidthPacesResponses(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // a cancelled request: the first paced write gives up at once
+	p := &pacedWriter{ResponseWriter: rec, rate: 1000, ctx: ctx}
+	if _, err := p.Write(make([]byte, 10_000)); err == nil {
+		t.Fatal("a write of 10 s at 1,000 B/s went through on a cancelled request")
+	}
+	p = &pacedWriter{ResponseWriter: rec, rate: 1 << 30, ctx: t.Context()}
+	if n, err := p.Write([]byte("{}")); err != nil || n != 2 || rec.Body.String() != "{}" {
+		t.Fatalf("write: %d, %v, body %q", n, err, rec.Body.String())
 	}
 }

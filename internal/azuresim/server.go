@@ -28,6 +28,10 @@ type Options struct {
 	Addr string
 	// Latency is added to every request before it is answered.
 	Latency time.Duration
+	// Bandwidth, in bytes per second, paces every response body as a
+	// connection of that bandwidth would carry it (0: unlimited): large
+	// pages cost time in proportion to their size, as over a real link.
+	Bandwidth int
 	// Throttle enforces Azure's limits (Limits, defaulting to
 	// DefaultLimits): ARM's read token bucket per subscription and
 	// principal, Resource Graph's quota per principal, and Key Vault's

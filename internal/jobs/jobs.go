@@ -107,6 +107,15 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{st: st, opts: opts, log: opts.Logger, ev: &events{w: opts.Events}}
+	if !opts.InsertOnly {
+		// One transport and one credential for every job: connections
+		// and tokens are reused across subscriptions.
+		shared, err := live.Shared(opts.Live)
+		if err != nil {
+			return nil, err
+		}
+		c.opts.Live = shared
+	}
 	if c.opts.Catalog == nil {
 		cat, err := catalog.Build(catalog.BuildOptions{})
 		if err != nil {

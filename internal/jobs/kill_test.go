@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -102,7 +103,7 @@ func referenceVerdicts(t *testing.T, cloud string) map[string]string {
 	}
 	res := as.Finish(ctx)
 	defer res.Close()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "reference.db"), store.Options{})
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "reference.db"), store.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func killedScan(t *testing.T, dsn, cloud string, subIDs []string) (map[string]st
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	st, err := store.Open(ctx, dsn, store.Options{Recover: store.RecoverExpired})
+	st, err := store.Open(ctx, dsn, store.Options{Recover: store.RecoverExpired, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,3 +110,16 @@ func copyFirst(from, to map[string]any, dst string, keys ...string) {
 		to[dst] = v
 	}
 }
+
+// UnknownCertificatePolicy sets the fields a certificate's policy gives
+// (key properties, validity, lifetime actions, issuer) to Unknown{expr}:
+// for a certificate read without its policy (a list item, or a GET that
+// failed), what the certificate rules read is unknown, not absent (an
+// absent key type is not an allowed one and would fail them).
+func UnknownCertificatePolicy(fields map[string]any, expr string) {
+	u := Unknown{Expr: expr}
+	fields["keyProperties"] = u
+	fields["properties"] = map[string]any{"validityInMonths": u}
+	fields["lifetimeActions"] = u
+	fields["issuer"] = map[string]any{"name": u, "commonName": u}
+}

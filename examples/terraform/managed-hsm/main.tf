@@ -46,6 +46,17 @@ resource "azurerm_key_vault_managed_hardware_security_module_key" "cmk" {
   expiration_date = "2028-06-30T00:00:00Z"
 }
 
+# The key's rotation policy, a resource of its own for managed HSM keys:
+# rotated 30 days before it expires, new versions valid two years. No
+# built-in policy judges HSM key rotation; kvguard maps it as it maps a
+# vault key's rotation_policy (the key's rotationPolicy and
+# scheduledRotationDate, here 2028-05-31).
+resource "azurerm_key_vault_managed_hardware_security_module_key_rotation_policy" "cmk" {
+  managed_hsm_key_id = azurerm_key_vault_managed_hardware_security_module_key.cmk.id
+  expire_after       = "P2Y"
+  time_before_expiry = "P30D"
+}
+
 resource "azurerm_key_vault_managed_hardware_security_module_key" "signing" {
   name           = "hsm-signing"
   managed_hsm_id = azurerm_key_vault_managed_hardware_security_module.guarded.id

@@ -2,6 +2,8 @@ package live
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -31,4 +33,30 @@ func Subscriptions(ctx context.Context, opts Options) ([]string, error) {
 		return nil, err
 	}
 	return s.scope(ctx)
+}
+
+// Shared returns opts with a Transport and a Credential set, built once,
+// so that many scans with the returned options (one per subscription, in
+// internal/jobs) share connections and tokens.
+func Shared(opts Options) (Options, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := LoadCloud(opts.Cloud)
+	if err != nil {
+		return opts, err
+	}
+	if opts.Transport, err = baseTransport(opts, c, logger); err != nil {
+		return opts, err
+	}
+	if opts.Credential == nil {
+		if opts.Credential, err = newCredential(opts.Auth, c, opts.Transport, opts.Prompt); err != nil {
+			return opts, fmt.Errorf("credential: %w", err)
+		}
+	}
+	return opts, nil
 }

@@ -159,7 +159,10 @@ func (r refuseCertificateGets) Do(req *http.Request) (*http.Response, error) {
 
 // TestUnreadableNewParts: a certificate list or bundle, a managed HSM's
 // key list or its diagnostic settings answering 403 is a gap on the vault
-// or HSM naming the part, with the status, never an empty healthy list.
+// or HSM naming the part, with the status, never an empty healthy list. A
+// bundle (the certificate's policy) is a partial gap: the listed
+// certificates are kept, only the rules reading their policies are
+// Unknown (resource.PartCertificatePolicy).
 func TestUnreadableNewParts(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -174,7 +177,7 @@ func TestUnreadableNewParts(t *testing.T) {
 			return v
 		}, nil, resource.TypeCertificate},
 		{"certificate bundle", func(e *azuresim.Estate) *azuresim.Vault { return keyVaults(e)[2] },
-			func(next policy.Transporter) policy.Transporter { return refuseCertificateGets{next} }, resource.TypeCertificate},
+			func(next policy.Transporter) policy.Transporter { return refuseCertificateGets{next} }, resource.PartCertificatePolicy},
 		{"HSM keys", func(e *azuresim.Estate) *azuresim.Vault {
 			v := hsms(e)[0]
 			v.Forbidden = map[string]string{resource.TypeHSMKey: "no managedHSMs/keys/read"}

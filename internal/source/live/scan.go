@@ -215,18 +215,9 @@ func newScanner(opts Options, emit func(*resource.Document)) (*scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := opts.Transport
-	if base == nil && c.Simulator != nil {
-		logger.Warn("the cloud file names a kvguard simulator: trusting its certificate and sending its vault hosts to it",
-			"address", c.Simulator.Address)
-		hc, err := c.simulatorClient()
-		if err != nil {
-			return nil, err
-		}
-		base = hc
-	}
-	if base == nil {
-		base = defaultClient(opts.Concurrency)
+	base, err := baseTransport(opts, c, logger)
+	if err != nil {
+		return nil, err
 	}
 	s := &scanner{opts: opts, cloud: c, log: logger, emit: emit, factories: map[string]*armkeyvault.ClientFactory{}}
 	s.meter = newMeter(base, c.armEndpoint(), opts.RequestTimeout)
@@ -268,6 +259,21 @@ func newScanner(opts Options, emit func(*resource.Document)) (*scanner, error) {
 		}
 	}
 	return s, nil
+}
+
+// baseTransport is what carries a scan's requests: Options.Transport,
+// else the simulator's client when the cloud file names one, else the
+// default client.
+func baseTransport(opts Options, c Cloud, logger *slog.Logger) (policy.Transporter, error) {
+	if opts.Transport != nil {
+		return opts.Transport, nil
+	}
+	if c.Simulator != nil {
+		logger.Warn("the cloud file names a kvguard simulator: trusting its certificate and sending its vault hosts to it",
+			"address", c.Simulator.Address)
+		return c.simulatorClient()
+	}
+	return defaultClient(opts.Concurrency), nil
 }
 
 // defaultClient is the HTTP client of a real scan: the environment's

@@ -305,8 +305,10 @@ func (s *scanner) readDataPlane(ctx context.Context, v *vaultRead) {
 // issuer, lifetime actions) and its public X.509 certificate (cer), whose
 // issuer is the CA that signed it. The bundle holds no private key: Key
 // Vault keeps that in the backing secret, which kvguard never reads. The
-// first failure is a certificates gap, and the rest are not asked for:
-// the certificate verdicts are Unknown anyway.
+// first failure is a certificate-policy gap (resource.PartCertificatePolicy),
+// and the rest are not asked for: the listed certificates keep their
+// attributes (what expiry rules read), the rules reading their policies
+// are Unknown anyway.
 func (s *scanner) readCertificates(ctx context.Context, v *vaultRead, certs *azcertificates.Client, uri string, listed []child) {
 	if _, failed := gapFor(v.gaps, resource.TypeCertificate); failed {
 		return
@@ -320,12 +322,12 @@ func (s *scanner) readCertificates(ctx context.Context, v *vaultRead, certs *azc
 		}
 		var raw *http.Response
 		if _, err := certs.GetCertificate(azpolicy.WithCaptureResponse(ctx, &raw), name, "", nil); err != nil {
-			v.gap(resource.TypeCertificate, s.partError(ctx, "get certificate "+name+" in "+uri, err))
+			v.gap(resource.PartCertificatePolicy, s.partError(ctx, "get certificate "+name+" in "+uri, err))
 			return
 		}
 		bundle, err := decodeObject(raw)
 		if err != nil {
-			v.gap(resource.TypeCertificate, fmt.Errorf("certificate %s in %s: %w", name, uri, err))
+			v.gap(resource.PartCertificatePolicy, fmt.Errorf("certificate %s in %s: %w", name, uri, err))
 			return
 		}
 		resource.StripSecretValues(bundle)

@@ -133,11 +133,7 @@ func certificateFields(body, fields map[string]any) {
 		// A list item (az keyvault certificate list, the data plane's
 		// list) carries no policy: what the certificate rules read is
 		// unknown, not absent (an absent key type is not an allowed one).
-		u := resource.Unknown{Expr: noPolicy}
-		fields["keyProperties"] = u
-		fields["properties"] = map[string]any{"validityInMonths": u}
-		fields["lifetimeActions"] = u
-		fields["issuer"] = map[string]any{"name": u, "commonName": u}
+		resource.UnknownCertificatePolicy(fields, noPolicy)
 		return
 	}
 	resource.CertificateFields(body, fields)

@@ -171,6 +171,15 @@
 //	                                   certificate always expires, on a date known only then
 //	certificate.contents, .password    never read, never stored
 //
+// azurerm_key_vault_certificate_issuer is no document: a certificate whose
+// issuer_parameters.name names an issuer of its vault declared in the code
+// gets that issuer's provider_name as issuer.name (the integrated-CA rule
+// compares it with DigiCert, GlobalSign). A provider that differs from the
+// issuer's name, or is unknown, makes issuer.name Unknown, saying so: the
+// code cannot tell which of the two Azure Policy reads. Self and Unknown
+// are never a declared issuer's; the issuer's password, account and admins
+// are never read.
+//
 // azurerm_private_endpoint → Microsoft.Network/privateEndpoints; each
 // private_service_connection becomes an element {name, properties
 // {privateLinkServiceId (the linked document ID), groupIds
@@ -207,6 +216,18 @@
 // hsmUri. azurerm_key_vault_managed_hardware_security_module_key →
 // Microsoft.ManagedHSM.Data/managedHsms/keys, as keys, parent =
 // managed_hsm_id.
+// azurerm_key_vault_managed_hardware_security_module_key_rotation_policy is
+// no document: it gives the key managed_hsm_key_id names (a reference to a
+// key of the code, or its literal https://<hsm>.managedhsm.azure.net/keys/
+// <name>) the rotationPolicy a vault key's rotation_policy gives:
+//
+//	time_after_creation, time_before_expiry   lifetimeActions [{trigger {timeAfterCreate | timeBeforeExpiry},
+//	                                          action {type "Rotate"}}], and the key's scheduledRotationDate
+//	expire_after                              attributes.expiryTime
+//
+// Both are joined once the whole configuration (or plan) is mapped
+// (parts.go). A plan's unknown managed_hsm_key_id is not followed: the
+// key keeps no policy.
 //
 // # Plans
 //

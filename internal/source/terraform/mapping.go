@@ -54,6 +54,9 @@ var mappers = map[string]func(*input) *built{
 	"azurerm_monitor_diagnostic_setting":                     mapDiagnosticSetting,
 	"azurerm_key_vault_managed_hardware_security_module":     mapManagedHSM,
 	"azurerm_key_vault_managed_hardware_security_module_key": mapHSMKey,
+	// Parts of other documents, joined into them (parts.go).
+	"azurerm_key_vault_certificate_issuer":                                   mapCertIssuer,
+	"azurerm_key_vault_managed_hardware_security_module_key_rotation_policy": mapHSMKeyRotation,
 }
 
 // mapResource builds the document of one instance, or nil for types

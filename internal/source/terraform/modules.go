@@ -272,6 +272,7 @@ func (ev *evaluator) readModule() []*built {
 	var out []*built
 	root.collect(&out)
 	linkLiterals(out)
+	out = joinParts(out)
 	ev.markUnfollowed(out)
 	ev.reportSkipped()
 	return out

@@ -65,6 +65,7 @@ func (r *Reader) readPlanFile(ctx context.Context, path string, emit func(*resou
 		bs = pr.readPlan(ctx)
 	}
 	linkLiterals(bs)
+	bs = joinParts(bs)
 	for _, b := range bs {
 		emitBuilt(b, emit)
 	}
