@@ -28,6 +28,7 @@ type simulateOptions struct {
 	subscriptions   int
 	seed            uint64
 	latency         time.Duration
+	bandwidth       int
 	throttle        bool
 	failRate        float64
 	dropRate        float64
@@ -74,6 +75,7 @@ and refuses every request for one. It runs until interrupted (Ctrl-C).`,
 	f.IntVar(&o.subscriptions, "subscriptions", 2, "generated estate: subscriptions the vaults are spread over")
 	f.Uint64Var(&o.seed, "seed", 1, "generated estate and fault injection: the same seed gives the same run")
 	f.DurationVar(&o.latency, "latency", 0, "add this latency to every request")
+	f.IntVar(&o.bandwidth, "bandwidth", 0, "send every response at most this many bytes per second, as over a slow link (0: unlimited)")
 	f.BoolVar(&o.throttle, "throttle", false, "enforce Azure's limits: ARM 250 reads + 25/s per subscription, Resource Graph 15 queries per 5 s, Key Vault 4,000 per 10 s per vault")
 	f.Float64Var(&o.failRate, "fail-rate", 0, "answer this fraction of requests 500 or 503")
 	f.Float64Var(&o.dropRate, "drop-rate", 0, "drop the connection of this fraction of requests")
@@ -111,6 +113,9 @@ func (o *simulateOptions) loadEstate(cmd *cobra.Command) (*azuresim.Estate, stri
 }
 
 func (o *simulateOptions) run(ctx context.Context, cmd *cobra.Command, stdout, stderr io.Writer, logger *slog.Logger) error {
+	if o.bandwidth < 0 {
+		return usageErrorf("--bandwidth must not be negative")
+	}
 	if o.failRate < 0 || o.dropRate < 0 || o.failRate+o.dropRate >= 1 {
 		return usageErrorf("--fail-rate and --drop-rate must be fractions adding up to less than 1")
 	}
@@ -128,7 +133,7 @@ func (o *simulateOptions) run(ctx context.Context, cmd *cobra.Command, stdout, s
 		return usageErrorf("the estate has %d key vaults: --forbidden-vaults and --stale-vaults must be between 0 and that", len(kvs))
 	}
 	opts := azuresim.Options{
-		Addr: o.listen, Latency: o.latency, Throttle: o.throttle,
+		Addr: o.listen, Latency: o.latency, Bandwidth: o.bandwidth, Throttle: o.throttle,
 		FailRate: o.failRate, DropRate: o.dropRate, Seed: o.seed,
 		DisableResourceGraph: o.noResourceGraph, Logger: logger,
 		// A long-running server keeps no request log, only counters.

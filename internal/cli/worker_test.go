@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kvguard/kvguard/internal/azuresim"
+	"github.com/kvguard/kvguard/internal/jobs"
+	"github.com/kvguard/kvguard/internal/store"
 )
 
 // TestWorkerEnqueueWait: kvguard worker --enqueue --wait on a SQLite file
@@ -50,5 +55,45 @@ func TestWorkerUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, tc.want)
 			}
 		})
+	}
+}
+
+// TestWorkerMetrics: --metrics-listen serves the queue depth in
+// Prometheus' text format, the autoscaler's external metric.
+func TestWorkerMetrics(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "kvguard.db"), store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := jobs.New(ctx, st, jobs.Options{InsertOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.EnqueueScan(ctx, "tenant", []string{"00000000-0000-0000-0000-000000000001"}); err != nil {
+		t.Fatal(err)
+	}
+	var errb strings.Builder
+	a := &app{io: IOStreams{ErrOut: &errb}, logger: slog.New(slog.DiscardHandler)}
+	stop, err := serveMetrics(ctx, a, c, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	url := strings.TrimSpace(strings.TrimPrefix(errb.String(), "kvguard: worker: metrics at "))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `kvguard_jobs{state="available"} 1`) {
+		t.Errorf("%d\n%s", resp.StatusCode, body)
 	}
 }

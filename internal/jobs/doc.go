@@ -19,6 +19,14 @@
 // subscriptions are read at once (tenant-wide lease slots): Azure's
 // throttling is per subscription and per identity.
 //
+// kvguard serve uses it by role: open the store with
+// store.RecoverExpired (other processes run scans on it), then
+//
+//	c, err := jobs.New(ctx, st, jobs.Options{Live: liveOpts, InsertOnly: role == "web"})
+//	go c.Run(ctx)                                  // roles worker and all: work jobs until ctx ends
+//	id, err := c.EnqueueScan(ctx, "tenant", subs)  // any role: a scan for the workers
+//	info, err := c.Wait(ctx, id)                   // or poll st.ScanInfo(ctx, id)
+//
 // It imports the store, the live scanner, the assessor and the catalog;
 // nothing of kvguard's imports it but the CLI.
 package jobs

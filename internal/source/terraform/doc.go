@@ -226,8 +226,7 @@
 //	expire_after                              attributes.expiryTime
 //
 // Both are joined once the whole configuration (or plan) is mapped
-// (parts.go). A plan's unknown managed_hsm_key_id is not followed: the
-// key keeps no policy.
+// (parts.go); in a plan, the configuration's reference names the key.
 //
 // # Plans
 //

@@ -51,8 +51,16 @@ func mapHSMKeyRotation(in *input) *built {
 	if v, ok := get(a, "expire_after"); ok {
 		policy["attributes"] = map[string]any{"expiryTime": v}
 	}
+	key := a["managed_hsm_key_id"]
+	if u, ok := key.(resource.Unknown); ok {
+		// The reference, as the configuration (a plan's references) or
+		// the evaluation names it, is what rotationTarget matches.
+		if l, ok := in.links["managed_hsm_key_id"]; ok {
+			key = resource.Unknown{Expr: u.Expr + " " + strings.TrimPrefix(l, "terraform:")}
+		}
+	}
 	d := &resource.Document{ID: "terraform:" + in.address, Type: typeHSMKeyRotation, Name: nameOf(nil, in.address),
-		Body: map[string]any{"key": a["managed_hsm_key_id"], "rotationPolicy": policy}}
+		Body: map[string]any{"key": key, "rotationPolicy": policy}}
 	return &built{doc: d}
 }
 

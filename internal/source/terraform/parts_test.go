@@ -155,3 +155,38 @@ resource "azurerm_key_vault_managed_hardware_security_module_key_rotation_policy
 		})
 	}
 }
+
+// TestPlanHSMKeyRotationPolicy: in a plan, the rotation policy's unknown
+// managed_hsm_key_id is joined to its key through the configuration's
+// reference.
+func TestPlanHSMKeyRotationPolicy(t *testing.T) {
+	t.Parallel()
+	const hsm = "azurerm_key_vault_managed_hardware_security_module"
+	const key = hsm + "_key"
+	const rot = key + "_rotation_policy"
+	p := writePlan(t, map[string]any{
+		"format_version": "1.2",
+		"resource_changes": []any{
+			change(hsm+".h", "", hsm, "h", map[string]any{"name": "hsm-one", "resource_group_name": "rg", "sku_name": "Standard_B1"}, map[string]any{"id": true}),
+			change(key+".k", "", key, "k", map[string]any{"name": "cmk", "key_type": "RSA-HSM", "key_size": 3072, "expiration_date": "2028-06-30T00:00:00Z"},
+				map[string]any{"id": true, "managed_hsm_id": true}),
+			change(rot+".r", "", rot, "r", map[string]any{"expire_after": "P2Y", "time_before_expiry": "P30D"}, map[string]any{"id": true, "managed_hsm_key_id": true}),
+		},
+		"configuration": map[string]any{"root_module": map[string]any{"resources": []any{
+			map[string]any{"address": key + ".k", "mode": "managed", "type": key, "name": "k",
+				"expressions": map[string]any{"managed_hsm_id": refs(hsm+".h.id", hsm+".h")}},
+			map[string]any{"address": rot + ".r", "mode": "managed", "type": rot, "name": "r",
+				"expressions": map[string]any{"managed_hsm_key_id": refs(key+".k.id", key+".k")}},
+		}}},
+	})
+	docs, errs, _ := read(t, p, Options{})
+	if len(errs) > 0 {
+		t.Fatal(messages(errs))
+	}
+	if len(docs) != 2 {
+		t.Errorf("%d documents, want the HSM and its key", len(docs))
+	}
+	if got := at(t, byAddress(t, docs, key+".k"), "scheduledRotationDate"); got != "2028-05-31T00:00:00Z" {
+		t.Errorf("scheduledRotationDate = %v", got)
+	}
+}

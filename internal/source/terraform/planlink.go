@@ -25,6 +25,8 @@ var linkPaths = map[string][]string{
 	"azurerm_key_vault_certificate":                          {"key_vault_id"},
 	"azurerm_key_vault_managed_hardware_security_module_key": {"managed_hsm_id"},
 	"azurerm_monitor_diagnostic_setting":                     {"target_resource_id"},
+	// Not a vault: the reference names the key (parts.go, rotationTarget).
+	"azurerm_key_vault_managed_hardware_security_module_key_rotation_policy": {"managed_hsm_key_id"},
 }
 
 func (pr *planReader) linksFor(it *planItem, attrs map[string]any, cr *tfjson.ConfigResource) map[string]string {
