@@ -2,15 +2,11 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"github.com/kvguard/kvguard/internal/jobs"
 	"github.com/kvguard/kvguard/internal/source/live"
 	"github.com/kvguard/kvguard/internal/store"
+	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
 )
 
 // The environment of a worker process: the test binary re-executed with
@@ -26,7 +23,7 @@ const (
 	workerEnv   = "KVGUARD_JOBS_WORKER"
 	dsnEnv      = "KVGUARD_JOBS_DSN"
 	cloudEnv    = "KVGUARD_JOBS_CLOUD"
-	postgresEnv = "KVGUARD_TEST_POSTGRES"
+	postgresEnv = pgtest.Env
 )
 
 func TestMain(m *testing.M) {
@@ -82,32 +79,11 @@ func runWorker() int {
 func databases(t *testing.T) []struct{ name, dsn string } {
 	t.Helper()
 	out := []struct{ name, dsn string }{{"sqlite", t.TempDir() + "/kvguard.db"}}
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Logf("PostgreSQL part skipped: set %s=postgres://user@host:5432/db?sslmode=disable to run it", postgresEnv)
+	dsn, _ := pgtest.Schema(t, "kvguard_jobs_")
+	if dsn == "" {
 		return out
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "kvguard_jobs_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return append(out, struct{ name, dsn string }{"postgres", base + sep + "search_path=" + schema})
+	return append(out, struct{ name, dsn string }{"postgres", dsn})
 }
 
 // envInt reads an integer from the environment, or def.

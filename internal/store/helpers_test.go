@@ -2,12 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,10 +11,11 @@ import (
 	"time"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
 )
 
 // postgresEnv names the PostgreSQL server the tests use besides SQLite.
-const postgresEnv = "KVGUARD_TEST_POSTGRES"
+const postgresEnv = pgtest.Env
 
 // clock is an injected clock: tests move it, never sleep.
 type clock struct {
@@ -64,32 +61,7 @@ func engines(t testing.TB) []engineCase {
 // or "" (logging how to run the PostgreSQL half) when none is configured.
 func postgresDSN(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Logf("PostgreSQL part skipped: set %s=postgres://user@host:5432/db?sslmode=disable to run it", postgresEnv)
-		return "", ""
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema = "kvguard_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema on %s: %v", postgresEnv, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema + "&application_name=" + schema, schema
+	return pgtest.Schema(t, "kvguard_test_")
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
