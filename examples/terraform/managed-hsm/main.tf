@@ -4,10 +4,13 @@
 #   hsm-guarded  purge protection Healthy; public network access Healthy
 #                (networkAcls denies by default); resource logs Healthy
 #                (AuditEvent to Log Analytics); HSM key expiry Unhealthy
-#                (hsm-signing has none); key type, RSA size, curve Healthy
+#                (hsm-signing has none); key type, RSA size, curve Healthy;
+#                private link Healthy (an automatically approved private
+#                endpoint, pe-hsm-guarded)
 #   hsm-open     purge protection Unhealthy (the provider sends false when
 #                purge_protection_enabled is left out); public network access
 #                Unhealthy; resource logs Unhealthy (no diagnostic setting);
+#                private link Unhealthy (no private endpoint);
 #                HSM keys close to expiry Unhealthy (hsm-aes expires on
 #                2027-01-15, within 90 days of the equivalence test's date)
 
@@ -24,6 +27,22 @@ resource "azurerm_key_vault_managed_hardware_security_module" "guarded" {
   network_acls {
     bypass         = "AzureServices"
     default_action = "Deny"
+  }
+}
+
+# A private endpoint to the HSM (subresource managedhsm), approved
+# automatically: the HSM's privateEndpointConnections holds it Approved.
+resource "azurerm_private_endpoint" "guarded" {
+  name                = "pe-hsm-guarded"
+  location            = "westeurope"
+  resource_group_name = "rg-kvguard"
+  subnet_id           = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/private-endpoints"
+
+  private_service_connection {
+    name                           = "hsm-guarded"
+    private_connection_resource_id = azurerm_key_vault_managed_hardware_security_module.guarded.id
+    subresource_names              = ["managedhsm"]
+    is_manual_connection           = false
   }
 }
 
