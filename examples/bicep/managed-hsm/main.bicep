@@ -5,8 +5,11 @@
 //   hsm-arm          purge protection Healthy (left out: the REST
 //                    specification's default is on); public network access
 //                    Healthy (networkAcls deny); resource logs Healthy;
-//                    HSM key expiry Unhealthy (hsm-legacy has none)
-//   hsm-arm-open     purge protection Unhealthy; resource logs Unhealthy
+//                    private link Healthy (pe-hsm-arm); HSM key expiry
+//                    Unhealthy (hsm-legacy has none); hsm-wrap has a
+//                    rotation policy, which no built-in judges
+//   hsm-arm-open     purge protection Unhealthy; resource logs Unhealthy;
+//                    private link Unhealthy
 //   kv-arm-rotation  resource logs Healthy; key rotation Unhealthy
 //                    ('unrotated' has no rotation policy; 'rotated' rotates
 //                    30 days after its creation, known only once deployed)
@@ -45,6 +48,21 @@ resource hsm 'Microsoft.KeyVault/managedHSMs@2023-07-01' = {
       attributes: {
         exp: 1845849600
       }
+      rotationPolicy: {
+        attributes: {
+          expiryTime: 'P2Y'
+        }
+        lifetimeActions: [
+          {
+            trigger: {
+              timeBeforeExpiry: 'P30D'
+            }
+            action: {
+              type: 'rotate'
+            }
+          }
+        ]
+      }
     }
   }
 
@@ -58,6 +76,28 @@ resource hsm 'Microsoft.KeyVault/managedHSMs@2023-07-01' = {
         'verify'
       ]
     }
+  }
+}
+
+// An automatically approved private endpoint to hsm-arm.
+resource hsmEndpoint 'Microsoft.Network/privateEndpoints@2023-09-01' = {
+  name: 'pe-hsm-arm'
+  location: location
+  properties: {
+    subnet: {
+      id: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/private-endpoints'
+    }
+    privateLinkServiceConnections: [
+      {
+        name: 'hsm-arm'
+        properties: {
+          privateLinkServiceId: hsm.id
+          groupIds: [
+            'managedhsm'
+          ]
+        }
+      }
+    ]
   }
 }
 
