@@ -160,6 +160,16 @@ var equivalenceCases = []equivalenceCase{
 	// their keys and az monitor diagnostic-settings list.
 	{name: "terraform/managed-hsm", example: "terraform/managed-hsm", args: []string{"--all"}},
 	{name: "terraform/plan", example: "terraform/plan"},
+	// A plan of a managed HSM, its keys and a key rotation policy,
+	// diagnostic settings and a certificate, judged with --all; every ID
+	// is unknown in the plan (the configuration's references link them).
+	// The twin is the HSM as a Resource Graph row, the ARM list of its
+	// keys, az monitor diagnostic-settings list and az keyvault
+	// certificate show.
+	{name: "terraform/plan-hsm", example: "terraform/plan-hsm", args: []string{"--all"},
+		unknown: map[string]string{
+			"kv-plan-certs/keyvault-certificate-expiring": "certificate notAfter, known after issuance",
+		}},
 	{name: "terraform/private-link", example: "terraform/private-link"},
 	{name: "terraform/rbac-unset-access-policies", example: "terraform/rbac-unset-access-policies"},
 	{name: "terraform/rbac-v4-enable-rbac-authorization", example: "terraform/rbac-v4-enable-rbac-authorization"},
