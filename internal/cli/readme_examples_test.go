@@ -32,6 +32,7 @@ var readmeShowcases = []struct {
 	re   *regexp.Regexp
 	what string
 }{
+	{regexp.MustCompile(`^kvguard rules --all$`), "the whole catalog"},
 	{regexp.MustCompile(`^kvguard scan examples/terraform/certificates\b`), "certificates"},
 	{regexp.MustCompile(`^kvguard scan examples/(terraform|arm|bicep)/managed-hsm\S* .*--all`), "managed HSMs and their keys"},
 	{regexp.MustCompile(`^kvguard scan examples/\S+ .*-r keyvault-resource-logs -r managedhsm-resource-logs`), "diagnostic settings (resource logs)"},
