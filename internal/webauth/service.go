@@ -182,11 +182,12 @@ func (s *Service) Authenticate(r *http.Request) (Identity, bool, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		return s.authToken(r.Context(), h)
 	}
-	c, err := r.Cookie(s.session)
-	if err != nil || c.Value == "" {
-		return Identity{}, false, nil
+	for _, c := range r.CookiesNamed(s.session) {
+		if c.Value != "" {
+			return s.authSession(r.Context(), c.Value)
+		}
 	}
-	return s.authSession(r.Context(), c.Value)
+	return Identity{}, false, nil
 }
 
 func (s *Service) authSession(ctx context.Context, id string) (Identity, bool, error) {
@@ -203,8 +204,8 @@ func (s *Service) authSession(ctx context.Context, id string) (Identity, bool, e
 	if !s.now().Before(sess.Expires) {
 		return Identity{}, false, nil
 	}
-	role, err := ParseRole(sess.Role)
-	if err != nil || role == RoleNone {
+	role, _ := ParseRole(sess.Role) // RoleNone when unreadable: no session
+	if role == RoleNone {
 		return Identity{}, false, nil
 	}
 	return Identity{Name: sess.Name, Role: role, Kind: KindSession}, true, nil

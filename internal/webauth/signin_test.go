@@ -93,13 +93,6 @@ func get(t *testing.T, c *http.Client, method, u string) step {
 	return step{resp.StatusCode, resp.Header.Get("Location"), string(b), resp.Cookies()}
 }
 
-func abs(base, loc string) string {
-	if strings.HasPrefix(loc, "/") {
-		return base + loc
-	}
-	return loc
-}
-
 // signIn runs the flow from a protected page to the callback's answer.
 func (s *oidcSetup) signIn(t *testing.T, c *http.Client, user string) step {
 	t.Helper()

@@ -39,8 +39,8 @@ func TestRole(t *testing.T) {
 			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)
 		}
 	}
-	if !(RoleNone < RoleReader && RoleReader < RoleEditor && RoleEditor < RoleAdmin) || RoleReader != 1 || RoleAdmin != 3 {
-		t.Error("the roles are not ordered none < reader(1) < editor(2) < admin(3)")
+	if RoleNone != 0 || RoleReader != 1 || RoleEditor != 2 || RoleAdmin != 3 {
+		t.Error("the roles are not none(0) < reader(1) < editor(2) < admin(3)")
 	}
 	b, err := json.Marshal(struct{ R Role }{RoleEditor})
 	if err != nil || string(b) != `{"R":"editor"}` {
