@@ -247,3 +247,16 @@ func hashOf(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// Prune deletes the expired sessions and the sign-ins never finished
+// (each sign-in also does): the server's maintenance tick may call it.
+func (s *Service) Prune(ctx context.Context) error {
+	n, err := s.st.PruneAuth(ctx, s.now())
+	if err != nil {
+		return fmt.Errorf("prune sessions: %w", err)
+	}
+	if n > 0 {
+		s.log.Debug("expired sessions pruned", "rows", n)
+	}
+	return nil
+}

@@ -193,6 +193,19 @@ func TestOIDCFlow(t *testing.T) {
 			if got := get(t, c, "GET", s.srv.URL+"/"); got.status != http.StatusSeeOther {
 				t.Errorf("expired session: %d, want a redirect to sign in", got.status)
 			}
+			bobs := findCookie(st.cookies, "kvguard_session")
+			if bobs == nil {
+				t.Fatal("bob has no session cookie")
+			}
+			if _, err := s.store.AuthSessionByHash(context.Background(), hashOf(bobs.Value)); err != nil {
+				t.Errorf("the expired session is gone before Prune: %v", err)
+			}
+			if err := s.svc.Prune(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.store.AuthSessionByHash(context.Background(), hashOf(bobs.Value)); err == nil {
+				t.Error("Prune kept the expired session")
+			}
 			for _, secret := range []string{s.issuer.ClientSecret(), sess.Value} {
 				if strings.Contains(s.logs.String(), secret) {
 					t.Errorf("the logs hold a secret (%.6s…)", secret)
