@@ -60,6 +60,10 @@ type refusal struct {
 	status  int
 	message string
 	reason  string
+	// unlogged: refused before any sign-in of ours was found (a stray or
+	// forged callback), so that anyone on the network cannot fill the
+	// sign-in log.
+	unlogged bool
 }
 
 func (e *refusal) Error() string { return e.reason }
@@ -83,7 +87,9 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Warn("sign-in refused", "subject", user.Subject, "name", user.Name, "reason", rf.reason)
-		s.recordLogin(r.Context(), user, "refused", rf.reason)
+		if !rf.unlogged {
+			s.recordLogin(r.Context(), user, "refused", rf.reason)
+		}
 		page(w, rf.status, rf.message)
 		return
 	}
@@ -120,13 +126,14 @@ func (s *Service) finish(r *http.Request) (store.AuthSession, string, error) {
 	c, err := r.Cookie(s.flow)
 	state := q.Get("state")
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
-		return store.AuthSession{}, "", refuse(http.StatusBadRequest,
-			"This sign-in was not started by this browser, or took too long. Sign in again.", "state does not match the browser's cookie")
+		return store.AuthSession{}, "", &refusal{status: http.StatusBadRequest, unlogged: true,
+			message: "This sign-in was not started by this browser, or took too long. Sign in again.",
+			reason:  "state does not match the browser's cookie"}
 	}
 	flow, err := s.st.TakeAuthFlow(ctx, hashOf(state))
 	if errors.Is(err, store.ErrUnknownFlow) || (err == nil && !s.now().Before(flow.Expires)) {
-		return store.AuthSession{}, "", refuse(http.StatusBadRequest, "This sign-in was already used or has expired. Sign in again.",
-			"unknown, used or expired state")
+		return store.AuthSession{}, "", &refusal{status: http.StatusBadRequest, unlogged: true,
+			message: "This sign-in was already used or has expired. Sign in again.", reason: "unknown, used or expired state"}
 	}
 	if err != nil {
 		return store.AuthSession{}, "", err

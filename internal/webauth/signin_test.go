@@ -275,6 +275,10 @@ func TestOIDCRefusals(t *testing.T) {
 	if got := get(t, c, "GET", st.location); got.status != http.StatusBadRequest {
 		t.Errorf("callback after 11 minutes: %d, want 400", got.status)
 	}
+	logins, _ := s.store.AuthLogins(context.Background(), 100)
+	if len(logins) != 8 {
+		t.Errorf("%d sign-ins logged, want 8: the 7 refusals and 1 admission, not the stray callbacks", len(logins))
+	}
 	// Only local return addresses.
 	for _, in := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "/auth/signout", "relative"} {
 		if got := safeReturn(in); got != "/" {
