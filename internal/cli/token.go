@@ -45,7 +45,8 @@ SHA-256 hash, so it is shown once, when it is created, and never again.`,
 		Use:   "create",
 		Short: "Create an API token and print it (once) on stdout",
 		Example: `  kvguard token create --name ci --role editor --expires 90d
-  kvguard token create --db postgres://kvguard@db/kvguard --name grafana --role reader --expires never`,
+  kvguard token create --db postgres://kvguard@db/kvguard --name grafana \
+    --role reader --expires never`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTokenCreate(cmd.Context(), a, o) },
 	}
