@@ -172,8 +172,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers {"error": message}, as the rest of the API does.
+// writeError answers {"error": message}, as the rest of the API does,
+// with the Bearer challenge on a 401.
 func writeError(w http.ResponseWriter, status int, message string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kvguard"`)
+	}
 	writeJSON(w, status, map[string]string{"error": message})
 }
 

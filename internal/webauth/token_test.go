@@ -219,6 +219,9 @@ func call(t *testing.T, method, url, token, body string, header ...string) (int,
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") != `Bearer realm="kvguard"` {
+		t.Errorf("%s %s: 401 without the Bearer challenge", method, url)
+	}
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	_ = json.Unmarshal(raw, &out)
