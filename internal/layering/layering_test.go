@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"source/live":            {"resource", "jsonpos", "atomicfile"},
 	"source":                 {"resource", "armexpr", "source/", "readfs"},
 	"azuresim":               {"resource"},
+	"webauth":                {"store"},                                                 // who may use kvguard serve: API tokens and OpenID Connect sessions
 	"store":                  {"assess", "resource"},                                    // kvguard serve's database: nothing below imports it
 	"jobs":                   {"store", "assess", "catalog", "resource", "source/live"}, // scans as River jobs shared by worker processes
 	"cli":                    {""},                                                      // the wiring: anything
