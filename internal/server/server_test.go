@@ -207,7 +207,6 @@ func TestChangesSinceLastScan(t *testing.T) {
 	}
 }
 
-
 // TestAPIPagination walks every finding once through the API's cursor.
 func TestAPIPagination(t *testing.T) {
 	t.Parallel()
@@ -358,7 +357,6 @@ func TestOpenAPI(t *testing.T) {
 		t.Errorf("revoke: %d", resp.StatusCode)
 	}
 }
-
 
 // TestMetricsAndHealth: /metrics speaks Prometheus' text format with the
 // API latency, scan durations and findings by status; /healthz and
