@@ -51,8 +51,10 @@ type serveOptions struct {
 	// after waits for a duration (time.After; tests inject a clock).
 	after func(time.Duration) <-chan time.Time
 	now   func() time.Time
-	// ready, when set, receives the server's address once it listens.
-	ready func(addr string)
+	// ready, when set, receives the server's address once it listens;
+	// onDemo the demo estate when one is started.
+	ready  func(addr string)
+	onDemo func(*demo.Demo)
 }
 
 // The roles of kvguard serve.
@@ -185,6 +187,9 @@ func (o *serveOptions) liveScope(ctx context.Context, a *app, st *store.Store) (
 	d, err := demo.Start(nil, a.logger)
 	if err != nil {
 		return opts, "", nil, err
+	}
+	if o.onDemo != nil {
+		o.onDemo(d)
 	}
 	fmt.Fprintln(a.io.ErrOut, "kvguard: serve: no subscription given and no scan yet: scanning the bundled demo estate "+
 		"(24 simulated vaults on loopback; --no-demo to turn it off)")
