@@ -60,7 +60,7 @@ func serveDemo(t *testing.T) *served {
 	demos := make(chan *demo.Demo, 1)
 	o := &serveOptions{db: filepath.Join(t.TempDir(), "kvguard.db"), listen: "127.0.0.1:0", schedule: "15m", role: roleAll,
 		scope: "tenant", concurrency: 4, poll: 20 * time.Millisecond, retention: time.Hour * 24 * 400,
-		live: liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute},
+		live:  liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute},
 		after: s.timer.after, ready: func(addr string) { ready <- addr }, onDemo: func(d *demo.Demo) { demos <- d },
 		OnScanCompleted: func(_ context.Context, id int64) error { s.completed <- id; return nil }}
 	var stderr strings.Builder
