@@ -66,16 +66,18 @@ type fakeScanner struct {
 	mu     sync.Mutex
 	st     *store.Store
 	scopes []string
+	begun  []*store.Scan
 }
 
 func (f *fakeScanner) Scan(ctx context.Context, scope string) (int64, error) {
-	f.mu.Lock()
-	f.scopes = append(f.scopes, scope)
-	f.mu.Unlock()
 	sc, err := f.st.Begin(ctx, scope, store.Live, store.Labels{})
 	if err != nil {
 		return 0, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scopes = append(f.scopes, scope)
+	f.begun = append(f.begun, sc)
 	return sc.ID(), nil
 }
 

@@ -308,6 +308,11 @@ func (s *Server) charts(r *http.Request) ([]chart, error) {
 			sp = append(sp, fmt.Sprintf("%.1f,%.1f", x, 95-90*d.num/d.den))
 			up = append(up, fmt.Sprintf("%.1f,%.1f", x, 95-90*d.unhealthy/maxU))
 		}
+		if len(sp) == 1 { // one day: a flat line across the chart
+			sp = append(sp, "300"+sp[0][strings.IndexByte(sp[0], ','):])
+			up = append(up, "300"+up[0][strings.IndexByte(up[0], ','):])
+			sp[0], up[0] = "0"+sp[0][strings.IndexByte(sp[0], ','):], "0"+up[0][strings.IndexByte(up[0], ','):]
+		}
 		c.Score, c.Unhealthy, c.Max = strings.Join(sp, " "), strings.Join(up, " "), int64(maxU)
 		out = append(out, c)
 	}
