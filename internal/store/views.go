@@ -48,8 +48,15 @@ func (s *Store) viewsCompleted(ctx context.Context, tx *sql.Tx, scanID int64, sc
 		DO UPDATE SET n = view_counts.n + excluded.n`), scanID, scanID); err != nil {
 		return fmt.Errorf("view counts: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM view_counts WHERE scope = ? AND n = 0"), scope); err != nil {
-		return fmt.Errorf("view counts: %w", err)
+	for _, q := range []string{
+		"DELETE FROM view_counts WHERE scope = ? AND n = 0",
+		"DELETE FROM view_totals WHERE scope = ?",
+		`INSERT INTO view_totals (scope, source, recommendation_id, status, n) SELECT scope, source, recommendation_id,
+			status, SUM(n) FROM view_counts WHERE scope = ? GROUP BY scope, source, recommendation_id, status`,
+	} {
+		if _, err := tx.ExecContext(ctx, s.q(q), scope); err != nil {
+			return fmt.Errorf("view counts: %w", err)
+		}
 	}
 	return s.writeTrend(ctx, tx, now)
 }
@@ -80,7 +87,7 @@ func (s *Store) writeTrend(ctx context.Context, tx *sql.Tx, now int64) error {
 		}
 		return rows.Err()
 	}
-	if err := read("SELECT recommendation_id, status, SUM(n) FROM view_counts GROUP BY recommendation_id, status", 1); err != nil {
+	if err := read("SELECT recommendation_id, status, SUM(n) FROM view_totals GROUP BY recommendation_id, status", 1); err != nil {
 		return fmt.Errorf("trend: %w", err)
 	}
 	if err := read(`SELECT f.recommendation_id, f.status, COUNT(*) FROM findings f
@@ -126,6 +133,12 @@ type ViewFilter struct {
 // where appends the conditions on resources (alias r) and the
 // recommendation (column rec) that the filter sets.
 func (f *ViewFilter) where(conds []string, args []any, rec string) ([]string, []any) {
+	return f.whereOn(conds, args, rec, false)
+}
+
+// whereOn is where; counts says r is a counts table (view_counts,
+// view_totals), whose source is a column.
+func (f *ViewFilter) whereOn(conds []string, args []any, rec string, counts bool) ([]string, []any) {
 	if f.Scope != "" {
 		conds, args = append(conds, "r.scope = ?"), append(args, f.Scope)
 	}
@@ -147,10 +160,13 @@ func (f *ViewFilter) where(conds []string, args []any, rec string) ([]string, []
 		conds, args = append(conds, rec+" IN (SELECT id FROM recommendations WHERE lower(severity) = ?)"),
 			append(args, strings.ToLower(f.Severity))
 	}
-	switch f.Source {
-	case string(Live):
+	switch {
+	case f.Source == "":
+	case counts:
+		conds, args = append(conds, "r.source = ?"), append(args, f.Source)
+	case f.Source == string(Live):
 		conds = append(conds, "r.repository = ''")
-	case string(Repository):
+	case f.Source == string(Repository):
 		conds = append(conds, "r.repository <> ''")
 	}
 	if f.TagKey != "" {
@@ -230,12 +246,18 @@ func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error)
 	now := s.now()
 	var query string
 	var args []any
-	if f.TagKey == "" {
-		conds, a := f.where(nil, nil, "r.recommendation_id")
+	switch {
+	case f.TagKey == "" && f.Subscription == "" && f.ResourceGroup == "":
+		conds, a := f.whereOn(nil, nil, "r.recommendation_id", true)
+		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_totals r" + whereClause(conds) +
+			" GROUP BY r.recommendation_id, r.status"
+		args = a
+	case f.TagKey == "":
+		conds, a := f.whereOn(nil, nil, "r.recommendation_id", true)
 		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_counts r" + whereClause(conds) +
 			" GROUP BY r.recommendation_id, r.status"
 		args = a
-	} else {
+	default:
 		conds, a := f.where([]string{"f.component = ''"}, nil, "f.recommendation_id")
 		query = "SELECT f.recommendation_id, f.status, COUNT(*) FROM findings f JOIN resources r ON r.id = f.resource_ref" +
 			whereClause(conds) + " GROUP BY f.recommendation_id, f.status"
@@ -457,8 +479,9 @@ func (s *Store) FindingsPage(ctx context.Context, f ListFilter) ([]FindingRow, s
 		if err != nil {
 			return nil, "", ErrBadCursor
 		}
-		conds = append(conds, "(f.resource_ref > ? OR (f.resource_ref = ? AND (f.recommendation_id > ? OR (f.recommendation_id = ? AND f.component > ?))))")
-		args = append(args, ref, ref, p[1], p[1], p[2])
+		// A row value: both engines read it as a range of the primary key.
+		conds = append(conds, "(f.resource_ref, f.recommendation_id, f.component) > (?, ?, ?)")
+		args = append(args, ref, p[1], p[2])
 	}
 	n := f.limit()
 	args = append(args, n+1)

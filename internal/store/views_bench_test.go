@@ -222,6 +222,11 @@ func buildViewsStore(b *testing.B, s *Store, c *clock, vaults, days int) int64 {
 			GROUP BY r.scope, r.subscription, r.resource_group, f.recommendation_id, f.status`); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO view_totals (scope, source, recommendation_id, status, n)
+			SELECT scope, source, recommendation_id, status, SUM(n) FROM view_counts
+			GROUP BY scope, source, recommendation_id, status`); err != nil {
+			return err
+		}
 		for d := range days {
 			if err := s.writeTrend(ctx, tx, start.AddDate(0, 0, d+1).UnixMilli()); err != nil {
 				return err

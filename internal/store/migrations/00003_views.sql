@@ -18,6 +18,18 @@ CREATE TABLE view_counts (
     PRIMARY KEY (scope, source, subscription, resource_group, recommendation_id, status)
 ){{WITHOUT_ROWID}};
 
+-- The same counts summed per scope, source, recommendation and status:
+-- what the overview reads when no place filter is set.
+CREATE TABLE view_totals (
+    scope             TEXT   NOT NULL,
+    source            TEXT   NOT NULL,
+    recommendation_id TEXT   NOT NULL,
+    status            TEXT   NOT NULL,
+    n                 BIGINT NOT NULL,
+    PRIMARY KEY (scope, source, recommendation_id, status)
+){{WITHOUT_ROWID}};
+CREATE INDEX view_counts_subscription ON view_counts (subscription);
+
 -- The trend: the whole estate's counts per UTC day, recommendation and
 -- status, as the last scan of the day left them.
 CREATE TABLE view_trend (
@@ -46,6 +58,9 @@ FROM findings f JOIN resources r ON r.id = f.resource_ref
 WHERE f.component = ''
 GROUP BY r.scope, CASE WHEN r.repository = '' THEN 'live' ELSE 'repository' END, r.subscription, r.resource_group,
        f.recommendation_id, f.status;
+INSERT INTO view_totals (scope, source, recommendation_id, status, n)
+SELECT scope, source, recommendation_id, status, SUM(n) FROM view_counts
+GROUP BY scope, source, recommendation_id, status;
 
 -- +goose Down
 DROP INDEX history_scan;
@@ -54,4 +69,6 @@ DROP INDEX resources_subscription;
 DROP INDEX findings_status;
 DROP INDEX findings_exempt;
 DROP TABLE view_trend;
+DROP INDEX view_counts_subscription;
+DROP TABLE view_totals;
 DROP TABLE view_counts;
