@@ -21,7 +21,6 @@ import (
 // channel the test fires, so that the schedule advances on the test's
 // word, never on the wall clock.
 type fakeTimer struct {
-	mu    sync.Mutex
 	waits chan chan time.Time
 }
 

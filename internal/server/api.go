@@ -297,7 +297,7 @@ func (s *Server) apiExemptions(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]item, 0, len(rows))
 	for _, e := range rows {
-		items = append(items, item{e.Exemption, e.State})
+		items = append(items, item(e))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

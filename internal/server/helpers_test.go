@@ -183,8 +183,14 @@ func newFixture(t *testing.T, auth Authenticator) *fixture {
 // noRedirect is a client that returns redirects instead of following them.
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// do sends a request as token ("" for none) and returns the status and body.
-func (f *fixture) do(t *testing.T, method, path, token, contentType string, body io.Reader) (*http.Response, string) {
+// answer is what a test reads of a response (its body is read and closed).
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+// do sends a request as token ("" for none) and returns the answer and body.
+func (f *fixture) do(t *testing.T, method, path, token, contentType string, body io.Reader) (answer, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, f.ts.URL+path, body)
 	if err != nil {
@@ -205,7 +211,7 @@ func (f *fixture) do(t *testing.T, method, path, token, contentType string, body
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(b)
+	return answer{resp.StatusCode, resp.Header}, string(b)
 }
 
 func (f *fixture) get(t *testing.T, path, token string) (int, string) {
@@ -215,7 +221,7 @@ func (f *fixture) get(t *testing.T, path, token string) (int, string) {
 }
 
 // postForm posts a form with the principal's CSRF token.
-func (f *fixture) postForm(t *testing.T, path, token string, form url.Values) *http.Response {
+func (f *fixture) postForm(t *testing.T, path, token string, form url.Values) answer {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}
