@@ -58,7 +58,63 @@ func (s *Store) viewsCompleted(ctx context.Context, tx *sql.Tx, scanID int64, sc
 			return fmt.Errorf("view counts: %w", err)
 		}
 	}
+	if err := s.writeTagCounts(ctx, tx, scope); err != nil {
+		return err
+	}
 	return s.writeTrend(ctx, tx, now)
+}
+
+// writeTagCounts rewrites a scope's per-tag counts from its current
+// findings, grouped first by the resources' tag sets (few), whose JSON
+// is then read here. A scope without tagged resources costs one indexed
+// probe.
+func (s *Store) writeTagCounts(ctx context.Context, tx *sql.Tx, scope string) error {
+	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM view_tag_counts WHERE scope = ?"), scope); err != nil {
+		return fmt.Errorf("tag counts: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT r.tags, f.recommendation_id, f.status, COUNT(*) FROM findings f
+		JOIN resources r ON r.id = f.resource_ref
+		WHERE r.scope = ? AND r.tags <> '{}' AND r.gone_at = 0 AND f.component = ''
+		GROUP BY r.tags, f.recommendation_id, f.status`), scope)
+	if err != nil {
+		return fmt.Errorf("tag counts: %w", err)
+	}
+	type key struct{ k, v, rec, status string }
+	counts := map[key]int64{}
+	parsed := map[string]map[string]string{}
+	for rows.Next() {
+		var tags, rec, status string
+		var n int64
+		if err := rows.Scan(&tags, &rec, &status, &n); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("tag counts: %w", err)
+		}
+		m, ok := parsed[tags]
+		if !ok {
+			if err := json.Unmarshal([]byte(tags), &m); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("tag counts: %w", err)
+			}
+			parsed[tags] = m
+		}
+		for k, v := range m {
+			counts[key{k, v, rec, status}] += n
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("tag counts: %w", err)
+	}
+	b := s.newBatch(tx, "INSERT INTO view_tag_counts (scope, tag_key, tag_value, recommendation_id, status, n) VALUES ", "", 6)
+	defer b.close()
+	for k, n := range counts {
+		if err := b.add(ctx, k.k+"\x00"+k.v+"\x00"+k.rec+"\x00"+k.status, scope, k.k, k.v, k.rec, k.status, n); err != nil {
+			return fmt.Errorf("tag counts: %w", err)
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return fmt.Errorf("tag counts: %w", err)
+	}
+	return nil
 }
 
 // writeTrend rewrites the day's trend rows: the estate's counts by
@@ -218,8 +274,9 @@ func (r *SummaryRow) Add(st string, n int64) {
 
 // Summary counts the resources' own verdicts per recommendation and
 // effective status, for the overview and the recommendations list, from
-// the maintained counts and the exempted findings. With a tag filter
-// (which the counts do not carry) it counts the matching findings.
+// the maintained counts and the exempted findings. A tag filter reads
+// the per-tag counts; a tag with a subscription or resource group (which
+// no count carries) counts the matching findings.
 func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error) {
 	recs, err := s.Recommendations(ctx)
 	if err != nil {
@@ -255,6 +312,21 @@ func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error)
 	case f.TagKey == "":
 		conds, a := f.whereOn(nil, nil, "r.recommendation_id", true)
 		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_counts r" + whereClause(conds) +
+			" GROUP BY r.recommendation_id, r.status"
+		args = a
+	case f.Subscription == "" && f.ResourceGroup == "":
+		// A tag alone (with scope, recommendation, severity): the tag counts.
+		place := f
+		place.TagKey, place.TagValue, place.Source = "", "", ""
+		conds, a := place.whereOn([]string{"r.tag_key = ?"}, []any{f.TagKey}, "r.recommendation_id", true)
+		if f.TagValue != "" {
+			conds, a = append(conds, "r.tag_value = ?"), append(a, f.TagValue)
+		}
+		if f.Source != "" {
+			conds = append(conds, "r.scope IN (SELECT scope FROM view_totals WHERE source = ?)")
+			a = append(a, f.Source)
+		}
+		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_tag_counts r" + whereClause(conds) +
 			" GROUP BY r.recommendation_id, r.status"
 		args = a
 	default:

@@ -47,6 +47,10 @@ func BenchmarkViews(b *testing.B) {
 					return err
 				}},
 				{"summary-tag", func() error { _, err := s.Summary(ctx, ViewFilter{TagKey: "env", TagValue: "prod"}); return err }},
+				{"summary-tag-subscription", func() error {
+					_, err := s.Summary(ctx, ViewFilter{TagKey: "env", TagValue: "prod", Subscription: sub})
+					return err
+				}},
 				{"trend-90d", func() error { _, err := s.Trend(ctx, c.Now().AddDate(0, 0, -90)); return err }},
 				{"changes-last-scan", func() error { _, _, err := s.Changes(ctx, last, 50); return err }},
 				{"last-completed", func() error { _, _, err := s.LastCompleted(ctx); return err }},
@@ -225,6 +229,9 @@ func buildViewsStore(b *testing.B, s *Store, c *clock, vaults, days int) int64 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO view_totals (scope, source, recommendation_id, status, n)
 			SELECT scope, source, recommendation_id, status, SUM(n) FROM view_counts
 			GROUP BY scope, source, recommendation_id, status`); err != nil {
+			return err
+		}
+		if err := s.writeTagCounts(ctx, tx, "tenant"); err != nil {
 			return err
 		}
 		for d := range days {

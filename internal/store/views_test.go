@@ -183,3 +183,56 @@ func TestPagination(t *testing.T) {
 		})
 	}
 }
+
+// TestTagCounts: the per-tag counts follow the resources' tags, also
+// when a tag changes without a verdict changing.
+func TestTagCounts(t *testing.T) {
+	t.Parallel()
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClock()
+			s := open(t, e.dsn, c)
+			scan := func(tagA string) {
+				a := &ResourceInfo{ID: vaultA, Name: "kv-a", Tags: map[string]string{"env": tagA, "team": "x"}}
+				b := &ResourceInfo{ID: vaultB, Name: "kv-b", Tags: map[string]string{"env": "dev"}}
+				rows := []Row{{Resource: a, Recommendation: "r1", Status: "Unhealthy"}, {Resource: b, Recommendation: "r1", Status: "Healthy"}}
+				sc, err := s.Begin(t.Context(), "tenant", Live, Labels{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sc.IngestRows(t.Context(), func(y func(Row) bool) {
+					for _, r := range rows {
+						if !y(r) {
+							return
+						}
+					}
+				}, nil, nil); err != nil {
+					t.Fatal(err)
+				}
+				if err := sc.Complete(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				c.Add(15 * time.Minute)
+			}
+			scan("prod")
+			for _, tc := range []struct {
+				f    ViewFilter
+				want []string
+			}{
+				{ViewFilter{TagKey: "env", TagValue: "prod"}, []string{"r1 0/1/0/0/0"}},
+				{ViewFilter{TagKey: "env", TagValue: "dev"}, []string{"r1 1/0/0/0/0"}},
+				{ViewFilter{TagKey: "env"}, []string{"r1 1/1/0/0/0"}},
+				{ViewFilter{TagKey: "team", TagValue: "x", Subscription: "00000000-0000-0000-0000-00000000000a"}, []string{"r1 0/1/0/0/0"}},
+			} {
+				if diff := cmp.Diff(tc.want, summaryOf(t, s, tc.f)); diff != "" {
+					t.Errorf("%+v (-want +got):\n%s", tc.f, diff)
+				}
+			}
+			scan("dev")
+			if diff := cmp.Diff([]string{"r1 1/1/0/0/0"}, summaryOf(t, s, ViewFilter{TagKey: "env", TagValue: "dev"})); diff != "" {
+				t.Errorf("after kv-a's tag changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

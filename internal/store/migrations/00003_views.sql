@@ -30,6 +30,20 @@ CREATE TABLE view_totals (
 ){{WITHOUT_ROWID}};
 CREATE INDEX view_counts_subscription ON view_counts (subscription);
 
+-- The same counts per tag (key and value) for the scopes with tagged
+-- resources, rewritten for a scope when one of its scans completes
+-- (tags are JSON text, read in Go).
+CREATE TABLE view_tag_counts (
+    scope             TEXT   NOT NULL,
+    tag_key           TEXT   NOT NULL,
+    tag_value         TEXT   NOT NULL,
+    recommendation_id TEXT   NOT NULL,
+    status            TEXT   NOT NULL,
+    n                 BIGINT NOT NULL,
+    PRIMARY KEY (scope, tag_key, tag_value, recommendation_id, status)
+){{WITHOUT_ROWID}};
+CREATE INDEX view_tag_counts_tag ON view_tag_counts (tag_key, tag_value);
+
 -- The trend: the whole estate's counts per UTC day, recommendation and
 -- status, as the last scan of the day left them.
 CREATE TABLE view_trend (
@@ -71,4 +85,6 @@ DROP INDEX findings_exempt;
 DROP TABLE view_trend;
 DROP INDEX view_counts_subscription;
 DROP TABLE view_totals;
+DROP INDEX view_tag_counts_tag;
+DROP TABLE view_tag_counts;
 DROP TABLE view_counts;
