@@ -80,7 +80,8 @@ workers), worker (works scan jobs, like 'kvguard worker'), all (both, the defaul
 
 Listening on anything but loopback needs authentication (see docs/serve.md).`,
 		Example: `  kvguard serve
-  kvguard serve --db postgres://kvguard@db/kvguard --listen :8080 --schedule '*/15 * * * *' --subscription <id>`,
+  kvguard serve --subscription <id> --schedule '*/15 * * * *'
+  kvguard serve --db postgres://kvguard@db/kvguard --role worker`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), a, o)

@@ -195,3 +195,26 @@ func text(html string) string {
 	s := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(html, " ")
 	return strings.Join(strings.Fields(s), " ")
 }
+
+func TestServeUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--role", "both"}, `--role "both": use web, worker or all`},
+		{[]string{"serve", "--schedule", "every day"}, "--schedule: schedule"},
+		{[]string{"serve", "--schedule", "61 * * * *"}, "minute: 61 is outside 0-59"},
+		{[]string{"serve", "--vault-concurrency", "0"}, "--vault-concurrency 0"},
+		{[]string{"serve", "--listen", "0.0.0.0:0", "--no-demo", "--schedule", "", "--db", filepath.Join(t.TempDir(), "k.db")},
+			"is not loopback and authentication is off: add --auth-oidc-issuer"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runKvguard(t, tc.args...)
+			if code != ExitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, ExitError, tc.want)
+			}
+		})
+	}
+}
