@@ -99,7 +99,18 @@ Listening on anything but loopback needs authentication (see docs/serve.md).`,
 	f.IntVar(&o.concurrency, "concurrency", 4, "roles worker and all: scan jobs worked at once")
 	f.DurationVar(&o.poll, "poll", time.Second, "how often idle workers look for jobs")
 	o.live.addFlags(f)
+	for _, wire := range serveWiring() {
+		wire(cmd, o)
+	}
 	return cmd
+}
+
+// serveWiring lists what plugs into kvguard serve: each adds its flags
+// to the command and fills the options' hooks (Authenticator from the
+// --auth-oidc-* flags and tokens, OnScanCompleted and OnMaintenance from
+// the notifier's flags). An explicit list, no registration.
+func serveWiring() []func(cmd *cobra.Command, o *serveOptions) {
+	return nil
 }
 
 func (o *serveOptions) check() (schedule.Schedule, error) {
