@@ -301,8 +301,38 @@ func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error)
 		row.Add(st, n)
 	}
 	now := s.now()
-	var query string
-	var args []any
+	query, args := summaryQuery(f)
+	if err := s.eachCount(ctx, query, args, func(rec, st string, n int64) { add(rec, st, n) }); err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	conds, a := f.where([]string{"f.exemption_id <> 0", "f.component = ''"}, []any{now}, "f.recommendation_id")
+	if err := s.eachCount(ctx, `SELECT f.recommendation_id, f.status, COUNT(*) FROM findings f
+		JOIN exemptions e ON e.id = f.exemption_id AND e.revoked_at = 0 AND e.expires_at > ?
+		JOIN resources r ON r.id = f.resource_ref`+whereClause(conds)+` GROUP BY f.recommendation_id, f.status`, a,
+		func(rec, st string, n int64) { add(rec, st, -n); add(rec, string(assess.Exempt), n) }); err != nil {
+		return nil, fmt.Errorf("summary: exemptions: %w", err)
+	}
+	if f.Status != "" {
+		for i := range out {
+			keep := SummaryRow{Recommendation: out[i].Recommendation}
+			keep.Add(f.Status, out[i].count(f.Status))
+			out[i] = keep
+		}
+	}
+	kept := out[:0]
+	for _, r := range out {
+		if (f.Recommendation == "" || r.Recommendation.ID == f.Recommendation) &&
+			(f.Severity == "" || strings.EqualFold(r.Recommendation.Severity, f.Severity)) {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}
+
+// summaryQuery is the query of Summary's scanned counts: the per-scope
+// totals, the counts by place, the tag counts, or (a tag with a place,
+// which no count carries) the findings themselves.
+func summaryQuery(f ViewFilter) (query string, args []any) {
 	switch {
 	case f.TagKey == "" && f.Subscription == "" && f.ResourceGroup == "":
 		conds, a := f.whereOn(nil, nil, "r.recommendation_id", true)
@@ -335,31 +365,7 @@ func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error)
 			whereClause(conds) + " GROUP BY f.recommendation_id, f.status"
 		args = a
 	}
-	if err := s.eachCount(ctx, query, args, func(rec, st string, n int64) { add(rec, st, n) }); err != nil {
-		return nil, fmt.Errorf("summary: %w", err)
-	}
-	conds, a := f.where([]string{"f.exemption_id <> 0", "f.component = ''"}, []any{now}, "f.recommendation_id")
-	if err := s.eachCount(ctx, `SELECT f.recommendation_id, f.status, COUNT(*) FROM findings f
-		JOIN exemptions e ON e.id = f.exemption_id AND e.revoked_at = 0 AND e.expires_at > ?
-		JOIN resources r ON r.id = f.resource_ref`+whereClause(conds)+` GROUP BY f.recommendation_id, f.status`, a,
-		func(rec, st string, n int64) { add(rec, st, -n); add(rec, string(assess.Exempt), n) }); err != nil {
-		return nil, fmt.Errorf("summary: exemptions: %w", err)
-	}
-	if f.Status != "" {
-		for i := range out {
-			keep := SummaryRow{Recommendation: out[i].Recommendation}
-			keep.Add(f.Status, out[i].count(f.Status))
-			out[i] = keep
-		}
-	}
-	kept := out[:0]
-	for _, r := range out {
-		if (f.Recommendation == "" || r.Recommendation.ID == f.Recommendation) &&
-			(f.Severity == "" || strings.EqualFold(r.Recommendation.Severity, f.Severity)) {
-			kept = append(kept, r)
-		}
-	}
-	return kept, nil
+	return query, args
 }
 
 func (r *SummaryRow) count(st string) int64 {
