@@ -415,3 +415,29 @@ func TestCheckListen(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueCSV: an owner rule assigns the unhealthy findings of its
+// scope; once past due they are listed and exported, formula-safe.
+func TestOverdueCSV(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	resp, body := f.do(t, "POST", "/api/v1/owner-rules", "", "application/json",
+		strings.NewReader(`{"scope":"subscription","target":"`+subA+`","owner":"=team-a","dueDays":7}`))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	_, csvBody := f.get(t, "/owners/overdue.csv", "")
+	if strings.Count(csvBody, "\n") != 1 {
+		t.Errorf("overdue before the due date:\n%s", csvBody)
+	}
+	f.clock.Add(8 * 24 * time.Hour)
+	_, csvBody = f.get(t, "/owners/overdue.csv", "")
+	lines := strings.Split(strings.TrimSpace(csvBody), "\n")
+	// kv-0 and kv-2 (purge protection) and kv-1 (secret expiry) are in subscription A.
+	if len(lines) != 4 || !strings.Contains(csvBody, "/vaults/kv-1,keyvault-secret-expiry,'=team-a,") {
+		t.Errorf("overdue CSV:\n%s", csvBody)
+	}
+	if _, page := f.get(t, "/owners?overdue=1", ""); strings.Count(page, ">overdue<") != 3 {
+		t.Errorf("the owners page does not mark 3 overdue findings")
+	}
+}
