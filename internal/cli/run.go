@@ -184,6 +184,7 @@ live Azure, Terraform (HCL and plan JSON), ARM templates, Bicep and saved Azure 
 	wrapHelp(root, a.io.OutWidth)
 	root.AddCommand(newTokenCmd(a))
 	root.AddCommand(newScanCmd(a), newRulesCmd(a), newFrameworksCmd(a), newInspectCmd(a), newSimulateCmd(a.io.Out, a.io.ErrOut, a.logger), newVersionCmd(a), newDiffCmd(a), newWorkerCmd(a))
+	root.AddCommand(newServeCmd(a))
 	return root
 }
 

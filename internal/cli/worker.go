@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kvguard/kvguard/internal/jobs"
-	"github.com/kvguard/kvguard/internal/source/live"
 	"github.com/kvguard/kvguard/internal/store"
 )
 
@@ -33,13 +31,7 @@ type workerOptions struct {
 	leaseTTL          time.Duration
 	poll              time.Duration
 	// The live scan of each subscription.
-	subscriptions    []string
-	managementGroups []string
-	cloud            string
-	auth             string
-	dataPlane        bool
-	vaultConcurrency int
-	requestTimeout   time.Duration
+	live liveFlags
 }
 
 func newWorkerCmd(a *app) *cobra.Command {
@@ -78,13 +70,7 @@ River's migrations and exits (a deployment's migration job).`,
 	f.DurationVar(&o.rescueAfter, "rescue-after", 11*time.Minute, "retry a job running this long without finishing (its worker died); above --job-timeout")
 	f.DurationVar(&o.leaseTTL, "lease-ttl", time.Minute, "how long a dead worker's subscription lease outlives it")
 	f.DurationVar(&o.poll, "poll", time.Second, "how often an idle worker looks for jobs")
-	f.StringSliceVar(&o.subscriptions, "subscription", nil, "scan this subscription ID (repeatable)")
-	f.StringSliceVar(&o.managementGroups, "management-group", nil, "scan the subscriptions below this management group (repeatable)")
-	f.StringVar(&o.cloud, "cloud", "AzureCloud", "AzureCloud, AzureChinaCloud, AzureUSGovernment, or a file with 'az cloud show -o json' output")
-	f.StringVar(&o.auth, "auth", "default", "credential: "+strings.Join(live.AuthMethods, ", ")+" (workload-identity on Kubernetes)")
-	f.BoolVar(&o.dataPlane, "data-plane", false, "also read certificates and key rotation policies from each vault's data plane")
-	f.IntVar(&o.vaultConcurrency, "vault-concurrency", 16, "vaults one job reads at once")
-	f.DurationVar(&o.requestTimeout, "request-timeout", time.Minute, "time limit of one request")
+	o.live.addFlags(f)
 	return cmd
 }
 
@@ -94,18 +80,16 @@ func (o *workerOptions) check() error {
 		return usageErrorf("--concurrency %d: use 0 to 1024", o.concurrency)
 	case o.tenantConcurrency < 1:
 		return usageErrorf("--tenant-concurrency must be at least 1")
-	case o.vaultConcurrency < 1 || o.vaultConcurrency > 1024:
-		return usageErrorf("--vault-concurrency %d: use 1 to 1024", o.vaultConcurrency)
 	case o.jobTimeout <= 0 || o.rescueAfter <= o.jobTimeout:
 		return usageErrorf("--rescue-after must be above --job-timeout, and both positive")
-	case o.leaseTTL <= 0 || o.poll <= 0 || o.requestTimeout <= 0:
-		return usageErrorf("--lease-ttl, --poll and --request-timeout must be positive")
+	case o.leaseTTL <= 0 || o.poll <= 0:
+		return usageErrorf("--lease-ttl and --poll must be positive")
 	case o.wait && !o.enqueue:
 		return usageErrorf("--wait applies to --enqueue")
 	case o.concurrency == 0 && !o.enqueue && !o.migrate:
 		return usageErrorf("--concurrency 0 works no job: add --enqueue")
 	}
-	return nil
+	return o.live.check()
 }
 
 func runWorker(ctx context.Context, a *app, o *workerOptions) error {
@@ -125,9 +109,7 @@ func runWorker(ctx context.Context, a *app, o *workerOptions) error {
 		return nil
 	}
 	c, err := jobs.New(ctx, st, jobs.Options{
-		Live: live.Options{Cloud: o.cloud, Auth: o.auth, Subscriptions: o.subscriptions, ManagementGroups: o.managementGroups,
-			DataPlane: o.dataPlane, Concurrency: o.vaultConcurrency, RequestTimeout: o.requestTimeout, Prompt: a.io.ErrOut,
-			Tool: "kvguard " + Version(), Logger: a.logger},
+		Live:        o.live.options(a),
 		Concurrency: o.concurrency, InsertOnly: o.concurrency == 0, TenantConcurrency: o.tenantConcurrency,
 		JobTimeout: o.jobTimeout, RescueAfter: o.rescueAfter, LeaseTTL: o.leaseTTL, PollInterval: o.poll,
 		Logger: a.logger,
@@ -149,7 +131,7 @@ func runWorker(ctx context.Context, a *app, o *workerOptions) error {
 	if !o.enqueue {
 		return <-ran
 	}
-	id, err := c.EnqueueScan(ctx, o.scope, o.subscriptions)
+	id, err := c.EnqueueScan(ctx, o.scope, o.live.subscriptions)
 	if err != nil {
 		cancel()
 		return errors.Join(err, <-ran)

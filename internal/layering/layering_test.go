@@ -42,6 +42,9 @@ var allowed = map[string][]string{
 	"webauth":                {"store"},                                                 // who may use kvguard serve: API tokens and OpenID Connect sessions
 	"store":                  {"assess", "resource"},                                    // kvguard serve's database: nothing below imports it
 	"jobs":                   {"store", "assess", "catalog", "resource", "source/live"}, // scans as River jobs shared by worker processes
+	"schedule":               {},                                                        // when kvguard serve scans: standard library only
+	"server":                 {"store", "catalog", "assess"},                            // kvguard serve's views and API: reads the store
+	"demo":                   {"azuresim", "source/live"},                               // kvguard serve's bundled simulated estate
 	"cli":                    {""},                                                      // the wiring: anything
 	"source/terraform/funcs": {},
 }

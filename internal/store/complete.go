@@ -101,7 +101,7 @@ func (sc *Scan) Complete(ctx context.Context) error {
 		if n, err := res.RowsAffected(); err == nil && n != 1 {
 			return errNotRunning
 		}
-		return nil
+		return s.viewsCompleted(ctx, tx, sc.id, sc.scope, now) // the read model of kvguard serve (views.go)
 	})
 }
 
