@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"azuresim":               {"resource"},
 	"store":                  {"assess", "resource"},                                    // kvguard serve's database: nothing below imports it
 	"jobs":                   {"store", "assess", "catalog", "resource", "source/live"}, // scans as River jobs shared by worker processes
+	"notify":                 {"store", "assess"},                                       // webhooks on new High findings and expiring exemptions
 	"cli":                    {""},                                                      // the wiring: anything
 	"source/terraform/funcs": {},
 }
