@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"schedule":               {},                                                        // when kvguard serve scans: standard library only
 	"server":                 {"store", "catalog", "assess"},                            // kvguard serve's views and API: reads the store
 	"demo":                   {"azuresim", "source/live"},                               // kvguard serve's bundled simulated estate
+	"notify":                 {"store", "assess"},                                       // webhooks on new High findings and expiring exemptions
 	"cli":                    {""},                                                      // the wiring: anything
 	"source/terraform/funcs": {},
 }

@@ -54,7 +54,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	d := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	// Out of order: migrations numbered below a database's version may land
+	// later (00002 and 00003 landed after 00004); each adds only its own tables.
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if s.engine == Postgres {
 		d = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()
