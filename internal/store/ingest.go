@@ -51,24 +51,32 @@ type RecommendationInfo struct {
 // 32,766 and PostgreSQL's 65,535 parameters.
 const batchRows = 400
 
-// batch accumulates the rows of one multi-row INSERT … ON CONFLICT. Keys
-// seen in the pending statement are remembered because PostgreSQL refuses
-// a statement that updates one row twice.
+// batch accumulates the rows of one multi-row INSERT … ON CONFLICT. The
+// keys in the pending statement are remembered (as hashes: a collision
+// only flushes early) because PostgreSQL refuses a statement that updates
+// one row twice.
 type batch struct {
 	s          *Store
 	tx         *sql.Tx
 	head, tail string
 	cols       int
 	args       []any
-	keys       map[string]struct{}
+	keys       map[uint64]struct{}
 	full       *sql.Stmt
 }
 
 func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
-	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[string]struct{}{}}
+	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[uint64]struct{}{},
+		args: make([]any, 0, batchRows*cols)}
 }
 
+// add appends a row whose conflict key is key.
 func (b *batch) add(ctx context.Context, key string, vals ...any) error {
+	return b.addHashed(ctx, hashKey(key), vals...)
+}
+
+// addHashed appends a row whose conflict key hashes to key.
+func (b *batch) addHashed(ctx context.Context, key uint64, vals ...any) error {
 	if _, dup := b.keys[key]; dup {
 		if err := b.flush(ctx); err != nil {
 			return err
@@ -80,6 +88,20 @@ func (b *batch) add(ctx context.Context, key string, vals ...any) error {
 		return b.flush(ctx)
 	}
 	return nil
+}
+
+// hashKey is FNV-1a over the parts, each followed by a zero byte.
+func hashKey(parts ...string) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h ^= uint64(p[i])
+			h *= prime
+		}
+		h *= prime // the separator, a zero byte
+	}
+	return h
 }
 
 func (b *batch) sql(n int) string {
@@ -116,6 +138,7 @@ func (b *batch) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	clear(b.args) // drop the references for the collector
 	b.args = b.args[:0]
 	clear(b.keys)
 	return nil
@@ -127,31 +150,47 @@ func (b *batch) close() {
 	}
 }
 
+// resourceNo is the number a resource's staged results name it by: its
+// ID and deployment hashed, the same in every process and every retry,
+// so that a retried ingest overwrites its rows without looking the
+// resource up. Two resources of one scan with the same number (one
+// chance in 10^7 with a million resources) are refused, never merged:
+// in one ingest by the stager, across ingests by the unique index
+// staged_resources_no.
+func resourceNo(ri *ResourceInfo) int64 {
+	return int64(hashKey(ri.ID, ri.Deployment) >> 1)
+}
+
 // stager writes one Ingest call's rows into the scan's staging tables.
 type stager struct {
 	sc        *Scan
 	resources *batch
 	results   *batch
-	seen      map[*ResourceInfo]struct{}
+	// seen holds the resources staged by this call, by number.
+	seen map[int64]*ResourceInfo
+	// last is the resource of the previous row (rows come grouped by
+	// resource), and lastNo its number.
+	last   *ResourceInfo
+	lastNo int64
 }
 
 func (sc *Scan) newStager(tx *sql.Tx) *stager {
 	s := sc.s
-	return &stager{sc: sc, seen: map[*ResourceInfo]struct{}{},
-		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, name, type,
+	return &stager{sc: sc, seen: map[int64]*ResourceInfo{},
+		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, resource_no, name, type,
 			subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
 			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET name = excluded.name, type = excluded.type,
 			subscription = excluded.subscription, resource_group = excluded.resource_group,
 			source_kind = excluded.source_kind, file = excluded.file, line = excluded.line,
-			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 13),
-		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_id, deployment, recommendation_id,
+			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 14),
+		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_no, recommendation_id,
 			component, status, reason) VALUES `,
-			`ON CONFLICT (scan_id, resource_id, deployment, recommendation_id, component)
-			DO UPDATE SET status = excluded.status, reason = excluded.reason`, 7),
+			`ON CONFLICT (scan_id, resource_no, recommendation_id, component)
+			DO UPDATE SET status = excluded.status, reason = excluded.reason`, 6),
 	}
 }
 
-func (st *stager) add(ctx context.Context, r Row) error {
+func checkRow(r Row) error {
 	if r.Resource == nil || r.Resource.ID == "" {
 		return fmt.Errorf("a row of recommendation %q has no resource ID", r.Recommendation)
 	}
@@ -163,25 +202,51 @@ func (st *stager) add(ctx context.Context, r Row) error {
 	default:
 		return fmt.Errorf("%s: recommendation %s: unknown status %q", r.Resource.ID, r.Recommendation, r.Status)
 	}
-	ri := r.Resource
-	if _, ok := st.seen[ri]; !ok {
-		st.seen[ri] = struct{}{}
-		sub, rg := scopeOf(ri.ID)
-		tags, err := tagsJSON(ri.Tags)
-		if err != nil {
-			return fmt.Errorf("%s: tags: %w", ri.ID, err)
-		}
-		placeholder := 0
-		if ri.Placeholder {
-			placeholder = 1
-		}
-		if err := st.resources.add(ctx, ri.ID+"\x00"+ri.Deployment, st.sc.id, ri.ID, ri.Deployment, ri.Name, ri.Type,
-			sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
-			return err
-		}
+	return nil
+}
+
+// resource stages ri the first time this call meets it and returns its
+// number.
+func (st *stager) resource(ctx context.Context, ri *ResourceInfo) (int64, error) {
+	if ri == st.last {
+		return st.lastNo, nil
 	}
-	return st.results.add(ctx, ri.ID+"\x00"+ri.Deployment+"\x00"+r.Recommendation+"\x00"+r.Component,
-		st.sc.id, ri.ID, ri.Deployment, r.Recommendation, r.Component, string(r.Status), r.Reason)
+	no := resourceNo(ri)
+	if prev, ok := st.seen[no]; ok {
+		if prev.ID != ri.ID || prev.Deployment != ri.Deployment {
+			return 0, fmt.Errorf("%s: its staging number collides with %s's; ingest it in another scan", ri.ID, prev.ID)
+		}
+		st.last, st.lastNo = ri, no
+		return no, nil
+	}
+	st.seen[no] = ri
+	st.last, st.lastNo = ri, no
+	sub, rg := scopeOf(ri.ID)
+	tags, err := tagsJSON(ri.Tags)
+	if err != nil {
+		return 0, fmt.Errorf("%s: tags: %w", ri.ID, err)
+	}
+	placeholder := 0
+	if ri.Placeholder {
+		placeholder = 1
+	}
+	if err := st.resources.addHashed(ctx, uint64(no), st.sc.id, ri.ID, ri.Deployment, no, ri.Name, ri.Type,
+		sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
+		return 0, err
+	}
+	return no, nil
+}
+
+func (st *stager) add(ctx context.Context, r Row) error {
+	if err := checkRow(r); err != nil {
+		return err
+	}
+	no, err := st.resource(ctx, r.Resource)
+	if err != nil {
+		return err
+	}
+	key := hashKey(r.Recommendation, r.Component) ^ uint64(no)
+	return st.results.addHashed(ctx, key, st.sc.id, no, r.Recommendation, r.Component, string(r.Status), r.Reason)
 }
 
 func (st *stager) flush(ctx context.Context) error {
