@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -150,15 +152,25 @@ func (b *batch) close() {
 	}
 }
 
-// resourceNo is the number a resource's staged results name it by: its
-// ID and deployment hashed, the same in every process and every retry,
-// so that a retried ingest overwrites its rows without looking the
-// resource up. Two resources of one scan with the same number (one
-// chance in 10^7 with a million resources) are refused, never merged:
-// in one ingest by the stager, across ingests by the unique index
-// staged_resources_no.
-func resourceNo(ri *ResourceInfo) int64 {
-	return int64(hashKey(ri.ID, ri.Deployment) >> 1)
+// Resource numbers. Each ingest call numbers the resources it stages
+// from a random base, upwards: its rows are appended to the staging
+// index instead of scattered through it. A resource an earlier ingest of
+// the scan staged keeps that ingest's number (see renumber). Bases are
+// multiples of noSpan drawn from 2^40 values: two ingests of one scan
+// drawing the same base (one chance in 10^6 with a thousand ingests) are
+// refused by the unique index staged_resources_no, never merged.
+const noSpan = 1 << 22
+
+func randomBase() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return int64(1+binary.LittleEndian.Uint64(b[:])%(1<<40-1)) * noSpan
+}
+
+// stagedResource is a resource this ingest staged, and its number.
+type stagedResource struct {
+	ri *ResourceInfo
+	no int64
 }
 
 // stager writes one Ingest call's rows into the scan's staging tables.
@@ -166,8 +178,13 @@ type stager struct {
 	sc        *Scan
 	resources *batch
 	results   *batch
-	// seen holds the resources staged by this call, by number.
-	seen map[int64]*ResourceInfo
+	// seen holds the resources staged by this call, by the hash of their
+	// ID and deployment.
+	seen map[uint64][]stagedResource
+	// bases are the bases this call drew, base the latest; next is the
+	// next number.
+	bases      []int64
+	base, next int64
 	// last is the resource of the previous row (rows come grouped by
 	// resource), and lastNo its number.
 	last   *ResourceInfo
@@ -176,13 +193,15 @@ type stager struct {
 
 func (sc *Scan) newStager(tx *sql.Tx) *stager {
 	s := sc.s
-	return &stager{sc: sc, seen: map[int64]*ResourceInfo{},
-		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, resource_no, name, type,
-			subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
-			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET name = excluded.name, type = excluded.type,
+	base := randomBase()
+	return &stager{sc: sc, seen: map[uint64][]stagedResource{}, bases: []int64{base}, base: base, next: base,
+		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, resource_no, latest_no,
+			name, type, subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
+			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET latest_no = excluded.latest_no,
+			name = excluded.name, type = excluded.type,
 			subscription = excluded.subscription, resource_group = excluded.resource_group,
 			source_kind = excluded.source_kind, file = excluded.file, line = excluded.line,
-			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 14),
+			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 15),
 		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_no, recommendation_id,
 			component, status, reason) VALUES `,
 			`ON CONFLICT (scan_id, resource_no, recommendation_id, component)
@@ -211,15 +230,21 @@ func (st *stager) resource(ctx context.Context, ri *ResourceInfo) (int64, error)
 	if ri == st.last {
 		return st.lastNo, nil
 	}
-	no := resourceNo(ri)
-	if prev, ok := st.seen[no]; ok {
-		if prev.ID != ri.ID || prev.Deployment != ri.Deployment {
-			return 0, fmt.Errorf("%s: its staging number collides with %s's; ingest it in another scan", ri.ID, prev.ID)
+	h := hashKey(ri.ID, ri.Deployment)
+	for _, x := range st.seen[h] {
+		if x.ri.ID == ri.ID && x.ri.Deployment == ri.Deployment {
+			st.last, st.lastNo = ri, x.no
+			return x.no, nil
 		}
-		st.last, st.lastNo = ri, no
-		return no, nil
 	}
-	st.seen[no] = ri
+	if st.next == st.base+noSpan {
+		st.base = randomBase()
+		st.next = st.base
+		st.bases = append(st.bases, st.base)
+	}
+	no := st.next
+	st.next++
+	st.seen[h] = append(st.seen[h], stagedResource{ri, no})
 	st.last, st.lastNo = ri, no
 	sub, rg := scopeOf(ri.ID)
 	tags, err := tagsJSON(ri.Tags)
@@ -230,7 +255,7 @@ func (st *stager) resource(ctx context.Context, ri *ResourceInfo) (int64, error)
 	if ri.Placeholder {
 		placeholder = 1
 	}
-	if err := st.resources.addHashed(ctx, uint64(no), st.sc.id, ri.ID, ri.Deployment, no, ri.Name, ri.Type,
+	if err := st.resources.addHashed(ctx, h, st.sc.id, ri.ID, ri.Deployment, no, no, ri.Name, ri.Type,
 		sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
 		return 0, err
 	}
@@ -253,7 +278,69 @@ func (st *stager) flush(ctx context.Context) error {
 	if err := st.resources.flush(ctx); err != nil {
 		return err
 	}
-	return st.results.flush(ctx)
+	if err := st.results.flush(ctx); err != nil {
+		return err
+	}
+	return st.renumber(ctx)
+}
+
+// renumber gives the rows of the resources an earlier ingest of the scan
+// staged (a retried job) that ingest's number, the rows they replace
+// deleted: a retry overwrites verdicts, never duplicates them. Without
+// a retry it reads this ingest's resources and changes nothing.
+func (st *stager) renumber(ctx context.Context) error {
+	s, tx := st.sc.s, st.resources.tx
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT resource_no, latest_no FROM staged_resources
+		WHERE scan_id = ? AND latest_no <> resource_no`), st.sc.id)
+	if err != nil {
+		return fmt.Errorf("retried resources: %w", err)
+	}
+	type pair struct{ old, new int64 }
+	var retried []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.old, &p.new); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("retried resources: %w", err)
+		}
+		if st.ours(p.new) {
+			retried = append(retried, p)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("retried resources: %w", err)
+	}
+	for _, p := range retried {
+		for _, q := range []string{
+			`DELETE FROM staged_results WHERE scan_id = ? AND resource_no = ? AND EXISTS (SELECT 1 FROM staged_results n
+				WHERE n.scan_id = staged_results.scan_id AND n.resource_no = ?
+				AND n.recommendation_id = staged_results.recommendation_id AND n.component = staged_results.component)`,
+			`UPDATE staged_results SET resource_no = ? WHERE scan_id = ? AND resource_no = ?`,
+			`UPDATE staged_resources SET latest_no = resource_no WHERE scan_id = ? AND resource_no = ?`,
+		} {
+			args := []any{st.sc.id, p.old, p.new}
+			switch {
+			case strings.HasPrefix(q, "UPDATE staged_results"):
+				args = []any{p.old, st.sc.id, p.new}
+			case strings.HasPrefix(q, "UPDATE staged_resources"):
+				args = []any{st.sc.id, p.old}
+			}
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+				return fmt.Errorf("renumber retried resource: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// ours reports whether this ingest gave out number no.
+func (st *stager) ours(no int64) bool {
+	for _, b := range st.bases {
+		if no >= b && no < b+noSpan {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *stager) close() { st.resources.close(); st.results.close() }

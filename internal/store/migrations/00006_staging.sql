@@ -1,7 +1,8 @@
 -- Compact staging (issue 13: ingest the 1,000,000-secret estate in under
 -- 10 s). A staged verdict names its resource by resource_no, a number
--- derived from the resource ID and deployment (see ingest.go), instead
--- of repeating a 120-byte resource ID on every row: the staging shrinks
+-- the ingest that first staged the resource gave it (increasing, so that
+-- staged rows are appended, not scattered; see ingest.go), instead of
+-- repeating a 120-byte resource ID on every row: the staging shrinks
 -- threefold and so does the work of writing, joining and deleting it.
 -- Staged rows are never current, so the old tables are dropped; a scan
 -- still running when the store is upgraded is failed first (its rows
@@ -18,6 +19,9 @@ CREATE TABLE staged_resources (
     resource_id    TEXT   NOT NULL,
     deployment     TEXT   NOT NULL,
     resource_no    BIGINT NOT NULL,
+    -- The number the latest ingest gave the resource: when it differs
+    -- from resource_no, that ingest's rows are renumbered (a retry).
+    latest_no      BIGINT NOT NULL,
     name           TEXT   NOT NULL,
     type           TEXT   NOT NULL,
     subscription   TEXT   NOT NULL,
@@ -30,7 +34,7 @@ CREATE TABLE staged_resources (
     tags           TEXT   NOT NULL,
     PRIMARY KEY (scan_id, resource_id, deployment)
 ){{WITHOUT_ROWID}};
--- Two resources whose numbers collide are refused, never merged.
+-- Two ingests that drew the same numbers are refused, never merged.
 CREATE UNIQUE INDEX staged_resources_no ON staged_resources (scan_id, resource_no);
 
 -- What a running scan has ingested so far: never current. Keyed by
