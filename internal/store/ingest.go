@@ -49,109 +49,6 @@ type RecommendationInfo struct {
 	ID, Title, Severity, Type string
 }
 
-// batchRows is how many rows one INSERT carries: well under SQLite's
-// 32,766 and PostgreSQL's 65,535 parameters.
-const batchRows = 400
-
-// batch accumulates the rows of one multi-row INSERT … ON CONFLICT. The
-// keys in the pending statement are remembered (as hashes: a collision
-// only flushes early) because PostgreSQL refuses a statement that updates
-// one row twice.
-type batch struct {
-	s          *Store
-	tx         *sql.Tx
-	head, tail string
-	cols       int
-	args       []any
-	keys       map[uint64]struct{}
-	full       *sql.Stmt
-}
-
-func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
-	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[uint64]struct{}{},
-		args: make([]any, 0, batchRows*cols)}
-}
-
-// add appends a row whose conflict key is key.
-func (b *batch) add(ctx context.Context, key string, vals ...any) error {
-	return b.addHashed(ctx, hashKey(key), vals...)
-}
-
-// addHashed appends a row whose conflict key hashes to key.
-func (b *batch) addHashed(ctx context.Context, key uint64, vals ...any) error {
-	if _, dup := b.keys[key]; dup {
-		if err := b.flush(ctx); err != nil {
-			return err
-		}
-	}
-	b.keys[key] = struct{}{}
-	b.args = append(b.args, vals...)
-	if len(b.args) >= batchRows*b.cols {
-		return b.flush(ctx)
-	}
-	return nil
-}
-
-// hashKey is FNV-1a over the parts, each followed by a zero byte.
-func hashKey(parts ...string) uint64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
-			h ^= uint64(p[i])
-			h *= prime
-		}
-		h *= prime // the separator, a zero byte
-	}
-	return h
-}
-
-func (b *batch) sql(n int) string {
-	var sb strings.Builder
-	sb.WriteString(b.head)
-	row := "(" + strings.Repeat("?, ", b.cols-1) + "?)"
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(row)
-	}
-	sb.WriteString(" ")
-	sb.WriteString(b.tail)
-	return b.s.q(sb.String())
-}
-
-func (b *batch) flush(ctx context.Context) error {
-	n := len(b.args) / b.cols
-	if n == 0 {
-		return nil
-	}
-	var err error
-	if n == batchRows {
-		if b.full == nil {
-			if b.full, err = b.tx.PrepareContext(ctx, b.sql(n)); err != nil {
-				return err
-			}
-		}
-		_, err = b.full.ExecContext(ctx, b.args...)
-	} else {
-		_, err = b.tx.ExecContext(ctx, b.sql(n), b.args...)
-	}
-	if err != nil {
-		return err
-	}
-	clear(b.args) // drop the references for the collector
-	b.args = b.args[:0]
-	clear(b.keys)
-	return nil
-}
-
-func (b *batch) close() {
-	if b.full != nil {
-		_ = b.full.Close()
-	}
-}
-
 // Resource numbers. Each ingest call numbers the resources it stages
 // from a random base, upwards: its rows are appended to the staging
 // index instead of scattered through it. A resource an earlier ingest of
@@ -274,16 +171,6 @@ func (st *stager) add(ctx context.Context, r Row) error {
 	return st.results.addHashed(ctx, key, st.sc.id, no, r.Recommendation, r.Component, string(r.Status), r.Reason)
 }
 
-func (st *stager) flush(ctx context.Context) error {
-	if err := st.resources.flush(ctx); err != nil {
-		return err
-	}
-	if err := st.results.flush(ctx); err != nil {
-		return err
-	}
-	return st.renumber(ctx)
-}
-
 // renumber gives the rows of the resources an earlier ingest of the scan
 // staged (a retried job) that ingest's number, the rows they replace
 // deleted: a retry overwrites verdicts, never duplicates them. Without
@@ -387,16 +274,10 @@ func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]R
 		}
 		st := sc.newStager(tx)
 		defer st.close()
-		var addErr error
-		for r := range rows {
-			if addErr = st.add(ctx, r); addErr != nil {
-				break
-			}
+		if err := stage(ctx, st, rows); err != nil {
+			return err
 		}
-		if addErr != nil {
-			return addErr
-		}
-		if err := st.flush(ctx); err != nil {
+		if err := st.renumber(ctx); err != nil {
 			return err
 		}
 		recs, errs, err := tail()
