@@ -108,11 +108,15 @@ func (sc *Scan) Complete(ctx context.Context) error {
 	})
 }
 
-// staged joins a scan's staged results to their resources (r) in the
-// scope; each staged row s once.
-const staged = ` FROM staged_resources sr
-	JOIN resources r ON r.scope = ? AND r.resource_id = sr.resource_id AND r.deployment = sr.deployment
-	JOIN staged_results s ON s.scan_id = sr.scan_id AND s.resource_no = sr.resource_no`
+// staged joins a scan's staged results (s) to their resources (sr, and
+// r in the scope), resource by resource: each resource is looked up once
+// and its rows read in a row. (CROSS JOIN fixes that order on SQLite;
+// PostgreSQL plans it as a plain join.)
+const staged = ` FROM staged_resources sr CROSS JOIN resources r CROSS JOIN staged_results s`
+
+// stagedWhere is the join's condition, for the scope and the scan.
+const stagedWhere = ` WHERE sr.scan_id = ? AND r.scope = ? AND r.resource_id = sr.resource_id
+	AND r.deployment = sr.deployment AND s.scan_id = sr.scan_id AND s.resource_no = sr.resource_no`
 
 // applyChanges records the new and changed findings in history, then
 // copies those history rows into the current state: the staged results
@@ -122,12 +126,20 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	s := sc.s
 	n := strconv.FormatInt(now, 10)
 	id := strconv.FormatInt(sc.id, 10)
+	// On SQLite the rows this statement adds follow the last rowid (one
+	// writer at a time): the current state reads them as a range.
+	var last int64
+	if s.engine == SQLite {
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(rowid), 0) FROM history").Scan(&last); err != nil {
+			return 0, fmt.Errorf("history: %w", err)
+		}
+	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
 		prev_status, status, reason, exemption_id)
 		SELECT r.id, s.recommendation_id, s.component, `+n+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason, `+want+staged+`
 		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
-		WHERE sr.scan_id = ? AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)`),
-		sc.scope, sc.id)
+		`+stagedWhere+` AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)`),
+		sc.id, sc.scope)
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
@@ -141,14 +153,20 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	// The history rows at this instant of this scan are its changes
 	// (the removals, written before, excepted): exemption changes by
 	// Maintain carry scan 0.
+	where := "at = ? AND scan_id = ? AND status <> 'Removed'"
+	args := []any{now, sc.id}
+	if s.engine == SQLite {
+		where = "+at = ? AND scan_id = ? AND status <> 'Removed' AND rowid > ?" // + : not through history_at
+		args = append(args, last)
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
 		exemption_id, since, scan_id)
 		SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, at, scan_id
-		FROM history WHERE at = ? AND scan_id = ? AND status <> 'Removed'
+		FROM history WHERE `+where+`
 		ON CONFLICT (resource_ref, recommendation_id, component) DO UPDATE SET
 		since = CASE WHEN findings.status <> excluded.status THEN excluded.since ELSE findings.since END,
 		status = excluded.status, reason = excluded.reason, exemption_id = excluded.exemption_id, scan_id = excluded.scan_id`),
-		now, sc.id); err != nil {
+		args...); err != nil {
 		return 0, fmt.Errorf("current state: %w", err)
 	}
 	return changes, nil
