@@ -64,6 +64,7 @@ func BenchmarkIngestEstate(b *testing.B) {
 				}
 				s := open(b, dsn, c)
 				b.StartTimer()
+				srv0 := serverCPU(b, s)
 				start, cpu0 := time.Now(), cpuTime()
 				sc, err := s.Begin(ctx, "estate", Live, Labels{})
 				if err != nil {
@@ -73,11 +74,20 @@ func BenchmarkIngestEstate(b *testing.B) {
 					b.Fatal(err)
 				}
 				ingested, cpu1 := time.Since(start), cpuTime()
+				b.StopTimer()
+				srv1 := serverCPU(b, s)
+				b.StartTimer()
+				start = time.Now().Add(-ingested)
 				if err := sc.Complete(ctx); err != nil {
 					b.Fatal(err)
 				}
 				completed, cpu2 := time.Since(start)-ingested, cpuTime()
 				b.StopTimer()
+				srv2 := serverCPU(b, s)
+				if s.Engine() == Postgres {
+					b.ReportMetric((srv1 - srv0).Seconds(), "ingest-server-cpu-s")
+					b.ReportMetric((srv2 - srv1).Seconds(), "complete-server-cpu-s")
+				}
 				size, err := s.Size(ctx)
 				if err != nil {
 					b.Fatal(err)
@@ -97,11 +107,40 @@ func BenchmarkIngestEstate(b *testing.B) {
 	}
 }
 
+// serverCPU is the CPU time the PostgreSQL backends serving s have used
+// (those named by s's application_name, on this machine), or 0 on
+// SQLite, where the work is in this process.
+func serverCPU(b *testing.B, s *Store) time.Duration {
+	if s.Engine() != Postgres {
+		return 0
+	}
+	rows, err := s.DB().QueryContext(context.Background(), `SELECT pid FROM pg_stat_activity
+		WHERE application_name = current_setting('application_name')`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		if t := procCPU(fmt.Sprintf("/proc/%d/stat", pid)); t > 0 {
+			total += t
+		}
+	}
+	return total
+}
+
 // cpuTime is the CPU time (user and system, every thread) this process
 // has used, read from /proc/self/stat in clock ticks of 10 ms; -1 where
 // there is no /proc. PostgreSQL's own CPU time is not in it.
-func cpuTime() time.Duration {
-	data, err := os.ReadFile("/proc/self/stat")
+func cpuTime() time.Duration { return procCPU("/proc/self/stat") }
+
+// procCPU reads a /proc/<pid>/stat file's user and system time.
+func procCPU(path string) time.Duration {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return -1
 	}
