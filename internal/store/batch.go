@@ -27,11 +27,15 @@ type batch struct {
 	// send, when set, hands a full statement's arguments to the
 	// goroutine that executes it (see pipeline) instead of executing it.
 	send func(*batch, []any) error
+	// rows is how many rows a flush carries (batchRows unless copying).
+	rows int
+	// copy, when set, writes the rows instead of INSERT (see copy.go).
+	copy func(ctx context.Context, args []any) error
 }
 
 func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
 	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[uint64]struct{}{},
-		args: make([]any, 0, batchRows*cols)}
+		args: make([]any, 0, batchRows*cols), rows: batchRows}
 }
 
 // add appends a row whose conflict key is key.
@@ -48,7 +52,7 @@ func (b *batch) addHashed(ctx context.Context, key uint64, vals ...any) error {
 	}
 	b.keys[key] = struct{}{}
 	b.args = append(b.args, vals...)
-	if len(b.args) >= batchRows*b.cols {
+	if len(b.args) >= b.rows*b.cols {
 		return b.flush(ctx)
 	}
 	return nil
@@ -90,7 +94,7 @@ func (b *batch) flush(ctx context.Context) error {
 	clear(b.keys)
 	if b.send != nil {
 		args := b.args
-		b.args = make([]any, 0, batchRows*b.cols)
+		b.args = make([]any, 0, b.rows*b.cols)
 		return b.send(b, args)
 	}
 	if err := b.exec(ctx, b.args); err != nil {
@@ -101,8 +105,23 @@ func (b *batch) flush(ctx context.Context) error {
 	return nil
 }
 
-// exec runs the statement with args, preparing it once for full batches.
+// exec writes the rows of args: copied, or by the statement, prepared
+// once for full batches.
 func (b *batch) exec(ctx context.Context, args []any) error {
+	if b.copy != nil {
+		return b.copy(ctx, args)
+	}
+	return b.insert(ctx, args)
+}
+
+// insert runs the statement over args, batchRows rows at a time.
+func (b *batch) insert(ctx context.Context, args []any) error {
+	for len(args) > batchRows*b.cols {
+		if err := b.insert(ctx, args[:batchRows*b.cols]); err != nil {
+			return err
+		}
+		args = args[batchRows*b.cols:]
+	}
 	n := len(args) / b.cols
 	var err error
 	if n == batchRows {

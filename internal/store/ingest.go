@@ -268,12 +268,17 @@ func (sc *Scan) IngestRows(ctx context.Context, rows iter.Seq[Row], recs []Recom
 // one transaction; an error from tail rolls everything back.
 func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]RecommendationInfo, []*resource.InputError, error)) error {
 	s := sc.s
-	return s.inTx(ctx, fmt.Sprintf("ingest into scan %d", sc.id), func(tx *sql.Tx) error {
+	return s.inConnTx(ctx, fmt.Sprintf("ingest into scan %d", sc.id), func(conn *sql.Conn, tx *sql.Tx) error {
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
 		}
 		st := sc.newStager(tx)
 		defer st.close()
+		if s.engine == Postgres {
+			copyInto(st.results, conn, "staged_results",
+				[]string{"scan_id", "resource_no", "recommendation_id", "component", "status", "reason"},
+				func(row []any) string { return fmt.Sprint(row[1], "\x00", row[2], "\x00", row[3]) })
+		}
 		if err := stage(ctx, st, rows); err != nil {
 			return err
 		}
