@@ -152,22 +152,28 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	}
 	// The history rows at this instant of this scan are its changes
 	// (the removals, written before, excepted): exemption changes by
-	// Maintain carry scan 0.
-	where := "at = ? AND scan_id = ? AND status <> 'Removed'"
+	// Maintain carry scan 0. A new finding (no previous status) is
+	// inserted, a changed one updated: no INSERT … ON CONFLICT, whose
+	// speculative insertion costs PostgreSQL twice a plain one.
+	mine := "h.at = ? AND h.scan_id = ? AND h.status <> 'Removed'"
 	args := []any{now, sc.id}
 	if s.engine == SQLite {
-		where = "+at = ? AND scan_id = ? AND status <> 'Removed' AND rowid > ?" // + : not through history_at
+		mine = "+h.at = ? AND h.scan_id = ? AND h.status <> 'Removed' AND h.rowid > ?" // + : not through history_at
 		args = append(args, last)
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
 		exemption_id, since, scan_id)
-		SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, at, scan_id
-		FROM history WHERE `+where+`
-		ON CONFLICT (resource_ref, recommendation_id, component) DO UPDATE SET
-		since = CASE WHEN findings.status <> excluded.status THEN excluded.since ELSE findings.since END,
-		status = excluded.status, reason = excluded.reason, exemption_id = excluded.exemption_id, scan_id = excluded.scan_id`),
-		args...); err != nil {
-		return 0, fmt.Errorf("current state: %w", err)
+		SELECT h.resource_ref, h.recommendation_id, h.component, h.status, h.reason, h.exemption_id, h.at, h.scan_id
+		FROM history h WHERE `+mine+` AND h.prev_status = ''`), args...); err != nil {
+		return 0, fmt.Errorf("current state: new findings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET status = h.status, reason = h.reason,
+		exemption_id = h.exemption_id, scan_id = h.scan_id,
+		since = CASE WHEN findings.status <> h.status THEN h.at ELSE findings.since END
+		FROM history h WHERE `+mine+` AND h.prev_status <> ''
+		AND findings.resource_ref = h.resource_ref AND findings.recommendation_id = h.recommendation_id
+		AND findings.component = h.component`), args...); err != nil {
+		return 0, fmt.Errorf("current state: changed findings: %w", err)
 	}
 	return changes, nil
 }
