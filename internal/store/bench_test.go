@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +64,8 @@ func BenchmarkIngestEstate(b *testing.B) {
 				}
 				s := open(b, dsn, c)
 				b.StartTimer()
-				start := time.Now()
+				srv0 := serverCPU(b, s)
+				start, cpu0 := time.Now(), cpuTime()
 				sc, err := s.Begin(ctx, "estate", Live, Labels{})
 				if err != nil {
 					b.Fatal(err)
@@ -70,23 +73,93 @@ func BenchmarkIngestEstate(b *testing.B) {
 				if err := sc.Ingest(ctx, res); err != nil {
 					b.Fatal(err)
 				}
-				ingested := time.Since(start)
+				ingested, cpu1 := time.Since(start), cpuTime()
+				b.StopTimer()
+				srv1 := serverCPU(b, s)
+				b.StartTimer()
+				start = time.Now().Add(-ingested)
 				if err := sc.Complete(ctx); err != nil {
 					b.Fatal(err)
 				}
+				completed, cpu2 := time.Since(start)-ingested, cpuTime()
 				b.StopTimer()
+				srv2 := serverCPU(b, s)
+				if s.Engine() == Postgres {
+					b.ReportMetric((srv1 - srv0).Seconds(), "ingest-server-cpu-s")
+					b.ReportMetric((srv2 - srv1).Seconds(), "complete-server-cpu-s")
+				}
 				size, err := s.Size(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(rows), "rows")
 				b.ReportMetric(ingested.Seconds(), "ingest-s")
+				b.ReportMetric(completed.Seconds(), "complete-s")
+				if cpu0 >= 0 && cpu2 >= 0 {
+					b.ReportMetric((cpu1 - cpu0).Seconds(), "ingest-cpu-s")
+					b.ReportMetric((cpu2 - cpu1).Seconds(), "complete-cpu-s")
+				}
 				b.ReportMetric(float64(size)/1e6, "MB")
 				_ = s.Close()
 				b.StartTimer()
 			}
 		})
 	}
+}
+
+// serverCPU is the CPU time the PostgreSQL backends serving s have used
+// (those named by s's application_name, on this machine), or 0 on
+// SQLite, where the work is in this process.
+func serverCPU(b *testing.B, s *Store) time.Duration {
+	if s.Engine() != Postgres {
+		return 0
+	}
+	rows, err := s.DB().QueryContext(context.Background(), `SELECT pid FROM pg_stat_activity
+		WHERE application_name = current_setting('application_name')`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		if t := procCPU(fmt.Sprintf("/proc/%d/stat", pid)); t > 0 {
+			total += t
+		}
+	}
+	return total
+}
+
+// cpuTime is the CPU time (user and system, every thread) this process
+// has used, read from /proc/self/stat in clock ticks of 10 ms; -1 where
+// there is no /proc. PostgreSQL's own CPU time is not in it.
+func cpuTime() time.Duration { return procCPU("/proc/self/stat") }
+
+// procCPU reads a /proc/<pid>/stat file's user and system time.
+func procCPU(path string) time.Duration {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	// Fields after the command (which may hold spaces) in parentheses:
+	// state is field 3, utime 14 and stime 15.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // BenchmarkStoreSize measures the store after 90 days of 15-minute scans

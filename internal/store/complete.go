@@ -77,9 +77,13 @@ func (sc *Scan) Complete(ctx context.Context) error {
 		if s.engine == Postgres {
 			// Fresh statistics, or the planner joins a million staged rows
 			// it believes absent with nested loops.
-			if _, err := tx.ExecContext(ctx, "ANALYZE staged_results, resources, findings"); err != nil {
+			if _, err := tx.ExecContext(ctx, "ANALYZE staged_results, staged_resources, resources, findings"); err != nil {
 				return fmt.Errorf("analyze: %w", err)
 			}
+		}
+		removed, err := sc.removeUnseen(ctx, tx, now)
+		if err != nil {
+			return err
 		}
 		want, err := s.wantExemption(ctx, tx, now, "s.recommendation_id")
 		if err != nil {
@@ -89,8 +93,7 @@ func (sc *Scan) Complete(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		removed, err := sc.removeUnseen(ctx, tx, now)
-		if err != nil {
+		if err := sc.dropStaging(ctx, tx, now); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE scans SET status = 'succeeded', finished_at = ?, changes = ?
@@ -105,20 +108,38 @@ func (sc *Scan) Complete(ctx context.Context) error {
 	})
 }
 
-// applyChanges records the new and changed findings in history and the
-// current state.
+// staged joins a scan's staged results (s) to their resources (sr, and
+// r in the scope), resource by resource: each resource is looked up once
+// and its rows read in a row. (CROSS JOIN fixes that order on SQLite;
+// PostgreSQL plans it as a plain join.)
+const staged = ` FROM staged_resources sr CROSS JOIN resources r CROSS JOIN staged_results s`
+
+// stagedWhere is the join's condition, for the scope and the scan.
+const stagedWhere = ` WHERE sr.scan_id = ? AND r.scope = ? AND r.resource_id = sr.resource_id
+	AND r.deployment = sr.deployment AND s.scan_id = sr.scan_id AND s.resource_no = sr.resource_no`
+
+// applyChanges records the new and changed findings in history, then
+// copies those history rows into the current state: the staged results
+// are joined to the current state once, and an unchanged finding is
+// read, never written.
 func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want string) (int64, error) {
 	s := sc.s
-	from := ` FROM staged_results s
-		JOIN resources r ON r.scope = ? AND r.resource_id = s.resource_id AND r.deployment = s.deployment
-		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
-		WHERE s.scan_id = ? AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> ` + want + `)`
 	n := strconv.FormatInt(now, 10)
 	id := strconv.FormatInt(sc.id, 10)
+	// On SQLite the rows this statement adds follow the last rowid (one
+	// writer at a time): the current state reads them as a range.
+	var last int64
+	if s.engine == SQLite {
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(rowid), 0) FROM history").Scan(&last); err != nil {
+			return 0, fmt.Errorf("history: %w", err)
+		}
+	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
 		prev_status, status, reason, exemption_id)
-		SELECT r.id, s.recommendation_id, s.component, `+n+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason, `+want+from),
-		sc.scope, sc.id)
+		SELECT r.id, s.recommendation_id, s.component, `+n+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason, `+want+staged+`
+		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
+		`+stagedWhere+` AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)`),
+		sc.id, sc.scope)
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
@@ -126,46 +147,72 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
+	if changes == 0 {
+		return 0, nil
+	}
+	// The history rows at this instant of this scan are its changes
+	// (the removals, written before, excepted): exemption changes by
+	// Maintain carry scan 0. A new finding (no previous status) is
+	// inserted, a changed one updated: no INSERT … ON CONFLICT, whose
+	// speculative insertion costs PostgreSQL twice a plain one.
+	mine := "h.at = ? AND h.scan_id = ? AND h.status <> 'Removed'"
+	args := []any{now, sc.id}
+	if s.engine == SQLite {
+		mine = "+h.at = ? AND h.scan_id = ? AND h.status <> 'Removed' AND h.rowid > ?" // + : not through history_at
+		args = append(args, last)
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
 		exemption_id, since, scan_id)
-		SELECT r.id, s.recommendation_id, s.component, s.status, s.reason, `+want+`, `+n+`, `+id+from+`
-		ON CONFLICT (resource_ref, recommendation_id, component) DO UPDATE SET
-		since = CASE WHEN findings.status <> excluded.status THEN excluded.since ELSE findings.since END,
-		status = excluded.status, reason = excluded.reason, exemption_id = excluded.exemption_id, scan_id = excluded.scan_id`),
-		sc.scope, sc.id); err != nil {
-		return 0, fmt.Errorf("current state: %w", err)
+		SELECT h.resource_ref, h.recommendation_id, h.component, h.status, h.reason, h.exemption_id, h.at, h.scan_id
+		FROM history h WHERE `+mine+` AND h.prev_status = ''`), args...); err != nil {
+		return 0, fmt.Errorf("current state: new findings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET status = h.status, reason = h.reason,
+		exemption_id = h.exemption_id, scan_id = h.scan_id,
+		since = CASE WHEN findings.status <> h.status THEN h.at ELSE findings.since END
+		FROM history h WHERE `+mine+` AND h.prev_status <> ''
+		AND findings.resource_ref = h.resource_ref AND findings.recommendation_id = h.recommendation_id
+		AND findings.component = h.component`), args...); err != nil {
+		return 0, fmt.Errorf("current state: changed findings: %w", err)
 	}
 	return changes, nil
 }
 
 // removeUnseen ends the findings of the scope that the scan did not
 // report (a resource deleted, a component removed) with a 'Removed'
-// history row, marks unseen resources gone and drops the staging.
+// history row. It runs before applyChanges, so that the findings it
+// reads are the previous scan's (none on a scope's first scan).
 func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64, error) {
 	s := sc.s
-	unseen := `NOT EXISTS (SELECT 1 FROM staged_results s WHERE s.scan_id = ? AND s.resource_id = r.resource_id
-		AND s.deployment = r.deployment AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
 		prev_status, status, reason, exemption_id)
 		SELECT f.resource_ref, f.recommendation_id, f.component, ?, ?, f.status, 'Removed', '', 0
-		FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE r.scope = ? AND `+unseen),
-		now, sc.id, sc.scope, sc.id)
+		FROM resources r JOIN findings f ON f.resource_ref = r.id
+		LEFT JOIN staged_resources sr ON sr.scan_id = ? AND sr.resource_id = r.resource_id AND sr.deployment = r.deployment
+		WHERE r.scope = ? AND NOT EXISTS (SELECT 1 FROM staged_results s WHERE s.scan_id = ?
+			AND s.resource_no = sr.resource_no AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`),
+		now, sc.id, sc.id, sc.scope, sc.id)
 	if err != nil {
 		return 0, fmt.Errorf("removed findings: %w", err)
 	}
 	removed, err := res.RowsAffected()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("removed findings: %w", err)
 	}
 	if removed > 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM findings WHERE resource_ref IN (SELECT id FROM resources WHERE scope = ?)
-			AND NOT EXISTS (SELECT 1 FROM resources r JOIN staged_results s ON s.resource_id = r.resource_id
-			AND s.deployment = r.deployment WHERE r.id = findings.resource_ref AND s.scan_id = ?
-			AND s.recommendation_id = findings.recommendation_id AND s.component = findings.component)`),
-			sc.scope, sc.id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM findings WHERE (resource_ref, recommendation_id, component) IN
+			(SELECT resource_ref, recommendation_id, component FROM history WHERE at = ? AND scan_id = ? AND status = 'Removed')`),
+			now, sc.id); err != nil {
 			return 0, fmt.Errorf("removed findings: %w", err)
 		}
 	}
+	return removed, nil
+}
+
+// dropStaging marks the resources the scan did not see gone and deletes
+// its staged rows.
+func (sc *Scan) dropStaging(ctx context.Context, tx *sql.Tx, now int64) error {
+	s := sc.s
 	for _, q := range []struct {
 		query string
 		args  []any
@@ -177,8 +224,8 @@ func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64,
 		{"DELETE FROM staged_resources WHERE scan_id = ?", []any{sc.id}},
 	} {
 		if _, err := tx.ExecContext(ctx, s.q(q.query), q.args...); err != nil {
-			return 0, fmt.Errorf("finish: %w", err)
+			return fmt.Errorf("finish: %w", err)
 		}
 	}
-	return removed, nil
+	return nil
 }

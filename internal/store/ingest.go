@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -47,84 +49,25 @@ type RecommendationInfo struct {
 	ID, Title, Severity, Type string
 }
 
-// batchRows is how many rows one INSERT carries: well under SQLite's
-// 32,766 and PostgreSQL's 65,535 parameters.
-const batchRows = 400
+// Resource numbers. Each ingest call numbers the resources it stages
+// from a random base, upwards: its rows are appended to the staging
+// index instead of scattered through it. A resource an earlier ingest of
+// the scan staged keeps that ingest's number (see renumber). Bases are
+// multiples of noSpan drawn from 2^40 values: two ingests of one scan
+// drawing the same base (one chance in 10^6 with a thousand ingests) are
+// refused by the unique index staged_resources_no, never merged.
+const noSpan = 1 << 22
 
-// batch accumulates the rows of one multi-row INSERT … ON CONFLICT. Keys
-// seen in the pending statement are remembered because PostgreSQL refuses
-// a statement that updates one row twice.
-type batch struct {
-	s          *Store
-	tx         *sql.Tx
-	head, tail string
-	cols       int
-	args       []any
-	keys       map[string]struct{}
-	full       *sql.Stmt
+func randomBase() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return int64(1+binary.LittleEndian.Uint64(b[:])%(1<<40-1)) * noSpan
 }
 
-func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
-	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols, keys: map[string]struct{}{}}
-}
-
-func (b *batch) add(ctx context.Context, key string, vals ...any) error {
-	if _, dup := b.keys[key]; dup {
-		if err := b.flush(ctx); err != nil {
-			return err
-		}
-	}
-	b.keys[key] = struct{}{}
-	b.args = append(b.args, vals...)
-	if len(b.args) >= batchRows*b.cols {
-		return b.flush(ctx)
-	}
-	return nil
-}
-
-func (b *batch) sql(n int) string {
-	var sb strings.Builder
-	sb.WriteString(b.head)
-	row := "(" + strings.Repeat("?, ", b.cols-1) + "?)"
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(row)
-	}
-	sb.WriteString(" ")
-	sb.WriteString(b.tail)
-	return b.s.q(sb.String())
-}
-
-func (b *batch) flush(ctx context.Context) error {
-	n := len(b.args) / b.cols
-	if n == 0 {
-		return nil
-	}
-	var err error
-	if n == batchRows {
-		if b.full == nil {
-			if b.full, err = b.tx.PrepareContext(ctx, b.sql(n)); err != nil {
-				return err
-			}
-		}
-		_, err = b.full.ExecContext(ctx, b.args...)
-	} else {
-		_, err = b.tx.ExecContext(ctx, b.sql(n), b.args...)
-	}
-	if err != nil {
-		return err
-	}
-	b.args = b.args[:0]
-	clear(b.keys)
-	return nil
-}
-
-func (b *batch) close() {
-	if b.full != nil {
-		_ = b.full.Close()
-	}
+// stagedResource is a resource this ingest staged, and its number.
+type stagedResource struct {
+	ri *ResourceInfo
+	no int64
 }
 
 // stager writes one Ingest call's rows into the scan's staging tables.
@@ -132,26 +75,38 @@ type stager struct {
 	sc        *Scan
 	resources *batch
 	results   *batch
-	seen      map[*ResourceInfo]struct{}
+	// seen holds the resources staged by this call, by the hash of their
+	// ID and deployment.
+	seen map[uint64][]stagedResource
+	// bases are the bases this call drew, base the latest; next is the
+	// next number.
+	bases      []int64
+	base, next int64
+	// last is the resource of the previous row (rows come grouped by
+	// resource), and lastNo its number.
+	last   *ResourceInfo
+	lastNo int64
 }
 
 func (sc *Scan) newStager(tx *sql.Tx) *stager {
 	s := sc.s
-	return &stager{sc: sc, seen: map[*ResourceInfo]struct{}{},
-		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, name, type,
-			subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
-			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET name = excluded.name, type = excluded.type,
+	base := randomBase()
+	return &stager{sc: sc, seen: map[uint64][]stagedResource{}, bases: []int64{base}, base: base, next: base,
+		resources: s.newBatch(tx, `INSERT INTO staged_resources (scan_id, resource_id, deployment, resource_no, latest_no,
+			name, type, subscription, resource_group, source_kind, file, line, address, placeholder, tags) VALUES `,
+			`ON CONFLICT (scan_id, resource_id, deployment) DO UPDATE SET latest_no = excluded.latest_no,
+			name = excluded.name, type = excluded.type,
 			subscription = excluded.subscription, resource_group = excluded.resource_group,
 			source_kind = excluded.source_kind, file = excluded.file, line = excluded.line,
-			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 13),
-		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_id, deployment, recommendation_id,
+			address = excluded.address, placeholder = excluded.placeholder, tags = excluded.tags`, 15),
+		results: s.newBatch(tx, `INSERT INTO staged_results (scan_id, resource_no, recommendation_id,
 			component, status, reason) VALUES `,
-			`ON CONFLICT (scan_id, resource_id, deployment, recommendation_id, component)
-			DO UPDATE SET status = excluded.status, reason = excluded.reason`, 7),
+			`ON CONFLICT (scan_id, resource_no, recommendation_id, component)
+			DO UPDATE SET status = excluded.status, reason = excluded.reason`, 6),
 	}
 }
 
-func (st *stager) add(ctx context.Context, r Row) error {
+func checkRow(r Row) error {
 	if r.Resource == nil || r.Resource.ID == "" {
 		return fmt.Errorf("a row of recommendation %q has no resource ID", r.Recommendation)
 	}
@@ -163,32 +118,116 @@ func (st *stager) add(ctx context.Context, r Row) error {
 	default:
 		return fmt.Errorf("%s: recommendation %s: unknown status %q", r.Resource.ID, r.Recommendation, r.Status)
 	}
-	ri := r.Resource
-	if _, ok := st.seen[ri]; !ok {
-		st.seen[ri] = struct{}{}
-		sub, rg := scopeOf(ri.ID)
-		tags, err := tagsJSON(ri.Tags)
-		if err != nil {
-			return fmt.Errorf("%s: tags: %w", ri.ID, err)
-		}
-		placeholder := 0
-		if ri.Placeholder {
-			placeholder = 1
-		}
-		if err := st.resources.add(ctx, ri.ID+"\x00"+ri.Deployment, st.sc.id, ri.ID, ri.Deployment, ri.Name, ri.Type,
-			sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
-			return err
-		}
-	}
-	return st.results.add(ctx, ri.ID+"\x00"+ri.Deployment+"\x00"+r.Recommendation+"\x00"+r.Component,
-		st.sc.id, ri.ID, ri.Deployment, r.Recommendation, r.Component, string(r.Status), r.Reason)
+	return nil
 }
 
-func (st *stager) flush(ctx context.Context) error {
-	if err := st.resources.flush(ctx); err != nil {
+// resource stages ri the first time this call meets it and returns its
+// number.
+func (st *stager) resource(ctx context.Context, ri *ResourceInfo) (int64, error) {
+	if ri == st.last {
+		return st.lastNo, nil
+	}
+	h := hashKey(ri.ID, ri.Deployment)
+	for _, x := range st.seen[h] {
+		if x.ri.ID == ri.ID && x.ri.Deployment == ri.Deployment {
+			st.last, st.lastNo = ri, x.no
+			return x.no, nil
+		}
+	}
+	if st.next == st.base+noSpan {
+		st.base = randomBase()
+		st.next = st.base
+		st.bases = append(st.bases, st.base)
+	}
+	no := st.next
+	st.next++
+	st.seen[h] = append(st.seen[h], stagedResource{ri, no})
+	st.last, st.lastNo = ri, no
+	sub, rg := scopeOf(ri.ID)
+	tags, err := tagsJSON(ri.Tags)
+	if err != nil {
+		return 0, fmt.Errorf("%s: tags: %w", ri.ID, err)
+	}
+	placeholder := 0
+	if ri.Placeholder {
+		placeholder = 1
+	}
+	if err := st.resources.addHashed(ctx, h, st.sc.id, ri.ID, ri.Deployment, no, no, ri.Name, ri.Type,
+		sub, rg, ri.SourceKind, ri.File, ri.Line, ri.Address, placeholder, tags); err != nil {
+		return 0, err
+	}
+	return no, nil
+}
+
+func (st *stager) add(ctx context.Context, r Row) error {
+	if err := checkRow(r); err != nil {
 		return err
 	}
-	return st.results.flush(ctx)
+	no, err := st.resource(ctx, r.Resource)
+	if err != nil {
+		return err
+	}
+	key := hashKey(r.Recommendation, r.Component) ^ uint64(no)
+	return st.results.addHashed(ctx, key, st.sc.id, no, r.Recommendation, r.Component, string(r.Status), r.Reason)
+}
+
+// renumber gives the rows of the resources an earlier ingest of the scan
+// staged (a retried job) that ingest's number, the rows they replace
+// deleted: a retry overwrites verdicts, never duplicates them. Without
+// a retry it reads this ingest's resources and changes nothing.
+func (st *stager) renumber(ctx context.Context) error {
+	s, tx := st.sc.s, st.resources.tx
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT resource_no, latest_no FROM staged_resources
+		WHERE scan_id = ? AND latest_no <> resource_no`), st.sc.id)
+	if err != nil {
+		return fmt.Errorf("retried resources: %w", err)
+	}
+	type pair struct{ old, new int64 }
+	var retried []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.old, &p.new); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("retried resources: %w", err)
+		}
+		if st.ours(p.new) {
+			retried = append(retried, p)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("retried resources: %w", err)
+	}
+	for _, p := range retried {
+		for _, q := range []string{
+			`DELETE FROM staged_results WHERE scan_id = ? AND resource_no = ? AND EXISTS (SELECT 1 FROM staged_results n
+				WHERE n.scan_id = staged_results.scan_id AND n.resource_no = ?
+				AND n.recommendation_id = staged_results.recommendation_id AND n.component = staged_results.component)`,
+			`UPDATE staged_results SET resource_no = ? WHERE scan_id = ? AND resource_no = ?`,
+			`UPDATE staged_resources SET latest_no = resource_no WHERE scan_id = ? AND resource_no = ?`,
+		} {
+			args := []any{st.sc.id, p.old, p.new}
+			switch {
+			case strings.HasPrefix(q, "UPDATE staged_results"):
+				args = []any{p.old, st.sc.id, p.new}
+			case strings.HasPrefix(q, "UPDATE staged_resources"):
+				args = []any{st.sc.id, p.old}
+			}
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+				return fmt.Errorf("renumber retried resource: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// ours reports whether this ingest gave out number no.
+func (st *stager) ours(no int64) bool {
+	for _, b := range st.bases {
+		if no >= b && no < b+noSpan {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *stager) close() { st.resources.close(); st.results.close() }
@@ -229,22 +268,21 @@ func (sc *Scan) IngestRows(ctx context.Context, rows iter.Seq[Row], recs []Recom
 // one transaction; an error from tail rolls everything back.
 func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]RecommendationInfo, []*resource.InputError, error)) error {
 	s := sc.s
-	return s.inTx(ctx, fmt.Sprintf("ingest into scan %d", sc.id), func(tx *sql.Tx) error {
+	return s.inConnTx(ctx, fmt.Sprintf("ingest into scan %d", sc.id), func(conn *sql.Conn, tx *sql.Tx) error {
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
 		}
 		st := sc.newStager(tx)
 		defer st.close()
-		var addErr error
-		for r := range rows {
-			if addErr = st.add(ctx, r); addErr != nil {
-				break
-			}
+		if s.engine == Postgres {
+			copyInto(st.results, conn, "staged_results",
+				[]string{"scan_id", "resource_no", "recommendation_id", "component", "status", "reason"},
+				func(row []any) string { return fmt.Sprint(row[1], "\x00", row[2], "\x00", row[3]) })
 		}
-		if addErr != nil {
-			return addErr
+		if err := stage(ctx, st, rows); err != nil {
+			return err
 		}
-		if err := st.flush(ctx); err != nil {
+		if err := st.renumber(ctx); err != nil {
 			return err
 		}
 		recs, errs, err := tail()
