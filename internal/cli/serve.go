@@ -110,7 +110,7 @@ Listening on anything but loopback needs authentication (see docs/serve.md).`,
 // --auth-oidc-* flags and tokens, OnScanCompleted and OnMaintenance from
 // the notifier's flags). An explicit list, no registration.
 func serveWiring() []func(cmd *cobra.Command, o *serveOptions) {
-	return nil
+	return []func(cmd *cobra.Command, o *serveOptions){wireAuth, wireNotify}
 }
 
 func (o *serveOptions) check() (schedule.Schedule, error) {

@@ -45,12 +45,12 @@ type serveAuthOptions struct {
 // AddFlags binds the --auth-* flags to fs.
 func (o *serveAuthOptions) AddFlags(fs *pflag.FlagSet) {
 	o.fs = fs
-	fs.StringVar(&o.oidcIssuer, "auth-oidc-issuer", "", "OpenID Connect issuer for browser sign-in, e.g. https://login.microsoftonline.com/<tenant>/v2.0")
+	fs.StringVar(&o.oidcIssuer, "auth-oidc-issuer", "", "OpenID Connect issuer URL for browser sign-in (docs/auth.md)")
 	fs.StringVar(&o.oidcClientID, "auth-oidc-client-id", "", "the OpenID Connect client (application) ID")
 	fs.StringVar(&o.oidcClientSecretFile, "auth-oidc-client-secret-file", "", "file holding the client secret (else $"+oidcSecretEnv+"; never on the command line)")
 	fs.StringVar(&o.oidcRedirectURL, "auth-oidc-redirect-url", "", "this server's callback as registered with the issuer: https://<host>/auth/callback")
 	fs.StringVar(&o.oidcRoleClaim, "auth-oidc-role-claim", "roles", "the ID token claim holding the user's roles (Entra ID app roles: roles)")
-	fs.StringSliceVar(&o.oidcRoles, "auth-oidc-roles", nil, "claim values to roles, claimValue=role,… (default kvguard.reader=reader,kvguard.editor=editor,kvguard.admin=admin)")
+	fs.StringSliceVar(&o.oidcRoles, "auth-oidc-roles", nil, "claim value=role,… (default:\nkvguard.<role>=<role>)")
 	fs.StringVar(&o.oidcDefaultRole, "auth-oidc-default-role", "none", "role of a signed-in user whose claims name none: none (refused), reader, editor or admin")
 	fs.DurationVar(&o.sessionTTL, "auth-session-ttl", 8*time.Hour, "how long a browser session lasts")
 	fs.BoolVar(&o.cookieSecure, "auth-cookie-secure", true, "mark cookies Secure (HTTPS only); defaults to false when serving on loopback")
