@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,41 +16,17 @@ import (
 
 	"github.com/kvguard/kvguard/internal/store"
 	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
+	"github.com/kvguard/kvguard/internal/testsupport/testclock"
 )
 
-// clock is an injected clock: tests move it, never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the injected clock: tests move it, never sleep.
+type clock = testclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)} }
+func newClock() *clock { return testclock.New() }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// engine is a fresh store on one engine.
-type engine struct{ name, dsn string }
-
-// engines returns SQLite always and PostgreSQL when KVGUARD_TEST_POSTGRES
-// names a server.
-func engines(t *testing.T) []engine {
-	t.Helper()
-	out := []engine{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db")}}
-	if dsn, _ := pgtest.Schema(t, "kvguard_notify_"); dsn != "" {
-		out = append(out, engine{"postgres", dsn})
-	}
-	return out
-}
+// engines returns a fresh SQLite file and, when KVGUARD_TEST_POSTGRES is
+// set, a fresh PostgreSQL schema (dropped at the end).
+func engines(t testing.TB) []pgtest.Engine { return pgtest.Engines(t, "kvguard_notify_") }
 
 func openStore(t *testing.T, dsn string, c *clock) *store.Store {
 	t.Helper()

@@ -29,10 +29,10 @@ func newNotifier(t *testing.T, o Options) *Notifier {
 func TestScanCompleted(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := openStore(t, e.dsn, c)
+			s := openStore(t, e.DSN, c)
 			ctx := t.Context()
 			var logs logBuffer
 			rcv := newReceiver(t)
@@ -127,7 +127,7 @@ func TestScanCompleted(t *testing.T) {
 func TestScanNotAnnounced(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	s := openStore(t, engines(t)[0].dsn, c)
+	s := openStore(t, engines(t)[0].DSN, c)
 	ctx := t.Context()
 	rcv := newReceiver(t)
 	n := newNotifier(t, Options{URL: rcv.URL(), Store: s, Now: c.Now})
@@ -162,10 +162,10 @@ func TestScanNotAnnounced(t *testing.T) {
 func TestExpiringExemptions(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := openStore(t, e.dsn, c)
+			s := openStore(t, e.DSN, c)
 			ctx := t.Context()
 			rcv := newReceiver(t)
 			n := newNotifier(t, Options{URL: rcv.URL(), Store: s, Now: c.Now, BaseURL: "https://kvguard.example"})
@@ -261,7 +261,7 @@ func TestDeliveryFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := openStore(t, engines(t)[0].dsn, c)
+			s := openStore(t, engines(t)[0].DSN, c)
 			ctx := t.Context()
 			rcv := newReceiver(t, tc.answers...)
 			var logs logBuffer
@@ -313,7 +313,7 @@ func TestDeliveryFailures(t *testing.T) {
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	s := openStore(t, engines(t)[0].dsn, c)
+	s := openStore(t, engines(t)[0].DSN, c)
 	ctx := t.Context()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -368,13 +368,13 @@ func TestUnreachable(t *testing.T) {
 func TestOnceAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
 			rcv := newReceiver(t)
 			var stores []*store.Store
 			for range 4 {
-				stores = append(stores, openStore(t, e.dsn, c))
+				stores = append(stores, openStore(t, e.DSN, c))
 			}
 			id := scan(t, stores[0], second)
 			var wg sync.WaitGroup
@@ -400,7 +400,7 @@ func TestOnceAcrossProcesses(t *testing.T) {
 func TestNewRefuses(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	s := openStore(t, engines(t)[0].dsn, c)
+	s := openStore(t, engines(t)[0].DSN, c)
 	cases := []struct {
 		name string
 		o    Options

@@ -18,25 +18,11 @@ import (
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/store"
+	"github.com/kvguard/kvguard/internal/testsupport/testclock"
 )
 
-// clock is an injected clock: tests move it, never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the injected clock: tests move it, never sleep.
+type clock = testclock.Clock
 
 // testAuth authenticates "Authorization: Bearer <role>" (reader, editor,
 // admin) as a principal of that name; "Bearer bad" is a bad credential.
@@ -162,7 +148,7 @@ type fixture struct {
 // it; auth nil serves without authentication.
 func newFixture(t *testing.T, auth Authenticator) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	c := testclock.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "kvguard.db"),
 		store.Options{Now: c.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

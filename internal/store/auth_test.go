@@ -16,11 +16,11 @@ import (
 func TestAPITokens(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 			if has, err := s.HasAPITokens(ctx); err != nil || has {
 				t.Fatalf("HasAPITokens on an empty store = %v, %v", has, err)
@@ -109,11 +109,11 @@ func TestAPITokens(t *testing.T) {
 func TestAuthSessionsAndFlows(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			now := c.Now()
 			live := AuthSession{Subject: "u1", Name: "alice", Role: "admin", Created: now, Expires: now.Add(8 * time.Hour)}
 			old := AuthSession{Subject: "u2", Name: "bob", Role: "reader", Created: now.Add(-9 * time.Hour), Expires: now.Add(-time.Hour)}

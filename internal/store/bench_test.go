@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/report/reporttest"
 	"github.com/kvguard/kvguard/internal/source/saved"
+	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
 	"github.com/kvguard/kvguard/internal/testsupport/synth"
 )
 
@@ -51,16 +52,16 @@ func BenchmarkIngestEstate(b *testing.B) {
 		rows += 1 + len(a.Components)
 	}
 	for _, e := range engines(b) {
-		b.Run(e.name, func(b *testing.B) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			c := newClock()
 			for i := 0; b.Loop(); i++ {
 				b.StopTimer()
-				dsn := e.dsn
-				if e.schema == "" {
+				dsn := e.DSN
+				if e.Schema == "" {
 					dsn = filepath.Join(b.TempDir(), fmt.Sprintf("ingest%d.db", i))
 				} else if i > 0 {
-					dsn, _ = postgresDSN(b)
+					dsn, _ = pgtest.Schema(b, "kvguard_test_")
 				}
 				s := open(b, dsn, c)
 				b.StartTimer()
@@ -193,7 +194,7 @@ func BenchmarkStoreSize(b *testing.B) {
 		return out
 	}
 	for _, e := range engines(b) {
-		b.Run(e.name, func(b *testing.B) {
+		b.Run(e.Name, func(b *testing.B) {
 			for b.Loop() {
 				benchSize(b, e, vaults, days, churn, verdicts)
 			}
@@ -201,11 +202,11 @@ func BenchmarkStoreSize(b *testing.B) {
 	}
 }
 
-func benchSize(b *testing.B, e engineCase, vaults, days, churn int, verdicts func(*rand.Rand) []verdict) {
+func benchSize(b *testing.B, e pgtest.Engine, vaults, days, churn int, verdicts func(*rand.Rand) []verdict) {
 	ctx := context.Background()
 	c := newClock()
 	rng := rand.New(rand.NewPCG(1, 2))
-	s := open(b, e.dsn, c, func(o *Options) { o.Retention = -1 })
+	s := open(b, e.DSN, c, func(o *Options) { o.Retention = -1 })
 	start := time.Now()
 	first := verdicts(rng)
 	scanOnce(b, s, "tenant", first)

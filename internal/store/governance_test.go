@@ -37,11 +37,11 @@ func TestExemptionScopes(t *testing.T) {
 			[]string{"Unhealthy", "Unhealthy", "Unhealthy"}},
 	}
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			for _, tc := range cases {
 				c := newClock()
 				ctx := context.Background()
-				s := open(t, e.dsn, c)
+				s := open(t, e.DSN, c)
 				_, _ = s.DB().ExecContext(ctx, "DELETE FROM exemptions")
 				sc, err := s.Begin(ctx, "repo:infra", Repository, Labels{Repository: "github.com/org/infra", Commit: "abc"})
 				if err != nil {
@@ -87,10 +87,10 @@ func TestExemptionScopes(t *testing.T) {
 // itself at the clock, is recorded in history and audited.
 func TestExemptionLifecycle(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Unhealthy", "off"}})
 			id, err := s.CreateExemption(ctx, "alice", Exemption{Kind: Mitigated, Reason: "firewall in front",
 				Expires: c.Now().Add(10 * day), Scope: OnResource, Target: vaultA})
@@ -165,7 +165,7 @@ func TestExemptionRefused(t *testing.T) {
 		{"bad kind", Exemption{Kind: "forever", Reason: "x", Scope: OnResource, Target: vaultA, Expires: time.Unix(1, 0)}, "kind"},
 		{"tag scope", Exemption{Kind: Waiver, Reason: "x", Scope: OnTag, Target: "env", Expires: time.Unix(1, 0)}, "scope"},
 	}
-	s := open(t, engines(t)[0].dsn, newClock())
+	s := open(t, engines(t)[0].DSN, newClock())
 	for _, tc := range cases {
 		if _, err := s.CreateExemption(context.Background(), "alice", tc.ex); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want an error about %s", tc.name, err, tc.want)
@@ -177,10 +177,10 @@ func TestExemptionRefused(t *testing.T) {
 // from when the finding became unhealthy; overdue at the clock.
 func TestOwners(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			sc, err := s.Begin(ctx, "sub:all", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)
@@ -236,10 +236,10 @@ func TestOwners(t *testing.T) {
 // retention are deleted; the current state and newer history stay.
 func TestRetention(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c, func(o *Options) { o.Retention = 30 * day })
+			s := open(t, e.DSN, c, func(o *Options) { o.Retention = 30 * day })
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Unhealthy", "off"}, {vaultB, "purge", "", "Healthy", "on"}})
 			c.Add(10 * day)
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Healthy", "on"}})

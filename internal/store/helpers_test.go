@@ -6,63 +6,24 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
+	"github.com/kvguard/kvguard/internal/testsupport/testclock"
 )
 
 // postgresEnv names the PostgreSQL server the tests use besides SQLite.
 const postgresEnv = pgtest.Env
 
-// clock is an injected clock: tests move it, never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the injected clock: tests move it, never sleep.
+type clock = testclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// engineCase is a fresh, empty database on one engine.
-type engineCase struct {
-	name string
-	dsn  string
-	// schema is the PostgreSQL schema the test owns ("" for SQLite).
-	schema string
-}
+func newClock() *clock { return testclock.New() }
 
 // engines returns a fresh SQLite file and, when KVGUARD_TEST_POSTGRES is
-// set, a fresh PostgreSQL schema (dropped at the end), so that parallel
-// test binaries never share tables.
-func engines(t testing.TB) []engineCase {
-	t.Helper()
-	out := []engineCase{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db"), ""}}
-	if dsn, schema := postgresDSN(t); dsn != "" {
-		out = append(out, engineCase{"postgres", dsn, schema})
-	}
-	return out
-}
-
-// postgresDSN creates a schema for the test and returns a DSN using it,
-// or "" (logging how to run the PostgreSQL half) when none is configured.
-func postgresDSN(t testing.TB) (dsn, schema string) {
-	t.Helper()
-	return pgtest.Schema(t, "kvguard_test_")
-}
+// set, a fresh PostgreSQL schema (dropped at the end).
+func engines(t testing.TB) []pgtest.Engine { return pgtest.Engines(t, "kvguard_test_") }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

@@ -35,9 +35,9 @@ func TestIngestRetryOverwrites(t *testing.T) {
 		"kv-b purge  Healthy on again",
 	}
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s := open(t, e.dsn, newClock())
+			s := open(t, e.DSN, newClock())
 			sc, err := s.Begin(ctx, "sub:a", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)
@@ -78,9 +78,9 @@ func TestIngestRepeatedKeyAcrossBatches(t *testing.T) {
 	again.status, again.reason = "Unhealthy", "changed"
 	vs = append(vs, again)
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s := open(t, e.dsn, newClock())
+			s := open(t, e.DSN, newClock())
 			sc := scanOnce(t, s, "sub:a", vs)
 			info, err := s.ScanInfo(ctx, sc.ID())
 			if err != nil {
@@ -114,10 +114,10 @@ func TestCompleteSince(t *testing.T) {
 		{"Healthy", "all 3 pass", 3, 1},
 	}
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			var at []time.Time
 			for i, st := range steps {
 				c.Add(15 * time.Minute)

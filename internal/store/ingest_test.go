@@ -88,10 +88,10 @@ func TestIngestReport(t *testing.T) {
 		}
 	}
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			labels := Labels{Repository: "github.com/org/infra", Branch: "main", Commit: "0123abc", PipelineURL: "https://ci.example/run/7"}
 			sc, err := s.Begin(ctx, "repo:infra@main", Repository, labels)
 			if err != nil {
@@ -133,7 +133,7 @@ func TestIngestReportRefused(t *testing.T) {
 		{"no resource", `{"schemaVersion":"1","assessments":[{},{}]}`, "assessments[0]: no resource ID"},
 	}
 	c := newClock()
-	s := open(t, engines(t)[0].dsn, c)
+	s := open(t, engines(t)[0].DSN, c)
 	ctx := context.Background()
 	for _, tc := range cases {
 		sc, err := s.Begin(ctx, "repo", Repository, Labels{})

@@ -46,10 +46,10 @@ func scanWithRecs(t *testing.T, s *Store, scope string, vs []verdict) int64 {
 func TestNewFindings(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			ctx := t.Context()
 			first := scanWithRecs(t, s, "sub:a", []verdict{
 				{vaultA, "purge", "", "Unhealthy", "purge protection off"},
@@ -117,10 +117,10 @@ func TestNewFindings(t *testing.T) {
 func TestExpiringExemptions(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			ctx := t.Context()
 			day := 24 * time.Hour
 			add := func(reason string, in time.Duration) int64 {
@@ -169,10 +169,10 @@ func TestExpiringExemptions(t *testing.T) {
 func TestNoticeOutbox(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			ctx := t.Context()
 			add := func(sink string, kind NoticeKind, subject int64, instant time.Time) bool {
 				t.Helper()

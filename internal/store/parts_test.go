@@ -11,9 +11,9 @@ import (
 // resumes the scan by ID.
 func TestPartsCountOnce(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s := open(t, e.dsn, newClock())
+			s := open(t, e.DSN, newClock())
 			sc, err := s.Begin(ctx, "tenant", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)
@@ -63,10 +63,10 @@ func TestPartsCountOnce(t *testing.T) {
 // renews it; a released lease is free.
 func TestLeases(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			try := func(holder string, want bool) {
 				t.Helper()
 				if got, err := s.TryLease(ctx, "subscription:x", holder, time.Minute); err != nil || got != want {

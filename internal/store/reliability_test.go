@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
 )
 
 // childEnv makes the test binary act as the process the crash test kills.
@@ -83,17 +85,17 @@ func crashChild(dsn string) int {
 // unacknowledged one is.
 func TestKilledMidIngest(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			before := []verdict{{vaultA, "purge", "", "Unhealthy", "off"}}
 			scanOnce(t, s, "sub:a", before)
 			want := state(t, s, Filter{})
 			_ = s.Close()
 
 			cmd := exec.Command(os.Args[0], "-test.run", "^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+e.dsn)
+			cmd.Env = append(os.Environ(), childEnv+"="+e.DSN)
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -131,7 +133,7 @@ func TestKilledMidIngest(t *testing.T) {
 				t.Fatalf("child acknowledged %d batches of scan %d (stderr: %s)", acks, scanID, stderr.String())
 			}
 
-			s2 := open(t, e.dsn, c)
+			s2 := open(t, e.DSN, c)
 			info, err := s2.ScanInfo(ctx, scanID)
 			if err != nil || info.Status != Failed {
 				t.Fatalf("killed scan: %+v, %v", info, err)
@@ -155,7 +157,7 @@ func TestKilledMidIngest(t *testing.T) {
 // of an ingest: the ingest fails with an error, nothing of it is staged,
 // and a retry succeeds.
 func TestDroppedConnection(t *testing.T) {
-	dsn, schema := postgresDSN(t)
+	dsn, schema := pgtest.Schema(t, "kvguard_test_")
 	if dsn == "" {
 		t.Skipf("needs PostgreSQL: set %s", postgresEnv)
 	}
@@ -214,10 +216,10 @@ func TestDroppedConnection(t *testing.T) {
 // pg_restore, when installed).
 func TestBackupRestore(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Unhealthy", "off"}, {vaultB, "purge", "", "Healthy", "on"}})
 			if _, err := s.CreateExemption(ctx, "alice", Exemption{Kind: Waiver, Reason: "r", Expires: c.Now().Add(day), Scope: OnResource, Target: vaultA}); err != nil {
 				t.Fatal(err)
@@ -238,7 +240,7 @@ func TestBackupRestore(t *testing.T) {
 }
 
 // backupAndRestore backs s up and returns the DSN of the restored copy.
-func backupAndRestore(t *testing.T, s *Store, e engineCase) string {
+func backupAndRestore(t *testing.T, s *Store, e pgtest.Engine) string {
 	t.Helper()
 	ctx := context.Background()
 	if s.Engine() == SQLite {
@@ -256,11 +258,11 @@ func backupAndRestore(t *testing.T, s *Store, e engineCase) string {
 	}
 	base := os.Getenv(postgresEnv)
 	dump := filepath.Join(t.TempDir(), "kvguard.dump")
-	if out, err := exec.Command("pg_dump", "--format=custom", "--schema="+e.schema, "--file="+dump, base).CombinedOutput(); err != nil {
+	if out, err := exec.Command("pg_dump", "--format=custom", "--schema="+e.Schema, "--file="+dump, base).CombinedOutput(); err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
 	// Restore into a database of its own, as after losing the server.
-	db := e.schema + "_restore"
+	db := e.Schema + "_restore"
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
@@ -286,5 +288,5 @@ func backupAndRestore(t *testing.T, s *Store, e engineCase) string {
 	if out, err := exec.Command("pg_restore", "--no-owner", "--dbname="+target, dump).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v\n%s", err, out)
 	}
-	return target + "&search_path=" + e.schema
+	return target + "&search_path=" + e.Schema
 }

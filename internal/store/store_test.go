@@ -12,9 +12,9 @@ import (
 
 func TestMigrationsOnOpen(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			v, err := s.SchemaVersion(context.Background())
 			if want := newestMigration(t); err != nil || v != want {
 				t.Fatalf("schema version %d, %v; want %d", v, err, want)
@@ -22,7 +22,7 @@ func TestMigrationsOnOpen(t *testing.T) {
 			// A second open finds nothing to apply and the data intact.
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Healthy", "ok"}})
 			_ = s.Close()
-			s2 := open(t, e.dsn, c)
+			s2 := open(t, e.DSN, c)
 			if got := state(t, s2, Filter{}); len(got) != 1 {
 				t.Errorf("after reopen: %v", got)
 			}
@@ -86,9 +86,9 @@ func TestTransitions(t *testing.T) {
 		}},
 	}
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			ctx := context.Background()
 			var last []string
 			for _, st := range steps {
@@ -131,11 +131,11 @@ func TestTransitions(t *testing.T) {
 // taken over and can no longer complete.
 func TestScopeLock(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s1 := open(t, e.dsn, c)
-			s2 := open(t, e.dsn, c, func(o *Options) { o.Recover = RecoverExpired }) // a second process
+			s1 := open(t, e.DSN, c)
+			s2 := open(t, e.DSN, c, func(o *Options) { o.Recover = RecoverExpired }) // a second process
 			first, err := s1.Begin(ctx, "sub:a", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)
@@ -181,10 +181,10 @@ func TestScopeLock(t *testing.T) {
 // failed on the next open and nothing it ingested is current.
 func TestInterruptedScan(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Unhealthy", "off"}})
 			sc, err := s.Begin(ctx, "sub:a", Live, Labels{})
 			if err != nil {
@@ -194,7 +194,7 @@ func TestInterruptedScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = s.Close() // the process ends without completing
-			s2 := open(t, e.dsn, c)
+			s2 := open(t, e.DSN, c)
 			info, err := s2.ScanInfo(ctx, sc.ID())
 			if err != nil || info.Status != Failed || info.Error == "" {
 				t.Fatalf("interrupted scan: %+v, %v", info, err)
@@ -212,10 +212,10 @@ func TestInterruptedScan(t *testing.T) {
 // neither duplicates nor loses a verdict.
 func TestIngestIdempotent(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			sc, err := s.Begin(ctx, "sub:a", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)
@@ -247,10 +247,10 @@ func TestIngestIdempotent(t *testing.T) {
 
 func TestIngestRefusesBadRows(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			sc, err := s.Begin(ctx, "sub:a", Live, Labels{})
 			if err != nil {
 				t.Fatal(err)

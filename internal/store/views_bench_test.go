@@ -22,14 +22,14 @@ func BenchmarkViews(b *testing.B) {
 	vaults := envInt("KVGUARD_BENCH_VIEWS_VAULTS", 100_000)
 	days := envInt("KVGUARD_BENCH_VIEWS_DAYS", 90)
 	for _, e := range engines(b) {
-		b.Run(e.name, func(b *testing.B) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			c := newClock()
-			s := open(b, e.dsn, c, func(o *Options) { o.Retention = -1 })
+			s := open(b, e.DSN, c, func(o *Options) { o.Retention = -1 })
 			start := time.Now()
 			last := buildViewsStore(b, s, c, vaults, days)
 			size, _ := s.Size(ctx)
-			b.Logf("%s: built %d vaults × %d days in %s, %.0f MB", e.name, vaults, days, time.Since(start).Round(time.Second), float64(size)/1e6)
+			b.Logf("%s: built %d vaults × %d days in %s, %.0f MB", e.Name, vaults, days, time.Since(start).Round(time.Second), float64(size)/1e6)
 			page, next, err := s.FindingsPage(ctx, ListFilter{Limit: 50})
 			if err != nil || len(page) != 50 {
 				b.Fatalf("first page: %d rows, %v", len(page), err)
@@ -266,10 +266,10 @@ func buildViewsStore(b *testing.B, s *Store, c *clock, vaults, days int) int64 {
 func BenchmarkViewsCompleted(b *testing.B) {
 	vaults := envInt("KVGUARD_BENCH_VIEWS_VAULTS", 100_000)
 	for _, e := range engines(b) {
-		b.Run(e.name, func(b *testing.B) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			c := newClock()
-			s := open(b, e.dsn, c, func(o *Options) { o.Retention = -1 })
+			s := open(b, e.DSN, c, func(o *Options) { o.Retention = -1 })
 			last := buildViewsStore(b, s, c, vaults, 1)
 			for _, sc := range []struct {
 				name string

@@ -30,11 +30,11 @@ func summaryOf(t *testing.T, s *Store, f ViewFilter) []string {
 func TestViews(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			first := []verdict{
 				{vaultA, "r1", "", "Unhealthy", "no"}, {vaultA, "r2", "", "Healthy", "ok"},
 				{vaultA, "r2", "s1", "Unhealthy", "no expiry"},
@@ -109,10 +109,10 @@ func TestViews(t *testing.T) {
 func TestPagination(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			s := open(t, e.dsn, newClock())
+			s := open(t, e.DSN, newClock())
 			var vs []verdict
 			for i := range 23 {
 				id := fmt.Sprintf("/subscriptions/00000000-0000-0000-0000-00000000000%d/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-%02d", i%2, i)
@@ -189,10 +189,10 @@ func TestPagination(t *testing.T) {
 func TestTagCounts(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			c := newClock()
-			s := open(t, e.dsn, c)
+			s := open(t, e.DSN, c)
 			scan := func(tagA string) {
 				a := &ResourceInfo{ID: vaultA, Name: "kv-a", Tags: map[string]string{"env": tagA, "team": "x"}}
 				b := &ResourceInfo{ID: vaultB, Name: "kv-b", Tags: map[string]string{"env": "dev"}}

@@ -17,7 +17,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	for _, e := range engines(b) {
 		ctx := context.Background()
 		c := newClock()
-		st := openStore(b, e.dsn, c)
+		st := openStore(b, e.DSN, c)
 		svc, err := New(ctx, Options{Store: st, Now: c.Now})
 		if err != nil {
 			b.Fatal(err)
@@ -49,7 +49,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			req  *http.Request
 			kind string
 		}{{"token", tokenReq, KindToken}, {"session", sessionReq, KindSession}} {
-			b.Run(e.name+"/"+bc.name, func(b *testing.B) {
+			b.Run(e.Name+"/"+bc.name, func(b *testing.B) {
 				for b.Loop() {
 					id, ok, err := svc.Authenticate(bc.req)
 					if !ok || err != nil || id.Kind != bc.kind {

@@ -7,34 +7,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/kvguard/kvguard/internal/store"
 	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
+	"github.com/kvguard/kvguard/internal/testsupport/testclock"
 )
 
-// clock is an injected clock: tests move it, never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the injected clock: tests move it, never sleep.
+type clock = testclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testclock.New() }
 
 // syncBuffer is a log sink shared by the server's goroutines.
 type syncBuffer struct {
@@ -54,18 +38,9 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// engine is a fresh database: a SQLite file always, a PostgreSQL schema
-// when KVGUARD_TEST_POSTGRES is set.
-type engine struct{ name, dsn string }
-
-func engines(t testing.TB) []engine {
-	t.Helper()
-	out := []engine{{"sqlite", filepath.Join(t.TempDir(), "kvguard.db")}}
-	if dsn, _ := pgtest.Schema(t, "kvguard_webauth_"); dsn != "" {
-		out = append(out, engine{"postgres", dsn})
-	}
-	return out
-}
+// engines returns a fresh SQLite file and, when KVGUARD_TEST_POSTGRES is
+// set, a fresh PostgreSQL schema (dropped at the end).
+func engines(t testing.TB) []pgtest.Engine { return pgtest.Engines(t, "kvguard_webauth_") }
 
 func openStore(t testing.TB, dsn string, c *clock) *store.Store {
 	t.Helper()

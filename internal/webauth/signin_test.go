@@ -129,9 +129,9 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 func TestOIDCFlow(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newOIDCSetup(t, e.dsn, nil)
+			s := newOIDCSetup(t, e.DSN, nil)
 			c := browser(t)
 			st := s.signIn(t, c, "alice")
 			if st.status != http.StatusSeeOther || st.location != "/scans/7?tab=errors" {
@@ -220,7 +220,7 @@ func TestOIDCFlow(t *testing.T) {
 // the refusal is logged.
 func TestOIDCRefusals(t *testing.T) {
 	t.Parallel()
-	dsn := engines(t)[0].dsn
+	dsn := engines(t)[0].DSN
 	s := newOIDCSetup(t, dsn, nil)
 	for _, tc := range []struct {
 		name   string
@@ -291,7 +291,7 @@ func TestOIDCRefusals(t *testing.T) {
 // role when one is set; the role claim is configurable.
 func TestDefaultRole(t *testing.T) {
 	t.Parallel()
-	s := newOIDCSetup(t, engines(t)[0].dsn, func(c *OIDCConfig) {
+	s := newOIDCSetup(t, engines(t)[0].DSN, func(c *OIDCConfig) {
 		c.DefaultRole = RoleReader
 		c.RoleClaim = "groups"
 		c.Roles = map[string]Role{"kvguard-editors": RoleEditor}
@@ -310,7 +310,7 @@ func TestDefaultRole(t *testing.T) {
 func TestCookieSecure(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	st := openStore(t, engines(t)[0].dsn, c)
+	st := openStore(t, engines(t)[0].DSN, c)
 	issuer, err := azuresim.NewOIDCIssuer(azuresim.OIDCOptions{Now: c.Now, Users: map[string]azuresim.OIDCUser{"alice": {}}})
 	if err != nil {
 		t.Fatal(err)

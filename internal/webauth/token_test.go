@@ -96,11 +96,11 @@ func bearer(token string) *http.Request {
 func TestTokenLifecycle(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			c := newClock()
-			st := openStore(t, e.dsn, c)
+			st := openStore(t, e.DSN, c)
 			svc, err := New(ctx, Options{Store: st, Now: c.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -235,7 +235,7 @@ func TestTokenAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
-	st := openStore(t, engines(t)[0].dsn, c)
+	st := openStore(t, engines(t)[0].DSN, c)
 	svc, err := New(ctx, Options{Store: st, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)

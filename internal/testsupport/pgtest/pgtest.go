@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,4 +50,24 @@ func Schema(t testing.TB, prefix string) (dsn, schema string) {
 		sep = "&"
 	}
 	return base + sep + "search_path=" + schema + "&application_name=" + schema, schema
+}
+
+// Engine is a fresh, empty database on one engine.
+type Engine struct {
+	Name string // "sqlite" or "postgres"
+	DSN  string
+	// Schema is the PostgreSQL schema the test owns ("" for SQLite).
+	Schema string
+}
+
+// Engines returns a fresh SQLite file in the test's temporary directory
+// and, when Env is set, a fresh PostgreSQL schema named with prefix
+// (dropped at the end), so that parallel test binaries never share tables.
+func Engines(t testing.TB, prefix string) []Engine {
+	t.Helper()
+	out := []Engine{{Name: "sqlite", DSN: filepath.Join(t.TempDir(), "kvguard.db")}}
+	if dsn, schema := Schema(t, prefix); dsn != "" {
+		out = append(out, Engine{Name: "postgres", DSN: dsn, Schema: schema})
+	}
+	return out
 }
