@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,45 +14,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvguard/kvguard/internal/store"
+	"github.com/kvguard/kvguard/internal/testsupport/headless"
 )
-
-// chromium finds a Chromium binary: KVGUARD_CHROMIUM, else the PATH.
-// Without one the test skips, except under CI=true, where it fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("KVGUARD_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium on the PATH under CI=true (.ci/run installs Debian's chromium)")
-	}
-	t.Skip("no chromium on the PATH (install Debian's chromium or set KVGUARD_CHROMIUM)")
-	return ""
-}
 
 // browser starts a headless Chromium, off the network but for loopback,
 // whose requests carry the token of role (testAuth).
 func browser(t *testing.T, role string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
+	ctx := headless.Browser(t)
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(cancelT)
 	do(ctx, t, chromedp.Navigate("about:blank"))

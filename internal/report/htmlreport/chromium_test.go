@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,48 +15,8 @@ import (
 
 	"github.com/kvguard/kvguard/internal/assess"
 	"github.com/kvguard/kvguard/internal/report/reporttest"
+	"github.com/kvguard/kvguard/internal/testsupport/headless"
 )
-
-// chromium finds a Chromium (or Chrome) binary: KVGUARD_CHROMIUM, else
-// the PATH. Without one the test skips, except under CI=true, where
-// .ci/run has installed Debian's chromium and the test must run.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("KVGUARD_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium on the PATH under CI=true (.ci/run installs Debian's chromium)")
-	}
-	t.Skip("no chromium on the PATH (install Debian's chromium or set KVGUARD_CHROMIUM): the HTML report was not opened in a browser")
-	return ""
-}
-
-// browser starts a headless Chromium with the flags that work in a
-// container and keep it off the network, and a fresh profile.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // screenshotDir is where the screenshot is kept: KVGUARD_SCREENSHOT_DIR,
 // else the test's artifact directory (kept with go test -artifacts).
@@ -173,7 +132,7 @@ const whereAmI = `(() => {
 // section into view), and without script every row shows. A screenshot
 // is kept as an artefact.
 func TestInChromium(t *testing.T) {
-	ctx := browser(t)
+	ctx := headless.Browser(t)
 	r := reporttest.Judge(t, reporttest.Estate(0), reporttest.InputErrors()...)
 	file := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(file)
