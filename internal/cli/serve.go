@@ -37,6 +37,9 @@ type serveOptions struct {
 	poll        time.Duration
 	live        liveFlags
 
+	// prepare run first when the web role starts, with the open store:
+	// the wiring's chance to build what its hooks need (the notifier).
+	prepare []func(ctx context.Context, st *store.Store) error
 	// Authenticator builds the server's authentication from the
 	// --auth-* flags (nil: none, loopback only).
 	Authenticator func(ctx context.Context, st *store.Store) (server.Authenticator, error)
@@ -211,6 +214,11 @@ func (o *serveOptions) liveScope(ctx context.Context, a *app, st *store.Store) (
 // serveWeb serves the pages and the API until ctx ends, running the
 // schedule and the maintenance ticks alongside.
 func (o *serveOptions) serveWeb(ctx context.Context, a *app, st *store.Store, c *jobs.Client, sched schedule.Schedule, scope string) error {
+	for _, prepare := range o.prepare {
+		if err := prepare(ctx, st); err != nil {
+			return err
+		}
+	}
 	var auth server.Authenticator
 	if o.Authenticator != nil {
 		var err error

@@ -63,34 +63,19 @@ func wireNotify(cmd *cobra.Command, o *serveOptions) {
 	f := cmd.Flags()
 	f.StringVar(&format, "notify-format", "json", "webhook payload: json, slack or teams (docs/notifications.md)")
 	f.DurationVar(&within, "notify-expiring-within", 7*24*time.Hour, "announce exemptions expiring within this window")
-	var n *notify.Notifier
-	setup := func(st *store.Store) (*notify.Notifier, error) {
+	o.prepare = append(o.prepare, func(_ context.Context, st *store.Store) error {
 		// The URL is a credential for most receivers: it comes from the
 		// environment, never from the command line.
 		u := os.Getenv("KVGUARD_NOTIFY_WEBHOOK")
 		if u == "" {
-			return nil, nil
+			return nil
 		}
-		if n != nil {
-			return n, nil
-		}
-		var err error
-		n, err = notify.New(notify.Options{URL: u, Format: format, Store: st, Now: o.now, BaseURL: o.baseURL, ExpiringWithin: within})
-		return n, err
-	}
-	prev := o.Authenticator
-	o.Authenticator = func(ctx context.Context, st *store.Store) (server.Authenticator, error) {
-		nn, err := setup(st)
+		n, err := notify.New(notify.Options{URL: u, Format: format, Store: st, Now: o.now, BaseURL: o.baseURL, ExpiringWithin: within})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if nn != nil {
-			o.OnScanCompleted = nn.ScanCompleted
-			o.OnMaintenance = nn.ExpiringExemptions
-		}
-		if prev == nil {
-			return nil, nil
-		}
-		return prev(ctx, st)
-	}
+		o.OnScanCompleted = n.ScanCompleted
+		o.OnMaintenance = n.ExpiringExemptions
+		return nil
+	})
 }

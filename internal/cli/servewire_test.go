@@ -57,3 +57,32 @@ func TestServeWiresAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestServeWiresNotify: the webhook hooks are set only when
+// KVGUARD_NOTIFY_WEBHOOK names a receiver, and a bad format is refused.
+func TestServeWiresNotify(t *testing.T) {
+	st := authStore(t)
+	for _, tc := range []struct {
+		url, format string
+		hooks, fail bool
+	}{
+		{"", "json", false, false},
+		{"http://127.0.0.1:9/hook", "slack", true, false},
+		{"http://127.0.0.1:9/hook", "morse", false, true},
+	} {
+		t.Setenv("KVGUARD_NOTIFY_WEBHOOK", tc.url)
+		o := &serveOptions{}
+		cmd := &cobra.Command{}
+		wireNotify(cmd, o)
+		if err := cmd.Flags().Set("notify-format", tc.format); err != nil {
+			t.Fatal(err)
+		}
+		err := o.prepare[0](context.Background(), st)
+		if (err != nil) != tc.fail {
+			t.Fatalf("%q %s: prepare error %v, want failure %v", tc.url, tc.format, err, tc.fail)
+		}
+		if got := o.OnScanCompleted != nil && o.OnMaintenance != nil; got != tc.hooks {
+			t.Fatalf("%q %s: hooks set = %v, want %v", tc.url, tc.format, got, tc.hooks)
+		}
+	}
+}
