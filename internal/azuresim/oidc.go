@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -94,8 +96,9 @@ type OIDCOptions struct {
 // OIDCIssuer is an OpenID Connect provider for tests over loopback HTTP:
 // discovery, a JWKS with an RS256 key generated at start, an
 // authorization endpoint that approves the chosen user at once (PKCE S256
-// required, nonce honoured) and a token endpoint that checks the code,
-// its verifier, the client and the redirect URI.
+// required, nonce honoured), or shows a sign-in page listing its users
+// when the request chose none of several, and a token endpoint that
+// checks the code, its verifier, the client and the redirect URI.
 type OIDCIssuer struct {
 	opts   OIDCOptions
 	logger *slog.Logger
@@ -267,6 +270,9 @@ func (i *OIDCIssuer) authorize(w http.ResponseWriter, r *http.Request) {
 	case OIDCFault(i.fault.Load()) == OIDCDeny:
 		v.Set("error", "access_denied")
 		v.Set("error_description", "the user declined to sign in")
+	case !ok && q.Get("login_hint") == "" && q.Get("user") == "" && len(i.opts.Users) > 1:
+		i.signInPage(w, q)
+		return
 	case !ok:
 		http.Error(w, "choose a user with login_hint or user: one of "+strings.Join(i.userKeys(), ", "), http.StatusBadRequest)
 		return
@@ -280,6 +286,38 @@ func (i *OIDCIssuer) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back.RawQuery = v.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// signInPage asks which user signs in: a form that repeats the
+// authorization request with user set, one button per user, so that a
+// browser test goes through the issuer as a person would (no script).
+func (i *OIDCIssuer) signInPage(w http.ResponseWriter, q url.Values) {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k != "user" && k != "login_hint" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in – kvguard test issuer</title></head>` +
+		`<body><h1>Sign in</h1><form method="get" action="/authorize">`)
+	for _, k := range keys {
+		fmt.Fprintf(&b, `<input type="hidden" name="%s" value="%s">`, html.EscapeString(k), html.EscapeString(q.Get(k)))
+	}
+	for _, u := range i.userKeys() {
+		fmt.Fprintf(&b, `<p><button type="submit" name="user" value="%s">Sign in as %s</button></p>`,
+			html.EscapeString(u), html.EscapeString(u))
+	}
+	b.WriteString(`</form></body></html>`)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// No form-action: the form's answer redirects to the relying party, and
+	// Chromium applies form-action to the redirect too.
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, b.String())
 }
 
 func (i *OIDCIssuer) pickUser(q url.Values) (string, bool) {

@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
+	"io"
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -254,5 +257,56 @@ func TestOIDCIssuerFaults(t *testing.T) {
 	q, _ := code(t, i, "bob", nil)
 	if q.Get("error") != "access_denied" || q.Get("code") != "" || q.Get("state") != "st4te" {
 		t.Errorf("deny: %v", q)
+	}
+}
+
+// TestOIDCIssuerSignInPage: a request that names no user, to an issuer
+// with several, gets a page with one button per user; submitting its form
+// as one of them approves that user, with the request's state and nonce.
+func TestOIDCIssuerSignInPage(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	i := startIssuer(t, clk.Now)
+	resp, err := oidcClient.Get(authorizeURL(i, "", func(q url.Values) { q.Del("login_hint") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the sign-in page has a script")
+	}
+	var buttons []string
+	for _, m := range regexp.MustCompile(`<button type="submit" name="user" value="([^"]*)">`).FindAllStringSubmatch(page, -1) {
+		buttons = append(buttons, m[1])
+	}
+	if strings.Join(buttons, ",") != "alice,bob" {
+		t.Errorf("buttons for %v, want alice,bob", buttons)
+	}
+	// Submit the form as bob: its hidden fields plus the button's value.
+	form := url.Values{"user": {"bob"}}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`).FindAllStringSubmatch(page, -1) {
+		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	resp, err = oidcClient.Get(i.URL() + "/authorize?" + form.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st4te" {
+		t.Fatalf("submitted form: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	out, st := exchange(t, i, tokenForm(i, loc.Query().Get("code")))
+	if st != http.StatusOK {
+		t.Fatalf("exchange: %d %v", st, out)
+	}
+	c, ok := claims(t, i, out["id_token"].(string))
+	if !ok || c["sub"] != "bob-oid" || c["nonce"] != "n0nce" {
+		t.Errorf("ID token claims %v (signature ok %v), want bob's with the nonce", c, ok)
 	}
 }
