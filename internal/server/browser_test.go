@@ -3,35 +3,31 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/kvguard/kvguard/internal/azuresim"
 	"github.com/kvguard/kvguard/internal/store"
 	"github.com/kvguard/kvguard/internal/testsupport/headless"
+	"github.com/kvguard/kvguard/internal/webauth"
 )
 
 // browser starts a headless Chromium, off the network but for loopback,
-// whose requests carry the token of role (testAuth).
-func browser(t *testing.T, role string) context.Context {
+// with a profile (and so cookies) of its own.
+func browser(t *testing.T) context.Context {
 	t.Helper()
 	ctx := headless.Browser(t)
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	// A guard against a hang, not a measure: every step waits on the page.
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
 	do(ctx, t, chromedp.Navigate("about:blank"))
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders,
-		network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Bearer " + role}}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument,
 		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: collectViolations}); err != nil {
 		t.Fatal(err)
@@ -39,13 +35,87 @@ func browser(t *testing.T, role string) context.Context {
 	return ctx
 }
 
+// webauthAuth presents webauth's service as the server's Authenticator,
+// as kvguard serve does (internal/cli authAdapter): the roles are
+// numbered alike.
+type webauthAuth struct{ s *webauth.Service }
+
+func (a webauthAuth) Authenticate(r *http.Request) (Principal, bool, error) {
+	id, ok, err := a.s.Authenticate(r)
+	if err != nil || !ok {
+		return Principal{}, ok, err
+	}
+	return Principal{Name: id.Name, Role: Role(id.Role)}, true, nil
+}
+
+func (a webauthAuth) Handler() http.Handler { return a.s.Handler() }
+
+func (a webauthAuth) SignInURL(r *http.Request) string { return a.s.SignInURL(r) }
+
+// newOIDCFixture serves the test estate with authentication on: the real
+// webauth service, signing browsers in through the simulator's OpenID
+// Connect issuer, which knows alice (app role kvguard.editor) and bob
+// (kvguard.reader). Both read the fixture's clock.
+func newOIDCFixture(t *testing.T) (*fixture, *azuresim.OIDCIssuer) {
+	t.Helper()
+	var issuer *azuresim.OIDCIssuer
+	f := newFixtureAuth(t, func(st *store.Store, c *clock, base string) Authenticator {
+		var err error
+		issuer, err = azuresim.NewOIDCIssuer(azuresim.OIDCOptions{
+			Now:          c.Now,
+			RedirectURLs: []string{base + "/auth/callback"},
+			Users: map[string]azuresim.OIDCUser{
+				"alice": {Name: "Alice", Email: "alice@example.test", Roles: []string{"kvguard.editor"}},
+				"bob":   {Name: "Bob", Email: "bob@example.test", Roles: []string{"kvguard.reader"}},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = issuer.Close() })
+		svc, err := webauth.New(t.Context(), webauth.Options{Store: st, Now: c.Now, CookieSecure: false,
+			OIDC: &webauth.OIDCConfig{Issuer: issuer.URL(), ClientID: issuer.ClientID(), ClientSecret: issuer.ClientSecret(),
+				RedirectURL: base + "/auth/callback"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return webauthAuth{svc}
+	})
+	return f, issuer
+}
+
+// signIn opens path without a session: the server sends the browser to
+// the issuer, whose sign-in page it screenshots; it clicks user's button
+// and, back on the server with a session, waits for ready.
+func signIn(ctx context.Context, t *testing.T, base, path, user, ready, dir string) {
+	t.Helper()
+	button := `button[name="user"][value="` + user + `"]`
+	do(ctx, t, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(button)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(loc, base) {
+		t.Fatalf("without a session %s stayed on the server: %s", path, loc)
+	}
+	shot(ctx, t, dir, "signin-"+user)
+	do(ctx, t, chromedp.Click(chromedp.CSS(button)), chromedp.WaitReady(chromedp.CSS(ready)))
+	if loc, err = chromedp.Run(ctx, chromedp.Location()); err != nil {
+		t.Fatal(err)
+	}
+	if loc != base+path {
+		t.Errorf("after signing in %s is at %s, want %s", user, loc, base+path)
+	}
+}
+
 // collectViolations records the page's Content-Security-Policy
 // violations (the devtools protocol injects it; the page has no script).
 const collectViolations = `window.__violations = [];
 document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.violatedDirective));`
 
-// artifacts is where screenshots are kept: KVGUARD_ARTIFACTS, else a
-// temporary directory.
+// artifacts is where screenshots are kept: KVGUARD_ARTIFACTS/serve when
+// set, else the test's artifact directory (kept with go test -artifacts
+// -outputdir DIR, removed otherwise).
 func artifacts(t *testing.T) string {
 	t.Helper()
 	if d := os.Getenv("KVGUARD_ARTIFACTS"); d != "" {
@@ -55,7 +125,7 @@ func artifacts(t *testing.T) string {
 		}
 		return d
 	}
-	return t.TempDir()
+	return t.ArtifactDir()
 }
 
 func do(ctx context.Context, t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
@@ -97,17 +167,25 @@ func textOf(ctx context.Context, t *testing.T, sel string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// TestBrowser drives the views in headless Chromium: filter the
-// overview, open a vault, exempt one of its findings as an editor and
-// see it become Exempt, be refused as a reader, and watch a running scan
-// finish. Screenshots of each view are kept (KVGUARD_ARTIFACTS).
+// TestBrowser drives the views in headless Chromium with authentication
+// on: sign in through the simulator's OpenID Connect issuer as an editor,
+// filter the overview, open a vault, exempt one of its findings and see
+// it become Exempt, sign in as a reader and be refused a change, and
+// watch a running scan finish. Screenshots of each view are kept
+// (artifacts). Every wait is on the page, none on the clock.
 func TestBrowser(t *testing.T) {
-	f := newFixture(t, testAuth{})
+	f, issuer := newOIDCFixture(t)
 	dir := artifacts(t)
-	ed := browser(t, "editor")
+	ed := browser(t)
 	base := f.ts.URL
 
-	do(ed, t, chromedp.Navigate(base+"/"), chromedp.WaitReady(chromedp.CSS("#total-unhealthy")))
+	signIn(ed, t, base, "/", "alice", "#total-unhealthy", dir)
+	if got := textOf(ed, t, ".who"); got != "alice · editor" {
+		t.Errorf("signed in as %q, want alice · editor", got)
+	}
+	if n := issuer.Issued(); n != 1 {
+		t.Errorf("the issuer issued %d ID tokens, want 1", n)
+	}
 	if got := textOf(ed, t, "#total-unhealthy"); got != "4" {
 		t.Errorf("total unhealthy %q, want 4", got)
 	}
@@ -148,9 +226,13 @@ func TestBrowser(t *testing.T) {
 	}
 	shot(ed, t, dir, "resource-exempt")
 
-	// A reader sees no forms and is refused a change.
-	rd := browser(t, "reader")
-	do(rd, t, chromedp.Navigate(base+"/exemptions"), chromedp.WaitReady(chromedp.CSS("main h1")))
+	// A reader (bob, app role kvguard.reader) sees no forms and is
+	// refused a change.
+	rd := browser(t)
+	signIn(rd, t, base, "/exemptions", "bob", "main h1", dir)
+	if got := textOf(rd, t, ".who"); got != "bob · reader" {
+		t.Errorf("signed in as %q, want bob · reader", got)
+	}
 	if n := eval[int](rd, t, `document.querySelectorAll("main form[method=post]").length`); n != 0 {
 		t.Errorf("a reader sees %d forms", n)
 	}
@@ -161,6 +243,9 @@ func TestBrowser(t *testing.T) {
 	do(rd, t, chromedp.WaitReady(chromedp.CSS("p.error")))
 	if got := textOf(rd, t, "main"); !strings.Contains(got, "Forbidden") || !strings.Contains(got, "needs the editor role") {
 		t.Errorf("a reader's revoke was not refused: %s", got)
+	}
+	if got := textOf(rd, t, ".who"); got != "bob · reader" {
+		t.Errorf("the refusal's page names %q, want bob · reader", got)
 	}
 	shot(rd, t, dir, "refused-reader")
 

@@ -148,6 +148,14 @@ type fixture struct {
 // it; auth nil serves without authentication.
 func newFixture(t *testing.T, auth Authenticator) *fixture {
 	t.Helper()
+	return newFixtureAuth(t, func(*store.Store, *clock, string) Authenticator { return auth })
+}
+
+// newFixtureAuth is newFixture with an authenticator built on the
+// fixture's store and clock, knowing the server's base URL (an OpenID
+// Connect redirect URL names it).
+func newFixtureAuth(t *testing.T, authFor func(st *store.Store, c *clock, base string) Authenticator) *fixture {
+	t.Helper()
 	c := testclock.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "kvguard.db"),
 		store.Options{Now: c.Now, Logger: slog.New(slog.DiscardHandler)})
@@ -157,12 +165,16 @@ func newFixture(t *testing.T, auth Authenticator) *fixture {
 	t.Cleanup(func() { _ = st.Close() })
 	scanRows(t, st, "tenant", estate())
 	fs := &fakeScanner{st: st}
-	srv, err := New(Options{Store: st, Auth: auth, Scanner: fs, Now: c.Now, CSRFKey: []byte("test-key")})
+	// The listener comes first, for its URL; the handler is set before
+	// any request can arrive.
+	var handler http.Handler
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(ts.Close)
+	srv, err := New(Options{Store: st, Auth: authFor(st, c, ts.URL), Scanner: fs, Now: c.Now, CSRFKey: []byte("test-key")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	handler = srv.Handler()
 	return &fixture{st: st, clock: c, srv: srv, ts: ts, scanner: fs}
 }
 

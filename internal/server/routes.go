@@ -111,11 +111,12 @@ func (s *Server) guard(rt route) http.Handler {
 		if !ok {
 			return
 		}
+		// Before the role check: a refusal's page names who was refused.
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if p.Role < rt.min {
 			s.fail(rec, r, http.StatusForbidden, "this needs the "+rt.min.String()+" role; "+p.Name+" is "+p.Role.String())
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if rt.mutating() && !rt.api() && !s.validCSRF(r, p) {
 			s.fail(rec, r, http.StatusForbidden, "the form's CSRF token is missing or wrong: reload the page")
 			return
