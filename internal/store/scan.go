@@ -153,6 +153,15 @@ func (s *Store) recoverScans(ctx context.Context) error {
 	if n, err := res.RowsAffected(); err == nil && n > 0 {
 		s.log.Warn("interrupted scans marked failed", "count", n)
 	}
+	if s.opts.Recover == RecoverAll {
+		// The only process on the database is starting: every lease was
+		// held by its predecessor, which is gone. Without this, the first
+		// scan after a crash waits out the dead process's subscription
+		// leases.
+		if _, err := s.db.ExecContext(ctx, "DELETE FROM leases"); err != nil {
+			return fmt.Errorf("release the leases of the interrupted process: %w", err)
+		}
+	}
 	return nil
 }
 

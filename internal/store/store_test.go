@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -193,8 +194,15 @@ func TestInterruptedScan(t *testing.T) {
 			if err := sc.IngestRows(ctx, rowsOf([]verdict{{vaultA, "purge", "", "Healthy", "on"}, {vaultB, "purge", "", "Healthy", "on"}}), nil, nil); err != nil {
 				t.Fatal(err)
 			}
+			if ok, err := s.TryLease(ctx, "subscription:a", "the-dead-process", time.Hour); !ok || err != nil {
+				t.Fatalf("lease: %v, %v", ok, err)
+			}
 			_ = s.Close() // the process ends without completing
 			s2 := open(t, e.DSN, c)
+			// Its leases went with it (RecoverAll: this is the only process).
+			if ok, err := s2.TryLease(ctx, "subscription:a", "the-next-process", time.Minute); !ok || err != nil {
+				t.Errorf("the interrupted process's lease still held after reopening: %v, %v", ok, err)
+			}
 			info, err := s2.ScanInfo(ctx, sc.ID())
 			if err != nil || info.Status != Failed || info.Error == "" {
 				t.Fatalf("interrupted scan: %+v, %v", info, err)

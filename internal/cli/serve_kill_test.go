@@ -1,0 +1,397 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kvguard/kvguard/internal/azuresim"
+)
+
+// serveChildEnv makes the test binary act as `kvguard <args>` (its value,
+// JSON): the process the kill tests start and SIGKILL.
+const serveChildEnv = "KVGUARD_CLI_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(serveChildEnv); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			fmt.Fprintln(os.Stderr, serveChildEnv+":", err)
+			os.Exit(2)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, argv, os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild is a `kvguard serve` process.
+type serveChild struct {
+	cmd  *exec.Cmd
+	base string
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan struct{}
+}
+
+// startServe starts `kvguard serve` with args on a free loopback port and
+// returns once it listens (it says where on stderr).
+func startServe(t *testing.T, env []string, args ...string) *serveChild {
+	t.Helper()
+	argv, _ := json.Marshal(append([]string{"serve", "--listen", "127.0.0.1:0", "--poll", "50ms"}, args...))
+	c := &serveChild{cmd: exec.Command(os.Args[0], "-test.run", "^$"), done: make(chan struct{})}
+	c.cmd.Env = append(append(os.Environ(), serveChildEnv+"="+string(argv)), env...)
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.kill(t) })
+	addr := make(chan string, 1)
+	go func() {
+		defer close(c.done)
+		lines := bufio.NewScanner(stderr)
+		for lines.Scan() {
+			l := lines.Text()
+			c.mu.Lock()
+			c.logs.WriteString(l + "\n")
+			c.mu.Unlock()
+			if rest, ok := strings.CutPrefix(l, "kvguard: serve: http://"); ok {
+				a, _, _ := strings.Cut(rest, " ")
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		c.base = "http://" + a
+	case <-c.done:
+		t.Fatalf("kvguard serve ended before it listened:\n%s", c.stderr())
+	case <-t.Context().Done():
+		t.Fatal("kvguard serve never listened")
+	}
+	return c
+}
+
+func (c *serveChild) stderr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logs.String()
+}
+
+// kill ends the process with SIGKILL: no shutdown code of its runs.
+func (c *serveChild) kill(t *testing.T) {
+	t.Helper()
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	_ = c.cmd.Wait()
+}
+
+// call sends a request and decodes the JSON answer into out.
+func (c *serveChild) call(t *testing.T, method, path string, body []byte, wantStatus int, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", method, path, err, c.stderr())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, wantStatus)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+type scanAnswer struct {
+	ID     int64  `json:"id"`
+	Scan   int64  `json:"scan"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+}
+
+// waitScan polls the scan until it is no longer running: the condition
+// waited on is the scan's state, with the test's deadline as the only
+// limit.
+func (c *serveChild) waitScan(t *testing.T, id int64) scanAnswer {
+	t.Helper()
+	for {
+		var s scanAnswer
+		c.call(t, "GET", fmt.Sprintf("/api/v1/scans/%d", id), nil, http.StatusOK, &s)
+		if s.Status != "running" {
+			return s
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("scan %d still running:\n%s", id, c.stderr())
+		case <-time.After(20 * time.Millisecond): // a poll, not a measure
+		}
+	}
+}
+
+// current is the server's current state (every finding, components
+// included), one line each, sorted.
+func (c *serveChild) current(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for {
+		var page struct {
+			Items []struct{ ResourceID, Recommendation, Component, Status, Reason string }
+			Next  string
+		}
+		c.call(t, "GET", "/api/v1/findings?limit=500&components=true&cursor="+cursor, nil, http.StatusOK, &page)
+		for _, f := range page.Items {
+			out = append(out, strings.Join([]string{f.ResourceID, f.Recommendation, f.Component, f.Status, f.Reason}, " | "))
+		}
+		if page.Next == "" {
+			slices.Sort(out)
+			return out
+		}
+		cursor = page.Next
+	}
+}
+
+// pushReport is a kvguard JSON report of vaults named prefix-0… in one
+// subscription, each with a verdict on two recommendations and one
+// component.
+func pushReport(prefix string, vaults int) []byte {
+	type rec struct {
+		ID       string `json:"id"`
+		Title    string `json:"title,omitempty"`
+		Severity string `json:"severity,omitempty"`
+	}
+	type comp struct{ Name, Status, Reason string }
+	type assessment struct {
+		Recommendation rec `json:"recommendation"`
+		Resource       struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"resource"`
+		Status     string `json:"status"`
+		Reason     string `json:"reason"`
+		Components []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+			Reason string `json:"reason"`
+		} `json:"components,omitempty"`
+	}
+	recs := []rec{{"keyvault-rbac", "Role-Based Access Control should be used on Keyvault Services", "High"},
+		{"keyvault-secret-expiry", "Key Vault secrets should have an expiration date", "High"}}
+	var as []assessment
+	for i := range vaults {
+		for j, r := range recs {
+			var a assessment
+			a.Recommendation = rec{ID: r.ID}
+			a.Resource.Name = fmt.Sprintf("%s-%d", prefix, i)
+			a.Resource.ID = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-" + prefix +
+				"/providers/Microsoft.KeyVault/vaults/" + a.Resource.Name
+			a.Resource.Type = "Microsoft.KeyVault/vaults"
+			a.Status, a.Reason = []string{"Healthy", "Unhealthy"}[(i+j)%2], fmt.Sprintf("verdict %d of %s", j, prefix)
+			if j == 1 {
+				a.Components = append(a.Components, struct {
+					Name   string `json:"name"`
+					Status string `json:"status"`
+					Reason string `json:"reason"`
+				}{"db-password", "Unhealthy", "The secret has no expiration date."})
+			}
+			as = append(as, a)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"schemaVersion": "1", "tool": map[string]string{"name": "kvguard"},
+		"recommendations": recs, "assessments": as, "errors": []any{}})
+	return b
+}
+
+// writeLock holds the SQLite file's write lock: the store of the killed
+// process can read but write nothing more (its writes wait on the busy
+// timeout), so that what the test saw under the lock is what the kill
+// interrupts.
+type writeLock struct {
+	conn *sql.Conn
+	db   *sql.DB
+}
+
+// lockWhen polls the database file until cond holds, then takes the write
+// lock and checks cond again under it (the process may have moved on
+// between the two); it fails the test if cond no longer holds.
+func lockWhen(t *testing.T, path, what string, cond func(ctx context.Context, q *sql.Conn) (bool, error)) *writeLock {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ok, err := cond(ctx, conn)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("never saw %s", what)
+		case <-time.After(5 * time.Millisecond): // a poll, not a measure
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := cond(ctx, conn)
+	if err != nil || !ok {
+		t.Fatalf("%s no longer held once the write lock was taken (%v): the process finished first; make the work larger", what, err)
+	}
+	return &writeLock{conn: conn, db: db}
+}
+
+func (l *writeLock) release(t *testing.T) {
+	t.Helper()
+	if _, err := l.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Error(err)
+	}
+	_ = l.conn.Close()
+	_ = l.db.Close()
+}
+
+// midway is the condition of an interrupted scan: running, with some of
+// its results staged (committed) and not all of its work done.
+func midway(scanID int64, parts bool) func(ctx context.Context, q *sql.Conn) (bool, error) {
+	return func(ctx context.Context, q *sql.Conn) (bool, error) {
+		var status string
+		var staged, open int64
+		err := q.QueryRowContext(ctx, `SELECT status, (SELECT COUNT(*) FROM staged_results WHERE scan_id = ?),
+			(SELECT COUNT(*) FROM scan_parts WHERE scan_id = ? AND done_at = 0) FROM scans WHERE id = ?`,
+			scanID, scanID, scanID).Scan(&status, &staged, &open)
+		if err != nil {
+			return false, err
+		}
+		return status == "running" && staged > 0 && (!parts || open > 0), nil
+	}
+}
+
+// TestServeKilled kills a `kvguard serve` process (SIGKILL) in the middle
+// of ingesting a pushed report and in the middle of a live scan, and
+// restarts it on the same SQLite file each time: the interrupted scan is
+// failed, none of its verdicts is current, and the report acknowledged
+// before (202, then succeeded) is all there. The kills are placed by the
+// database's state, never by time: the test waits until the scan has
+// staged results, takes the file's write lock so that the process can
+// commit nothing more, checks the scan is still unfinished, and kills.
+func TestServeKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts kvguard serve processes")
+	}
+	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: 4, Vaults: 40, SecretsPerVault: 2, Seed: 13})
+	// The latency only spreads the scan over time, so that the test finds
+	// it midway; the test checks that it did.
+	sim, err := azuresim.New(est, azuresim.Options{TrustedNetwork: true, Latency: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	dir := t.TempDir()
+	cloud := filepath.Join(dir, "cloud.json")
+	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tenant, id, secret := sim.Credentials()
+	env := []string{"AZURE_TENANT_ID=" + tenant, "AZURE_CLIENT_ID=" + id, "AZURE_CLIENT_SECRET=" + secret}
+	db := filepath.Join(dir, "kvguard.db")
+	args := []string{"--db", db, "--schedule", "", "--no-demo", "--cloud", cloud, "--auth", "client-secret", "--scope", "tenant"}
+	for _, s := range est.Subscriptions {
+		args = append(args, "--subscription", s.ID)
+	}
+
+	// An acknowledged report: 202, then succeeded.
+	srv := startServe(t, env, args...)
+	var acked scanAnswer
+	srv.call(t, "POST", "/api/v1/reports?repository=org/acked", pushReport("acked", 50), http.StatusAccepted, &acked)
+	if s := srv.waitScan(t, acked.Scan); s.Status != "succeeded" {
+		t.Fatalf("the acknowledged report's scan: %+v", s)
+	}
+	want := srv.current(t)
+	if len(want) != 50*3 {
+		t.Fatalf("%d current findings after the acknowledged report, want 150", len(want))
+	}
+
+	// Killed mid-ingest: a large report, some of it staged.
+	var big scanAnswer
+	srv.call(t, "POST", "/api/v1/reports?repository=org/big", pushReport("big", 6000), http.StatusAccepted, &big)
+	lock := lockWhen(t, db, fmt.Sprintf("scan %d midway through its ingest", big.Scan), midway(big.Scan, false))
+	srv.kill(t)
+	lock.release(t)
+
+	srv = startServe(t, env, args...)
+	if s := srv.waitScan(t, big.Scan); s.Status != "failed" {
+		t.Errorf("the report interrupted mid-ingest: %+v, want failed", s)
+	}
+	if got := srv.current(t); !slices.Equal(got, want) {
+		t.Errorf("after the kill mid-ingest the current state has %d findings, want the acknowledged %d", len(got), len(want))
+	}
+
+	// Killed mid-scan: a live scan with some subscriptions staged.
+	var live scanAnswer
+	srv.call(t, "POST", "/api/v1/scans", []byte(`{"scope":"tenant"}`), http.StatusAccepted, &live)
+	lock = lockWhen(t, db, fmt.Sprintf("scan %d midway (a subscription staged, one not)", live.Scan), midway(live.Scan, true))
+	srv.kill(t)
+	lock.release(t)
+
+	srv = startServe(t, env, args...)
+	if s := srv.waitScan(t, live.Scan); s.Status != "failed" {
+		t.Errorf("the scan interrupted midway: %+v, want failed", s)
+	}
+	if got := srv.current(t); !slices.Equal(got, want) {
+		t.Errorf("after the kill mid-scan the current state has %d findings, want the acknowledged %d", len(got), len(want))
+	}
+	// The scope is free and the store sound: the next scan completes.
+	var again scanAnswer
+	srv.call(t, "POST", "/api/v1/scans", []byte(`{"scope":"tenant"}`), http.StatusAccepted, &again)
+	if s := srv.waitScan(t, again.Scan); s.Status != "succeeded" {
+		t.Fatalf("the scan after the restart: %+v\n%s", s, srv.stderr())
+	}
+	if got := srv.current(t); len(got) <= len(want) {
+		t.Errorf("the scan after the restart added nothing: %d findings", len(got))
+	}
+}
