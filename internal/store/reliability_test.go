@@ -24,9 +24,19 @@ const (
 	batchSize    = 100
 )
 
+// fullChildEnv makes the test binary act as the process whose disk fills
+// up (its value: the SQLite file; fullLimitEnv: the file size limit).
+const (
+	fullChildEnv = "KVGUARD_STORE_FULL_CHILD"
+	fullLimitEnv = "KVGUARD_STORE_FULL_LIMIT"
+)
+
 func TestMain(m *testing.M) {
 	if dsn := os.Getenv(childEnv); dsn != "" {
 		os.Exit(crashChild(dsn))
+	}
+	if path := os.Getenv(fullChildEnv); path != "" {
+		os.Exit(fullChild(path))
 	}
 	os.Exit(m.Run())
 }
