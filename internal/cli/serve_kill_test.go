@@ -194,7 +194,11 @@ func pushReport(prefix string, vaults int) []byte {
 		Title    string `json:"title,omitempty"`
 		Severity string `json:"severity,omitempty"`
 	}
-	type comp struct{ Name, Status, Reason string }
+	type comp struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
 	type assessment struct {
 		Recommendation rec `json:"recommendation"`
 		Resource       struct {
@@ -204,11 +208,7 @@ func pushReport(prefix string, vaults int) []byte {
 		} `json:"resource"`
 		Status     string `json:"status"`
 		Reason     string `json:"reason"`
-		Components []struct {
-			Name   string `json:"name"`
-			Status string `json:"status"`
-			Reason string `json:"reason"`
-		} `json:"components,omitempty"`
+		Components []comp `json:"components,omitempty"`
 	}
 	recs := []rec{{"keyvault-rbac", "Role-Based Access Control should be used on Keyvault Services", "High"},
 		{"keyvault-secret-expiry", "Key Vault secrets should have an expiration date", "High"}}
@@ -223,11 +223,7 @@ func pushReport(prefix string, vaults int) []byte {
 			a.Resource.Type = "Microsoft.KeyVault/vaults"
 			a.Status, a.Reason = []string{"Healthy", "Unhealthy"}[(i+j)%2], fmt.Sprintf("verdict %d of %s", j, prefix)
 			if j == 1 {
-				a.Components = append(a.Components, struct {
-					Name   string `json:"name"`
-					Status string `json:"status"`
-					Reason string `json:"reason"`
-				}{"db-password", "Unhealthy", "The secret has no expiration date."})
+				a.Components = append(a.Components, comp{"db-password", "Unhealthy", "The secret has no expiration date."})
 			}
 			as = append(as, a)
 		}
