@@ -1,3 +1,5 @@
+//go:build linux
+
 package cli
 
 import (
@@ -59,6 +61,8 @@ func startServe(t *testing.T, env []string, args ...string) *serveChild {
 	argv, _ := json.Marshal(append([]string{"serve", "--listen", "127.0.0.1:0", "--poll", "50ms"}, args...))
 	c := &serveChild{cmd: exec.Command(os.Args[0], "-test.run", "^$"), done: make(chan struct{})}
 	c.cmd.Env = append(append(os.Environ(), serveChildEnv+"="+string(argv)), env...)
+	// Should the test binary die (a -timeout), its children die with it.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +141,11 @@ func (c *serveChild) call(t *testing.T, method, path string, body []byte, wantSt
 }
 
 type scanAnswer struct {
-	ID     int64  `json:"id"`
-	Scan   int64  `json:"scan"`
-	Status string `json:"status"`
-	Error  string `json:"error"`
+	ID      int64  `json:"id"`
+	Scan    int64  `json:"scan"`
+	Status  string `json:"status"`
+	Error   string `json:"error"`
+	Results int64  `json:"results"`
 }
 
 // waitScan polls the scan until it is no longer running: the condition
@@ -236,58 +241,73 @@ func pushReport(prefix string, vaults int) []byte {
 // writeLock stops the killed process's store from committing anything
 // more: on SQLite the file's write lock (its writes wait on the busy
 // timeout), on PostgreSQL an exclusive lock on the scans table (every
-// ingest and the completion update its scan's row). Reads go on, so that
-// what the test saw under the lock is what the kill interrupts.
+// ingest and the completion update their scan's row) or a share lock on
+// staged_results (an ingest's INSERT waits, its transaction open). Reads
+// go on.
 type writeLock struct {
 	conn *sql.Conn
 	db   *sql.DB
 }
 
-// dbQuery is a condition on the database, read through q.
-type dbQuery func(ctx context.Context, q *sql.Conn) (bool, error)
+// dbQuery is a condition on the database, read through q: hold says the
+// moment to kill has come, over that it is too late (the scan finished).
+type dbQuery func(ctx context.Context, q *sql.Conn) (hold, over bool, err error)
 
-// lockWhen polls the database until cond holds, then takes the write
-// lock and checks cond again under it (the process may have moved on
-// between the two); it fails the test if cond no longer holds.
-func lockWhen(t *testing.T, e pgtest.Engine, what string, cond dbQuery) *writeLock {
+func openLockConn(t *testing.T, e pgtest.Engine) *writeLock {
 	t.Helper()
-	driver, dsn, begin := "sqlite", "file:"+e.DSN+"?_pragma=busy_timeout(30000)", []string{"BEGIN IMMEDIATE"}
+	driver, dsn := "sqlite", "file:"+e.DSN+"?_pragma=busy_timeout(30000)"
 	if e.Name != "sqlite" {
-		driver, dsn, begin = "pgx", e.DSN, []string{"BEGIN", "LOCK TABLE scans IN EXCLUSIVE MODE"}
+		driver, dsn = "pgx", e.DSN
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	conn, err := db.Conn(ctx)
+	conn, err := db.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &writeLock{conn: conn, db: db}
+}
+
+func (l *writeLock) exec(t *testing.T, stmts ...string) {
+	t.Helper()
+	for _, stmt := range stmts {
+		if _, err := l.conn.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// lockWhen takes the write lock, checks cond under it and, until cond
+// holds, lets go and tries again: once it holds, the process can commit
+// nothing more, so that what the test saw is what the kill interrupts.
+func lockWhen(t *testing.T, e pgtest.Engine, what string, cond dbQuery) *writeLock {
+	t.Helper()
+	begin := []string{"BEGIN IMMEDIATE"}
+	if e.Name != "sqlite" {
+		begin = []string{"BEGIN", "LOCK TABLE scans IN EXCLUSIVE MODE"}
+	}
+	l := openLockConn(t, e)
+	ctx := t.Context()
 	for {
-		ok, err := cond(ctx, conn)
-		if err != nil {
+		l.exec(t, begin...)
+		hold, over, err := cond(ctx, l.conn)
+		switch {
+		case err != nil:
 			t.Fatalf("%s: %v", what, err)
+		case hold:
+			return l
+		case over:
+			t.Fatalf("never saw %s: the process finished first; make the work larger", what)
 		}
-		if ok {
-			break
-		}
+		l.exec(t, "ROLLBACK")
 		select {
 		case <-ctx.Done():
 			t.Fatalf("never saw %s", what)
 		case <-time.After(5 * time.Millisecond): // a poll, not a measure
 		}
 	}
-	for _, stmt := range begin {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ok, err := cond(ctx, conn)
-	if err != nil || !ok {
-		t.Fatalf("%s no longer held once the write lock was taken (%v): the process finished first; make the work larger", what, err)
-	}
-	return &writeLock{conn: conn, db: db}
 }
 
 func (l *writeLock) release(t *testing.T) {
@@ -299,36 +319,72 @@ func (l *writeLock) release(t *testing.T) {
 	_ = l.db.Close()
 }
 
-// midway is the condition of an interrupted scan: running, with some of
-// its results staged (committed) and not all of its work done.
-func midway(scanID int64, parts bool) dbQuery {
-	return func(ctx context.Context, q *sql.Conn) (bool, error) {
-		var status string
-		var staged, open int64
-		// $1 reads on both engines.
-		err := q.QueryRowContext(ctx, `SELECT status, (SELECT COUNT(*) FROM staged_results WHERE scan_id = $1),
-			(SELECT COUNT(*) FROM scan_parts WHERE scan_id = $1 AND done_at = 0) FROM scans WHERE id = $1`,
-			scanID).Scan(&status, &staged, &open)
-		if err != nil {
-			return false, err
-		}
-		return status == "running" && staged > 0 && (!parts || open > 0), nil
+// scanState reads a scan's status, staged results and unfinished parts.
+// ($1 reads on both engines.)
+func scanState(ctx context.Context, q *sql.Conn, scanID int64) (status string, staged, open int64, err error) {
+	err = q.QueryRowContext(ctx, `SELECT status, (SELECT COUNT(*) FROM staged_results WHERE scan_id = $1),
+		(SELECT COUNT(*) FROM scan_parts WHERE scan_id = $1 AND done_at = 0) FROM scans WHERE id = $1`,
+		scanID).Scan(&status, &staged, &open)
+	return status, staged, open, err
+}
+
+// midScan is a live scan midway: running, some subscriptions' verdicts
+// staged (committed), some subscriptions not done.
+func midScan(scanID int64) dbQuery {
+	return func(ctx context.Context, q *sql.Conn) (bool, bool, error) {
+		status, staged, open, err := scanState(ctx, q, scanID)
+		return status == "running" && staged > 0 && open > 0, status != "running", err
 	}
 }
 
+// midIngest kills srv inside the ingest transaction of scan (PostgreSQL):
+// a share lock on staged_results, taken before the report was pushed,
+// stops the ingest's first write of results (INSERT or COPY), its
+// transaction open; the kill comes once PostgreSQL shows it waiting for
+// the lock.
+func midIngest(t *testing.T, l *writeLock, srv *serveChild) {
+	t.Helper()
+	ctx := t.Context()
+	for {
+		var waiting int
+		// Inside a transaction pg_stat_activity is a snapshot taken once:
+		// clear it for each look.
+		if _, err := l.conn.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+			t.Fatal(err)
+		}
+		err := l.conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND state = 'active' AND query ILIKE '%staged_results%'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the ingest never waited for the lock:\n%s", srv.stderr())
+		case <-time.After(5 * time.Millisecond): // a poll, not a measure
+		}
+	}
+	srv.kill(t)
+}
+
 // TestServeKilled kills a `kvguard serve` process (SIGKILL) in the middle
-// of ingesting a pushed report and in the middle of a live scan, and
-// restarts it on the same database each time (SQLite; PostgreSQL when
-// KVGUARD_TEST_POSTGRES is set): none of the interrupted scan's verdicts
-// is current, and the report acknowledged before (202, then succeeded)
-// is all there. On SQLite the restarted process owns the file and fails
-// the interrupted scan at once, and the next scan completes; on
-// PostgreSQL other processes may share the database, so the scan stays
-// running until its lease runs out (10 minutes) and is failed then
-// (store's TestInterruptedScan and jobs' TestKilledWorker cover that). The kills are placed by the
-// database's state, never by time: the test waits until the scan has
-// staged results, takes the file's write lock so that the process can
-// commit nothing more, checks the scan is still unfinished, and kills.
+// of a live scan, and on PostgreSQL inside the ingest of a pushed report,
+// and restarts it on the same database each time (SQLite; PostgreSQL
+// when KVGUARD_TEST_POSTGRES is set): nothing of the interrupted scan is
+// current, nothing of the interrupted ingest is kept, and the report
+// acknowledged before (202, then succeeded) is all there. On SQLite the
+// restarted process owns the file: it fails the interrupted scan at once
+// and the next scan completes. On PostgreSQL other processes may share
+// the database, so the scan stays running until its lease runs out (10
+// minutes; store's TestInterruptedScan and jobs' TestKilledWorker cover
+// what follows).
+//
+// The kills are placed by the database's state, never by time: the test
+// holds a lock that stops the process's next commit (or, on PostgreSQL,
+// its ingest's INSERT inside the open transaction), checks under it that
+// the scan is where the kill should find it, and kills.
 func TestServeKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts kvguard serve processes")
@@ -363,20 +419,22 @@ func killServe(t *testing.T, e pgtest.Engine, est *azuresim.Estate, cloud string
 		args = append(args, "--subscription", s.ID)
 	}
 	// interrupted checks the interrupted scan after the restart.
-	interrupted := func(srv *serveChild, id int64, what string) {
+	interrupted := func(srv *serveChild, id int64, what string) scanAnswer {
 		t.Helper()
 		if owned {
-			if s := srv.waitScan(t, id); s.Status != "failed" {
+			s := srv.waitScan(t, id)
+			if s.Status != "failed" {
 				t.Errorf("%s: %+v, want failed", what, s)
 			}
-			return
+			return s
 		}
 		var s scanAnswer
 		srv.call(t, "GET", fmt.Sprintf("/api/v1/scans/%d", id), nil, http.StatusOK, &s)
 		if s.Status != "running" && s.Status != "failed" {
 			t.Errorf("%s: %+v, want running (until its lease runs out) or failed", what, s)
 		}
-		t.Logf("%s: scan %d is %s after the restart", what, id, s.Status)
+		t.Logf("%s: scan %d is %s after the restart, %d results staged", what, id, s.Status, s.Results)
+		return s
 	}
 
 	// An acknowledged report: 202, then succeeded.
@@ -391,23 +449,31 @@ func killServe(t *testing.T, e pgtest.Engine, est *azuresim.Estate, cloud string
 		t.Fatalf("%d current findings after the acknowledged report, want 150", len(want))
 	}
 
-	// Killed mid-ingest: a large report, some of it staged.
-	var big scanAnswer
-	srv.call(t, "POST", "/api/v1/reports?repository=org/big", pushReport("big", 6000), http.StatusAccepted, &big)
-	lock := lockWhen(t, e, fmt.Sprintf("scan %d midway through its ingest", big.Scan), midway(big.Scan, false))
-	srv.kill(t)
-	lock.release(t)
-
-	srv = startServe(t, env, args...)
-	interrupted(srv, big.Scan, "the report interrupted mid-ingest")
-	if got := srv.current(t); !slices.Equal(got, want) {
-		t.Errorf("after the kill mid-ingest the current state has %d findings, want the acknowledged %d", len(got), len(want))
+	// Killed mid-ingest (PostgreSQL): inside the ingest's transaction,
+	// rows sent and not committed. On SQLite a report's ingest is one
+	// transaction holding the file's write lock, which no other process
+	// can stop midway: store's TestKilledMidIngest kills a process inside
+	// it (paused by its own row source).
+	if !owned {
+		var big scanAnswer
+		lock := openLockConn(t, e)
+		lock.exec(t, "BEGIN", "LOCK TABLE staged_results IN SHARE MODE")
+		srv.call(t, "POST", "/api/v1/reports?repository=org/big", pushReport("big", 6000), http.StatusAccepted, &big)
+		midIngest(t, lock, srv)
+		lock.release(t)
+		srv = startServe(t, env, args...)
+		if s := interrupted(srv, big.Scan, "the report interrupted mid-ingest"); s.Results != 0 {
+			t.Errorf("%d results of the interrupted ingest were kept, want none (it was one transaction)", s.Results)
+		}
+		if got := srv.current(t); !slices.Equal(got, want) {
+			t.Errorf("after the kill mid-ingest the current state has %d findings, want the acknowledged %d", len(got), len(want))
+		}
 	}
 
 	// Killed mid-scan: a live scan with some subscriptions staged.
 	var live scanAnswer
 	srv.call(t, "POST", "/api/v1/scans", []byte(`{"scope":"tenant"}`), http.StatusAccepted, &live)
-	lock = lockWhen(t, e, fmt.Sprintf("scan %d midway (a subscription staged, one not)", live.Scan), midway(live.Scan, true))
+	lock := lockWhen(t, e, fmt.Sprintf("scan %d midway (a subscription staged, one not)", live.Scan), midScan(live.Scan))
 	srv.kill(t)
 	lock.release(t)
 
