@@ -71,7 +71,7 @@ or input error (every result that could be computed is still written).`,
     --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
-				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save", "arm-read-burst", "arm-read-rate"} {
 					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
 						continue // they apply to --assignments-from-azure too
 					}
