@@ -38,6 +38,7 @@ type scanOptions struct {
 	azure           azureOptions
 	ux              uxOptions
 	assign          assignmentOptions
+	push            pushOptions
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -83,7 +84,11 @@ or input error (every result that could be computed is still written).`,
 			if err := applyConfig(cmd.Context(), cmd, opts, args); err != nil {
 				return err
 			}
-			return runScan(cmd.Context(), a, opts, args)
+			push, err := opts.push.prepare(cmd.Context(), cmd.Flags().Changed, args)
+			if err != nil {
+				return err
+			}
+			return runScan(cmd.Context(), a, opts, args, push)
 		},
 	}
 	f := cmd.Flags()
@@ -107,6 +112,7 @@ or input error (every result that could be computed is still written).`,
 	opts.azure.addFlags(f)
 	opts.ux.addFlags(f)
 	opts.assign.addFlags(f)
+	opts.push.addFlags(f)
 	return cmd
 }
 
@@ -153,7 +159,9 @@ func (o *scanOptions) catalog() (*catalog.Catalog, error) {
 // files) with room for the runtime's own overhead.
 const heapBudget = 80 << 20
 
-func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) error {
+// runScan scans, writes the outputs and, with push, sends the JSON
+// report to kvguard serve.
+func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, push *pusher) error {
 	if len(paths) == 0 && !opts.azure.enabled() {
 		return usageErrorf("nothing to scan: give files or directories, - for standard input, or --azure")
 	}
@@ -206,8 +214,16 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
 	}
-	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
+	ro := report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}
+	if err := writeOutputs(a, outs, res, ro); err != nil {
 		return err
+	}
+	// An interrupted scan's report is partial: it would read as fixed
+	// findings on the server.
+	if push != nil && !interrupted {
+		if err := push.push(ctx, a, res, ro); err != nil {
+			return err
+		}
 	}
 	switch {
 	case interrupted:
