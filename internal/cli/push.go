@@ -311,7 +311,8 @@ func ciLabels(getenv func(string) string) pushLabels {
 
 // repoFromRemote names a repository after its remote URL's path, as CI
 // systems do: https://github.com/org/app.git and git@github.com:org/app
-// are org/app; an Azure Repos URL (…/_git/app) is app.
+// are org/app; an Azure Repos URL (…/_git/app, or v3/org/project/app
+// over SSH) is app.
 func repoFromRemote(remote string) string {
 	if remote == "" {
 		return ""
@@ -325,6 +326,10 @@ func repoFromRemote(remote string) string {
 	path = strings.Trim(strings.TrimSuffix(strings.TrimSuffix(path, "/"), ".git"), "/")
 	if _, repo, ok := strings.Cut(path, "_git/"); ok {
 		return repo
+	}
+	// Azure Repos over SSH: v3/org/project/repo.
+	if parts := strings.Split(path, "/"); len(parts) == 4 && parts[0] == "v3" {
+		return parts[3]
 	}
 	return path
 }
