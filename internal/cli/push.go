@@ -467,7 +467,7 @@ func (e *pushError) advice() string {
 	case e.status == http.StatusUnauthorized && e.p.token == "":
 		return "No token was sent: set " + tokenEnv + " to an API token with the editor role (an admin creates one with 'kvguard token create --role editor')"
 	case e.status == http.StatusUnauthorized:
-		return "The token is invalid, expired or revoked: create one with 'kvguard token create --role editor' (an admin, on the server's database) and set it in " + tokenEnv
+		return "The token is invalid, expired or revoked: set " + tokenEnv + " to a new one, created with 'kvguard token create --role editor'"
 	case e.status == http.StatusForbidden:
 		return "The token lacks the editor role that pushing needs: create one with 'kvguard token create --role editor' and set it in " + tokenEnv
 	case e.status == http.StatusConflict:
