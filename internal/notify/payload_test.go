@@ -1,9 +1,12 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -305,4 +308,38 @@ func checkAdaptiveCard(b []byte) []string {
 	}
 	walk("content", card)
 	return problems
+}
+
+// docExample is an example of docs/notifications.md: the golden file it
+// names in the comment before it, and the JSON block that follows.
+var docExample = regexp.MustCompile("(?s)<!-- golden: ([a-z-]+) -->\\s*```json\\n(.*?)```")
+
+// TestDocExamples: every payload example in docs/notifications.md is,
+// byte for byte, the golden file it names (which TestPayloads compares
+// with what the code renders), and each format has one.
+func TestDocExamples(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "notifications.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, m := range docExample.FindAllSubmatch(doc, -1) {
+		name := string(m[1])
+		want, err := os.ReadFile(filepath.Join("testdata", "TestPayloads", name+".golden"))
+		if err != nil {
+			t.Errorf("docs/notifications.md names %s: %v", name, err)
+			continue
+		}
+		if !bytes.Equal(bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n")), m[2]) {
+			t.Errorf("docs/notifications.md: the %s example is not the golden file: copy testdata/TestPayloads/%s.golden into it", name, name)
+		}
+		format, _, _ := strings.Cut(name, "-")
+		shown[format] = true
+	}
+	for _, f := range Formats() {
+		if !shown[f.ID] {
+			t.Errorf("docs/notifications.md has no %s example", f.ID)
+		}
+	}
 }
