@@ -61,7 +61,10 @@ request, before the resource provider's defaults), and what the compliance view 
 
 Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings (a deployment a Deny
 assignment would refuse counts, whatever its severity, unless --fail-on none); 2 a usage
-or input error (every result that could be computed is still written).`,
+or input error (every result that could be computed is still written).
+
+--push sends the JSON report to kvguard serve after the outputs are written (docs/push.md);
+a push that fails exits 2, one that succeeds leaves the scan's own exit code.`,
 		Example: `  kvguard scan ./examples
   kvguard scan vaults.json secrets/ --format json -o results.json
   az keyvault list -o json | kvguard scan -
@@ -69,7 +72,8 @@ or input error (every result that could be computed is still written).`,
   kvguard scan main.bicep --parameters main.bicepparam
   kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000
   kvguard scan ./infra --assignments policy.json \
-    --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
+    --target-scope /subscriptions/<id>/resourceGroups/rg-app
+  KVGUARD_TOKEN=kvg_... kvguard scan ./infra --push https://kvguard.example`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
 				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
