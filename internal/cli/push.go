@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -403,7 +404,13 @@ func (p *pusher) send(ctx context.Context, body []byte) (pushAnswer, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return pushAnswer{}, &pushError{p: p, err: err, retry: ctx.Err() == nil}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, which the error names already
+		}
+		// A certificate the client does not trust stays untrusted.
+		var cert *tls.CertificateVerificationError
+		return pushAnswer{}, &pushError{p: p, err: err, retry: ctx.Err() == nil && !errors.As(err, &cert)}
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -462,6 +469,8 @@ func (e *pushError) Error() string {
 func (e *pushError) advice() string {
 	l := e.p.labels
 	switch {
+	case e.status == 0 && errors.As(e.err, new(*tls.CertificateVerificationError)):
+		return "The server's certificate is not trusted here: install the CA that issued it in the system's trust store (or set SSL_CERT_FILE)"
 	case e.status == 0:
 		return "Check --push (the URL of kvguard serve) and that this machine can reach it, then run the scan again"
 	case e.status == http.StatusUnauthorized && e.p.token == "":

@@ -349,6 +349,28 @@ func TestPushRetries(t *testing.T) {
 	}
 }
 
+// TestPushUntrustedCertificate: a certificate the client does not trust
+// fails the push at once, saying so, and the token is not sent.
+func TestPushUntrustedCertificate(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	reached := 0
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		reached++
+		mu.Unlock()
+	}))
+	t.Cleanup(ts.Close)
+	e := &pushEnv{env: map[string]string{tokenEnv: "kvg_" + strings.Repeat("y", 43)}}
+	code, _, errOut := e.run(t, append([]string{"scan", examples, "--push", ts.URL}, pushLabelArgs...)...)
+	mu.Lock()
+	defer mu.Unlock()
+	if code != ExitError || !strings.Contains(errOut, "certificate is not trusted here") || strings.Contains(errOut, "attempts") ||
+		len(e.slept()) != 0 || reached != 0 {
+		t.Errorf("exit %d, waits %v, %d requests reached the handler; stderr:\n%s", code, e.slept(), reached, errOut)
+	}
+}
+
 func equalDurations(a, b []time.Duration) bool {
 	if len(a) != len(b) {
 		return false
