@@ -76,7 +76,7 @@ a push that fails exits 2, one that succeeds leaves the scan's own exit code.`,
   KVGUARD_TOKEN=kvg_... kvguard scan ./infra --push https://kvguard.example`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
-				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save", "arm-read-burst", "arm-read-rate"} {
 					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
 						continue // they apply to --assignments-from-azure too
 					}

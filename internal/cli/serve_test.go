@@ -206,6 +206,10 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--schedule", "every day"}, "--schedule: schedule"},
 		{[]string{"serve", "--schedule", "61 * * * *"}, "minute: 61 is outside 0-59"},
 		{[]string{"serve", "--vault-concurrency", "0"}, "--vault-concurrency 0"},
+		{[]string{"serve", "--arm-read-burst", "0"}, "--arm-read-burst 0: use at least 1"},
+		{[]string{"worker", "--arm-read-rate", "-1"}, "--arm-read-rate -1: use a positive rate"},
+		{[]string{"scan", "--azure", "--arm-read-rate", "0"}, "--arm-read-rate 0: use a positive rate"},
+		{[]string{"scan", ".", "--arm-read-burst", "10"}, "--arm-read-burst applies to live scans: add --azure"},
 		// Beyond loopback serve always authenticates (API tokens at least):
 		// TestServeWiresAuth proves it without binding a non-loopback address.
 	} {

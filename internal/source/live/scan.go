@@ -76,6 +76,9 @@ type Options struct {
 	// whole scan (0: none).
 	RequestTimeout time.Duration
 	ScanTimeout    time.Duration
+	// ARMReads is ARM's read bucket the client-side limiter paces each
+	// subscription for (zero: Azure's published limits).
+	ARMReads ReadLimit
 	// Transport carries every request (nil: a default HTTP client, or the
 	// simulator's when the cloud file names one). Tests pass the
 	// simulator's client.
@@ -220,7 +223,7 @@ func newScanner(opts Options, emit func(*resource.Document)) (*scanner, error) {
 		return nil, err
 	}
 	s := &scanner{opts: opts, cloud: c, log: logger, emit: emit, factories: map[string]*armkeyvault.ClientFactory{}}
-	s.meter = newMeter(base, c.armEndpoint(), opts.RequestTimeout)
+	s.meter = newMeter(base, c.armEndpoint(), opts.RequestTimeout, opts.ARMReads)
 	s.cred = opts.Credential
 	if s.cred == nil {
 		s.cred, err = newCredential(opts.Auth, c, base, opts.Prompt)
@@ -351,6 +354,6 @@ func (s *scanner) summary(start time.Time) Summary {
 		Throttled:             int(s.meter.throttled.Load()),
 		ThrottleWait:          time.Duration(s.meter.waitNanos.Load()),
 		Elapsed:               time.Since(start),
-		LowerBound:            ThrottleLowerBound(reads, tenant, graph),
+		LowerBound:            s.meter.arm.LowerBound(reads, tenant, graph),
 	}
 }
