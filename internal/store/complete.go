@@ -197,6 +197,8 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 // first scan. The staged resources are mapped to the scope's resources
 // first (r, a few thousand rows), so that the million staged results
 // join them on a number rather than each hashing a 120-byte resource ID.
+// RETURNING leaves out the instant and the scan, constants here: the
+// million returned rows are kept (on disk past work_mem) until read.
 func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want string) (int64, error) {
 	var changes int64
 	err := tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
@@ -214,14 +216,14 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 				AND f.component = s.component
 			WHERE s.scan_id = ?
 				AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)
-			RETURNING resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason, exemption_id),
+			RETURNING resource_ref, recommendation_id, component, prev_status, status, reason, exemption_id),
 		added AS (
 			INSERT INTO findings (resource_ref, recommendation_id, component, status, reason, exemption_id, since, scan_id)
-			SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, at, scan_id
+			SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, `+now+`, `+id+`
 			FROM h WHERE prev_status = ''),
 		changed AS (
-			UPDATE findings SET status = h.status, reason = h.reason, exemption_id = h.exemption_id, scan_id = h.scan_id,
-				since = CASE WHEN findings.status <> h.status THEN h.at ELSE findings.since END
+			UPDATE findings SET status = h.status, reason = h.reason, exemption_id = h.exemption_id, scan_id = `+id+`,
+				since = CASE WHEN findings.status <> h.status THEN `+now+` ELSE findings.since END
 			FROM h WHERE h.prev_status <> '' AND findings.resource_ref = h.resource_ref
 				AND findings.recommendation_id = h.recommendation_id AND findings.component = h.component)
 		SELECT COUNT(*) FROM h`), sc.scope, sc.id, sc.id).Scan(&changes)
