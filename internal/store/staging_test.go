@@ -150,8 +150,9 @@ func TestCompleteBesideIngest(t *testing.T) {
 }
 
 // TestBulkCacheGivenBack: a bulk transaction (an ingest, a completion)
-// on SQLite runs with the larger page cache, and its connection has the
-// usual one again afterwards, whether the transaction committed or not.
+// on SQLite runs with the larger page cache and its temporary store in
+// memory, and its connection has the usual settings again afterwards,
+// whether the transaction committed or not.
 func TestBulkCacheGivenBack(t *testing.T) {
 	for _, e := range engines(t) {
 		if e.Schema != "" {
@@ -172,9 +173,12 @@ func TestBulkCacheGivenBack(t *testing.T) {
 				return n
 			}
 			for _, fail := range []bool{false, true} {
-				var during int
+				var during, temp int
 				err := s.inConnTx(ctx, "bulk", func(_ *sql.Conn, tx *sql.Tx) error {
 					during = cache(tx)
+					if err := tx.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
+						return err
+					}
 					if fail {
 						return errors.New("the work failed")
 					}
@@ -186,8 +190,14 @@ func TestBulkCacheGivenBack(t *testing.T) {
 				if during != -bulkCacheKiB {
 					t.Errorf("failing %v: cache_size %d during the bulk work; want %d", fail, during, -bulkCacheKiB)
 				}
+				if temp != 2 { // MEMORY
+					t.Errorf("failing %v: temp_store %d during the bulk work; want 2 (memory)", fail, temp)
+				}
 				if after := cache(s.DB()); after != -cacheKiB {
 					t.Errorf("failing %v: cache_size %d after the bulk work; want %d", fail, after, -cacheKiB)
+				}
+				if err := s.DB().QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp); err != nil || temp != 0 {
+					t.Errorf("failing %v: temp_store %d, %v after the bulk work; want 0 (default)", fail, temp, err)
 				}
 			}
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Healthy", "on"}})
