@@ -304,7 +304,9 @@ func (sc *Scan) dropStaging(ctx context.Context, tx *sql.Tx, now int64) error {
 // may be writing: the staging is locked first, without waiting (a lock
 // held elsewhere, even by a reader, means the rows are deleted one by
 // one instead), so that no ingest can stage rows between the check and
-// the TRUNCATE, and no deadlock with one is possible.
+// the TRUNCATE, and no deadlock with one is possible. The lock is held
+// until the completion commits (the read model's update, a fraction of
+// a second): an ingest that starts meanwhile waits that long.
 func (sc *Scan) stagingAlone(ctx context.Context, tx *sql.Tx) (bool, error) {
 	s := sc.s
 	if s.engine == Postgres {
