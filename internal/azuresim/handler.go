@@ -31,7 +31,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.add(rec)
 	}()
-	if !s.sleep(r.Context()) {
+	if !s.sleep(r.Context()) || !s.hold(r) {
 		sw.status = 499
 		return
 	}
@@ -93,6 +93,24 @@ func (s *Simulator) plane(r *http.Request) string {
 		return "metadata"
 	}
 	return "arm"
+}
+
+// hold makes r wait while Options.Hold says so; false when the client
+// went away first.
+func (s *Simulator) hold(r *http.Request) bool {
+	if s.opts.Hold == nil {
+		return true
+	}
+	ch := s.opts.Hold(r)
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func (s *Simulator) sleep(ctx context.Context) bool {

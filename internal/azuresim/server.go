@@ -28,6 +28,12 @@ type Options struct {
 	Addr string
 	// Latency is added to every request before it is answered.
 	Latency time.Duration
+	// Hold, when set, is asked about every request before it is served:
+	// a non-nil channel makes the request wait until the channel is
+	// closed or the client goes away, as a hung endpoint would. A test
+	// holds one subscription's requests to find a scan midway, whatever
+	// the machine's speed.
+	Hold func(r *http.Request) <-chan struct{}
 	// Bandwidth, in bytes per second, paces every response body as a
 	// connection of that bandwidth would carry it (0: unlimited): large
 	// pages cost time in proportion to their size, as over a real link.

@@ -490,3 +490,46 @@ func TestLimits(t *testing.T) {
 		t.Errorf("hms: %s %s", hms(3*time.Second+time.Millisecond), hms(61*time.Second))
 	}
 }
+
+// TestHold: a request Hold picks waits until its channel is closed; the
+// others are served meanwhile.
+func TestHold(t *testing.T) {
+	t.Parallel()
+	release, arrived := make(chan struct{}), make(chan struct{}, 1)
+	s := start(t, small(), Options{Hold: func(r *http.Request) <-chan struct{} {
+		if r.URL.Query().Get("held") == "" {
+			return nil
+		}
+		arrived <- struct{}{}
+		return release
+	}})
+	get := func(query string) <-chan int {
+		out := make(chan int, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL()+"/metadata/endpoints?api-version=2022-09-01"+query, nil)
+			resp, err := s.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				out <- 0
+				return
+			}
+			resp.Body.Close()
+			out <- resp.StatusCode
+		}()
+		return out
+	}
+	held := get("&held=1")
+	<-arrived
+	if code := <-get(""); code != http.StatusOK {
+		t.Errorf("a request not held: %d", code)
+	}
+	select {
+	case code := <-held:
+		t.Fatalf("the held request was answered (%d) before its release", code)
+	default:
+	}
+	close(release)
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the released request: %d", code)
+	}
+}

@@ -381,18 +381,39 @@ func midIngest(t *testing.T, l *writeLock, srv *serveChild) {
 // minutes; store's TestInterruptedScan and jobs' TestKilledWorker cover
 // what follows).
 //
-// The kills are placed by the database's state, never by time: the test
-// holds a lock that stops the process's next commit (or, on PostgreSQL,
-// its ingest's INSERT inside the open transaction), checks under it that
-// the scan is where the kill should find it, and kills.
+// The kills are placed by state, never by time: the simulator holds one
+// subscription's requests, so the live scan stages the others and cannot
+// finish; the test holds a lock that stops the process's next commit (or,
+// on PostgreSQL, its ingest's COPY inside the open transaction), checks
+// under it that the scan is where the kill should find it, and kills.
 func TestServeKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts kvguard serve processes")
 	}
+	for _, e := range pgtest.Engines(t, "kvguard_cli_kill_") {
+		t.Run(e.Name, func(t *testing.T) { killServe(t, e) })
+	}
+}
+
+func killServe(t *testing.T, e pgtest.Engine) {
 	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: 4, Vaults: 40, SecretsPerVault: 2, Seed: 13})
-	// The latency only spreads the scan over time, so that the test finds
-	// it midway; the test checks that it did.
-	sim, err := azuresim.New(est, azuresim.Options{TrustedNetwork: true, Latency: 20 * time.Millisecond})
+	// The last subscription's requests wait until the mid-scan kill is
+	// done: the scan stages the others and can never finish before it.
+	held := strings.ToLower(est.Subscriptions[len(est.Subscriptions)-1].ID)
+	heldHosts := map[string]bool{}
+	for _, v := range est.Subscriptions[len(est.Subscriptions)-1].Vaults {
+		heldHosts[strings.ToLower(v.Name)] = true
+	}
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	sim, err := azuresim.New(est, azuresim.Options{TrustedNetwork: true, Hold: func(r *http.Request) <-chan struct{} {
+		host, _, _ := strings.Cut(strings.ToLower(r.Host), ".")
+		if strings.Contains(strings.ToLower(r.URL.Path), held) || heldHosts[host] {
+			return release
+		}
+		return nil
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +421,7 @@ func TestServeKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	t.Cleanup(releaseAll)
 	dir := t.TempDir()
 	cloud := filepath.Join(dir, "cloud.json")
 	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
@@ -407,12 +429,6 @@ func TestServeKilled(t *testing.T) {
 	}
 	tenant, id, secret := sim.Credentials()
 	env := []string{"AZURE_TENANT_ID=" + tenant, "AZURE_CLIENT_ID=" + id, "AZURE_CLIENT_SECRET=" + secret}
-	for _, e := range pgtest.Engines(t, "kvguard_cli_kill_") {
-		t.Run(e.Name, func(t *testing.T) { killServe(t, e, est, cloud, env) })
-	}
-}
-
-func killServe(t *testing.T, e pgtest.Engine, est *azuresim.Estate, cloud string, env []string) {
 	db, owned := e.DSN, e.Name == "sqlite"
 	args := []string{"--db", db, "--schedule", "", "--no-demo", "--cloud", cloud, "--auth", "client-secret", "--scope", "tenant"}
 	for _, s := range est.Subscriptions {
@@ -476,6 +492,7 @@ func killServe(t *testing.T, e pgtest.Engine, est *azuresim.Estate, cloud string
 	lock := lockWhen(t, e, fmt.Sprintf("scan %d midway (a subscription staged, one not)", live.Scan), midScan(live.Scan))
 	srv.kill(t)
 	lock.release(t)
+	releaseAll() // the held subscription answers from now on
 
 	srv = startServe(t, env, args...)
 	interrupted(srv, live.Scan, "the scan interrupted midway")
