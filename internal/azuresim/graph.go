@@ -154,7 +154,7 @@ func (s *Simulator) graphScope(req graphRequest) ([]*Subscription, error) {
 					continue
 				}
 				found = true
-				for _, id := range mg.Subscriptions {
+				for _, id := range s.estate.SubscriptionsBelow(mg.Name) {
 					if sub := s.subs[strings.ToLower(id)]; sub != nil && !seen[sub.ID] {
 						seen[sub.ID] = true
 						out = append(out, sub)
