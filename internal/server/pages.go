@@ -59,9 +59,9 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 type facets struct {
 	Subscriptions    []string
 	ManagementGroups []store.ManagementGroup
-	Recommendations []store.RecommendationInfo
-	Severities      []string
-	Statuses        []string
+	Recommendations  []store.RecommendationInfo
+	Severities       []string
+	Statuses         []string
 }
 
 // statusOrder are the effective statuses, in the order the views show them.
@@ -124,7 +124,7 @@ func filterOf(q url.Values) (store.ViewFilter, string) {
 	}
 	return store.ViewFilter{Scope: q.Get("scope"), Subscription: q.Get("subscription"), ResourceGroup: q.Get("resourceGroup"),
 		ManagementGroup: mg,
-		Recommendation: q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"), Source: q.Get("source"),
+		Recommendation:  q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"), Source: q.Get("source"),
 		TagKey: strings.TrimSpace(k), TagValue: strings.TrimSpace(v)}, tag
 }
 
