@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/azuresim"
 	"github.com/kvguard/kvguard/internal/demo"
+	"github.com/kvguard/kvguard/internal/source/live"
 )
 
 // fakeTimer replaces time.After in kvguard serve: each wait returns a
@@ -59,7 +60,8 @@ func serveDemo(t *testing.T) *served {
 	demos := make(chan *demo.Demo, 1)
 	o := &serveOptions{db: filepath.Join(t.TempDir(), "kvguard.db"), listen: "127.0.0.1:0", schedule: "15m", role: roleAll,
 		scope: "tenant", concurrency: 4, poll: 20 * time.Millisecond, retention: time.Hour * 24 * 400,
-		live:  liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute},
+		live: liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute,
+			armBurst: live.ARMReadBurst, armRate: live.ARMReadRate},
 		after: s.timer.after, ready: func(addr string) { ready <- addr }, onDemo: func(d *demo.Demo) { demos <- d },
 		OnScanCompleted: func(_ context.Context, id int64) error { s.completed <- id; return nil }}
 	var stderr strings.Builder

@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kvguard/kvguard/internal/resource"
@@ -26,6 +28,9 @@ type componentRecorder struct {
 	cleared   []store.ComponentListing
 	details   []store.ComponentDetail
 	err       error
+	// vault is the last vault's ID and host (of its vaultUri): data-plane
+	// components (certificates) name their vault by host only.
+	vault, host string
 }
 
 // kindOf maps a component type to the store's kind.
@@ -48,6 +53,16 @@ func (r *componentRecorder) add(d *resource.Document) {
 	}
 	switch {
 	case d.IsType(resource.TypeVault) || d.IsType(resource.TypeManagedHSM):
+		r.vault, r.host = d.ID, ""
+		for _, k := range []string{"vaultUri", "hsmUri"} {
+			if uri, ok := d.Get("properties", k); ok {
+				if u, ok := uri.(string); ok {
+					if p, err := url.Parse(u); err == nil {
+						r.host = p.Hostname()
+					}
+				}
+			}
+		}
 		// The kinds this scan lists in full for the vault: what it read
 		// replaces what was recorded; a kind it could not read (a gap) or
 		// does not read (certificates without the data plane) keeps it.
@@ -65,8 +80,15 @@ func (r *componentRecorder) add(d *resource.Document) {
 				r.cleared = append(r.cleared, store.ComponentListing{Vault: d.ID, Kind: kindOf(k)})
 			}
 		}
-	case kindOf(d.Type) != "" && d.Parent.ID != "":
-		r.details = append(r.details, componentDetail(d))
+	case kindOf(d.Type) != "":
+		c := componentDetail(d)
+		if c.Vault == "" && d.Parent.Host != "" && strings.EqualFold(d.Parent.Host, r.host) {
+			c.Vault = r.vault
+		}
+		if c.Vault == "" {
+			return // a component of no vault this scan read: nothing to show it on
+		}
+		r.details = append(r.details, c)
 		if len(r.details) >= componentBatch {
 			r.flush()
 		}
