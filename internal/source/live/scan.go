@@ -155,6 +155,13 @@ func Scan(ctx context.Context, opts Options, emit func(*resource.Document)) (Sum
 		ctx, cancel = context.WithTimeoutCause(ctx, s.opts.ScanTimeout, ErrScanTimeout)
 		defer cancel()
 	}
+	// A worker runs one scan per job, thousands a day: the connections
+	// of a client built for this scan must not outlive it (idle ones
+	// would otherwise stay open for 90 s each, with their buffers and
+	// goroutines, and a worker's memory would grow with its job rate).
+	if c, ok := s.meter.next.(interface{ CloseIdleConnections() }); ok && s.opts.Transport == nil {
+		defer c.CloseIdleConnections()
+	}
 	stopProgress := s.startProgress()
 	err = s.run(ctx)
 	sum := s.summary(start)
