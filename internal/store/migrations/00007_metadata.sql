@@ -18,6 +18,13 @@ CREATE TABLE subscription_groups (
 -- The views' management-group filter: the group's subscriptions, whose
 -- resources and counts the subscription indexes then find.
 CREATE INDEX subscription_groups_group ON subscription_groups (management_group, subscription);
+-- The counts of a set of subscriptions read from the index alone: a group
+-- above all 100 subscriptions of BenchmarkViews summed 32,000 counts in
+-- 200 ms through view_counts_subscription (a lookup of n per row), 50 ms
+-- through this index. It serves the subscription filter too, so it
+-- replaces that index.
+CREATE INDEX view_counts_place ON view_counts (subscription, recommendation_id, status, n);
+DROP INDEX view_counts_subscription;
 
 -- The secrets, keys and certificates of each vault as the last live scan
 -- listed them: metadata only (never a value). resource_id is the vault's
@@ -34,6 +41,8 @@ CREATE TABLE component_details (
 ){{WITHOUT_ROWID}};
 
 -- +goose Down
+CREATE INDEX view_counts_subscription ON view_counts (subscription);
+DROP INDEX view_counts_place;
 DROP TABLE component_details;
 DROP INDEX subscription_groups_group;
 DROP TABLE subscription_groups;
