@@ -38,8 +38,9 @@ func ancestryLines(list []live.SubscriptionAncestry) []string {
 }
 
 // TestScanAncestry: with Options.Ancestry the scan reads each
-// subscription's management groups, nearest first, from the simulator's
-// entity list; without it, it sends no such request.
+// subscription's management groups, nearest first, from Resource Graph
+// or from the entity list (without Resource Graph, or when it refuses);
+// without it, it sends no such request.
 func TestScanAncestry(t *testing.T) {
 	t.Parallel()
 	est := hierarchyEstate()
@@ -67,18 +68,31 @@ func TestScanAncestry(t *testing.T) {
 			}
 		})
 	}
-	// 150 subscriptions and 4 groups: two pages of 100 entities, each
-	// scan, the second a GET of the next link.
-	if n := entityRequests(sim); n != 4 {
-		t.Errorf("%d entity list requests, want 4 (2 pages × 2 scans)", n)
+	// Resource Graph answered the first scan; the second read the entity
+	// list: 150 subscriptions and 4 groups, two pages of 100 entities, the
+	// second a GET of the next link.
+	if n := entityRequests(sim); n != 2 {
+		t.Errorf("%d entity list requests, want 2 (2 pages)", n)
+	}
+
+	// Resource Graph refuses: the entity list answers.
+	simNoGraph := startSim(t, hierarchyEstate(), azuresim.Options{DisableResourceGraph: true})
+	opts := baseOptions(t, simNoGraph)
+	opts.Subscriptions, opts.Ancestry = []string{subs[1].ID}, true
+	var c collector
+	sum, err := live.Scan(t.Context(), opts, c.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{subs[1].ID + ": prod=Production < platform=Platform < " + root}, ancestryLines(sum.Ancestry)); diff != "" {
+		t.Errorf("Resource Graph refused: ancestry (-want +got):\n%s", diff)
 	}
 
 	// Without Options.Ancestry: no request, no ancestry.
 	sim2 := startSim(t, hierarchyEstate(), azuresim.Options{})
-	opts := baseOptions(t, sim2)
+	opts = baseOptions(t, sim2)
 	opts.Subscriptions = []string{subs[0].ID}
-	var c collector
-	sum, err := live.Scan(t.Context(), opts, c.emit)
+	sum, err = live.Scan(t.Context(), opts, c.emit)
 	if err != nil {
 		t.Fatal(err)
 	}

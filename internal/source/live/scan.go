@@ -63,10 +63,12 @@ type Options struct {
 	// Graph refuses.
 	NoResourceGraph bool
 	// Ancestry also reads the management groups above each subscription
-	// in scope (Summary.Ancestry), in one paged ARM request (getEntities)
-	// that needs Microsoft.Management/managementGroups/read; when refused,
-	// the scan goes on and Summary.Ancestry is nil. kvguard serve records
-	// it; verdicts and reports never read it.
+	// in scope (Summary.Ancestry): from Resource Graph's resourcecontainers
+	// table, or (NoResourceGraph, or Resource Graph refused) from ARM's
+	// entity list (getEntities, one paged request, which needs
+	// Microsoft.Management/managementGroups/read). When both refuse, the
+	// scan goes on and Summary.Ancestry is nil. kvguard serve records it;
+	// verdicts and reports never read it.
 	Ancestry bool
 	// DataPlane also reads each vault's data plane (from its vaultUri):
 	// certificates and key rotation policies. It needs the Key Vault
