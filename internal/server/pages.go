@@ -123,9 +123,8 @@ func filterOf(q url.Values) (store.ViewFilter, string) {
 		mg = q.Get("management_group")
 	}
 	return store.ViewFilter{Scope: q.Get("scope"), Subscription: q.Get("subscription"), ResourceGroup: q.Get("resourceGroup"),
-		ManagementGroup: mg,
-		Recommendation:  q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"), Source: q.Get("source"),
-		TagKey: strings.TrimSpace(k), TagValue: strings.TrimSpace(v)}, tag
+		ManagementGroup: mg, Recommendation: q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"),
+		Source: q.Get("source"), TagKey: strings.TrimSpace(k), TagValue: strings.TrimSpace(v)}, tag
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *page, status int) {
