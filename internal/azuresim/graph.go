@@ -100,25 +100,7 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		armError(w, http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
-	var rows []map[string]any
-	for _, sub := range subs {
-		if q.table == "resourcecontainers" {
-			if q.types["microsoft.resources/subscriptions"] {
-				rows = append(rows, s.subscriptionRow(sub, q.columns))
-			}
-			continue
-		}
-		for _, v := range sub.Vaults {
-			if q.types[strings.ToLower(v.Type)] {
-				rows = append(rows, s.graphRow(v, q.columns))
-			}
-		}
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		a, _ := rows[i]["id"].(string)
-		b, _ := rows[j]["id"].(string)
-		return strings.ToLower(a) < strings.ToLower(b)
-	})
+	rows := s.graphRows(q, subs)
 	top := 1000
 	if req.Options.Top != nil && *req.Options.Top > 0 && *req.Options.Top < top {
 		top = *req.Options.Top
@@ -149,6 +131,31 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		resp["data"] = []any{}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// graphRows are the query's rows in the subscriptions, ordered by ID as
+// Resource Graph pages them.
+func (s *Simulator) graphRows(q *graphQuery, subs []*Subscription) []map[string]any {
+	var rows []map[string]any
+	for _, sub := range subs {
+		if q.table == "resourcecontainers" {
+			if q.types["microsoft.resources/subscriptions"] {
+				rows = append(rows, s.subscriptionRow(sub, q.columns))
+			}
+			continue
+		}
+		for _, v := range sub.Vaults {
+			if q.types[strings.ToLower(v.Type)] {
+				rows = append(rows, s.graphRow(v, q.columns))
+			}
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, _ := rows[i]["id"].(string)
+		b, _ := rows[j]["id"].(string)
+		return strings.ToLower(a) < strings.ToLower(b)
+	})
+	return rows
 }
 
 func (s *Simulator) graphScope(req graphRequest) ([]*Subscription, error) {

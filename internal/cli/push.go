@@ -209,9 +209,6 @@ func loopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// errRedirectRefused is why a redirect was not followed.
-var errRedirectRefused = errors.New("redirect refused")
-
 // sameHostRedirect follows a 307 or 308 (which repeat the POST with its
 // body) to the same scheme, host and port only: the token goes to the
 // server --push names and nowhere else. Any other redirect is handed
