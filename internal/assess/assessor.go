@@ -39,10 +39,10 @@ type Options struct {
 
 // DefaultSpillMessages is Options.SpillMessages's default: a scan of a
 // hundred thousand templates gives a quarter of a million warnings.
-const DefaultSpillMessages = 1 << 14
+const DefaultSpillMessages = 1 << 12
 
 // DefaultSpillBytes is Options.SpillBytes's default.
-const DefaultSpillBytes = 16 << 20
+const DefaultSpillBytes = 4 << 20
 
 // Assessor collects documents as inputs produce them and judges them.
 //

@@ -14,11 +14,18 @@
 // heap then stays within max(budget, 2 × live), as by default, and the
 // collector runs a few times less often.
 //
+// Start also sets a soft memory limit (debug.SetMemoryLimit) above the
+// budget: the ratio alone lets a heap whose live part is near half the
+// budget grow to twice that, and the limit makes the collector run
+// sooner then instead. It is soft: a scan whose live data needs more
+// still gets it (the runtime caps the collector's share of the CPU).
+//
 // It paces nothing when the user set GOGC or GOMEMLIMIT: their choice
 // wins. Nothing it does changes what a scan reports.
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -38,21 +45,24 @@ const (
 type Pacer struct {
 	// mu orders an adjustment and Stop, so that Stop's restored ratio is
 	// the last word.
-	mu      sync.Mutex
-	budget  uint64
-	stopped atomic.Bool
-	old     int
-	sample  []metrics.Sample
+	mu       sync.Mutex
+	budget   uint64
+	stopped  atomic.Bool
+	old      int
+	oldLimit int64
+	limited  bool
+	sample   []metrics.Sample
 	// Cycles counts the adjustments made, for tests.
 	cycles atomic.Int64
 	last   atomic.Int64
 }
 
 // Start paces the collector to keep the heap within budget bytes (or
-// twice the live heap, when that is more). getenv reads the environment
+// twice the live heap, when that is more), and sets the runtime's soft
+// memory limit to limit bytes (0: none). getenv reads the environment
 // (os.Getenv): with GOGC or GOMEMLIMIT set it does nothing. The returned
-// Pacer's Stop restores the ratio in force before.
-func Start(budget uint64, getenv func(string) string) *Pacer {
+// Pacer's Stop restores the ratio and the limit in force before.
+func Start(budget, limit uint64, getenv func(string) string) *Pacer {
 	p := &Pacer{budget: budget}
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || budget == 0 {
 		p.stopped.Store(true)
@@ -60,6 +70,10 @@ func Start(budget uint64, getenv func(string) string) *Pacer {
 	}
 	p.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	p.old = debug.SetGCPercent(percentFor(budget, 0))
+	if limit > 0 {
+		p.oldLimit = debug.SetMemoryLimit(int64(min(limit, math.MaxInt64)))
+		p.limited = true
+	}
 	p.arm()
 	return p
 }
@@ -72,6 +86,9 @@ func (p *Pacer) Stop() {
 		return
 	}
 	debug.SetGCPercent(p.old)
+	if p.limited {
+		debug.SetMemoryLimit(p.oldLimit)
+	}
 }
 
 // Percent is the ratio the pacer set last (0 before its first cycle).

@@ -1,6 +1,7 @@
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -44,7 +45,7 @@ func TestPercentFor(t *testing.T) {
 func TestUserSettingsWin(t *testing.T) {
 	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
 		before := debug.SetGCPercent(100)
-		p := Start(64<<20, func(k string) string {
+		p := Start(64<<20, 128<<20, func(k string) string {
 			if k == name {
 				return "200"
 			}
@@ -52,6 +53,9 @@ func TestUserSettingsWin(t *testing.T) {
 		})
 		if got := debug.SetGCPercent(before); got != 100 {
 			t.Errorf("with %s set, the ratio became %d", name, got)
+		}
+		if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+			t.Errorf("with %s set, the memory limit became %d", name, got)
 		}
 		p.Stop()
 		runtime.GC()
@@ -66,7 +70,10 @@ func TestUserSettingsWin(t *testing.T) {
 func TestPacesAfterEachCycle(t *testing.T) {
 	old := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(old)
-	p := Start(1<<40, func(string) string { return "" })
+	p := Start(1<<40, 1<<41, func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != 1<<41 {
+		t.Errorf("memory limit %d after Start, want %d", got, int64(1<<41))
+	}
 	// The finalizer that paces runs on its own goroutine after a cycle:
 	// collect until it has run, a bounded number of times.
 	for i := 0; i < 1000 && p.Cycles() < 2; i++ {
@@ -82,6 +89,9 @@ func TestPacesAfterEachCycle(t *testing.T) {
 	p.Stop()
 	if got := debug.SetGCPercent(old); got != 150 {
 		t.Errorf("Stop left the ratio at %d, want the 150 in force before", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("Stop left the memory limit at %d, want none (the default)", got)
 	}
 	n := p.Cycles()
 	for range 5 {

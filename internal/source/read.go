@@ -72,7 +72,7 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 		}
 	}
 	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[job](false),
-		specs: map[string]*speculation{}, budget: opts.heldBudget()}
+		specs: map[inputKey]*speculation{}, budget: opts.heldBudget()}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -120,9 +120,9 @@ type run struct {
 	q       *queue[job]
 
 	mu     sync.Mutex
-	specs  map[string]*speculation // by inputKey
-	held   int                     // the weight of what is held
-	budget int                     // the most held before deployments wait
+	specs  map[inputKey]*speculation // the deployments still in play (see finish)
+	held   int                       // the weight of what is held
+	budget int                       // the most held before deployments wait
 }
 
 // job is an input to read, or a speculation to go on with: read it, or
