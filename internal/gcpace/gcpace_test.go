@@ -41,6 +41,28 @@ func TestPercentFor(t *testing.T) {
 	}
 }
 
+func TestLimitFor(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		limit, live uint64
+		want        int64
+	}{
+		{160 * mib, 0, 160 * mib},            // nothing live: the limit
+		{160 * mib, 60 * mib, 160 * mib},     // twice live fits: the limit
+		{160 * mib, 80 * mib, 160 * mib},     // twice live is the limit
+		{160 * mib, 96 * mib, 192 * mib},     // twice live is more
+		{160 * mib, 128 * mib, 256 * mib},    // a saved estate judged at the end
+		{1, 4, 8},                            // tiny
+		{^uint64(0), 0, math.MaxInt64},       // capped at what the runtime takes
+		{mib, ^uint64(0) / 2, math.MaxInt64}, // no overflow
+	}
+	for _, tt := range tests {
+		if got := limitFor(tt.limit, tt.live); got != tt.want {
+			t.Errorf("limitFor(%d, %d) = %d, want %d", tt.limit, tt.live, got, tt.want)
+		}
+	}
+}
+
 // The user's GOGC or GOMEMLIMIT wins: Start leaves the collector alone.
 func TestUserSettingsWin(t *testing.T) {
 	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
