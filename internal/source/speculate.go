@@ -47,10 +47,11 @@ const (
 	dropped
 )
 
-// speculation is the reading of one deployment found by the walk.
+// speculation is the reading of one deployment found by the walk, or
+// (confirmed from the start) of an input that is no deployment: what
+// the run's queue holds, one pointer a job.
 type speculation struct {
 	in      Input
-	key     inputKey
 	state   specState
 	verdict verdict
 	hold    *holding
@@ -103,7 +104,9 @@ func keyOf(in Input) inputKey { return inputKey{in.Kind, filepath.Clean(in.Path)
 // finished speculation again.
 func (r *run) finish(s *speculation) {
 	s.state, s.hold = specFinished, nil
-	delete(r.specs, s.key)
+	if r.specs[keyOf(s.in)] == s {
+		delete(r.specs, keyOf(s.in))
+	}
 }
 
 // speculate queues a deployment the walk found for reading.
@@ -114,10 +117,10 @@ func (r *run) speculate(in Input) {
 		r.mu.Unlock()
 		return
 	}
-	s := &speculation{in: in, key: key}
+	s := &speculation{in: in}
 	r.specs[key] = s
 	r.mu.Unlock()
-	r.q.push(job{spec: s})
+	r.q.push(s)
 }
 
 // confirm takes an input to read for sure: a deployment the plan found
@@ -127,7 +130,7 @@ func (r *run) confirm(in Input) {
 	s := r.specs[keyOf(in)]
 	if s == nil {
 		r.mu.Unlock()
-		r.q.push(job{in: in})
+		r.q.push(&speculation{in: in, verdict: confirmed})
 		return
 	}
 	s.verdict = confirmed
@@ -140,7 +143,7 @@ func (r *run) confirm(in Input) {
 	}
 	r.mu.Unlock()
 	if requeue {
-		r.q.push(job{spec: s})
+		r.q.push(s)
 	}
 }
 
