@@ -100,6 +100,9 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 		r.q.close()
 		pool.Wait()
 		streams.Wait()
+		if opts.finished != nil {
+			opts.finished(r)
+		}
 	}()
 	select {
 	case <-finished:
