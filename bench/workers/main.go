@@ -170,7 +170,12 @@ func runOnce(c config, dir string, n int) (result, error) {
 	var procs []*exec.Cmd
 	for range n {
 		cmd := exec.Command(c.kvguard, "worker", "--db", dsn, "--cloud", cloud, "--auth", "client-secret",
-			"--concurrency", strconv.Itoa(c.concurrency), "--tenant-concurrency", strconv.Itoa(c.tenant), "--poll", "200ms")
+			"--concurrency", strconv.Itoa(c.concurrency), "--tenant-concurrency", strconv.Itoa(c.tenant), "--poll", "200ms",
+			// The workers' limiter paced for the simulator's bucket, as
+			// it is for Azure's by default: a limiter paced for 250 +
+			// 25/s against a bucket ten times tighter meets a 429 on
+			// most reads and waits out whole-second Retry-Afters.
+			"--arm-read-burst", strconv.Itoa(c.burst), "--arm-read-rate", strconv.FormatFloat(c.rate, 'g', -1, 64))
 		cmd.Env = append(os.Environ(), "AZURE_TENANT_ID="+tenant, "AZURE_CLIENT_ID="+id, "AZURE_CLIENT_SECRET="+secret)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {

@@ -119,6 +119,7 @@ type Simulator struct {
 
 	limiter *limiter
 	log     requestLog
+	conns   connCount
 	faults  *faults
 	signKey []byte
 	// cers caches the X.509 certificates served for certificates
@@ -304,7 +305,8 @@ func (s *Simulator) Start() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// http.ErrAbortHandler (a dropped connection) is not worth a log
 		// line; other server errors go to the logger.
-		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+		ErrorLog:  slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+		ConnState: s.conns.track,
 	}
 	go func() {
 		defer close(s.done)

@@ -27,6 +27,8 @@ type azureOptions struct {
 	requestTimeout   time.Duration
 	scanTimeout      time.Duration
 	save             string
+	armBurst         int
+	armRate          float64
 }
 
 func (o *azureOptions) addFlags(fs *pflag.FlagSet) {
@@ -40,6 +42,8 @@ func (o *azureOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.concurrency, "concurrency", 64, "--azure: vaults read at once (the client-side rate limits keep the scan within Azure's limits)")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", time.Minute, "--azure: time limit of one request")
 	fs.DurationVar(&o.scanTimeout, "scan-timeout", 0, "--azure: time limit of the whole scan (0: none); what was read is still judged")
+	fs.IntVar(&o.armBurst, "arm-read-burst", live.ARMReadBurst, "--azure: ARM reads per subscription the client-side limiter lets go at once (Azure's bucket)")
+	fs.Float64Var(&o.armRate, "arm-read-rate", live.ARMReadRate, "--azure: ARM reads per second and subscription the limiter refills (Azure's bucket)")
 	fs.StringVar(&o.save, "save", "", "--azure: write what was read to this snapshot file; 'kvguard scan FILE' judges it offline")
 }
 
@@ -57,6 +61,12 @@ func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTermi
 	if o.scanTimeout < 0 {
 		return live.Summary{}, usageErrorf("--scan-timeout must not be negative")
 	}
+	if o.armBurst < 1 {
+		return live.Summary{}, usageErrorf("--arm-read-burst %d: use at least 1 (Azure's is %d)", o.armBurst, live.ARMReadBurst)
+	}
+	if !(o.armRate > 0) {
+		return live.Summary{}, usageErrorf("--arm-read-rate %v: use a positive rate (Azure's is %v)", o.armRate, live.ARMReadRate)
+	}
 	opts := live.Options{
 		Cloud:            o.cloud,
 		Auth:             o.auth,
@@ -67,6 +77,7 @@ func (o *azureOptions) scan(ctx context.Context, stderr io.Writer, stderrIsTermi
 		Concurrency:      o.concurrency,
 		RequestTimeout:   o.requestTimeout,
 		ScanTimeout:      o.scanTimeout,
+		ARMReads:         live.ReadLimit{Burst: o.armBurst, Rate: o.armRate},
 		SavePath:         o.save,
 		Prompt:           stderr,
 		Tool:             "kvguard " + Version(),

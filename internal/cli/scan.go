@@ -38,6 +38,7 @@ type scanOptions struct {
 	azure           azureOptions
 	ux              uxOptions
 	assign          assignmentOptions
+	push            pushOptions
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -60,7 +61,10 @@ request, before the resource provider's defaults), and what the compliance view 
 
 Exit codes: 0 nothing unhealthy at or above --fail-on; 1 findings (a deployment a Deny
 assignment would refuse counts, whatever its severity, unless --fail-on none); 2 a usage
-or input error (every result that could be computed is still written).`,
+or input error (every result that could be computed is still written).
+
+--push sends the JSON report to kvguard serve after the outputs are written (docs/push.md);
+a push that fails exits 2, one that succeeds leaves the scan's own exit code.`,
 		Example: `  kvguard scan ./examples
   kvguard scan vaults.json secrets/ --format json -o results.json
   az keyvault list -o json | kvguard scan -
@@ -68,10 +72,11 @@ or input error (every result that could be computed is still written).`,
   kvguard scan main.bicep --parameters main.bicepparam
   kvguard scan --azure --subscription 00000000-0000-0000-0000-000000000000
   kvguard scan ./infra --assignments policy.json \
-    --target-scope /subscriptions/<id>/resourceGroups/rg-app`,
+    --target-scope /subscriptions/<id>/resourceGroups/rg-app
+  KVGUARD_TOKEN=kvg_... kvguard scan ./infra --push https://kvguard.example`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !opts.azure.enabled() {
-				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save"} {
+				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save", "arm-read-burst", "arm-read-rate"} {
 					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
 						continue // they apply to --assignments-from-azure too
 					}
@@ -83,7 +88,11 @@ or input error (every result that could be computed is still written).`,
 			if err := applyConfig(cmd.Context(), cmd, opts, args); err != nil {
 				return err
 			}
-			return runScan(cmd.Context(), a, opts, args)
+			push, err := opts.push.prepare(cmd.Context(), cmd.Flags().Changed, args)
+			if err != nil {
+				return err
+			}
+			return runScan(cmd.Context(), a, opts, args, push)
 		},
 	}
 	f := cmd.Flags()
@@ -107,6 +116,7 @@ or input error (every result that could be computed is still written).`,
 	opts.azure.addFlags(f)
 	opts.ux.addFlags(f)
 	opts.assign.addFlags(f)
+	opts.push.addFlags(f)
 	return cmd
 }
 
@@ -159,7 +169,9 @@ const heapBudget = 80 << 20
 // files with room for stacks and the runtime's own memory.
 const memoryLimit = 160 << 20
 
-func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) error {
+// runScan scans, writes the outputs and, with push, sends the JSON
+// report to kvguard serve.
+func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, push *pusher) error {
 	if len(paths) == 0 && !opts.azure.enabled() {
 		return usageErrorf("nothing to scan: give files or directories, - for standard input, or --azure")
 	}
@@ -212,8 +224,16 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string) err
 	if res, err = a.report(ctx, opts, res, outs, paths, interrupted); err != nil {
 		return err
 	}
-	if err := writeOutputs(a, outs, res, report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}); err != nil {
+	ro := report.Options{ToolVersion: a.version, Verbose: opts.verbose, SourceRoot: sourceRoot(opts.sourceRoot), Width: opts.ux.width}
+	if err := writeOutputs(a, outs, res, ro); err != nil {
 		return err
+	}
+	// An interrupted scan's report is partial: it would read as fixed
+	// findings on the server.
+	if push != nil && !interrupted {
+		if err := push.push(ctx, a, res, ro); err != nil {
+			return err
+		}
 	}
 	switch {
 	case interrupted:

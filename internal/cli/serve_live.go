@@ -20,6 +20,8 @@ type liveFlags struct {
 	dataPlane        bool
 	vaultConcurrency int
 	requestTimeout   time.Duration
+	armBurst         int
+	armRate          float64
 }
 
 func (l *liveFlags) addFlags(f *pflag.FlagSet) {
@@ -30,6 +32,8 @@ func (l *liveFlags) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&l.dataPlane, "data-plane", false, "also read certificates and key rotation policies from each vault's data plane")
 	f.IntVar(&l.vaultConcurrency, "vault-concurrency", 16, "vaults one job reads at once")
 	f.DurationVar(&l.requestTimeout, "request-timeout", time.Minute, "time limit of one request")
+	f.IntVar(&l.armBurst, "arm-read-burst", live.ARMReadBurst, "ARM reads per subscription the client-side limiter lets go at once (Azure's bucket)")
+	f.Float64Var(&l.armRate, "arm-read-rate", live.ARMReadRate, "ARM reads per second and subscription the limiter refills (Azure's bucket)")
 }
 
 func (l *liveFlags) check() error {
@@ -38,6 +42,10 @@ func (l *liveFlags) check() error {
 		return usageErrorf("--vault-concurrency %d: use 1 to 1024", l.vaultConcurrency)
 	case l.requestTimeout <= 0:
 		return usageErrorf("--request-timeout must be positive")
+	case l.armBurst < 1:
+		return usageErrorf("--arm-read-burst %d: use at least 1 (Azure's is %d)", l.armBurst, live.ARMReadBurst)
+	case !(l.armRate > 0):
+		return usageErrorf("--arm-read-rate %v: use a positive rate (Azure's is %v)", l.armRate, live.ARMReadRate)
 	}
 	return nil
 }
@@ -45,5 +53,6 @@ func (l *liveFlags) check() error {
 func (l *liveFlags) options(a *app) live.Options {
 	return live.Options{Cloud: l.cloud, Auth: l.auth, Subscriptions: l.subscriptions, ManagementGroups: l.managementGroups,
 		DataPlane: l.dataPlane, Concurrency: l.vaultConcurrency, RequestTimeout: l.requestTimeout, Prompt: a.io.ErrOut,
-		Tool: "kvguard " + Version(), Logger: a.logger}
+		ARMReads: live.ReadLimit{Burst: l.armBurst, Rate: l.armRate},
+		Tool:     "kvguard " + Version(), Logger: a.logger}
 }

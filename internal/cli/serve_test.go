@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvguard/kvguard/internal/azuresim"
 	"github.com/kvguard/kvguard/internal/demo"
+	"github.com/kvguard/kvguard/internal/source/live"
 )
 
 // fakeTimer replaces time.After in kvguard serve: each wait returns a
@@ -59,7 +60,8 @@ func serveDemo(t *testing.T) *served {
 	demos := make(chan *demo.Demo, 1)
 	o := &serveOptions{db: filepath.Join(t.TempDir(), "kvguard.db"), listen: "127.0.0.1:0", schedule: "15m", role: roleAll,
 		scope: "tenant", concurrency: 4, poll: 20 * time.Millisecond, retention: time.Hour * 24 * 400,
-		live:  liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute},
+		live: liveFlags{cloud: "AzureCloud", auth: "default", vaultConcurrency: 8, requestTimeout: time.Minute,
+			armBurst: live.ARMReadBurst, armRate: live.ARMReadRate},
 		after: s.timer.after, ready: func(addr string) { ready <- addr }, onDemo: func(d *demo.Demo) { demos <- d },
 		OnScanCompleted: func(_ context.Context, id int64) error { s.completed <- id; return nil }}
 	var stderr strings.Builder
@@ -206,6 +208,10 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--schedule", "every day"}, "--schedule: schedule"},
 		{[]string{"serve", "--schedule", "61 * * * *"}, "minute: 61 is outside 0-59"},
 		{[]string{"serve", "--vault-concurrency", "0"}, "--vault-concurrency 0"},
+		{[]string{"serve", "--arm-read-burst", "0"}, "--arm-read-burst 0: use at least 1"},
+		{[]string{"worker", "--arm-read-rate", "-1"}, "--arm-read-rate -1: use a positive rate"},
+		{[]string{"scan", "--azure", "--arm-read-rate", "0"}, "--arm-read-rate 0: use a positive rate"},
+		{[]string{"scan", ".", "--arm-read-burst", "10"}, "--arm-read-burst applies to live scans: add --azure"},
 		// Beyond loopback serve always authenticates (API tokens at least):
 		// TestServeWiresAuth proves it without binding a non-loopback address.
 	} {

@@ -1,9 +1,13 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +127,9 @@ func checkLimits(t *testing.T, format, name string, b []byte) {
 		if name == "new-high-truncated" && !strings.Contains(string(b), "…and 7 more") {
 			t.Error("teams: the truncated message does not say how many more")
 		}
+		for _, problem := range checkAdaptiveCard(b) {
+			t.Errorf("teams: %s", problem)
+		}
 	}
 }
 
@@ -160,6 +167,179 @@ func TestHelpers(t *testing.T) {
 	for i, tc := range cases {
 		if tc.got != tc.want {
 			t.Errorf("case %d: %q, want %q", i, tc.got, tc.want)
+		}
+	}
+}
+
+// TestTeamsCardValid: every teams payload, including one of findings
+// without a reason, is a Teams message whose one attachment is an
+// Adaptive Card 1.4 that the card schema accepts (checkAdaptiveCard).
+func TestTeamsCardValid(t *testing.T) {
+	t.Parallel()
+	all := events()
+	bare := *all["new-high-ci"]
+	bare.findings = append([]store.NewFinding(nil), bare.findings...)
+	for i := range bare.findings {
+		bare.findings[i].Reason = ""
+	}
+	all["new-high-no-reason"] = &bare
+	for name, e := range all {
+		b, err := Format{ID: "teams", render: teamsPayload}.encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, problem := range checkAdaptiveCard(b) {
+			t.Errorf("%s: %s", name, problem)
+		}
+	}
+	// The checker itself finds what it is for.
+	bad := `{"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content":
+		{"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "t", "style": "heading"},
+		{"type": "TextBlock", "wrap": true}, {"type": "Container", "items": [{"type": "FactSet", "facts": [{"title": "x"}]}]}],
+		"actions": [{"type": "Action.OpenUrl", "title": "Open", "url": "/scans/1"}]}}]}`
+	if got := checkAdaptiveCard([]byte(bad)); len(got) != 4 {
+		t.Errorf("a card with 4 faults: %d found: %q", len(got), got)
+	}
+}
+
+// adaptive14 lists, for each element and action a kvguard card uses, the
+// properties Adaptive Cards 1.4 defines (schemas/1.4.0/adaptive-card.json
+// of microsoft/AdaptiveCards, where each has additionalProperties false)
+// and the ones it requires.
+var adaptive14 = map[string]struct{ allowed, required []string }{
+	"AdaptiveCard": {[]string{"type", "version", "refresh", "body", "actions", "selectAction", "fallbackText", "backgroundImage",
+		"minHeight", "speak", "lang", "verticalContentAlignment", "$schema",
+		"msteams"}, // Teams' own extension: the card's width
+		[]string{"type", "version"}},
+	"TextBlock": {[]string{"type", "text", "color", "fontType", "horizontalAlignment", "isSubtle", "maxLines", "size", "weight", "wrap",
+		"fallback", "height", "separator", "spacing", "id", "isVisible", "requires"}, []string{"text"}},
+	"FactSet": {[]string{"type", "facts", "fallback", "height", "separator", "spacing", "id", "isVisible", "requires"}, []string{"facts"}},
+	"Container": {[]string{"type", "items", "selectAction", "style", "verticalContentAlignment", "bleed", "backgroundImage", "minHeight",
+		"fallback", "height", "separator", "spacing", "id", "isVisible", "requires"}, []string{"items"}},
+	"Action.OpenUrl": {[]string{"type", "url", "title", "iconUrl", "style", "fallback", "requires"}, []string{"url"}},
+}
+
+// adaptiveEnums are the 1.4 values of the enumerated properties a card
+// uses (compared case-insensitively, as the schema's patterns do).
+var adaptiveEnums = map[string][]string{
+	"size":    {"default", "small", "medium", "large", "extraLarge"},
+	"weight":  {"default", "lighter", "bolder"},
+	"spacing": {"default", "none", "small", "medium", "large", "extraLarge", "padding"},
+}
+
+// checkAdaptiveCard lists what makes b not a Teams message with a valid
+// Adaptive Card 1.4: the envelope Teams' incoming webhooks and Workflows
+// take, then each element's properties, required ones, enumerations,
+// non-empty texts and absolute action URLs.
+func checkAdaptiveCard(b []byte) []string {
+	var msg struct {
+		Type        string `json:"type"`
+		Attachments []struct {
+			ContentType string          `json:"contentType"`
+			ContentURL  *string         `json:"contentUrl"`
+			Content     json.RawMessage `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(b, &msg); err != nil {
+		return []string{err.Error()}
+	}
+	if msg.Type != "message" || len(msg.Attachments) != 1 {
+		return []string{fmt.Sprintf("type %q with %d attachments, want a message with one", msg.Type, len(msg.Attachments))}
+	}
+	a := msg.Attachments[0]
+	var problems []string
+	if a.ContentType != "application/vnd.microsoft.card.adaptive" || a.ContentURL != nil {
+		problems = append(problems, fmt.Sprintf("attachment contentType %q, contentUrl %v", a.ContentType, a.ContentURL))
+	}
+	var card map[string]any
+	if err := json.Unmarshal(a.Content, &card); err != nil {
+		return append(problems, err.Error())
+	}
+	if card["type"] != "AdaptiveCard" || card["version"] != "1.4" {
+		problems = append(problems, fmt.Sprintf("content type %v version %v, want AdaptiveCard 1.4", card["type"], card["version"]))
+	}
+	if body, _ := card["body"].([]any); len(body) == 0 {
+		problems = append(problems, "an empty body")
+	}
+	var walk func(path string, v map[string]any)
+	walk = func(path string, v map[string]any) {
+		typ, _ := v["type"].(string)
+		spec, ok := adaptive14[typ]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: type %q is not one kvguard's cards use", path, typ))
+			return
+		}
+		for k := range v {
+			if !slices.Contains(spec.allowed, k) {
+				problems = append(problems, fmt.Sprintf("%s (%s): property %q is not in Adaptive Cards 1.4", path, typ, k))
+			}
+		}
+		for _, k := range spec.required {
+			if s, isString := v[k].(string); v[k] == nil || (isString && s == "") {
+				problems = append(problems, fmt.Sprintf("%s (%s): %q is required", path, typ, k))
+			}
+		}
+		for k, values := range adaptiveEnums {
+			if s, ok := v[k].(string); ok && !slices.ContainsFunc(values, func(x string) bool { return strings.EqualFold(x, s) }) {
+				problems = append(problems, fmt.Sprintf("%s (%s): %s %q is not one of %v", path, typ, k, s, values))
+			}
+		}
+		if u, ok := v["url"].(string); ok && typ == "Action.OpenUrl" && !strings.HasPrefix(u, "https://") {
+			problems = append(problems, fmt.Sprintf("%s: url %q is not absolute", path, u))
+		}
+		if facts, ok := v["facts"].([]any); ok {
+			for i, f := range facts {
+				m, _ := f.(map[string]any)
+				_, title := m["title"].(string)
+				_, value := m["value"].(string)
+				if len(m) != 2 || !title || !value {
+					problems = append(problems, fmt.Sprintf("%s.facts[%d]: %v, want a title and a value", path, i, f))
+				}
+			}
+		}
+		for _, key := range []string{"body", "items", "actions"} {
+			list, _ := v[key].([]any)
+			for i, x := range list {
+				if m, ok := x.(map[string]any); ok {
+					walk(fmt.Sprintf("%s.%s[%d]", path, key, i), m)
+				}
+			}
+		}
+	}
+	walk("content", card)
+	return problems
+}
+
+// docExample is an example of docs/notifications.md: the golden file it
+// names in the comment before it, and the JSON block that follows.
+var docExample = regexp.MustCompile("(?s)<!-- golden: ([a-z-]+) -->\\s*```json\\n(.*?)```")
+
+// TestDocExamples: every payload example in docs/notifications.md is,
+// byte for byte, the golden file it names (which TestPayloads compares
+// with what the code renders), and each format has one.
+func TestDocExamples(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "notifications.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, m := range docExample.FindAllSubmatch(doc, -1) {
+		name := string(m[1])
+		want, err := os.ReadFile(filepath.Join("testdata", "TestPayloads", name+".golden"))
+		if err != nil {
+			t.Errorf("docs/notifications.md names %s: %v", name, err)
+			continue
+		}
+		if !bytes.Equal(bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n")), m[2]) {
+			t.Errorf("docs/notifications.md: the %s example is not the golden file: copy testdata/TestPayloads/%s.golden into it", name, name)
+		}
+		format, _, _ := strings.Cut(name, "-")
+		shown[format] = true
+	}
+	for _, f := range Formats() {
+		if !shown[f.ID] {
+			t.Errorf("docs/notifications.md has no %s example", f.ID)
 		}
 	}
 }

@@ -35,7 +35,10 @@ type teamsWidth struct {
 	Width string `json:"width"`
 }
 
-// teamsItem is a TextBlock, a FactSet or a Container.
+// teamsItem is a TextBlock, a FactSet or a Container, with only the
+// properties Adaptive Cards 1.4 defines for them (a TextBlock's "style"
+// is 1.5's: a 1.4 card that uses it is invalid). A TextBlock's text is
+// required: the payload never makes one of an empty text.
 type teamsItem struct {
 	Type     string `json:"type"`
 	Text     string `json:"text,omitempty"`
@@ -44,7 +47,6 @@ type teamsItem struct {
 	IsSubtle bool   `json:"isSubtle,omitempty"`
 	Wrap     bool   `json:"wrap,omitempty"`
 	Spacing  string `json:"spacing,omitempty"`
-	Style    string `json:"style,omitempty"`
 	// Separator draws a line above a Container.
 	Separator bool        `json:"separator,omitempty"`
 	Facts     []teamsFact `json:"facts,omitempty"`
@@ -71,7 +73,7 @@ func subtle(text string) teamsItem {
 func teamsPayload(e *event) any {
 	card := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4",
 		MSTeams: teamsWidth{Width: "Full"},
-		Body:    []teamsItem{{Type: "TextBlock", Text: e.title(), Weight: "Bolder", Size: "Medium", Wrap: true, Style: "heading"}}}
+		Body:    []teamsItem{{Type: "TextBlock", Text: e.title(), Weight: "Bolder", Size: "Medium", Wrap: true}}}
 	shown, total := 0, 0
 	var action teamsAction
 	if e.name == eventNewHigh {
@@ -95,7 +97,9 @@ func teamsPayload(e *event) any {
 			if f.Previous != "" {
 				reason = "was " + string(f.Previous) + ", now: " + reason
 			}
-			items = append(items, subtle(reason))
+			if reason != "" {
+				items = append(items, subtle(reason))
+			}
 			card.Body = append(card.Body, teamsItem{Type: "Container", Separator: true, Items: items})
 			shown++
 		}

@@ -38,7 +38,7 @@ func (testAuth) Authenticate(r *http.Request) (Principal, bool, error) {
 			return Principal{Name: tok, Role: role}, true, nil
 		}
 	}
-	return Principal{}, false, fmt.Errorf("unknown token")
+	return Principal{}, false, fmt.Errorf("bad credential: unknown token")
 }
 
 func (testAuth) Handler() http.Handler {

@@ -135,7 +135,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 	switch {
 	case err != nil:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		s.fail(w, r, http.StatusUnauthorized, "bad credential: "+err.Error())
+		s.fail(w, r, http.StatusUnauthorized, credentialRefused(err))
 		return Principal{}, false
 	case ok:
 		return p, true
@@ -148,6 +148,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 	w.Header().Set("WWW-Authenticate", "Bearer")
 	s.fail(w, r, http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer …)")
 	return Principal{}, false
+}
+
+// credentialRefused is the 401 message for a credential the
+// Authenticator refused: its own message (which says what is wrong, and
+// starts with "bad credential") and what to do.
+func credentialRefused(err error) string {
+	return err.Error() + ": send a current API token as Authorization: Bearer kvg_… (an admin creates one with 'kvguard token create')"
 }
 
 // csrfToken is the principal's form token: an HMAC of its name under the

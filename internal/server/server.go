@@ -61,7 +61,9 @@ type Principal struct {
 // sessions) and serves the sign-in routes under /auth/.
 type Authenticator interface {
 	// Authenticate returns ok false when the request carries no
-	// credential, and an error when it carries a bad one (401).
+	// credential, and an error when it carries a bad one (401). The
+	// error's message is shown to the client as it is: it says what is
+	// wrong, starting "bad credential: " (the server adds what to do).
 	Authenticate(r *http.Request) (p Principal, ok bool, err error)
 	// Handler serves /auth/.
 	Handler() http.Handler

@@ -441,3 +441,23 @@ func TestOverdueCSV(t *testing.T) {
 		t.Errorf("the owners page does not mark 3 overdue findings")
 	}
 }
+
+// TestBadCredentialMessage: a refused credential's 401 says once what is
+// wrong (the authenticator's message) and what to do, for the API and
+// the pages alike.
+func TestBadCredentialMessage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testAuth{})
+	for _, path := range []string{"/api/v1/findings", "/findings"} {
+		resp, body := f.do(t, "GET", path, "bad", "", nil)
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+			t.Errorf("%s: %d %q, want 401 invalid_token", path, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		if n := strings.Count(body, "bad credential"); n != 1 {
+			t.Errorf("%s: %q says bad credential %d times, want once", path, body, n)
+		}
+		if !strings.Contains(body, "bad credential: unknown token: send a current API token") || !strings.Contains(body, "kvguard token create") {
+			t.Errorf("%s: %q does not say what is wrong and what to do", path, body)
+		}
+	}
+}

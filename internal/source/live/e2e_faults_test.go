@@ -423,6 +423,15 @@ func TestCloudFileAndEnvironmentCredential(t *testing.T) {
 	if len(c.byType(resource.TypeCertificate)) == 0 {
 		t.Error("no certificates read from the data plane")
 	}
+	// The client the scan built from the cloud file closes its
+	// connections when the scan returns (a worker scans a subscription
+	// per job). Left idle they would stay open for the transport's 90 s
+	// idle timeout, longer than this wait's hang guard.
+	wait, cancel := context.WithTimeout(t.Context(), 45*time.Second)
+	defer cancel()
+	if err := sim.WaitConnections(wait, 0); err != nil {
+		t.Errorf("%d connections still open after the scan returned: %v", sim.OpenConnections(), err)
+	}
 
 	// The same file with Azure's public audience: the simulator refuses
 	// the tokens, so the audience really comes from the file.

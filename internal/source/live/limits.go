@@ -38,7 +38,36 @@ const (
 // transactions per 10 s per vault never binds a scan and is left out.
 // Latency is not counted: this is the floor the limits alone impose.
 func ThrottleLowerBound(reads []int, tenantReads, graphQueries int) time.Duration {
-	over := func(n int) float64 { return math.Max(0, float64(n-ARMReadBurst)) / ARMReadRate }
+	return ReadLimit{}.LowerBound(reads, tenantReads, graphQueries)
+}
+
+// ReadLimit is ARM's read token bucket as the client-side limiter
+// assumes it: Burst reads at once, refilled at Rate per second, per
+// subscription (and once for tenant-level reads). The zero value is
+// Azure's published 250 and 25 per second. Other values are for clouds
+// whose limits differ (Azure Stack Hub, a national cloud that changes
+// them) and for a simulator throttling tighter than Azure, where a
+// limiter paced for Azure's bucket would meet a 429 on most reads.
+type ReadLimit struct {
+	Burst int
+	Rate  float64
+}
+
+// orAzure is l with Azure's figures in place of unset ones.
+func (l ReadLimit) orAzure() ReadLimit {
+	if l.Burst <= 0 {
+		l.Burst = ARMReadBurst
+	}
+	if l.Rate <= 0 {
+		l.Rate = ARMReadRate
+	}
+	return l
+}
+
+// LowerBound is ThrottleLowerBound with ARM's bucket taken from l.
+func (l ReadLimit) LowerBound(reads []int, tenantReads, graphQueries int) time.Duration {
+	l = l.orAzure()
+	over := func(n int) float64 { return math.Max(0, float64(n-l.Burst)) / l.Rate }
 	t := over(tenantReads)
 	for _, n := range reads {
 		t = math.Max(t, over(n))

@@ -76,6 +76,9 @@ type Options struct {
 	// whole scan (0: none).
 	RequestTimeout time.Duration
 	ScanTimeout    time.Duration
+	// ARMReads is ARM's read bucket the client-side limiter paces each
+	// subscription for (zero: Azure's published limits).
+	ARMReads ReadLimit
 	// Transport carries every request (nil: a default HTTP client, or the
 	// simulator's when the cloud file names one). Tests pass the
 	// simulator's client.
@@ -141,6 +144,13 @@ func Scan(ctx context.Context, opts Options, emit func(*resource.Document)) (Sum
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, s.opts.ScanTimeout, ErrScanTimeout)
 		defer cancel()
+	}
+	// A worker runs one scan per job, thousands a day: the connections
+	// of a client built for this scan must not outlive it (idle ones
+	// would otherwise stay open for 90 s each, with their buffers and
+	// goroutines, and a worker's memory would grow with its job rate).
+	if c, ok := s.meter.next.(interface{ CloseIdleConnections() }); ok && s.opts.Transport == nil {
+		defer c.CloseIdleConnections()
 	}
 	stopProgress := s.startProgress()
 	err = s.run(ctx)
@@ -220,7 +230,7 @@ func newScanner(opts Options, emit func(*resource.Document)) (*scanner, error) {
 		return nil, err
 	}
 	s := &scanner{opts: opts, cloud: c, log: logger, emit: emit, factories: map[string]*armkeyvault.ClientFactory{}}
-	s.meter = newMeter(base, c.armEndpoint(), opts.RequestTimeout)
+	s.meter = newMeter(base, c.armEndpoint(), opts.RequestTimeout, opts.ARMReads)
 	s.cred = opts.Credential
 	if s.cred == nil {
 		s.cred, err = newCredential(opts.Auth, c, base, opts.Prompt)
@@ -351,6 +361,6 @@ func (s *scanner) summary(start time.Time) Summary {
 		Throttled:             int(s.meter.throttled.Load()),
 		ThrottleWait:          time.Duration(s.meter.waitNanos.Load()),
 		Elapsed:               time.Since(start),
-		LowerBound:            ThrottleLowerBound(reads, tenant, graph),
+		LowerBound:            s.meter.arm.LowerBound(reads, tenant, graph),
 	}
 }

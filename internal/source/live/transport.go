@@ -40,6 +40,7 @@ type meter struct {
 	// bucket (dataSubs) all its vaults share.
 	vaultSub map[string]string
 	dataSubs map[string]*bucket
+	arm      ReadLimit // ARM's read bucket per subscription and for the tenant
 	tenant   *bucket
 	graph    *bucket
 	graphQ   gate
@@ -53,7 +54,8 @@ type meter struct {
 	waitNanos atomic.Int64
 }
 
-func newMeter(next policy.Transporter, armEndpoint string, timeout time.Duration) *meter {
+func newMeter(next policy.Transporter, armEndpoint string, timeout time.Duration, arm ReadLimit) *meter {
+	arm = arm.orAzure()
 	host := armEndpoint
 	if i := strings.Index(host, "://"); i >= 0 {
 		host = host[i+3:]
@@ -67,7 +69,8 @@ func newMeter(next policy.Transporter, armEndpoint string, timeout time.Duration
 		retryable: map[int]bool{408: true, 429: true, 500: true, 502: true, 503: true, 504: true},
 		subs:      map[string]*bucket{}, vaults: map[string]*bucket{},
 		vaultSub: map[string]string{}, dataSubs: map[string]*bucket{},
-		tenant: newBucket(ARMReadBurst, ARMReadRate),
+		arm:    arm,
+		tenant: newBucket(float64(arm.Burst), arm.Rate),
 		// Resource Graph: at most 15 queries in 5 s. A bucket of 15 that
 		// refills 3 per second could still put 30 queries into one window,
 		// so the quota headers (graphQ) have the last word.
@@ -132,7 +135,7 @@ func (m *meter) bucketFor(r route) *bucket {
 		m.perSub[r.key]++
 		b := m.subs[r.key]
 		if b == nil {
-			b = newBucket(ARMReadBurst, ARMReadRate)
+			b = newBucket(float64(m.arm.Burst), m.arm.Rate)
 			m.subs[r.key] = b
 		}
 		return b

@@ -124,6 +124,35 @@ func TestThrottleLowerBound(t *testing.T) {
 	}
 }
 
+// TestReadLimit: a limit other than Azure's sets the meter's buckets and
+// the bound; the zero value is Azure's.
+func TestReadLimit(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		limit     ReadLimit
+		wantCap   float64 // the bucket's level in use (burst less the margin kept in hand)
+		wantRate  float64
+		wantBound time.Duration // for 81 reads in one subscription
+	}{
+		{"zero is Azure's", ReadLimit{}, 245, 25, 0},
+		{"the workers benchmark's simulator", ReadLimit{Burst: 25, Rate: 5}, 22.5, 5, 11200 * time.Millisecond},
+		{"rate only", ReadLimit{Rate: 0.5}, 245, 0.5, 0},
+	}
+	for _, tc := range cases {
+		m := newMeter(nil, "https://management.example", time.Minute, tc.limit)
+		for _, r := range []route{{kind: "sub", key: "s1"}, {kind: "tenant"}} {
+			b := m.bucketFor(r)
+			if b.capacity != tc.wantCap || b.rate != tc.wantRate {
+				t.Errorf("%s: %s bucket %v + %v/s, want %v + %v/s", tc.name, r.kind, b.capacity, b.rate, tc.wantCap, tc.wantRate)
+			}
+		}
+		if got := m.arm.LowerBound([]int{81}, 1, 0); got != tc.wantBound {
+			t.Errorf("%s: bound %v, want %v", tc.name, got, tc.wantBound)
+		}
+	}
+}
+
 func TestBucket(t *testing.T) {
 	t.Parallel()
 	b := newBucket(20, 10) // 20 tokens (2 kept in hand), 10 per second
