@@ -21,6 +21,12 @@ import (
 // find them (resources.go). Everything else is 404; writes are 405, since
 // kvguard never writes.
 func (s *Simulator) serveARM(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodPost || r.Method == http.MethodGet) &&
+		strings.EqualFold(strings.Trim(r.URL.Path, "/"), "providers/Microsoft.Management/getEntities") {
+		// A read, though a POST, as in Azure; its next pages are GETs.
+		s.listEntities(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		armError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "The simulator is read-only.")
 		return
@@ -215,17 +221,31 @@ func (s *Simulator) listDescendants(w http.ResponseWriter, r *http.Request, grou
 		if !strings.EqualFold(mg.Name, group) {
 			continue
 		}
-		items := make([]any, 0, len(mg.Subscriptions))
-		for _, id := range mg.Subscriptions {
-			name := id
-			if sub := s.subs[strings.ToLower(id)]; sub != nil {
-				name = sub.DisplayName
+		// Every group and subscription below the group, at any depth, each
+		// naming its parent, as Azure lists descendants.
+		var items []any
+		for _, g := range s.estate.groupsBelow(mg.Name) {
+			if !strings.EqualFold(g.Name, mg.Name) {
+				items = append(items, map[string]any{
+					"id": "/providers/Microsoft.Management/managementGroups/" + g.Name, "type": "Microsoft.Management/managementGroups",
+					"name": g.Name, "properties": map[string]any{"displayName": g.displayName(),
+						"parent": map[string]any{"id": "/providers/Microsoft.Management/managementGroups/" + s.estate.parentOf(g)}},
+				})
 			}
-			items = append(items, map[string]any{
-				"id": "/subscriptions/" + id, "type": "Microsoft.Management/managementGroups/subscriptions", "name": id,
-				"properties": map[string]any{"displayName": name,
-					"parent": map[string]any{"id": "/providers/Microsoft.Management/managementGroups/" + mg.Name}},
-			})
+			for _, id := range g.Subscriptions {
+				name := id
+				if sub := s.subs[strings.ToLower(id)]; sub != nil {
+					name = sub.DisplayName
+				}
+				items = append(items, map[string]any{
+					"id": "/subscriptions/" + id, "type": "Microsoft.Management/managementGroups/subscriptions", "name": id,
+					"properties": map[string]any{"displayName": name,
+						"parent": map[string]any{"id": "/providers/Microsoft.Management/managementGroups/" + g.Name}},
+				})
+			}
+		}
+		if items == nil {
+			items = []any{}
 		}
 		start, end, next := s.page(r, len(items), 100, 1000, "$top")
 		writeJSON(w, http.StatusOK, map[string]any{"value": items[start:end], "nextLink": next})

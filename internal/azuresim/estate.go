@@ -37,9 +37,14 @@ type Subscription struct {
 	Vaults []*Vault
 }
 
-// ManagementGroup is a management group and the subscriptions below it.
+// ManagementGroup is a management group and the subscriptions directly
+// below it. Groups form a hierarchy through Parent; a group without one
+// sits below the tenant root group (whose name is the tenant ID).
 type ManagementGroup struct {
-	Name          string
+	Name string
+	// DisplayName is the group's friendly name (Name when empty).
+	DisplayName   string
+	Parent        string
 	Subscriptions []string
 }
 

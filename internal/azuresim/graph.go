@@ -28,26 +28,29 @@ type graphRequest struct {
 }
 
 // graphQuery is a parsed query. The simulator understands the Kusto subset
-// kvguard sends: the resources table, a where on type (=~ or in~), a
-// project, and order by id.
+// kvguard sends: the resources table (vaults and managed HSMs) or the
+// resourcecontainers table (subscriptions, with their management-group
+// ancestry), a where on type (=~, == or in~), a project, and order by id.
 type graphQuery struct {
+	table   string
 	types   map[string]bool
 	columns []string
 }
 
 var (
 	reTypeIn = regexp.MustCompile(`(?i)^where\s+type\s+in~\s*\((.*)\)$`)
-	reTypeEq = regexp.MustCompile(`(?i)^where\s+type\s*=~\s*'([^']*)'$`)
+	reTypeEq = regexp.MustCompile(`(?i)^where\s+type\s*(?:=~|==)\s*'([^']*)'$`)
 	reQuoted = regexp.MustCompile(`'([^']*)'`)
 	reOrder  = regexp.MustCompile(`(?i)^(order|sort)\s+by\s+id(\s+(asc|desc))?$`)
 )
 
 func parseGraphQuery(q string) (*graphQuery, error) {
 	ops := strings.Split(q, "|")
-	if strings.ToLower(strings.TrimSpace(ops[0])) != "resources" {
-		return nil, simError("the simulator queries the resources table only")
+	table := strings.ToLower(strings.TrimSpace(ops[0]))
+	if table != "resources" && table != "resourcecontainers" {
+		return nil, simError("the simulator queries the resources and resourcecontainers tables only")
 	}
-	gq := &graphQuery{types: map[string]bool{}}
+	gq := &graphQuery{table: table, types: map[string]bool{}}
 	for _, op := range ops[1:] {
 		op = strings.Join(strings.Fields(op), " ")
 		switch {
@@ -99,6 +102,12 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	var rows []map[string]any
 	for _, sub := range subs {
+		if q.table == "resourcecontainers" {
+			if q.types["microsoft.resources/subscriptions"] {
+				rows = append(rows, s.subscriptionRow(sub, q.columns))
+			}
+			continue
+		}
 		for _, v := range sub.Vaults {
 			if q.types[strings.ToLower(v.Type)] {
 				rows = append(rows, s.graphRow(v, q.columns))
@@ -154,7 +163,7 @@ func (s *Simulator) graphScope(req graphRequest) ([]*Subscription, error) {
 					continue
 				}
 				found = true
-				for _, id := range mg.Subscriptions {
+				for _, id := range s.estate.SubscriptionsBelow(mg.Name) {
 					if sub := s.subs[strings.ToLower(id)]; sub != nil && !seen[sub.ID] {
 						seen[sub.ID] = true
 						out = append(out, sub)
@@ -192,6 +201,29 @@ func (s *Simulator) graphRow(v *Vault, columns []string) map[string]any {
 		"resourceGroup": strings.ToLower(v.ResourceGroup), "subscriptionId": v.Subscription,
 		"managedBy": "", "sku": body["sku"], "plan": nil, "properties": body["properties"],
 		"tags": body["tags"], "identity": nil, "zones": nil, "extendedLocation": nil,
+	}
+	if len(columns) == 0 {
+		return full
+	}
+	row := make(map[string]any, len(columns))
+	for _, c := range columns {
+		row[c] = full[c]
+	}
+	return row
+}
+
+// subscriptionRow is a subscription's row in the resourcecontainers
+// table, with its management groups nearest first in
+// properties.managementGroupAncestorsChain.
+func (s *Simulator) subscriptionRow(sub *Subscription, columns []string) map[string]any {
+	var chain []any
+	for _, g := range s.estate.Ancestry(sub.ID) {
+		chain = append(chain, map[string]any{"name": g.Name, "displayName": g.DisplayName})
+	}
+	full := map[string]any{
+		"id": "/subscriptions/" + sub.ID, "name": sub.DisplayName, "type": "microsoft.resources/subscriptions",
+		"tenantId": s.estate.TenantID, "subscriptionId": sub.ID, "resourceGroup": "", "location": "",
+		"properties": map[string]any{"state": "Enabled", "managementGroupAncestorsChain": chain},
 	}
 	if len(columns) == 0 {
 		return full

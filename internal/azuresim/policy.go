@@ -78,14 +78,9 @@ func (s *Simulator) policyScopeAbove(at, scope string) bool {
 	if parts := strings.Split(strings.TrimPrefix(lowScope, "/"), "/"); len(parts) >= 2 && parts[0] == "subscriptions" {
 		sub = parts[1]
 	}
-	for _, g := range s.estate.ManagementGroups {
-		if !strings.EqualFold(g.Name, name) {
-			continue
-		}
-		for _, s := range g.Subscriptions {
-			if strings.EqualFold(s, sub) {
-				return true
-			}
+	for _, s := range s.estate.SubscriptionsBelow(name) {
+		if strings.EqualFold(s, sub) {
+			return true
 		}
 	}
 	return false

@@ -430,7 +430,9 @@ func TestParseGraphQuery(t *testing.T) {
 		{"resources | where type in~ ('microsoft.keyvault/vaults', 'Microsoft.KeyVault/managedHSMs') | project id, name | order by id asc",
 			[]string{"microsoft.keyvault/managedhsms", "microsoft.keyvault/vaults"}, []string{"id", "name"}, false},
 		{"Resources\n| where type =~ 'microsoft.keyvault/vaults'", []string{"microsoft.keyvault/vaults"}, nil, false},
-		{"resourcecontainers | project id", nil, nil, true},
+		{"resourcecontainers | where type == 'microsoft.resources/subscriptions' | project subscriptionId, properties",
+			[]string{"microsoft.resources/subscriptions"}, []string{"subscriptionId", "properties"}, false},
+		{"resourcechanges | project id", nil, nil, true},
 		{"resources | summarize count() by type", nil, nil, true},
 	}
 	for _, tc := range cases {

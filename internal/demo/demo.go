@@ -24,10 +24,20 @@ import (
 // Scope is the store scope of the demo estate's scans.
 const Scope = "demo"
 
-// Estate is the demo estate: the same every time.
+// Estate is the demo estate: the same every time. Its subscriptions sit
+// in a management-group hierarchy below the tenant root group: kvguard
+// demo, then Production (the first two) and Development (the third).
 func Estate() *azuresim.Estate {
-	return azuresim.Generate(azuresim.GenOptions{Subscriptions: 3, Vaults: 24, SecretsPerVault: 3, KeysPerVault: 2,
+	e := azuresim.Generate(azuresim.GenOptions{Subscriptions: 3, Vaults: 24, SecretsPerVault: 3, KeysPerVault: 2,
 		CertificatesPerVault: 1, Seed: 13})
+	e.ManagementGroups = []azuresim.ManagementGroup{
+		{Name: "kvguard-demo", DisplayName: "kvguard demo"},
+		{Name: "demo-production", DisplayName: "Production", Parent: "kvguard-demo",
+			Subscriptions: []string{e.Subscriptions[0].ID, e.Subscriptions[1].ID}},
+		{Name: "demo-development", DisplayName: "Development", Parent: "kvguard-demo",
+			Subscriptions: []string{e.Subscriptions[2].ID}},
+	}
+	return e
 }
 
 // ForbiddenVaults are the demo vaults whose secrets, keys and

@@ -183,9 +183,14 @@ func (c *Client) scanSubscription(ctx context.Context, sc *store.Scan, sub strin
 	// the tenant's, and one query per subscription would spend it.
 	opts.NoResourceGraph = true
 	opts.SavePath, opts.Progress = "", nil
+	// The subscription's management groups and its vaults' components
+	// are recorded for the views, beside the verdicts.
+	opts.Ancestry = true
+	comps := &componentRecorder{ctx: ctx, st: c.st, dataPlane: opts.DataPlane}
 	as := assess.New(c.opts.Catalog, assess.Options{Logger: c.log})
 	sum, err := live.Scan(ctx, opts, func(d *resource.Document) {
 		c.ev.emit("document " + d.ID)
+		comps.add(d)
 		as.Add(d)
 	})
 	if err != nil {
@@ -195,6 +200,13 @@ func (c *Client) scanSubscription(ctx context.Context, sc *store.Scan, sub strin
 	}
 	res := as.Finish(ctx)
 	defer func() { _ = res.Close() }()
+	comps.flush()
+	if comps.err != nil {
+		return fmt.Errorf("scan subscription %s: %w", sub, comps.err)
+	}
+	if err := recordAncestry(ctx, c.st, sum.Ancestry); err != nil {
+		return fmt.Errorf("scan subscription %s: %w", sub, err)
+	}
 	if err := sc.Ingest(ctx, res); err != nil {
 		if store.IsNotRunning(err) {
 			return river.JobCancel(err)

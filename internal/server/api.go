@@ -282,7 +282,41 @@ func (s *Server) apiResource(w http.ResponseWriter, r *http.Request) {
 		hs = append(hs, apiChange{At: c.At, Scan: c.Scan, Recommendation: c.Recommendation, Component: c.Component,
 			Previous: c.Previous, Status: c.Status, Reason: c.Reason, Exemption: c.Exemption})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"resource": resourceJSON(d.Resource), "findings": fs, "history": hs})
+	groups := d.ManagementGroups
+	if groups == nil {
+		groups = []store.ManagementGroup{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resource": resourceJSON(d.Resource), "findings": fs, "history": hs,
+		"managementGroups": groups, "components": componentsJSON(d), "moreComponents": d.MoreComponents})
+}
+
+// apiComponent is a component of the resource endpoint.
+type apiComponent struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind,omitempty"`
+	Listed  bool   `json:"listed"`
+	Enabled *bool  `json:"enabled,omitempty"`
+	// Expires is null for a listed component without expiry; ExpiresInDays
+	// counts from the resource's lastSeen (the scan), negative once expired.
+	Expires       *time.Time   `json:"expires"`
+	ExpiresInDays *int         `json:"expiresInDays,omitempty"`
+	Findings      []apiFinding `json:"findings"`
+}
+
+func componentsJSON(d store.ResourceDetail) []apiComponent {
+	out := make([]apiComponent, 0, len(d.Components))
+	for _, c := range d.Components {
+		x := apiComponent{Name: c.Name, Kind: c.Kind, Listed: c.Listed, Enabled: c.Enabled, Findings: make([]apiFinding, 0, len(c.Findings))}
+		if days, ok := c.ExpiresIn(d.Resource.LastSeen); ok {
+			t := c.Expires.UTC()
+			x.Expires, x.ExpiresInDays = &t, &days
+		}
+		for _, f := range c.Findings {
+			x.Findings = append(x.Findings, findingJSON(f))
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 func (s *Server) apiExemptions(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ var files embed.FS
 type pageTemplate = *template.Template
 
 var funcs = template.FuncMap{
+	"lower": strings.ToLower,
 	"fmtTime": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -56,10 +57,11 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 
 // facets are the filter form's choices.
 type facets struct {
-	Subscriptions   []string
-	Recommendations []store.RecommendationInfo
-	Severities      []string
-	Statuses        []string
+	Subscriptions    []string
+	ManagementGroups []store.ManagementGroup
+	Recommendations  []store.RecommendationInfo
+	Severities       []string
+	Statuses         []string
 }
 
 // statusOrder are the effective statuses, in the order the views show them.
@@ -97,21 +99,32 @@ func (s *Server) withFilters(p *page, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	groups, err := s.st.ManagementGroups(r.Context(), 500)
+	if err != nil {
+		return err
+	}
 	recs, err := s.st.Recommendations(r.Context())
 	if err != nil {
 		return err
 	}
-	p.Facets = facets{Subscriptions: subs, Recommendations: recs, Severities: []string{"High", "Medium", "Low"}, Statuses: statusOrder}
+	p.Facets = facets{Subscriptions: subs, ManagementGroups: groups, Recommendations: recs,
+		Severities: []string{"High", "Medium", "Low"}, Statuses: statusOrder}
 	return nil
 }
 
-// filterOf reads the views' filters from a query string.
+// filterOf reads the views' filters from a query string. The management
+// group is managementGroup, like the other filters, or management_group
+// (the spelling of issue 13).
 func filterOf(q url.Values) (store.ViewFilter, string) {
 	tag := q.Get("tag")
 	k, v, _ := strings.Cut(tag, "=")
+	mg := q.Get("managementGroup")
+	if mg == "" {
+		mg = q.Get("management_group")
+	}
 	return store.ViewFilter{Scope: q.Get("scope"), Subscription: q.Get("subscription"), ResourceGroup: q.Get("resourceGroup"),
-		Recommendation: q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"), Source: q.Get("source"),
-		TagKey: strings.TrimSpace(k), TagValue: strings.TrimSpace(v)}, tag
+		ManagementGroup: mg, Recommendation: q.Get("recommendation"), Severity: q.Get("severity"), Status: q.Get("status"),
+		Source: q.Get("source"), TagKey: strings.TrimSpace(k), TagValue: strings.TrimSpace(v)}, tag
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *page, status int) {
@@ -454,8 +467,63 @@ func (s *Server) resourcePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.newPage(r, d.Resource.Name, "resources")
-	p.Data = d
+	p.Data = resourceView{ResourceDetail: d, Components: componentViews(d)}
 	s.render(w, r, "resource", p, http.StatusOK)
+}
+
+// resourceView is the resource page's data: the detail, and its
+// components as the page words them.
+type resourceView struct {
+	store.ResourceDetail
+	Components []componentView
+}
+
+// componentView is a component row of the resource page.
+type componentView struct {
+	store.ComponentRow
+	// Enabled is yes, no, or "" when unknown; Expiry the date or "none";
+	// Left "expires in N days", "expires today" or "expired N days ago",
+	// counted from the scan that last saw the resource (never the wall
+	// clock: the page reads the same whenever it is shown).
+	Enabled, Expiry, Left string
+}
+
+// componentViews words a resource's components.
+func componentViews(d store.ResourceDetail) []componentView {
+	out := make([]componentView, 0, len(d.Components))
+	for _, c := range d.Components {
+		v := componentView{ComponentRow: c, Expiry: "none"}
+		if c.Enabled != nil {
+			v.Enabled = "no"
+			if *c.Enabled {
+				v.Enabled = "yes"
+			}
+		}
+		if days, ok := c.ExpiresIn(d.Resource.LastSeen); ok {
+			v.Expiry = c.Expires.UTC().Format("2006-01-02")
+			v.Left = expiryWords(days)
+		}
+		if !c.Listed {
+			v.Expiry = ""
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// expiryWords says how far an expiry days away is.
+func expiryWords(days int) string {
+	switch {
+	case days < -1:
+		return fmt.Sprintf("expired %d days ago", -days)
+	case days == -1:
+		return "expired 1 day ago"
+	case days == 0:
+		return "expires today"
+	case days == 1:
+		return "expires in 1 day"
+	}
+	return fmt.Sprintf("expires in %d days", days)
 }
 
 // exemptionRow is an exemption with its state at the server's clock.

@@ -301,6 +301,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t, nil)
+	addMetadata(t, f)
 	report, err := os.ReadFile("testdata/report.json")
 	if err != nil {
 		t.Fatal(err)
@@ -316,6 +317,9 @@ func TestOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/findings?limit=3&components=true", "/findings", "", 200},
 		{"GET", "/api/v1/resources?limit=2", "/resources", "", 200},
 		{"GET", "/api/v1/resources/1", "/resources/{ref}", "", 200},
+		{"GET", "/api/v1/resources/" + f.ref(t, "kv-1"), "/resources/{ref}", "", 200}, // components with expiry
+		{"GET", "/api/v1/summary?managementGroup=mg-prod", "/summary", "", 200},
+		{"GET", "/api/v1/resources?management_group=mg-dev", "/resources", "", 200},
 		{"POST", "/api/v1/exemptions", "/exemptions", `{"kind":"mitigated","reason":"a firewall","expires":"2027-02-01","scope":"resource","target":"` + vaultID(subA, "rg-0", "kv-0") + `"}`, 201},
 		{"GET", "/api/v1/exemptions", "/exemptions", "", 200},
 		{"PATCH", "/api/v1/exemptions/1", "/exemptions/{id}", `{"expires":"2027-03-01T00:00:00Z"}`, 200},

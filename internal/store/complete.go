@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // exemptionMatch is the SQL condition under which exemption e applies to
@@ -42,7 +45,7 @@ func (s *Store) wantExemption(ctx context.Context, tx *sql.Tx, now int64, rec st
 func (sc *Scan) Complete(ctx context.Context) error {
 	s := sc.s
 	now := s.now()
-	return s.inTx(ctx, fmt.Sprintf("complete scan %d", sc.id), func(tx *sql.Tx) error {
+	return s.inConnTx(ctx, fmt.Sprintf("complete scan %d", sc.id), func(_ *sql.Conn, tx *sql.Tx) error {
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
 		}
@@ -75,6 +78,11 @@ func (sc *Scan) Complete(ctx context.Context) error {
 			}
 		}
 		if s.engine == Postgres {
+			// Room for the sorts and hashes of a million rows in memory
+			// (4 MB by default), for this transaction only.
+			if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+				return fmt.Errorf("work_mem: %w", err)
+			}
 			// Fresh statistics, or the planner joins a million staged rows
 			// it believes absent with nested loops.
 			if _, err := tx.ExecContext(ctx, "ANALYZE staged_results, staged_resources, resources, findings"); err != nil {
@@ -126,6 +134,9 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	s := sc.s
 	n := strconv.FormatInt(now, 10)
 	id := strconv.FormatInt(sc.id, 10)
+	if s.engine == Postgres {
+		return sc.applyChangesPG(ctx, tx, n, id, want)
+	}
 	// On SQLite the rows this statement adds follow the last rowid (one
 	// writer at a time): the current state reads them as a range.
 	var last int64
@@ -178,6 +189,50 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	return changes, nil
 }
 
+// applyChangesPG is applyChanges in one PostgreSQL statement: the
+// history rows it inserts feed the current state's inserts and updates
+// straight from RETURNING (the statement's parts see the findings as
+// they were before it, which is what the comparison wants), instead of
+// being read back from history through an index, a million rows on a
+// first scan. The staged resources are mapped to the scope's resources
+// first (r, a few thousand rows), so that the million staged results
+// join them on a number rather than each hashing a 120-byte resource ID.
+// RETURNING leaves out the instant and the scan, constants here: the
+// million returned rows are kept (on disk past work_mem) until read.
+func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want string) (int64, error) {
+	var changes int64
+	err := tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
+			SELECT sr.resource_no, x.id, x.resource_id, x.subscription, x.resource_group, x.repository, x.file
+			FROM staged_resources sr JOIN resources x ON x.scope = ? AND x.resource_id = sr.resource_id
+				AND x.deployment = sr.deployment
+			WHERE sr.scan_id = ?),
+		h AS (
+			INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
+				exemption_id)
+			SELECT r.id, s.recommendation_id, s.component, `+now+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason,
+				`+want+`
+			FROM staged_results s JOIN r ON r.resource_no = s.resource_no
+			LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id
+				AND f.component = s.component
+			WHERE s.scan_id = ?
+				AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)
+			RETURNING resource_ref, recommendation_id, component, prev_status, status, reason, exemption_id),
+		added AS (
+			INSERT INTO findings (resource_ref, recommendation_id, component, status, reason, exemption_id, since, scan_id)
+			SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, `+now+`, `+id+`
+			FROM h WHERE prev_status = ''),
+		changed AS (
+			UPDATE findings SET status = h.status, reason = h.reason, exemption_id = h.exemption_id, scan_id = `+id+`,
+				since = CASE WHEN findings.status <> h.status THEN `+now+` ELSE findings.since END
+			FROM h WHERE h.prev_status <> '' AND findings.resource_ref = h.resource_ref
+				AND findings.recommendation_id = h.recommendation_id AND findings.component = h.component)
+		SELECT COUNT(*) FROM h`), sc.scope, sc.id, sc.id).Scan(&changes)
+	if err != nil {
+		return 0, fmt.Errorf("history and current state: %w", err)
+	}
+	return changes, nil
+}
+
 // removeUnseen ends the findings of the scope that the scan did not
 // report (a resource deleted, a component removed) with a 'Removed'
 // history row. It runs before applyChanges, so that the findings it
@@ -213,19 +268,71 @@ func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64,
 // its staged rows.
 func (sc *Scan) dropStaging(ctx context.Context, tx *sql.Tx, now int64) error {
 	s := sc.s
-	for _, q := range []struct {
-		query string
-		args  []any
-	}{
-		{`UPDATE resources SET gone_at = ? WHERE scope = ? AND gone_at = 0 AND NOT EXISTS (SELECT 1 FROM staged_resources s
-			WHERE s.scan_id = ? AND s.resource_id = resources.resource_id AND s.deployment = resources.deployment)`,
-			[]any{now, sc.scope, sc.id}},
-		{"DELETE FROM staged_results WHERE scan_id = ?", []any{sc.id}},
-		{"DELETE FROM staged_resources WHERE scan_id = ?", []any{sc.id}},
-	} {
-		if _, err := tx.ExecContext(ctx, s.q(q.query), q.args...); err != nil {
-			return fmt.Errorf("finish: %w", err)
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE resources SET gone_at = ? WHERE scope = ? AND gone_at = 0
+		AND NOT EXISTS (SELECT 1 FROM staged_resources s
+			WHERE s.scan_id = ? AND s.resource_id = resources.resource_id AND s.deployment = resources.deployment)`),
+		now, sc.scope, sc.id); err != nil {
+		return fmt.Errorf("finish: %w", err)
+	}
+	whole, err := sc.stagingAlone(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("finish: %w", err)
+	}
+	for _, table := range []string{"staged_results", "staged_resources"} {
+		var err error
+		switch {
+		case whole && s.engine == Postgres:
+			_, err = tx.ExecContext(ctx, "TRUNCATE "+table)
+		case whole: // SQLite empties a table without visiting its rows when there is no WHERE
+			_, err = tx.ExecContext(ctx, "DELETE FROM "+table)
+		default:
+			_, err = tx.ExecContext(ctx, s.q("DELETE FROM "+table+" WHERE scan_id = ?"), sc.id)
+		}
+		if err != nil {
+			return fmt.Errorf("finish: drop the staging: %w", err)
 		}
 	}
 	return nil
+}
+
+// stagingAlone reports whether the staging holds no rows of another
+// running scan, so that it may be emptied whole instead of row by row
+// (deleting a million staged rows cost a completion seconds): what it
+// then drops besides the scan's own rows is what failed scans left,
+// which never becomes current. On SQLite the completion's transaction is
+// the only writer (BEGIN IMMEDIATE). On PostgreSQL another scan's ingest
+// may be writing: the staging is locked first, without waiting (a lock
+// held elsewhere, even by a reader, means the rows are deleted one by
+// one instead), so that no ingest can stage rows between the check and
+// the TRUNCATE, and no deadlock with one is possible. The lock is held
+// until the completion commits (the read model's update, a fraction of
+// a second): an ingest that starts meanwhile waits that long.
+func (sc *Scan) stagingAlone(ctx context.Context, tx *sql.Tx) (bool, error) {
+	s := sc.s
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT staging_lock"); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE staged_results, staged_resources IN ACCESS EXCLUSIVE MODE NOWAIT"); err != nil {
+			var pg *pgconn.PgError
+			if !errors.As(err, &pg) || pg.Code != "55P03" { // lock_not_available
+				return false, fmt.Errorf("lock the staging: %w", err)
+			}
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT staging_lock"); rerr != nil {
+				return false, rerr
+			}
+			return false, nil
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT staging_lock"); err != nil {
+			return false, err
+		}
+	}
+	var others bool
+	err := tx.QueryRowContext(ctx, s.q(`SELECT EXISTS (SELECT 1 FROM scans c WHERE c.status = 'running' AND c.id <> ?
+		AND (EXISTS (SELECT 1 FROM staged_resources x WHERE x.scan_id = c.id)
+		  OR EXISTS (SELECT 1 FROM staged_results y WHERE y.scan_id = c.id)))`), sc.id).Scan(&others)
+	if err != nil {
+		return false, fmt.Errorf("other scans' staging: %w", err)
+	}
+	return !others, nil
 }

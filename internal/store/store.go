@@ -120,6 +120,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// cacheKiB is a SQLite connection's page cache in KiB (see bulkCacheKiB).
+const cacheKiB = 64 << 10
+
 // sqliteDSN adds the settings every connection needs: WAL so readers do
 // not wait for the writer, a busy timeout so that processes sharing the
 // file wait for each other's locks instead of failing, immediate write
@@ -133,7 +136,7 @@ func sqliteDSN(path string) string {
 	if !strings.HasPrefix(path, "file:") {
 		path = "file:" + path
 	}
-	return path + sep + "_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate"
+	return path + sep + "_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
 }
 
 // Engine reports the database engine.

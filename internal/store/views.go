@@ -174,6 +174,10 @@ type ViewFilter struct {
 	// group's ID (/subscriptions/<s>/resourceGroups/<g>) or its name.
 	Subscription  string
 	ResourceGroup string
+	// ManagementGroup is a management group's name: a resource matches
+	// when its subscription is below the group at any depth, as the
+	// last live scan recorded its ancestry (subscription_groups).
+	ManagementGroup string
 	// Recommendation is a recommendation ID; Severity High, Medium or Low.
 	Recommendation string
 	Severity       string
@@ -208,6 +212,12 @@ func (f *ViewFilter) whereOn(conds []string, args []any, rec string, counts bool
 		} else {
 			conds, args = append(conds, "r.resource_group = ?"), append(args, rg)
 		}
+	}
+	if f.ManagementGroup != "" {
+		// Served by subscription_groups_group, then by the subscription
+		// indexes of resources and view_counts.
+		conds = append(conds, "r.subscription IN (SELECT subscription FROM subscription_groups WHERE management_group = ?)")
+		args = append(args, strings.ToLower(f.ManagementGroup))
 	}
 	if f.Recommendation != "" {
 		conds, args = append(conds, rec+" = ?"), append(args, f.Recommendation)
@@ -275,8 +285,8 @@ func (r *SummaryRow) Add(st string, n int64) {
 // Summary counts the resources' own verdicts per recommendation and
 // effective status, for the overview and the recommendations list, from
 // the maintained counts and the exempted findings. A tag filter reads
-// the per-tag counts; a tag with a subscription or resource group (which
-// no count carries) counts the matching findings.
+// the per-tag counts; a tag with a subscription, resource group or
+// management group (which no count carries) counts the matching findings.
 func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error) {
 	recs, err := s.Recommendations(ctx)
 	if err != nil {
@@ -333,8 +343,9 @@ func (s *Store) Summary(ctx context.Context, f ViewFilter) ([]SummaryRow, error)
 // totals, the counts by place, the tag counts, or (a tag with a place,
 // which no count carries) the findings themselves.
 func summaryQuery(f ViewFilter) (query string, args []any) {
+	place := f.Subscription != "" || f.ResourceGroup != "" || f.ManagementGroup != ""
 	switch {
-	case f.TagKey == "" && f.Subscription == "" && f.ResourceGroup == "":
+	case f.TagKey == "" && !place:
 		conds, a := f.whereOn(nil, nil, "r.recommendation_id", true)
 		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_totals r" + whereClause(conds) +
 			" GROUP BY r.recommendation_id, r.status"
@@ -344,7 +355,7 @@ func summaryQuery(f ViewFilter) (query string, args []any) {
 		query = "SELECT r.recommendation_id, r.status, SUM(r.n) FROM view_counts r" + whereClause(conds) +
 			" GROUP BY r.recommendation_id, r.status"
 		args = a
-	case f.Subscription == "" && f.ResourceGroup == "":
+	case !place:
 		// A tag alone (with scope, recommendation, severity): the tag counts.
 		place := f
 		place.TagKey, place.TagValue, place.Source = "", "", ""
@@ -661,7 +672,7 @@ func scanResource(rows *sql.Rows, extra ...any) (ResourceRow, error) {
 func (s *Store) ResourcesPage(ctx context.Context, f ListFilter) ([]ResourceRow, string, error) {
 	now := s.now()
 	place := ViewFilter{Scope: f.Scope, Subscription: f.Subscription, ResourceGroup: f.ResourceGroup,
-		Source: f.Source, TagKey: f.TagKey, TagValue: f.TagValue}
+		ManagementGroup: f.ManagementGroup, Source: f.Source, TagKey: f.TagKey, TagValue: f.TagValue}
 	conds, args := place.where([]string{"r.gone_at = 0"}, nil, "")
 	if f.Recommendation != "" || f.Severity != "" || f.Status != "" {
 		sub := ViewFilter{Recommendation: f.Recommendation, Severity: f.Severity}
@@ -727,6 +738,13 @@ type ResourceDetail struct {
 	Resource ResourceRow
 	Findings []Finding
 	History  []Change
+	// ManagementGroups are the subscription's groups, nearest first, as
+	// the last live scan recorded them.
+	ManagementGroups []ManagementGroup
+	// Components are the vault's secrets, keys and certificates with
+	// their expiry and verdicts; MoreComponents says the list was cut.
+	Components     []ComponentRow
+	MoreComponents bool
 }
 
 // Resource reads a resource by its store key (ResourceRow.Ref); the
@@ -759,6 +777,17 @@ func (s *Store) Resource(ctx context.Context, ref int64) (ResourceDetail, error)
 		}
 	}
 	d.Findings = kept
+	if d.Resource.Subscription != "" {
+		if d.ManagementGroups, err = s.Ancestry(ctx, d.Resource.Subscription); err != nil {
+			return d, err
+		}
+	}
+	// A planned or pushed resource may share a live vault's ID; what a
+	// live scan listed is not its.
+	live := d.Resource.Deployment == "" && d.Resource.Repository == ""
+	if d.Components, d.MoreComponents, err = s.componentRows(ctx, d.Resource.ID, live, d.Findings); err != nil {
+		return d, err
+	}
 	if d.History, err = s.History(ctx, d.Resource.Scope, d.Resource.ID); err != nil {
 		return d, err
 	}

@@ -36,6 +36,16 @@ func BenchmarkViews(b *testing.B) {
 			}
 			mid := encodeCursor(fmt.Sprint(vaults/2), "keyvault-rbac", "")
 			sub := fmt.Sprintf("%08x-0000-4000-8000-000000000000", 42)
+			// Management groups: each subscription below mg-<n % 10>, all of
+			// them below mg-all, below the tenant root.
+			var anc []SubscriptionAncestry
+			for n := range (vaults + 999) / 1000 {
+				anc = append(anc, SubscriptionAncestry{Subscription: fmt.Sprintf("%08x-0000-4000-8000-000000000000", n),
+					Groups: []ManagementGroup{{Name: fmt.Sprintf("mg-%d", n%10)}, {Name: "mg-all"}, {Name: "tenant"}}})
+			}
+			if err := s.PutAncestry(ctx, anc); err != nil {
+				b.Fatal(err)
+			}
 			queries := []struct {
 				name string
 				run  func() error
@@ -44,6 +54,20 @@ func BenchmarkViews(b *testing.B) {
 				{"summary-subscription", func() error { _, err := s.Summary(ctx, ViewFilter{Subscription: sub}); return err }},
 				{"summary-resource-group", func() error {
 					_, err := s.Summary(ctx, ViewFilter{ResourceGroup: "rg-07", Severity: "High"})
+					return err
+				}},
+				{"summary-management-group", func() error { _, err := s.Summary(ctx, ViewFilter{ManagementGroup: "mg-3"}); return err }},
+				{"summary-management-group-all", func() error { _, err := s.Summary(ctx, ViewFilter{ManagementGroup: "mg-all"}); return err }},
+				{"summary-tag-management-group", func() error {
+					_, err := s.Summary(ctx, ViewFilter{TagKey: "env", TagValue: "prod", ManagementGroup: "mg-3"})
+					return err
+				}},
+				{"findings-management-group", func() error {
+					_, _, err := s.FindingsPage(ctx, ListFilter{Limit: 50, ViewFilter: ViewFilter{ManagementGroup: "mg-3", Recommendation: "keyvault-rbac"}})
+					return err
+				}},
+				{"resources-unhealthy-management-group", func() error {
+					_, _, err := s.ResourcesPage(ctx, ListFilter{Limit: 50, ViewFilter: ViewFilter{ManagementGroup: "mg-3", Status: "Unhealthy"}})
 					return err
 				}},
 				{"summary-tag", func() error { _, err := s.Summary(ctx, ViewFilter{TagKey: "env", TagValue: "prod"}); return err }},

@@ -62,6 +62,14 @@ type Options struct {
 	// Resource Graph. The scan falls back to ARM by itself when Resource
 	// Graph refuses.
 	NoResourceGraph bool
+	// Ancestry also reads the management groups above each subscription
+	// in scope (Summary.Ancestry): from Resource Graph's resourcecontainers
+	// table, or (NoResourceGraph, or Resource Graph refused) from ARM's
+	// entity list (getEntities, one paged request, which needs
+	// Microsoft.Management/managementGroups/read). When both refuse, the
+	// scan goes on and Summary.Ancestry is nil. kvguard serve records it;
+	// verdicts and reports never read it.
+	Ancestry bool
 	// DataPlane also reads each vault's data plane (from its vaultUri):
 	// certificates and key rotation policies. It needs the Key Vault
 	// Reader role and network access to the vault.
@@ -125,6 +133,10 @@ type Summary struct {
 	// sent (ThrottleLowerBound).
 	Elapsed    time.Duration
 	LowerBound time.Duration
+	// Ancestry is each subscription's management groups, in the order of
+	// the subscriptions in scope, when Options.Ancestry was set and the
+	// groups could be read (nil otherwise).
+	Ancestry []SubscriptionAncestry
 }
 
 // Scan reads the Azure estate in scope and calls emit for each document:
@@ -199,6 +211,7 @@ type scanner struct {
 
 	scopeSubs []string
 	tenantID  string
+	ancestry  []SubscriptionAncestry
 	nSubs     atomic.Int64
 	// Vaults and managed HSMs found, judged and unreadable, indexed by
 	// kindOf.
@@ -320,6 +333,9 @@ func (s *scanner) run(ctx context.Context) error {
 		return errors.Join(err, stopError(ctx))
 	}
 	s.scopeSubs = subs
+	if s.opts.Ancestry {
+		s.ancestry = s.readAncestry(ctx, subs)
+	}
 	start := time.Now()
 	recs, invErr := s.inventory(ctx, subs)
 	for _, r := range recs {
@@ -362,5 +378,6 @@ func (s *scanner) summary(start time.Time) Summary {
 		ThrottleWait:          time.Duration(s.meter.waitNanos.Load()),
 		Elapsed:               time.Since(start),
 		LowerBound:            s.meter.arm.LowerBound(reads, tenant, graph),
+		Ancestry:              s.ancestry,
 	}
 }
