@@ -39,10 +39,10 @@ type Options struct {
 
 // DefaultSpillMessages is Options.SpillMessages's default: a scan of a
 // hundred thousand templates gives a quarter of a million warnings.
-const DefaultSpillMessages = 1 << 14
+const DefaultSpillMessages = 1 << 12
 
 // DefaultSpillBytes is Options.SpillBytes's default.
-const DefaultSpillBytes = 16 << 20
+const DefaultSpillBytes = 4 << 20
 
 // Assessor collects documents as inputs produce them and judges them.
 //
@@ -75,6 +75,8 @@ type Assessor struct {
 	mu   sync.Mutex
 	errs []*resource.InputError // not yet spilled (see errorRuns)
 	// errRuns are the problems spilled; nErrors and nWarnings count all.
+	// errMu orders the writes of runs, made outside mu (spillErrs).
+	errMu              sync.Mutex
 	errRuns            *errorRuns
 	errSpillFailed     bool
 	nErrors, nWarnings int
@@ -176,13 +178,15 @@ func (a *Assessor) AddError(err error) {
 	}
 	list := estate.Flatten(err)
 	a.mu.Lock()
-	a.addErrs(list)
+	full := a.addErrs(list)
 	a.mu.Unlock()
+	a.spillErrs(full)
 }
 
-// addErrs keeps input problems (with the lock held), spilling them as a
-// run when there are many.
-func (a *Assessor) addErrs(list []*resource.InputError) {
+// addErrs keeps input problems (with the lock held). When there are
+// many, it returns them, taken out of memory, for the caller to spill
+// with spillErrs once it has let go of the lock.
+func (a *Assessor) addErrs(list []*resource.InputError) (full []*resource.InputError) {
 	for _, e := range list {
 		if e.Warning {
 			a.nWarnings++
@@ -192,14 +196,30 @@ func (a *Assessor) addErrs(list []*resource.InputError) {
 	}
 	a.errs = append(a.errs, list...)
 	if a.opts.SpillMessages > 0 && len(a.errs) >= a.opts.SpillMessages && !a.errSpillFailed {
-		if err := spillErrors(a.errRuns, a.opts.TempDir, a.errs); err != nil {
-			a.opts.Logger.Warn("messages kept in memory", "err", err)
-			a.errSpillFailed = true
-			return
-		}
-		clear(a.errs)
-		a.errs = a.errs[:0]
+		full = a.errs
+		a.errs = make([]*resource.InputError, 0, len(full))
 	}
+	return full
+}
+
+// spillErrs writes problems taken out by addErrs as a run (without the
+// lock held, so that units judged meanwhile need not wait for the disk);
+// if that fails, they go back into memory, where the rest stay too.
+func (a *Assessor) spillErrs(full []*resource.InputError) {
+	if full == nil {
+		return
+	}
+	a.errMu.Lock()
+	err := spillErrors(a.errRuns, a.opts.TempDir, full)
+	a.errMu.Unlock()
+	if err == nil {
+		return
+	}
+	a.opts.Logger.Warn("messages kept in memory", "err", err)
+	a.mu.Lock()
+	a.errSpillFailed = true
+	a.errs = append(a.errs, full...)
+	a.mu.Unlock()
 }
 
 // Finish waits for pending components, finishes the units that were not
@@ -222,8 +242,9 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 		a.work <- work{doc: d}
 	}
 	a.mu.Lock()
-	a.addErrs(unmatched)
+	full := a.addErrs(unmatched)
 	a.mu.Unlock()
+	a.spillErrs(full)
 	close(a.work)
 	a.wg.Wait()
 
@@ -231,6 +252,10 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	a.record(j)
 	a.docs.add(-a.docs.kept())
 
+	// After the runs of problems being written (errMu first, as in
+	// spillErrs).
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res := &Result{SchemaVersion: SchemaVersion, GeneratedAt: a.opts.Now.UTC(), EnabledOnly: a.opts.EnabledOnly,
@@ -305,8 +330,9 @@ func (a *Assessor) judge(stopped func() bool, est *estate.Estate, comps map[stri
 func (a *Assessor) record(j judged) {
 	a.runs.add(j.as)
 	a.mu.Lock()
+	full := a.addErrs(j.errs)
+	defer a.spillErrs(full) // runs after the unlock
 	defer a.mu.Unlock()
-	a.addErrs(j.errs)
 	for _, x := range j.as {
 		a.sum.ByRecommendation[x.Recommendation.ID][x.Status]++
 	}

@@ -171,9 +171,10 @@ func (a *Assessor) keep(doc *resource.Document, comps map[string]*parentComps, k
 	}
 	key := keys.of(doc.Parent, doc.Deployment)
 	a.mu.Lock()
+	full := a.addErrs(warnings)
+	defer a.spillErrs(full) // runs after the unlock
 	defer a.mu.Unlock()
 	a.total[doc.Type]++
-	a.addErrs(warnings)
 	pc := comps[key]
 	if pc == nil {
 		pc = &parentComps{ref: doc.Parent, deployment: doc.Deployment, perRec: make([][]packed, len(a.data))}

@@ -24,7 +24,7 @@ import (
 // left behind.
 type runFile[T any] struct {
 	what     string // "assessments", "messages": in the file's name and in errors
-	bufSize  int    // of the buffered writer and of each run's reader
+	bufSize  int    // of the buffered writer, and the most a run's reader gets (see readBufSize)
 	f        *os.File
 	name     string // to remove in close; "" once removed
 	sections [][2]int64
@@ -76,8 +76,9 @@ func (r *runFile[T]) runs() int {
 // memory), for kMerge.
 func (r *runFile[T]) sources(tail []T) []source[T] {
 	srcs := make([]source[T], 0, len(r.sections)+1)
+	size := readBufSize(r.bufSize, len(r.sections))
 	for _, sec := range r.sections {
-		dec := gob.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r.f, sec[0], sec[1]-sec[0]), r.bufSize))
+		dec := gob.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r.f, sec[0], sec[1]-sec[0]), size))
 		srcs = append(srcs, func() (T, bool, error) {
 			x, err := r.decode(dec)
 			if err != nil {
@@ -91,6 +92,24 @@ func (r *runFile[T]) sources(tail []T) []source[T] {
 		})
 	}
 	return append(srcs, sliceSource(tail))
+}
+
+// Bounds of the merge's read buffers: all of a merge's readers share
+// mergeBufBytes, so that a scan that spilled hundreds of runs does not
+// hold hundreds of large buffers while it writes its report; each gets at
+// least minReadBuf, enough for a few values per read.
+const (
+	mergeBufBytes = 4 << 20
+	minReadBuf    = 8 << 10
+)
+
+// readBufSize is the read buffer of each of n runs merged at once: at
+// most limit, together at most mergeBufBytes, at least minReadBuf.
+func readBufSize(limit, n int) int {
+	if n <= 0 {
+		return limit
+	}
+	return max(minReadBuf, min(limit, mergeBufBytes/n))
 }
 
 // close removes the file; the runs may be read no more.

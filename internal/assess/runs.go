@@ -20,6 +20,11 @@ import (
 // buffer (Result.All). The report order is known up front (see
 // compareAssessments), so the merge gives the bytes sorting everything in
 // memory would.
+//
+// A full buffer is sorted and written by the goroutine that filled it,
+// outside mu: the units judged meanwhile on other goroutines go on
+// adding to a fresh buffer instead of waiting for the disk. fileMu
+// orders the writes.
 type runs struct {
 	mu    sync.Mutex
 	order map[*Recommendation]int
@@ -27,10 +32,12 @@ type runs struct {
 	dir   string
 	buf   []*Assessment
 	size  int
-	file  *spillFile
 	// failed is set when a run could not be written: the assessments
 	// then stay in memory (the report is still complete).
 	failed bool
+
+	fileMu sync.Mutex
+	file   *spillFile
 }
 
 func newRuns(order map[*Recommendation]int, limit int, dir string) *runs {
@@ -43,35 +50,47 @@ func (r *runs) add(as []*Assessment) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.buf = append(r.buf, as...)
 	for _, a := range as {
 		r.size += sizeOf(a)
 	}
+	var full []*Assessment
 	if r.limit > 0 && r.size >= r.limit && !r.failed {
-		if err := r.spill(); err != nil {
-			r.failed = true
+		full = r.buf
+		r.buf, r.size = make([]*Assessment, 0, len(full)), 0
+	}
+	r.mu.Unlock()
+	if full == nil {
+		return
+	}
+	if err := r.spill(full); err != nil {
+		r.mu.Lock()
+		r.failed = true
+		r.buf = append(r.buf, full...)
+		for _, a := range full {
+			r.size += sizeOf(a)
 		}
+		r.mu.Unlock()
 	}
 }
 
-// spill writes the buffer, sorted, as a run.
-func (r *runs) spill() error {
+// spill writes full, sorted, as a run.
+func (r *runs) spill(full []*Assessment) error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	if r.file == nil {
 		r.file = newSpillFile(r.order)
 	}
-	sortAssessments(r.buf, r.order)
-	if err := r.file.write(r.dir, r.buf); err != nil {
-		return err
-	}
-	clear(r.buf)
-	r.buf, r.size = r.buf[:0], 0
-	return nil
+	sortAssessments(full, r.order)
+	return r.file.write(r.dir, full)
 }
 
 // finish returns what is left in the buffer, sorted, and the runs
 // written (nil when none was).
 func (r *runs) finish() ([]*Assessment, *spillFile) {
+	// After the runs being written (fileMu first, as in add).
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sortAssessments(r.buf, r.order)

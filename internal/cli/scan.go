@@ -163,6 +163,12 @@ func (o *scanOptions) catalog() (*catalog.Catalog, error) {
 // files) with room for the runtime's own overhead.
 const heapBudget = 80 << 20
 
+// memoryLimit is the soft memory limit of a scan (gcpace): past it the
+// collector runs sooner rather than let the heap double a live heap near
+// half the budget. It stays under bench/replicas' 200 MiB at 100,000
+// files with room for stacks and the runtime's own memory.
+const memoryLimit = 160 << 20
+
 // runScan scans, writes the outputs and, with push, sends the JSON
 // report to kvguard serve.
 func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, push *pusher) error {
@@ -181,7 +187,7 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, pus
 	if err != nil {
 		return err
 	}
-	pace := gcpace.Start(heapBudget, os.Getenv)
+	pace := gcpace.Start(heapBudget, memoryLimit, os.Getenv)
 	defer pace.Stop()
 	as := assess.New(cat, assess.Options{EnabledOnly: opts.enabledOnly, Logger: a.logger, Now: opts.ux.now})
 	prog := startProgress(a.io.ErrOut, a.io.ErrIsTerminal && !opts.ux.quiet && len(paths) > 0 && !opts.azure.enabled())

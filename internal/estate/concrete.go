@@ -76,12 +76,43 @@ func Crosses(doc *resource.Document) bool {
 	return false
 }
 
+// subscriptionSegment returns the value of id's first "subscriptions"
+// segment that has one, as resource.ParseID finds it (it lowers each
+// segment; only ASCII letters lower to those of "subscriptions"),
+// without allocating: every document of a scan is asked about three IDs,
+// most of them templates' with the placeholder subscription, and parsing
+// allocates.
+func subscriptionSegment(id string) (string, bool) {
+	const name = "subscriptions"
+	rest := strings.Trim(id, "/")
+	for rest != "" {
+		seg, after, more := strings.Cut(rest, "/")
+		if !more {
+			return "", false
+		}
+		if len(seg) == len(name) {
+			i := 0
+			for i < len(name) && seg[i]|0x20 == name[i] {
+				i++
+			}
+			if v, _, _ := strings.Cut(after, "/"); i == len(name) && v != "" {
+				return v, true
+			}
+		}
+		rest = after
+	}
+	return "", false
+}
+
 // realSubscription reports whether id parses as a resource ID of a
 // subscription that is neither the placeholder templates are evaluated
 // with nor an expression or placeholder ("{subscription}").
 func realSubscription(id string) bool {
-	if id == "" {
+	if !strings.HasPrefix(id, "/") {
 		return false
+	}
+	if sub, ok := subscriptionSegment(id); !ok || sub == "" || strings.EqualFold(sub, placeholderSubscription) {
+		return false // no need to parse it (see subscriptionSegment)
 	}
 	pid, ok := resource.ParseID(id)
 	return ok && pid.Subscription != "" && !strings.EqualFold(pid.Subscription, placeholderSubscription) &&

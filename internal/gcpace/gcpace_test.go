@@ -1,6 +1,7 @@
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -40,11 +41,33 @@ func TestPercentFor(t *testing.T) {
 	}
 }
 
+func TestLimitFor(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		limit, live uint64
+		want        int64
+	}{
+		{160 * mib, 0, 160 * mib},            // nothing live: the limit
+		{160 * mib, 60 * mib, 160 * mib},     // twice live fits: the limit
+		{160 * mib, 80 * mib, 160 * mib},     // twice live is the limit
+		{160 * mib, 96 * mib, 192 * mib},     // twice live is more
+		{160 * mib, 128 * mib, 256 * mib},    // a saved estate judged at the end
+		{1, 4, 8},                            // tiny
+		{^uint64(0), 0, math.MaxInt64},       // capped at what the runtime takes
+		{mib, ^uint64(0) / 2, math.MaxInt64}, // no overflow
+	}
+	for _, tt := range tests {
+		if got := limitFor(tt.limit, tt.live); got != tt.want {
+			t.Errorf("limitFor(%d, %d) = %d, want %d", tt.limit, tt.live, got, tt.want)
+		}
+	}
+}
+
 // The user's GOGC or GOMEMLIMIT wins: Start leaves the collector alone.
 func TestUserSettingsWin(t *testing.T) {
 	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
 		before := debug.SetGCPercent(100)
-		p := Start(64<<20, func(k string) string {
+		p := Start(64<<20, 128<<20, func(k string) string {
 			if k == name {
 				return "200"
 			}
@@ -52,6 +75,9 @@ func TestUserSettingsWin(t *testing.T) {
 		})
 		if got := debug.SetGCPercent(before); got != 100 {
 			t.Errorf("with %s set, the ratio became %d", name, got)
+		}
+		if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+			t.Errorf("with %s set, the memory limit became %d", name, got)
 		}
 		p.Stop()
 		runtime.GC()
@@ -66,7 +92,10 @@ func TestUserSettingsWin(t *testing.T) {
 func TestPacesAfterEachCycle(t *testing.T) {
 	old := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(old)
-	p := Start(1<<40, func(string) string { return "" })
+	p := Start(1<<40, 1<<41, func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != 1<<41 {
+		t.Errorf("memory limit %d after Start, want %d", got, int64(1<<41))
+	}
 	// The finalizer that paces runs on its own goroutine after a cycle:
 	// collect until it has run, a bounded number of times.
 	for i := 0; i < 1000 && p.Cycles() < 2; i++ {
@@ -82,6 +111,9 @@ func TestPacesAfterEachCycle(t *testing.T) {
 	p.Stop()
 	if got := debug.SetGCPercent(old); got != 150 {
 		t.Errorf("Stop left the ratio at %d, want the 150 in force before", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("Stop left the memory limit at %d, want none (the default)", got)
 	}
 	n := p.Cycles()
 	for range 5 {

@@ -67,8 +67,8 @@ type discovery struct {
 	out     discoverer
 	wd      string
 	mu      sync.Mutex
-	seen    map[string]bool  // kind and path of the inputs handed out
-	defs    map[string]*node // deployments that may call each other, by absolute path
+	seen    map[inputKey]bool // the inputs handed out
+	defs    map[string]*node  // deployments that may call each other, by absolute path
 	// callers are the deployments that call a path (absolute, cleaned),
 	// found or not: the plan, built as the walk goes.
 	callers map[string][]*node
@@ -94,7 +94,7 @@ type node struct {
 // deployments once the walk is over and it is known which ones another
 // deployment calls.
 func discover(ctx context.Context, paths []string, reg registry, workers int, out discoverer) {
-	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[string]bool{}, defs: map[string]*node{}, callers: map[string][]*node{}}
+	d := &discovery{ctx: ctx, reg: reg, workers: workers, out: out, seen: map[inputKey]bool{}, defs: map[string]*node{}, callers: map[string][]*node{}}
 	d.wd, _ = os.Getwd()
 	// Files named on the command line first: once they are all known, a
 	// deployment the walk finds with a caller is known not to be a root.
@@ -159,7 +159,7 @@ func (d *discovery) named(p string) {
 
 // input hands an input out once.
 func (d *discovery) input(in Input) {
-	key := string(in.Kind) + "\x00" + filepath.Clean(in.Path)
+	key := keyOf(in)
 	d.mu.Lock()
 	dup := d.seen[key]
 	d.seen[key] = true

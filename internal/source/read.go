@@ -71,8 +71,8 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[job](false),
-		specs: map[string]*speculation{}, budget: opts.heldBudget()}
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[*speculation](false),
+		specs: map[inputKey]*speculation{}, budget: opts.heldBudget()}
 	var pool sync.WaitGroup
 	for range n {
 		pool.Add(1)
@@ -100,6 +100,9 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 		r.q.close()
 		pool.Wait()
 		streams.Wait()
+		if opts.finished != nil {
+			opts.finished(r)
+		}
 	}()
 	select {
 	case <-finished:
@@ -117,34 +120,23 @@ type run struct {
 	readers map[Kind]Reader
 	open    func(Input) Unit
 	g       *gate
-	q       *queue[job]
+	q       *queue[*speculation]
 
 	mu     sync.Mutex
-	specs  map[string]*speculation // by inputKey
-	held   int                     // the weight of what is held
-	budget int                     // the most held before deployments wait
-}
-
-// job is an input to read, or a speculation to go on with: read it, or
-// hand out what was held for it.
-type job struct {
-	in   Input
-	spec *speculation
+	specs  map[inputKey]*speculation // the deployments still in play (see finish)
+	held   int                       // the weight of what is held
+	budget int                       // the most held before deployments wait
 }
 
 // work reads inputs from the queue until it is empty and closed.
 func (r *run) work(fail func(error)) {
 	for {
-		j, ok := r.q.pop()
+		s, ok := r.q.pop()
 		if !ok {
 			return
 		}
 		if r.ctx.Err() == nil {
-			if j.spec != nil {
-				r.advance(j.spec, fail)
-			} else {
-				r.read(j.in, fail)
-			}
+			r.advance(s, fail)
 		}
 		r.q.done()
 	}

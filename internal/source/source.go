@@ -78,6 +78,9 @@ type Options struct {
 	// held bounds what deployments read before the plan confirms them
 	// may hold (see ReadUnits); 0 means defaultHeldBudget. Tests set it.
 	held int
+	// finished, when set, is given the run once everything was read
+	// (tests look at what it still keeps).
+	finished func(*run)
 }
 
 func (o *Options) logger() *slog.Logger {

@@ -47,7 +47,9 @@ const (
 	dropped
 )
 
-// speculation is the reading of one deployment found by the walk.
+// speculation is the reading of one deployment found by the walk, or
+// (confirmed from the start) of an input that is no deployment: what
+// the run's queue holds, one pointer a job.
 type speculation struct {
 	in      Input
 	state   specState
@@ -89,11 +91,27 @@ func (h *holding) log(to slog.Handler, r slog.Record) {
 func (h *holding) weight() int { return 1 + len(h.docs) }
 
 // inputKey identifies an input: kind and cleaned path.
-func inputKey(in Input) string { return string(in.Kind) + "\x00" + filepath.Clean(in.Path) }
+type inputKey struct {
+	kind Kind
+	path string
+}
+
+func keyOf(in Input) inputKey { return inputKey{in.Kind, filepath.Clean(in.Path)} }
+
+// finish marks s finished and forgets it (with r.mu held), so that what
+// the run keeps is the deployments still in play, not every one the
+// walk found: the plan hands each input out once, so nothing asks for a
+// finished speculation again.
+func (r *run) finish(s *speculation) {
+	s.state, s.hold = specFinished, nil
+	if r.specs[keyOf(s.in)] == s {
+		delete(r.specs, keyOf(s.in))
+	}
+}
 
 // speculate queues a deployment the walk found for reading.
 func (r *run) speculate(in Input) {
-	key := inputKey(in)
+	key := keyOf(in)
 	r.mu.Lock()
 	if r.specs[key] != nil {
 		r.mu.Unlock()
@@ -102,17 +120,17 @@ func (r *run) speculate(in Input) {
 	s := &speculation{in: in}
 	r.specs[key] = s
 	r.mu.Unlock()
-	r.q.push(job{spec: s})
+	r.q.push(s)
 }
 
 // confirm takes an input to read for sure: a deployment the plan found
 // to be a root, or an input that is no deployment.
 func (r *run) confirm(in Input) {
 	r.mu.Lock()
-	s := r.specs[inputKey(in)]
+	s := r.specs[keyOf(in)]
 	if s == nil {
 		r.mu.Unlock()
-		r.q.push(job{in: in})
+		r.q.push(&speculation{in: in, verdict: confirmed})
 		return
 	}
 	s.verdict = confirmed
@@ -125,7 +143,7 @@ func (r *run) confirm(in Input) {
 	}
 	r.mu.Unlock()
 	if requeue {
-		r.q.push(job{spec: s})
+		r.q.push(s)
 	}
 }
 
@@ -134,7 +152,7 @@ func (r *run) confirm(in Input) {
 func (r *run) drop(in Input) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.specs[inputKey(in)]
+	s := r.specs[keyOf(in)]
 	if s == nil || s.verdict != undecided {
 		return
 	}
@@ -142,9 +160,9 @@ func (r *run) drop(in Input) {
 	switch s.state {
 	case specHeld:
 		r.held -= s.hold.weight()
-		s.hold, s.state = nil, specFinished
+		r.finish(s)
 	case specDeferred:
-		s.state = specFinished
+		r.finish(s)
 	}
 }
 
@@ -154,18 +172,17 @@ func (r *run) advance(s *speculation, fail func(error)) {
 	r.mu.Lock()
 	switch {
 	case s.verdict == dropped || s.state == specFinished:
-		s.state = specFinished
+		r.finish(s)
 		r.mu.Unlock()
 		return
 	case s.state == specHeld:
-		s.state = specFinished
 		hold := s.hold
-		s.hold = nil
+		r.finish(s)
 		r.mu.Unlock()
 		r.release(s.in, hold, fail)
 		return
 	case s.verdict == confirmed:
-		s.state = specFinished
+		r.finish(s)
 		r.mu.Unlock()
 		r.read(s.in, fail)
 		return
@@ -186,12 +203,12 @@ func (r *run) advance(s *speculation, fail func(error)) {
 	r.mu.Lock()
 	switch s.verdict {
 	case confirmed:
-		s.state = specFinished
+		r.finish(s)
 		r.mu.Unlock()
 		r.release(s.in, hold, fail)
 		return
 	case dropped:
-		s.state = specFinished
+		r.finish(s)
 	default:
 		s.state, s.hold = specHeld, hold
 		r.held += hold.weight()

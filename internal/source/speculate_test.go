@@ -168,8 +168,15 @@ func TestHeldSpeculationsAreBounded(t *testing.T) {
 	for _, held := range []int{1, 3, 0} {
 		for _, n := range []int{1, 2, 4} {
 			var c collect
-			if err := read(context.Background(), []string{dir}, Options{held: held}, reg, n, c.units, c.fail); err != nil {
+			left := -1
+			opts := Options{held: held, finished: func(r *run) { left = len(r.specs) + r.held }}
+			if err := read(context.Background(), []string{dir}, opts, reg, n, c.units, c.fail); err != nil {
 				t.Fatal(err)
+			}
+			if left != 0 {
+				// Every deployment was handed out or thrown away: the run
+				// forgets it (its bookkeeping does not grow with the tree).
+				t.Errorf("held %d, %d readers: the run still keeps %d speculations and held weight after reading", held, n, left)
 			}
 			if len(c.docs) != 24 || len(c.errs) != 12 {
 				t.Errorf("held %d, %d readers: %d documents, %d problems; want 24 and 12", held, n, len(c.docs), len(c.errs))

@@ -167,7 +167,7 @@ func (l *lexer) next() token {
 	start := l.off
 	if l.off >= len(l.src) {
 		p := l.posAt(start)
-		return token{kind: TokEOF, pos: p, endPos: p}
+		return token{kind: TokEOF, start: packPos(p), end: packPos(p)}
 	}
 	p := l.posAt(start)
 	c := l.src[l.off]
@@ -180,10 +180,10 @@ func (l *lexer) next() token {
 		for l.off < len(l.src) && (l.src[l.off] == '\n' || l.src[l.off] == '\r') {
 			l.newline()
 		}
-		return token{kind: TokNewline, pos: p, endPos: p}
+		return token{kind: TokNewline, start: packPos(p), end: packPos(p)}
 	}
 	kind := l.scan(c, p)
-	t := token{kind: kind, pos: p, endPos: l.posAt(l.off)}
+	t := token{kind: kind, start: packPos(p), end: packPos(l.posAt(l.off))}
 	return l.decorate(t)
 }
 
@@ -195,9 +195,9 @@ func (l *lexer) decorate(t token) token {
 		t.multiline, t.dollars = l.strMulti, int32(l.strDollars)
 	case TokIllegal:
 		if text := t.text(l.src); text == `"` {
-			l.errorAt(t.pos, `strings use single quotes: unexpected '"'`)
+			l.errorAt(t.pos(), `strings use single quotes: unexpected '"'`)
 		} else {
-			l.errorAt(t.pos, "unexpected character %q", text)
+			l.errorAt(t.pos(), "unexpected character %q", text)
 		}
 	}
 	return t

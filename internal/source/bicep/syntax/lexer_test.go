@@ -66,7 +66,7 @@ func TestLexPositions(t *testing.T) {
 	l := lex("var x = 'é'\n  y", "t.bicep")
 	var got []string
 	for _, tok := range l.toks {
-		got = append(got, tok.pos.String()+"-"+tok.endPos.String())
+		got = append(got, tok.pos().String()+"-"+tok.endPos().String())
 	}
 	// Columns count code points: 'é' is one column, two bytes.
 	want := []string{"1:1-1:4", "1:5-1:6", "1:7-1:8", "1:9-1:12", "1:12-1:12", "2:3-2:4", "2:4-2:4"}

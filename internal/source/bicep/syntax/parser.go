@@ -2,6 +2,7 @@ package syntax
 
 import (
 	"errors"
+	"math"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -25,12 +26,18 @@ func ParseParams(src []byte, file string) (*File, error) {
 	return parse(src, file, true)
 }
 
+// maxSource is the longest source parsed: token positions are 32-bit.
+const maxSource = math.MaxInt32
+
 func parse(src []byte, file string, params bool) (*File, error) {
+	if len(src) > maxSource {
+		return &File{Name: file}, resource.Errorf(resource.Position{File: file}, "longer than %d MiB: not parsed", maxSource>>20)
+	}
 	lx := lex(string(src), file)
 	p := &parser{src: lx.src, toks: lx.toks, file: file, params: params, errs: lx.errs}
 	f := &File{Name: file, Comments: lx.comments}
 	if n := len(lx.toks); n > 0 {
-		f.Lines = lx.toks[n-1].pos.Line
+		f.Lines = lx.toks[n-1].pos().Line
 	}
 	if len(lx.errs) > 0 {
 		// Lexical errors make the token stream unreliable; parse anyway
@@ -97,9 +104,9 @@ func (p *parser) next() token {
 // prevEnd is the end of the last token consumed.
 func (p *parser) prevEnd() Pos {
 	if p.i == 0 {
-		return p.toks[0].pos
+		return p.toks[0].pos()
 	}
-	return p.toks[p.i-1].endPos
+	return p.toks[p.i-1].endPos()
 }
 
 func (p *parser) at(k TokenKind) bool { return p.peek().kind == k }
@@ -117,7 +124,7 @@ func (p *parser) skipNewlines() {
 
 // fail records a syntax error at t and unwinds to the declaration.
 func (p *parser) fail(t token, format string, args ...any) {
-	p.errorAt(t.pos, format, args...)
+	p.errorAt(t.pos(), format, args...)
 	panic(bailout{})
 }
 
@@ -149,7 +156,7 @@ func (p *parser) ident(what string) *Ident {
 		p.fail(t, "expected %s, found %s", what, p.describe(t))
 	}
 	p.next()
-	return &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
+	return &Ident{Span: Span{t.pos(), t.endPos()}, Name: p.text(t)}
 }
 
 // program parses declarations until the end of the file, recovering at
@@ -208,7 +215,7 @@ func (p *parser) synchronize() {
 			continue
 		}
 		n := p.peek()
-		if n.pos.Col == 1 && (n.kind == TokAt || n.kind == TokIdent && declKeywords[p.text(n)]) {
+		if n.pos().Col == 1 && (n.kind == TokAt || n.kind == TokIdent && declKeywords[p.text(n)]) {
 			return
 		}
 	}

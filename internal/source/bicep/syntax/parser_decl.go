@@ -6,7 +6,7 @@ func (p *parser) decorators() []*Decorator {
 	for p.at(TokAt) {
 		at := p.next()
 		x := p.decoratorCall()
-		ds = append(ds, &Decorator{Span: Span{at.pos, x.End()}, Expr: x})
+		ds = append(ds, &Decorator{Span: Span{at.pos(), x.End()}, Expr: x})
 		if !p.at(TokNewline) {
 			t := p.peek()
 			p.fail(t, "expected a new line after the decorator, found %s", p.describe(t))
@@ -37,7 +37,7 @@ func (p *parser) decoratorCall() Expr {
 // decl parses one declaration. nested restricts it to a resource inside a
 // resource body.
 func (p *parser) decl(nested bool) Decl { //nolint:funlen // one case per Bicep declaration keyword
-	start := p.peek().pos
+	start := p.peek().pos()
 	ds := p.decorators()
 	t := p.peek()
 	if t.kind != TokIdent {
@@ -138,7 +138,7 @@ func (p *parser) varDecl(start Pos, ds []*Decorator) Decl {
 func (p *parser) declType(output bool) Type {
 	if p.atKeyword("resource") && p.peekAt(1).kind != TokLt {
 		kw := p.next()
-		rt := &ResourceType{Span: Span{kw.pos, kw.endPos}}
+		rt := &ResourceType{Span: Span{kw.pos(), kw.endPos()}}
 		if k := p.peek().kind; !output || k == TokString || k == TokStringLeft {
 			rt.Type = p.stringLit("a resource type string")
 			rt.To = rt.Type.End()
@@ -263,7 +263,7 @@ func (p *parser) importDecl(start Pos, ds []*Decorator) Decl {
 			default:
 				p.fail(t, "expected an imported symbol name, found %s", p.describe(t))
 			}
-			it.From, it.To = t.pos, t.endPos
+			it.From, it.To = t.pos(), t.endPos()
 			if p.atKeyword("as") {
 				p.next()
 				it.Alias = p.ident("an alias")
@@ -316,7 +316,7 @@ func (p *parser) paramsDecl(start Pos, ds []*Decorator, t token) Decl {
 		d := &UsingDecl{}
 		var end Pos
 		if p.atKeyword("none") {
-			end = p.next().endPos
+			end = p.next().endPos()
 		} else {
 			d.Path = p.stringLit("a path string")
 			end = d.Path.End()

@@ -66,7 +66,7 @@ func (p *parser) unary(fl exprFlags) Expr {
 		p.enter()
 		defer p.leave()
 		x := p.unary(fl)
-		return &UnaryExpr{Span: Span{t.pos, x.End()}, Op: t.kind, X: x}
+		return &UnaryExpr{Span: Span{t.pos(), x.End()}, Op: t.kind, X: x}
 	}
 	return p.member(fl)
 }
@@ -89,7 +89,7 @@ func (p *parser) member(fl exprFlags) Expr {
 				ix.FromEnd = true
 			}
 			ix.Index = p.expr(fl)
-			ix.Span = Span{x.Pos(), p.expect(TokRBracket).endPos}
+			ix.Span = Span{x.Pos(), p.expect(TokRBracket).endPos()}
 			x = ix
 		case TokDot:
 			p.next()
@@ -113,7 +113,7 @@ func (p *parser) member(fl exprFlags) Expr {
 			x = &ResourceAccessExpr{Span: Span{x.Pos(), name.End()}, X: x, Name: name}
 		case TokBang:
 			t := p.next()
-			x = &NonNullExpr{Span: Span{x.Pos(), t.endPos}, X: x}
+			x = &NonNullExpr{Span: Span{x.Pos(), t.endPos()}, X: x}
 		default:
 			return x
 		}
@@ -129,13 +129,13 @@ func (p *parser) primary(fl exprFlags) Expr {
 		if err != nil {
 			p.fail(t, "integer %s is too large", p.text(t))
 		}
-		return &IntLit{Span: Span{t.pos, t.endPos}, Value: v, Text: p.text(t)}
+		return &IntLit{Span: Span{t.pos(), t.endPos()}, Value: v, Text: p.text(t)}
 	case TokTrue, TokFalse:
 		p.next()
-		return &BoolLit{Span: Span{t.pos, t.endPos}, Value: t.kind == TokTrue}
+		return &BoolLit{Span: Span{t.pos(), t.endPos()}, Value: t.kind == TokTrue}
 	case TokNull:
 		p.next()
-		return &NullLit{Span{t.pos, t.endPos}}
+		return &NullLit{Span{t.pos(), t.endPos()}}
 	case TokString, TokStringLeft:
 		return p.stringExpr()
 	case TokLBrace:
@@ -155,7 +155,7 @@ func (p *parser) primary(fl exprFlags) Expr {
 		return p.parenOrLambda(fl)
 	case TokIdent:
 		p.next()
-		id := &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
+		id := &Ident{Span: Span{t.pos(), t.endPos()}, Name: p.text(t)}
 		switch p.peek().kind {
 		case TokLParen:
 			return p.callArgs(nil, id, fl)
@@ -163,7 +163,7 @@ func (p *parser) primary(fl exprFlags) Expr {
 			p.next()
 			p.lambdaNewlines()
 			body := p.expr(fl | flagComplex)
-			return &LambdaExpr{Span: Span{t.pos, body.End()}, Params: []*Ident{id}, Body: body}
+			return &LambdaExpr{Span: Span{t.pos(), body.End()}, Params: []*Ident{id}, Body: body}
 		}
 		return id
 	}
@@ -197,7 +197,7 @@ func (p *parser) callArgs(recv Expr, name *Ident, fl exprFlags) Expr {
 		p.next()
 		p.skipNewlines()
 	}
-	end := p.expect(TokRParen).endPos
+	end := p.expect(TokRParen).endPos()
 	from := name.Pos()
 	if recv != nil {
 		from = recv.Pos()
@@ -234,13 +234,13 @@ func (p *parser) parenOrLambda(fl exprFlags) Expr {
 		}
 		p.lambdaNewlines()
 		lam.Body = p.expr(fl | flagComplex)
-		lam.Span = Span{open.pos, lam.Body.End()}
+		lam.Span = Span{open.pos(), lam.Body.End()}
 		return lam
 	}
 	if len(items) != 1 {
 		p.fail(open, "parentheses must contain exactly one expression")
 	}
-	return &ParenExpr{Span: Span{open.pos, closeTok.endPos}, X: items[0]}
+	return &ParenExpr{Span: Span{open.pos(), closeTok.endPos()}, X: items[0]}
 }
 
 // stringExpr parses a string token or an interpolated string.
@@ -248,7 +248,7 @@ func (p *parser) stringExpr() *StringExpr {
 	t := p.next()
 	s := &StringExpr{Parts: []string{p.value(t)}, Multiline: t.multiline}
 	if t.kind == TokString {
-		s.Span = Span{t.pos, t.endPos}
+		s.Span = Span{t.pos(), t.endPos()}
 		return s
 	}
 	for {
@@ -263,7 +263,7 @@ func (p *parser) stringExpr() *StringExpr {
 		case TokStringRight:
 			p.next()
 			s.Parts = append(s.Parts, p.value(n))
-			s.Span = Span{t.pos, n.endPos}
+			s.Span = Span{t.pos(), n.endPos()}
 			return s
 		default:
 			p.fail(n, "expected '}' to close the interpolation, found %s", p.describe(n))
@@ -277,7 +277,7 @@ func (p *parser) object(fl exprFlags) *ObjectExpr {
 	p.elements(TokRBrace, func() {
 		o.Items = append(o.Items, p.objectItem(fl))
 	})
-	o.Span = Span{open.pos, p.expect(TokRBrace).endPos}
+	o.Span = Span{open.pos(), p.expect(TokRBrace).endPos()}
 	return o
 }
 
@@ -290,13 +290,13 @@ func (p *parser) objectItem(fl exprFlags) Node {
 	if t.kind == TokEllipsis {
 		p.next()
 		x := p.expr(flagComplex)
-		return &ObjectProp{Span: Span{t.pos, x.End()}, Value: x, Spread: true}
+		return &ObjectProp{Span: Span{t.pos(), x.End()}, Value: x, Spread: true}
 	}
 	var key Expr
 	switch t.kind {
 	case TokIdent:
 		p.next()
-		key = &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
+		key = &Ident{Span: Span{t.pos(), t.endPos()}, Name: p.text(t)}
 	case TokString, TokStringLeft:
 		key = p.stringExpr()
 	default:
@@ -304,7 +304,7 @@ func (p *parser) objectItem(fl exprFlags) Node {
 	}
 	p.expect(TokColon)
 	v := p.expr(flagComplex)
-	return &ObjectProp{Span: Span{t.pos, v.End()}, Key: key, Value: v}
+	return &ObjectProp{Span: Span{t.pos(), v.End()}, Key: key, Value: v}
 }
 
 func (p *parser) array(fl exprFlags) *ArrayExpr {
@@ -318,10 +318,10 @@ func (p *parser) array(fl exprFlags) *ArrayExpr {
 			it.Spread = true
 		}
 		it.Value = p.expr(flagComplex)
-		it.Span = Span{t.pos, it.Value.End()}
+		it.Span = Span{t.pos(), it.Value.End()}
 		a.Items = append(a.Items, it)
 	})
-	a.Span = Span{open.pos, p.expect(TokRBracket).endPos}
+	a.Span = Span{open.pos(), p.expect(TokRBracket).endPos()}
 	return a
 }
 
@@ -357,7 +357,7 @@ func (p *parser) forExpr(fl exprFlags, decl bool) *ForExpr {
 		f.Body = p.expr(fl | flagComplex)
 	}
 	p.skipNewlines()
-	f.Span = Span{open.pos, p.expect(TokRBracket).endPos}
+	f.Span = Span{open.pos(), p.expect(TokRBracket).endPos()}
 	return f
 }
 
@@ -368,7 +368,7 @@ func (p *parser) ifExpr(fl exprFlags) *IfExpr {
 	cond := p.expr(flagComplex)
 	p.skipNewlines()
 	p.expect(TokRParen)
-	cond = &ParenExpr{Span: Span{open.pos, p.prevEnd()}, X: cond}
+	cond = &ParenExpr{Span: Span{open.pos(), p.prevEnd()}, X: cond}
 	body := p.object(fl)
-	return &IfExpr{Span: Span{kw.pos, body.End()}, Cond: cond, Body: body}
+	return &IfExpr{Span: Span{kw.pos(), body.End()}, Cond: cond, Body: body}
 }

@@ -5,7 +5,7 @@ package syntax
 func (p *parser) typeExpr() Type {
 	p.enter()
 	defer p.leave()
-	start := p.peek().pos
+	start := p.peek().pos()
 	var members []Type
 	leading := p.unionSep()
 	if leading {
@@ -39,7 +39,7 @@ func (p *parser) unaryType() Type {
 		if !ok {
 			p.fail(t, "only a literal can follow a unary operator in a type")
 		}
-		x = &LiteralType{Span: Span{t.pos, inner.End()}, Value: &UnaryExpr{Span: Span{t.pos, inner.End()}, Op: t.kind, X: lit.Value}}
+		x = &LiteralType{Span: Span{t.pos(), inner.End()}, Value: &UnaryExpr{Span: Span{t.pos(), inner.End()}, Op: t.kind, X: lit.Value}}
 	} else {
 		x = p.memberType()
 	}
@@ -47,10 +47,10 @@ func (p *parser) unaryType() Type {
 		switch p.peek().kind {
 		case TokQuestion:
 			q := p.next()
-			x = &NullableType{Span: Span{x.Pos(), q.endPos}, X: x}
+			x = &NullableType{Span: Span{x.Pos(), q.endPos()}, X: x}
 		case TokBang:
 			q := p.next()
-			x = &NonNullableType{Span: Span{x.Pos(), q.endPos}, X: x}
+			x = &NonNullableType{Span: Span{x.Pos(), q.endPos()}, X: x}
 		default:
 			return x
 		}
@@ -65,18 +65,18 @@ func (p *parser) memberType() Type {
 			p.next()
 			switch {
 			case p.at(TokRBracket):
-				x = &ArrayType{Span: Span{x.Pos(), p.next().endPos}, Elem: x}
+				x = &ArrayType{Span: Span{x.Pos(), p.next().endPos()}, Elem: x}
 			case p.at(TokStar):
 				p.next()
-				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos}, X: x, Items: true}
+				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos()}, X: x, Items: true}
 			default:
 				ix := p.expr(0)
-				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos}, X: x, Index: ix}
+				x = &TypeAccess{Span: Span{x.Pos(), p.expect(TokRBracket).endPos()}, X: x, Index: ix}
 			}
 		case TokDot:
 			p.next()
 			if p.at(TokStar) {
-				x = &TypeAccess{Span: Span{x.Pos(), p.next().endPos}, X: x, Extra: true}
+				x = &TypeAccess{Span: Span{x.Pos(), p.next().endPos()}, X: x, Extra: true}
 				continue
 			}
 			name := p.ident("a type property name")
@@ -112,14 +112,14 @@ func (p *parser) primaryType() Type {
 	case TokLParen:
 		p.next()
 		inner := p.typeExpr()
-		return &ParenType{Span: Span{t.pos, p.expect(TokRParen).endPos}, X: inner}
+		return &ParenType{Span: Span{t.pos(), p.expect(TokRParen).endPos()}, X: inner}
 	case TokIdent:
 		p.next()
-		id := &Ident{Span: Span{t.pos, t.endPos}, Name: p.text(t)}
+		id := &Ident{Span: Span{t.pos(), t.endPos()}, Name: p.text(t)}
 		if p.at(TokLt) {
 			return p.genericArgs(nil, id)
 		}
-		return &TypeName{Span: Span{t.pos, t.endPos}, Parts: []string{p.text(t)}}
+		return &TypeName{Span: Span{t.pos(), t.endPos()}, Parts: []string{p.text(t)}}
 	}
 	p.fail(t, "expected a type, found %s", p.describe(t))
 	return nil
@@ -142,7 +142,7 @@ func (p *parser) genericArgs(recv Type, name *Ident) Type {
 	if recv != nil {
 		from = recv.Pos()
 	}
-	g.Span = Span{from, p.expect(TokGt).endPos}
+	g.Span = Span{from, p.expect(TokGt).endPos()}
 	return g
 }
 
@@ -166,10 +166,10 @@ func (p *parser) objectType() Type {
 		p.next()
 		p.expect(TokColon)
 		prop.Type = p.typeExpr()
-		prop.Span = Span{t.pos, prop.Type.End()}
+		prop.Span = Span{t.pos(), prop.Type.End()}
 		o.Props = append(o.Props, prop)
 	})
-	o.Span = Span{open.pos, p.expect(TokRBrace).endPos}
+	o.Span = Span{open.pos(), p.expect(TokRBrace).endPos()}
 	return o
 }
 
@@ -180,6 +180,6 @@ func (p *parser) tupleType() Type {
 		p.decorators()
 		tt.Items = append(tt.Items, p.typeExpr())
 	})
-	tt.Span = Span{open.pos, p.expect(TokRBracket).endPos}
+	tt.Span = Span{open.pos(), p.expect(TokRBracket).endPos()}
 	return tt
 }

@@ -98,13 +98,27 @@ type token struct {
 	// the number of dollars that open its holes.
 	multiline bool
 	dollars   int32
-	pos       Pos
-	// endPos is the position just past the token.
-	endPos Pos
+	// start and end (just past the token) are its positions, packed: a
+	// file has millions of tokens, and they are most of what lexing
+	// allocates (parse refuses sources past maxSource).
+	start, end packedPos
 }
 
+// packedPos is a Pos in 32-bit fields.
+type packedPos struct{ off, line, col int32 }
+
+func packPos(p Pos) packedPos { return packedPos{int32(p.Offset), int32(p.Line), int32(p.Col)} }
+
+func (p packedPos) unpack() Pos { return Pos{Offset: int(p.off), Line: int(p.line), Col: int(p.col)} }
+
+// pos is where the token starts.
+func (t token) pos() Pos { return t.start.unpack() }
+
+// endPos is the position just past the token.
+func (t token) endPos() Pos { return t.end.unpack() }
+
 // text is the token's source text.
-func (t token) text(src string) string { return src[t.pos.Offset:t.endPos.Offset] }
+func (t token) text(src string) string { return src[t.start.off:t.end.off] }
 
 // describe renders the token for "expected X, found Y" messages.
 func (t token) describe(src string) string {
