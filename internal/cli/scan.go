@@ -75,15 +75,8 @@ a push that fails exits 2, one that succeeds leaves the scan's own exit code.`,
     --target-scope /subscriptions/<id>/resourceGroups/rg-app
   KVGUARD_TOKEN=kvg_... kvguard scan ./infra --push https://kvguard.example`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !opts.azure.enabled() {
-				for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane", "concurrency", "request-timeout", "scan-timeout", "save", "arm-read-burst", "arm-read-rate"} {
-					if opts.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
-						continue // they apply to --assignments-from-azure too
-					}
-					if cmd.Flags().Changed(name) {
-						return usageErrorf("--%s applies to live scans: add --azure", name)
-					}
-				}
+			if err := opts.checkLiveFlags(cmd.Flags().Changed); err != nil {
+				return err
 			}
 			if err := applyConfig(cmd.Context(), cmd, opts, args); err != nil {
 				return err
@@ -118,6 +111,23 @@ a push that fails exits 2, one that succeeds leaves the scan's own exit code.`,
 	opts.assign.addFlags(f)
 	opts.push.addFlags(f)
 	return cmd
+}
+
+// checkLiveFlags refuses the flags of live scans without --azure.
+func (o *scanOptions) checkLiveFlags(changed func(string) bool) error {
+	if o.azure.enabled() {
+		return nil
+	}
+	for _, name := range []string{"subscription", "management-group", "cloud", "auth", "no-resource-graph", "data-plane",
+		"concurrency", "request-timeout", "scan-timeout", "save", "arm-read-burst", "arm-read-rate"} {
+		if o.assign.fromAzure && (name == "cloud" || name == "auth" || name == "request-timeout") {
+			continue // they apply to --assignments-from-azure too
+		}
+		if changed(name) {
+			return usageErrorf("--%s applies to live scans: add --azure", name)
+		}
+	}
+	return nil
 }
 
 // output is one report destination.
@@ -194,15 +204,12 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, pus
 	defer prog.end()
 	add := prog.wrap(opts.ux.attach(as.Add))
 	fail := as.AddError
-	var judge *assignment.Judge
-	var target assignment.Scope
-	if opts.assign.enabled() {
-		if judge, target, err = opts.assign.prepare(ctx, a, &opts.azure, opts.ux.now, fail); err != nil {
-			return err
-		}
+	judge, target, err := opts.prepareAssignments(ctx, a, fail)
+	if err != nil {
+		return err
+	}
+	if judge != nil {
 		add = alsoTo(add, judge)
-	} else if opts.assign.target != "" {
-		return usageErrorf("--target-scope applies to --assignments and --assignments-from-azure")
 	}
 	interrupted, err := readInputs(ctx, a, opts, paths, as, add, judge, prog)
 	if err != nil {
@@ -235,6 +242,24 @@ func runScan(ctx context.Context, a *app, opts *scanOptions, paths []string, pus
 			return err
 		}
 	}
+	return scanOutcome(res, opts, failOn, interrupted)
+}
+
+// prepareAssignments builds the judge of --assignments (nil without).
+func (o *scanOptions) prepareAssignments(ctx context.Context, a *app, fail func(error)) (*assignment.Judge, assignment.Scope, error) {
+	if !o.assign.enabled() {
+		if o.assign.target != "" {
+			return nil, assignment.Scope{}, usageErrorf("--target-scope applies to --assignments and --assignments-from-azure")
+		}
+		return nil, assignment.Scope{}, nil
+	}
+	return o.assign.prepare(ctx, a, &o.azure, o.ux.now, fail)
+}
+
+// scanOutcome is the error that sets a scan's exit code: interrupted,
+// input errors, nothing judged (--fail-on-empty), or findings at or
+// above failOn.
+func scanOutcome(res *assess.Result, opts *scanOptions, failOn assess.Severity, interrupted bool) error {
 	switch {
 	case interrupted:
 		return context.Canceled
