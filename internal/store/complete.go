@@ -112,7 +112,9 @@ func (sc *Scan) Complete(ctx context.Context) error {
 		if n, err := res.RowsAffected(); err == nil && n != 1 {
 			return errNotRunning
 		}
-		return s.viewsCompleted(ctx, tx, sc.id, sc.scope, now) // the read model of kvguard serve (views.go)
+		// The read model of kvguard serve (views.go); PostgreSQL's
+		// applyChanges counted the new and changed findings.
+		return s.viewsCompleted(ctx, tx, sc.id, sc.scope, now, s.engine == Postgres, removed) // the read model of kvguard serve (views.go)
 	})
 }
 
@@ -199,6 +201,9 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 // join them on a number rather than each hashing a 120-byte resource ID.
 // RETURNING leaves out the instant and the scan, constants here: the
 // million returned rows are kept (on disk past work_mem) until read.
+// The same rows, the resources' own verdicts among them, move the read
+// model's counts (view_counts, see viewsCompleted) as they are written:
+// reading them back from history cost the estate's completion 0.7 s.
 func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want string) (int64, error) {
 	var changes int64
 	err := tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
@@ -225,8 +230,19 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 			UPDATE findings SET status = h.status, reason = h.reason, exemption_id = h.exemption_id, scan_id = `+id+`,
 				since = CASE WHEN findings.status <> h.status THEN `+now+` ELSE findings.since END
 			FROM h WHERE h.prev_status <> '' AND findings.resource_ref = h.resource_ref
-				AND findings.recommendation_id = h.recommendation_id AND findings.component = h.component)
-		SELECT COUNT(*) FROM h`), sc.scope, sc.id, sc.id).Scan(&changes)
+				AND findings.recommendation_id = h.recommendation_id AND findings.component = h.component),
+		counted AS (
+			INSERT INTO view_counts (scope, source, subscription, resource_group, recommendation_id, status, n)
+			SELECT ?, `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status, SUM(d.n)
+			FROM (SELECT resource_ref, recommendation_id, prev_status AS status, -1 AS n FROM h
+					WHERE component = '' AND prev_status <> ''
+				UNION ALL
+				SELECT resource_ref, recommendation_id, status, 1 FROM h WHERE component = '') d
+			JOIN r ON r.id = d.resource_ref
+			GROUP BY `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status
+			ON CONFLICT (scope, source, subscription, resource_group, recommendation_id, status)
+			DO UPDATE SET n = view_counts.n + excluded.n)
+		SELECT COUNT(*) FROM h`), sc.scope, sc.id, sc.id, sc.scope).Scan(&changes)
 	if err != nil {
 		return 0, fmt.Errorf("history and current state: %w", err)
 	}

@@ -12,7 +12,12 @@ import (
 )
 
 // copyRows is how many staged results one COPY carries on PostgreSQL.
-const copyRows = 5000
+// Each COPY costs a savepoint, its release and a round trip of its own;
+// with 20,000 rows instead of 5,000 the 1,000,000-secret estate's ingest
+// took 2.9 server CPU-seconds instead of 3.3 and 1.7 client ones instead
+// of 2.0 (back to back, load 4). A batch in the pipeline is then some
+// 3 MB of arguments, the strings shared with the rows.
+const copyRows = 20000
 
 // bulkCacheKiB is the SQLite page cache (in KiB) of a transaction that
 // writes a scan's rows in bulk (an ingest, a completion), against the

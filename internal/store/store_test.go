@@ -31,6 +31,31 @@ func TestMigrationsOnOpen(t *testing.T) {
 	}
 }
 
+// TestHistoryAtIndex: retention's index on history's instants is a BRIN
+// index on PostgreSQL (migration 00009, cheap to maintain on an
+// append-mostly table) and stays a b-tree on SQLite, which has no BRIN
+// (TestRetention checks that retention still deletes the right rows).
+func TestHistoryAtIndex(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t, e.DSN, newClock())
+			var def string
+			q := "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'history_at'"
+			if s.Engine() == Postgres {
+				q = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'history_at'"
+			}
+			if err := s.DB().QueryRowContext(ctx, q).Scan(&def); err != nil {
+				t.Fatalf("history_at: %v", err)
+			}
+			brin := strings.Contains(strings.ToLower(def), "using brin")
+			if want := s.Engine() == Postgres; brin != want {
+				t.Errorf("history_at is %q; BRIN %v, want %v", def, brin, want)
+			}
+		})
+	}
+}
+
 // newestMigration is the highest version among the embedded migrations'
 // file names (00006_staging.sql is 6).
 func newestMigration(t *testing.T) int64 {

@@ -305,7 +305,7 @@ func BenchmarkViewsCompleted(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						if err := s.viewsCompleted(ctx, tx, sc.id, "tenant", c.Now().UnixMilli()); err != nil {
+						if err := s.viewsCompleted(ctx, tx, sc.id, "tenant", c.Now().UnixMilli(), false, 0); err != nil {
 							b.Fatal(err)
 						}
 						_ = tx.Rollback()

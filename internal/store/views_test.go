@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,6 +233,71 @@ func TestTagCounts(t *testing.T) {
 			scan("dev")
 			if diff := cmp.Diff([]string{"r1 1/1/0/0/0"}, summaryOf(t, s, ViewFilter{TagKey: "env", TagValue: "dev"})); diff != "" {
 				t.Errorf("after kv-a's tag changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestViewCountsMatchFindings: after scans that add, change, keep and
+// remove verdicts in two scopes (components changing alongside), the
+// maintained counts are exactly a recount of the current findings. On
+// PostgreSQL a completion counts its new and changed findings as it
+// writes them and reads only its removals back from history; on SQLite
+// it reads all its history rows: both must agree with the recount.
+func TestViewCountsMatchFindings(t *testing.T) {
+	scans := []struct {
+		scope string
+		vs    []verdict
+	}{
+		{"a", []verdict{{vaultA, "r1", "", "Unhealthy", "no"}, {vaultA, "r2", "", "Healthy", "ok"},
+			{vaultA, "r2", "s1", "Unhealthy", "x"}, {vaultB, "r1", "", "Healthy", "ok"}}},
+		{"b", []verdict{{vaultC, "r1", "", "Unknown", "?"}, {vaultC, "r3", "", "Healthy", "ok"}}},
+		{"a", []verdict{{vaultA, "r1", "", "Healthy", "ok"}, {vaultA, "r2", "", "Healthy", "ok"},
+			{vaultA, "r2", "s1", "Healthy", "ok"}, {vaultA, "r3", "", "Unhealthy", "new"}}}, // vaultB gone
+		{"a", []verdict{{vaultA, "r1", "", "Healthy", "ok"}, {vaultA, "r3", "", "Unhealthy", "other reason"},
+			{vaultB, "r1", "", "Unhealthy", "back"}}}, // r2 removed, vaultB back
+		{"b", nil}, // everything removed
+		{"b", []verdict{{vaultC, "r1", "", "Healthy", "ok"}}},
+	}
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			c := newClock()
+			s := open(t, e.DSN, c)
+			read := func(q string) map[string]int64 {
+				t.Helper()
+				rows, err := s.DB().QueryContext(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				out := map[string]int64{}
+				for rows.Next() {
+					var scope, sub, rg, rec, status string
+					var n int64
+					if err := rows.Scan(&scope, &sub, &rg, &rec, &status, &n); err != nil {
+						t.Fatal(err)
+					}
+					out[strings.Join([]string{scope, sub, rg, rec, status}, " ")] = n
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			for i, sc := range scans {
+				c.Add(15 * time.Minute)
+				scanOnce(t, s, sc.scope, sc.vs)
+				kept := read(`SELECT scope, subscription, resource_group, recommendation_id, status, n FROM view_counts`)
+				recount := read(`SELECT r.scope, r.subscription, r.resource_group, f.recommendation_id, f.status, COUNT(*)
+					FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE f.component = ''
+					GROUP BY r.scope, r.subscription, r.resource_group, f.recommendation_id, f.status`)
+				if len(recount) == 0 { // scope a keeps findings throughout
+					t.Fatalf("scan %d: no findings to count", i)
+				}
+				if diff := cmp.Diff(recount, kept); diff != "" {
+					t.Errorf("after scan %d of %s: counts (-recount +kept):\n%s", i, sc.scope, diff)
+				}
 			}
 		})
 	}
