@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,10 @@ func TestKilledWorker(t *testing.T) {
 	}
 	subs, perSub := estateSize()
 	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: subs, Vaults: subs * perSub, SecretsPerVault: 2, KeysPerVault: 1, Seed: 14})
-	sim, err := azuresim.New(est, azuresim.Options{Throttle: true, ThrottleRate: 0.02, Seed: 14, NoRequestLog: true})
+	// The last subscription's requests are held while a kill is pending,
+	// so that the scan cannot complete before a worker is killed.
+	held := &hold{sub: "/subscriptions/" + strings.ToLower(est.Subscriptions[len(est.Subscriptions)-1].ID) + "/"}
+	sim, err := azuresim.New(est, azuresim.Options{Throttle: true, ThrottleRate: 0.02, Seed: 14, NoRequestLog: true, Hold: held.request})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func TestKilledWorker(t *testing.T) {
 			for _, s := range est.Subscriptions {
 				ids = append(ids, s.ID)
 			}
-			got, docs := killedScan(t, db.dsn, cloud, ids)
+			got, docs := killedScan(t, db.dsn, cloud, ids, held)
 			t.Logf("%s: three workers, one killed: %d verdicts, %d documents read", db.name, len(got), docs)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
@@ -142,7 +146,7 @@ type worker struct {
 	done   chan struct{}
 }
 
-func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.Bool) *worker {
+func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.Bool, onKill func()) *worker {
 	t.Helper()
 	w := &worker{done: make(chan struct{})}
 	w.cmd = exec.Command(os.Args[0], "-test.run=^$")
@@ -162,11 +166,11 @@ func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.B
 			if !strings.HasPrefix(sc.Text(), "event document ") {
 				continue
 			}
-			if n := w.events.Add(1); killAt > 0 && n == killAt {
+			if n := w.events.Add(1); n == killAt && killed.CompareAndSwap(false, true) {
 				// SIGKILL: no deferred function, no River shutdown, a job
 				// left running in the queue.
 				_ = w.cmd.Process.Kill()
-				killed.Store(true)
+				onKill()
 			}
 		}
 		_, _ = io.Copy(io.Discard, out)
@@ -176,7 +180,7 @@ func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.B
 
 // killedScan runs the scan on three worker processes, killing one, and
 // returns the findings and the documents the workers read.
-func killedScan(t *testing.T, dsn, cloud string, subIDs []string) (map[string]string, int64) {
+func killedScan(t *testing.T, dsn, cloud string, subIDs []string, held *hold) (map[string]string, int64) {
 	subs := len(subIDs)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -194,19 +198,20 @@ func killedScan(t *testing.T, dsn, cloud string, subIDs []string) (map[string]st
 	}
 	seed := uint64(envInt("KVGUARD_KILL_SEED", int(time.Now().UnixNano()%1e9)))
 	rng := rand.New(rand.NewPCG(seed, 0))
-	// Every worker reads about a third of the documents (4 per vault:
-	// the vault, 2 secrets, 1 key); the victim dies within its first half.
+	// The first worker to read killAt documents is killed. The held
+	// subscription keeps the scan from completing until then, and the
+	// others' documents (4 per vault: the vault, 2 secrets, 1 key) are
+	// more than three times killAt, so one worker reaches it whatever
+	// the scheduling: a kill is certain, and its moment random.
 	perWorker := int64(estateDocs()) / 3
-	killAt, victim := 1+rng.Int64N(max(perWorker/2, 1)), rng.IntN(3)
-	t.Logf("seed %d (KVGUARD_KILL_SEED): worker %d is killed at its document %d", seed, victim, killAt)
+	killAt := 1 + rng.Int64N(max(perWorker/2, 1))
+	t.Logf("seed %d (KVGUARD_KILL_SEED): the first worker to read %d documents is killed", seed, killAt)
+	release := held.start()
+	defer release()
 	var killed atomic.Bool
 	workers := make([]*worker, 3)
 	for i := range workers {
-		at := int64(0)
-		if i == victim {
-			at = killAt
-		}
-		workers[i] = startWorker(t, dsn, cloud, at, &killed)
+		workers[i] = startWorker(t, dsn, cloud, killAt, &killed, release)
 	}
 	scanID, err := c.EnqueueScan(ctx, "tenant", subIDs)
 	if err != nil {
@@ -218,7 +223,7 @@ func killedScan(t *testing.T, dsn, cloud string, subIDs []string) (map[string]st
 		t.Fatalf("scan: %v", err)
 	}
 	if !killed.Load() {
-		t.Errorf("the victim read fewer than %d documents: no worker was killed", killAt)
+		t.Errorf("no worker read %d documents: none was killed", killAt)
 	}
 	if si.Done != int64(subs) || si.Total != int64(subs) {
 		t.Errorf("parts done %d of %d, want %d of %d", si.Done, si.Total, subs, subs)
@@ -295,4 +300,42 @@ func (p *prefixed) Write(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	p.t.Logf("worker: %s", strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// hold holds one subscription's requests at the simulator between start
+// and its release (the kill).
+type hold struct {
+	sub string // "/subscriptions/<id>/", lower case
+	mu  sync.Mutex
+	ch  chan struct{} // nil: nothing held
+}
+
+func (h *hold) request(r *http.Request) <-chan struct{} {
+	if !strings.Contains(strings.ToLower(r.URL.Path)+"/", h.sub) {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ch == nil {
+		return nil
+	}
+	return h.ch
+}
+
+// start holds the subscription; the function returned releases it (once,
+// whoever calls it first).
+func (h *hold) start() func() {
+	ch := make(chan struct{})
+	h.mu.Lock()
+	h.ch = ch
+	h.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			h.ch = nil
+			h.mu.Unlock()
+			close(ch)
+		})
+	}
 }
