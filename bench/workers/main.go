@@ -128,6 +128,22 @@ func (c config) bound(slots int) time.Duration {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
+// highWaterKiB is a running process's peak resident set (VmHWM in
+// /proc/PID/status, Linux), 0 where it cannot be read.
+func highWaterKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 type result struct {
 	wall, bound, cpu time.Duration
 	throttled        int
@@ -195,12 +211,14 @@ func runOnce(c config, dir string, n int) (result, error) {
 	wall := time.Since(start)
 	r := result{wall: wall, bound: c.bound(min(c.tenant, n*c.concurrency)), throttled: sim.Stats().Throttled}
 	for _, p := range procs {
+		// The peak is the worker's own high-water mark, read before it
+		// stops. Not getrusage's ru_maxrss: a child forked with its
+		// parent's memory shared until exec counts the parent's resident
+		// set too, and this process holds the whole simulated estate.
+		r.rssKiB = max(r.rssKiB, highWaterKiB(p.Process.Pid))
 		_ = p.Process.Signal(syscall.SIGTERM)
 		_ = p.Wait()
 		r.cpu += p.ProcessState.UserTime() + p.ProcessState.SystemTime()
-		if ru, ok := p.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.rssKiB = max(r.rssKiB, ru.Maxrss)
-		}
 	}
 	if err != nil {
 		return result{}, err
