@@ -110,6 +110,16 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) error {
 	if err := sc.AddParts(ctx, subs); err != nil {
 		return err
 	}
+	// The subscriptions' management groups, for the views: read once per
+	// scan here (Resource Graph: a query per 250 subscriptions), not by
+	// each subscription's job, which would read the tenant's whole entity
+	// list once per subscription against the tenant's read limit. They
+	// are metadata: a failure is logged and the scan goes on.
+	if anc, err := live.Ancestry(ctx, c.opts.Live, subs); err != nil {
+		c.log.Warn("could not read the subscriptions' management groups", "scan", sc.ID(), "err", err)
+	} else if err := recordAncestry(ctx, c.st, anc); err != nil {
+		return fmt.Errorf("plan scan %d: %w", sc.ID(), err)
+	}
 	params := make([]river.InsertManyParams, 0, len(subs))
 	for _, s := range subs {
 		params = append(params, river.InsertManyParams{Args: SubscriptionArgs{ScanID: sc.ID(), Subscription: s}, InsertOpts: unique})
@@ -183,9 +193,8 @@ func (c *Client) scanSubscription(ctx context.Context, sc *store.Scan, sub strin
 	// the tenant's, and one query per subscription would spend it.
 	opts.NoResourceGraph = true
 	opts.SavePath, opts.Progress = "", nil
-	// The subscription's management groups and its vaults' components
-	// are recorded for the views, beside the verdicts.
-	opts.Ancestry = true
+	// The vaults' components are recorded for the views, beside the
+	// verdicts (the management groups are read once, by the planner).
 	comps := &componentRecorder{ctx: ctx, st: c.st, dataPlane: opts.DataPlane}
 	as := assess.New(c.opts.Catalog, assess.Options{Logger: c.log})
 	sum, err := live.Scan(ctx, opts, func(d *resource.Document) {
@@ -203,9 +212,6 @@ func (c *Client) scanSubscription(ctx context.Context, sc *store.Scan, sub strin
 	comps.flush()
 	if comps.err != nil {
 		return fmt.Errorf("scan subscription %s: %w", sub, comps.err)
-	}
-	if err := recordAncestry(ctx, c.st, sum.Ancestry); err != nil {
-		return fmt.Errorf("scan subscription %s: %w", sub, err)
 	}
 	if err := sc.Ingest(ctx, res); err != nil {
 		if store.IsNotRunning(err) {

@@ -35,6 +35,21 @@ func Subscriptions(ctx context.Context, opts Options) ([]string, error) {
 	return s.scope(ctx)
 }
 
+// Ancestry reads the management groups above each of subs (Resource
+// Graph unless opts.NoResourceGraph, else ARM's entity list), as a scan
+// with Options.Ancestry does, without scanning: kvguard serve's planner
+// reads a whole tenant's in a few requests once per scan, instead of each
+// subscription's job reading the whole entity list again. A refusal is
+// logged and gives nil.
+func Ancestry(ctx context.Context, opts Options, subs []string) ([]SubscriptionAncestry, error) {
+	opts.SavePath = ""
+	s, err := newScanner(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.readAncestry(ctx, subs), nil
+}
+
 // Shared returns opts with a Transport and a Credential set, built once,
 // so that many scans with the returned options (one per subscription, in
 // internal/jobs) share connections and tokens.
