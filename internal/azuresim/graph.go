@@ -209,14 +209,7 @@ func (s *Simulator) graphRow(v *Vault, columns []string) map[string]any {
 		"managedBy": "", "sku": body["sku"], "plan": nil, "properties": body["properties"],
 		"tags": body["tags"], "identity": nil, "zones": nil, "extendedLocation": nil,
 	}
-	if len(columns) == 0 {
-		return full
-	}
-	row := make(map[string]any, len(columns))
-	for _, c := range columns {
-		row[c] = full[c]
-	}
-	return row
+	return project(full, columns)
 }
 
 // subscriptionRow is a subscription's row in the resourcecontainers
@@ -232,6 +225,12 @@ func (s *Simulator) subscriptionRow(sub *Subscription, columns []string) map[str
 		"tenantId": s.estate.TenantID, "subscriptionId": sub.ID, "resourceGroup": "", "location": "",
 		"properties": map[string]any{"state": "Enabled", "managementGroupAncestorsChain": chain},
 	}
+	return project(full, columns)
+}
+
+// project keeps a row's projected columns (all of them without a
+// project clause).
+func project(full map[string]any, columns []string) map[string]any {
 	if len(columns) == 0 {
 		return full
 	}
