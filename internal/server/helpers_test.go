@@ -254,3 +254,24 @@ func (f *fixture) ref(t *testing.T, name string) string {
 	t.Fatalf("no resource %s", name)
 	return ""
 }
+
+// checkPage gets path (200 expected) and checks its text holds every
+// string of want and none of not.
+func checkPage(t *testing.T, f *fixture, path string, want, not []string) {
+	t.Helper()
+	code, body := f.get(t, path, "")
+	if code != http.StatusOK {
+		t.Fatalf("%d\n%s", code, body)
+	}
+	got := text(body)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in\n%s", w, got)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(got, w) {
+			t.Errorf("unexpected %q in\n%s", w, got)
+		}
+	}
+}

@@ -94,21 +94,7 @@ func TestManagementGroupViews(t *testing.T) {
 				}, nil},
 			} {
 				t.Run(tc.path, func(t *testing.T) {
-					code, body := f.get(t, tc.path, "")
-					if code != http.StatusOK {
-						t.Fatalf("%d\n%s", code, body)
-					}
-					got := text(body)
-					for _, w := range tc.want {
-						if !strings.Contains(got, w) {
-							t.Errorf("missing %q in\n%s", w, got)
-						}
-					}
-					for _, w := range tc.not {
-						if strings.Contains(got, w) {
-							t.Errorf("unexpected %q in\n%s", w, got)
-						}
-					}
+					checkPage(t, f, tc.path, tc.want, tc.not)
 				})
 			}
 			_, form := f.get(t, "/?managementGroup=mg-dev", "")

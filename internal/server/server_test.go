@@ -154,21 +154,7 @@ func TestViews(t *testing.T) {
 		{"/exemptions", []string{"No exemption."}, nil},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			code, body := f.get(t, tc.path, "")
-			if code != http.StatusOK {
-				t.Fatalf("%d\n%s", code, body)
-			}
-			got := text(body)
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("missing %q in\n%s", w, got)
-				}
-			}
-			for _, w := range tc.not {
-				if strings.Contains(got, w) {
-					t.Errorf("unexpected %q in\n%s", w, got)
-				}
-			}
+			checkPage(t, f, tc.path, tc.want, tc.not)
 		})
 	}
 	if code, _ := f.get(t, "/resources/999", ""); code != http.StatusNotFound {
