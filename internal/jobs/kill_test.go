@@ -142,13 +142,21 @@ func findings(t *testing.T, st *store.Store) map[string]string {
 // worker is a worker process and the events it wrote.
 type worker struct {
 	cmd    *exec.Cmd
-	events atomic.Int64
+	events atomic.Int64  // documents read
+	killed atomic.Bool
+	again  chan struct{} // a value per job found done by an earlier attempt
 	done   chan struct{}
+}
+
+// riverID is the worker's name in River (jobs.Options.ID's default).
+func (w *worker) riverID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, w.cmd.Process.Pid)
 }
 
 func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.Bool, onKill func()) *worker {
 	t.Helper()
-	w := &worker{done: make(chan struct{})}
+	w := &worker{done: make(chan struct{}), again: make(chan struct{}, 1024)}
 	w.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	w.cmd.Env = append(os.Environ(), workerEnv+"=1", dsnEnv+"="+dsn, cloudEnv+"="+cloud)
 	w.cmd.Stderr = &prefixed{t: t}
@@ -163,6 +171,10 @@ func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.B
 		defer close(w.done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "event done-before ") {
+				w.again <- struct{}{}
+				continue
+			}
 			if !strings.HasPrefix(sc.Text(), "event document ") {
 				continue
 			}
@@ -170,6 +182,7 @@ func startWorker(t *testing.T, dsn, cloud string, killAt int64, killed *atomic.B
 				// SIGKILL: no deferred function, no River shutdown, a job
 				// left running in the queue.
 				_ = w.cmd.Process.Kill()
+				w.killed.Store(true)
 				onKill()
 			}
 		}
@@ -228,12 +241,97 @@ func killedScan(t *testing.T, dsn, cloud string, subIDs []string, held *hold) (m
 	if si.Done != int64(subs) || si.Total != int64(subs) {
 		t.Errorf("parts done %d of %d, want %d of %d", si.Done, si.Total, subs, subs)
 	}
-	checkRows(t, st, scanID, subs)
 	var docs int64
+	var victim *worker
 	for _, w := range workers {
 		docs += w.events.Load()
+		if w.killed.Load() {
+			victim = w
+		}
 	}
+	if victim != nil {
+		finishLost(t, st, dsn, cloud, victim)
+	}
+	_, perSub := estateSize()
+	checkRows(t, st, scanID, subs*perSub)
 	return findings(t, st), docs
+}
+
+// finishLost: a job the killed worker had finished may still be
+// "running" in River, its completion lost with the process, until River's
+// rescuer (RescueAfter) hands it to another worker. Such jobs are made
+// available, as the rescuer would, and a new worker must complete them
+// without reading Azure again (checkRows then finds every job completed).
+func finishLost(t *testing.T, st *store.Store, dsn, cloud string, victim *worker) {
+	t.Helper()
+	lost := rescue(t, st, victim)
+	if lost == 0 {
+		return
+	}
+	t.Logf("%d jobs finished by the killed worker were not completed in River: rescued", lost)
+	var never atomic.Bool
+	never.Store(true)
+	w := startWorker(t, dsn, cloud, -1, &never, func() {})
+	for range lost {
+		select {
+		case <-w.again:
+		case <-w.done:
+			t.Fatal("the worker rescuing the lost jobs exited")
+		case <-t.Context().Done():
+			t.Fatal("the lost jobs were not rescued")
+		}
+	}
+	stopWorkers(t, []*worker{w})
+	if n := w.events.Load(); n != 0 {
+		t.Errorf("the rescued jobs read %d documents again; their parts were done", n)
+	}
+}
+
+// rescue makes the subscription jobs the dead worker attempted and River
+// did not see completed available again, as River's rescuer does after
+// RescueAfter, and returns how many.
+func rescue(t *testing.T, st *store.Store, victim *worker) int {
+	t.Helper()
+	attempted := "coalesce(attempted_by, '')"
+	if st.Engine() == store.Postgres {
+		attempted = "coalesce(array_to_string(attempted_by, ','), '')"
+	}
+	q := "SELECT id, " + attempted + " FROM river_job WHERE kind = '" + jobs.KindSubscription + "' AND state <> 'completed'"
+	rows, err := st.DB().QueryContext(t.Context(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	var lost []int64
+	for rows.Next() {
+		var id int64
+		var by string
+		if err := rows.Scan(&id, &by); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(by, victim.riverID()) {
+			lost = append(lost, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = rows.Close()
+	for _, id := range lost {
+		if _, err := st.DB().ExecContext(t.Context(), rebind(st, "UPDATE river_job SET state = 'available' WHERE id = ?"), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(lost)
+}
+
+// rebind writes a query's ? placeholders as the store's engine wants.
+func rebind(st *store.Store, query string) string {
+	if st.Engine() == store.Postgres {
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
+		}
+	}
+	return query
 }
 
 func stopWorkers(t *testing.T, workers []*worker) {
@@ -251,26 +349,21 @@ func stopWorkers(t *testing.T, workers []*worker) {
 
 // checkRows: every vault once among the scope's resources, one history
 // row per finding (the scan's first), and every job completed.
-func checkRows(t *testing.T, st *store.Store, scanID int64, subs int) {
+func checkRows(t *testing.T, st *store.Store, scanID int64, vaults int) {
 	t.Helper()
 	db := st.DB()
 	q := func(query string, args ...any) int64 {
 		t.Helper()
-		if st.Engine() == store.Postgres {
-			for i := 1; strings.Contains(query, "?"); i++ {
-				query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
-			}
-		}
+		query = rebind(st, query)
 		var n int64
 		if err := db.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
 			t.Fatalf("%s: %v", query, err)
 		}
 		return n
 	}
-	_, perSub := estateSize()
 	if n, distinct := q("SELECT COUNT(*) FROM resources WHERE type = ?", resource.TypeVault),
-		q("SELECT COUNT(DISTINCT lower(resource_id)) FROM resources WHERE type = ?", resource.TypeVault); n != int64(subs*perSub) || distinct != n {
-		t.Errorf("%d vault rows, %d distinct, want %d", n, distinct, subs*perSub)
+		q("SELECT COUNT(DISTINCT lower(resource_id)) FROM resources WHERE type = ?", resource.TypeVault); n != int64(vaults) || distinct != n {
+		t.Errorf("%d vault rows, %d distinct, want %d", n, distinct, vaults)
 	}
 	if h, f := q("SELECT COUNT(*) FROM history WHERE scan_id = ?", scanID), q("SELECT COUNT(*) FROM findings"); h != f {
 		t.Errorf("%d history rows for %d findings: a verdict was recorded twice", h, f)
@@ -336,6 +429,94 @@ func (h *hold) start() func() {
 			h.ch = nil
 			h.mu.Unlock()
 			close(ch)
+		})
+	}
+}
+
+// TestWorkerDiesAfterPart: a worker dies after recording a
+// subscription's verdicts and before River records the job's completion
+// (the window TestKilledWorker's random kill only sometimes hits). Its
+// jobs, rescued, are taken by another worker: the one whose part was done
+// completes without reading Azure again, the others are read, and the
+// scan completes with every vault judged once.
+func TestWorkerDiesAfterPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	const subs, perSub = 6, 3
+	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: subs, Vaults: subs * perSub, SecretsPerVault: 2, KeysPerVault: 1, Seed: 15})
+	sim, err := azuresim.New(est, azuresim.Options{Seed: 15, NoRequestLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cloud := filepath.Join(t.TempDir(), "cloud.json")
+	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tenant, id, secret := sim.Credentials()
+	t.Setenv("AZURE_TENANT_ID", tenant)
+	t.Setenv("AZURE_CLIENT_ID", id)
+	t.Setenv("AZURE_CLIENT_SECRET", secret)
+	want := referenceVerdicts(t, cloud)
+	var ids []string
+	for _, s := range est.Subscriptions {
+		ids = append(ids, s.ID)
+	}
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := t.Context()
+			st, err := store.Open(ctx, db.dsn, store.Options{Recover: store.RecoverExpired, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			opts := workerOptions(cloud)
+			opts.InsertOnly = true
+			c, err := jobs.New(ctx, st, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(dieEnv, "1")
+			var never atomic.Bool
+			never.Store(true)
+			dying := startWorker(t, db.dsn, cloud, -1, &never, func() {})
+			t.Setenv(dieEnv, "")
+			scanID, err := c.EnqueueScan(ctx, "tenant", ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-dying.done
+			if err := dying.cmd.Wait(); err == nil {
+				t.Fatal("the dying worker exited cleanly: it marked no part done")
+			}
+			dying.killed.Store(true)
+			// The dead worker's jobs wait for River's rescuer: lost jobs
+			// are made available here as it would, and a new worker runs
+			// them (finishLost checks one job found its work done).
+			lost := rescue(t, st, dying)
+			if lost == 0 {
+				t.Fatal("the dead worker left no job running")
+			}
+			w := startWorker(t, db.dsn, cloud, -1, &never, func() {})
+			si, err := c.Wait(ctx, scanID)
+			stopWorkers(t, []*worker{w})
+			if err != nil {
+				t.Fatalf("scan: %v", err)
+			}
+			if got := len(w.again); got != 1 {
+				t.Errorf("%d jobs found their part done by the dead worker, want 1", got)
+			}
+			if si.Done != subs {
+				t.Errorf("parts done %d, want %d", si.Done, subs)
+			}
+			checkRows(t, st, scanID, subs*perSub)
+			if diff := cmp.Diff(want, findings(t, st)); diff != "" {
+				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

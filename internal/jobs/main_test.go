@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ const (
 	workerEnv   = "KVGUARD_JOBS_WORKER"
 	dsnEnv      = "KVGUARD_JOBS_DSN"
 	cloudEnv    = "KVGUARD_JOBS_CLOUD"
+	// dieEnv makes the worker SIGKILL itself the moment it has marked a
+	// part done: after the store heard of the work, before River did.
+	dieEnv = "KVGUARD_JOBS_DIE_AFTER_PART"
 	postgresEnv = pgtest.Env
 )
 
@@ -62,6 +66,9 @@ func runWorker() int {
 	defer st.Close()
 	opts := workerOptions(os.Getenv(cloudEnv))
 	opts.Events, opts.Logger = os.Stdout, logger
+	if os.Getenv(dieEnv) != "" {
+		opts.Events = dieAfterPart{}
+	}
 	c, err := jobs.New(ctx, st, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
@@ -92,4 +99,17 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// dieAfterPart passes events to stdout, and kills the process on the
+// first "part" event: the job's work is recorded, its completion is not.
+type dieAfterPart struct{}
+
+func (dieAfterPart) Write(b []byte) (int, error) {
+	n, err := os.Stdout.Write(b)
+	if strings.HasPrefix(string(b), "event part ") {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
+	return n, err
 }

@@ -153,9 +153,24 @@ type subscriptionWorker struct {
 func (w *subscriptionWorker) Work(ctx context.Context, job *river.Job[SubscriptionArgs]) error {
 	c := w.c
 	sub := job.Args.Subscription
+	if si, err := c.st.ScanInfo(ctx, job.Args.ScanID); err == nil && si.Status == store.Succeeded {
+		// A scan completes only with every part done: this job's work was
+		// done by an earlier attempt whose process died before River
+		// recorded it (a worker killed between the two). Nothing to redo.
+		c.ev.emit("done-before " + sub)
+		return nil
+	}
 	sc, err := c.resume(ctx, job.Args.ScanID)
 	if err != nil {
 		return err
+	}
+	if done, err := sc.IsPartDone(ctx, sub); err != nil {
+		return err
+	} else if done {
+		// As above, with the scan still running: the earlier attempt may
+		// have died before enqueueing the completion, so that is checked.
+		c.ev.emit("done-before " + sub)
+		return c.completeIfLast(ctx, sc)
 	}
 	holder := fmt.Sprintf("job:%d", job.ID)
 	release, ok, err := c.lease(ctx, sub, holder)
@@ -177,9 +192,27 @@ func (w *subscriptionWorker) Work(ctx context.Context, job *river.Job[Subscripti
 	}
 	c.ev.emit("part " + sub)
 	if remaining == 0 {
-		if _, err := c.river.Insert(ctx, CompleteArgs{ScanID: sc.ID()}, unique); err != nil {
-			return fmt.Errorf("enqueue completion of scan %d: %w", sc.ID(), err)
-		}
+		return c.enqueueCompletion(ctx, sc)
+	}
+	return nil
+}
+
+// completeIfLast enqueues the scan's completion when no part remains.
+func (c *Client) completeIfLast(ctx context.Context, sc *store.Scan) error {
+	remaining, err := sc.PartsRemaining(ctx)
+	if err != nil {
+		return err
+	}
+	if remaining == 0 {
+		return c.enqueueCompletion(ctx, sc)
+	}
+	return nil
+}
+
+// enqueueCompletion enqueues the scan's completion, once (a unique job).
+func (c *Client) enqueueCompletion(ctx context.Context, sc *store.Scan) error {
+	if _, err := c.river.Insert(ctx, CompleteArgs{ScanID: sc.ID()}, unique); err != nil {
+		return fmt.Errorf("enqueue completion of scan %d: %w", sc.ID(), err)
 	}
 	return nil
 }

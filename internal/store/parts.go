@@ -86,6 +86,17 @@ func (sc *Scan) PartDone(ctx context.Context, part string) (remaining int64, err
 	return remaining, err
 }
 
+// IsPartDone reports whether part is done: a retried job whose earlier
+// attempt did the work, and died before its queue heard of it, need not
+// read the subscription again.
+func (sc *Scan) IsPartDone(ctx context.Context, part string) (bool, error) {
+	var n int64
+	if err := sc.s.db.QueryRowContext(ctx, sc.s.q("SELECT COUNT(*) FROM scan_parts WHERE scan_id = ? AND part = ? AND done_at <> 0"), sc.id, part).Scan(&n); err != nil {
+		return false, fmt.Errorf("scan %d part %s: %w", sc.id, part, err)
+	}
+	return n > 0, nil
+}
+
 // PartsRemaining counts the parts not yet done.
 func (sc *Scan) PartsRemaining(ctx context.Context) (int64, error) {
 	var n int64
