@@ -142,7 +142,7 @@ func findings(t *testing.T, st *store.Store) map[string]string {
 // worker is a worker process and the events it wrote.
 type worker struct {
 	cmd    *exec.Cmd
-	events atomic.Int64  // documents read
+	events atomic.Int64 // documents read
 	killed atomic.Bool
 	again  chan struct{} // a value per job found done by an earlier attempt
 	done   chan struct{}

@@ -21,12 +21,12 @@ import (
 // The environment of a worker process: the test binary re-executed with
 // workerEnv set runs a worker instead of the tests.
 const (
-	workerEnv   = "KVGUARD_JOBS_WORKER"
-	dsnEnv      = "KVGUARD_JOBS_DSN"
-	cloudEnv    = "KVGUARD_JOBS_CLOUD"
+	workerEnv = "KVGUARD_JOBS_WORKER"
+	dsnEnv    = "KVGUARD_JOBS_DSN"
+	cloudEnv  = "KVGUARD_JOBS_CLOUD"
 	// dieEnv makes the worker SIGKILL itself the moment it has marked a
 	// part done: after the store heard of the work, before River did.
-	dieEnv = "KVGUARD_JOBS_DIE_AFTER_PART"
+	dieEnv      = "KVGUARD_JOBS_DIE_AFTER_PART"
 	postgresEnv = pgtest.Env
 )
 
