@@ -65,7 +65,7 @@ func BenchmarkIngestEstate(b *testing.B) {
 				}
 				s := open(b, dsn, c)
 				b.StartTimer()
-				srv0 := serverCPU(b, s)
+				srv0, wal0 := serverCPU(b, s), walBytes(b, s)
 				start, cpu0 := time.Now(), cpuTime()
 				sc, err := s.Begin(ctx, "estate", Live, Labels{})
 				if err != nil {
@@ -76,7 +76,7 @@ func BenchmarkIngestEstate(b *testing.B) {
 				}
 				ingested, cpu1 := time.Since(start), cpuTime()
 				b.StopTimer()
-				srv1 := serverCPU(b, s)
+				srv1, wal1 := serverCPU(b, s), walBytes(b, s)
 				b.StartTimer()
 				start = time.Now().Add(-ingested)
 				if err := sc.Complete(ctx); err != nil {
@@ -84,8 +84,10 @@ func BenchmarkIngestEstate(b *testing.B) {
 				}
 				completed, cpu2 := time.Since(start)-ingested, cpuTime()
 				b.StopTimer()
-				srv2 := serverCPU(b, s)
+				srv2, wal2 := serverCPU(b, s), walBytes(b, s)
 				if s.Engine() == Postgres {
+					b.ReportMetric(float64(wal1-wal0)/1e6, "ingest-wal-MB")
+					b.ReportMetric(float64(wal2-wal1)/1e6, "complete-wal-MB")
 					b.ReportMetric((srv1 - srv0).Seconds(), "ingest-server-cpu-s")
 					b.ReportMetric((srv2 - srv1).Seconds(), "complete-server-cpu-s")
 				}
@@ -132,6 +134,20 @@ func serverCPU(b *testing.B, s *Store) time.Duration {
 		}
 	}
 	return total
+}
+
+// walBytes is the position of PostgreSQL's write-ahead log in bytes (the
+// server's, all databases: the difference across a step is that step's
+// WAL on a quiet server), or 0 on SQLite.
+func walBytes(b *testing.B, s *Store) int64 {
+	if s.Engine() != Postgres {
+		return 0
+	}
+	var n int64
+	if err := s.DB().QueryRowContext(context.Background(), "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // cpuTime is the CPU time (user and system, every thread) this process

@@ -43,6 +43,42 @@ func (s *Store) wantExemption(ctx context.Context, tx *sql.Tx, now int64, rec st
 // resources no longer seen are marked gone, and the staging is dropped.
 // A scan that fails before Complete leaves the current state untouched.
 func (sc *Scan) Complete(ctx context.Context) error {
+	err := sc.complete(ctx)
+	if errors.Is(err, ErrStagingLost) {
+		// Retrying the completion cannot bring the verdicts back: the
+		// scan is failed, and the next one reads everything again.
+		if ferr := sc.Fail(context.WithoutCancel(ctx), ErrStagingLost.Error()+": the scan must run again"); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return fmt.Errorf("%w (%w)", err, errNotRunning)
+	}
+	return err
+}
+
+// ErrStagingLost is returned by Complete when staged verdicts of the scan
+// are gone: on PostgreSQL staged_results is an unlogged table, which the
+// database server's crash recovery empties (migration 00010).
+var ErrStagingLost = errors.New("the scan's staged verdicts were lost (PostgreSQL empties its unlogged staging when it recovers from a crash)")
+
+// stagingLost reports ErrStagingLost when a resource the scan staged has
+// no staged verdict: an ingest stages a resource with its first verdict,
+// in the same transaction, and staged_resources is logged, so a resource
+// without one is a verdict lost since. One probe of the results' key per
+// staged resource (ten thousand for the million-secret estate).
+func (sc *Scan) stagingLost(ctx context.Context, tx *sql.Tx) error {
+	var lost int64
+	if err := tx.QueryRowContext(ctx, sc.s.q(`SELECT COUNT(*) FROM staged_resources sr WHERE sr.scan_id = ?
+		AND NOT EXISTS (SELECT 1 FROM staged_results s WHERE s.scan_id = sr.scan_id AND s.resource_no = sr.resource_no)`),
+		sc.id).Scan(&lost); err != nil {
+		return fmt.Errorf("check the staging: %w", err)
+	}
+	if lost > 0 {
+		return fmt.Errorf("%d resources: %w", lost, ErrStagingLost)
+	}
+	return nil
+}
+
+func (sc *Scan) complete(ctx context.Context) error {
 	s := sc.s
 	now := s.now()
 	return s.inConnTx(ctx, fmt.Sprintf("complete scan %d", sc.id), func(_ *sql.Conn, tx *sql.Tx) error {
@@ -50,6 +86,9 @@ func (sc *Scan) Complete(ctx context.Context) error {
 			return err
 		}
 		if err := partsMissing(ctx, s, tx, sc.id); err != nil {
+			return err
+		}
+		if err := sc.stagingLost(ctx, tx); err != nil {
 			return err
 		}
 		var repo, commit string
