@@ -257,8 +257,11 @@ func (s *Store) Maintain(ctx context.Context) (changed, deleted int64, err error
 
 // retain deletes what is older than the retention: history rows, the
 // scans that finished before it (with their input problems and any
-// staged rows a failed scan left), and gone resources with nothing left
-// pointing at them. The audit log is kept.
+// staged rows a failed scan left), gone resources with nothing left
+// pointing at them, and the components recorded of vaults no scan has
+// read since (a scan that reads a vault records its components anew,
+// so those are of vaults deleted or no longer scanned). The audit log
+// is kept.
 func (s *Store) retain(ctx context.Context, tx *sql.Tx) (int64, error) {
 	if s.opts.Retention < 0 {
 		return 0, nil
@@ -274,6 +277,7 @@ func (s *Store) retain(ctx context.Context, tx *sql.Tx) (int64, error) {
 		`DELETE FROM resources WHERE gone_at <> 0 AND gone_at < ?
 			AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.resource_ref = resources.id)
 			AND NOT EXISTS (SELECT 1 FROM history h WHERE h.resource_ref = resources.id)`,
+		"DELETE FROM component_details WHERE read_at < ?",
 	} {
 		res, err := tx.ExecContext(ctx, s.q(q), cut)
 		if err != nil {

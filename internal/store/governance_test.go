@@ -240,8 +240,18 @@ func TestRetention(t *testing.T) {
 			c := newClock()
 			ctx := context.Background()
 			s := open(t, e.DSN, c, func(o *Options) { o.Retention = 30 * day })
+			putSecret := func(vault string) {
+				t.Helper()
+				if err := s.PutComponentDetails(ctx, []ComponentListing{{vault, KindSecret}},
+					[]ComponentDetail{{Vault: vault, Kind: KindSecret, Name: "s1"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			putSecret(vaultA)
+			putSecret(vaultB)
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Unhealthy", "off"}, {vaultB, "purge", "", "Healthy", "on"}})
 			c.Add(10 * day)
+			putSecret(vaultA) // kv-b is gone: its secrets are no longer read
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Healthy", "on"}})
 			c.Add(25 * day) // the first scan is 35 days old, the second 25
 			scanOnce(t, s, "sub:a", []verdict{{vaultA, "purge", "", "Healthy", "on"}})
@@ -250,7 +260,9 @@ func TestRetention(t *testing.T) {
 			}
 			n, _ := s.Counts(ctx)
 			// Left: kv-a's change and kv-b's removal (day 10), two scans.
-			if n["history"] != 2 || n["scans"] != 2 || n["findings"] != 1 || n["resources"] != 2 {
+			// kv-b's components, last read on day 0, are gone; kv-a's,
+			// read on day 10, kept.
+			if n["history"] != 2 || n["scans"] != 2 || n["findings"] != 1 || n["resources"] != 2 || n["component_details"] != 1 {
 				t.Errorf("after retention: %v", n)
 			}
 			c.Add(10 * day)

@@ -132,7 +132,7 @@ func (s *Store) History(ctx context.Context, scope, resourceID string) ([]Change
 func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, t := range []string{"scans", "scan_errors", "staged_results", "staged_resources", "resources", "findings",
-		"history", "recommendations", "exemptions", "owner_rules", "audit_log"} {
+		"history", "recommendations", "exemptions", "owner_rules", "audit_log", "component_details"} {
 		var n int64
 		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)
