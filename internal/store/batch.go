@@ -31,6 +31,11 @@ type batch struct {
 	rows int
 	// copy, when set, writes the rows instead of INSERT (see copy.go).
 	copy func(ctx context.Context, args []any) error
+	// copied counts the rows COPY wrote, all of them new rows; fellBack
+	// says a batch met a key already written and was upserted instead,
+	// so that copied no longer counts the rows added.
+	copied   int64
+	fellBack bool
 }
 
 func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {

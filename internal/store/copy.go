@@ -97,13 +97,17 @@ func copyInto(b *batch, conn *sql.Conn, table string, cols []string, key func(ro
 			if _, err := b.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT staging"); err != nil {
 				return err
 			}
+			b.fellBack = true
 			return b.insert(ctx, lastPerKey(args, b.cols, key))
 		}
 		if err != nil {
 			return fmt.Errorf("copy into %s: %w", table, err)
 		}
-		_, err = b.tx.ExecContext(ctx, "RELEASE SAVEPOINT staging")
-		return err
+		if _, err := b.tx.ExecContext(ctx, "RELEASE SAVEPOINT staging"); err != nil {
+			return err
+		}
+		b.copied += int64(n)
+		return nil
 	}
 }
 

@@ -174,13 +174,14 @@ func (st *stager) add(ctx context.Context, r Row) error {
 // renumber gives the rows of the resources an earlier ingest of the scan
 // staged (a retried job) that ingest's number, the rows they replace
 // deleted: a retry overwrites verdicts, never duplicates them. Without
-// a retry it reads this ingest's resources and changes nothing.
-func (st *stager) renumber(ctx context.Context) error {
+// a retry it reads this ingest's resources and changes nothing. It
+// returns how many staged rows it deleted.
+func (st *stager) renumber(ctx context.Context) (deleted int64, err error) {
 	s, tx := st.sc.s, st.resources.tx
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT resource_no, latest_no FROM staged_resources
 		WHERE scan_id = ? AND latest_no <> resource_no`), st.sc.id)
 	if err != nil {
-		return fmt.Errorf("retried resources: %w", err)
+		return 0, fmt.Errorf("retried resources: %w", err)
 	}
 	type pair struct{ old, new int64 }
 	var retried []pair
@@ -188,14 +189,14 @@ func (st *stager) renumber(ctx context.Context) error {
 		var p pair
 		if err := rows.Scan(&p.old, &p.new); err != nil {
 			_ = rows.Close()
-			return fmt.Errorf("retried resources: %w", err)
+			return 0, fmt.Errorf("retried resources: %w", err)
 		}
 		if st.ours(p.new) {
 			retried = append(retried, p)
 		}
 	}
 	if err := rows.Close(); err != nil {
-		return fmt.Errorf("retried resources: %w", err)
+		return 0, fmt.Errorf("retried resources: %w", err)
 	}
 	for _, p := range retried {
 		for _, q := range []string{
@@ -212,12 +213,20 @@ func (st *stager) renumber(ctx context.Context) error {
 			case strings.HasPrefix(q, "UPDATE staged_resources"):
 				args = []any{st.sc.id, p.old}
 			}
-			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-				return fmt.Errorf("renumber retried resource: %w", err)
+			res, err := tx.ExecContext(ctx, s.q(q), args...)
+			if err != nil {
+				return 0, fmt.Errorf("renumber retried resource: %w", err)
+			}
+			if strings.HasPrefix(q, "DELETE") {
+				n, err := res.RowsAffected()
+				if err != nil {
+					return 0, fmt.Errorf("renumber retried resource: %w", err)
+				}
+				deleted += n
 			}
 		}
 	}
-	return nil
+	return deleted, nil
 }
 
 // ours reports whether this ingest gave out number no.
@@ -282,7 +291,8 @@ func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]R
 		if err := stage(ctx, st, rows); err != nil {
 			return err
 		}
-		if err := st.renumber(ctx); err != nil {
+		deleted, err := st.renumber(ctx)
+		if err != nil {
 			return err
 		}
 		recs, errs, err := tail()
@@ -295,10 +305,27 @@ func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]R
 		if err := sc.putErrors(ctx, tx, errs); err != nil {
 			return err
 		}
-		// Counted, not added up: a retried ingest rewrites rows.
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET results = (SELECT COUNT(*) FROM staged_results WHERE scan_id = ?),
+		// The scan's staged rows: on PostgreSQL, when every row was
+		// COPYed (new rows, numbered by this ingest), added up, less the
+		// rows a retry replaced; that is exact with ingests of the scan
+		// committing side by side, and spares counting a million rows
+		// (0.2–0.4 s). Otherwise, or on SQLite, counted.
+		results := "(SELECT COUNT(*) FROM staged_results WHERE scan_id = ?)"
+		arg := any(sc.id)
+		switch {
+		case s.engine == Postgres && st.results.copy != nil && !st.results.fellBack:
+			results, arg = "results + ?", st.results.copied-deleted
+		case s.engine == Postgres:
+			// The count's snapshot must postdate another ingest of the
+			// scan committing meanwhile: the scan's row is locked first
+			// (that ingest holds it until it commits), then counted.
+			if _, err := tx.ExecContext(ctx, "SELECT 1 FROM scans WHERE id = $1 FOR UPDATE", sc.id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET results = `+results+`,
 			input_errors = (SELECT COUNT(*) FROM scan_errors WHERE scan_id = ?), lease_until = ? WHERE id = ?`),
-			sc.id, sc.id, s.now()+s.opts.Lease.Milliseconds(), sc.id)
+			arg, sc.id, s.now()+s.opts.Lease.Milliseconds(), sc.id)
 		return err
 	})
 }

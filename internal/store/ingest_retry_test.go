@@ -159,3 +159,40 @@ func TestCompleteSince(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentIngestsCount: ingests of one scan's parts committing side
+// by side (the workers of a shared scan) leave the scan counting every
+// staged verdict.
+func TestConcurrentIngestsCount(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s := open(t, e.DSN, newClock())
+			sc, err := s.Begin(ctx, "sub:a", Live, Labels{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const parts, rows = 4, 500
+			errs := make(chan error, parts)
+			for p := range parts {
+				go func() { errs <- sc.IngestRows(ctx, rowsOf(manyRows(p, rows)), nil, nil) }()
+			}
+			for range parts {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.ScanInfo(ctx, sc.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n["staged_results"] != parts*rows || info.Results != parts*rows {
+				t.Errorf("%d staged, the scan counts %d; want %d", n["staged_results"], info.Results, parts*rows)
+			}
+		})
+	}
+}

@@ -7,12 +7,16 @@
 -- resource, a hundredth of the rows): a staged resource left without a
 -- staged verdict is then the sign of that loss, and Complete fails the
 -- scan instead of completing it short (complete.go, ErrStagingLost).
--- SQLite has no such tables: {{PG}} comments the lines out there.
+-- The completion's ANALYZE of the staging (for the planner's row counts)
+-- samples 3,000 rows instead of 30,000: 100–140 ms → 17 ms for a million
+-- staged rows. SQLite has neither: {{PG}} comments the lines out there.
 
 -- +goose Up
 {{PG}}ALTER TABLE staged_results SET UNLOGGED;
+{{PG}}ALTER TABLE staged_results ALTER COLUMN scan_id SET STATISTICS 10, ALTER COLUMN resource_no SET STATISTICS 10, ALTER COLUMN recommendation_id SET STATISTICS 10, ALTER COLUMN component SET STATISTICS 10, ALTER COLUMN status SET STATISTICS 10, ALTER COLUMN reason SET STATISTICS 10;
 SELECT 1;
 
 -- +goose Down
 {{PG}}ALTER TABLE staged_results SET LOGGED;
+{{PG}}ALTER TABLE staged_results ALTER COLUMN scan_id SET STATISTICS -1, ALTER COLUMN resource_no SET STATISTICS -1, ALTER COLUMN recommendation_id SET STATISTICS -1, ALTER COLUMN component SET STATISTICS -1, ALTER COLUMN status SET STATISTICS -1, ALTER COLUMN reason SET STATISTICS -1;
 SELECT 1;
