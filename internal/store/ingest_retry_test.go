@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kvguard/kvguard/internal/assess"
+	"github.com/kvguard/kvguard/internal/testsupport/pgtest"
 )
 
 // TestIngestRetryOverwrites: a second ingest into a scan that restages
@@ -194,5 +195,22 @@ func TestConcurrentIngestsCount(t *testing.T) {
 				t.Errorf("%d staged, the scan counts %d; want %d", n["staged_results"], info.Results, parts*rows)
 			}
 		})
+	}
+}
+
+// TestNoJIT: kvguard's PostgreSQL sessions run without JIT compilation
+// (store.go, openPostgres), which cost the estate's completion 1–2 s.
+func TestNoJIT(t *testing.T) {
+	dsn, _ := pgtest.Schema(t, "kvguard_test_")
+	if dsn == "" {
+		t.Skipf("needs PostgreSQL: set %s", postgresEnv)
+	}
+	s := open(t, dsn, newClock())
+	var jit string
+	if err := s.DB().QueryRowContext(t.Context(), "SHOW jit").Scan(&jit); err != nil {
+		t.Fatal(err)
+	}
+	if jit != "off" {
+		t.Errorf("jit = %q in kvguard's session, want off", jit)
 	}
 }
