@@ -273,10 +273,9 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 		counted AS (
 			INSERT INTO view_counts (scope, source, subscription, resource_group, recommendation_id, status, n)
 			SELECT ?, `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status, SUM(d.n)
-			FROM (SELECT resource_ref, recommendation_id, prev_status AS status, -1 AS n FROM h
-					WHERE component = '' AND prev_status <> ''
-				UNION ALL
-				SELECT resource_ref, recommendation_id, status, 1 FROM h WHERE component = '') d
+			FROM (SELECT h.resource_ref, h.recommendation_id, v.status, v.n FROM h
+					CROSS JOIN LATERAL (VALUES (h.prev_status, -1), (h.status, 1)) v (status, n)
+					WHERE h.component = '' AND v.status <> '') d
 			JOIN r ON r.id = d.resource_ref
 			GROUP BY `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status
 			ON CONFLICT (scope, source, subscription, resource_group, recommendation_id, status)
