@@ -49,6 +49,7 @@ type fileReader struct {
 
 	// the fast path's scratch and interned values (fastcomp.go)
 	fast     fastComp
+	scan     fastScan
 	interned map[string]any
 	fastDocs int // documents the fast path built
 	blocks   int // blocks of lines read whole (blocks.go)
