@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvguard/kvguard/internal/catalog"
@@ -92,6 +93,9 @@ type Assessor struct {
 	// compactMin is how many components a roll-up must have to be kept
 	// compact (compact.go); tests lower it.
 	compactMin int
+	// directs counts the roll-ups whose components went straight from
+	// packed to compact (direct.go), for tests.
+	directs atomic.Int64
 
 	docs docCount
 

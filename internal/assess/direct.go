@@ -1,0 +1,167 @@
+package assess
+
+import (
+	"encoding/binary"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/kvguard/kvguard/internal/catalog"
+)
+
+// Packed components straight to compact ones.
+//
+// At Finish a vault's packed components (packed.go) used to become
+// Components (materialize), be sorted and deduplicated (dedupe), counted
+// (judgeRollUp) and packed again (compact.go): for a saved estate of a
+// million secrets, a million 100-byte structs made and dropped, and a
+// sixth of the scan's time after reading. When the components of one
+// recommendation are all packed and already in report order without a
+// duplicate (names ASCII and strictly increasing case-insensitively: what
+// a listing of a vault gives), dedupe would leave them as they are, so
+// they are counted and packed compact directly, giving the compactComps
+// that compact would have made of the Components. Anything else takes the
+// general path.
+
+// packedRollUp is the compact form of one recommendation's components and
+// their counts.
+type packedRollUp struct {
+	cc *compactComps
+	n  componentCounts
+}
+
+// packedCompact returns the components of recommendation i (r) of pc,
+// compact and counted, and drops them from pc; nil, leaving pc as it is,
+// when they must take the general path. types are the component types
+// numbered for packing.
+func (a *Assessor) packedCompact(pc *parentComps, i int, r *catalog.Recommendation, types []string) *packedRollUp {
+	vs := pc.perRec[i]
+	if len(vs) < a.compactMin {
+		return nil
+	}
+	names := pc.names
+	sorted := true
+	for j := range vs {
+		v := &vs[j]
+		if v.odd >= 0 || int(v.typ) >= len(types) {
+			return nil
+		}
+		name := names[v.name : v.name+v.n]
+		for _, c := range name {
+			if c >= utf8.RuneSelf {
+				return nil
+			}
+		}
+		if j > 0 && sorted && compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], name) >= 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		// Sorted by lower-cased name, as dedupe sorts them; two of one
+		// name are left to dedupe.
+		vs = slices.Clone(vs)
+		slices.SortFunc(vs, func(x, y packed) int {
+			return compareFoldASCII(names[x.name:x.name+x.n], names[y.name:y.name+y.n])
+		})
+		for j := 1; j < len(vs); j++ {
+			if compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], names[vs[j].name:vs[j].name+vs[j].n]) == 0 {
+				return nil
+			}
+		}
+	}
+	d := &packedRollUp{cc: &compactComps{Recs: make([]byte, 0, recSize*len(vs))}}
+	cc := d.cc
+	// The tables' indexes by packed type and reason code, -1 until used.
+	var typeAt, prefixAt [256]int16
+	for k := range typeAt {
+		typeAt[k], prefixAt[k] = -1, -1
+	}
+	reasonAt := [3]int16{-1, -1, -1}
+	size := 0
+	for j := range vs {
+		size += int(vs[j].n)
+	}
+	cc.Names = make([]byte, 0, size)
+	for j := range vs {
+		v := &vs[j]
+		if typeAt[v.typ] < 0 {
+			ti, tok := tableIndex(&cc.Types, types[v.typ])
+			pi, pok := tableIndex(&cc.Prefixes, componentPrefix(pc.ref, types[v.typ]))
+			if !tok || !pok {
+				return nil
+			}
+			typeAt[v.typ], prefixAt[v.typ] = int16(ti), int16(pi)
+		}
+		if int(v.reason) >= len(reasonAt) {
+			return nil
+		}
+		if reasonAt[v.reason] < 0 {
+			ri, ok := tableIndex(&cc.Reasons, reasonText(v.reason, r))
+			if !ok {
+				return nil
+			}
+			reasonAt[v.reason] = int16(ri)
+		}
+		name := names[v.name : v.name+v.n]
+		d.count(v, name, r)
+		cc.Names = append(cc.Names, name...)
+		cc.Recs = binary.LittleEndian.AppendUint32(cc.Recs, v.n)
+		cc.Recs = append(cc.Recs, v.status, byte(typeAt[v.typ]), byte(reasonAt[v.reason]), byte(prefixAt[v.typ]))
+	}
+	pc.perRec[i] = nil
+	a.directs.Add(1)
+	return d
+}
+
+// count adds one packed component to the counts, as countComponents does.
+func (d *packedRollUp) count(v *packed, name []byte, r *catalog.Recommendation) {
+	n := &d.n
+	switch st := statuses[v.status]; st {
+	case Unhealthy:
+		if n.bad < maxNames {
+			n.badNames[n.bad] = string(name)
+		}
+		n.bad++
+	case Unknown:
+		if n.unknown == 0 {
+			n.firstUnknown = &Component{Name: string(name), Status: st, Reason: reasonText(v.reason, r)}
+		}
+		n.unknown++
+	case Exempt:
+		n.exempt++
+	}
+	if statuses[v.status] != NotApplicable {
+		n.judged++
+	}
+}
+
+// reasonText is the reason a packed reason code stands for (materialize).
+func reasonText(code uint8, r *catalog.Recommendation) string {
+	switch code {
+	case reasonRec:
+		return r.ComponentUnhealthyText
+	case reasonDisabled:
+		return disabledReason
+	}
+	return ""
+}
+
+// compareFoldASCII compares two ASCII names as strings.Compare compares
+// their strings.ToLower.
+func compareFoldASCII(a, b []byte) int {
+	for k := range min(len(a), len(b)) {
+		x, y := a[k], b[k]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
