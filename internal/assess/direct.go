@@ -39,34 +39,9 @@ func (a *Assessor) packedCompact(pc *parentComps, i int, r *catalog.Recommendati
 		return nil
 	}
 	names := pc.names
-	sorted := true
-	for j := range vs {
-		v := &vs[j]
-		if v.odd >= 0 || int(v.typ) >= len(types) {
-			return nil
-		}
-		name := names[v.name : v.name+v.n]
-		for _, c := range name {
-			if c >= utf8.RuneSelf {
-				return nil
-			}
-		}
-		if j > 0 && sorted && compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], name) >= 0 {
-			sorted = false
-		}
-	}
-	if !sorted {
-		// Sorted by lower-cased name, as dedupe sorts them; two of one
-		// name are left to dedupe.
-		vs = slices.Clone(vs)
-		slices.SortFunc(vs, func(x, y packed) int {
-			return compareFoldASCII(names[x.name:x.name+x.n], names[y.name:y.name+y.n])
-		})
-		for j := 1; j < len(vs); j++ {
-			if compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], names[vs[j].name:vs[j].name+vs[j].n]) == 0 {
-				return nil
-			}
-		}
+	vs, ok := inNameOrder(vs, names, types)
+	if !ok {
+		return nil
 	}
 	d := &packedRollUp{cc: &compactComps{Recs: make([]byte, 0, recSize*len(vs))}}
 	cc := d.cc
@@ -110,6 +85,42 @@ func (a *Assessor) packedCompact(pc *parentComps, i int, r *catalog.Recommendati
 	pc.perRec[i] = nil
 	a.directs.Add(1)
 	return d
+}
+
+// inNameOrder returns vs in the order dedupe sorts Components (by
+// lower-cased name), sorting a copy if need be; false when dedupe must
+// decide: an odd component, a type not numbered, a name not ASCII, or two
+// names equal case-insensitively.
+func inNameOrder(vs []packed, names []byte, types []string) ([]packed, bool) {
+	sorted := true
+	for j := range vs {
+		v := &vs[j]
+		if v.odd >= 0 || int(v.typ) >= len(types) {
+			return nil, false
+		}
+		name := names[v.name : v.name+v.n]
+		for _, c := range name {
+			if c >= utf8.RuneSelf {
+				return nil, false
+			}
+		}
+		if j > 0 && sorted && compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], name) >= 0 {
+			sorted = false
+		}
+	}
+	if sorted {
+		return vs, true
+	}
+	vs = slices.Clone(vs)
+	slices.SortFunc(vs, func(x, y packed) int {
+		return compareFoldASCII(names[x.name:x.name+x.n], names[y.name:y.name+y.n])
+	})
+	for j := 1; j < len(vs); j++ {
+		if compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], names[vs[j].name:vs[j].name+vs[j].n]) == 0 {
+			return nil, false
+		}
+	}
+	return vs, true
 }
 
 // count adds one packed component to the counts, as countComponents does.
