@@ -442,7 +442,7 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 	// allocation instead of four. The document keeps them together (and
 	// its parent's ID, a prefix of its own), so nothing outlives another.
 	id, instants := fr.idAndInstants(c)
-	ok, aid := isComponentID(id)
+	ok, aid := fr.lastID.componentID(id)
 	if !ok {
 		return false
 	}
