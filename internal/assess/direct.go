@@ -111,12 +111,19 @@ func inNameOrder(vs []packed, names []byte, types []string) ([]packed, bool) {
 	if sorted {
 		return vs, true
 	}
+	// Every name starts with the same common bytes (case-insensitively):
+	// the comparisons start after them ("secret-" of secret-0 to
+	// secret-99999).
+	first := names[vs[0].name : vs[0].name+vs[0].n]
+	common := len(first)
+	for j := 1; j < len(vs) && common > 0; j++ {
+		common = min(common, foldPrefix(first, names[vs[j].name:vs[j].name+vs[j].n]))
+	}
+	tail := func(v packed) []byte { return names[v.name+uint32(common) : v.name+v.n] }
 	vs = slices.Clone(vs)
-	slices.SortFunc(vs, func(x, y packed) int {
-		return compareFoldASCII(names[x.name:x.name+x.n], names[y.name:y.name+y.n])
-	})
+	slices.SortFunc(vs, func(x, y packed) int { return compareFoldASCII(tail(x), tail(y)) })
 	for j := 1; j < len(vs); j++ {
-		if compareFoldASCII(names[vs[j-1].name:vs[j-1].name+vs[j-1].n], names[vs[j].name:vs[j].name+vs[j].n]) == 0 {
+		if compareFoldASCII(tail(vs[j-1]), tail(vs[j])) == 0 {
 			return nil, false
 		}
 	}
@@ -156,18 +163,31 @@ func reasonText(code uint8, r *catalog.Recommendation) string {
 	return ""
 }
 
+// foldPrefix is the length of the longest common prefix of a and b,
+// ASCII case-insensitively.
+func foldPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for k := range n {
+		if lowerASCII(a[k]) != lowerASCII(b[k]) {
+			return k
+		}
+	}
+	return n
+}
+
+// lowerASCII is c lower-cased when it is an ASCII capital.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // compareFoldASCII compares two ASCII names as strings.Compare compares
 // their strings.ToLower.
 func compareFoldASCII(a, b []byte) int {
 	for k := range min(len(a), len(b)) {
-		x, y := a[k], b[k]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
+		if x, y := lowerASCII(a[k]), lowerASCII(b[k]); x != y {
 			if x < y {
 				return -1
 			}
