@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvguard/kvguard/internal/catalog"
@@ -27,7 +28,9 @@ type Options struct {
 	// SpillBytes is about how many bytes of assessments are kept in
 	// memory before they are sorted and written to a temporary file as a
 	// run (merged when the result is read); 0 means DefaultSpillBytes,
-	// negative never spills.
+	// negative never spills. What Finish judges (documents kept until the
+	// end, a saved estate's vaults) is not spilled: it is all in memory
+	// by then, and the writers read it at once.
 	SpillBytes int
 	// SpillMessages is how many input problems are kept in memory before
 	// they are sorted and spilled as a run; 0 means DefaultSpillMessages,
@@ -92,6 +95,9 @@ type Assessor struct {
 	// compactMin is how many components a roll-up must have to be kept
 	// compact (compact.go); tests lower it.
 	compactMin int
+	// directs counts the roll-ups whose components went straight from
+	// packed to compact (direct.go), for tests.
+	directs atomic.Int64
 
 	docs docCount
 
@@ -249,7 +255,7 @@ func (a *Assessor) Finish(ctx context.Context) *Result {
 	a.wg.Wait()
 
 	j := a.judge(func() bool { return ctx.Err() != nil }, a.est, a.comps, a.opts.Workers)
-	a.record(j)
+	a.record(j, true)
 	a.docs.add(-a.docs.kept())
 
 	// After the runs of problems being written (errMu first, as in
@@ -326,9 +332,15 @@ func (a *Assessor) judge(stopped func() bool, est *estate.Estate, comps map[stri
 }
 
 // record counts what was judged into the summary and keeps the
-// assessments (see runs) and problems.
-func (a *Assessor) record(j judged) {
-	a.runs.add(j.as)
+// assessments (see runs) and problems. last says that nothing is judged
+// after j (Finish): its assessments stay in memory for the writers rather
+// than being spilled (runs.keep).
+func (a *Assessor) record(j judged, last bool) {
+	if last {
+		a.runs.keep(j.as)
+	} else {
+		a.runs.add(j.as)
+	}
 	a.mu.Lock()
 	full := a.addErrs(j.errs)
 	defer a.spillErrs(full) // runs after the unlock

@@ -86,9 +86,31 @@ type target struct {
 // judgeTarget appends the data-plane assessments of one vault to out.
 // types are the component types numbered for packing.
 func (a *Assessor) judgeTarget(t *target, types []string, used map[*resource.Suppression]bool, out []*Assessment) []*Assessment {
+	// A vault's components packed already in report order go straight to
+	// their compact form (packedCompact), without becoming Components.
+	var direct []*packedRollUp
+	if len(t.pcs) == 1 && !a.keepWhole {
+		all := true
+		for i, r := range a.data {
+			if d := a.packedCompact(t.pcs[0], i, r, types); d != nil {
+				if direct == nil {
+					direct = make([]*packedRollUp, len(a.data))
+				}
+				direct[i] = d
+			} else if len(t.pcs[0].perRec[i]) > 0 {
+				all = false
+			}
+		}
+		if all {
+			t.pcs = nil // nothing left to materialize
+		}
+	}
 	for _, pc := range t.pcs {
 		names, prefixes := string(pc.names), map[uint8]*string{}
 		for i, r := range a.data {
+			if direct != nil && direct[i] != nil {
+				continue
+			}
 			// Each vault's verdicts become Components as the vault's turn
 			// comes, and are dropped: a million components must not exist
 			// twice.
@@ -102,6 +124,15 @@ func (a *Assessor) judgeTarget(t *target, types []string, used map[*resource.Sup
 	}
 	t.pcs = nil
 	for i, r := range a.data {
+		if direct != nil && direct[i] != nil {
+			d := direct[i]
+			as := &Assessment{Recommendation: a.views[r], Resource: t.res}
+			a.judgeCounted(as, t.doc, r, &d.n, d.cc.len())
+			a.applyResourceSuppressions(as, t.doc, used)
+			as.compact = d.cc
+			out = append(out, as)
+			continue
+		}
 		if len(t.comps[i]) == 0 && (t.doc == nil || !appliesTo(r, t.doc)) {
 			// A placeholder vault is judged only on what its components show.
 			continue
@@ -161,11 +192,16 @@ func placeholderResource(r resource.Ref, dep string) Resource {
 
 // judgeRollUp sets the vault's status from its components.
 func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalog.Recommendation) {
+	n := countComponents(as.Components)
+	a.judgeCounted(as, doc, r, &n, len(as.Components))
+}
+
+// judgeCounted is judgeRollUp for components counted in n, total of them.
+func (a *Assessor) judgeCounted(as *Assessment, doc *resource.Document, r *catalog.Recommendation, n *componentCounts, total int) {
 	noun := r.ComponentNoun
 	if noun == "" {
 		noun = "component"
 	}
-	n := countComponents(as.Components)
 	badList := n.badNames[:min(n.bad, maxNames)]
 	if doc != nil {
 		if g, ok := doc.GapFor(r.Component); ok {
@@ -184,11 +220,11 @@ func (a *Assessor) judgeRollUp(as *Assessment, doc *resource.Document, r *catalo
 			return
 		}
 	}
-	as.Status, as.Reason = rollUpStatus(&n, len(as.Components), noun, r.ComponentUnhealthyText)
+	as.Status, as.Reason = rollUpStatus(n, total, noun, r.ComponentUnhealthyText)
 	if doc == nil || as.Status == Unhealthy {
 		return // one failing component decides, whatever else there may be
 	}
-	if len(as.Components) == 0 && doc.Source.Kind == savedAzureJSON {
+	if total == 0 && doc.Source.Kind == savedAzureJSON {
 		as.Status, as.Reason = Unknown, neverListed(doc, r.Component, noun)
 		return
 	}

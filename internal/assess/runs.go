@@ -74,6 +74,21 @@ func (r *runs) add(as []*Assessment) {
 	}
 }
 
+// keep keeps the last assessments of a scan (those Finish judges) in the
+// buffer, past the limit: they are all in memory already, so writing
+// them to a run lowers no peak of memory, and the report would only read
+// them back at once. For a saved estate judged at Finish that round trip
+// was the whole report encoded and decoded again, serially, between
+// judging and writing.
+func (r *runs) keep(as []*Assessment) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf = append(r.buf, as...)
+	for _, a := range as {
+		r.size += sizeOf(a)
+	}
+}
+
 // spill writes full, sorted, as a run.
 func (r *runs) spill(full []*Assessment) error {
 	r.fileMu.Lock()

@@ -41,7 +41,7 @@ func TestSpillsFromManyGoroutines(t *testing.T) {
 					for i := range each {
 						n := fmt.Sprintf("kv-%02d-%02d", g, i)
 						u := a.Unit()
-						u.Add(vault(n, map[string]any{"enableSoftDelete": true}))
+						u.Add(plannedVault(n))
 						u.Done()
 						a.AddError(&resource.InputError{Pos: resource.Position{File: n + ".tf", Line: 1}, Msg: "m", Warning: true})
 					}
@@ -87,4 +87,16 @@ func TestSpillsFromManyGoroutines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plannedVault is a vault declared in code (deployment name.tf) in a
+// subscription not yet known: it links within its own unit only, so that
+// it is judged, and its assessments spilled, when its unit is done rather
+// than at Finish (whose assessments stay in memory: runs.keep).
+func plannedVault(name string) *resource.Document {
+	d := vault(name, map[string]any{"enableSoftDelete": true})
+	d.ID = strings.Replace(d.ID, "00000000-0000-0000-0000-000000000001", "{subscription}", 1)
+	d.Body["id"] = d.ID
+	d.Deployment = name + ".tf"
+	return d
 }

@@ -104,7 +104,7 @@ func (u *Unit) Done() {
 	u.docs = nil
 	// Judged on this goroutine: units are read (and done) on several at
 	// once.
-	a.record(a.judge(nil, est, u.comps, 1))
+	a.record(a.judge(nil, est, u.comps, 1), false)
 	u.comps = nil
 	a.docs.add(-n)
 }

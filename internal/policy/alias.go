@@ -316,7 +316,7 @@ func readSpecial(f *fieldRef, doc *resource.Document) any {
 	}
 	switch f.special {
 	case "type":
-		return doc.Type
+		return resource.TypeValue(doc.Type) // not boxed anew for every document
 	case "name":
 		if doc.Name == "" {
 			return missing

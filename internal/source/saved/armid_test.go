@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -166,4 +167,69 @@ func TestRawObjectReset(t *testing.T) {
 			t.Errorf("reset leaves %s set", name)
 		}
 	}
+}
+
+// TestIDCacheSplitsAsIsComponentID: a run of IDs split through the cache
+// (each reusing the last one's split when only the name differs) gives
+// what splitting each afresh gives, whatever came before it.
+func TestIDCacheSplitsAsIsComponentID(t *testing.T) {
+	t.Parallel()
+	const kv = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+	ids := []string{
+		kv + "/secrets/a",
+		kv + "/secrets/b",
+		kv + "/secrets/providers",
+		kv + "/secrets/c/",
+		kv + "/secrets/d",
+		kv + "/secrets/e/versions",
+		kv + "/secrets/f",
+		kv + "/keys/k1",
+		kv + "/keys/k2",
+		kv + "/keys/",
+		kv + "/keys/k3",
+		strings.ToUpper(kv) + "/KEYS/k4",
+		strings.ToUpper(kv) + "/KEYS/k5",
+		"/providers/Microsoft.KeyVault/vaults/kv/secrets/t1",
+		"/providers/Microsoft.KeyVault/vaults/kv/secrets/t2",
+		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa/blobServices/b1",
+		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa/blobServices/b2",
+		kv + "2/secrets/a",
+		kv + "2/secrets/a2",
+		kv + "/secrets/x",
+		kv + "/secrets",
+		kv + "/secrets/y",
+	}
+	var c idCache
+	for _, id := range ids {
+		gotOK, got := c.componentID(id)
+		wantOK, want := isComponentID(id)
+		if gotOK != wantOK || (wantOK && got != want) {
+			t.Errorf("%s: cache gives %v %+v; isComponentID %v %+v", id, gotOK, got, wantOK, want)
+		}
+	}
+}
+
+// BenchmarkComponentID splits a vault's secrets' IDs one after another,
+// afresh and through the cache.
+func BenchmarkComponentID(b *testing.B) {
+	const kv = "/subscriptions/5ab00000-0000-4000-8000-000000000000/resourceGroups/rg-000/providers/Microsoft.KeyVault/vaults/kv-00000/secrets/"
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = kv + "secret-" + strconv.Itoa(i)
+	}
+	b.Run("afresh", func(b *testing.B) {
+		for b.Loop() {
+			for _, id := range ids {
+				isComponentID(id)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		var c idCache
+		for b.Loop() {
+			for _, id := range ids {
+				c.componentID(id)
+			}
+		}
+	})
 }

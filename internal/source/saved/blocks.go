@@ -218,13 +218,18 @@ func (fr *fileReader) readBlock(c *chunk, level int, sc scope, depth int) {
 		if b[i] != '{' {
 			return // not an object: the decoder reads it
 		}
-		end, ok := fr.blockElement(c, i, pos(i), limit, level, sc, depth)
+		end, nl, ok := fr.blockElement(c, i, pos(i), limit, level, sc, depth)
 		if !ok {
 			return
 		}
-		if nl := bytes.LastIndexByte(b[i:end], '\n'); nl >= 0 {
-			line += bytes.Count(b[i:end], []byte{'\n'})
-			lineOff = base + int64(i+nl+1)
+		// The fast path counts the element's newlines as it reads it; a
+		// one-line element (all of a saved estate's) is not scanned again.
+		if nl < 0 {
+			nl = bytes.Count(b[i:end], newline)
+		}
+		if nl > 0 {
+			line += nl
+			lineOff = base + int64(i+bytes.LastIndexByte(b[i:end], '\n')+1)
 		}
 		i = end
 		blk.lastEnd, blk.endPos = end, pos(end)
@@ -232,18 +237,22 @@ func (fr *fileReader) readBlock(c *chunk, level int, sc scope, depth int) {
 	}
 }
 
+// newline is what bytes.Count looks for to count lines.
+var newline = []byte{'\n'}
+
 // blockElement reads the object at c.data[i:], which starts at start, and
-// returns where it ends. It reports false when the block must stop before
+// returns where it ends and how many newlines it holds (-1: not counted).
+// It reports false when the block must stop before
 // it: the object goes on past the block or is larger than limit, or it is
 // malformed (c.err).
-func (fr *fileReader) blockElement(c *chunk, i int, start jsonpos.Pos, limit, level int, sc scope, depth int) (int, bool) {
+func (fr *fileReader) blockElement(c *chunk, i int, start jsonpos.Pos, limit, level int, sc scope, depth int) (end, nl int, ok bool) {
 	b := c.data
-	if end, _, ok := fr.fastComponentAt(b[:min(len(b), i+limit)], i, false, start, sc); ok {
-		return end, true
+	if end, nl, ok := fr.fastComponentAt(b[:min(len(b), i+limit)], i, false, start, sc); ok {
+		return end, nl, true
 	}
-	end, ok := closingBracket(b, i)
+	end, ok = closingBracket(b, i)
 	if !ok || end-i > limit {
-		return 0, false
+		return 0, 0, false
 	}
 	fr.d.Reset(b[i:end], start, depth)
 	fr.fields = fr.fields[:0]
@@ -254,9 +263,9 @@ func (fr *fileReader) blockElement(c *chunk, i int, start jsonpos.Pos, limit, le
 	}
 	if err != nil {
 		c.err = err
-		return 0, false
+		return 0, 0, false
 	}
-	return end, true
+	return end, -1, true
 }
 
 // closingBracket finds the end of the object or array at b[i] as Capture

@@ -79,7 +79,12 @@ func (fr *fileReader) fastComponent(raw []byte, start jsonpos.Pos, sc scope) boo
 // returns where the object ends and the newlines it holds, and records
 // nothing unless ok.
 func (fr *fileReader) fastComponentAt(b []byte, i int, whole bool, start jsonpos.Pos, sc scope) (end, nl int, ok bool) {
-	s := fastScan{b: b, i: i}
+	// The cursor lives in the reader: the member readers are called
+	// through function values, which would move a local one to the heap,
+	// once per secret. (It keeps pointing into a chunk's buffer, which the
+	// reader's chunks keep anyway.)
+	s := &fr.scan
+	*s = fastScan{b: b, i: i}
 	c := &fr.fast
 	*c = fastComp{enabled: -1, tags: c.tags[:0]}
 	if !s.object(c, (*fastScan).rootMember) || (whole && s.i != len(b)) {
@@ -437,7 +442,7 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 	// allocation instead of four. The document keeps them together (and
 	// its parent's ID, a prefix of its own), so nothing outlives another.
 	id, instants := fr.idAndInstants(c)
-	ok, aid := isComponentID(id)
+	ok, aid := fr.lastID.componentID(id)
 	if !ok {
 		return false
 	}
@@ -477,7 +482,9 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 	}
 
 	typ := armComponentTypes[armType]
-	fields := fr.getMap()
+	// The document's own body (NewComponentOwning): up to eight members
+	// fit the map's first group.
+	fields := make(map[string]any, 8)
 	if typ == resource.TypeSecret {
 		if c.contentType != nil {
 			fields["contentType"] = fr.internValue(c.contentType)
@@ -511,8 +518,7 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 			instants = instants[len(resource.TimeLayout):]
 		}
 	}
-	doc := resource.NewComponent(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs, fields)
-	fr.recycle(fields)
+	doc := resource.NewComponentOwning(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs, fields)
 	doc.Source = src
 	fr.rec.docs = append(fr.rec.docs, pendingDoc{doc: doc, start: start, sc: sc, errs: len(fr.errs), hash: foldHash(doc.ID)})
 	fr.fastDocs++

@@ -26,6 +26,45 @@ func isComponentID(id string) (bool, armID) {
 	return ok, a
 }
 
+// idCache remembers the last component ID the fast path split, so that
+// the next one, which in a saved estate is usually the same vault's next
+// secret, is split by comparing its prefix instead of searching it again.
+type idCache struct {
+	a                       armID // the last ID split; a.id "" when none
+	scopeLen, provOff, rest int   // offsets in a.id of the split's parts
+}
+
+// componentID is isComponentID(id), reusing the split of the last ID when
+// id differs from it only in its last segment (the name): up to that
+// segment the two are the same bytes, so splitID would find the same
+// parts at the same offsets, and a name without a slash changes neither
+// the segment count nor where the last /providers/ is.
+func (c *idCache) componentID(id string) (bool, armID) {
+	p := &c.a
+	if p.id != "" {
+		cut := len(p.id) - len(p.name)
+		if len(id) > cut && id[:cut] == p.id[:cut] && strings.IndexByte(id[cut:], '/') < 0 {
+			a := armID{id: id, scope: id[:c.scopeLen], provider: id[c.provOff : c.provOff+len(p.provider)],
+				rest: id[c.rest:], depth: p.depth, name: id[cut:], parent: id[:len(p.parent)]}
+			if c.scopeLen == 0 {
+				a.scope = "/"
+			}
+			*p = a
+			return true, a
+		}
+	}
+	ok, a := isComponentID(id)
+	if !ok || a.depth != 2 || id[len(id)-1] == '/' || len(a.parent) >= len(id)-len(a.name) {
+		c.a = armID{}
+		return ok, a
+	}
+	c.a = a
+	c.rest = len(id) - len(a.rest)
+	c.provOff = c.rest - 1 - len(a.provider)
+	c.scopeLen = c.provOff - len(providersSeg)
+	return true, a
+}
+
 // unusedByComponents lists the members of an ARM secret or key that its
 // component document does not carry (NewComponent keeps attributes,
 // contentType, key type, size, curve, rotation policy and tags). Skipping

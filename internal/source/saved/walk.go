@@ -49,6 +49,8 @@ type fileReader struct {
 
 	// the fast path's scratch and interned values (fastcomp.go)
 	fast     fastComp
+	scan     fastScan
+	lastID   idCache
 	interned map[string]any
 	fastDocs int // documents the fast path built
 	blocks   int // blocks of lines read whole (blocks.go)
