@@ -109,11 +109,15 @@ func (r *run) finish(s *speculation) {
 	}
 }
 
-// speculate queues a deployment the walk found for reading.
+// speculate queues a deployment the walk found for reading, unless what
+// is held has reached the budget: then it waits for the plan, which
+// queues it if it is a root (confirm), and the run keeps nothing for it
+// meanwhile (in a large tree, most deployments are found so, faster than
+// they are read).
 func (r *run) speculate(in Input) {
 	key := keyOf(in)
 	r.mu.Lock()
-	if r.specs[key] != nil {
+	if r.specs[key] != nil || r.held >= r.budget {
 		r.mu.Unlock()
 		return
 	}
