@@ -168,15 +168,18 @@ func (o *scanOptions) catalog() (*catalog.Catalog, error) {
 }
 
 // heapBudget is the heap a scan lets the garbage collector grow to
-// before collecting, while the live heap is under half of it (gcpace).
-// It keeps peak RSS within bench/replicas' targets (150 MiB at 10,000
-// files) with room for the runtime's own overhead.
+// before collecting, while the live heap is under a quarter of it, and
+// three quarters of it is what the heap grows by past the live heap up to
+// three quarters live (gcpace). It keeps peak RSS within bench/replicas'
+// targets (150 MiB at 10,000 files) with room for the runtime's own
+// overhead.
 const heapBudget = 80 << 20
 
 // memoryLimit is the soft memory limit of a scan (gcpace): past it the
-// collector runs sooner rather than let the heap double a live heap near
-// half the budget. It stays under bench/replicas' 200 MiB at 100,000
-// files with room for stacks and the runtime's own memory.
+// collector runs sooner rather than let the heap grow by the pacer's
+// room (¾ of the budget) or double a live heap past it. It stays under
+// bench/replicas' 200 MiB at 100,000 files with room for stacks and the
+// runtime's own memory.
 const memoryLimit = 160 << 20
 
 // runScan scans, writes the outputs and, with push, sends the JSON

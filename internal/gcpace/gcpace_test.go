@@ -16,19 +16,22 @@ func TestPercentFor(t *testing.T) {
 		{80 * mib, 0, maxPercent},              // nothing live yet: the most allowed
 		{80 * mib, 5 * mib, maxPercent},        // 1500% would fit the budget: capped
 		{80 * mib, 10 * mib, 700},              // grows to 80 MiB exactly
-		{80 * mib, 20 * mib, 300},              // grows to 80 MiB exactly
-		{80 * mib, 39 * mib, 105},              // just under half the budget
-		{80 * mib, 40 * mib, minPercent},       // half the budget live: the runtime's default
+		{80 * mib, 20 * mib, 300},              // grows to 80 MiB exactly: the budget is the room (60 MiB) past live
+		{80 * mib, 30 * mib, 200},              // past a quarter of the budget: grows by the room, to 90 MiB
+		{80 * mib, 30*mib + 1, 199},            // rounds down
+		{80 * mib, 40 * mib, 150},              // half the budget live: still the room, to 100 MiB
+		{80 * mib, 59 * mib, 101},              // just under the room
+		{80 * mib, 60 * mib, minPercent},       // the room live: the runtime's default
 		{80 * mib, 200 * mib, minPercent},      // over the budget: never below the default
-		{80 * mib, 30*mib + 1, 166},            // rounds down
 		{1, 1, minPercent},                     // a budget of one byte
 		{^uint64(0), 1 << 40, maxPercent},      // no overflow at the extremes
-		{100 * mib, 100*mib - 1, minPercent},   // live just under the budget
+		{^uint64(0), ^uint64(0) / 2, 149},      // nor here: grows by the room, ¾ of 2^64
+		{100 * mib, 100*mib - 1, minPercent},   // live just under the budget, past the room
 		{100 * mib, 25 * mib, 300},             // grows to 100 MiB exactly
 		{64 * mib, 16 * mib, 300},              // grows to 64 MiB exactly
 		{64 * mib, 8 * mib, 700},               // grows to 64 MiB exactly
-		{64 * mib, 31 * mib, 106},              // just under half
-		{64 * mib, 33 * mib, minPercent},       // over half
+		{64 * mib, 32 * mib, 150},              // half: grows by the room (48 MiB)
+		{64 * mib, 48 * mib, minPercent},       // the room live
 		{64 * mib, 64 * mib, minPercent},       // all of it
 		{64 * mib, 1, maxPercent},              // a byte live
 		{0, 0, maxPercent},                     // Start refuses a zero budget before asking

@@ -71,7 +71,7 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			readers[spec.kind] = spec.newReader(&opts)
 		}
 	}
-	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[*speculation](false),
+	r := &run{ctx: ctx, opts: &opts, reg: reg, readers: readers, open: open, g: g, q: newQueue[job](&readList{}),
 		specs: map[inputKey]*speculation{}, budget: opts.heldBudget()}
 	var pool sync.WaitGroup
 	for range n {
@@ -97,6 +97,7 @@ func read(ctx context.Context, paths []string, opts Options, reg registry, n int
 			deployment: r.speculate,
 			drop:       r.drop,
 		})
+		r.planned()
 		r.q.close()
 		pool.Wait()
 		streams.Wait()
@@ -120,7 +121,7 @@ type run struct {
 	readers map[Kind]Reader
 	open    func(Input) Unit
 	g       *gate
-	q       *queue[*speculation]
+	q       *queue[job]
 
 	mu     sync.Mutex
 	specs  map[inputKey]*speculation // the deployments still in play (see finish)
@@ -131,12 +132,16 @@ type run struct {
 // work reads inputs from the queue until it is empty and closed.
 func (r *run) work(fail func(error)) {
 	for {
-		s, ok := r.q.pop()
+		j, ok := r.q.pop()
 		if !ok {
 			return
 		}
-		if r.ctx.Err() == nil {
-			r.advance(s, fail)
+		switch {
+		case r.ctx.Err() != nil:
+		case j.s != nil:
+			r.advance(j.s, fail)
+		default:
+			r.read(j.in, fail)
 		}
 		r.q.done()
 	}

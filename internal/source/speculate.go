@@ -109,42 +109,67 @@ func (r *run) finish(s *speculation) {
 	}
 }
 
-// speculate queues a deployment the walk found for reading.
+// speculate queues a deployment the walk found for reading, unless what
+// is held has reached the budget: then it waits for the plan, which
+// queues it if it is a root (confirm), and the run keeps nothing for it
+// meanwhile (in a large tree, most deployments are found so, faster than
+// they are read).
 func (r *run) speculate(in Input) {
 	key := keyOf(in)
 	r.mu.Lock()
-	if r.specs[key] != nil {
+	if r.specs[key] != nil || r.held >= r.budget {
 		r.mu.Unlock()
 		return
 	}
 	s := &speculation{in: in}
 	r.specs[key] = s
 	r.mu.Unlock()
-	r.q.push(s)
+	r.q.push(job{s: s})
 }
 
 // confirm takes an input to read for sure: a deployment the plan found
-// to be a root, or an input that is no deployment.
+// to be a root, or an input that is no deployment. A deployment whose
+// reading waits for the plan is forgotten as a speculation and queued as
+// an input (see backlog), as is an input that is none; one whose reading
+// is held is queued to be handed out.
 func (r *run) confirm(in Input) {
 	r.mu.Lock()
 	s := r.specs[keyOf(in)]
-	if s == nil {
+	switch {
+	case s == nil:
 		r.mu.Unlock()
-		r.q.push(&speculation{in: in, verdict: confirmed})
+		r.q.push(job{in: in})
+		return
+	case s.state == specDeferred:
+		r.finish(s)
+		r.mu.Unlock()
+		r.q.push(job{in: in})
 		return
 	}
 	s.verdict = confirmed
-	requeue := s.state == specHeld || s.state == specDeferred
-	if s.state == specHeld {
+	requeue := s.state == specHeld
+	if requeue {
 		r.held -= s.hold.weight()
-	}
-	if s.state == specDeferred {
-		s.state = specQueued
 	}
 	r.mu.Unlock()
 	if requeue {
-		r.q.push(s)
+		r.q.push(job{s: s})
 	}
+}
+
+// planned is called once the plan is over: no input is looked up again,
+// and the speculations left are finished as they are read or handed out.
+// A map does not shrink as entries are deleted: the one the walk filled
+// (an entry per deployment found, tens of thousands in a large tree) is
+// replaced by one the size of what is left.
+func (r *run) planned() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	left := make(map[inputKey]*speculation, len(r.specs))
+	for k, s := range r.specs {
+		left[k] = s
+	}
+	r.specs = left
 }
 
 // drop throws a deployment's speculation away: another deployment calls

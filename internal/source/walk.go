@@ -36,7 +36,7 @@ type root struct {
 }
 
 func newWalker(d *discovery) *walker {
-	w := &walker{d: d, q: newQueue[dir](true)}
+	w := &walker{d: d, q: newQueue[dir](&stack[dir]{})}
 	for range d.workers {
 		w.wg.Add(1)
 		go w.work()
