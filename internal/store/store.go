@@ -124,8 +124,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // openPostgres opens a PostgreSQL pool whose sessions run without JIT
 // compilation (unless the DSN sets jit itself): kvguard's statements are
 // short reads and bulk writes, and the planner's estimate for completing
-// a million-row scan made PostgreSQL spend 1–2 s compiling it (EXPLAIN
-// ANALYZE: JIT total 2,045 ms of a 10.6 s statement) for no gain.
+// a million-row scan made PostgreSQL compile it (EXPLAIN ANALYZE on a
+// loaded machine: JIT 2,045 ms of a 16 s statement) for no gain.
 func openPostgres(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
