@@ -45,6 +45,12 @@ type Options struct {
 	// (default JobTimeout + 1 minute; River's rescuer looks every 30 s).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
+	// RetryMax bounds the wait before a failed job's next attempt
+	// (default 5 minutes): attempts wait 1 s, 2 s, 4 s, … up to it.
+	// River's own policy waits attempt⁴ seconds (over 4 minutes by the
+	// fourth attempt, hours later on), too long for a scan that waits for
+	// its last subscription.
+	RetryMax time.Duration
 	// LeaseTTL is how long a subscription's lease outlives its holder's
 	// last renewal (default 1 minute; renewed every third of it).
 	LeaseTTL time.Duration
@@ -128,6 +134,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Client, error) {
 		Logger:               opts.Logger,
 		JobTimeout:           opts.JobTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
+		RetryPolicy:          retryPolicy{max: opts.RetryMax},
 		// database/sql carries no LISTEN/NOTIFY, and SQLite has none:
 		// workers poll, on both engines alike.
 		PollOnly:          true,
@@ -169,6 +176,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.RescueAfter <= o.JobTimeout {
 		o.RescueAfter = o.JobTimeout + time.Minute
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Minute
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = time.Minute

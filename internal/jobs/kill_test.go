@@ -233,6 +233,7 @@ func killedScan(t *testing.T, dsn, cloud string, subIDs []string, held *hold) (m
 	si, err := c.Wait(ctx, scanID)
 	stopWorkers(t, workers)
 	if err != nil {
+		dumpJobs(t, st, scanID)
 		t.Fatalf("scan: %v", err)
 	}
 	if !killed.Load() {
@@ -518,5 +519,46 @@ func TestWorkerDiesAfterPart(t *testing.T) {
 				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// dumpJobs logs what a scan that did not complete left: its parts not
+// done, and the jobs not completed with their attempts and errors.
+func dumpJobs(t *testing.T, st *store.Store, scanID int64) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	rows, err := st.DB().QueryContext(ctx, rebind(st, "SELECT part FROM scan_parts WHERE scan_id = ? AND done_at = 0"), scanID)
+	if err == nil {
+		for rows.Next() {
+			var p string
+			_ = rows.Scan(&p)
+			t.Logf("part not done: %s", p)
+		}
+		_ = rows.Close()
+	}
+	errs := "errors"
+	if st.Engine() == store.Postgres {
+		errs = "array_to_string(errors, ' | ')"
+	}
+	rows, err = st.DB().QueryContext(ctx, "SELECT id, kind, state, attempt, coalesce("+errs+", ''), args FROM river_job WHERE state <> 'completed' ORDER BY id")
+	if err != nil {
+		t.Logf("river_job: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, attempt int64
+		var kind, state, e, args string
+		if err := rows.Scan(&id, &kind, &state, &attempt, &e, &args); err != nil {
+			t.Logf("river_job: %v", err)
+			return
+		}
+		t.Logf("job %d %s %s attempt %d args %s errors %.600s", id, kind, state, attempt, args, e)
+	}
+	var leader string
+	if err := st.DB().QueryRowContext(ctx, "SELECT leader_id FROM river_leader").Scan(&leader); err != nil {
+		t.Logf("river_leader: %v", err)
+	} else {
+		t.Logf("River's leader: %s", leader)
 	}
 }

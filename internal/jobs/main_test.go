@@ -48,7 +48,10 @@ func workerOptions(cloud string) jobs.Options {
 		JobTimeout:        20 * time.Second,
 		RescueAfter:       21 * time.Second,
 		LeaseTTL:          6 * time.Second,
-		PollInterval:      200 * time.Millisecond,
+		// A job held at the simulator until the kill times out and is
+		// retried: its retries must not wait minutes by then.
+		RetryMax:     2 * time.Second,
+		PollInterval: 200 * time.Millisecond,
 	}
 }
 
