@@ -59,6 +59,15 @@ func (sc *Scan) AddParts(ctx context.Context, parts []string) error {
 func (sc *Scan) PartDone(ctx context.Context, part string) (remaining int64, err error) {
 	s := sc.s
 	err = s.inTx(ctx, fmt.Sprintf("scan %d: part %s done", sc.id, part), func(tx *sql.Tx) error {
+		if s.engine == Postgres {
+			// Parts done side by side must see each other: without the
+			// scan's row locked first, two last parts committing together
+			// each counted the other as remaining (READ COMMITTED), and
+			// no one enqueued the completion. SQLite has one writer.
+			if _, err := tx.ExecContext(ctx, "SELECT 1 FROM scans WHERE id = $1 FOR UPDATE", sc.id); err != nil {
+				return err
+			}
+		}
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -88,6 +89,52 @@ func TestLeases(t *testing.T) {
 				t.Fatal(err)
 			}
 			try("job:1", true)
+		})
+	}
+}
+
+// TestPartsDoneTogether: parts marked done side by side (the workers of
+// a shared scan) leave exactly one of them seeing none remaining, the one
+// that enqueues the completion.
+func TestPartsDoneTogether(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s := open(t, e.DSN, newClock())
+			for round := range 20 {
+				sc, err := s.Begin(ctx, fmt.Sprintf("sub:%d", round), Live, Labels{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				parts := []string{"a", "b", "c", "d"}
+				if err := sc.AddParts(ctx, parts); err != nil {
+					t.Fatal(err)
+				}
+				last := make(chan int64, len(parts))
+				errs := make(chan error, len(parts))
+				start := make(chan struct{})
+				for _, p := range parts {
+					go func() {
+						<-start
+						n, err := sc.PartDone(ctx, p)
+						errs <- err
+						last <- n
+					}()
+				}
+				close(start)
+				zero := 0
+				for range parts {
+					if err := <-errs; err != nil {
+						t.Fatal(err)
+					}
+					if <-last == 0 {
+						zero++
+					}
+				}
+				if zero != 1 {
+					t.Fatalf("round %d: %d parts saw none remaining, want exactly 1", round, zero)
+				}
+			}
 		})
 	}
 }
