@@ -55,7 +55,27 @@ func TestKilledWorker(t *testing.T) {
 	// The last subscription's requests are held while a kill is pending,
 	// so that the scan cannot complete before a worker is killed.
 	held := &hold{sub: "/subscriptions/" + strings.ToLower(est.Subscriptions[len(est.Subscriptions)-1].ID) + "/"}
-	sim, err := azuresim.New(est, azuresim.Options{Throttle: true, ThrottleRate: 0.02, Seed: 14, NoRequestLog: true, Hold: held.request})
+	cloud := serveEstate(t, est, azuresim.Options{Throttle: true, ThrottleRate: 0.02, Seed: 14, NoRequestLog: true, Hold: held.request})
+
+	want := referenceVerdicts(t, cloud)
+	t.Logf("single-process scan: %d verdicts", len(want))
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			got, docs := killedScan(t, db.dsn, cloud, subscriptionIDs(est), held)
+			t.Logf("%s: three workers, one killed: %d verdicts, %d documents read", db.name, len(got), docs)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// serveEstate serves est from a simulator on loopback for the test and
+// returns its cloud file; the workers, which inherit the environment,
+// sign in with the simulator's client secret.
+func serveEstate(t *testing.T, est *azuresim.Estate, opts azuresim.Options) (cloud string) {
+	t.Helper()
+	sim, err := azuresim.New(est, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +83,7 @@ func TestKilledWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	cloud := filepath.Join(t.TempDir(), "cloud.json")
+	cloud = filepath.Join(t.TempDir(), "cloud.json")
 	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -71,22 +91,15 @@ func TestKilledWorker(t *testing.T) {
 	t.Setenv("AZURE_TENANT_ID", tenant)
 	t.Setenv("AZURE_CLIENT_ID", id)
 	t.Setenv("AZURE_CLIENT_SECRET", secret)
+	return cloud
+}
 
-	want := referenceVerdicts(t, cloud)
-	t.Logf("single-process scan: %d verdicts", len(want))
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
-			var ids []string
-			for _, s := range est.Subscriptions {
-				ids = append(ids, s.ID)
-			}
-			got, docs := killedScan(t, db.dsn, cloud, ids, held)
-			t.Logf("%s: three workers, one killed: %d verdicts, %d documents read", db.name, len(got), docs)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("verdicts differ from the single-process scan (-want +got):\n%s", diff)
-			}
-		})
+func subscriptionIDs(est *azuresim.Estate) []string {
+	ids := make([]string, 0, len(est.Subscriptions))
+	for _, s := range est.Subscriptions {
+		ids = append(ids, s.ID)
 	}
+	return ids
 }
 
 // referenceVerdicts scans the estate in this process, as kvguard scan
@@ -446,27 +459,9 @@ func TestWorkerDiesAfterPart(t *testing.T) {
 	}
 	const subs, perSub = 6, 3
 	est := azuresim.Generate(azuresim.GenOptions{Subscriptions: subs, Vaults: subs * perSub, SecretsPerVault: 2, KeysPerVault: 1, Seed: 15})
-	sim, err := azuresim.New(est, azuresim.Options{Seed: 15, NoRequestLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	cloud := filepath.Join(t.TempDir(), "cloud.json")
-	if err := os.WriteFile(cloud, sim.CloudFile(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tenant, id, secret := sim.Credentials()
-	t.Setenv("AZURE_TENANT_ID", tenant)
-	t.Setenv("AZURE_CLIENT_ID", id)
-	t.Setenv("AZURE_CLIENT_SECRET", secret)
+	cloud := serveEstate(t, est, azuresim.Options{Seed: 15, NoRequestLog: true})
 	want := referenceVerdicts(t, cloud)
-	var ids []string
-	for _, s := range est.Subscriptions {
-		ids = append(ids, s.ID)
-	}
+	ids := subscriptionIDs(est)
 	for _, db := range databases(t) {
 		t.Run(db.name, func(t *testing.T) {
 			ctx := t.Context()

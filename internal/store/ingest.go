@@ -315,11 +315,10 @@ func (sc *Scan) ingest(ctx context.Context, rows iter.Seq[Row], tail func() ([]R
 		switch {
 		case s.engine == Postgres && st.results.copy != nil && !st.results.fellBack:
 			results, arg = "results + ?", st.results.copied-deleted
-		case s.engine == Postgres:
-			// The count's snapshot must postdate another ingest of the
-			// scan committing meanwhile: the scan's row is locked first
-			// (that ingest holds it until it commits), then counted.
-			if _, err := tx.ExecContext(ctx, "SELECT 1 FROM scans WHERE id = $1 FOR UPDATE", sc.id); err != nil {
+		default:
+			// The count must see another ingest of the scan committing
+			// meanwhile (that ingest holds the row until it commits).
+			if err := sc.lockRow(ctx, tx); err != nil {
 				return err
 			}
 		}

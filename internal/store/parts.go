@@ -59,14 +59,11 @@ func (sc *Scan) AddParts(ctx context.Context, parts []string) error {
 func (sc *Scan) PartDone(ctx context.Context, part string) (remaining int64, err error) {
 	s := sc.s
 	err = s.inTx(ctx, fmt.Sprintf("scan %d: part %s done", sc.id, part), func(tx *sql.Tx) error {
-		if s.engine == Postgres {
-			// Parts done side by side must see each other: without the
-			// scan's row locked first, two last parts committing together
-			// each counted the other as remaining (READ COMMITTED), and
-			// no one enqueued the completion. SQLite has one writer.
-			if _, err := tx.ExecContext(ctx, "SELECT 1 FROM scans WHERE id = $1 FOR UPDATE", sc.id); err != nil {
-				return err
-			}
+		// Parts done side by side must see each other: without the lock
+		// two last parts committing together each counted the other as
+		// remaining, and no one enqueued the completion.
+		if err := sc.lockRow(ctx, tx); err != nil {
+			return err
 		}
 		if err := sc.checkRunning(ctx, tx); err != nil {
 			return err
@@ -93,6 +90,20 @@ func (sc *Scan) PartDone(ctx context.Context, part string) (remaining int64, err
 		return err
 	})
 	return remaining, err
+}
+
+// lockRow locks the scan's row until tx ends, so that what tx counts
+// afterwards includes every transaction that held the lock before
+// (PostgreSQL's READ COMMITTED takes a snapshot per statement). SQLite
+// has one writer at a time: nothing to lock.
+func (sc *Scan) lockRow(ctx context.Context, tx *sql.Tx) error {
+	if sc.s.engine != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM scans WHERE id = $1 FOR UPDATE", sc.id); err != nil {
+		return fmt.Errorf("lock scan %d: %w", sc.id, err)
+	}
+	return nil
 }
 
 // IsPartDone reports whether part is done: a retried job whose earlier
