@@ -173,7 +173,9 @@ const stagedWhere = ` WHERE sr.scan_id = ? AND r.scope = ? AND r.resource_id = s
 // applyChanges records the new and changed findings in history, then
 // copies those history rows into the current state: the staged results
 // are joined to the current state once, and an unchanged finding is
-// read, never written.
+// read, never written. A component's new finding goes to findings alone,
+// its history deferred (migration 00011); a deferred finding that
+// changes has its appearance written to history first.
 func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want string) (int64, error) {
 	s := sc.s
 	n := strconv.FormatInt(now, 10)
@@ -181,41 +183,54 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 	if s.engine == Postgres {
 		return sc.applyChangesPG(ctx, tx, n, id, want)
 	}
-	// On SQLite the rows this statement adds follow the last rowid (one
+	differs := `(f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> ` + want + `)`
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+		prev_status, status, reason, exemption_id)
+		SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id`+staged+`
+		JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
+		`+stagedWhere+` AND f.history_deferred = 1 AND `+differs), sc.id, sc.scope); err != nil {
+		return 0, fmt.Errorf("history: deferred appearances: %w", err)
+	}
+	// The rows the next statement adds follow the last rowid (one
 	// writer at a time): the current state reads them as a range.
 	var last int64
-	if s.engine == SQLite {
-		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(rowid), 0) FROM history").Scan(&last); err != nil {
-			return 0, fmt.Errorf("history: %w", err)
-		}
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(rowid), 0) FROM history").Scan(&last); err != nil {
+		return 0, fmt.Errorf("history: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
 		prev_status, status, reason, exemption_id)
 		SELECT r.id, s.recommendation_id, s.component, `+n+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason, `+want+staged+`
 		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
-		`+stagedWhere+` AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)`),
+		`+stagedWhere+` AND ((f.status IS NULL AND s.component = '') OR `+differs+`)`),
 		sc.id, sc.scope)
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
-	changes, err := res.RowsAffected()
+	logged, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("history: %w", err)
 	}
-	if changes == 0 {
-		return 0, nil
+	res, err = tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
+		exemption_id, since, scan_id, history_deferred)
+		SELECT r.id, s.recommendation_id, s.component, s.status, s.reason, `+want+`, `+n+`, `+id+`, 1`+staged+`
+		LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
+		`+stagedWhere+` AND s.component <> '' AND f.status IS NULL`), sc.id, sc.scope)
+	if err != nil {
+		return 0, fmt.Errorf("current state: new components: %w", err)
+	}
+	deferred, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("current state: new components: %w", err)
+	}
+	if logged == 0 {
+		return deferred, nil
 	}
 	// The history rows at this instant of this scan are its changes
 	// (the removals, written before, excepted): exemption changes by
 	// Maintain carry scan 0. A new finding (no previous status) is
-	// inserted, a changed one updated: no INSERT … ON CONFLICT, whose
-	// speculative insertion costs PostgreSQL twice a plain one.
-	mine := "h.at = ? AND h.scan_id = ? AND h.status <> 'Removed'"
-	args := []any{now, sc.id}
-	if s.engine == SQLite {
-		mine = "+h.at = ? AND h.scan_id = ? AND h.status <> 'Removed' AND h.rowid > ?" // + : not through history_at
-		args = append(args, last)
-	}
+	// inserted, a changed one updated: no INSERT … ON CONFLICT.
+	mine := "+h.at = ? AND h.scan_id = ? AND h.status <> 'Removed' AND h.rowid > ?" // + : not through history_at
+	args := []any{now, sc.id, last}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (resource_ref, recommendation_id, component, status, reason,
 		exemption_id, since, scan_id)
 		SELECT h.resource_ref, h.recommendation_id, h.component, h.status, h.reason, h.exemption_id, h.at, h.scan_id
@@ -223,29 +238,31 @@ func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want st
 		return 0, fmt.Errorf("current state: new findings: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET status = h.status, reason = h.reason,
-		exemption_id = h.exemption_id, scan_id = h.scan_id,
+		exemption_id = h.exemption_id, scan_id = h.scan_id, history_deferred = 0,
 		since = CASE WHEN findings.status <> h.status THEN h.at ELSE findings.since END
 		FROM history h WHERE `+mine+` AND h.prev_status <> ''
 		AND findings.resource_ref = h.resource_ref AND findings.recommendation_id = h.recommendation_id
 		AND findings.component = h.component`), args...); err != nil {
 		return 0, fmt.Errorf("current state: changed findings: %w", err)
 	}
-	return changes, nil
+	return logged + deferred, nil
 }
 
-// applyChangesPG is applyChanges in one PostgreSQL statement: the
-// history rows it inserts feed the current state's inserts and updates
-// straight from RETURNING (the statement's parts see the findings as
-// they were before it, which is what the comparison wants), instead of
-// being read back from history through an index, a million rows on a
-// first scan. The staged resources are mapped to the scope's resources
-// first (r, a few thousand rows), so that the million staged results
-// join them on a number rather than each hashing a 120-byte resource ID.
-// RETURNING leaves out the instant and the scan, constants here: the
-// million returned rows are kept (on disk past work_mem) until read.
-// The same rows, the resources' own verdicts among them, move the read
-// model's counts (view_counts, see viewsCompleted) as they are written:
-// reading them back from history cost the estate's completion 0.7 s.
+// applyChangesPG is applyChanges in one PostgreSQL statement. The
+// staged results are compared with the current state once (d, with the
+// previous finding's values): the statement's parts see the findings as
+// they were before it, which is what the comparison wants. Its rows feed
+// history, the current state's inserts and updates and the read model's
+// counts straight from the tuplestore, instead of being read back from
+// history through an index. The staged resources are mapped to the
+// scope's resources first (r, a few thousand rows), so that the million
+// staged results join them on a number rather than each hashing a
+// 120-byte resource ID. A component's new finding is written to findings
+// alone, its history deferred (migration 00011); a finding whose history
+// was deferred and that changes gets its appearance written first. The
+// resources' own verdicts move the read model's counts (view_counts, see
+// viewsCompleted) as they are written: reading them back from history
+// cost the estate's completion 0.7 s.
 func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want string) (int64, error) {
 	var changes int64
 	err := tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
@@ -253,37 +270,46 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 			FROM staged_resources sr JOIN resources x ON x.scope = ? AND x.resource_id = sr.resource_id
 				AND x.deployment = sr.deployment
 			WHERE sr.scan_id = ?),
-		h AS (
-			INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
-				exemption_id)
-			SELECT r.id, s.recommendation_id, s.component, `+now+`, `+id+`, COALESCE(f.status, ''), s.status, s.reason,
-				`+want+`
+		d AS MATERIALIZED (
+			SELECT r.id AS resource_ref, s.recommendation_id, s.component, s.status, s.reason, `+want+` AS exemption_id,
+				COALESCE(f.status, '') AS prev_status, f.reason AS prev_reason, f.exemption_id AS prev_exemption,
+				f.since AS prev_since, f.scan_id AS prev_scan, COALESCE(f.history_deferred, 0) AS deferred
 			FROM staged_results s JOIN r ON r.resource_no = s.resource_no
 			LEFT JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id
 				AND f.component = s.component
 			WHERE s.scan_id = ?
-				AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)
-			RETURNING resource_ref, recommendation_id, component, prev_status, status, reason, exemption_id),
+				AND (f.status IS NULL OR f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> `+want+`)),
+		h AS (
+			INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
+				exemption_id)
+			SELECT resource_ref, recommendation_id, component, prev_since, prev_scan, '', prev_status, prev_reason,
+				prev_exemption
+			FROM d WHERE deferred = 1
+			UNION ALL
+			SELECT resource_ref, recommendation_id, component, `+now+`, `+id+`, prev_status, status, reason, exemption_id
+			FROM d WHERE prev_status <> '' OR component = ''),
 		added AS (
-			INSERT INTO findings (resource_ref, recommendation_id, component, status, reason, exemption_id, since, scan_id)
-			SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, `+now+`, `+id+`
-			FROM h WHERE prev_status = ''),
+			INSERT INTO findings (resource_ref, recommendation_id, component, status, reason, exemption_id, since, scan_id,
+				history_deferred)
+			SELECT resource_ref, recommendation_id, component, status, reason, exemption_id, `+now+`, `+id+`,
+				CASE WHEN component = '' THEN 0 ELSE 1 END
+			FROM d WHERE prev_status = ''),
 		changed AS (
-			UPDATE findings SET status = h.status, reason = h.reason, exemption_id = h.exemption_id, scan_id = `+id+`,
-				since = CASE WHEN findings.status <> h.status THEN `+now+` ELSE findings.since END
-			FROM h WHERE h.prev_status <> '' AND findings.resource_ref = h.resource_ref
-				AND findings.recommendation_id = h.recommendation_id AND findings.component = h.component),
+			UPDATE findings SET status = d.status, reason = d.reason, exemption_id = d.exemption_id, scan_id = `+id+`,
+				since = CASE WHEN findings.status <> d.status THEN `+now+` ELSE findings.since END, history_deferred = 0
+			FROM d WHERE d.prev_status <> '' AND findings.resource_ref = d.resource_ref
+				AND findings.recommendation_id = d.recommendation_id AND findings.component = d.component),
 		counted AS (
 			INSERT INTO view_counts (scope, source, subscription, resource_group, recommendation_id, status, n)
-			SELECT ?, `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status, SUM(d.n)
-			FROM (SELECT h.resource_ref, h.recommendation_id, v.status, v.n FROM h
-					CROSS JOIN LATERAL (VALUES (h.prev_status, -1), (h.status, 1)) v (status, n)
-					WHERE h.component = '' AND v.status <> '') d
-			JOIN r ON r.id = d.resource_ref
-			GROUP BY `+sourceExpr+`, r.subscription, r.resource_group, d.recommendation_id, d.status
+			SELECT ?, `+sourceExpr+`, r.subscription, r.resource_group, x.recommendation_id, x.status, SUM(x.n)
+			FROM (SELECT d.resource_ref, d.recommendation_id, v.status, v.n FROM d
+					CROSS JOIN LATERAL (VALUES (d.prev_status, -1), (d.status, 1)) v (status, n)
+					WHERE d.component = '' AND v.status <> '') x
+			JOIN r ON r.id = x.resource_ref
+			GROUP BY `+sourceExpr+`, r.subscription, r.resource_group, x.recommendation_id, x.status
 			ON CONFLICT (scope, source, subscription, resource_group, recommendation_id, status)
 			DO UPDATE SET n = view_counts.n + excluded.n)
-		SELECT COUNT(*) FROM h`), sc.scope, sc.id, sc.id, sc.scope).Scan(&changes)
+		SELECT COUNT(*) FROM d`), sc.scope, sc.id, sc.id, sc.scope).Scan(&changes)
 	if err != nil {
 		return 0, fmt.Errorf("history and current state: %w", err)
 	}
@@ -296,13 +322,21 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 // reads are the previous scan's (none on a scope's first scan).
 func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64, error) {
 	s := sc.s
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
-		prev_status, status, reason, exemption_id)
-		SELECT f.resource_ref, f.recommendation_id, f.component, ?, ?, f.status, 'Removed', '', 0
-		FROM resources r JOIN findings f ON f.resource_ref = r.id
+	unseen := ` FROM resources r JOIN findings f ON f.resource_ref = r.id
 		LEFT JOIN staged_resources sr ON sr.scan_id = ? AND sr.resource_id = r.resource_id AND sr.deployment = r.deployment
 		WHERE r.scope = ? AND NOT EXISTS (SELECT 1 FROM staged_results s WHERE s.scan_id = ?
-			AND s.resource_no = sr.resource_no AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`),
+			AND s.resource_no = sr.resource_no AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`
+	// A removed finding whose history was deferred gets its appearance
+	// first (migration 00011).
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+		prev_status, status, reason, exemption_id)
+		SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id`+
+		unseen+` AND f.history_deferred = 1`), sc.id, sc.scope, sc.id); err != nil {
+		return 0, fmt.Errorf("removed findings: deferred appearances: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+		prev_status, status, reason, exemption_id)
+		SELECT f.resource_ref, f.recommendation_id, f.component, ?, ?, f.status, 'Removed', '', 0`+unseen),
 		now, sc.id, sc.id, sc.scope, sc.id)
 	if err != nil {
 		return 0, fmt.Errorf("removed findings: %w", err)

@@ -226,7 +226,16 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx) (int64, error) {
 		return 0, fmt.Errorf("reconcile exemptions: %w", err)
 	}
 	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET exemption_id = ? WHERE resource_ref = ?
+		// A finding whose history was deferred gets its appearance
+		// first (migration 00011).
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
+			prev_status, status, reason, exemption_id)
+			SELECT resource_ref, recommendation_id, component, since, scan_id, '', status, reason, exemption_id
+			FROM findings WHERE resource_ref = ? AND recommendation_id = ? AND component = ? AND history_deferred = 1`),
+			c.ref, c.rec, c.comp); err != nil {
+			return 0, fmt.Errorf("reconcile exemptions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET exemption_id = ?, history_deferred = 0 WHERE resource_ref = ?
 			AND recommendation_id = ? AND component = ?`), c.want, c.ref, c.rec, c.comp); err != nil {
 			return 0, fmt.Errorf("reconcile exemptions: %w", err)
 		}

@@ -104,9 +104,17 @@ type Change struct {
 
 // History returns a resource's transitions in a scope, oldest first.
 func (s *Store) History(ctx context.Context, scope, resourceID string) ([]Change, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT h.at, h.scan_id, h.recommendation_id, h.component, h.prev_status,
-		h.status, h.reason, h.exemption_id FROM history h JOIN resources r ON r.id = h.resource_ref
-		WHERE r.scope = ? AND r.resource_id = ? ORDER BY h.at, h.recommendation_id, h.component`), scope, resourceID)
+	// A finding whose history is deferred (migration 00011) is its own
+	// appearance: it has not changed since.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT at, scan_id, recommendation_id, component, prev_status, status, reason,
+		exemption_id FROM (
+		SELECT h.at, h.scan_id, h.recommendation_id, h.component, h.prev_status, h.status, h.reason, h.exemption_id
+		FROM history h JOIN resources r ON r.id = h.resource_ref WHERE r.scope = ? AND r.resource_id = ?
+		UNION ALL
+		SELECT f.since, f.scan_id, f.recommendation_id, f.component, '', f.status, f.reason, f.exemption_id
+		FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE r.scope = ? AND r.resource_id = ?
+			AND f.history_deferred = 1) x
+		ORDER BY at, recommendation_id, component`), scope, resourceID, scope, resourceID)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", resourceID, err)
 	}

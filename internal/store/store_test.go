@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,12 +142,33 @@ func TestTransitions(t *testing.T) {
 			if len(h) != 2 || h[0].Status != "Healthy" || h[1].Status != "Removed" || h[1].Previous != "Healthy" {
 				t.Errorf("history of kv-b: %+v", h)
 			}
+			// The secrets' findings: s1 appeared and never changed, so its
+			// appearance is its current row alone (migration 00011); s2's
+			// was written to history when s2 was deleted, before its removal.
+			ha, err := s.History(ctx, "sub:a", vaultA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var secrets []string
+			for _, c := range ha {
+				if c.Component != "" {
+					secrets = append(secrets, fmt.Sprintf("%s scan %d %q→%s %s", c.Component, c.Scan, c.Previous, c.Status, c.Reason))
+				}
+			}
+			want := []string{
+				`s1 scan 1 ""→Unhealthy no expiry`,
+				`s2 scan 1 ""→Healthy expires 2027-01-01`,
+				`s2 scan 3 "Healthy"→Removed `,
+			}
+			if diff := cmp.Diff(want, secrets); diff != "" {
+				t.Errorf("history of kv-a's secrets (-want +got):\n%s", diff)
+			}
 			n, err := s.Counts(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n["history"] != 9 || n["staged_results"] != 0 || n["findings"] != 3 {
-				t.Errorf("rows: %v; want 9 history, 3 findings, nothing staged", n)
+			if n["history"] != 8 || n["staged_results"] != 0 || n["findings"] != 3 {
+				t.Errorf("rows: %v; want 8 history (s1's appearance deferred), 3 findings, nothing staged", n)
 			}
 		})
 	}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDeferredHistory: a component's finding that appears is written to
+// findings alone (migration 00011), yet History shows its appearance;
+// its first change — an exemption that reaches it, a new status, its
+// removal — writes the appearance to history before itself, so history
+// read back is the same as if every appearance had been written at once.
+func TestDeferredHistory(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			c := newClock()
+			ctx := context.Background()
+			s := open(t, e.DSN, c)
+			rows := func() (logged, deferred int64) {
+				t.Helper()
+				if err := s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM history WHERE component <> ''").Scan(&logged); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM findings WHERE history_deferred = 1").Scan(&deferred); err != nil {
+					t.Fatal(err)
+				}
+				return logged, deferred
+			}
+			history := func() []string {
+				t.Helper()
+				h, err := s.History(ctx, "sub:a", vaultA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, x := range h {
+					if x.Component != "" {
+						out = append(out, fmt.Sprintf("%s scan %d %q→%s exemption %d", x.Component, x.Scan, x.Previous, x.Status, x.Exemption))
+					}
+				}
+				return out
+			}
+			c.Add(day)
+			scanOnce(t, s, "sub:a", []verdict{
+				{vaultA, "secret-expiry", "", "Unhealthy", "2 of 3 secrets have no expiry"},
+				{vaultA, "secret-expiry", "s1", "Unhealthy", "no expiry"},
+				{vaultA, "secret-expiry", "s2", "Unhealthy", "no expiry"},
+				{vaultA, "secret-expiry", "s3", "Healthy", "expires 2027-01-01"},
+			})
+			if logged, deferred := rows(); logged != 0 || deferred != 3 {
+				t.Errorf("first scan: %d component history rows, %d deferred findings; want 0 and 3", logged, deferred)
+			}
+			c.Add(day)
+			id, err := s.CreateExemption(ctx, "alice", Exemption{Kind: Waiver, Reason: "test data", Expires: c.Now().Add(30 * day),
+				Scope: OnResource, Target: vaultA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Add(day)
+			scanOnce(t, s, "sub:a", []verdict{
+				{vaultA, "secret-expiry", "", "Unhealthy", "2 of 3 secrets have no expiry"},
+				{vaultA, "secret-expiry", "s1", "Healthy", "expires 2027-02-01"}, // fixed
+				{vaultA, "secret-expiry", "s3", "Healthy", "expires 2027-01-01"}, // s2 deleted
+				{vaultA, "secret-expiry", "s4", "Unhealthy", "no expiry"},        // new, exempt
+			})
+			want := []string{
+				`s1 scan 1 ""→Unhealthy exemption 0`,
+				`s2 scan 1 ""→Unhealthy exemption 0`,
+				`s3 scan 1 ""→Healthy exemption 0`,
+				fmt.Sprintf(`s1 scan 0 "Unhealthy"→Unhealthy exemption %d`, id),
+				fmt.Sprintf(`s2 scan 0 "Unhealthy"→Unhealthy exemption %d`, id),
+				fmt.Sprintf(`s3 scan 0 "Healthy"→Healthy exemption %d`, id),
+				fmt.Sprintf(`s1 scan 2 "Unhealthy"→Healthy exemption %d`, id),
+				`s2 scan 2 "Unhealthy"→Removed exemption 0`,
+				fmt.Sprintf(`s4 scan 2 ""→Unhealthy exemption %d`, id),
+			}
+			if diff := cmp.Diff(want, history()); diff != "" {
+				t.Errorf("history of kv-a's secrets (-want +got):\n%s", diff)
+			}
+			// Every appearance but s4's is a history row now.
+			if logged, deferred := rows(); logged != 8 || deferred != 1 {
+				t.Errorf("second scan: %d component history rows, %d deferred findings; want 8 and 1", logged, deferred)
+			}
+			// s4 changes on the next scan: its appearance comes first.
+			c.Add(day)
+			scanOnce(t, s, "sub:a", []verdict{
+				{vaultA, "secret-expiry", "", "Healthy", "every secret expires"},
+				{vaultA, "secret-expiry", "s1", "Healthy", "expires 2027-02-01"},
+				{vaultA, "secret-expiry", "s3", "Healthy", "expires 2027-01-01"},
+				{vaultA, "secret-expiry", "s4", "Healthy", "expires 2027-03-01"},
+			})
+			want = append(want, fmt.Sprintf(`s4 scan 3 "Unhealthy"→Healthy exemption %d`, id))
+			if diff := cmp.Diff(want, history()); diff != "" {
+				t.Errorf("third scan: history of kv-a's secrets (-want +got):\n%s", diff)
+			}
+			if logged, deferred := rows(); logged != 10 || deferred != 0 {
+				t.Errorf("third scan: %d component history rows, %d deferred findings; want 10 and 0", logged, deferred)
+			}
+		})
+	}
+}
