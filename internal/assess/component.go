@@ -25,6 +25,9 @@ func (a *Assessor) worker() {
 			comps = w.unit.comps
 		}
 		a.judgeComponent(w.doc, comps, &keys)
+		// Nothing of the document is kept past judging but strings:
+		// a pooled one goes back to its reader's pool.
+		w.doc.Release()
 		if w.unit != nil {
 			w.unit.pending.Done()
 		}

@@ -78,6 +78,12 @@ type Document struct {
 	// applies them after Azure Policy has judged the request: a Deny
 	// preview judges the body without them (docs/deny-preview.md).
 	ServiceDefaults []string
+	// Pool is the pool entry of a document made by NewPooledComponent
+	// (Release puts it back), nil for every other document. It says how
+	// the document's memory is managed, not what the document is: any two
+	// compare equal (PoolSlot.Equal, which go-cmp uses) and it is never
+	// written out.
+	Pool *PoolSlot `json:"-"`
 }
 
 // Ref names another resource: by resource ID, or (for data-plane objects

@@ -482,14 +482,33 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 	}
 
 	typ := armComponentTypes[armType]
-	// The document's own body (NewComponentOwning): up to eight members
-	// fit the map's first group.
-	fields := make(map[string]any, 8)
+	var attrs resource.ObjectAttributes
+	if c.enabled >= 0 {
+		attrs.Enabled = c.enabled == 1
+	}
+	slots := [4]*any{&attrs.Expires, &attrs.NotBefore, &attrs.Created, &attrs.Updated}
+	for i, has := range c.hasUnix {
+		if has {
+			*slots[i] = instants[:len(resource.TimeLayout)]
+			instants = instants[len(resource.TimeLayout):]
+		}
+	}
+	var doc *resource.Document
+	var fields map[string]any
 	if typ == resource.TypeSecret {
+		// A secret's only consumer is the assessor, which gives its
+		// document back once judged (resource.NewPooledComponent). Keys
+		// are not pooled: the rotation policies may hold one until the
+		// scan's end (estate.RotationPolicies).
+		doc = resource.NewPooledComponent(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs)
+		fields = doc.Body
 		if c.contentType != nil {
 			fields["contentType"] = fr.internValue(c.contentType)
 		}
 	} else {
+		// The document's own body (NewComponentOwning): up to eight
+		// members fit the map's first group.
+		fields = make(map[string]any, 8)
 		if c.kty != nil {
 			fields["keyType"] = fr.internValue(c.kty)
 		}
@@ -507,18 +526,9 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 		}
 		fields["tags"] = tags
 	}
-	var attrs resource.ObjectAttributes
-	if c.enabled >= 0 {
-		attrs.Enabled = c.enabled == 1
+	if doc == nil {
+		doc = resource.NewComponentOwning(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs, fields)
 	}
-	slots := [4]*any{&attrs.Expires, &attrs.NotBefore, &attrs.Created, &attrs.Updated}
-	for i, has := range c.hasUnix {
-		if has {
-			*slots[i] = instants[:len(resource.TimeLayout)]
-			instants = instants[len(resource.TimeLayout):]
-		}
-	}
-	doc := resource.NewComponentOwning(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs, fields)
 	doc.Source = src
 	fr.rec.docs = append(fr.rec.docs, pendingDoc{doc: doc, start: start, sc: sc, errs: len(fr.errs), hash: foldHash(doc.ID)})
 	fr.fastDocs++

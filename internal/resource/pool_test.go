@@ -1,0 +1,44 @@
+package resource
+
+import (
+	"maps"
+	"slices"
+	"testing"
+)
+
+// TestPooledComponentReused: a pooled document given back and taken
+// again holds nothing of its last use — no member, attribute or gap —
+// and is the document NewComponent builds from the same values.
+func TestPooledComponentReused(t *testing.T) {
+	parent := Ref{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"}
+	for i := range 50 {
+		full := NewPooledComponent(TypeSecret, parent, parent.ID+"/secrets/a", "a",
+			ObjectAttributes{Enabled: true, Expires: "2027-01-01T00:00:00Z", Created: "2026-01-01T00:00:00Z"})
+		full.Body["contentType"] = "text/plain"
+		full.Body["tags"] = map[string]any{"env": "prod"}
+		full.Gaps = append(full.Gaps, Gap{})
+		if full.Pool == nil {
+			t.Fatal("a pooled document without its pool entry")
+		}
+		full.Release()
+		bare := NewPooledComponent(TypeSecret, parent, parent.ID+"/secrets/b", "b", ObjectAttributes{Enabled: false})
+		want := NewComponent(TypeSecret, parent, parent.ID+"/secrets/b", "b", ObjectAttributes{Enabled: false}, nil)
+		if got := slices.Sorted(maps.Keys(bare.Body)); !slices.Equal(got, []string{"attributes", "id", "name", "type"}) {
+			t.Fatalf("round %d: body members %v after reuse", i, got)
+		}
+		attrs, _ := bare.Body["attributes"].(map[string]any)
+		if len(attrs) != 1 || attrs["enabled"] != false {
+			t.Fatalf("round %d: attributes %v after reuse, want only enabled: false", i, attrs)
+		}
+		if bare.ID != want.ID || bare.Name != want.Name || bare.Type != want.Type || bare.Parent != want.Parent ||
+			len(bare.Gaps) != 0 || bare.Body["type"] != want.Body["type"] {
+			t.Fatalf("round %d: %+v, want %+v", i, bare, want)
+		}
+		bare.Release()
+		// Releasing any other document does nothing.
+		want.Release()
+		if want.Body["id"] != parent.ID+"/secrets/b" {
+			t.Fatal("Release emptied a document that is not pooled")
+		}
+	}
+}
