@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -130,6 +131,7 @@ type pusher struct {
 	labels   pushLabels
 	client   *http.Client
 	sleep    func(context.Context, time.Duration) error
+	key      string // the push's Idempotency-Key, the same on each attempt
 }
 
 // prepare checks the --push flags and finds the labels before the
@@ -350,6 +352,10 @@ func (p *pusher) push(ctx context.Context, a *app, res *assess.Result, ro report
 	if err := errors.Join(f.New(ro).Write(&body, res), res.Err()); err != nil {
 		return fmt.Errorf("push: render the JSON report: %w", err)
 	}
+	// One key for every attempt of this push: a server that received an
+	// attempt whose answer was lost answers the retry with that scan
+	// instead of making a second one (Idempotency-Key).
+	p.key = "kvguard-" + rand.Text()
 	var last error
 	tried := 0
 	for attempt := 1; attempt <= pushAttempts; attempt++ {
@@ -396,6 +402,7 @@ func (p *pusher) send(ctx context.Context, body []byte) (pushAnswer, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kvguard/"+Version())
+	req.Header.Set("Idempotency-Key", p.key)
 	if p.token != "" {
 		req.Header.Set("Authorization", "Bearer "+p.token)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -346,6 +347,48 @@ func TestPushRetries(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut, "could not be reached") || !strings.Contains(errOut, "after 4 attempts") ||
 		!equalDurations(e.slept(), []time.Duration{pushBackoff, 2 * pushBackoff, 4 * pushBackoff}) {
 		t.Errorf("unreachable: exit %d, waits %v, stderr:\n%s", code, e.slept(), errOut)
+	}
+}
+
+// TestPushLostAnswer: the server receives a push and makes its scan, but
+// the answer is lost (a proxy answers 502): the retry carries the same
+// Idempotency-Key and gets that scan back instead of making a second one;
+// the next push has a key of its own and makes its own scan.
+func TestPushLostAnswer(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var keys []string
+	ps := newPushServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			first := len(keys) == 1
+			mu.Unlock()
+			if !first {
+				next.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(httptest.NewRecorder(), r) // received, its answer lost
+			w.WriteHeader(http.StatusBadGateway)
+		})
+	})
+	e := &pushEnv{env: map[string]string{tokenEnv: ps.editor}}
+	code, _, errOut := e.run(t, append([]string{"scan", examples, "--push", ps.url}, pushLabelArgs...)...)
+	scans := ps.scans(t)
+	if code != ExitFindings || len(scans) != 1 || scans[0].Status != store.Succeeded {
+		t.Fatalf("exit %d, scans %+v; want one succeeded scan; stderr:\n%s", code, scans, errOut)
+	}
+	if want := fmt.Sprintf("pushed: scan %d,", scans[0].ID); !strings.Contains(errOut, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, errOut)
+	}
+	code, _, errOut = e.run(t, append([]string{"scan", examples, "--push", ps.url}, pushLabelArgs...)...)
+	if code != ExitFindings || len(ps.scans(t)) != 2 {
+		t.Fatalf("second push: exit %d, %d scans, want 2; stderr:\n%s", code, len(ps.scans(t)), errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(keys) != 3 || keys[0] == "" || keys[1] != keys[0] || keys[2] == keys[0] {
+		t.Errorf("Idempotency-Keys %q: want one key for both attempts of the first push and another for the second", keys)
 	}
 }
 

@@ -537,9 +537,20 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 	if b := q.Get("branch"); b != "" {
 		scope += "@" + b
 	}
-	labels := store.Labels{Repository: repo, Branch: q.Get("branch"), Commit: q.Get("commit"), PipelineURL: q.Get("pipeline_url")}
+	labels := store.Labels{Repository: repo, Branch: q.Get("branch"), Commit: q.Get("commit"), PipelineURL: q.Get("pipeline_url"),
+		IdempotencyKey: r.Header.Get("Idempotency-Key")}
+	if k := labels.IdempotencyKey; len(k) > 200 || strings.IndexFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) >= 0 {
+		s.fail(w, r, http.StatusBadRequest, "the Idempotency-Key header must be at most 200 printable ASCII characters without spaces")
+		return
+	}
 	id, done, err := s.opts.Reporter.Report(r.Context(), scope, labels, http.MaxBytesReader(w, r.Body, maxReport))
 	if err != nil {
+		// A retry of a push already received: its scan, as it is now.
+		var dup *store.DuplicatePush
+		if errors.As(err, &dup) {
+			writeJSON(w, http.StatusOK, map[string]any{"scan": dup.ID, "status": string(dup.Status), "url": s.scanURL(dup.ID)})
+			return
+		}
 		if errors.Is(err, store.ErrScopeBusy) {
 			s.fail(w, r, http.StatusConflict, err.Error())
 			return

@@ -190,6 +190,10 @@ func CheckListen(addr string, authOn bool) error {
 type storeReporter struct{ st *store.Store }
 
 func (r storeReporter) Report(ctx context.Context, scope string, labels store.Labels, report io.Reader) (int64, bool, error) {
+	// A report is ingested even when its client stops waiting (a client
+	// that timed out retries with the same idempotency key and finds this
+	// scan); a body cut short still fails it.
+	ctx = context.WithoutCancel(ctx)
 	sc, err := r.st.Begin(ctx, scope, store.Repository, labels)
 	if err != nil {
 		return 0, false, err

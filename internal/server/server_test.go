@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -337,6 +339,49 @@ func TestOpenAPI(t *testing.T) {
 				t.Errorf("the answer does not match its schema: %v\n%s", err, body)
 			}
 		})
+	}
+	// A push's retry (the same Idempotency-Key) answers 200 with the scan
+	// the first attempt made; a key that is not printable ASCII is refused.
+	var first map[string]any
+	for i, tc := range []struct {
+		key  string
+		code int
+	}{{"kvguard-0123", 202}, {"kvguard-0123", 200}, {"a key", 400}} {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", f.ts.URL+"/api/v1/reports?repository=org/keyed", bytes.NewReader(report))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", tc.key)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Fatalf("push %d with key %q: %d, want %d: %s", i, tc.key, resp.StatusCode, tc.code, b)
+		}
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, b)
+		}
+		sch := errSchema
+		if tc.code < 400 {
+			sch = schemaOf("/reports", "post", tc.code)
+		}
+		if err := sch.Validate(v); err != nil {
+			t.Errorf("push %d: the answer does not match its schema: %v\n%s", i, err, b)
+		}
+		m, _ := v.(map[string]any)
+		switch i {
+		case 0:
+			first = m
+		case 1:
+			if fmt.Sprint(m["scan"]) != fmt.Sprint(first["scan"]) {
+				t.Errorf("the retry answered scan %v, the first attempt %v", m["scan"], first["scan"])
+			}
+		}
 	}
 	// The pushed report is stored as a repository scan with CI's labels.
 	_, body := f.get(t, "/findings?source=repository", "")

@@ -33,6 +33,22 @@ type Labels struct {
 	Branch      string
 	Commit      string
 	PipelineURL string
+	// IdempotencyKey, when set, names one push of a report, the same on
+	// each of its retries: Begin refuses a second scan with it
+	// (*DuplicatePush) unless the first failed. Recorded, not read back.
+	IdempotencyKey string
+}
+
+// DuplicatePush is Begin's error when a scan was already begun with the
+// same idempotency key and has not failed: the push it names is that
+// scan, and nothing is to be done again.
+type DuplicatePush struct {
+	ID     int64
+	Status ScanStatus
+}
+
+func (e *DuplicatePush) Error() string {
+	return fmt.Sprintf("this push was received before: scan %d (%s)", e.ID, e.Status)
 }
 
 // ScanInfo is a scan's row.
@@ -79,16 +95,36 @@ func (s *Store) Begin(ctx context.Context, scope string, src Source, l Labels) (
 	}
 	now := s.now()
 	var id int64
+	var dup *DuplicatePush
 	err := s.inTx(ctx, "begin scan of "+scope, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE scans SET status = 'failed', finished_at = ?,
 			error = 'interrupted: its lease expired' WHERE scope = ? AND status = 'running' AND lease_until < ?`),
 			now, scope, now); err != nil {
 			return err
 		}
+		if l.IdempotencyKey != "" {
+			var status string
+			err := tx.QueryRowContext(ctx, s.q("SELECT id, status FROM scans WHERE push_key = ?"), l.IdempotencyKey).Scan(&id, &status)
+			switch {
+			case err == nil && ScanStatus(status) != Failed:
+				dup = &DuplicatePush{ID: id, Status: ScanStatus(status)}
+				return nil
+			case err == nil: // the push failed: it may be tried again
+				if _, err := tx.ExecContext(ctx, s.q("UPDATE scans SET push_key = '' WHERE id = ?"), id); err != nil {
+					return err
+				}
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		return tx.QueryRowContext(ctx, s.q(`INSERT INTO scans (scope, source, repository, branch, commit_sha,
-			pipeline_url, started_at, lease_until, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running') RETURNING id`),
-			scope, string(src), l.Repository, l.Branch, l.Commit, l.PipelineURL, now, now+s.opts.Lease.Milliseconds()).Scan(&id)
+			pipeline_url, push_key, started_at, lease_until, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running') RETURNING id`),
+			scope, string(src), l.Repository, l.Branch, l.Commit, l.PipelineURL, l.IdempotencyKey, now,
+			now+s.opts.Lease.Milliseconds()).Scan(&id)
 	})
+	if dup != nil {
+		return nil, fmt.Errorf("begin scan of %s: %w", scope, dup)
+	}
 	if err != nil {
 		if isUnique(err) {
 			return nil, fmt.Errorf("begin scan of %s: %w", scope, ErrScopeBusy)

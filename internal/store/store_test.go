@@ -321,3 +321,47 @@ func TestIngestRefusesBadRows(t *testing.T) {
 		})
 	}
 }
+
+// TestPushKey: a scan begun again with the idempotency key of one that
+// has not failed is refused as that push (DuplicatePush, running or
+// succeeded); once that scan failed, the key begins a new one.
+func TestPushKey(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t, e.DSN, newClock())
+			l := Labels{Repository: "org/app", IdempotencyKey: "kvguard-K1"}
+			first, err := s.Begin(ctx, "repo:org/app", Repository, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dupOf := func(want int64, status ScanStatus) {
+				t.Helper()
+				_, err := s.Begin(ctx, "repo:org/app", Repository, l)
+				var dup *DuplicatePush
+				if !errors.As(err, &dup) || dup.ID != want || dup.Status != status {
+					t.Fatalf("begin again: %v, want the push of scan %d (%s)", err, want, status)
+				}
+			}
+			dupOf(first.ID(), Running)
+			if err := first.Complete(ctx); err != nil {
+				t.Fatal(err)
+			}
+			dupOf(first.ID(), Succeeded)
+			// Another key is another push.
+			other, err := s.Begin(ctx, "repo:org/app", Repository, Labels{Repository: "org/app", IdempotencyKey: "kvguard-K2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := other.Fail(ctx, "test"); err != nil {
+				t.Fatal(err)
+			}
+			l.IdempotencyKey = "kvguard-K2"
+			again, err := s.Begin(ctx, "repo:org/app", Repository, l)
+			if err != nil || again.ID() == other.ID() {
+				t.Fatalf("begin with a failed push's key: %v; want a new scan", err)
+			}
+			dupOf(again.ID(), Running)
+		})
+	}
+}
