@@ -102,3 +102,57 @@ func TestDeferredHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcileAtScale: an exemption that changes more findings than
+// reconcile writes one by one (reconcileOneByOne) is written set-wise,
+// with the same history, finding for finding, as a small one: each
+// secret's deferred appearance, then its exemption, then its expiry.
+func TestReconcileAtScale(t *testing.T) {
+	for _, n := range []int{10, reconcileOneByOne + 100} {
+		for _, e := range engines(t) { // a store of its own for each size
+			t.Run(fmt.Sprintf("%s/%d", e.Name, n), func(t *testing.T) {
+				c := newClock()
+				ctx := context.Background()
+				s := open(t, e.DSN, c)
+				vs := []verdict{{vaultA, "secret-expiry", "", "Unhealthy", fmt.Sprintf("%d secrets have no expiry", n)}}
+				for i := range n {
+					vs = append(vs, verdict{vaultA, "secret-expiry", fmt.Sprintf("s%04d", i), "Unhealthy", "no expiry"})
+				}
+				c.Add(day)
+				scanOnce(t, s, "sub:a", vs)
+				c.Add(day)
+				id, err := s.CreateExemption(ctx, "alice", Exemption{Kind: Waiver, Reason: "test data", Expires: c.Now().Add(2 * day),
+					Scope: OnResource, Target: vaultA})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Add(3 * day)
+				if changed, _, err := s.Maintain(ctx); err != nil || changed != int64(n+1) {
+					t.Fatalf("%d secrets: maintain: %d changes, %v; want %d", n, changed, err, n+1)
+				}
+				h, err := s.History(ctx, "sub:a", vaultA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				per := map[string][]string{}
+				for _, x := range h {
+					per[x.Component] = append(per[x.Component], fmt.Sprintf("scan %d %q→%s exemption %d", x.Scan, x.Previous, x.Status, x.Exemption))
+				}
+				want := []string{`scan 1 ""→Unhealthy exemption 0`, fmt.Sprintf(`scan 0 "Unhealthy"→Unhealthy exemption %d`, id),
+					`scan 0 "Unhealthy"→Unhealthy exemption 0`}
+				if len(per) != n+1 {
+					t.Fatalf("%d secrets: history of %d findings, want %d", n, len(per), n+1)
+				}
+				for comp, got := range per {
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Fatalf("%d secrets: history of %q (-want +got):\n%s", n, comp, diff)
+					}
+				}
+				var deferred int64
+				if err := s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM findings WHERE history_deferred = 1").Scan(&deferred); err != nil || deferred != 0 {
+					t.Errorf("%d secrets: %d findings still deferred (%v)", n, deferred, err)
+				}
+			})
+		}
+	}
+}

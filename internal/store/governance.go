@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -225,6 +226,9 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx) (int64, error) {
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("reconcile exemptions: %w", err)
 	}
+	if len(changes) > reconcileOneByOne {
+		return int64(len(changes)), s.reconcileAll(ctx, tx, now)
+	}
 	for _, c := range changes {
 		// A finding whose history was deferred gets its appearance
 		// first (migration 00011).
@@ -246,6 +250,38 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx) (int64, error) {
 		}
 	}
 	return int64(len(changes)), nil
+}
+
+// reconcileOneByOne is how many exemption changes reconcile writes
+// statement by statement; above it, reconcileAll writes them in three
+// statements over all findings (an exemption on a subscription of a
+// million secrets was a million round trips of three statements each).
+const reconcileOneByOne = 500
+
+// reconcileAll writes every finding's exemption change at instant now,
+// set-wise: the deferred appearances of the findings that change, their
+// history rows, then the findings themselves (last: the statements
+// before find the changes by the exemption the findings still carry).
+func (s *Store) reconcileAll(ctx context.Context, tx *sql.Tx, now int64) error {
+	want := "COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE " + exemptionMatch(now, "f.recommendation_id") + "), 0)"
+	for _, st := range []struct{ what, query string }{
+		{"deferred appearances", `INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status,
+			status, reason, exemption_id)
+			SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id
+			FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE f.history_deferred = 1 AND f.exemption_id <> ` + want},
+		{"history", `INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
+			exemption_id)
+			SELECT f.resource_ref, f.recommendation_id, f.component, ` + strconv.FormatInt(now, 10) + `, 0, f.status, f.status,
+				f.reason, ` + want + `
+			FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE f.exemption_id <> ` + want},
+		{"findings", `UPDATE findings AS f SET exemption_id = ` + want + `, history_deferred = 0
+			FROM resources r WHERE r.id = f.resource_ref AND f.exemption_id <> ` + want},
+	} {
+		if _, err := tx.ExecContext(ctx, st.query); err != nil {
+			return fmt.Errorf("reconcile exemptions: %s: %w", st.what, err)
+		}
+	}
+	return nil
 }
 
 // Maintain is the periodic work: it records the exemptions that expired
