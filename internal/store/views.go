@@ -31,12 +31,11 @@ const sourceExpr = "CASE WHEN r.repository = '' THEN 'live' ELSE 'repository' EN
 // completing, in its transaction: each of the scan's history rows on a
 // resource's own verdict moves one count from its previous status to its
 // new one, then today's trend rows are rewritten from the counts. When
-// counted is set, the rows of the scan's new and changed findings were
-// counted as they were written (applyChangesPG): only its removals
-// (removed rows, none most of the time) are read back from history.
-func (s *Store) viewsCompleted(ctx context.Context, tx *sql.Tx, scanID int64, scope string, now int64, counted bool,
-	removed int64) error {
-	delta := `SELECT r.scope, ` + sourceExpr + ` AS source, r.subscription, r.resource_group, h.recommendation_id,
+// counted is set, the scan's new, changed and removed findings were
+// counted as they were written (applyChangesPG) and history is not read.
+func (s *Store) viewsCompleted(ctx context.Context, tx *sql.Tx, scanID int64, scope string, now int64, counted bool) error {
+	if !counted {
+		delta := `SELECT r.scope, ` + sourceExpr + ` AS source, r.subscription, r.resource_group, h.recommendation_id,
 			h.prev_status AS status, -1 AS d
 		FROM history h JOIN resources r ON r.id = h.resource_ref
 		WHERE h.scan_id = ? AND h.component = '' AND h.prev_status <> ''
@@ -44,21 +43,12 @@ func (s *Store) viewsCompleted(ctx context.Context, tx *sql.Tx, scanID int64, sc
 		SELECT r.scope, ` + sourceExpr + `, r.subscription, r.resource_group, h.recommendation_id, h.status, 1
 		FROM history h JOIN resources r ON r.id = h.resource_ref
 		WHERE h.scan_id = ? AND h.component = '' AND h.status <> 'Removed'`
-	args := []any{scanID, scanID}
-	if counted {
-		delta = `SELECT r.scope, ` + sourceExpr + ` AS source, r.subscription, r.resource_group, h.recommendation_id,
-			h.prev_status AS status, -1 AS d
-		FROM history h JOIN resources r ON r.id = h.resource_ref
-		WHERE h.scan_id = ? AND h.component = '' AND h.status = 'Removed'`
-		args = args[:1]
-	}
-	if !counted || removed > 0 {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO view_counts (scope, source, subscription, resource_group,
 		recommendation_id, status, n)
 		SELECT scope, source, subscription, resource_group, recommendation_id, status, SUM(d) FROM (`+delta+`) x
 		WHERE true GROUP BY scope, source, subscription, resource_group, recommendation_id, status
 		ON CONFLICT (scope, source, subscription, resource_group, recommendation_id, status)
-		DO UPDATE SET n = view_counts.n + excluded.n`), args...); err != nil {
+		DO UPDATE SET n = view_counts.n + excluded.n`), scanID, scanID); err != nil {
 			return fmt.Errorf("view counts: %w", err)
 		}
 	}

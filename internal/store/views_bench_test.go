@@ -315,7 +315,7 @@ func BenchmarkViewsCompleted(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						if err := s.viewsCompleted(ctx, tx, sc.id, "tenant", c.Now().UnixMilli(), false, 0); err != nil {
+						if err := s.viewsCompleted(ctx, tx, sc.id, "tenant", c.Now().UnixMilli(), false); err != nil {
 							b.Fatal(err)
 						}
 						_ = tx.Rollback()

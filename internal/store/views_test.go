@@ -241,9 +241,9 @@ func TestTagCounts(t *testing.T) {
 // TestViewCountsMatchFindings: after scans that add, change, keep and
 // remove verdicts in two scopes (components changing alongside), the
 // maintained counts are exactly a recount of the current findings. On
-// PostgreSQL a completion counts its new and changed findings as it
-// writes them and reads only its removals back from history; on SQLite
-// it reads all its history rows: both must agree with the recount.
+// PostgreSQL a completion counts its new, changed and removed findings
+// as it writes them (one pass, applyChangesPG); on SQLite it reads all
+// its history rows: both must agree with the recount.
 func TestViewCountsMatchFindings(t *testing.T) {
 	scans := []struct {
 		scope string
