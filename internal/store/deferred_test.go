@@ -156,3 +156,66 @@ func TestReconcileAtScale(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstScanExempt: a scope's first scan (PostgreSQL writes it without
+// comparing, firstPG) applies the exemptions that exist already, to the
+// resource's own verdicts and to its components alike, and counts them.
+func TestFirstScanExempt(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			c := newClock()
+			ctx := context.Background()
+			s := open(t, e.DSN, c)
+			id, err := s.CreateExemption(ctx, "alice", Exemption{Kind: Mitigated, Reason: "behind a firewall",
+				Expires: c.Now().Add(30 * day), Scope: OnResource, Target: vaultA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Add(day)
+			sc := scanOnce(t, s, "sub:a", []verdict{
+				{vaultA, "secret-expiry", "", "Unhealthy", "1 of 1 secrets has no expiry"},
+				{vaultA, "secret-expiry", "s1", "Unhealthy", "no expiry"},
+				{vaultB, "purge", "", "Unhealthy", "purge protection off"},
+			})
+			if info, err := s.ScanInfo(ctx, sc.ID()); err != nil || info.Changes != 3 {
+				t.Errorf("first scan: %+v, %v; want 3 changes", info, err)
+			}
+			var got []string
+			rows, err := s.DB().QueryContext(ctx, `SELECT r.name, f.component, f.exemption_id, f.history_deferred
+				FROM findings f JOIN resources r ON r.id = f.resource_ref ORDER BY r.name, f.component`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var name, comp string
+				var ex, deferred int64
+				if err := rows.Scan(&name, &comp, &ex, &deferred); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprintf("%s %q exemption %d deferred %d", name, comp, ex, deferred))
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{
+				fmt.Sprintf(`kv-a "" exemption %d deferred 0`, id),
+				fmt.Sprintf(`kv-a "s1" exemption %d deferred 1`, id),
+				`kv-b "" exemption 0 deferred 0`,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			h, err := s.History(ctx, "sub:a", vaultA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h) != 2 || h[0].Exemption != id || h[1].Exemption != id || h[0].Previous != "" || h[1].Previous != "" {
+				t.Errorf("history of kv-a: %+v; want two appearances with exemption %d", h, id)
+			}
+			var n int64
+			if err := s.DB().QueryRowContext(ctx, "SELECT COALESCE(SUM(n), 0) FROM view_counts WHERE status = 'Unhealthy'").Scan(&n); err != nil || n != 2 {
+				t.Errorf("unhealthy resources counted: %d (%v), want 2", n, err)
+			}
+		})
+	}
+}
