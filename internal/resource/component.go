@@ -29,7 +29,11 @@ type ObjectAttributes struct {
 }
 
 func (a ObjectAttributes) body() map[string]any {
-	m := make(map[string]any, 5)
+	return a.into(make(map[string]any, 5))
+}
+
+// into sets m's members to the attributes and returns m.
+func (a ObjectAttributes) into(m map[string]any) map[string]any {
 	putAttr(m, "enabled", a.Enabled)
 	putAttr(m, "expiresOn", a.Expires)
 	putAttr(m, "notBefore", a.NotBefore)

@@ -33,16 +33,11 @@ var componentSlots = sync.Pool{New: func() any {
 // map in it; strings and values taken from it stay valid.
 func NewPooledComponent(typ string, parent Ref, id, name string, attrs ObjectAttributes) *Document {
 	s := componentSlots.Get().(*PoolSlot)
-	body, am := s.doc.Body, s.attrs
-	putAttr(am, "enabled", attrs.Enabled)
-	putAttr(am, "expiresOn", attrs.Expires)
-	putAttr(am, "notBefore", attrs.NotBefore)
-	putAttr(am, "createdOn", attrs.Created)
-	putAttr(am, "updatedOn", attrs.Updated)
+	body := s.doc.Body
 	body["id"] = id
 	body["name"] = name
 	body["type"] = TypeValue(typ)
-	body["attributes"] = am
+	body["attributes"] = attrs.into(s.attrs)
 	s.doc = Document{ID: id, Type: typ, Name: name, Body: body, Parent: parent, Pool: s}
 	return &s.doc
 }

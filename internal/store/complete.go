@@ -23,9 +23,22 @@ func exemptionMatch(now int64, rec string) string {
 	      AND (e.path = '' OR r.file = e.path OR substr(r.file, 1, length(e.path) + 1) = e.path || '/')))`
 }
 
-// wantExemption is the SQL expression of the exemption a finding should
-// carry: the oldest that applies, or 0. With no exemption active it is
-// the constant 0, which spares a million subqueries.
+// exemptionWant is the SQL expression of the exemption the finding of
+// recommendation rec on resource r should carry at instant now: the
+// oldest that applies, or 0.
+func exemptionWant(now int64, rec string) string {
+	return "COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE " + exemptionMatch(now, rec) + "), 0)"
+}
+
+// appearanceOf inserts into history the appearance of the deferred
+// findings f it is followed by a FROM for (migration 00011): the row the
+// finding itself stands for while it has not changed.
+const appearanceOf = `INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
+		exemption_id)
+	SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id`
+
+// wantExemption is exemptionWant, except that with no exemption active it
+// is the constant 0, which spares a million subqueries.
 func (s *Store) wantExemption(ctx context.Context, tx *sql.Tx, now int64, rec string) (string, error) {
 	var n int64
 	if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM exemptions WHERE revoked_at = 0 AND expires_at > ?"), now).Scan(&n); err != nil {
@@ -34,7 +47,7 @@ func (s *Store) wantExemption(ctx context.Context, tx *sql.Tx, now int64, rec st
 	if n == 0 {
 		return "0", nil
 	}
-	return "COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE " + exemptionMatch(now, rec) + "), 0)", nil
+	return exemptionWant(now, rec), nil
 }
 
 // Complete makes the scan's staged results current, atomically: in one
@@ -158,17 +171,19 @@ func (sc *Scan) complete(ctx context.Context) error {
 // changes (applyChangesPG); SQLite first (removeUnseen).
 func (sc *Scan) compare(ctx context.Context, tx *sql.Tx, now int64) (changes, removed int64, err error) {
 	s := sc.s
-	if s.engine != Postgres {
-		if removed, err = sc.removeUnseen(ctx, tx, now); err != nil {
-			return 0, 0, err
-		}
-	}
 	want, err := s.wantExemption(ctx, tx, now, "s.recommendation_id")
 	if err != nil {
 		return 0, 0, err
 	}
-	changes, gone, err := sc.applyChanges(ctx, tx, now, want)
-	return changes, removed + gone, err
+	n, id := strconv.FormatInt(now, 10), strconv.FormatInt(sc.id, 10)
+	if s.engine == Postgres {
+		return sc.applyChangesPG(ctx, tx, n, id, want)
+	}
+	if removed, err = sc.removeUnseen(ctx, tx, now); err != nil {
+		return 0, 0, err
+	}
+	changes, err = sc.applyChanges(ctx, tx, now, n, id, want)
+	return changes, removed, err
 }
 
 // staged joins a scan's staged results (s) to their resources (sr, and
@@ -182,29 +197,16 @@ const stagedWhere = ` WHERE sr.scan_id = ? AND r.scope = ? AND r.resource_id = s
 	AND r.deployment = sr.deployment AND s.scan_id = sr.scan_id AND s.resource_no = sr.resource_no`
 
 // applyChanges records the new and changed findings in history, then
-// copies those history rows into the current state: the staged results
-// are joined to the current state once, and an unchanged finding is
-// read, never written. A component's new finding goes to findings alone,
-// its history deferred (migration 00011); a deferred finding that
-// changes has its appearance written to history first.
-func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, want string) (changes, removed int64, err error) {
-	s := sc.s
-	n := strconv.FormatInt(now, 10)
-	id := strconv.FormatInt(sc.id, 10)
-	if s.engine == Postgres {
-		return sc.applyChangesPG(ctx, tx, n, id, want)
-	}
-	changes, err = sc.applyChangesSQLite(ctx, tx, now, n, id, want)
-	return changes, 0, err
-}
-
-// applyChangesSQLite is applyChanges on SQLite, after removeUnseen.
-func (sc *Scan) applyChangesSQLite(ctx context.Context, tx *sql.Tx, now int64, n, id, want string) (int64, error) {
+// copies those history rows into the current state, on SQLite, after
+// removeUnseen: the staged results are joined to the current state once,
+// and an unchanged finding is read, never written. A component's new
+// finding goes to findings alone, its history deferred (migration
+// 00011); a deferred finding that changes has its appearance written to
+// history first.
+func (sc *Scan) applyChanges(ctx context.Context, tx *sql.Tx, now int64, n, id, want string) (int64, error) {
 	s := sc.s
 	differs := `(f.status <> s.status OR f.reason <> s.reason OR f.exemption_id <> ` + want + `)`
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
-		prev_status, status, reason, exemption_id)
-		SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id`+staged+`
+	if _, err := tx.ExecContext(ctx, s.q(appearanceOf+staged+`
 		JOIN findings f ON f.resource_ref = r.id AND f.recommendation_id = s.recommendation_id AND f.component = s.component
 		`+stagedWhere+` AND f.history_deferred = 1 AND `+differs), sc.id, sc.scope); err != nil {
 		return 0, fmt.Errorf("history: deferred appearances: %w", err)
@@ -266,17 +268,26 @@ func (sc *Scan) applyChangesSQLite(ctx context.Context, tx *sql.Tx, now int64, n
 	return logged + deferred, nil
 }
 
-// applyChangesPG is applyChanges in one PostgreSQL statement. The
+// stagedInScope opens a PostgreSQL completion's statement with r, the
+// scan's staged resources (by the scope and the scan, its two arguments)
+// mapped to the scope's resources, a few thousand rows: the million
+// staged results join them on a number rather than each hashing a
+// 120-byte resource ID.
+const stagedInScope = `WITH r AS MATERIALIZED (
+			SELECT sr.resource_no, x.id, x.resource_id, x.subscription, x.resource_group, x.repository, x.file
+			FROM staged_resources sr JOIN resources x ON x.scope = ? AND x.resource_id = sr.resource_id
+				AND x.deployment = sr.deployment
+			WHERE sr.scan_id = ?),
+		`
+
+// applyChangesPG is compare on PostgreSQL, in one statement. The
 // staged results are compared with the scope's current findings once
 // (d, a full join carrying the previous finding's values): a staged
 // verdict without a finding is new, a finding without a staged verdict
 // is removed (status NULL in d), both with different values changed.
 // The statement's parts see the findings as they were before it, which
 // is what the comparison wants, and take their rows from d's work table
-// instead of reading history back through an index. The staged
-// resources are mapped to the scope's resources first (r, a few
-// thousand rows), so that the million staged results join them on a
-// number rather than each hashing a 120-byte resource ID. A component's
+// instead of reading history back through an index. A component's
 // new finding is written to findings alone, its history deferred
 // (migration 00011); a deferred finding that changes or goes gets its
 // appearance written first. The resources' own verdicts move the read
@@ -294,11 +305,7 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 		changes, err := sc.firstPG(ctx, tx, now, id, want)
 		return changes, 0, err
 	}
-	err = tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
-			SELECT sr.resource_no, x.id, x.resource_id, x.subscription, x.resource_group, x.repository, x.file
-			FROM staged_resources sr JOIN resources x ON x.scope = ? AND x.resource_id = sr.resource_id
-				AND x.deployment = sr.deployment
-			WHERE sr.scan_id = ?),
+	err = tx.QueryRowContext(ctx, sc.s.q(stagedInScope+`
 		d AS MATERIALIZED (
 			SELECT COALESCE(n.resource_ref, f.resource_ref) AS resource_ref,
 				COALESCE(n.recommendation_id, f.recommendation_id) AS recommendation_id,
@@ -365,11 +372,7 @@ func (sc *Scan) applyChangesPG(ctx context.Context, tx *sql.Tx, now, id, want st
 // model counts them.
 func (sc *Scan) firstPG(ctx context.Context, tx *sql.Tx, now, id, want string) (int64, error) {
 	var changes int64
-	err := tx.QueryRowContext(ctx, sc.s.q(`WITH r AS MATERIALIZED (
-			SELECT sr.resource_no, x.id, x.resource_id, x.subscription, x.resource_group, x.repository, x.file
-			FROM staged_resources sr JOIN resources x ON x.scope = ? AND x.resource_id = sr.resource_id
-				AND x.deployment = sr.deployment
-			WHERE sr.scan_id = ?),
+	err := tx.QueryRowContext(ctx, sc.s.q(stagedInScope+`
 		added AS (
 			INSERT INTO findings (resource_ref, recommendation_id, component, status, reason, exemption_id, since, scan_id,
 				history_deferred)
@@ -412,10 +415,7 @@ func (sc *Scan) removeUnseen(ctx context.Context, tx *sql.Tx, now int64) (int64,
 			AND s.resource_no = sr.resource_no AND s.recommendation_id = f.recommendation_id AND s.component = f.component)`
 	// A removed finding whose history was deferred gets its appearance
 	// first (migration 00011).
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
-		prev_status, status, reason, exemption_id)
-		SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id`+
-		unseen+` AND f.history_deferred = 1`), sc.id, sc.scope, sc.id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(appearanceOf+unseen+` AND f.history_deferred = 1`), sc.id, sc.scope, sc.id); err != nil {
 		return 0, fmt.Errorf("removed findings: deferred appearances: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,

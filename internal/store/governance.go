@@ -204,7 +204,7 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx) (int64, error) {
 	now := s.now()
 	rows, err := tx.QueryContext(ctx, `SELECT resource_ref, recommendation_id, component, status, reason, want FROM (
 		SELECT f.resource_ref, f.recommendation_id, f.component, f.status, f.reason, f.exemption_id,
-		COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE `+exemptionMatch(now, "f.recommendation_id")+`), 0) AS want
+		`+exemptionWant(now, "f.recommendation_id")+` AS want
 		FROM findings f JOIN resources r ON r.id = f.resource_ref) x WHERE x.want <> x.exemption_id`)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile exemptions: %w", err)
@@ -232,10 +232,8 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx) (int64, error) {
 	for _, c := range changes {
 		// A finding whose history was deferred gets its appearance
 		// first (migration 00011).
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id,
-			prev_status, status, reason, exemption_id)
-			SELECT resource_ref, recommendation_id, component, since, scan_id, '', status, reason, exemption_id
-			FROM findings WHERE resource_ref = ? AND recommendation_id = ? AND component = ? AND history_deferred = 1`),
+		if _, err := tx.ExecContext(ctx, s.q(appearanceOf+` FROM findings f WHERE f.resource_ref = ? AND f.recommendation_id = ?
+			AND f.component = ? AND f.history_deferred = 1`),
 			c.ref, c.rec, c.comp); err != nil {
 			return 0, fmt.Errorf("reconcile exemptions: %w", err)
 		}
@@ -263,11 +261,9 @@ const reconcileOneByOne = 500
 // history rows, then the findings themselves (last: the statements
 // before find the changes by the exemption the findings still carry).
 func (s *Store) reconcileAll(ctx context.Context, tx *sql.Tx, now int64) error {
-	want := "COALESCE((SELECT MIN(e.id) FROM exemptions e WHERE " + exemptionMatch(now, "f.recommendation_id") + "), 0)"
+	want := exemptionWant(now, "f.recommendation_id")
 	for _, st := range []struct{ what, query string }{
-		{"deferred appearances", `INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status,
-			status, reason, exemption_id)
-			SELECT f.resource_ref, f.recommendation_id, f.component, f.since, f.scan_id, '', f.status, f.reason, f.exemption_id
+		{"deferred appearances", appearanceOf + `
 			FROM findings f JOIN resources r ON r.id = f.resource_ref WHERE f.history_deferred = 1 AND f.exemption_id <> ` + want},
 		{"history", `INSERT INTO history (resource_ref, recommendation_id, component, at, scan_id, prev_status, status, reason,
 			exemption_id)
