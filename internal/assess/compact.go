@@ -3,6 +3,7 @@ package assess
 import (
 	"encoding/binary"
 	"errors"
+	"iter"
 	"strings"
 )
 
@@ -123,6 +124,51 @@ func (cc *compactComps) components() []Component {
 		off += n
 	}
 	return out
+}
+
+// NumComponents is how many components a has, whether they are kept
+// compact (see Result.AllLean) or not.
+func (a *Assessment) NumComponents() int {
+	if a.compact != nil {
+		return a.compact.len()
+	}
+	return len(a.Components)
+}
+
+// EachComponent yields a's components in order, whether they are kept
+// compact (see Result.AllLean) or not, without making them all at once:
+// a compact one is made in a variable of the iterator's, valid until the
+// next is yielded.
+func (a *Assessment) EachComponent() iter.Seq[*Component] {
+	return func(yield func(*Component) bool) {
+		cc := a.compact
+		if cc == nil {
+			for i := range a.Components {
+				if !yield(&a.Components[i]) {
+					return
+				}
+			}
+			return
+		}
+		var c Component
+		names := string(cc.Names) // one copy for all the names
+		off, odd := 0, 0
+		for i := 0; i+recSize <= len(cc.Recs); i += recSize {
+			r := cc.Recs[i : i+recSize]
+			if r[4] == oddStatus {
+				c = cc.Odd[odd]
+				odd++
+			} else {
+				n := int(binary.LittleEndian.Uint32(r))
+				c = Component{Name: names[off : off+n], Status: statuses[r[4]], Type: cc.Types[r[5]],
+					Reason: cc.Reasons[r[6]], idPrefix: &cc.Prefixes[r[7]]}
+				off += n
+			}
+			if !yield(&c) {
+				return
+			}
+		}
+	}
 }
 
 // compact keeps as's components compact when there are enough of them.

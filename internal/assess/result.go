@@ -262,18 +262,36 @@ func (r *Result) AddErrors(errs ...*resource.InputError) {
 	estate.SortErrors(r.Errors)
 }
 
+// AllLean is All for a writer that reads components only through
+// EachComponent and NumComponents: an assessment whose components are
+// kept compact is yielded as it is (its Components nil), so that a
+// million secrets are written without first being made into Components,
+// a hundred bytes each. Like All's, the assessments are shared: a writer
+// must not change them.
+func (r *Result) AllLean() iter.Seq[*Assessment] {
+	if r.keep != nil {
+		return r.All() // a filter may read Components
+	}
+	return r.each(func(a *Assessment) *Assessment { return a })
+}
+
 // all yields every assessment, merging the spilled runs.
 func (r *Result) all() iter.Seq[*Assessment] {
+	return r.each(whole)
+}
+
+// each yields view(a) for every assessment a, merging the spilled runs.
+func (r *Result) each(view func(*Assessment) *Assessment) iter.Seq[*Assessment] {
 	return func(yield func(*Assessment) bool) {
 		if r.spilled == nil {
 			for _, a := range r.Assessments {
-				if !yield(whole(a)) {
+				if !yield(view(a)) {
 					return
 				}
 			}
 			return
 		}
-		all := func(a *Assessment) bool { return yield(whole(a)) }
+		all := func(a *Assessment) bool { return yield(view(a)) }
 		if err := mergeAssessments(r.spilled, r.order, r.Assessments, all); err != nil && r.readErr == nil {
 			r.readErr = err
 		}

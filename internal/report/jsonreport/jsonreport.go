@@ -51,7 +51,7 @@ func (w Writer) Write(out io.Writer, r *assess.Result) error {
 		writeRecommendation(b, rec)
 	}
 	b.raw("],\n\"assessments\":[")
-	writeAssessments(b, r.All(), runtime.GOMAXPROCS(0))
+	writeAssessments(b, r.AllLean(), runtime.GOMAXPROCS(0))
 	b.raw("]")
 	if r.Summary.Assignments != nil {
 		b.raw(",\n\"assignments\":")
@@ -183,11 +183,13 @@ func writeAssessment(b *buf, a *assess.Assessment) {
 	}
 	if a.Recommendation.Component != "" {
 		b.raw(`,"components":[`)
-		for i := range a.Components {
+		i := 0
+		for c := range a.EachComponent() {
 			if i > 0 {
 				b.raw(",")
 			}
-			writeComponent(b, &a.Components[i])
+			writeComponent(b, c)
+			i++
 		}
 		b.raw("]")
 	}

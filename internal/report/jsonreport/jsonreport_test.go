@@ -3,7 +3,9 @@ package jsonreport
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +419,57 @@ func TestPiecesMatchOneByOne(t *testing.T) {
 	writeAssessments(&pieces, r.All(), 3)
 	if !bytes.Equal(one.b, pieces.b) {
 		t.Errorf("pieces differ from one by one (%d and %d bytes)", len(pieces.b), len(one.b))
+	}
+}
+
+// TestLeanMatchesWhole: components kept compact by the assessor (a vault
+// with more than a roll-up's worth of secrets, some odd: an exemption, a
+// place in code) are written from their compact form byte for byte as
+// from Components made whole.
+func TestLeanMatchesWhole(t *testing.T) {
+	t.Parallel()
+	parent := resource.Ref{ID: reporttest.VaultID("kv-many")}
+	vault := &resource.Document{ID: parent.ID, Type: resource.TypeVault, Name: "kv-many",
+		Source: resource.Provenance{Kind: "azure", ReadAt: reporttest.Now},
+		Body:   map[string]any{"id": parent.ID, "name": "kv-many", "type": resource.TypeVault, "location": "westeurope", "properties": map[string]any{}}}
+	docs := []*resource.Document{vault}
+	for i := range 150 {
+		name := fmt.Sprintf("s-%03d", 149-i) // judged out of name order
+		var expires any
+		if i%3 != 0 {
+			expires = "2030-01-01T00:00:00Z"
+		}
+		doc := resource.NewComponent(resource.TypeSecret, parent, parent.ID+"/secrets/"+name, name,
+			resource.ObjectAttributes{Enabled: true, Expires: expires, Created: "2025-01-01T00:00:00Z"}, nil)
+		switch i {
+		case 6:
+			doc.Source = resource.Provenance{Kind: "terraform", File: "main.tf", StartLine: 3, EndLine: 9, Address: "azurerm_key_vault_secret.s"}
+		case 9:
+			doc.Suppressions = []resource.Suppression{{RuleID: "keyvault-secret-expiry", Reason: "accepted"}}
+		}
+		docs = append(docs, doc)
+	}
+	r := reporttest.Judge(t, docs)
+	compact := 0
+	var whole []*assess.Assessment
+	for a := range r.All() {
+		whole = append(whole, a)
+	}
+	for a := range r.AllLean() {
+		if a.Components == nil && a.NumComponents() > 0 {
+			compact++
+		}
+	}
+	if compact == 0 {
+		t.Fatal("no assessment kept its components compact: the test reads nothing lean")
+	}
+	var lean, full buf
+	formatAssessments(&lean, r.AllLean(), 0)
+	formatAssessments(&full, slices.Values(whole), 0)
+	if !bytes.Equal(lean.b, full.b) {
+		t.Errorf("lean and whole differ (%d and %d bytes):\n%s\n%s", len(lean.b), len(full.b), lean.b, full.b)
+	}
+	if !bytes.Contains(full.b, []byte(`"exemption"`)) || !bytes.Contains(full.b, []byte(`"main.tf"`)) {
+		t.Errorf("the odd components' exemption or place in code is missing:\n%s", full.b)
 	}
 }

@@ -79,7 +79,7 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 	for a := range all {
 		piece = append(piece, a)
 		count++
-		n += assessmentWeight + len(a.Components)
+		n += assessmentWeight + a.NumComponents()
 		if n >= pieceComponents {
 			send(piece, first)
 			piece, first, n = nil, count, 0
