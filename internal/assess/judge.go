@@ -95,11 +95,14 @@ func applySuppression(s resource.Suppression, st Status, reason string, now time
 }
 
 func (a *Assessor) unusedSuppression(s resource.Suppression, doc *resource.Document) *resource.InputError {
+	// Kept past the document: a pooled one's ID is written over once it
+	// is released (resource.PoolSlot.Text).
+	id := strings.Clone(doc.ID)
 	if _, ok := a.cat.Lookup(s.RuleID); !ok {
-		return &resource.InputError{Pos: s.Pos, ResourceID: doc.ID, Warning: true,
+		return &resource.InputError{Pos: s.Pos, ResourceID: id, Warning: true,
 			Msg: fmt.Sprintf("kvguard:ignore names unknown recommendation %q (known: %s)", s.RuleID, strings.Join(a.cat.IDs(), ", "))}
 	}
-	return &resource.InputError{Pos: s.Pos, ResourceID: doc.ID, Warning: true,
+	return &resource.InputError{Pos: s.Pos, ResourceID: id, Warning: true,
 		Msg: fmt.Sprintf("kvguard:ignore %s on %s is unused: the resource has no finding to suppress", s.RuleID, estate.NameOf(doc))}
 }
 

@@ -1,6 +1,9 @@
 package resource
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // A saved estate is a million secrets, each a document read, judged once
 // and dropped: its two maps (the body and the attributes) and the document
@@ -8,12 +11,27 @@ import "sync"
 // work followed them. A reader whose documents have a single consumer that
 // lets go of them after judging takes them from this pool instead
 // (NewPooledComponent), and that consumer gives them back (Release).
+//
+// The strings a secret's document is made of (its ID, its name, the
+// instants of its attributes) were a quarter of those bytes again, a
+// string per secret. A slot also holds a buffer for them (Text), written
+// over by the next document made in the slot: what the consumer keeps
+// past Release it must copy.
 
-// PoolSlot is a pooled document with its attributes map.
+// PoolSlot is a pooled document with its attributes map and the buffer
+// of its strings.
 type PoolSlot struct {
 	doc   Document
 	attrs map[string]any
+	// text is the buffer Text's strings are views of; Release fills it
+	// with poison bytes so that a string kept past it shows as garbage
+	// in the report (and to the race detector) rather than as another
+	// secret's plausible ID.
+	text []byte
 }
+
+// Poison is the byte Release writes over a slot's text.
+const Poison = 0xff
 
 // Equal reports true: a document's pool entry is not part of what it is
 // (see Document.Pool).
@@ -25,14 +43,33 @@ var componentSlots = sync.Pool{New: func() any {
 	return s
 }}
 
-// NewPooledComponent is NewComponentOwning for a document from the pool:
-// its body is a map of the pool's (empty) to which the caller adds the
-// type's own fields (contentType, keyType, tags, …: never nil and no
+// TakeComponent takes a slot from the pool, for Text and then Component.
+// A slot whose document is never made, or never released, is simply
+// dropped: nothing else may use its text.
+func TakeComponent() *PoolSlot {
+	return componentSlots.Get().(*PoolSlot)
+}
+
+// Text copies b into the slot's buffer and returns it as a string, valid
+// until the document made in the slot is released (Release): neither the
+// caller nor any consumer of the document may keep it, or a string
+// sliced from it, past that. It is called at most once per document.
+func (s *PoolSlot) Text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	s.text = append(s.text[:0], b...)
+	return unsafe.String(unsafe.SliceData(s.text), len(s.text))
+}
+
+// Component is NewComponentOwning for a document made in the slot: its
+// body is a map of the pool's (empty) to which the caller adds the type's
+// own fields (contentType, keyType, tags, …: never nil and no
 // rotationPolicy) before anything reads the document. Whoever consumes
-// the document last calls Release, after which nothing may read it or any
-// map in it; strings and values taken from it stay valid.
-func NewPooledComponent(typ string, parent Ref, id, name string, attrs ObjectAttributes) *Document {
-	s := componentSlots.Get().(*PoolSlot)
+// the document last calls Release, after which nothing may read it, any
+// map in it or any string the slot's Text returned; other strings and
+// values taken from it stay valid.
+func (s *PoolSlot) Component(typ string, parent Ref, id, name string, attrs ObjectAttributes) *Document {
 	body := s.doc.Body
 	body["id"] = id
 	body["name"] = name
@@ -42,8 +79,14 @@ func NewPooledComponent(typ string, parent Ref, id, name string, attrs ObjectAtt
 	return &s.doc
 }
 
-// Release gives a document made by NewPooledComponent back to the pool; it
-// does nothing to any other document.
+// NewPooledComponent is TakeComponent().Component(…): a pooled document
+// whose strings are the caller's.
+func NewPooledComponent(typ string, parent Ref, id, name string, attrs ObjectAttributes) *Document {
+	return TakeComponent().Component(typ, parent, id, name, attrs)
+}
+
+// Release gives a document made in a pool's slot back to the pool, its
+// text poisoned; it does nothing to any other document.
 func (d *Document) Release() {
 	s := d.Pool
 	if s == nil {
@@ -52,6 +95,9 @@ func (d *Document) Release() {
 	body := d.Body
 	clear(body)
 	clear(s.attrs)
+	for i := range s.text {
+		s.text[i] = Poison
+	}
 	s.doc = Document{Body: body, Pool: s}
 	componentSlots.Put(s)
 }

@@ -3,6 +3,7 @@ package resource
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,29 @@ func TestPooledComponentReused(t *testing.T) {
 		if want.Body["id"] != parent.ID+"/secrets/b" {
 			t.Fatal("Release emptied a document that is not pooled")
 		}
+	}
+}
+
+// TestPooledTextPoisoned: a slot's text is the document's until Release,
+// then written over, so that a string kept past Release is visibly
+// wrong; the clone a consumer is told to make survives.
+func TestPooledTextPoisoned(t *testing.T) {
+	const id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/a"
+	s := TakeComponent()
+	text := s.Text([]byte(id + "2027-01-01T00:00:00Z"))
+	doc := s.Component(TypeSecret, Ref{ID: id[:len(id)-len("/secrets/a")]}, text[:len(id)], "a", ObjectAttributes{Expires: text[len(id):]})
+	if doc.ID != id || doc.Body["id"] != id {
+		t.Fatalf("ID %q, body id %v; want %q", doc.ID, doc.Body["id"], id)
+	}
+	kept, cloned := doc.ID, strings.Clone(doc.ID)
+	doc.Release()
+	if kept[0] != Poison || kept[len(kept)-1] != Poison {
+		t.Errorf("a string kept past Release still reads %q, want poison", kept)
+	}
+	if cloned != id {
+		t.Errorf("clone %q, want %q", cloned, id)
+	}
+	if s.Text(nil) != "" {
+		t.Error("Text of nothing is not empty")
 	}
 }

@@ -200,11 +200,33 @@ func TestIDCacheSplitsAsIsComponentID(t *testing.T) {
 		kv + "/secrets/y",
 	}
 	var c idCache
+	var parents []string
+	buf := make([]byte, 0, 256)
 	for _, id := range ids {
-		gotOK, got := c.componentID(id)
+		// As a pooled secret's ID is: a view of a buffer written over
+		// before the next (resource.PoolSlot.Text).
+		buf = append(buf[:0], id...)
+		view := unsafe.String(unsafe.SliceData(buf), len(buf))
+		gotOK, got := c.componentID(view)
 		wantOK, want := isComponentID(id)
 		if gotOK != wantOK || (wantOK && got != want) {
 			t.Errorf("%s: cache gives %v %+v; isComponentID %v %+v", id, gotOK, got, wantOK, want)
+		}
+		if wantOK {
+			parents = append(parents, got.parent)
+		}
+		for i := range buf {
+			buf[i] = 0xff
+		}
+	}
+	// The parents returned are the cache's, not views of the IDs.
+	i := 0
+	for _, id := range ids {
+		if ok, want := isComponentID(id); ok {
+			if parents[i] != want.parent {
+				t.Errorf("%s: parent %q after its ID was written over, want %q", id, parents[i], want.parent)
+			}
+			i++
 		}
 	}
 }

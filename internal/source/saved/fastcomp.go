@@ -439,9 +439,12 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 		return false // no attributes: the general path notes it
 	}
 	// One string holds the ID and the attributes' instants: one
-	// allocation instead of four. The document keeps them together (and
-	// its parent's ID, a prefix of its own), so nothing outlives another.
-	id, instants := fr.idAndInstants(c)
+	// allocation instead of four, and none for a secret, whose document
+	// comes from the pool with a buffer for it (resource.PoolSlot.Text)
+	// reused once the assessor has judged it. Nothing keeps a slice of it
+	// but the document: the parent's ID is idCache's clone.
+	slot, all := fr.idAndInstants(c)
+	id, instants := all[:len(c.id)], all[len(c.id):]
 	ok, aid := fr.lastID.componentID(id)
 	if !ok {
 		return false
@@ -500,7 +503,10 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 		// document back once judged (resource.NewPooledComponent). Keys
 		// are not pooled: the rotation policies may hold one until the
 		// scan's end (estate.RotationPolicies).
-		doc = resource.NewPooledComponent(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs)
+		if slot == nil {
+			slot = resource.TakeComponent()
+		}
+		doc = slot.Component(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs)
 		fields = doc.Body
 		if c.contentType != nil {
 			fields["contentType"] = fr.internValue(c.contentType)
@@ -554,8 +560,9 @@ func (fr *fileReader) internValue(b []byte) any {
 
 // idAndInstants returns the ID, and the instants the attributes hold
 // written end to end in resource.TimeLayout (in the order exp, nbf,
-// created, updated; absent ones left out), slices of one string.
-func (fr *fileReader) idAndInstants(c *fastComp) (id, instants string) {
+// created, updated; absent ones left out), as one string: the text of a
+// pooled slot when the body may be a secret's, else a string of its own.
+func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
 	b := append(fr.scratch[:0], c.id...)
 	for i, has := range c.hasUnix {
 		if has {
@@ -563,6 +570,11 @@ func (fr *fileReader) idAndInstants(c *fastComp) (id, instants string) {
 		}
 	}
 	fr.scratch = b
-	all := string(b)
-	return all[:len(c.id)], all[len(c.id):]
+	if c.typ == nil || string(c.typ) == resource.TypeARMSecret {
+		// A slot taken for a body the general path reads after all, or
+		// that turns out to be a key, is dropped, not put back.
+		slot := resource.TakeComponent()
+		return slot, slot.Text(b)
+	}
+	return nil, string(b)
 }

@@ -29,36 +29,52 @@ func isComponentID(id string) (bool, armID) {
 // idCache remembers the last component ID the fast path split, so that
 // the next one, which in a saved estate is usually the same vault's next
 // secret, is split by comparing its prefix instead of searching it again.
+//
+// It keeps its own copy of that ID rather than the string: a pooled
+// secret's ID lives in its document's text, which is written over once
+// the document is judged (resource.PoolSlot.Text). The parent it returns
+// is a clone shared by the vault's components, never a slice of the ID,
+// so that documents and the assessor's groups may keep it.
 type idCache struct {
-	a                       armID // the last ID split; a.id "" when none
-	scopeLen, provOff, rest int   // offsets in a.id of the split's parts
+	last                    []byte // the last ID split; empty when none
+	nameLen, provLen, depth int    // lengths in last of its name and provider; its depth
+	scopeLen, provOff, rest int    // offsets in last of the split's parts
+	parent                  string // last's parent, cloned
 }
 
 // componentID is isComponentID(id), reusing the split of the last ID when
 // id differs from it only in its last segment (the name): up to that
 // segment the two are the same bytes, so splitID would find the same
 // parts at the same offsets, and a name without a slash changes neither
-// the segment count nor where the last /providers/ is.
+// the segment count nor where the last /providers/ is. The parent of a
+// component ID is always a string of the cache's (see idCache).
 func (c *idCache) componentID(id string) (bool, armID) {
-	p := &c.a
-	if p.id != "" {
-		cut := len(p.id) - len(p.name)
-		if len(id) > cut && id[:cut] == p.id[:cut] && strings.IndexByte(id[cut:], '/') < 0 {
-			a := armID{id: id, scope: id[:c.scopeLen], provider: id[c.provOff : c.provOff+len(p.provider)],
-				rest: id[c.rest:], depth: p.depth, name: id[cut:], parent: id[:len(p.parent)]}
+	if len(c.last) > 0 {
+		cut := len(c.last) - c.nameLen
+		if len(id) > cut && id[:cut] == string(c.last[:cut]) && strings.IndexByte(id[cut:], '/') < 0 {
+			a := armID{id: id, scope: id[:c.scopeLen], provider: id[c.provOff : c.provOff+c.provLen],
+				rest: id[c.rest:], depth: c.depth, name: id[cut:], parent: c.parent}
 			if c.scopeLen == 0 {
 				a.scope = "/"
 			}
-			*p = a
+			c.last = append(c.last[:cut], id[cut:]...)
+			c.nameLen = len(a.name)
 			return true, a
 		}
 	}
 	ok, a := isComponentID(id)
+	if ok {
+		if a.parent != c.parent {
+			c.parent = strings.Clone(a.parent)
+		}
+		a.parent = c.parent
+	}
 	if !ok || a.depth != 2 || id[len(id)-1] == '/' || len(a.parent) >= len(id)-len(a.name) {
-		c.a = armID{}
+		c.last = c.last[:0]
 		return ok, a
 	}
-	c.a = a
+	c.last = append(c.last[:0], id...)
+	c.nameLen, c.provLen, c.depth = len(a.name), len(a.provider), a.depth
 	c.rest = len(id) - len(a.rest)
 	c.provOff = c.rest - 1 - len(a.provider)
 	c.scopeLen = c.provOff - len(providersSeg)
