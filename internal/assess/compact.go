@@ -104,26 +104,35 @@ func (cc *compactComps) size() int {
 
 // components makes the Components again, in order.
 func (cc *compactComps) components() []Component {
-	out := make([]Component, cc.len())
-	names := string(cc.Names)
-	prefixes := make([]*string, len(cc.Prefixes))
-	for i := range cc.Prefixes {
-		prefixes[i] = &cc.Prefixes[i]
-	}
-	off, odd := 0, 0
-	for i := range out {
-		r := cc.Recs[i*recSize : (i+1)*recSize]
-		if r[4] == oddStatus {
-			out[i] = cc.Odd[odd]
-			odd++
-			continue
-		}
-		n := int(binary.LittleEndian.Uint32(r))
-		out[i] = Component{Name: names[off : off+n], Status: statuses[r[4]], Type: cc.Types[r[5]],
-			Reason: cc.Reasons[r[6]], idPrefix: prefixes[r[7]]}
-		off += n
-	}
+	out := make([]Component, 0, cc.len())
+	cc.each(func(c *Component) bool {
+		out = append(out, *c)
+		return true
+	})
 	return out
+}
+
+// each decodes the components in order into one variable, yielding it
+// after each: valid until the next is yielded.
+func (cc *compactComps) each(yield func(*Component) bool) {
+	var c Component
+	names := string(cc.Names) // one copy for all the names
+	off, odd := 0, 0
+	for i := 0; i+recSize <= len(cc.Recs); i += recSize {
+		r := cc.Recs[i : i+recSize]
+		if r[4] == oddStatus {
+			c = cc.Odd[odd]
+			odd++
+		} else {
+			n := int(binary.LittleEndian.Uint32(r))
+			c = Component{Name: names[off : off+n], Status: statuses[r[4]], Type: cc.Types[r[5]],
+				Reason: cc.Reasons[r[6]], idPrefix: &cc.Prefixes[r[7]]}
+			off += n
+		}
+		if !yield(&c) {
+			return
+		}
+	}
 }
 
 // NumComponents is how many components a has, whether they are kept
@@ -141,30 +150,12 @@ func (a *Assessment) NumComponents() int {
 // next is yielded.
 func (a *Assessment) EachComponent() iter.Seq[*Component] {
 	return func(yield func(*Component) bool) {
-		cc := a.compact
-		if cc == nil {
-			for i := range a.Components {
-				if !yield(&a.Components[i]) {
-					return
-				}
-			}
+		if a.compact != nil {
+			a.compact.each(yield)
 			return
 		}
-		var c Component
-		names := string(cc.Names) // one copy for all the names
-		off, odd := 0, 0
-		for i := 0; i+recSize <= len(cc.Recs); i += recSize {
-			r := cc.Recs[i : i+recSize]
-			if r[4] == oddStatus {
-				c = cc.Odd[odd]
-				odd++
-			} else {
-				n := int(binary.LittleEndian.Uint32(r))
-				c = Component{Name: names[off : off+n], Status: statuses[r[4]], Type: cc.Types[r[5]],
-					Reason: cc.Reasons[r[6]], idPrefix: &cc.Prefixes[r[7]]}
-				off += n
-			}
-			if !yield(&c) {
+		for i := range a.Components {
+			if !yield(&a.Components[i]) {
 				return
 			}
 		}

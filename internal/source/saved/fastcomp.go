@@ -502,10 +502,8 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 		// A secret's only consumer is the assessor, which gives its
 		// document back once judged (resource.NewPooledComponent). Keys
 		// are not pooled: the rotation policies may hold one until the
-		// scan's end (estate.RotationPolicies).
-		if slot == nil {
-			slot = resource.TakeComponent()
-		}
+		// scan's end (estate.RotationPolicies). idAndInstants took a slot
+		// for every body that may be a secret's.
 		doc = slot.Component(typ, resource.Ref{ID: aid.parent}, id, aid.name, attrs)
 		fields = doc.Body
 		if c.contentType != nil {
