@@ -83,9 +83,20 @@ func (a *Assessor) add(pc *parentComps, i int, r *catalog.Recommendation, c *Com
 	}
 	v.name, v.n = uint32(len(pc.names)), uint32(len(c.Name))
 	v.status, v.typ, v.reason = status, typ, reason
+	if pc.names == nil {
+		// A vault rarely holds one object: starting at a few dozen
+		// saves the first handful of times each slice grows.
+		pc.names = make([]byte, 0, firstComps*16)
+	}
 	pc.names = append(pc.names, c.Name...)
+	if pc.perRec[i] == nil {
+		pc.perRec[i] = make([]packed, 0, firstComps)
+	}
 	pc.perRec[i] = append(pc.perRec[i], v)
 }
+
+// firstComps is the room a vault's packed components start with.
+const firstComps = 32
 
 func statusIndex(s Status) (uint8, bool) {
 	for i, x := range statuses {

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -127,7 +129,7 @@ func (r Reason) IsMissing() bool {
 // document as a condition would: a single value, nil when absent, or for
 // [*] aliases the slice of selected values.
 func Lookup(doc *resource.Document, field string) (any, error) {
-	f, err := resolveField(field)
+	f, err := lookupField(field)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +142,40 @@ func Lookup(doc *resource.Document, field string) (any, error) {
 		return out, nil
 	}
 	return jsonValue(v), nil
+}
+
+// lookedUp holds the fields Lookup resolved (a *fieldRef or an error by
+// name): a scan looks up the same few reason fields on every vault, and
+// resolving one (lower-casing, parsing the alias's path) cost more than
+// reading it. Fields are never changed once resolved. The catalog's
+// reason fields are a few dozen; past maxLookedUp names are resolved
+// every time rather than held.
+var (
+	lookedUp  sync.Map
+	nLookedUp atomic.Int32
+)
+
+const maxLookedUp = 1024
+
+func lookupField(name string) (*fieldRef, error) {
+	if v, ok := lookedUp.Load(name); ok {
+		if err, isErr := v.(error); isErr {
+			return nil, err
+		}
+		return v.(*fieldRef), nil
+	}
+	f, err := resolveField(name)
+	var v any = &f
+	if err != nil {
+		v = err
+	}
+	if nLookedUp.Add(1) <= maxLookedUp {
+		lookedUp.Store(name, v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // Display renders a value as reasons do: JSON, "(absent)" for nil.

@@ -33,6 +33,23 @@ type PoolSlot struct {
 // Poison is the byte Release writes over a slot's text.
 const Poison = 0xff
 
+// poisonBytes is a run of Poison to copy from: a loop storing a byte at a
+// time was half of Release's time (a million secrets of 200 bytes).
+var poisonBytes = func() *[256]byte {
+	var b [256]byte
+	for i := range b {
+		b[i] = Poison
+	}
+	return &b
+}()
+
+// poison writes Poison over all of b.
+func poison(b []byte) {
+	for len(b) > 0 {
+		b = b[copy(b, poisonBytes[:]):]
+	}
+}
+
 // Equal reports true: a document's pool entry is not part of what it is
 // (see Document.Pool).
 func (*PoolSlot) Equal(*PoolSlot) bool { return true }
@@ -95,9 +112,7 @@ func (d *Document) Release() {
 	body := d.Body
 	clear(body)
 	clear(s.attrs)
-	for i := range s.text {
-		s.text[i] = Poison
-	}
+	poison(s.text)
 	s.doc = Document{Body: body, Pool: s}
 	componentSlots.Put(s)
 }

@@ -21,6 +21,9 @@ const (
 	pieceComponents  = 4096
 	piecesPerWorker  = 3
 	assessmentWeight = 8
+	// bytesPerWeight is a guess at a component's bytes in the report (an
+	// ID, a name, a type, a status), for the first pieces' buffers.
+	bytesPerWeight = 256
 )
 
 // writeAssessments writes the assessments, comma- and newline-separated,
@@ -55,13 +58,19 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 	window := piecesPerWorker * workers
 	var inFlight []*job
 	var spare [][]byte
+	// A piece's buffer starts at the largest piece's size so far (before
+	// the first is done, at a guess from its weight): grown from nothing,
+	// a megabyte piece is a score of allocations, each copied, zeroed and
+	// paid for to the collector.
+	largest := 0
 	put := func(j *job) {
 		<-j.done
+		largest = max(largest, len(j.out.b))
 		b.b = append(b.b, j.out.b...)
 		b.grown()
 		spare = append(spare, j.out.b[:0])
 	}
-	send := func(as []*assess.Assessment, first int) {
+	send := func(as []*assess.Assessment, first, weight int) {
 		if len(inFlight) == window {
 			put(inFlight[0])
 			inFlight = inFlight[1:]
@@ -69,6 +78,9 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 		j := &job{as: as, first: first, done: make(chan struct{})}
 		if n := len(spare); n > 0 {
 			j.out.b, spare = spare[n-1], spare[:n-1]
+		}
+		if need := max(largest, weight*bytesPerWeight); cap(j.out.b) < need {
+			j.out.b = make([]byte, 0, need+need/8)
 		}
 		inFlight = append(inFlight, j)
 		jobs <- j
@@ -81,12 +93,12 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 		count++
 		n += assessmentWeight + a.NumComponents()
 		if n >= pieceComponents {
-			send(piece, first)
+			send(piece, first, n)
 			piece, first, n = nil, count, 0
 		}
 	}
 	if len(piece) > 0 {
-		send(piece, first)
+		send(piece, first, n)
 	}
 	for _, j := range inFlight {
 		put(j)

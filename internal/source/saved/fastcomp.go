@@ -564,7 +564,7 @@ func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
 	b := append(fr.scratch[:0], c.id...)
 	for i, has := range c.hasUnix {
 		if has {
-			b = appendUnixTime(b, c.unix[i])
+			b = fr.days.appendUnixTime(b, c.unix[i])
 		}
 	}
 	fr.scratch = b

@@ -126,7 +126,8 @@ func (fr *fileReader) startParallel(level int, sc scope, agg *unrecognised) *par
 	for range fr.workers {
 		wr := &fileReader{
 			ctx: fr.ctx, log: fr.log, file: fr.file, lenient: fr.lenient, maxHeld: fr.maxHeld,
-			d: jsonpos.NewDecoderAt(nil, fr.file, jsonpos.Pos{}, 0),
+			d:    jsonpos.NewDecoderAt(nil, fr.file, jsonpos.Pos{}, 0),
+			days: new(dayCache),
 		}
 		wr.d.MaxValueBytes = fr.d.MaxValueBytes
 		p.readers = append(p.readers, wr)

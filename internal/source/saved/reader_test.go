@@ -278,6 +278,32 @@ func TestUnixTimeMatchesResource(t *testing.T) {
 	}
 }
 
+// TestDayCacheMatchesResource writes instants through one cache whose
+// entries are reused (the same day at other times) and displaced (days
+// that map to the same entry, before 1970 too), against resource.UnixTime.
+func TestDayCacheMatchesResource(t *testing.T) {
+	t.Parallel()
+	var dc dayCache
+	day := int64(86400)
+	var secs []int64
+	for _, base := range []int64{0, 1767225600, -86400 * 400, 951782400} {
+		for _, d := range []int64{0, 1, 1024, 2048, -1024, 1023} {
+			secs = append(secs, base+d*day, base+d*day+86399, base+d*day+3723)
+		}
+	}
+	secs = append(secs, minUnix, maxUnix, minUnix+1024*day, maxUnix-1024*day)
+	for range 2 {
+		for _, s := range secs {
+			if s < minUnix || s > maxUnix {
+				continue
+			}
+			if got, want := string(dc.appendUnixTime(nil, s)), resource.UnixTime(s); got != want {
+				t.Fatalf("dayCache.appendUnixTime(%d) = %s, want %s", s, got, want)
+			}
+		}
+	}
+}
+
 func newTestLogger(w *bytes.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
