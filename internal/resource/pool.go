@@ -28,7 +28,26 @@ type PoolSlot struct {
 	// in the report (and to the race detector) rather than as another
 	// secret's plausible ID.
 	text []byte
+	// boxes are values the slot has put in an interface (Box): a string
+	// put in an `any` is a header allocated on the heap, and a secret's
+	// ID, name and instants were two thirds of the objects a saved
+	// estate allocated. A string that is the same view of the same
+	// memory as the last one boxed under its index reuses that box.
+	boxes [NumBoxes]box
 }
+
+// box is a string and the interface holding it.
+type box struct {
+	s string
+	v any
+}
+
+// Box caches under NumBoxes indexes: CallerBoxes for the caller (0 to
+// CallerBoxes-1), then the ID's and the name's, which Component boxes.
+const (
+	CallerBoxes = 4
+	NumBoxes    = CallerBoxes + 2
+)
 
 // Poison is the byte Release writes over a slot's text.
 const Poison = 0xff
@@ -79,6 +98,26 @@ func (s *PoolSlot) Text(b []byte) string {
 	return unsafe.String(unsafe.SliceData(s.text), len(s.text))
 }
 
+// Box returns str in an interface, reusing the one made for the last
+// string boxed under index i (0 ≤ i < NumBoxes) when str is the same view
+// of the same bytes: its length, and where they are. Two such strings
+// hold the same bytes, so the box holds str, whatever those bytes are
+// now. Text's strings sit at the same place in the slot's buffer from one
+// document to the next (the instants at fixed offsets, say), so their
+// boxes are made once per slot instead of once per document. A box is as
+// valid as str: one of Text's is valid until Release.
+func (s *PoolSlot) Box(i int, str string) any {
+	if i < 0 || i >= len(s.boxes) {
+		return str
+	}
+	b := &s.boxes[i]
+	if b.v != nil && len(str) == len(b.s) && unsafe.StringData(str) == unsafe.StringData(b.s) {
+		return b.v
+	}
+	b.s, b.v = str, str
+	return b.v
+}
+
 // Component is NewComponentOwning for a document made in the slot: its
 // body is a map of the pool's (empty) to which the caller adds the type's
 // own fields (contentType, keyType, tags, …: never nil and no
@@ -88,13 +127,19 @@ func (s *PoolSlot) Text(b []byte) string {
 // values taken from it stay valid.
 func (s *PoolSlot) Component(typ string, parent Ref, id, name string, attrs ObjectAttributes) *Document {
 	body := s.doc.Body
-	body["id"] = id
-	body["name"] = name
+	body["id"] = s.Box(boxID, id)
+	body["name"] = s.Box(boxName, name)
 	body["type"] = TypeValue(typ)
 	body["attributes"] = attrs.into(s.attrs)
 	s.doc = Document{ID: id, Type: typ, Name: name, Body: body, Parent: parent, Pool: s}
 	return &s.doc
 }
+
+// The indexes Component boxes the ID and the name under.
+const (
+	boxID   = CallerBoxes
+	boxName = CallerBoxes + 1
+)
 
 // NewPooledComponent is TakeComponent().Component(…): a pooled document
 // whose strings are the caller's.

@@ -67,3 +67,45 @@ func TestPooledTextPoisoned(t *testing.T) {
 		t.Error("Text of nothing is not empty")
 	}
 }
+
+// TestBoxReusedOnlyForTheSameView boxes views of a slot's text across two
+// documents made in it: a view at the same place and of the same length
+// gets the box made before (holding the new bytes), any other string a
+// box of its own with its own value.
+func TestBoxReusedOnlyForTheSameView(t *testing.T) {
+	s := &PoolSlot{}
+	first := s.Text([]byte("2027-01-01T00:00:00Z/a/b"))
+	b1 := s.Box(0, first[:20])
+	if b1 != any("2027-01-01T00:00:00Z") {
+		t.Fatalf("box %v", b1)
+	}
+	// The next document's text, written over the same buffer.
+	second := s.Text([]byte("2030-06-15T12:30:00Z/c/dd"))
+	b2 := s.Box(0, second[:20])
+	if b2 != any("2030-06-15T12:30:00Z") {
+		t.Errorf("reused box holds %v, want the new instant", b2)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = s.Box(0, second[:20]) }); allocs != 0 {
+		t.Errorf("boxing the same view allocates %v times", allocs)
+	}
+	// Same length, another place; another length, same place; another
+	// index: each its own value.
+	for _, c := range []struct {
+		i    int
+		str  string
+		want string
+	}{
+		{0, second[1:21], "030-06-15T12:30:00Z/"},
+		{0, second[:19], "2030-06-15T12:30:00"},
+		{1, second[21:], "c/dd"},
+		{NumBoxes, second[:4], "2030"},
+		{-1, "x", "x"},
+	} {
+		if got := s.Box(c.i, c.str); got != any(c.want) {
+			t.Errorf("Box(%d, %q) = %v, want %q", c.i, c.str, got, c.want)
+		}
+	}
+	if got := s.Box(0, second[:20]); got != any("2030-06-15T12:30:00Z") {
+		t.Errorf("after other views, box %v", got)
+	}
+}

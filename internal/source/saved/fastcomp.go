@@ -444,7 +444,7 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 	// reused once the assessor has judged it. Nothing keeps a slice of it
 	// but the document: the parent's ID is idCache's clone.
 	slot, all := fr.idAndInstants(c)
-	id, instants := all[:len(c.id)], all[len(c.id):]
+	instants, id := all[:instantsRoom], all[instantsRoom:]
 	ok, aid := fr.lastID.componentID(id)
 	if !ok {
 		return false
@@ -490,10 +490,18 @@ func (fr *fileReader) fastDocument(c *fastComp, start jsonpos.Pos, endLine int, 
 		attrs.Enabled = c.enabled == 1
 	}
 	slots := [4]*any{&attrs.Expires, &attrs.NotBefore, &attrs.Created, &attrs.Updated}
+	j := 0
 	for i, has := range c.hasUnix {
 		if has {
-			*slots[i] = instants[:len(resource.TimeLayout)]
-			instants = instants[len(resource.TimeLayout):]
+			t := instants[j*len(resource.TimeLayout) : (j+1)*len(resource.TimeLayout)]
+			if slot != nil {
+				// The j-th instant present is always at the same place
+				// in the slot's text: its box is made once per slot.
+				*slots[i] = slot.Box(j, t)
+			} else {
+				*slots[i] = t
+			}
+			j++
 		}
 	}
 	var doc *resource.Document
@@ -556,17 +564,28 @@ func (fr *fileReader) internValue(b []byte) any {
 	return v
 }
 
-// idAndInstants returns the ID, and the instants the attributes hold
-// written end to end in resource.TimeLayout (in the order exp, nbf,
-// created, updated; absent ones left out), as one string: the text of a
-// pooled slot when the body may be a secret's, else a string of its own.
+// instantsRoom is the room idAndInstants gives the instants before the
+// ID: all four of them.
+const instantsRoom = 4 * len(resource.TimeLayout)
+
+// idAndInstants returns the instants the attributes hold, written end to
+// end in resource.TimeLayout (in the order exp, nbf, created, updated;
+// absent ones left out) and padded to instantsRoom bytes, followed by the
+// ID, as one string: the text of a pooled slot when the body may be a
+// secret's, else a string of its own. The instants come first, at the
+// same offsets whatever the ID's length, so that a slot's boxes of them
+// are reused (resource.PoolSlot.Box).
 func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
-	b := append(fr.scratch[:0], c.id...)
+	b := fr.scratch[:0]
 	for i, has := range c.hasUnix {
 		if has {
 			b = fr.days.appendUnixTime(b, c.unix[i])
 		}
 	}
+	for len(b) < instantsRoom {
+		b = append(b, ' ')
+	}
+	b = append(b, c.id...)
 	fr.scratch = b
 	if c.typ == nil || string(c.typ) == resource.TypeARMSecret {
 		// A slot taken for a body the general path reads after all, or

@@ -338,3 +338,46 @@ func blockInputs() map[string]string {
 		"a second array":            `{"kvguardSnapshot": {"version": "1"}, "resources": ` + lines(60, ",\n", nil) + ",\n" + `"gaps": [` + "\n" + gapLine("kv1", "properties") + "\n]}",
 	}
 }
+
+// TestReleasedSlotsReused reads an estate in parallel, giving every
+// document back (Release) as soon as it is checked, so that the pool's
+// slots, their text and their boxed instants, ID and name, are reused by
+// the documents that follow, with other instants present and IDs of other
+// lengths. Each document must be the one the sequential read gives.
+func TestReleasedSlotsReused(t *testing.T) {
+	t.Parallel()
+	data := estate(t, synth.Config{Vaults: 12, Secrets: 3000, Keys: 60, Seed: 11})
+	render := func(d *resource.Document) string {
+		b, err := json.Marshal(map[string]any{"id": d.ID, "name": d.Name, "parent": d.Parent, "body": d.Body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var want []string
+	seq := parallelConfig{workers: 1}.reader(Options{})
+	if err := seq.ReadFrom(t.Context(), bytes.NewReader(data), "e.json", func(d *resource.Document) {
+		want = append(want, render(d))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []parallelConfig{{workers: 2, after: 0, chunk: 7, blocks: 40}, {workers: 3, after: 0, chunk: 64, blocks: -1}} {
+		i, pooled := 0, 0
+		err := c.reader(Options{}).ReadFrom(t.Context(), bytes.NewReader(data), "e.json", func(d *resource.Document) {
+			if i < len(want) && render(d) != want[i] {
+				t.Fatalf("%+v: document %d:\n got %s\nwant %s", c, i, render(d), want[i])
+			}
+			if d.Pool != nil {
+				pooled++
+			}
+			i++
+			d.Release()
+		})
+		if err != nil || i != len(want) {
+			t.Fatalf("%+v: %d documents, want %d (%v)", c, i, len(want), err)
+		}
+		if pooled < 2000 {
+			t.Fatalf("%+v: only %d pooled documents: the fast path did not run", c, pooled)
+		}
+	}
+}
