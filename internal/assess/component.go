@@ -19,6 +19,8 @@ type work struct {
 func (a *Assessor) worker() {
 	defer a.wg.Done()
 	var keys keyCache
+	var rel resource.Releaser
+	defer rel.Flush()
 	for w := range a.work {
 		comps := a.comps
 		if w.unit != nil {
@@ -27,7 +29,7 @@ func (a *Assessor) worker() {
 		a.judgeComponent(w.doc, comps, &keys)
 		// Nothing of the document is kept past judging but strings:
 		// a pooled one goes back to its reader's pool.
-		w.doc.Release()
+		rel.Release(w.doc)
 		if w.unit != nil {
 			w.unit.pending.Done()
 		}

@@ -73,17 +73,61 @@ func poison(b []byte) {
 // (see Document.Pool).
 func (*PoolSlot) Equal(*PoolSlot) bool { return true }
 
-var componentSlots = sync.Pool{New: func() any {
+// The pool holds slots in batches of batchSlots. The readers that take
+// them and the assessor's workers that give them back run on different
+// goroutines, usually on different processors: a slot at a time, every
+// Put and Get was a transfer between processors' pools, and together
+// they cost a twentieth of a saved estate's scan. A goroutine that takes
+// or gives back many keeps a batch of its own (SlotCache, Releaser) and
+// trades whole batches with the pool. Being a sync.Pool, it lets the
+// collector have batches nobody takes.
+const batchSlots = 64
+
+// slotBatch is a batch of released slots, never empty in the pool.
+type slotBatch struct {
+	slots []*PoolSlot
+}
+
+var slotBatches sync.Pool // of *slotBatch
+
+func newSlot() *PoolSlot {
 	s := &PoolSlot{attrs: make(map[string]any, 5)}
 	s.doc = Document{Body: make(map[string]any, 8), Pool: s}
 	return s
-}}
+}
 
-// TakeComponent takes a slot from the pool, for Text and then Component.
-// A slot whose document is never made, or never released, is simply
-// dropped: nothing else may use its text.
+// SlotCache takes slots for one goroutine: it is not safe for concurrent
+// use. Its zero value is ready.
+type SlotCache struct {
+	b *slotBatch
+}
+
+// Take takes a slot, for Text and then Component. A slot whose document
+// is never made, or never released, is simply dropped: nothing else may
+// use its text.
+func (c *SlotCache) Take() *PoolSlot {
+	if c.b == nil || len(c.b.slots) == 0 {
+		c.b, _ = slotBatches.Get().(*slotBatch)
+		if c.b == nil {
+			return newSlot()
+		}
+	}
+	n := len(c.b.slots) - 1
+	s := c.b.slots[n]
+	c.b.slots[n] = nil
+	c.b.slots = c.b.slots[:n]
+	return s
+}
+
+// TakeComponent takes a slot as SlotCache.Take does, for a caller that
+// takes few.
 func TakeComponent() *PoolSlot {
-	return componentSlots.Get().(*PoolSlot)
+	var c SlotCache
+	s := c.Take()
+	if c.b != nil && len(c.b.slots) > 0 {
+		slotBatches.Put(c.b)
+	}
+	return s
 }
 
 // Text copies b into the slot's buffer and returns it as a string, valid
@@ -148,8 +192,24 @@ func NewPooledComponent(typ string, parent Ref, id, name string, attrs ObjectAtt
 }
 
 // Release gives a document made in a pool's slot back to the pool, its
-// text poisoned; it does nothing to any other document.
+// text poisoned; it does nothing to any other document. A goroutine that
+// releases many documents uses a Releaser.
 func (d *Document) Release() {
+	var r Releaser
+	r.Release(d)
+	r.Flush()
+}
+
+// Releaser gives documents back for one goroutine, a batch at a time: it
+// is not safe for concurrent use. Its zero value is ready; Flush gives
+// back what it holds.
+type Releaser struct {
+	b *slotBatch
+}
+
+// Release is Document.Release: d's slot, its text poisoned, goes back to
+// the pool with the next batch, and nothing may read d from now on.
+func (r *Releaser) Release(d *Document) {
 	s := d.Pool
 	if s == nil {
 		return
@@ -159,5 +219,19 @@ func (d *Document) Release() {
 	clear(s.attrs)
 	poison(s.text)
 	s.doc = Document{Body: body, Pool: s}
-	componentSlots.Put(s)
+	if r.b == nil {
+		r.b = &slotBatch{slots: make([]*PoolSlot, 0, batchSlots)}
+	}
+	r.b.slots = append(r.b.slots, s)
+	if len(r.b.slots) == batchSlots {
+		r.Flush()
+	}
+}
+
+// Flush gives the slots held back to the pool.
+func (r *Releaser) Flush() {
+	if r.b != nil && len(r.b.slots) > 0 {
+		slotBatches.Put(r.b)
+	}
+	r.b = nil
 }

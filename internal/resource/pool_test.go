@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -107,5 +108,42 @@ func TestBoxReusedOnlyForTheSameView(t *testing.T) {
 	}
 	if got := s.Box(0, second[:20]); got != any("2030-06-15T12:30:00Z") {
 		t.Errorf("after other views, box %v", got)
+	}
+}
+
+// TestSlotCacheAndReleaser cycles slots through a Releaser and a
+// SlotCache, a batch and more at a time: a slot taken is never one still
+// held, and comes back empty (no document, body or attributes) with the
+// text of its last document poisoned.
+func TestSlotCacheAndReleaser(t *testing.T) {
+	var take SlotCache
+	var rel Releaser
+	held := map[*PoolSlot]bool{}
+	for round := range 4 {
+		var docs []*Document
+		for i := range 3*batchSlots + 5 {
+			s := take.Take()
+			if held[s] {
+				t.Fatalf("round %d: a slot still held was taken again", round)
+			}
+			if s.doc.ID != "" || len(s.doc.Body) != 0 || len(s.attrs) != 0 {
+				t.Fatalf("round %d: slot taken with document %q, body %v, attributes %v", round, s.doc.ID, s.doc.Body, s.attrs)
+			}
+			for _, c := range s.text {
+				if c != Poison {
+					t.Fatalf("round %d: slot taken with text %q", round, s.text)
+				}
+			}
+			held[s] = true
+			id := fmt.Sprintf("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/s%d", i)
+			text := s.Text([]byte(id))
+			docs = append(docs, s.Component(TypeSecret, Ref{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"}, text, text[len(text)-len(fmt.Sprint(i))-1:], ObjectAttributes{Enabled: true}))
+		}
+		for _, d := range docs {
+			s := d.Pool
+			rel.Release(d)
+			delete(held, s)
+		}
+		rel.Flush()
 	}
 }

@@ -590,7 +590,7 @@ func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
 	if c.typ == nil || string(c.typ) == resource.TypeARMSecret {
 		// A slot taken for a body the general path reads after all, or
 		// that turns out to be a key, is dropped, not put back.
-		slot := resource.TakeComponent()
+		slot := fr.slots.Take()
 		return slot, slot.Text(b)
 	}
 	return nil, string(b)

@@ -57,8 +57,9 @@ type fileReader struct {
 	// blockEnds counts the times block reading ended: once per long
 	// array when every block was read whole
 	blockEnds int
-	scratch   []byte    // the fast path's string being built
-	days      *dayCache // the fast path's dates of instants; nil: none
+	scratch   []byte             // the fast path's string being built
+	days      *dayCache          // the fast path's dates of instants; nil: none
+	slots     resource.SlotCache // the fast path's pooled documents
 
 	// maps and rawObjects no document refers to any more, for reuse: a
 	// million secrets would otherwise allocate several maps each
