@@ -27,6 +27,22 @@ type buf struct {
 	done   chan struct{}
 	closed bool
 	err    error // the writing goroutine's first error, read after done
+	// prefix is the last ID prefix escaped (escapedPrefix), and esc its
+	// escaped form.
+	prefix string
+	esc    []byte
+}
+
+// escapedPrefix returns s escaped as inside a JSON string. The
+// components of a vault share their ID prefix (the same string, not
+// copies of it, so comparing it with the last is quick), and escaping a
+// hundred-byte prefix per component was half of writing one: the last
+// one is escaped once.
+func (b *buf) escapedPrefix(s string) []byte {
+	if s != b.prefix { // quick for the same string: the same bytes are not compared
+		b.prefix, b.esc = s, appendEscaped(b.esc[:0], s)
+	}
+	return b.esc
 }
 
 func newBuf(w io.Writer) *buf {
@@ -95,15 +111,6 @@ func (b *buf) bool(v bool) {
 
 func (b *buf) str(s string) {
 	b.b = appendString(b.b, s)
-	b.grown()
-}
-
-// str2 writes the string s1+s2, which must not split a rune.
-func (b *buf) str2(s1, s2 string) {
-	b.b = append(b.b, '"')
-	b.b = appendEscaped(b.b, s1)
-	b.b = appendEscaped(b.b, s2)
-	b.b = append(b.b, '"')
 	b.grown()
 }
 

@@ -363,16 +363,20 @@ func BenchmarkWriteJSON(b *testing.B) {
 
 // TestComponentIDsInTwoParts: the assessor keeps a component's ID as its
 // vault's prefix and its name, and the writer writes the two parts without
-// joining them; the ID read back must be FullID, escapes included.
+// joining them (the prefix escaped once per vault); the ID read back must
+// be FullID, escapes included, in the prefix as in the name.
 func TestComponentIDsInTwoParts(t *testing.T) {
 	t.Parallel()
-	vault := &resource.Document{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv", Type: resource.TypeVault, Name: "kv",
-		Body: map[string]any{"properties": map[string]any{}}, Source: resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 1, EndLine: 1}}
-	docs := []*resource.Document{vault}
-	for _, name := range []string{"plain", `quo"te`, `back\slash`, "tab\there", "é", "line\u2028sep", "ctl\x01", "bad\xffutf8"} {
-		d := resource.NewComponent(resource.TypeSecret, resource.Ref{ID: vault.ID}, vault.ID+"/secrets/"+name, name, resource.ObjectAttributes{Enabled: true}, nil)
-		d.Source = resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 2, EndLine: 2}
-		docs = append(docs, d)
+	var docs []*resource.Document
+	for _, kv := range []string{"kv", `k"v\é`, "kv2"} {
+		vault := &resource.Document{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/" + kv, Type: resource.TypeVault, Name: kv,
+			Body: map[string]any{"properties": map[string]any{}}, Source: resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 1, EndLine: 1}}
+		docs = append(docs, vault)
+		for _, name := range []string{"plain", `quo"te`, `back\slash`, "tab\there", "é", "line\u2028sep", "ctl\x01", "bad\xffutf8"} {
+			d := resource.NewComponent(resource.TypeSecret, resource.Ref{ID: vault.ID}, vault.ID+"/secrets/"+name, name, resource.ObjectAttributes{Enabled: true}, nil)
+			d.Source = resource.Provenance{Kind: "azure-json", File: "f.json", StartLine: 2, EndLine: 2}
+			docs = append(docs, d)
+		}
 	}
 	r := reporttest.Judge(t, docs)
 	out := write(t, r)
@@ -397,8 +401,8 @@ func TestComponentIDsInTwoParts(t *testing.T) {
 			n++
 		}
 	}
-	if n != 8 {
-		t.Errorf("%d components written, want 8", n)
+	if n != 24 {
+		t.Errorf("%d components written, want 24", n)
 	}
 }
 
