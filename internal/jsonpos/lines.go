@@ -62,6 +62,45 @@ func (d *Decoder) Lines(least, most int) (raw []byte, start Pos, ok bool) {
 	return raw, start, true
 }
 
+// LinesInto is Lines for a caller that keeps raw past the next call
+// instead of copying it: raw is the front of the decoder's own buffer,
+// which the caller takes, and the decoder reads on in spare (of its
+// buffer's capacity: made anew if spare is smaller), into which it copies only
+// what follows raw. A saved estate's blocks were copied whole, once more
+// than the input needs; a caller that hands each block's buffer back as a
+// later call's spare once done with it reads without that copy. The
+// caller must not use spare after the call, nor hand raw back while
+// anything still reads it.
+func (d *Decoder) LinesInto(least, most int, spare []byte) (raw []byte, start Pos, ok bool) {
+	if d.keep >= 0 {
+		// Bytes before the position are kept: the buffer stays.
+		raw, start, ok = d.Lines(least, most)
+		if !ok {
+			return nil, start, false
+		}
+		return append(spare[:0], raw...), start, true
+	}
+	if d.pos > 0 {
+		// raw must begin the buffer, so that the caller has it whole.
+		n := copy(d.buf, d.buf[d.pos:])
+		d.buf = d.buf[:n]
+		d.base += int64(d.pos)
+		d.pos = 0
+	}
+	raw, start, ok = d.Lines(least, most)
+	if !ok {
+		return nil, start, false
+	}
+	// The buffer keeps its capacity (see Resume).
+	if cap(spare) < cap(d.buf) {
+		spare = make([]byte, 0, cap(d.buf))
+	}
+	next := append(spare[:0:cap(d.buf)], d.buf[d.pos:]...)
+	d.base += int64(d.pos)
+	d.buf, d.pos = next, 0
+	return raw, start, true
+}
+
 // Resume puts data, the input from position at on, back in front of what
 // the decoder has not read, after Lines: the decoder then reads it as if
 // it had never moved past it. The innermost open container must be the

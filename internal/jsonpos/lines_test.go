@@ -97,3 +97,72 @@ func TestLinesResume(t *testing.T) {
 		}
 	}
 }
+
+// TestLinesIntoMatchesLines reads the same input with Lines and with
+// LinesInto, handing each block's buffer back as a later spare (two
+// calls later, as a caller with blocks in flight would), and requires the
+// same blocks at the same positions; the blocks LinesInto gave must still
+// hold their bytes while the caller keeps them, and the decoder must read
+// on normally (Pos, then the rest with Resume) after the last block.
+func TestLinesIntoMatchesLines(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("[\n")
+	for i := range 3000 { // several times the decoder's buffer
+		fmt.Fprintf(&b, "{\"id\": \"/x/%d\", \"pad\": %q},\n", i, strings.Repeat("p", i%97))
+	}
+	b.WriteString("{\"last\": true}\n]\n")
+	in := b.String()
+	for _, stream := range []bool{false, true} {
+		for _, sizes := range [][2]int{{1, 64}, {100, 300}, {2000, 4000}, {40 << 10, 60 << 10}, {1, 1 << 20}} {
+			open := func() *Decoder {
+				var d *Decoder
+				if stream {
+					d = NewDecoder(iotest.HalfReader(strings.NewReader(in)), "x.json")
+				} else {
+					d = NewBytesDecoder([]byte(in), "x.json")
+				}
+				if _, err := d.BeginArray(); err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+			type blk struct {
+				raw   string
+				start Pos
+			}
+			var want []blk
+			d := open()
+			for range 40 {
+				raw, start, ok := d.Lines(sizes[0], sizes[1])
+				if !ok {
+					break
+				}
+				want = append(want, blk{string(raw), start})
+			}
+			wantPos := d.Pos()
+			d = open()
+			var held [][]byte
+			var spare []byte
+			for i, w := range want {
+				raw, start, ok := d.LinesInto(sizes[0], sizes[1], spare)
+				if !ok || string(raw) != w.raw || start != w.start {
+					t.Fatalf("stream=%v sizes=%v block %d: %q at %+v (%v), want %q at %+v", stream, sizes, i, raw, start, ok, w.raw, w.start)
+				}
+				held = append(held, raw)
+				spare = nil
+				if len(held) > 2 {
+					spare, held = held[0], held[1:]
+				}
+				for j, h := range held {
+					if k := i - len(held) + 1 + j; string(h) != want[k].raw {
+						t.Fatalf("stream=%v sizes=%v: block %d, still held, now reads %q", stream, sizes, k, h)
+					}
+				}
+			}
+			if got := d.Pos(); got != wantPos {
+				t.Fatalf("stream=%v sizes=%v: after the blocks at %+v, want %+v", stream, sizes, got, wantPos)
+			}
+		}
+	}
+}

@@ -82,6 +82,21 @@ func (b *buf) flush() {
 	b.b = <-b.free
 }
 
+// handOff writes p out after what is buffered, as raw would, but without
+// copying it when there is a writer: p goes to the writing goroutine
+// whole, and the buffer it gives back in exchange is returned, empty, for
+// the caller to reuse (p itself, emptied, when p was copied).
+func (b *buf) handOff(p []byte) []byte {
+	if b.closed || b.full == nil {
+		b.b = append(b.b, p...)
+		b.grown()
+		return p[:0]
+	}
+	b.flush()
+	b.full <- p
+	return (<-b.free)[:0]
+}
+
 // close writes what is left, waits for the writing goroutine and returns
 // its first error. Later calls return that error again.
 func (b *buf) close() error {

@@ -424,6 +424,17 @@ func TestPiecesMatchOneByOne(t *testing.T) {
 	if !bytes.Equal(one.b, pieces.b) {
 		t.Errorf("pieces differ from one by one (%d and %d bytes)", len(pieces.b), len(one.b))
 	}
+	// With a writer, pieces of a chunk or more go to it whole (handOff).
+	var out bytes.Buffer
+	w := newBuf(&out)
+	w.raw("[")
+	writeAssessments(w, r.All(), 3)
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := append([]byte("["), one.b...); !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("pieces written out differ from one by one (%d and %d bytes)", out.Len(), len(want))
+	}
 }
 
 // TestLeanMatchesWhole: components kept compact by the assessor (a vault

@@ -88,8 +88,13 @@ func (p *parallel) startBlocks() {
 func (p *parallel) runBlocks() error {
 	fr := p.fr
 	for p.blk.on {
-		raw, start, ok := fr.d.Lines(fr.blockMin, fr.blockMax)
+		// The block is read into the decoder's buffer, which the chunk
+		// takes, giving the decoder its own (free: the chunk was applied)
+		// to read on in.
+		c := p.newChunk()
+		raw, start, ok := fr.d.LinesInto(fr.blockMin, fr.blockMax, c.data)
 		if !ok {
+			p.free = append(p.free, c)
 			// A line longer than a block, or the end of the input: apply
 			// what is in flight, then give the rest back.
 			if err := p.drain(); err != nil || !p.blk.on {
@@ -100,8 +105,7 @@ func (p *parallel) runBlocks() error {
 			fr.d.Resume(p.blk.carry, p.blk.carryPos, p.blk.carryValue)
 			return nil
 		}
-		c := p.newChunk()
-		c.data = append(c.data[:0], raw...)
+		c.data = raw
 		c.blk = block{on: true, start: start}
 		p.cur = c
 		if err := p.dispatch(); err != nil {
