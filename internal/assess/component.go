@@ -21,7 +21,33 @@ func (a *Assessor) worker() {
 	var keys keyCache
 	var rel resource.Releaser
 	defer rel.Flush()
-	for w := range a.work {
+	// The components judged are counted off their unit's pending a run
+	// at a time (settle): one Done per component made the counter, which
+	// the reading goroutine adds to, bounce between processors a million
+	// times. The count is settled before the worker waits for more work,
+	// so that a unit waiting for its components (Unit.Done) never waits
+	// on a worker that has nothing left to do.
+	var unit *Unit
+	judged := 0
+	settle := func() {
+		if judged > 0 {
+			unit.pending.Add(-judged)
+		}
+		unit, judged = nil, 0
+	}
+	defer settle()
+	for {
+		var w work
+		var ok bool
+		select {
+		case w, ok = <-a.work:
+		default:
+			settle()
+			w, ok = <-a.work
+		}
+		if !ok {
+			return
+		}
 		comps := a.comps
 		if w.unit != nil {
 			comps = w.unit.comps
@@ -31,7 +57,11 @@ func (a *Assessor) worker() {
 		// a pooled one goes back to its reader's pool.
 		rel.Release(w.doc)
 		if w.unit != nil {
-			w.unit.pending.Done()
+			if w.unit != unit {
+				settle()
+				unit = w.unit
+			}
+			judged++
 		}
 	}
 }
