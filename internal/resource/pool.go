@@ -162,6 +162,22 @@ func (s *PoolSlot) Box(i int, str string) any {
 	return b.v
 }
 
+// TextBuffer returns the slot's buffer, empty, for the caller to append
+// the text to and give to SetText: Text without a copy.
+func (s *PoolSlot) TextBuffer() []byte {
+	return s.text[:0]
+}
+
+// SetText makes b, which the caller built by appending to TextBuffer's
+// slice and no longer uses, the slot's text, and returns it as Text does.
+func (s *PoolSlot) SetText(b []byte) string {
+	s.text = b
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // Component is NewComponentOwning for a document made in the slot: its
 // body is a map of the pool's (empty) to which the caller adds the type's
 // own fields (contentType, keyType, tags, …: never nil and no

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestPooledComponentReused: a pooled document given back and taken
@@ -145,5 +146,31 @@ func TestSlotCacheAndReleaser(t *testing.T) {
 			delete(held, s)
 		}
 		rel.Flush()
+	}
+}
+
+// TestSetTextIsTheSlotsText: text built in the slot's own buffer
+// (TextBuffer, SetText) is the slot's text like Text's, boxed and
+// poisoned alike, and the next document's text is built in the same
+// buffer.
+func TestSetTextIsTheSlotsText(t *testing.T) {
+	s := &PoolSlot{attrs: map[string]any{}}
+	s.doc = Document{Body: map[string]any{}, Pool: s}
+	first := s.SetText(append(s.TextBuffer(), "2027-01-01T00:00:00Z/x/a"...))
+	if first != "2027-01-01T00:00:00Z/x/a" {
+		t.Fatalf("SetText gave %q", first)
+	}
+	box := s.Box(0, first[:20])
+	doc := s.Component(TypeSecret, Ref{ID: "/x"}, first[20:], first[len(first)-1:], ObjectAttributes{Expires: box})
+	doc.Release()
+	if first[0] != Poison || first[len(first)-1] != Poison {
+		t.Errorf("text built in place not poisoned on Release: %q", first)
+	}
+	second := s.SetText(append(s.TextBuffer(), "2031-05-05T05:05:05Z/x/b"...))
+	if unsafe.StringData(second) != unsafe.StringData(first) {
+		t.Error("the next text was not built in the same buffer")
+	}
+	if got := s.Box(0, second[:20]); got != any("2031-05-05T05:05:05Z") {
+		t.Errorf("box of the next instant holds %v", got)
 	}
 }

@@ -576,7 +576,15 @@ const instantsRoom = 4 * len(resource.TimeLayout)
 // same offsets whatever the ID's length, so that a slot's boxes of them
 // are reused (resource.PoolSlot.Box).
 func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
+	var slot *resource.PoolSlot
 	b := fr.scratch[:0]
+	if c.typ == nil || string(c.typ) == resource.TypeARMSecret {
+		// Written straight into the slot's text. A slot taken for a body
+		// the general path reads after all, or that turns out to be a
+		// key, is dropped, not put back.
+		slot = fr.slots.Take()
+		b = slot.TextBuffer()
+	}
 	for i, has := range c.hasUnix {
 		if has {
 			b = fr.days.appendUnixTime(b, c.unix[i])
@@ -586,12 +594,9 @@ func (fr *fileReader) idAndInstants(c *fastComp) (*resource.PoolSlot, string) {
 		b = append(b, ' ')
 	}
 	b = append(b, c.id...)
-	fr.scratch = b
-	if c.typ == nil || string(c.typ) == resource.TypeARMSecret {
-		// A slot taken for a body the general path reads after all, or
-		// that turns out to be a key, is dropped, not put back.
-		slot := fr.slots.Take()
-		return slot, slot.Text(b)
+	if slot != nil {
+		return slot, slot.SetText(b)
 	}
+	fr.scratch = b
 	return nil, string(b)
 }
