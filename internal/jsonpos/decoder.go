@@ -145,6 +145,21 @@ func (d *Decoder) maxValue() int {
 
 // fill reads more input, keeping bytes from d.keep (or d.pos) onwards.
 // It reports false at end of input.
+// drop moves the buffer's bytes from from on to its front, forgetting
+// those before (read and not kept).
+func (d *Decoder) drop(from int) {
+	if from <= 0 {
+		return
+	}
+	n := copy(d.buf, d.buf[from:])
+	d.buf = d.buf[:n]
+	d.base += int64(from)
+	d.pos -= from
+	if d.keep >= 0 {
+		d.keep -= from
+	}
+}
+
 func (d *Decoder) fill() bool {
 	if d.eof {
 		return false
@@ -153,15 +168,7 @@ func (d *Decoder) fill() bool {
 	if d.keep >= 0 && d.keep < from {
 		from = d.keep
 	}
-	if from > 0 {
-		n := copy(d.buf, d.buf[from:])
-		d.buf = d.buf[:n]
-		d.base += int64(from)
-		d.pos -= from
-		if d.keep >= 0 {
-			d.keep -= from
-		}
-	}
+	d.drop(from)
 	if d.captureMax > 0 && (len(d.buf) == cap(d.buf) || len(d.buf)-d.keep >= d.captureMax) {
 		// Capture gives up rather than grow the buffer, so that the
 		// buffer's size, which decides when MaxValueBytes is enforced,

@@ -80,13 +80,7 @@ func (d *Decoder) LinesInto(least, most int, spare []byte) (raw []byte, start Po
 		}
 		return append(spare[:0], raw...), start, true
 	}
-	if d.pos > 0 {
-		// raw must begin the buffer, so that the caller has it whole.
-		n := copy(d.buf, d.buf[d.pos:])
-		d.buf = d.buf[:n]
-		d.base += int64(d.pos)
-		d.pos = 0
-	}
+	d.drop(d.pos) // raw must begin the buffer, so that the caller has it whole
 	raw, start, ok = d.Lines(least, most)
 	if !ok {
 		return nil, start, false

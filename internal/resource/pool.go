@@ -135,11 +135,7 @@ func TakeComponent() *PoolSlot {
 // caller nor any consumer of the document may keep it, or a string
 // sliced from it, past that. It is called at most once per document.
 func (s *PoolSlot) Text(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	s.text = append(s.text[:0], b...)
-	return unsafe.String(unsafe.SliceData(s.text), len(s.text))
+	return s.SetText(append(s.TextBuffer(), b...))
 }
 
 // Box returns str in an interface, reusing the one made for the last

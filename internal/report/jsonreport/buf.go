@@ -83,11 +83,13 @@ func (b *buf) flush() {
 }
 
 // handOff writes p out after what is buffered, as raw would, but without
-// copying it when there is a writer: p goes to the writing goroutine
-// whole, and the buffer it gives back in exchange is returned, empty, for
-// the caller to reuse (p itself, emptied, when p was copied).
+// copying it when it is at least a chunk and there is a writer: p goes to
+// the writing goroutine whole (a third of a gigabyte not copied for a
+// million components), and the buffer it gives back in exchange is
+// returned, empty, for the caller to reuse (p itself, emptied, when p was
+// copied).
 func (b *buf) handOff(p []byte) []byte {
-	if b.closed || b.full == nil {
+	if len(p) < flushSize || b.closed || b.full == nil {
 		b.b = append(b.b, p...)
 		b.grown()
 		return p[:0]

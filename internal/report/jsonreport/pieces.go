@@ -66,7 +66,7 @@ func writeAssessments(b *buf, all iter.Seq[*assess.Assessment], workers int) {
 	put := func(j *job) {
 		<-j.done
 		largest = max(largest, len(j.out.b))
-		spare = append(spare, b.piece(j.out.b))
+		spare = append(spare, b.handOff(j.out.b))
 	}
 	send := func(as []*assess.Assessment, first, weight int) {
 		if len(inFlight) == window {
@@ -114,18 +114,4 @@ func formatAssessments(b *buf, as iter.Seq[*assess.Assessment], first int) {
 		writeAssessment(b, a)
 		i++
 	}
-}
-
-// piece writes out p, a piece formatted apart, and returns a buffer for
-// the next piece (p's or, after handOff, another).
-func (b *buf) piece(p []byte) []byte {
-	if len(p) < flushSize {
-		b.b = append(b.b, p...)
-		b.grown()
-		return p[:0]
-	}
-	// A piece as big as a chunk goes out as it is, instead of being
-	// copied into the buffer (a third of a gigabyte for a million
-	// components).
-	return b.handOff(p)
 }
