@@ -194,6 +194,12 @@ func compareAssessments(order map[*Recommendation]int, x, y *Assessment, xk, yk 
 	if c := strings.Compare(xk, yk); c != 0 {
 		return c
 	}
+	return compareRest(x, y)
+}
+
+// compareRest is the report order of two assessments of one
+// recommendation whose lower-cased IDs are equal.
+func compareRest(x, y *Assessment) int {
 	return cmp.Or(compareResources(&x.Resource, &y.Resource),
 		strings.Compare(string(x.Status), string(y.Status)), strings.Compare(x.Reason, y.Reason))
 }
@@ -308,19 +314,70 @@ func plainValue(b []byte) any {
 }
 
 // sortAssessments sorts assessments in report order (compareAssessments).
+// It gives what one stable sort by that order gives, cheaper: the
+// assessments are first dealt out by recommendation (a stable counting
+// sort on the first key), and a recommendation's share is sorted only if
+// it is not in order already, which it usually is, the documents being
+// judged in ID order. Consecutive assessments of one resource share the
+// lower-cased ID. At the end of a scan of ten thousand vaults this ran
+// alone, while the other core waited: 80 ms of a stable sort that looked
+// the recommendations up in a map on every comparison.
 func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
 	type keyed struct {
+		rec int
 		key string
 		a   *Assessment
 	}
 	ks := make([]keyed, len(as))
+	var lastID, lastKey string
+	recs := 0
 	for i, a := range as {
-		ks[i] = keyed{strings.ToLower(a.Resource.ID), a}
+		if i == 0 || a.Resource.ID != lastID {
+			lastID, lastKey = a.Resource.ID, strings.ToLower(a.Resource.ID)
+		}
+		r := order[a.Recommendation]
+		if r < 0 {
+			recs = -1 // not an index: one sort by the whole order
+		} else if recs >= 0 {
+			recs = max(recs, r+1)
+		}
+		ks[i] = keyed{r, lastKey, a}
 	}
-	slices.SortStableFunc(ks, func(x, y keyed) int {
-		return compareAssessments(order, x.a, y.a, x.key, y.key)
-	})
-	for i := range ks {
-		as[i] = ks[i].a
+	byRest := func(x, y keyed) int {
+		if c := strings.Compare(x.key, y.key); c != 0 {
+			return c
+		}
+		return compareRest(x.a, y.a)
+	}
+	sortRun := func(run []keyed, cmpf func(x, y keyed) int) {
+		if !slices.IsSortedFunc(run, cmpf) {
+			slices.SortStableFunc(run, cmpf)
+		}
+	}
+	if recs < 0 {
+		sortRun(ks, func(x, y keyed) int { return cmp.Or(cmp.Compare(x.rec, y.rec), byRest(x, y)) })
+		for i := range ks {
+			as[i] = ks[i].a
+		}
+		return
+	}
+	start := make([]int, recs+1)
+	for _, k := range ks {
+		start[k.rec+1]++
+	}
+	for r := 1; r <= recs; r++ {
+		start[r] += start[r-1]
+	}
+	dealt := make([]keyed, len(ks))
+	next := slices.Clone(start[:recs])
+	for _, k := range ks {
+		dealt[next[k.rec]] = k
+		next[k.rec]++
+	}
+	for r := range recs {
+		sortRun(dealt[start[r]:start[r+1]], byRest)
+	}
+	for i := range dealt {
+		as[i] = dealt[i].a
 	}
 }
