@@ -143,8 +143,6 @@ func (d *Decoder) maxValue() int {
 	return DefaultMaxValueBytes
 }
 
-// fill reads more input, keeping bytes from d.keep (or d.pos) onwards.
-// It reports false at end of input.
 // drop moves the buffer's bytes from from on to its front, forgetting
 // those before (read and not kept).
 func (d *Decoder) drop(from int) {
@@ -160,6 +158,8 @@ func (d *Decoder) drop(from int) {
 	}
 }
 
+// fill reads more input, keeping bytes from d.keep (or d.pos) onwards.
+// It reports false at end of input.
 func (d *Decoder) fill() bool {
 	if d.eof {
 		return false
