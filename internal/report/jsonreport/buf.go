@@ -131,6 +131,17 @@ func (b *buf) str(s string) {
 	b.grown()
 }
 
+// prefixed writes the string prefix+name, escaping the two apart (which
+// a rune cannot straddle: prefix ends in an ASCII byte), the prefix once
+// for all the strings that share it (escapedPrefix).
+func (b *buf) prefixed(prefix, name string) {
+	b.b = append(b.b, '"')
+	b.b = append(b.b, b.escapedPrefix(prefix)...)
+	b.b = appendEscaped(b.b, name)
+	b.b = append(b.b, '"')
+	b.grown()
+}
+
 func (b *buf) marshal(v any) {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)

@@ -280,13 +280,7 @@ func writeExemption(b *buf, e *assess.Exemption) {
 func writeComponent(b *buf, c *assess.Component) {
 	b.raw(`{"id":`)
 	if prefix, name := c.IDParts(); prefix != "" && prefix[len(prefix)-1] < utf8.RuneSelf {
-		// Escaped apart, the prefix once for all the components that
-		// share it: a rune cannot straddle an ASCII byte.
-		b.b = append(b.b, '"')
-		b.b = append(b.b, b.escapedPrefix(prefix)...)
-		b.b = appendEscaped(b.b, name)
-		b.b = append(b.b, '"')
-		b.grown()
+		b.prefixed(prefix, name) // a vault's components share the prefix
 	} else {
 		b.str(c.FullID())
 	}
