@@ -316,12 +316,13 @@ func plainValue(b []byte) any {
 // sortAssessments sorts assessments in report order (compareAssessments).
 // It gives what one stable sort by that order gives, cheaper: the
 // assessments are first dealt out by recommendation (a stable counting
-// sort on the first key), and a recommendation's share is sorted only if
-// it is not in order already, which it usually is, the documents being
-// judged in ID order. Consecutive assessments of one resource share the
-// lower-cased ID. At the end of a scan of ten thousand vaults this ran
-// alone, while the other core waited: 80 ms of a stable sort that looked
-// the recommendations up in a map on every comparison.
+// sort on the first key, the order's values being indexes), and a
+// recommendation's share is sorted only if it is not in order already (a
+// unit's few, inputs read in ID order). Consecutive assessments of one
+// resource share the lower-cased ID. At the end of a scan of ten thousand
+// vaults this runs alone, while the other core waits: it was 80 ms of a
+// stable sort that looked the recommendations up in a map on every
+// comparison.
 func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
 	type keyed struct {
 		rec int
@@ -335,12 +336,8 @@ func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
 		if i == 0 || a.Resource.ID != lastID {
 			lastID, lastKey = a.Resource.ID, strings.ToLower(a.Resource.ID)
 		}
-		r := order[a.Recommendation]
-		if r < 0 {
-			recs = -1 // not an index: one sort by the whole order
-		} else if recs >= 0 {
-			recs = max(recs, r+1)
-		}
+		r := order[a.Recommendation] // an index into the result's recommendations
+		recs = max(recs, r+1)
 		ks[i] = keyed{r, lastKey, a}
 	}
 	byRest := func(x, y keyed) int {
@@ -348,18 +345,6 @@ func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
 			return c
 		}
 		return compareRest(x.a, y.a)
-	}
-	sortRun := func(run []keyed, cmpf func(x, y keyed) int) {
-		if !slices.IsSortedFunc(run, cmpf) {
-			slices.SortStableFunc(run, cmpf)
-		}
-	}
-	if recs < 0 {
-		sortRun(ks, func(x, y keyed) int { return cmp.Or(cmp.Compare(x.rec, y.rec), byRest(x, y)) })
-		for i := range ks {
-			as[i] = ks[i].a
-		}
-		return
 	}
 	start := make([]int, recs+1)
 	for _, k := range ks {
@@ -375,7 +360,9 @@ func sortAssessments(as []*Assessment, order map[*Recommendation]int) {
 		next[k.rec]++
 	}
 	for r := range recs {
-		sortRun(dealt[start[r]:start[r+1]], byRest)
+		if run := dealt[start[r]:start[r+1]]; !slices.IsSortedFunc(run, byRest) {
+			slices.SortStableFunc(run, byRest)
+		}
 	}
 	for i := range dealt {
 		as[i] = dealt[i].a
