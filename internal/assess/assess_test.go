@@ -36,12 +36,19 @@ func secret(parent resource.Ref, name string, attrs resource.ObjectAttributes) *
 	return resource.NewComponent(resource.TypeSecret, parent, id, name, attrs, nil)
 }
 
-func run(t *testing.T, opts Options, docs ...*resource.Document) *Result {
-	t.Helper()
+// defender is the Defender catalog the tests judge with.
+func defender(tb testing.TB) *catalog.Catalog {
+	tb.Helper()
 	cat, err := catalog.Defender(catalog.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return cat
+}
+
+func run(t *testing.T, opts Options, docs ...*resource.Document) *Result {
+	t.Helper()
+	cat := defender(t)
 	opts.Now = now
 	a := New(cat, opts)
 	for _, d := range docs {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -13,10 +12,7 @@ import (
 // BenchmarkComponentCheck measures one data-plane policy evaluation: the
 // unit of issue 2's "component checks per second" target.
 func BenchmarkComponentCheck(b *testing.B) {
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cat := defender(b)
 	rec, _ := cat.Lookup("keyvault-secret-expiry")
 	docs := []*resource.Document{
 		resource.NewComponent(resource.TypeSecret, resource.Ref{ID: "v"}, "v/secrets/a", "a", resource.ObjectAttributes{Enabled: true, Expires: "2027-01-01T00:00:00Z"}, nil),
@@ -36,10 +32,7 @@ func BenchmarkComponentCheck(b *testing.B) {
 // BenchmarkAssessEstate measures the assessor end to end (without reading
 // files): 100 vaults with 100 secrets each per iteration.
 func BenchmarkAssessEstate(b *testing.B) {
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cat := defender(b)
 	var docs []*resource.Document
 	for v := range 100 {
 		vd := vault(fmt.Sprintf("kv%d", v), healthyProps(fmt.Sprintf("kv%d", v)))

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -20,10 +19,7 @@ import (
 // path.
 func TestDirectCompactGivesTheSameResult(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	recsFor := map[string]int{}
 	for _, r := range cat.Recommendations {
 		recsFor[r.Component]++

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -22,10 +21,7 @@ import (
 // unknown value's reason).
 func TestPackedGivesTheSameResult(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	docs := packedMix()
 	for _, enabledOnly := range []bool{false, true} {
 		judge := func(whole bool) *Result {
@@ -61,10 +57,7 @@ func TestPackedGivesTheSameResult(t *testing.T) {
 // be what one worker gives.
 func TestFinishInParallel(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	pos := resource.Position{File: "main.tf", Line: 3}
 	var docs []*resource.Document
 	for v := range 60 {
@@ -156,10 +149,7 @@ func expanded(r *Result) *Result {
 // yields to be what keeping them as Components gives.
 func TestCompactGivesTheSameResult(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	docs := packedMix()
 	judge := func(least, spill int) *Result {
 		a := New(cat, Options{Now: now, Workers: 1, SpillBytes: spill, TempDir: t.TempDir()})

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -19,10 +18,7 @@ import (
 // be spilled stays in memory and the report is still complete.
 func TestSpillsFromManyGoroutines(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	const goroutines, each = 8, 25
 	tests := []struct {
 		name     string

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/policy"
 	"github.com/kvguard/kvguard/internal/resource"
 )
@@ -21,10 +20,7 @@ const diagnosticsDefinition = `{"name": "kv-diagnostics", "properties": {"displa
 // diagnosticsDefinition.
 func runWithDiagnostics(t *testing.T, docs ...*resource.Document) *Result {
 	t.Helper()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	def, err := policy.ParseDefinition([]byte(diagnosticsDefinition), "kv-diagnostics.json")
 	if err != nil {
 		t.Fatal(err)

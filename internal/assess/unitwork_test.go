@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -18,10 +17,7 @@ import (
 // judged once.
 func TestUnitsWaitOnlyForTheirComponents(t *testing.T) {
 	t.Parallel()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	a := New(cat, Options{Now: now, Workers: 2})
 	const units, secrets = 20, 37
 	for i := range units {

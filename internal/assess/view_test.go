@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kvguard/kvguard/internal/catalog"
 	"github.com/kvguard/kvguard/internal/resource"
 )
 
@@ -12,10 +11,7 @@ import (
 // to disk (one per run), with two input warnings.
 func spilledResult(t *testing.T, names ...string) *Result {
 	t.Helper()
-	cat, err := catalog.Defender(catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := defender(t)
 	a := New(cat, Options{Now: now, SpillBytes: 1, SpillMessages: 1, TempDir: t.TempDir()})
 	for _, n := range names {
 		u := a.Unit()
